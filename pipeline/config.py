@@ -1,0 +1,62 @@
+"""The one settings object. Every value can be set with a ``WIREFEED_*`` environment variable."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class KafkaSecurity(BaseSettings):
+    """Client security for every Kafka connection (workers, gateway, lag monitor, CLI)."""
+
+    model_config = SettingsConfigDict(env_prefix="WIREFEED_KAFKA_", extra="ignore")
+
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_username: str | None = None
+    sasl_password: str | None = Field(None, repr=False)
+    ssl_cafile: Path | None = None
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WIREFEED_", extra="ignore")
+
+    broker: str | None = Field(
+        None, description="Kafka bootstrap servers 'host:port[,host:port]'. Unset: start the embedded broker."
+    )
+    data_dir: Path = Field(Path("var"), description="Where the store, worker state and logs live")
+    store_url: str | None = Field(
+        None, description="sqlite:///path or postgresql://... Unset: SQLite file in the data dir"
+    )
+    app_id: str = Field("wirefeed", description="Faust app id: prefix of consumer groups and state topics")
+    topic_prefix: str = Field("", description="Prefix for every topic name (e.g. 'staging.')")
+    partitions: int = Field(4, ge=1, description="Partitions for pipeline topics created by wirefeed")
+    replication_factor: int = Field(1, ge=1)
+    web_port: int = Field(6066, description="Faust worker web port (0 disables the worker web server)")
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(8080, description="Gateway / read API / operator pages")
+    max_payload_bytes: int = Field(2_000_000, ge=1, description="Largest accepted submission")
+    max_nesting_depth: int = Field(64, ge=1, description="Deepest JSON/XML nesting accepted")
+    dedupe_window_days: float = Field(7.0, gt=0, description="How long dedupe remembers a story")
+    near_duplicate_policy: Literal["pass", "drop"] = "pass"
+    store_batch_size: int = Field(500, ge=1)
+    store_batch_seconds: float = Field(0.2, gt=0)
+    subscriptions_file: Path | None = Field(None, description="YAML/TOML subscriptions; unset: one 'all' topic")
+    default_timezone: str = Field("UTC", description="Timezone for feed timestamps that carry none")
+    log_level: str = "info"
+    kafka: KafkaSecurity = Field(default_factory=KafkaSecurity)
+
+    @property
+    def resolved_store_url(self) -> str:
+        return self.store_url or f"sqlite:///{(self.data_dir / 'wirefeed.sqlite3').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

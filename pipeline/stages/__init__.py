@@ -1,0 +1,1 @@
+"""Pure pipeline stages: typed, synchronous functions over the contracts. No Kafka, no I/O."""

@@ -1,0 +1,47 @@
+"""The one topic catalogue: names, partitions, keys, contracts and retention of every pipeline topic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel
+
+from schemas import DuplicateRecord, EnrichedStory, Notification, RawSubmission, Rejection, Story
+
+DAY_MS = 24 * 3600 * 1000
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    name: str
+    contract: type[BaseModel]
+    key: str
+    description: str
+    cleanup_policy: Literal["delete", "compact"] = "delete"
+    retention_ms: int = 7 * DAY_MS
+    #: None: the configured default partition count.
+    partitions: int | None = None
+
+    def config(self) -> dict[str, str]:
+        return {"cleanup.policy": self.cleanup_policy, "retention.ms": str(self.retention_ms)}
+
+
+RAW = TopicSpec(
+    "wire.raw", RawSubmission, "submission_id", "Submissions from agencies, untouched", retention_ms=14 * DAY_MS
+)
+NORMALISED = TopicSpec("wire.normalised", Story, "uri", "Canonical stories, keyed by uri for dedupe")
+ENRICHED = TopicSpec(
+    "wire.enriched", EnrichedStory, "uri", "Deduplicated, tagged stories: the main downstream topic",
+    retention_ms=30 * DAY_MS,
+)
+DUPLICATES = TopicSpec("wire.duplicates", DuplicateRecord, "uri", "Audit of what dedupe kept back")
+DLQ = TopicSpec("wire.dlq", Rejection, "submission_id", "Every rejection, with reason and original bytes",
+                retention_ms=30 * DAY_MS)
+NOTIFICATIONS = TopicSpec("wire.notifications", Notification, "uri", "Compact notice per new/updated story")
+
+CATALOGUE: tuple[TopicSpec, ...] = (RAW, NORMALISED, ENRICHED, DUPLICATES, DLQ, NOTIFICATIONS)
+
+
+def topic_name(spec: TopicSpec, prefix: str = "") -> str:
+    return f"{prefix}{spec.name}"

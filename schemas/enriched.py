@@ -1,0 +1,83 @@
+"""`wire.enriched`: the story with dedupe verdict and geographic tags. The main downstream topic."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas._types import CountryCode, UtcDatetime
+from schemas.story import Story
+
+Verdict = Literal["new", "duplicate", "update", "correction", "kill", "near_duplicate", "stale"]
+Cue = Literal["name", "demonym", "city", "metonym", "dateline", "code"]
+TextPart = Literal["headline", "dateline", "body"]
+
+
+class Span(BaseModel):
+    """Where a mention is: character offsets [start, end) in one part of the story."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    part: TextPart
+    index: int = Field(0, ge=0, description="Paragraph number for body, 0 otherwise")
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+
+
+class CountryTag(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: CountryCode
+    name: str
+    mentions: int = Field(ge=0)
+    score: float = Field(ge=0.0, le=1.0, description="Salience of the country in this story")
+    cues: list[Cue] = Field(default_factory=list)
+    spans: list[Span] = Field(default_factory=list)
+
+
+class BlocTag(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(description="Bloc code, e.g. 'EAEU'")
+    name: str
+    explicit: bool = Field(description="True when the text names the bloc; False when derived from members")
+    members: list[CountryCode] = Field(
+        default_factory=list, description="Tagged countries that are members at the story's date"
+    )
+
+
+class DedupeInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    verdict: Verdict
+    cluster_id: str = Field(description="Id shared by a story and all its copies and versions")
+    duplicate_of: str | None = Field(None, description="'uri@version' of the story this one repeats")
+    similarity: float | None = Field(None, ge=0.0, le=1.0)
+
+
+class EnrichedStory(Story):
+    countries: list[CountryTag] = Field(default_factory=list)
+    focus_country: CountryCode | None = None
+    blocs: list[BlocTag] = Field(default_factory=list)
+    dedupe: DedupeInfo
+    enriched_at: UtcDatetime
+
+
+class DuplicateRecord(BaseModel):
+    """`wire.duplicates`: audit of every story dedupe kept out of `wire.enriched`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: Literal[1] = 1
+    uri: str
+    version: int = Field(ge=1)
+    agency: str
+    submission_id: str
+    headline: str
+    content_hash: str
+    verdict: Verdict
+    duplicate_of: str | None
+    cluster_id: str
+    similarity: float | None = None
+    detected_at: UtcDatetime
