@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     api_port: int = Field(8080, description="Gateway / read API / operator pages")
     max_payload_bytes: int = Field(2_000_000, ge=1, description="Largest accepted submission")
     max_nesting_depth: int = Field(64, ge=1, description="Deepest JSON/XML nesting accepted")
+    gateway_rate_per_second: float = Field(50.0, gt=0, description="Sustained submissions/s allowed per agency")
+    gateway_rate_burst: int = Field(200, ge=1, description="Submissions an agency may send at once above the rate")
+    gateway_max_batch_items: int = Field(500, ge=1, description="Most stories in one batch request")
+    gateway_publish_timeout_ms: int = Field(5000, ge=100, description="Wait for the broker ack before a 503")
+    spoof_policy: Literal["flag", "refuse"] = Field(
+        "flag", description="A payload naming another agency: store under the key's agency and flag, or refuse"
+    )
     dedupe_window_days: float = Field(7.0, gt=0, description="How long dedupe remembers a story")
     near_duplicate_policy: Literal["pass", "drop"] = "pass"
     store_batch_size: int = Field(500, ge=1)
