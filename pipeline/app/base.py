@@ -1,0 +1,103 @@
+"""The Faust application: one app object, the catalogue's topics bound to it, and the DLQ helper agents share."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+from faust.types import TopicT
+
+from pipeline.codec import encode
+from pipeline.config import Settings
+from pipeline.kafka import ssl_context
+from pipeline.topics import CATALOGUE, DLQ, TopicSpec, topic_name
+from schemas import Rejection
+
+log = logging.getLogger("wirefeed.app")
+
+
+def broker_credentials(settings: Settings) -> Any:
+    sec = settings.kafka
+    if sec.security_protocol == "PLAINTEXT":
+        return None
+    ctx = ssl_context(sec)
+    if sec.security_protocol == "SSL":
+        return faust.SSLCredentials(ctx)
+    return faust.SASLCredentials(
+        username=sec.sasl_username,
+        password=sec.sasl_password,
+        mechanism=sec.sasl_mechanism or "PLAIN",
+        ssl_context=ctx,
+    )
+
+
+def faust_app(settings: Settings) -> faust.App:
+    if not settings.broker:
+        raise RuntimeError("no broker configured: set WIREFEED_BROKER or pass --broker host:port")
+    brokers = ";".join(f"kafka://{b.strip()}" for b in settings.broker.split(","))
+    return faust.App(
+        settings.app_id,
+        broker=brokers,
+        broker_credentials=broker_credentials(settings),
+        store="memory://",
+        key_serializer="raw",
+        value_serializer="raw",
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replication_factor,
+        topic_allow_declare=True,
+        producer_acks=-1,
+        producer_linger_ms=1,
+        producer_max_request_size=max(1_048_576, settings.max_payload_bytes * 2),
+        consumer_max_fetch_size=max(4_194_304, settings.max_payload_bytes * 2),
+        consumer_auto_offset_reset="earliest",
+        broker_commit_interval=1.0,
+        table_standby_replicas=0,
+        datadir=str(settings.data_dir / "faust"),
+        web_enabled=settings.web_port > 0,
+        web_port=max(settings.web_port, 1),
+        web_bind="127.0.0.1",
+    )
+
+
+@dataclass
+class Wirefeed:
+    """The app plus the catalogue's topics bound to it (by catalogue name, e.g. ``wire.raw``)."""
+
+    settings: Settings
+    app: faust.App
+    topics: dict[str, TopicT] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, settings: Settings) -> Wirefeed:
+        wf = cls(settings=settings, app=faust_app(settings))
+        for spec in CATALOGUE:
+            wf.topics[spec.name] = wf.bind(spec)
+        return wf
+
+    def bind(self, spec: TopicSpec) -> TopicT:
+        return self.app.topic(
+            topic_name(spec, self.settings.topic_prefix),
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=spec.partitions or self.settings.partitions,
+            retention=spec.retention_ms / 1000,
+            compacting=spec.cleanup_policy == "compact",
+        )
+
+    def topic(self, spec: TopicSpec) -> TopicT:
+        return self.topics[spec.name]
+
+    async def send_rejection(self, rejection: Rejection) -> None:
+        from pipeline.ops import metrics
+
+        metrics.count_rejection(rejection.stage, rejection.reason)
+        log.warning(
+            "rejected submission=%s agency=%s stage=%s reason=%s: %s",
+            rejection.submission_id, rejection.agency, rejection.stage, rejection.reason, rejection.message,
+        )
+        key = (rejection.submission_id or "").encode() or None
+        await self.topic(DLQ).send(key=key, value=encode(rejection))

@@ -1,0 +1,54 @@
+"""Agent: `wire.normalised` (keyed by uri) → dedupe → enrich → `wire.enriched`; kept-back copies → `wire.duplicates`."""
+
+from __future__ import annotations
+
+import time
+
+import orjson
+from pydantic import ValidationError
+
+from pipeline.app.base import Wirefeed
+from pipeline.codec import encode
+from pipeline.ops import metrics
+from pipeline.stages.dedupe import DedupeConfig, DedupeIndex, DedupeState
+from pipeline.stages.process import Source, dedupe_enrich_step, reject
+from pipeline.topics import DUPLICATES, ENRICHED, NORMALISED
+from schemas import Story, utcnow
+
+
+def register(wf: Wirefeed) -> None:
+    s = wf.settings
+    config = DedupeConfig.from_settings(s)
+    state_table = wf.app.Table("dedupe-state", partitions=s.partitions, key_type=str, value_type=bytes,
+                               key_serializer="raw", value_serializer="raw")
+    enriched_topic = wf.topic(ENRICHED)
+    duplicates_topic = wf.topic(DUPLICATES)
+
+    @wf.app.agent(wf.topic(NORMALISED), name="dedupe-enrich", concurrency=1)
+    async def dedupe_enrich_agent(stream):  # type: ignore[no-untyped-def]
+        index = DedupeIndex(DedupeState.over(state_table), config)
+        async for event in stream.events():
+            started = time.perf_counter()
+            msg = event.message
+            now = utcnow()
+            try:
+                story = Story.model_validate(orjson.loads(event.value))
+                outcome = dedupe_enrich_step(story, index, now)
+            except (orjson.JSONDecodeError, ValidationError) as exc:
+                await wf.send_rejection(reject("dedupe", "bad_envelope", f"not a Story: {exc}"[:500], event.value,
+                                               now, source=Source(msg.topic, msg.partition, msg.offset)))
+                metrics.stage_done("dedupe", "rejected", started)
+                continue
+            except Exception as exc:  # a bug must not stop the feed
+                await wf.send_rejection(reject("dedupe", "internal_error",
+                                               f"unexpected {type(exc).__name__}: {exc}"[:500], event.value,
+                                               now, source=Source(msg.topic, msg.partition, msg.offset)))
+                metrics.stage_done("dedupe", "rejected", started)
+                continue
+            if outcome.enriched:
+                metrics.verdict(outcome.enriched.dedupe.verdict)
+                await enriched_topic.send(key=story.uri.encode(), value=encode(outcome.enriched))
+            if outcome.duplicate:
+                metrics.verdict(outcome.duplicate.verdict)
+                await duplicates_topic.send(key=story.uri.encode(), value=encode(outcome.duplicate))
+            metrics.stage_done("dedupe", "ok", started)

@@ -1,0 +1,89 @@
+"""Sink agent: `wire.enriched` → store (batched, idempotent) → notification topics.
+
+Offsets are acknowledged only after the database commit and after every notification is acknowledged by the
+broker, so a crash anywhere replays the batch: the store ignores rows it has, notifications repeat with the same id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import orjson
+
+from pipeline.app.base import Wirefeed
+from pipeline.codec import encode
+from pipeline.ops import metrics
+from pipeline.sinks.store import Store, open_store
+from pipeline.stages.notify import Subscription, route
+from pipeline.topics import DLQ, DUPLICATES, ENRICHED, NOTIFICATIONS, topic_name
+from schemas import DuplicateRecord, EnrichedStory, Rejection
+
+log = logging.getLogger("wirefeed.sink")
+
+MAX_BACKOFF = 10.0
+
+
+async def retry_forever(what: str, op, *args):  # type: ignore[no-untyped-def]
+    """Run ``await op(*args)`` until it succeeds, backing off; the stream does not move on meanwhile."""
+    delay = 0.2
+    while True:
+        try:
+            return await op(*args)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            metrics.sink_retry(what)
+            log.warning("%s failed (%s: %s); retrying in %.1fs", what, type(exc).__name__, exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MAX_BACKOFF)
+
+
+def default_subscriptions(wf: Wirefeed) -> tuple[Subscription, ...]:
+    return (Subscription(name="all", topic=topic_name(NOTIFICATIONS, wf.settings.topic_prefix)),)
+
+
+def register(wf: Wirefeed, subscriptions: tuple[Subscription, ...] | None = None) -> None:
+    s = wf.settings
+    subs = subscriptions if subscriptions is not None else default_subscriptions(wf)
+    store_holder: dict[str, Store] = {}
+    notify_topics = {sub.topic: wf.app.topic(sub.topic, key_type=bytes, value_type=bytes, key_serializer="raw",
+                                              value_serializer="raw") for sub in subs}
+
+    async def store() -> Store:
+        if "store" not in store_holder:
+            store_holder["store"] = await retry_forever("open store", open_store, s.resolved_store_url)
+        return store_holder["store"]
+
+    @wf.app.agent(wf.topic(ENRICHED), name="store-notify", concurrency=1)
+    async def store_agent(stream):  # type: ignore[no-untyped-def]
+        db = await store()
+        async for values in stream.take(s.store_batch_size, within=s.store_batch_seconds):
+            started = time.perf_counter()
+            stories = [EnrichedStory.model_validate(orjson.loads(v)) for v in values]
+            t0 = time.perf_counter()
+            await retry_forever("store write", db.write_batch, stories)
+            metrics.sink_written("store", len(stories), time.perf_counter() - t0)
+            pending = []
+            for story in stories:
+                for topic, notice in route(story, subs):
+                    pending.append(await notify_topics[topic].send(key=story.uri.encode(), value=encode(notice)))
+            if pending:
+                await asyncio.gather(*pending)
+            metrics.delivered(stories)
+            metrics.stage_batch_done("store", len(stories), started)
+
+    @wf.app.agent(wf.topic(DLQ), name="store-rejections", concurrency=1)
+    async def rejections_agent(stream):  # type: ignore[no-untyped-def]
+        db = await store()
+        async for values in stream.take(s.store_batch_size, within=s.store_batch_seconds):
+            rejections = [Rejection.model_validate(orjson.loads(v)) for v in values]
+            await retry_forever("store rejections", db.write_rejections, rejections)
+
+    @wf.app.agent(wf.topic(DUPLICATES), name="store-duplicates", concurrency=1)
+    async def duplicates_agent(stream):  # type: ignore[no-untyped-def]
+        db = await store()
+        async for values in stream.take(s.store_batch_size, within=s.store_batch_seconds):
+            records = [DuplicateRecord.model_validate(orjson.loads(v)) for v in values]
+            await retry_forever("store duplicates", db.write_duplicates, records)

@@ -1,0 +1,49 @@
+"""Create the catalogue's topics on any Kafka-compatible broker (idempotent)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
+
+from pipeline.config import Settings
+from pipeline.kafka import client_kwargs
+from pipeline.topics import CATALOGUE, topic_name
+
+log = logging.getLogger("wirefeed.admin")
+
+
+async def ensure_topics(settings: Settings, extra: tuple[str, ...] = (), wait_seconds: float = 30.0) -> list[str]:
+    """Create every catalogue topic (and ``extra`` plain topics) that does not exist yet. Returns the created ones."""
+    admin = AIOKafkaAdminClient(**client_kwargs(settings), request_timeout_ms=10_000)
+    deadline = asyncio.get_running_loop().time() + wait_seconds
+    while True:
+        try:
+            await admin.start()
+            break
+        except KafkaConnectionError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [
+            NewTopic(topic_name(spec, settings.topic_prefix), spec.partitions or settings.partitions,
+                     settings.replication_factor, topic_configs=spec.config())
+            for spec in CATALOGUE
+        ] + [NewTopic(name, settings.partitions, settings.replication_factor) for name in extra]
+        missing = [t for t in wanted if t.name not in existing]
+        created = []
+        for topic in missing:
+            try:
+                await admin.create_topics([topic])
+                created.append(topic.name)
+            except TopicAlreadyExistsError:
+                pass
+        if created:
+            log.info("created topics: %s", ", ".join(created))
+        return created
+    finally:
+        await admin.close()

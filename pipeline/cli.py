@@ -1,0 +1,291 @@
+"""The `wirefeed` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+
+from pipeline.config import Settings
+
+app = typer.Typer(help="wirefeed: a news wire-feed pipeline on Kafka.", no_args_is_help=True,
+                  pretty_exceptions_show_locals=False)
+err = Console(stderr=True)
+out = Console()
+
+BrokerOpt = Annotated[str | None, typer.Option("--broker", "-b", help="Kafka bootstrap servers (env WIREFEED_BROKER)")]
+FORMATS = ["auto", "text", "ninjs", "nitf", "newsml-g2", "newsml-1.2", "html"]
+
+
+def settings_with(broker: str | None = None, **overrides: object) -> Settings:
+    s = Settings()
+    update = {k: v for k, v in {"broker": broker, **overrides}.items() if v is not None}
+    return s.model_copy(update=update) if update else s
+
+
+def require_broker(s: Settings) -> Settings:
+    if not s.broker:
+        err.print("[red]No broker configured.[/] Pass --broker host:port or set WIREFEED_BROKER "
+                  "(the broker `wirefeed run` started is printed when it starts).")
+        raise typer.Exit(2)
+    return s
+
+
+def read_inputs(files: list[str]) -> list[tuple[str, bytes]]:
+    items = []
+    for name in files:
+        if name == "-":
+            items.append(("<stdin>", sys.stdin.buffer.read()))
+            continue
+        path = Path(name)
+        if not path.is_file():
+            err.print(f"[red]No such file:[/] {name}")
+            raise typer.Exit(2)
+        items.append((name, path.read_bytes()))
+    return items
+
+
+# --------------------------------------------------------------------------------------------- process
+
+
+@app.command()
+def process(
+    files: Annotated[list[str], typer.Argument(help="Story files; '-' reads stdin")],
+    agency: Annotated[str, typer.Option(help="Agency the stories come from")] = "LOCAL",
+    fmt: Annotated[str, typer.Option("--format", help="Format hint: " + ", ".join(FORMATS))] = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="One EnrichedStory JSON object per line")] = False,
+    ninjs: Annotated[str | None, typer.Option("--ninjs", help="Render as ninjs 2.2 or 3.1 instead")] = None,
+) -> None:
+    """normalise → dedupe → enrich in-process, no broker. Output is exactly the `wire.enriched` contract."""
+    from pipeline.codec import encode
+    from pipeline.stages.dedupe import DedupeIndex, DedupeState
+    from pipeline.stages.normalise import NormaliseOptions
+    from pipeline.stages.process import process as run_process
+    from schemas import RawSubmission, utcnow
+
+    if fmt not in FORMATS:
+        err.print(f"[red]Unknown format {fmt!r}.[/] Use one of: {', '.join(FORMATS)}")
+        raise typer.Exit(2)
+    if ninjs not in (None, "2.2", "3.1"):
+        err.print("[red]--ninjs takes 2.2 or 3.1[/]")
+        raise typer.Exit(2)
+    s = Settings()
+    options = NormaliseOptions(max_bytes=s.max_payload_bytes, max_depth=s.max_nesting_depth,
+                               default_timezone=s.default_timezone)
+    index = DedupeIndex(DedupeState.in_memory())
+    rejected = 0
+    for name, data in read_inputs(files):
+        now = utcnow()
+        raw = RawSubmission(
+            submission_id="local-" + hashlib.sha256(data).hexdigest()[:24],
+            agency=agency, format_hint=fmt, received_at=now, payload=data,  # type: ignore[arg-type]
+        )
+        result = run_process(raw, index, options, now)
+        for rej in result.rejections:
+            rejected += 1
+            err.print(f"[red]{name}: rejected[/] ({rej.reason}) {rej.message}")
+        for dup in result.duplicates:
+            err.print(f"[yellow]{name}: {dup.verdict}[/] of {dup.duplicate_of}")
+        for story in result.enriched:
+            if ninjs:
+                from pipeline.render.ninjs import to_ninjs
+
+                sys.stdout.buffer.write(orjson.dumps(to_ninjs(story, ninjs)) + b"\n")  # type: ignore[arg-type]
+            elif as_json:
+                sys.stdout.buffer.write(encode(story) + b"\n")
+            else:
+                print_story(story)
+    sys.stdout.flush()
+    if rejected:
+        raise typer.Exit(1)
+
+
+def print_story(story) -> None:  # type: ignore[no-untyped-def]
+    out.print(f"[bold]{story.headline}[/]")
+    place = story.dateline.place if story.dateline else None
+    out.print(f"  {story.uri} v{story.version} · {story.agency} · {story.byline or 'no byline'} · {place or '-'}")
+    countries = ", ".join(f"{c.code}({c.mentions})" for c in story.countries) or "-"
+    blocs = ", ".join(f"{b.code}{'*' if b.explicit else ''}" for b in story.blocs) or "-"
+    out.print(f"  focus {story.focus_country or '-'} · countries {countries} · blocs {blocs} (* named)")
+    out.print(f"  dedupe {story.dedupe.verdict} · {len(story.body)} paragraphs")
+
+
+# --------------------------------------------------------------------------------------------- publish
+
+
+@app.command()
+def publish(
+    files: Annotated[list[str], typer.Argument(help="Story files; '-' reads stdin")],
+    agency: Annotated[str, typer.Option(help="Agency the stories come from")],
+    fmt: Annotated[str, typer.Option("--format", help="Format hint: " + ", ".join(FORMATS))] = "auto",
+    broker: BrokerOpt = None,
+) -> None:
+    """Push story files into `wire.raw` (acks=all), with progress for many files."""
+    from rich.progress import Progress
+
+    from pipeline.ingest.publisher import PublishError, RawPublisher, make_submission
+
+    if fmt not in FORMATS:
+        err.print(f"[red]Unknown format {fmt!r}.[/] Use one of: {', '.join(FORMATS)}")
+        raise typer.Exit(2)
+    s = require_broker(settings_with(broker))
+    items = read_inputs(files)
+
+    async def go() -> None:
+        async with RawPublisher(s) as pub:
+            with Progress(console=err, transient=len(items) < 2) as progress:
+                task = progress.add_task("publishing", total=len(items))
+                for name, data in items:
+                    raw = make_submission(data, agency, format_hint=fmt)  # type: ignore[arg-type]
+                    await pub.publish(raw)
+                    progress.advance(task)
+                    if len(items) < 20:
+                        err.print(f"published {name} as submission {raw.submission_id}")
+
+    try:
+        asyncio.run(go())
+    except PublishError as exc:
+        err.print(f"[red]Publish failed:[/] {exc}. Is the broker at {s.broker} running?")
+        raise typer.Exit(1) from exc
+
+
+# --------------------------------------------------------------------------------------------- tail
+
+
+@app.command()
+def tail(
+    topic: Annotated[str, typer.Argument(help="Topic to follow, e.g. wire.notifications")],
+    broker: BrokerOpt = None,
+    from_beginning: Annotated[bool, typer.Option("--from-beginning")] = False,
+    limit: Annotated[int, typer.Option(help="Stop after this many messages (0: follow)")] = 0,
+) -> None:
+    """Follow a topic and print each message (JSON values as one line each)."""
+    from aiokafka import AIOKafkaConsumer
+
+    from pipeline.kafka import client_kwargs
+
+    s = require_broker(settings_with(broker))
+
+    async def go() -> None:
+        consumer = AIOKafkaConsumer(topic, **client_kwargs(s), group_id=None,
+                                    auto_offset_reset="earliest" if from_beginning else "latest")
+        await consumer.start()
+        seen = 0
+        try:
+            async for msg in consumer:
+                sys.stdout.buffer.write((msg.value or b"") + b"\n")
+                sys.stdout.flush()
+                seen += 1
+                if limit and seen >= limit:
+                    return
+        finally:
+            await consumer.stop()
+
+    try:
+        asyncio.run(go())
+    except KeyboardInterrupt:
+        pass
+
+
+# --------------------------------------------------------------------------------------------- worker / run
+
+
+@app.command()
+def worker(
+    broker: BrokerOpt = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Data directory (env WIREFEED_DATA_DIR)")] = None,
+    web_port: Annotated[int | None, typer.Option(help="Worker web port (0: off)")] = None,
+) -> None:
+    """Run one pipeline worker process against an external Kafka."""
+    from pipeline.app.worker import run_worker
+
+    s = require_broker(settings_with(broker, data_dir=data_dir, web_port=web_port))
+    run_worker(s)
+
+
+@app.command("topics")
+def topics_cmd(broker: BrokerOpt = None) -> None:
+    """Create every topic of the catalogue that is missing, and list the catalogue."""
+    from pipeline.broker.admin import ensure_topics
+    from pipeline.topics import CATALOGUE, topic_name
+
+    s = require_broker(settings_with(broker))
+    created = asyncio.run(ensure_topics(s))
+    for spec in CATALOGUE:
+        name = topic_name(spec, s.topic_prefix)
+        mark = "created" if name in created else "exists"
+        out.print(f"{name:24} key={spec.key:14} {spec.contract.__name__:16} {spec.cleanup_policy:7} {mark}")
+
+
+@app.command()
+def run(
+    broker: BrokerOpt = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Data directory (env WIREFEED_DATA_DIR)")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+) -> None:
+    """Run the whole pipeline. With no broker configured, start the embedded broker for it."""
+    from pipeline.broker.admin import ensure_topics
+    from pipeline.broker.embedded import EmbeddedBroker, free_port
+
+    s = settings_with(broker, data_dir=data_dir)
+    s.data_dir.mkdir(parents=True, exist_ok=True)
+    embedded: EmbeddedBroker | None = None
+    if not s.broker:
+        embedded = EmbeddedBroker(log_path=s.data_dir / "broker.log").start()
+        s = s.model_copy(update={"broker": embedded.bootstrap})
+    children: list[subprocess.Popen[bytes]] = []
+    try:
+        asyncio.run(ensure_topics(s))
+        env = {**os.environ, "WIREFEED_BROKER": s.broker or "", "WIREFEED_DATA_DIR": str(s.data_dir.resolve())}
+        for i in range(workers):
+            log = open(s.data_dir / f"worker-{i}.log", "ab")
+            children.append(subprocess.Popen(
+                [sys.executable, "-m", "pipeline", "worker", "--web-port", str(free_port())],
+                env=env, stdout=log, stderr=subprocess.STDOUT,
+            ))
+        out.print(f"[bold green]wirefeed is running[/] ({workers} worker{'s' if workers > 1 else ''})")
+        out.print(f"  broker     {s.broker}" + ("  (embedded, memory-only)" if embedded else ""))
+        out.print(f"  store      {s.resolved_store_url}")
+        out.print(f"  logs       {s.data_dir.resolve()}/worker-*.log")
+        out.print(f"  publish    wirefeed publish --broker {s.broker} --agency TCA FILE")
+        out.print(f"  read       wirefeed stories --country KG   ·   wirefeed tail --broker {s.broker} "
+                  "wire.notifications --from-beginning")
+        out.print("Ctrl-C stops everything.")
+        stop = {"flag": False}
+        signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True))
+        while not stop["flag"]:
+            for child in children:
+                if child.poll() is not None:
+                    err.print(f"[red]a worker exited with code {child.returncode}[/]; see {s.data_dir}/worker-*.log")
+                    raise typer.Exit(1)
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if embedded:
+            embedded.stop()
+        err.print("stopped")
+
+
+def main() -> None:
+    app()
+
+
