@@ -1,0 +1,108 @@
+"""Bytes → text. BOM first, then the declared charset (content type, XML declaration, HTML meta),
+then the agency's default, then detection: strict UTF-8, else Windows-1252 (Latin-1 for the five
+bytes Windows-1252 leaves undefined)."""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from pipeline.stages.errors import StageError
+
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_CT_CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9._:\-]+)""", re.I)
+_XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._\-]+)["']""")
+_HTML_META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9._\-]+)""", re.I)
+#: Share of control characters above which decoded "text" is taken to be binary data.
+_MAX_CONTROL_SHARE = 0.05
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def declared_charset(payload: bytes, content_type: str | None) -> tuple[str | None, str]:
+    """The charset the submission declares and where: (name or None, "content type" | ...)."""
+    if content_type and (m := _CT_CHARSET.search(content_type)):
+        return m.group(1), "the content type"
+    head = payload[:1024]
+    if m := _XML_DECL.match(head):
+        return m.group(1).decode("ascii"), "the XML declaration"
+    if m := _HTML_META.search(head):
+        return m.group(1).decode("ascii"), "the HTML meta tag"
+    return None, ""
+
+
+def _codec(name: str, where: str) -> str:
+    try:
+        return codecs.lookup(name).name
+    except LookupError as exc:
+        raise StageError("undecodable", f"unknown charset {name!r} declared in {where}") from exc
+
+
+def decode(payload: bytes, content_type: str | None = None, agency_charset: str | None = None) -> tuple[str, str]:
+    """Decode ``payload`` to text. Returns (text, codec name). Raises ``undecodable``."""
+    for bom, name in _BOMS:
+        if payload.startswith(bom):
+            return _strict(payload[len(bom) :], name, "the byte-order mark"), name
+    declared, where = declared_charset(payload, content_type)
+    if declared is None and _looks_utf16(payload):
+        name = "utf-16-le" if payload[1:2] == b"\x00" else "utf-16-be"
+        return _strict(payload, name, "UTF-16 detection"), name
+    if declared is None and agency_charset:
+        declared, where = agency_charset, "the agency profile"
+    if declared is not None:
+        name = _codec(declared, where)
+        if name in ("utf-16", "utf-32"):
+            # A declaration of UTF-16 without a BOM: take the byte order from the first character.
+            name = f"{name}-le" if payload[1:2] == b"\x00" else f"{name}-be"
+        if name == "latin-1":
+            # Agencies that declare ISO-8859-1 almost always send Windows-1252 (curly quotes in 0x80-0x9F).
+            name = _windows_1252_or_latin1(payload)
+        return _strict(payload, name, where), name
+    try:
+        return _check_text(payload.decode("utf-8"), "utf-8", "detection"), "utf-8"
+    except UnicodeDecodeError:
+        name = _windows_1252_or_latin1(payload)
+        return _strict(payload, name, "detection (not UTF-8)"), name
+
+
+def _looks_utf16(payload: bytes) -> bool:
+    sample = payload[:200]
+    if len(sample) < 4 or len(sample) % 2:
+        return False
+    evens, odds = sample[0::2], sample[1::2]
+    return (odds.count(0) > 0.8 * len(odds) and evens.count(0) == 0) or (
+        evens.count(0) > 0.8 * len(evens) and odds.count(0) == 0
+    )
+
+
+def _windows_1252_or_latin1(payload: bytes) -> str:
+    try:
+        payload.decode("cp1252")
+    except UnicodeDecodeError:
+        return "latin-1"
+    return "cp1252"
+
+
+def _strict(payload: bytes, name: str, where: str) -> str:
+    try:
+        text = payload.decode(name)
+    except UnicodeDecodeError as exc:
+        raise StageError(
+            "undecodable", f"byte {exc.start} (0x{payload[exc.start]:02x}) is not valid {name} (charset from {where})"
+        ) from exc
+    return _check_text(text, name, where)
+
+
+def _check_text(text: str, name: str, where: str) -> str:
+    if text:
+        controls = len(_CONTROL.findall(text[:20000]))
+        if controls > _MAX_CONTROL_SHARE * min(len(text), 20000):
+            raise StageError(
+                "undecodable", f"decoded as {name} (charset from {where}) the payload is mostly control characters"
+            )
+    return text

@@ -1,0 +1,78 @@
+"""Text cleaning shared by every format: Unicode NFC, control characters out, whitespace folded.
+
+Typographic quotes, dashes and other punctuation are kept exactly as the agency sent them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+# C0/C1 control characters except TAB, LF, CR; plus zero-width and bidi-override characters that
+# never carry meaning in a wire story, and the Unicode non-characters U+FFFE/U+FFFF.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
+_SPACES = re.compile(r"[ \t\r\n\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
+_PARAGRAPH_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def strip_controls(text: str) -> str:
+    """Remove control characters (keeping TAB/LF/CR, which the whitespace folding handles)."""
+    return _CONTROL.sub("", text)
+
+
+def clean_inline(text: str) -> str:
+    """One line of text: NFC, control characters removed, runs of whitespace folded to one space."""
+    return _SPACES.sub(" ", strip_controls(unicodedata.normalize("NFC", text))).strip()
+
+
+def clean_paragraphs(paragraphs: Iterable[str]) -> list[str]:
+    """Clean each paragraph and drop the empty ones."""
+    out = []
+    for p in paragraphs:
+        c = clean_inline(p)
+        if c:
+            out.append(c)
+    return out
+
+
+def split_plain_paragraphs(text: str) -> list[str]:
+    """Split plain text into paragraphs.
+
+    Blank lines separate paragraphs. When the text has no blank line at all, each line is a paragraph
+    (many wire feeds send one paragraph per line). Within a blank-line-separated block, lines are
+    joined with a space unless the block looks like one-paragraph-per-line text (every line but the
+    last ends a sentence), in which case each line stays a paragraph.
+    """
+    text = _PARAGRAPH_BREAK.sub("\n", text)
+    blocks = re.split(r"\n[ \t\u00a0]*\n", text)
+    out: list[str] = []
+    for block in blocks:
+        lines = [ln.strip() for ln in block.split("\n") if ln.strip()]
+        if not lines:
+            continue
+        if len(lines) == 1:
+            out.append(lines[0])
+            continue
+        # Hard-wrapped prose: lines that do not end a sentence continue onto the next one.
+        current = lines[0]
+        for ln in lines[1:]:
+            if _ends_unit(current):
+                out.append(current)
+                current = ln
+            else:
+                current = f"{current} {ln}"
+        out.append(current)
+    return out
+
+
+_END_OF_UNIT = re.compile(r"""[.!?:;…"'”’»)\]]$|^\S+$""")
+
+
+def _ends_unit(line: str) -> bool:
+    """A line that ends a sentence, or a one-word line (``divider``), or a short title-like line."""
+    if _END_OF_UNIT.search(line):
+        return True
+    words = line.split()
+    # Short lines without closing punctuation are headings, names or boilerplate: keep them apart.
+    return len(words) <= 6

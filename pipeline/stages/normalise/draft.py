@@ -1,0 +1,46 @@
+"""What a format parser extracts, before the shared finishing steps turn it into a ``Story``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from schemas.story import Dateline, PubStatus, Signal, SourceFormat, Subject
+
+
+@dataclass
+class Draft:
+    """One story as a parser read it. Text fields are raw (the finisher cleans them)."""
+
+    source_format: SourceFormat
+    headline: str | None = None
+    body: list[str] = field(default_factory=list)
+    #: True when the body is printed wire copy that may hold captions, bylines and sign-offs.
+    wire_copy: bool = False
+    byline: str | None = None
+    dateline: Dateline | None = None
+    language: str | None = None
+    uri: str | None = None
+    #: The agency's own id for the story, used for the uri when the format has no uri of its own.
+    agency_id: str | None = None
+    version: int | None = None
+    firstcreated: datetime | None = None
+    versioncreated: datetime | None = None
+    embargoed: datetime | None = None
+    pubstatus: PubStatus = "usable"
+    signals: list[Signal] = field(default_factory=list)
+    urgency: int | None = None
+    subjects: list[Subject] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    #: Where in the document this story came from (for error messages), e.g. "newsItem[2]".
+    where: str = "document"
+
+
+@dataclass(frozen=True)
+class ParseContext:
+    """What a parser may know about the submission besides its text."""
+
+    agency: str
+    timezone: str
+    max_depth: int
+    content_type: str | None = None

@@ -1,0 +1,96 @@
+"""Shared finishing steps: a parser's Draft → a validated ``Story``."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from pydantic import ValidationError
+
+from pipeline.stages.errors import StageError
+from pipeline.stages.normalise.cleaning import clean_inline, clean_paragraphs
+from pipeline.stages.normalise.draft import Draft
+from pipeline.stages.normalise.hashing import content_hash
+from pipeline.stages.normalise.language import detect_language
+from pipeline.stages.normalise.options import NormaliseOptions
+from pipeline.stages.normalise.wiretext import WireText, analyse, strip_dateline, strip_trailing_boilerplate
+from schemas.raw import RawSubmission
+from schemas.story import Dateline, Story
+
+
+def story_uri(agency: str, agency_id: str | None, digest: str) -> str:
+    """The uri for a story whose format carries none.
+
+    ``urn:wirefeed:<agency>:id:<agency's id>`` when the agency gave its own id for the story, else
+    ``urn:wirefeed:<agency>:<first 16 hex of the content hash>`` (agency and id percent-encoded).
+    """
+    a = quote(agency, safe="")
+    if agency_id:
+        return f"urn:wirefeed:{a}:id:{quote(agency_id, safe='')}"
+    return f"urn:wirefeed:{a}:{digest[:16]}"
+
+
+def finish(draft: Draft, raw: RawSubmission, options: NormaliseOptions) -> Story:
+    where = draft.where
+    headline = clean_inline(draft.headline or "")
+    if not headline:
+        raise StageError("missing_headline", f"{where}: no headline")
+    body = clean_paragraphs(draft.body)
+    # A first paragraph that repeats the headline (HTML bodies often start with an <h1>) is not body text.
+    if len(body) > 1 and body[0].casefold() == headline.casefold():
+        body = body[1:]
+    known = _clean_dateline(draft.dateline)
+    byline = clean_inline(draft.byline) if draft.byline else None
+    signals = list(draft.signals)
+    if draft.wire_copy:
+        wt: WireText = analyse(body, agency=raw.agency, known_dateline=known)
+        body, dateline = wt.body, wt.dateline
+        byline = byline or wt.byline
+        signals.extend(s for s in wt.signals if s not in signals)
+    else:
+        body, dateline = strip_dateline(body, known)
+        body = strip_trailing_boilerplate(body)
+    if not body:
+        raise StageError("empty_body", f"{where}: no body text")
+    if draft.pubstatus == "canceled" and "kill" not in signals:
+        signals.append("kill")
+    digest = content_hash(headline, body)
+    profile = options.profile(raw.agency)
+    language = draft.language or profile.language or detect_language(headline, body)
+    versioncreated = draft.versioncreated or draft.firstcreated or raw.received_at
+    try:
+        return Story(
+            uri=draft.uri or story_uri(raw.agency, draft.agency_id, digest),
+            version=draft.version or 1,
+            agency=raw.agency,
+            headline=headline,
+            body=body,
+            byline=byline or None,
+            dateline=dateline,
+            language=language,
+            firstcreated=draft.firstcreated,
+            versioncreated=versioncreated,
+            embargoed=draft.embargoed,
+            pubstatus=draft.pubstatus,
+            signals=signals,
+            urgency=draft.urgency,
+            subjects=draft.subjects,
+            keywords=[k for k in (clean_inline(k) for k in draft.keywords) if k],
+            source_format=draft.source_format,
+            content_hash=digest,
+            submission_id=raw.submission_id,
+            received_at=raw.received_at,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise StageError("schema_violation", f"{where}: {loc}: {first['msg']}") from exc
+
+
+def _clean_dateline(dl: Dateline | None) -> Dateline | None:
+    if dl is None:
+        return None
+    text = clean_inline(dl.text)
+    place = clean_inline(dl.place) if dl.place else None
+    if not text and not place:
+        return None
+    return Dateline(text=text or place or "", place=place or None, country=dl.country, date=dl.date)

@@ -1,0 +1,177 @@
+"""HTML (or XHTML/NITF markup) → clean paragraphs, with the stdlib ``html.parser`` (entities decoded)."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+
+from pipeline.stages.normalise.cleaning import clean_inline
+
+#: Elements that end one paragraph and start another.
+_BLOCK = frozenset(
+    {
+        "p",
+        "div",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hl1",
+        "hl2",
+        "blockquote",
+        "li",
+        "pre",
+        "section",
+        "article",
+        "td",
+        "th",
+        "tr",
+        "dd",
+        "dt",
+        "ul",
+        "ol",
+        "table",
+        "br",
+        "body",
+        "body.content",
+        "block",
+        "hr",
+        "main",
+        "header",
+        "footer",
+        "address",
+    }
+)
+#: Elements whose content is never story text.
+_SKIP = frozenset(
+    {
+        "script",
+        "style",
+        "head",
+        "title",
+        "figure",
+        "figcaption",
+        "media",
+        "media-caption",
+        "img",
+        "nav",
+        "aside",
+        "iframe",
+        "object",
+        "video",
+        "audio",
+        "noscript",
+        "template",
+        "svg",
+        "button",
+        "form",
+        "select",
+        "textarea",
+        "tagline",
+        "media-reference",
+        "media-metadata",
+        "media-producer",
+    }
+)
+#: Class names of elements whose content is page furniture, not story text.
+_SKIP_CLASSES = frozenset(
+    {
+        "dat",
+        "vignette",
+        "source",
+        "byline",
+        "credit",
+        "caption",
+        "share",
+        "sharing",
+        "social",
+        "related",
+        "advert",
+        "advertisement",
+        "ad",
+        "newsletter",
+        "promo",
+    }
+)
+_VOID = frozenset({"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "embed", "source", "wbr"})
+
+
+class _Paragraphs(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.paragraphs: list[str] = []
+        self._buf: list[str] = []
+        self._stack: list[tuple[str, bool]] = []  # (tag, skipping)
+        self._skip_depth = 0
+
+    def _flush(self) -> None:
+        if self._buf:
+            text = clean_inline("".join(self._buf))
+            if text:
+                self.paragraphs.append(text)
+            self._buf = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        classes = set()
+        for k, v in attrs:
+            if k == "class" and v:
+                classes.update(v.lower().split())
+        skip = tag in _SKIP or bool(classes & _SKIP_CLASSES)
+        if tag in _BLOCK and not self._skip_depth:
+            self._flush()
+        if tag in _VOID:
+            return
+        self._stack.append((tag, skip))
+        if skip:
+            self._skip_depth += 1
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCK and not self._skip_depth:
+            self._flush()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _VOID:
+            return
+        # Pop to the matching open tag (HTML in the wild leaves tags unclosed).
+        for i in range(len(self._stack) - 1, -1, -1):
+            if self._stack[i][0] == tag:
+                for _, skipping in self._stack[i:]:
+                    if skipping:
+                        self._skip_depth -= 1
+                del self._stack[i:]
+                break
+        else:
+            return
+        if tag in _BLOCK and not self._skip_depth:
+            self._flush()
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip_depth:
+            self._buf.append(data)
+
+    def close(self) -> None:
+        super().close()
+        self._flush()
+
+
+def html_paragraphs(markup: str) -> list[str]:
+    """Paragraphs of text in ``markup``: block elements split, furniture (figures, scripts) skipped."""
+    parser = _Paragraphs()
+    parser.feed(markup)
+    parser.close()
+    return parser.paragraphs
+
+
+def element_paragraphs(element: ET.Element) -> list[str]:
+    """Paragraphs of an already-parsed (safe) XML element, e.g. NITF ``body.content`` or G2 ``inlineXML``."""
+    return html_paragraphs(ET.tostring(element, encoding="unicode"))
+
+
+_TAG = re.compile(r"<[A-Za-z!/]")
+
+
+def looks_like_html(text: str) -> bool:
+    return bool(_TAG.search(text))

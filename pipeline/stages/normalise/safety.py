@@ -1,0 +1,83 @@
+"""Hostile-input limits: size before anything else, nesting depth cheaply, XML without DTDs or entities."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import orjson
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import DefusedXMLParser
+
+from pipeline.stages.errors import StageError
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
+def check_size(payload: bytes, max_bytes: int) -> None:
+    if len(payload) > max_bytes:
+        raise StageError("too_large", f"payload is {len(payload)} bytes; the limit is {max_bytes}")
+
+
+def json_depth(text: str, max_depth: int) -> None:
+    """Raise ``too_deep`` when JSON brackets nest deeper than ``max_depth`` (strings skipped)."""
+    depth = 0
+    for m in _JSON_BRACKET.finditer(_JSON_STRING.sub("", text)):
+        if m.group(0) in "[{":
+            depth += 1
+            if depth > max_depth:
+                raise StageError("too_deep", f"JSON nests deeper than {max_depth} levels at offset ~{m.start()}")
+        else:
+            depth -= 1
+
+
+def load_json(text: str, max_depth: int) -> Any:
+    json_depth(text, max_depth)
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise StageError("malformed_json", f"line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+
+
+def local(name: str) -> str:
+    """``{namespace}tag`` → ``tag``."""
+    return name.rsplit("}", 1)[-1] if name.startswith("{") else name
+
+
+class _Builder(ET.TreeBuilder):
+    """A tree builder that drops namespaces from tags and attributes and enforces the depth limit."""
+
+    def __init__(self, max_depth: int) -> None:
+        super().__init__()
+        self._depth = 0
+        self._max = max_depth
+
+    def start(self, tag: str, attrs: dict[str, str]) -> ET.Element:  # type: ignore[override]
+        self._depth += 1
+        if self._depth > self._max:
+            raise StageError("too_deep", f"XML elements nest deeper than {self._max} levels (at <{local(tag)}>)")
+        return super().start(local(tag), {local(k): v for k, v in attrs.items()})
+
+    def end(self, tag: str) -> ET.Element:  # type: ignore[override]
+        self._depth -= 1
+        return super().end(local(tag))
+
+
+def parse_xml(text: str, max_depth: int) -> ET.Element:
+    """Parse decoded XML text safely: no DTD, no entity declarations, no external references.
+
+    Namespaces are dropped from element and attribute names (``xml:lang`` becomes ``lang``).
+    """
+    body = _XML_DECL.sub("", text, count=1).encode("utf-8")
+    parser = DefusedXMLParser(target=_Builder(max_depth), forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    try:
+        parser.feed(body)
+        return parser.close()
+    except DefusedXmlException as exc:
+        raise StageError("unsafe_xml", f"XML with a DTD, entity declaration or external reference: {exc}") from exc
+    except ET.ParseError as exc:
+        line, col = exc.position
+        raise StageError("malformed_xml", f"line {line} column {col}: {exc}") from exc

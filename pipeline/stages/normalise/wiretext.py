@@ -1,0 +1,309 @@
+"""Wire-copy conventions inside body paragraphs: datelines, bylines, captions, advisories, sign-offs.
+
+Every format's body goes through :func:`strip_dateline`; the plain-text formats (and text bodies
+that carry the whole printed story) also go through :func:`analyse`, which drops captions before the
+dateline, advisory lines, sign-offs and trailing boilerplate. Each rule only removes a paragraph that
+matches a narrow shape, so real paragraphs are kept when in doubt.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from schemas.story import Dateline, Signal
+
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_WEEKDAY = r"(?:Mon|Tues?|Wed(?:nes)?|Thu(?:rs)?|Fri|Sat(?:ur)?|Sun)(?:day)?\.?"
+_DATE_PART = re.compile(rf"^(?:{_MONTH}\s+\d{{1,2}}\b|\d{{1,2}}\s+{_MONTH}|{_WEEKDAY}\b|\d{{4}}\b)", re.I)
+_DASH = r"(?:—|–|‒|―|--|-)"
+_WORD = r"[^\W\d_][^\W\d_'’.\-]*"
+_PLACE = rf"{_WORD}(?:[ '’.\-]+{_WORD}){{0,4}}"
+_EXTRA = r"(?:,\s*[^,()\n—–]{1,40}?){0,4}"
+
+#: ``PLACE[, region][, date] (AGENCY) —`` (place in any case, agency in parentheses).
+_DATELINE_AGENCY = re.compile(
+    rf"^(?P<text>(?P<place>{_PLACE})(?P<extra>{_EXTRA})\s*\((?P<agency>[^()\n]{{1,30}})\)\s*(?P<dash>{_DASH}))(?:\s+|$)"
+)
+#: ``PLACE, date —`` or ``PLACE —`` with the place in capitals and no agency.
+_CAPS_WORD = r"[A-Z][A-Z'’.\-]*"
+_DATELINE_CAPS = re.compile(
+    rf"^(?P<text>(?P<place>{_CAPS_WORD}(?: {_CAPS_WORD}){{0,4}})(?P<extra>{_EXTRA})\s*(?P<dash>—|–|--|-))\s+"
+)
+#: Capitalised words that open a paragraph with a dash but are not places.
+_NOT_PLACES = frozenset(
+    {
+        "NATO",
+        "UN",
+        "EU",
+        "US",
+        "UK",
+        "BREAKING",
+        "UPDATE",
+        "EXCLUSIVE",
+        "ANALYSIS",
+        "URGENT",
+        "FLASH",
+        "ALERT",
+        "OPINION",
+        "COMMENT",
+        "FACTBOX",
+        "EXPLAINER",
+        "WRAPUP",
+        "NOTE",
+        "CORRECTION",
+        "NEW",
+        "THE",
+    }
+)
+
+_NAME = r"[^\W\d_][^\W\d_'’.\-]*(?: (?:[^\W\d_][^\W\d_'’.\-]*|[a-z]{1,3})){1,4}"
+_CAP_WORD = r"[^\W\d_a-z][^\W\d_'’.\-]*"
+_PERSON = re.compile(rf"^(?P<name>{_CAP_WORD}(?: (?:van|von|de|da|del|der|al|bin|la|le|{_CAP_WORD})){{1,3}})$")
+_BY = re.compile(r"^(?:By|BY|Von|Par|Por|Av)\s+(?P<name>[^\s].{1,100})$")
+_SIGNOFF_COMBINED = re.compile(rf"^(?P<name>{_NAME})\s*[/|,]\s*(?P<agency>[A-Z][A-Za-z&\-]{{1,15}})$")
+_AGENCY_TOKEN = re.compile(r"^\(?[A-Z][A-Z0-9&.\-]{1,11}\)?$")
+
+_ADVISORY = re.compile(
+    r"^(?:\(\s*)?(?P<kw>RECASTS?|UPDATES?(?: \d+)?|CORRECTS?|CORRECTED|CORRECTION|REFILES?|REPEATS?|ADDS"
+    r"|WRAPUP(?: \d+)?"
+    r"|EDITOR[’']?S NOTE|EDITORS NOTE|NOTE TO EDITORS|ADVISORY|KILL|KILLED|WITHDRAWN|WITHDRAWS"
+    r"|(?:Recasts|Updates|Corrects|Refiles|Adds|Repeats)(?= ))\b"
+)
+_SIGNAL_OF = {
+    "RECAST": "update",
+    "UPDATE": "update",
+    "ADDS": "update",
+    "WRAPUP": "update",
+    "CORRECT": "correction",
+    "KILL": "kill",
+    "WITHDRAW": "kill",
+}
+
+_BOILERPLATE = [
+    re.compile(p, re.I)
+    for p in (
+        r"^view (?:more|all) (?:articles|stories|posts|news)\b.{0,60}$",
+        r"^more (?:articles|stories|news) (?:from|by)\b.{0,60}$",
+        r"^divider$",
+        r"^(?:share|share this|share on \w+|tweet|email|print|save)(?: (?:this )?(?:article|story|page))?:?$",
+        r"^(?:related|related (?:articles|stories|links|coverage)|read more|see also|recommended|more on this)\b"
+        r"[:\s].{0,160}$",
+        r"^(?:related|related articles|related stories|read more|see also|recommended)$",
+        r"^(?:copyright|©|\(c\)\s*\d{4}|\(©).{0,200}$",
+        r"^.{0,150}all rights reserved\.?$",
+        r"^follow (?:us|[\w@]+) on (?:twitter|facebook|x|instagram|linkedin|telegram|bluesky)\b.{0,80}$",
+        r"^(?:subscribe|sign up)\b.{0,100}$",
+        r"^\(?(?:end|ends|more|-30-|###|xxx)\)?$",
+        r"^[-*=_~•]{3,}$",
+        r"^\((?:reporting|writing|additional reporting|editing|compiled|edited) by\b.{0,300}\)$",
+    )
+]
+#: AFP-style sign-off codes: ``bur-dar-gl/fz``.
+_DESK_CODE = re.compile(r"^[a-z]{2,5}(?:[-/][a-z]{2,5})*/[a-z]{2,5}(?:[-/][a-z]{2,5})*$")
+_REPORTING_BY = re.compile(r"^\((?:reporting|writing) by (?P<name>[^;)]+)", re.I)
+#: A caption: ends with a parenthesised photo credit, or starts with a photo marker.
+_CAPTION = re.compile(
+    r"(?:\((?:photo|foto|picture|image|file|credit)?[^()]{0,60}\)$|^(?:photo|file photo|picture|image|foto)\s*[:\-—–])",
+    re.I,
+)
+
+
+@dataclass
+class WireText:
+    """What :func:`analyse` found in a list of body paragraphs."""
+
+    body: list[str]
+    dateline: Dateline | None = None
+    byline: str | None = None
+    signals: list[Signal] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+
+
+def normal_case_place(place: str) -> str:
+    """``GAZA CITY`` → ``Gaza City``; mixed-case places are kept as written."""
+    if place.upper() != place:
+        return place
+    return re.sub(r"[^\W\d_]+(?:['’][^\W\d_]+)?", lambda m: m.group(0).capitalize(), place.lower())
+
+
+def match_dateline(paragraph: str) -> tuple[Dateline, str] | None:
+    """A dateline at the start of ``paragraph``: (Dateline, rest of the paragraph), else None."""
+    m = _DATELINE_AGENCY.match(paragraph)
+    if m is None:
+        m = _DATELINE_CAPS.match(paragraph)
+        if m is None or m.group("place").strip(" .'’-") in _NOT_PLACES:
+            return None
+        if len(m.group("place").replace(" ", "")) < 3:
+            return None
+        # Without an agency, a plain hyphen is only a dateline when a date or region follows the place.
+        if m.group("dash") == "-" and not m.group("extra"):
+            return None
+        rest = paragraph[m.end() :]
+        if not rest or (not rest[0].isupper() and rest[0] not in "“\"'‘«„"):
+            return None
+    place = m.group("place").strip()
+    extra = [p.strip() for p in m.group("extra").split(",") if p.strip()]
+    date: str | None = None
+    for i, part in enumerate(extra):
+        if _DATE_PART.match(part):
+            date = ", ".join(extra[i:])
+            break
+    rest = paragraph[m.end() :].strip()
+    return Dateline(text=m.group("text").strip(), place=normal_case_place(place), date=date), rest
+
+
+def strip_dateline(body: list[str], known: Dateline | None = None) -> tuple[list[str], Dateline | None]:
+    """Remove a printed dateline from the first paragraph. ``known`` (from the format) wins for fields."""
+    if not body:
+        return body, known
+    first = body[0]
+    found = match_dateline(first)
+    if found is None and known is not None and known.text:
+        # The format gave the dateline text: strip it when the paragraph starts with it.
+        if first.startswith(known.text):
+            rest = first[len(known.text) :].lstrip(" —–-:")
+            return ([rest] if rest else []) + body[1:], known
+        return body, known
+    if found is None:
+        return body, known
+    dateline, rest = found
+    if known is not None:
+        dateline = Dateline(
+            text=known.text or dateline.text,
+            place=known.place or dateline.place,
+            country=known.country or dateline.country,
+            date=known.date or dateline.date,
+        )
+    return ([rest] if rest else []) + body[1:], dateline
+
+
+def _advisory_signal(paragraph: str) -> Signal | bool | None:
+    """False when ``paragraph`` is not an advisory; else the signal it carries (or None)."""
+    m = _ADVISORY.match(paragraph)
+    if m is None:
+        return False
+    kw = m.group("kw").upper()
+    for prefix, signal in _SIGNAL_OF.items():
+        if kw.startswith(prefix):
+            return signal  # type: ignore[return-value]
+    return None
+
+
+def is_boilerplate(paragraph: str) -> bool:
+    if _DESK_CODE.match(paragraph):
+        return True
+    return any(p.match(paragraph) for p in _BOILERPLATE)
+
+
+def _person(paragraph: str) -> str | None:
+    if len(paragraph) > 60:
+        return None
+    m = _PERSON.match(paragraph)
+    return m.group("name") if m else None
+
+
+def analyse(paragraphs: list[str], agency: str | None = None, known_dateline: Dateline | None = None) -> WireText:
+    """Find the dateline, byline, advisories, captions and boilerplate in plain wire-text paragraphs."""
+    out = WireText(body=list(paragraphs), dateline=known_dateline)
+    body = out.body
+
+    def add_signal(sig: Signal | None) -> None:
+        if sig is not None and sig not in out.signals:
+            out.signals.append(sig)
+
+    # 1. The dateline paragraph: within the first few paragraphs. What precedes it is captions,
+    #    advisories and bylines; none of it is story text.
+    dl_index = None
+    for i, p in enumerate(body[:4]):
+        if match_dateline(p) is not None:
+            dl_index = i
+            break
+    if dl_index is not None:
+        for p in body[:dl_index]:
+            sig = _advisory_signal(p)
+            if sig is not False:
+                add_signal(sig)  # type: ignore[arg-type]
+            elif (m := _BY.match(p)) and len(p) <= 100:
+                out.byline = out.byline or m.group("name").strip()
+            out.dropped.append(p)
+        del body[:dl_index]
+        body[:], out.dateline = strip_dateline(body, known_dateline)
+    else:
+        # No dateline: drop leading advisories, bylines and captions, one at a time, keeping the rest.
+        while len(body) > 1:
+            p = body[0]
+            sig = _advisory_signal(p)
+            if sig is not False:
+                add_signal(sig)  # type: ignore[arg-type]
+            elif (m := _BY.match(p)) and len(p) <= 100 and not p.endswith("."):
+                out.byline = out.byline or m.group("name").strip()
+            elif _CAPTION.search(p) and not re.search(r"[.!?…]\s*$", p):
+                pass
+            else:
+                break
+            out.dropped.append(body.pop(0))
+
+    # 2. A byline paragraph right after the dateline paragraph is rare; one right at the start of the
+    #    remaining body ("By Jane Doe") is common.
+    if body and (m := _BY.match(body[0])) and len(body[0]) <= 100 and not body[0].endswith(".") and len(body) > 1:
+        out.byline = out.byline or m.group("name").strip()
+        out.dropped.append(body.pop(0))
+
+    # 3. Trailing boilerplate, then the sign-off (name [/ agency]) and everything after it (bios).
+    _drop_trailing(out)
+    agencies = {a.upper() for a in (agency, _dateline_agency(out.dateline)) if a}
+    start = max(1, len(body) // 2)
+    for i in range(start, len(body)):
+        p = body[i]
+        combined = _SIGNOFF_COMBINED.match(p)
+        if combined and len(p) <= 60:
+            name = combined.group("name")
+        else:
+            name = _person(p)
+            if name is None:
+                continue
+            nxt = body[i + 1] if i + 1 < len(body) else None
+            is_last = nxt is None
+            followed_by_agency = nxt is not None and (
+                nxt.strip("()").upper() in agencies or bool(_AGENCY_TOKEN.match(nxt))
+            )
+            if not (is_last or followed_by_agency):
+                continue
+        out.byline = out.byline or name
+        out.dropped.extend(body[i:])
+        del body[i:]
+        break
+    _drop_trailing(out)
+
+    # 4. Advisory lines at the very start of the (post-dateline) body are not story text either.
+    while len(body) > 1 and (sig := _advisory_signal(body[0])) is not False:
+        add_signal(sig)  # type: ignore[arg-type]
+        out.dropped.append(body.pop(0))
+    return out
+
+
+def _drop_trailing(out: WireText) -> None:
+    body = out.body
+    while len(body) > 1 and is_boilerplate(body[-1]):
+        p = body.pop()
+        out.dropped.append(p)
+        if out.byline is None and (m := _REPORTING_BY.match(p)):
+            out.byline = m.group("name").strip()
+
+
+def _dateline_agency(dateline: Dateline | None) -> str | None:
+    if dateline is None:
+        return None
+    m = re.search(r"\(([^()]+)\)", dateline.text)
+    return m.group(1) if m else None
+
+
+def strip_trailing_boilerplate(body: list[str]) -> list[str]:
+    """Drop trailing copyright lines, desk codes and page furniture (never the only paragraph)."""
+    out = WireText(body=list(body))
+    _drop_trailing(out)
+    return out.body
