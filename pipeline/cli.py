@@ -197,6 +197,59 @@ def tail(
         pass
 
 
+# --------------------------------------------------------------------------------------------- store
+
+
+@app.command()
+def stories(
+    country: Annotated[list[str] | None, typer.Option("--country", "-c", help="ISO code; repeat for any of")] = None,
+    bloc: Annotated[list[str] | None, typer.Option("--bloc", help="Bloc code, e.g. EAEU; repeat for any of")] = None,
+    agency: Annotated[list[str] | None, typer.Option("--agency")] = None,
+    focus: Annotated[bool, typer.Option("--focus", help="Match the focus country only")] = False,
+    text: Annotated[str | None, typer.Option("--text", "-q", help="Full-text search")] = None,
+    limit: Annotated[int, typer.Option(help="Stories to show")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="One EnrichedStory JSON object per line")] = False,
+    store_url: Annotated[str | None, typer.Option(help="Store URL (env WIREFEED_STORE_URL)")] = None,
+) -> None:
+    """Read the store, newest first (or by relevance with --text)."""
+    from pipeline.codec import encode
+    from pipeline.sinks.store import StoryQuery, open_store
+
+    s = settings_with(store_url=store_url)
+    q = StoryQuery(countries=country or [], blocs=bloc or [], agencies=agency or [], focus_only=focus,
+                   text=text, limit=limit)
+
+    async def go():  # type: ignore[no-untyped-def]
+        db = await open_store(s.resolved_store_url)
+        try:
+            return await db.query(q)
+        finally:
+            await db.close()
+
+    page = asyncio.run(go())
+    for story in page.items:
+        if as_json:
+            sys.stdout.buffer.write(encode(story) + b"\n")
+        else:
+            print_story(story)
+    if not as_json and not page.items:
+        err.print(f"no stories match in {s.resolved_store_url}")
+
+
+db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade(store_url: Annotated[str | None, typer.Option(help="Store URL (env WIREFEED_STORE_URL)")] = None) -> None:
+    """Apply pending store migrations (the workers also do this on start)."""
+    from pipeline.sinks.store import upgrade
+
+    s = settings_with(store_url=store_url)
+    applied = asyncio.run(upgrade(s.resolved_store_url))
+    out.print(f"applied migrations {applied}" if applied else "store schema is current")
+
+
 # --------------------------------------------------------------------------------------------- worker / run
 
 

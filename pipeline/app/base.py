@@ -94,7 +94,7 @@ class Wirefeed:
     async def send_rejection(self, rejection: Rejection) -> None:
         from pipeline.ops import metrics
 
-        metrics.count_rejection(rejection.stage, rejection.reason)
+        metrics.dlq(rejection.stage, rejection.reason)
         log.warning(
             "rejected submission=%s agency=%s stage=%s reason=%s: %s",
             rejection.submission_id, rejection.agency, rejection.stage, rejection.reason, rejection.message,

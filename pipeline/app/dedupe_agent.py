@@ -37,18 +37,18 @@ def register(wf: Wirefeed) -> None:
             except (orjson.JSONDecodeError, ValidationError) as exc:
                 await wf.send_rejection(reject("dedupe", "bad_envelope", f"not a Story: {exc}"[:500], event.value,
                                                now, source=Source(msg.topic, msg.partition, msg.offset)))
-                metrics.stage_done("dedupe", "rejected", started)
+                metrics.stage_processed("dedupe", "rejected", time.perf_counter() - started)
                 continue
             except Exception as exc:  # a bug must not stop the feed
                 await wf.send_rejection(reject("dedupe", "internal_error",
                                                f"unexpected {type(exc).__name__}: {exc}"[:500], event.value,
                                                now, source=Source(msg.topic, msg.partition, msg.offset)))
-                metrics.stage_done("dedupe", "rejected", started)
+                metrics.stage_processed("dedupe", "rejected", time.perf_counter() - started)
                 continue
             if outcome.enriched:
-                metrics.verdict(outcome.enriched.dedupe.verdict)
+                metrics.dedupe_verdict(outcome.enriched.dedupe.verdict)
                 await enriched_topic.send(key=story.uri.encode(), value=encode(outcome.enriched))
             if outcome.duplicate:
-                metrics.verdict(outcome.duplicate.verdict)
+                metrics.dedupe_verdict(outcome.duplicate.verdict)
                 await duplicates_topic.send(key=story.uri.encode(), value=encode(outcome.duplicate))
-            metrics.stage_done("dedupe", "ok", started)
+            metrics.stage_processed("dedupe", "ok", time.perf_counter() - started)

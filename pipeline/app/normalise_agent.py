@@ -33,13 +33,13 @@ def register(wf: Wirefeed) -> None:
             raw = decode_raw(event.value, now, source)
             if isinstance(raw, Rejection):
                 await wf.send_rejection(raw)
-                metrics.stage_done("normalise", "rejected", started)
+                metrics.stage_processed("normalise", "rejected", time.perf_counter() - started)
                 continue
             outcome = normalise_step(raw, options, now, source)
             if outcome.rejection:
                 await wf.send_rejection(outcome.rejection)
-                metrics.stage_done("normalise", "rejected", started)
+                metrics.stage_processed("normalise", "rejected", time.perf_counter() - started)
                 continue
             for story in outcome.stories:
                 await out.send(key=story.uri.encode(), value=encode(story))
-            metrics.stage_done("normalise", "ok", started)
+            metrics.stage_processed("normalise", "ok", time.perf_counter() - started)

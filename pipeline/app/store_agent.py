@@ -34,7 +34,7 @@ async def retry_forever(what: str, op, *args):  # type: ignore[no-untyped-def]
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            metrics.sink_retry(what)
+            metrics.stage_processed("store", "retry")
             log.warning("%s failed (%s: %s); retrying in %.1fs", what, type(exc).__name__, exc, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_BACKOFF)
@@ -64,15 +64,16 @@ def register(wf: Wirefeed, subscriptions: tuple[Subscription, ...] | None = None
             stories = [EnrichedStory.model_validate(orjson.loads(v)) for v in values]
             t0 = time.perf_counter()
             await retry_forever("store write", db.write_batch, stories)
-            metrics.sink_written("store", len(stories), time.perf_counter() - t0)
+            metrics.sink_write("store", time.perf_counter() - t0, len(stories))
+            metrics.e2e_latencies("store", [st.received_at for st in stories])
             pending = []
             for story in stories:
                 for topic, notice in route(story, subs):
                     pending.append(await notify_topics[topic].send(key=story.uri.encode(), value=encode(notice)))
             if pending:
                 await asyncio.gather(*pending)
-            metrics.delivered(stories)
-            metrics.stage_batch_done("store", len(stories), started)
+            metrics.e2e_latencies("notify", [st.received_at for st in stories])
+            metrics.stage_processed("store", "ok", (time.perf_counter() - started) / len(stories), len(stories))
 
     @wf.app.agent(wf.topic(DLQ), name="store-rejections", concurrency=1)
     async def rejections_agent(stream):  # type: ignore[no-untyped-def]

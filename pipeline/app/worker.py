@@ -16,6 +16,10 @@ def run_worker(settings: Settings) -> None:
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     asyncio.run(ensure_topics(settings))
+    if settings.metrics_port:
+        from pipeline.ops.metrics import start_metrics_server
+
+        start_metrics_server(settings.metrics_port)
     wf = create_wirefeed(settings)
     worker = Worker(wf.app, loglevel=settings.log_level.upper(), quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()
