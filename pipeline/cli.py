@@ -241,7 +241,9 @@ app.add_typer(db_app, name="db")
 
 
 @db_app.command("upgrade")
-def db_upgrade(store_url: Annotated[str | None, typer.Option(help="Store URL (env WIREFEED_STORE_URL)")] = None) -> None:
+def db_upgrade(
+    store_url: Annotated[str | None, typer.Option(help="Store URL (env WIREFEED_STORE_URL)")] = None,
+) -> None:
     """Apply pending store migrations (the workers also do this on start)."""
     from pipeline.sinks.store import upgrade
 
