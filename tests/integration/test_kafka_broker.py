@@ -1,0 +1,336 @@
+"""The local Apache Kafka (KRaft, jars from Maven Central) works with the clients the pipeline uses.
+
+Run: ``pytest -m kafka tests/integration/test_kafka_broker.py`` (first run fetches the jars with Maven).
+``WIREFEED_TEST_KAFKA_VERSION=3.9.2`` runs the same tests against another broker version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.structs import TopicPartition
+
+from pipeline.broker.apache import REPO_MARK, ApacheKafkaCluster, parse_consumer_group_describe
+from tests.fixtures.kafka import ClusterFactory
+
+pytestmark = pytest.mark.kafka
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _name(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+async def _create_topic(bootstrap: str, name: str, partitions: int, rf: int = 1, **config: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15_000)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, partitions, rf, topic_configs=config)])
+        for _ in range(100):  # metadata propagates to every broker asynchronously
+            desc = await admin.describe_topics([name])
+            parts = desc[0]["partitions"]
+            if len(parts) == partitions and all(p["leader"] >= 0 for p in parts):
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"topic {name} has no leaders")
+    finally:
+        await admin.close()
+
+
+async def _produce(bootstrap: str, topic: str, messages: list[tuple[bytes, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        futures = [await producer.send(topic, key=k, value=v) for k, v in messages]
+        await producer.flush()
+        for fut in futures:
+            meta = await fut
+            assert meta.offset >= 0
+    finally:
+        await producer.stop()
+
+
+async def _consume(bootstrap: str, topic: str, group: str, count: int, wait_s: float = 60.0) -> list[bytes]:
+    """Read ``count`` messages in consumer group ``group`` and commit them."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    got: list[bytes] = []
+    try:
+        deadline = time.monotonic() + wait_s
+        while len(got) < count and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=500, max_records=count - len(got))
+            for records in batches.values():
+                got.extend(r.value for r in records if r.value is not None)
+        await consumer.commit()
+    finally:
+        await consumer.stop()
+    return got
+
+
+async def test_aiokafka_admin_produce_group_commit_and_offsets(kafka_cluster: ApacheKafkaCluster) -> None:
+    bootstrap = kafka_cluster.bootstrap
+    topic, group = _name("t-basic"), _name("g-basic")
+    await _create_topic(bootstrap, topic, partitions=3)
+    messages = [(f"k{i % 7}".encode(), orjson.dumps({"n": i})) for i in range(300)]
+    await _produce(bootstrap, topic, messages)
+
+    consumed_first = 200
+    got = await _consume(bootstrap, topic, group, consumed_first)
+    assert len(got) == consumed_first
+    assert len({orjson.loads(v)["n"] for v in got}) == consumed_first
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await probe.start()
+    try:
+        groups = {g[0] for g in await admin.list_consumer_groups()}
+        assert group in groups
+        committed = await admin.list_consumer_group_offsets(group)
+        tps = [TopicPartition(topic, p) for p in range(3)]
+        ends = await probe.end_offsets(tps)
+    finally:
+        await probe.stop()
+        await admin.close()
+
+    assert sum(ends.values()) == len(messages)
+    committed_total = sum(committed[tp].offset for tp in tps if tp in committed)
+    assert committed_total == consumed_first
+
+    # The Kafka CLI reports the same end offsets and lag as the aiokafka admin client.
+    rows = await asyncio.to_thread(kafka_cluster.describe_group, group)
+    by_tp = {(r.topic, r.partition): r for r in rows}
+    for tp in tps:
+        row = by_tp[(tp.topic, tp.partition)]
+        assert row.log_end_offset == ends[tp]
+        current = committed[tp].offset if tp in committed else None
+        assert row.current_offset == current
+        assert row.lag == (None if current is None else ends[tp] - current)
+
+    # The rest of the messages are there for the same group, none twice.
+    rest = await _consume(bootstrap, topic, group, len(messages) - consumed_first)
+    seen = {orjson.loads(v)["n"] for v in got} | {orjson.loads(v)["n"] for v in rest}
+    assert seen == set(range(len(messages)))
+
+
+def test_parse_consumer_group_describe_handles_uncommitted_partitions() -> None:
+    text = textwrap.dedent(
+        """
+        Consumer group 'g' has no active members.
+
+        GROUP           TOPIC           PARTITION  CURRENT-OFFSET  LOG-END-OFFSET  LAG             CONSUMER-ID     HOST            CLIENT-ID
+        g               t               0          5               9               4               -               -               -
+        g               t               1          -               3               -               -               -               -
+        """  # noqa: E501
+    )
+    rows = parse_consumer_group_describe(text)
+    assert [(r.partition, r.current_offset, r.log_end_offset, r.lag) for r in rows] == [
+        (0, 5, 9, 4),
+        (1, None, 3, None),
+    ]
+
+
+FAUST_APP = """
+import os
+
+import faust
+
+app = faust.App(
+    os.environ["KT_APP_ID"],
+    broker="kafka://" + os.environ["KT_BROKER"],
+    store="memory://",
+    topic_partitions=2,
+    table_standby_replicas=0,
+    broker_commit_interval=0.5,
+    consumer_auto_offset_reset="earliest",
+    web_enabled=False,
+)
+source = app.topic(os.environ["KT_IN"], key_type=bytes, value_type=bytes,
+                   key_serializer="raw", value_serializer="raw")
+out = app.topic(os.environ["KT_OUT"], key_type=bytes, value_type=bytes,
+                key_serializer="raw", value_serializer="raw")
+counts = app.Table("counts", default=int, partitions=2)
+
+
+@app.agent(source)
+async def count(stream):
+    async for key, _value in stream.items():
+        counts[key.decode()] += 1
+        await out.send(key=key, value=str(counts[key.decode()]).encode())
+"""
+
+
+def _start_faust_worker(tmp_path: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    with open(tmp_path / "faust-worker.log", "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "faust", "-A", "ktapp", "worker", "-l", "info"],
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def _stop_worker(proc: subprocess.Popen[bytes]) -> int:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            return proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return proc.returncode
+
+
+async def _latest_counts(bootstrap: str, topic: str, want: dict[str, int], wait_s: float = 120.0) -> dict[str, int]:
+    """Read ``topic`` from the start until every key's newest count reaches ``want`` (or ``wait_s`` passes)."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    latest: dict[str, int] = {}
+    try:
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline and any(latest.get(k, 0) < n for k, n in want.items()):
+            batches = await consumer.getmany(timeout_ms=500)
+            for records in batches.values():
+                for r in records:
+                    assert r.key is not None and r.value is not None
+                    latest[r.key.decode()] = max(latest.get(r.key.decode(), 0), int(r.value))
+    finally:
+        await consumer.stop()
+    return latest
+
+
+async def test_faust_agent_and_table_changelog_survive_a_worker_restart(
+    kafka_cluster: ApacheKafkaCluster, tmp_path: Path
+) -> None:
+    bootstrap = kafka_cluster.bootstrap
+    app_id, src, out = _name("ktapp"), _name("t-faust-in"), _name("t-faust-out")
+    await _create_topic(bootstrap, src, partitions=2)
+    (tmp_path / "ktapp.py").write_text(FAUST_APP)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(tmp_path),
+        "KT_APP_ID": app_id,
+        "KT_BROKER": bootstrap,
+        "KT_IN": src,
+        "KT_OUT": out,
+    }
+    keys = [f"key{i}" for i in range(5)]
+    first = [(keys[i % 5].encode(), b"x") for i in range(40)]
+    await _produce(bootstrap, src, first)
+    want = Counter(k.decode() for k, _ in first)
+
+    worker = _start_faust_worker(tmp_path, env)
+    try:
+        latest = await _latest_counts(bootstrap, out, dict(want))
+    finally:
+        code = _stop_worker(worker)
+    log = (tmp_path / "faust-worker.log").read_text(errors="replace")
+    assert latest == dict(want), log[-3000:]
+    assert code == 0, log[-3000:]
+
+    changelog = f"{app_id}-counts-changelog"
+    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await probe.start()
+    try:
+        topics = await probe.topics()
+        assert changelog in topics
+        ends = await probe.end_offsets([TopicPartition(changelog, p) for p in range(2)])
+        assert sum(ends.values()) >= len(want)
+    finally:
+        await probe.stop()
+
+    # A new worker restores the table from the changelog and keeps counting from there.
+    second = [(k.encode(), b"y") for k in keys]
+    await _produce(bootstrap, src, second)
+    want.update(k.decode() for k, _ in second)
+    worker = _start_faust_worker(tmp_path, env)
+    try:
+        latest = await _latest_counts(bootstrap, out, dict(want))
+    finally:
+        code = _stop_worker(worker)
+    log = (tmp_path / "faust-worker.log").read_text(errors="replace")
+    assert latest == dict(want), log[-3000:]
+    assert code == 0, log[-3000:]
+
+
+@pytest.mark.slow
+async def test_three_nodes_keep_accepting_acks_all_writes_with_one_node_down(
+    kafka_cluster_factory: ClusterFactory,
+) -> None:
+    cluster = await asyncio.to_thread(kafka_cluster_factory, 3)
+    bootstrap = cluster.bootstrap
+    topic, group = _name("t-rf3"), _name("g-rf3")
+    await _create_topic(bootstrap, topic, partitions=3, rf=3)
+    await _produce(bootstrap, topic, [(b"a", b"%d" % i) for i in range(50)])
+
+    await asyncio.to_thread(cluster.kill_node, 2)
+    assert not cluster.is_running(2)
+    # min.insync.replicas=2: acks=all writes still succeed with two of three replicas.
+    await _produce(bootstrap, topic, [(b"b", b"%d" % i) for i in range(50, 100)])
+
+    await asyncio.to_thread(cluster.start_node, 2)
+    assert cluster.is_running(2)
+    got = await _consume(bootstrap, topic, group, 100, wait_s=90)
+    assert sorted(int(v) for v in got) == list(range(100))
+
+
+def test_jvms_die_with_the_python_process_that_started_them(tmp_path: Path) -> None:
+    """SIGKILL the Python process: the parent-death signal stops its broker JVM too."""
+    script = textwrap.dedent(
+        f"""
+        import sys, time
+        sys.path.insert(0, {str(REPO)!r})
+        from pipeline.broker.apache import ApacheKafkaCluster
+        c = ApacheKafkaCluster(nodes=1, workdir={str(tmp_path / "wd")!r}).start()
+        print(c.pid(0), flush=True)
+        time.sleep(600)
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, start_new_session=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        jvm_pid = int(line)
+        cmdline = Path(f"/proc/{jvm_pid}/cmdline").read_bytes().split(b"\0")
+        assert REPO_MARK.encode() in cmdline
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and _alive(jvm_pid):
+        time.sleep(0.2)
+    alive = _alive(jvm_pid)
+    if alive:
+        os.kill(jvm_pid, signal.SIGKILL)
+    assert not alive, "broker JVM outlived the Python process that started it"
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting to be reaped counts as gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "State:\tZ" not in status
