@@ -22,6 +22,7 @@ all: expected but absent or never committed).
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -82,7 +83,7 @@ def evaluate_partition(
     window = sorted(in_window(samples, now, policy), key=lambda s: s.at)
     if not window:
         return Status.OK
-    if any(b.committed < a.committed for a, b in zip(window, window[1:], strict=False)):
+    if any(b.committed < a.committed for a, b in itertools.pairwise(window)):
         return Status.REWIND
     if any(s.lag <= policy.allowed_lag for s in window):
         return Status.OK
@@ -92,7 +93,7 @@ def evaluate_partition(
     if first.committed == last.committed:
         return Status.STOP if members == 0 else Status.STALL
     lags = [s.lag for s in window]
-    if all(b >= a for a, b in zip(lags, lags[1:], strict=False)) and lags[-1] > lags[0]:
+    if all(b >= a for a, b in itertools.pairwise(lags)) and lags[-1] > lags[0]:
         return Status.WARN
     return Status.OK
 
@@ -102,9 +103,7 @@ def evaluate_group(partition_statuses: Iterable[Status]) -> Status:
     return max(partition_statuses, default=Status.MISSING)
 
 
-def lag_seconds_from_history(
-    end_history: Sequence[tuple[float, int]], committed: int, now: float
-) -> float | None:
+def lag_seconds_from_history(end_history: Sequence[tuple[float, int]], committed: int, now: float) -> float | None:
     """Estimate how long ago the end offset passed ``committed`` (kafka-lag-exporter style).
 
     ``end_history`` holds ``(time, end_offset)`` samples of one partition, oldest first. The first unconsumed
@@ -116,7 +115,7 @@ def lag_seconds_from_history(
         return None
     times = [t for t, _ in end_history]
     ends = [e for _, e in end_history]
-    if any(b < a for a, b in zip(ends, ends[1:], strict=False)):
+    if any(b < a for a, b in itertools.pairwise(ends)):
         raise ValueError("end offsets must not decrease")
     if committed >= ends[-1]:
         return 0.0
