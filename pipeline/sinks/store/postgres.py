@@ -1,0 +1,343 @@
+"""PostgreSQL backend (asyncpg): tsvector + GIN full-text search with ts_rank, a connection pool.
+
+Connection failures (server down, restarting, refusing connections) surface as ``StoreUnavailableError``; the pool
+reconnects by itself on the next call once the server is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+import asyncpg
+import orjson
+
+from pipeline.sinks.store.interface import AgencyKeyExistsError, StoreUnavailableError
+from pipeline.sinks.store.migrations import migrations
+from pipeline.sinks.store.query import (
+    AgencyKey,
+    ClusterMember,
+    StoryPage,
+    StoryQuery,
+    StoryWithHistory,
+    WriteResult,
+    body_text,
+    encode_cursor,
+    ts_text,
+)
+from pipeline.sinks.store.sql import Dialect, story_query_sql
+from pipeline.sinks.store.writer import (
+    CurrentState,
+    agency_key_from_row,
+    apply_batch,
+    rejection_filter,
+    rejection_key,
+)
+from schemas import DuplicateRecord, EnrichedStory, Rejection
+
+DIALECT = Dialect("postgres", lambda dt: dt)
+MIGRATION_LOCK = 0x77697265  # pg_advisory_xact_lock key serialising concurrent migrators
+POOL_MAX = 4
+CONNECT_TIMEOUT = 10.0
+
+_DOWN = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+
+
+def _unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, _DOWN):
+        return True
+    return isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc)
+
+
+@asynccontextmanager
+async def _errors() -> AsyncIterator[None]:
+    try:
+        yield
+    except Exception as exc:
+        if _unavailable(exc):
+            raise StoreUnavailableError(f"{type(exc).__name__}: {exc}") from exc
+        raise
+
+
+def _json(doc: bytes) -> str:
+    return doc.decode("utf-8")
+
+
+async def _migrate(conn: asyncpg.Connection) -> list[int]:
+    done: list[int] = []
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)"
+        )
+        applied = {r[0] for r in await conn.fetch("SELECT version FROM schema_migrations")}
+        for mig in migrations("postgres"):
+            if mig.version in applied:
+                continue
+            await conn.execute(mig.sql)
+            await conn.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                mig.version,
+                mig.name,
+                datetime.now(UTC),
+            )
+            done.append(mig.version)
+    return done
+
+
+class _PgTx:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+        self.now = datetime.now(UTC)
+
+    async def insert_version(self, story: EnrichedStory, doc: bytes, kill: bool) -> bool:
+        status = await self.conn.execute(
+            "INSERT INTO story_versions (uri, version, is_kill, verdict, cluster_id, submission_id, content_hash, "
+            "versioncreated, stored_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+            "ON CONFLICT DO NOTHING",
+            story.uri, story.version, kill, story.dedupe.verdict, story.dedupe.cluster_id, story.submission_id,
+            story.content_hash, story.versioncreated, self.now, _json(doc),
+        )  # fmt: skip
+        return bool(status == "INSERT 0 1")
+
+    async def get_current(self, uri: str) -> CurrentState | None:
+        row = await self.conn.fetchrow(
+            "SELECT version, content_is_kill, kill_version, withdrawn_at FROM stories WHERE uri = $1", uri
+        )
+        return None if row is None else CurrentState(row[0], row[1], row[2], row[3])
+
+    async def put_current(self, story: EnrichedStory, doc: bytes, state: CurrentState) -> None:
+        story_id = await self.conn.fetchval(
+            "INSERT INTO stories (uri, version, content_is_kill, kill_version, withdrawn_at, agency, headline, "
+            "body_text, language, urgency, focus_country, verdict, cluster_id, versioncreated, received_at, "
+            "updated_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) "
+            "ON CONFLICT (uri) DO UPDATE SET version = excluded.version, "
+            "content_is_kill = excluded.content_is_kill, kill_version = excluded.kill_version, "
+            "withdrawn_at = excluded.withdrawn_at, agency = excluded.agency, headline = excluded.headline, "
+            "body_text = excluded.body_text, language = excluded.language, urgency = excluded.urgency, "
+            "focus_country = excluded.focus_country, verdict = excluded.verdict, cluster_id = excluded.cluster_id, "
+            "versioncreated = excluded.versioncreated, received_at = excluded.received_at, "
+            "updated_at = excluded.updated_at, doc = excluded.doc RETURNING id",
+            story.uri, state.version, state.content_is_kill, state.kill_version, state.withdrawn_at, story.agency,
+            story.headline, body_text(story), story.language, story.urgency, story.focus_country,
+            story.dedupe.verdict, story.dedupe.cluster_id, story.versioncreated, story.received_at, self.now,
+            _json(doc),
+        )  # fmt: skip
+        await self.conn.execute("DELETE FROM story_countries WHERE story_id = $1", story_id)
+        await self.conn.execute("DELETE FROM story_blocs WHERE story_id = $1", story_id)
+        if story.countries:
+            await self.conn.executemany(
+                "INSERT INTO story_countries (story_id, code, is_focus, mentions, score) "
+                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                [(story_id, c.code, c.code == story.focus_country, c.mentions, c.score) for c in story.countries],
+            )
+        if story.blocs:
+            await self.conn.executemany(
+                "INSERT INTO story_blocs (story_id, code, explicit) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                [(story_id, b.code, b.explicit) for b in story.blocs],
+            )
+
+    async def put_kill(self, uri: str, state: CurrentState) -> None:
+        await self.conn.execute(
+            "UPDATE stories SET kill_version = $1, withdrawn_at = $2, updated_at = $3 WHERE uri = $4",
+            state.kill_version,
+            state.withdrawn_at,
+            self.now,
+            uri,
+        )
+
+
+class PostgresStore:
+    """The production store. Open with ``await PostgresStore.open("postgresql://user:pw@host:port/db")``."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    @classmethod
+    async def open(cls, url: str) -> PostgresStore:
+        async with _errors():
+            conn = await asyncpg.connect(url, timeout=CONNECT_TIMEOUT)
+            try:
+                await _migrate(conn)
+            finally:
+                await conn.close()
+            pool = await asyncpg.create_pool(url, min_size=1, max_size=POOL_MAX, timeout=CONNECT_TIMEOUT)
+        return cls(pool)
+
+    @classmethod
+    async def upgrade(cls, url: str) -> list[int]:
+        async with _errors():
+            conn = await asyncpg.connect(url, timeout=CONNECT_TIMEOUT)
+            try:
+                return await _migrate(conn)
+            finally:
+                await conn.close()
+
+    async def close(self) -> None:
+        try:
+            await asyncio.wait_for(self._pool.close(), timeout=10)
+        except (TimeoutError, *_DOWN):
+            self._pool.terminate()
+
+    @asynccontextmanager
+    async def _conn(self) -> AsyncIterator[asyncpg.Connection]:
+        async with _errors(), self._pool.acquire(timeout=CONNECT_TIMEOUT) as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[asyncpg.Connection]:
+        async with self._conn() as conn, conn.transaction():
+            yield conn
+
+    # --- writes -----------------------------------------------------------------------------------------------
+
+    async def write_batch(self, stories: Sequence[EnrichedStory]) -> WriteResult:
+        if not stories:
+            return WriteResult()
+        async with self._write() as conn:
+            return await apply_batch(_PgTx(conn), stories)
+
+    async def write_rejections(self, rejections: Sequence[Rejection]) -> None:
+        if not rejections:
+            return
+        rows = [
+            (
+                rejection_key(r), r.stage, r.reason, r.submission_id, r.agency, r.rejected_at,
+                orjson.dumps(r.model_dump(mode="json")).decode(),
+            )
+            for r in rejections
+        ]  # fmt: skip
+        async with self._write() as conn:
+            await conn.executemany(
+                "INSERT INTO rejections (rejection_key, stage, reason, submission_id, agency, rejected_at, doc) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                rows,
+            )
+
+    async def write_duplicates(self, records: Sequence[DuplicateRecord]) -> None:
+        if not records:
+            return
+        rows = [
+            (
+                d.uri, d.version, d.submission_id, d.agency, d.headline, d.verdict, d.duplicate_of, d.cluster_id,
+                d.similarity, d.detected_at, orjson.dumps(d.model_dump(mode="json")).decode(),
+            )
+            for d in records
+        ]  # fmt: skip
+        async with self._write() as conn:
+            await conn.executemany(
+                "INSERT INTO duplicates (uri, version, submission_id, agency, headline, verdict, duplicate_of, "
+                "cluster_id, similarity, detected_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+                "ON CONFLICT DO NOTHING",
+                rows,
+            )
+
+    # --- reads ------------------------------------------------------------------------------------------------
+
+    async def query(self, q: StoryQuery) -> StoryPage:
+        sql, params = story_query_sql(q, DIALECT)
+        async with self._conn() as conn:
+            rows = await conn.fetch(sql, *params)
+        items = [EnrichedStory.model_validate_json(r[0]) for r in rows[: q.limit]]
+        nxt = None
+        if len(rows) > q.limit:
+            last = rows[q.limit - 1]
+            key = last[2]
+            nxt = encode_cursor(q, ts_text(key) if isinstance(key, datetime) else float(key), last[1])
+        return StoryPage(items=items, next_cursor=nxt)
+
+    async def get_story(self, uri: str) -> StoryWithHistory | None:
+        async with self._conn() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            cur = await conn.fetchrow(
+                "SELECT doc, kill_version IS NOT NULL AND kill_version >= version, withdrawn_at "
+                "FROM stories WHERE uri = $1",
+                uri,
+            )
+            versions = await conn.fetch("SELECT doc FROM story_versions WHERE uri = $1 ORDER BY version", uri)
+        if cur is None:
+            return None
+        return StoryWithHistory(
+            story=EnrichedStory.model_validate_json(cur[0]),
+            withdrawn=bool(cur[1]),
+            withdrawn_at=cur[2] if cur[1] else None,
+            versions=[EnrichedStory.model_validate_json(v[0]) for v in versions],
+        )
+
+    async def get_cluster(self, cluster_id: str) -> list[ClusterMember]:
+        async with self._conn() as conn:
+            stories = await conn.fetch(
+                "SELECT doc, kill_version IS NOT NULL AND kill_version >= version FROM stories WHERE cluster_id = $1",
+                cluster_id,
+            )
+            dups = await conn.fetch("SELECT doc FROM duplicates WHERE cluster_id = $1", cluster_id)
+        members = [ClusterMember.of_story(EnrichedStory.model_validate_json(r[0]), bool(r[1])) for r in stories]
+        members += [ClusterMember.of_duplicate(DuplicateRecord.model_validate_json(r[0])) for r in dups]
+        members.sort(key=lambda m: (m.at, m.kind, m.uri, m.version))
+        return members
+
+    async def count_stories(self) -> int:
+        async with self._conn() as conn:
+            return int(await conn.fetchval("SELECT count(*) FROM stories"))
+
+    async def list_rejections(
+        self, *, stage: str | None = None, reason: str | None = None, limit: int = 100
+    ) -> list[Rejection]:
+        where, params = rejection_filter(stage, reason, pg=True)
+        async with self._conn() as conn:
+            rows = await conn.fetch(
+                f"SELECT doc FROM rejections{where} ORDER BY rejected_at DESC, rejection_key LIMIT ${len(params) + 1}",
+                *params,
+                limit,
+            )
+        return [Rejection.model_validate_json(r[0]) for r in rows]
+
+    # --- agency keys ------------------------------------------------------------------------------------------
+
+    async def add_agency_key(self, agency: str, key_id: str, key_hash: str) -> None:
+        async with self._write() as conn:
+            status = await conn.execute(
+                "INSERT INTO agency_keys (key_id, agency, key_hash, created_at) VALUES ($1, $2, $3, $4) "
+                "ON CONFLICT DO NOTHING",
+                key_id,
+                agency,
+                key_hash,
+                datetime.now(UTC),
+            )
+            if status == "INSERT 0 1":
+                return
+            row = await conn.fetchrow("SELECT agency, key_hash FROM agency_keys WHERE key_id = $1", key_id)
+        if row is not None and (row[0], row[1]) != (agency, key_hash):
+            raise AgencyKeyExistsError(f"key id {key_id!r} is already in use")
+
+    async def find_agency_key(self, key_id: str) -> AgencyKey | None:
+        async with self._conn() as conn:
+            row = await conn.fetchrow(
+                "SELECT agency, key_id, key_hash, created_at, revoked_at FROM agency_keys WHERE key_id = $1",
+                key_id,
+            )
+        return None if row is None else agency_key_from_row(tuple(row))
+
+    async def revoke_agency(self, agency: str) -> int:
+        async with self._write() as conn:
+            status = await conn.execute(
+                "UPDATE agency_keys SET revoked_at = $1 WHERE agency = $2 AND revoked_at IS NULL",
+                datetime.now(UTC),
+                agency,
+            )
+        return int(status.rsplit(" ", 1)[-1])
+
+    async def list_agencies(self) -> list[AgencyKey]:
+        async with self._conn() as conn:
+            rows = await conn.fetch(
+                "SELECT agency, key_id, key_hash, created_at, revoked_at FROM agency_keys ORDER BY agency, key_id"
+            )
+        return [agency_key_from_row(tuple(r)) for r in rows]

@@ -1,0 +1,394 @@
+"""SQLite backend (aiosqlite): one file in WAL mode, FTS5 with bm25 ranking.
+
+One connection writes and one reads (WAL lets readers run beside the writer); each is used by one operation at a
+time. Writes run in ``BEGIN IMMEDIATE`` transactions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import orjson
+
+from pipeline.sinks.store.interface import AgencyKeyExistsError, StoreUnavailableError
+from pipeline.sinks.store.migrations import migrations
+from pipeline.sinks.store.query import (
+    AgencyKey,
+    ClusterMember,
+    StoryPage,
+    StoryQuery,
+    StoryWithHistory,
+    WriteResult,
+    body_text,
+    encode_cursor,
+    parse_ts_text,
+    ts_text,
+)
+from pipeline.sinks.store.sql import Dialect, story_query_sql
+from pipeline.sinks.store.writer import (
+    CurrentState,
+    agency_key_from_row,
+    apply_batch,
+    rejection_filter,
+    rejection_key,
+)
+from schemas import DuplicateRecord, EnrichedStory, Rejection
+
+DIALECT = Dialect("sqlite", ts_text)
+BUSY_TIMEOUT_MS = 5000
+
+
+def sqlite_path(url: str) -> Path:
+    """``sqlite:///abs/path`` or ``sqlite:////abs/path`` → the absolute path."""
+    if not url.startswith("sqlite://"):
+        raise ValueError(f"not a sqlite URL: {url!r}")
+    rest = url.removeprefix("sqlite://").split("?", 1)[0]
+    if not rest.strip("/"):
+        raise ValueError(f"sqlite URL without a path: {url!r}")
+    return Path("/" + rest.lstrip("/"))
+
+
+def _now() -> str:
+    return ts_text(datetime.now(UTC))
+
+
+def _unavailable(exc: sqlite3.Error) -> bool:
+    msg = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and any(
+        w in msg for w in ("locked", "busy", "disk i/o", "unable to open")
+    )
+
+
+@asynccontextmanager
+async def _errors() -> AsyncIterator[None]:
+    try:
+        yield
+    except sqlite3.Error as exc:
+        if _unavailable(exc):
+            raise StoreUnavailableError(str(exc)) from exc
+        raise
+
+
+async def _connect(path: Path) -> aiosqlite.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    await conn.execute("PRAGMA journal_mode = WAL")
+    await conn.execute("PRAGMA synchronous = NORMAL")
+    await conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+async def _migrate(conn: aiosqlite.Connection) -> list[int]:
+    await conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    done: list[int] = []
+    for mig in migrations("sqlite"):
+        applied = {r[0] for r in await conn.execute_fetchall("SELECT version FROM schema_migrations")}
+        if mig.version in applied:
+            continue
+        script = (
+            f"BEGIN IMMEDIATE;\n{mig.sql}\n;INSERT INTO schema_migrations (version, name, applied_at) "
+            f"VALUES ({mig.version}, '{mig.name}', '{_now()}');\nCOMMIT;"
+        )
+        try:
+            await conn.executescript(script)
+        except sqlite3.Error:
+            if conn.in_transaction:
+                await conn.execute("ROLLBACK")
+            rows = await conn.execute_fetchall("SELECT 1 FROM schema_migrations WHERE version = ?", (mig.version,))
+            if rows:  # another process applied it first
+                continue
+            raise
+        done.append(mig.version)
+    return done
+
+
+class _SqliteTx:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+        self.now = _now()
+
+    async def insert_version(self, story: EnrichedStory, doc: bytes, kill: bool) -> bool:
+        cur = await self.conn.execute(
+            "INSERT INTO story_versions (uri, version, is_kill, verdict, cluster_id, submission_id, content_hash, "
+            "versioncreated, stored_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (
+                story.uri, story.version, int(kill), story.dedupe.verdict, story.dedupe.cluster_id,
+                story.submission_id, story.content_hash, ts_text(story.versioncreated), self.now, doc,
+            ),
+        )  # fmt: skip
+        return cur.rowcount == 1
+
+    async def get_current(self, uri: str) -> CurrentState | None:
+        rows = list(
+            await self.conn.execute_fetchall(
+                "SELECT version, content_is_kill, kill_version, withdrawn_at FROM stories WHERE uri = ?", (uri,)
+            )
+        )
+        if not rows:
+            return None
+        v, cik, kv, wat = rows[0]
+        return CurrentState(v, bool(cik), kv, parse_ts_text(wat) if wat else None)
+
+    async def put_current(self, story: EnrichedStory, doc: bytes, state: CurrentState) -> None:
+        rows = list(
+            await self.conn.execute_fetchall(
+                "INSERT INTO stories (uri, version, content_is_kill, kill_version, withdrawn_at, agency, headline, "
+                "language, urgency, focus_country, verdict, cluster_id, versioncreated, received_at, updated_at, "
+                "doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uri) DO UPDATE SET "
+                "version = excluded.version, content_is_kill = excluded.content_is_kill, "
+                "kill_version = excluded.kill_version, withdrawn_at = excluded.withdrawn_at, "
+                "agency = excluded.agency, headline = excluded.headline, language = excluded.language, "
+                "urgency = excluded.urgency, focus_country = excluded.focus_country, verdict = excluded.verdict, "
+                "cluster_id = excluded.cluster_id, versioncreated = excluded.versioncreated, "
+                "received_at = excluded.received_at, updated_at = excluded.updated_at, doc = excluded.doc "
+                "RETURNING id",
+                (
+                    story.uri,
+                    state.version,
+                    int(state.content_is_kill),
+                    state.kill_version,
+                    ts_text(state.withdrawn_at) if state.withdrawn_at else None,
+                    story.agency,
+                    story.headline,
+                    story.language,
+                    story.urgency,
+                    story.focus_country,
+                    story.dedupe.verdict,
+                    story.dedupe.cluster_id,
+                    ts_text(story.versioncreated),
+                    ts_text(story.received_at),
+                    self.now,
+                    doc,
+                ),
+            )
+        )
+        story_id = rows[0][0]
+        await self.conn.execute("DELETE FROM story_countries WHERE story_id = ?", (story_id,))
+        await self.conn.execute("DELETE FROM story_blocs WHERE story_id = ?", (story_id,))
+        await self.conn.execute("DELETE FROM stories_fts WHERE rowid = ?", (story_id,))
+        if story.countries:
+            await self.conn.executemany(
+                "INSERT OR IGNORE INTO story_countries (story_id, code, is_focus, mentions, score) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(story_id, c.code, int(c.code == story.focus_country), c.mentions, c.score) for c in story.countries],
+            )
+        if story.blocs:
+            await self.conn.executemany(
+                "INSERT OR IGNORE INTO story_blocs (story_id, code, explicit) VALUES (?, ?, ?)",
+                [(story_id, b.code, int(b.explicit)) for b in story.blocs],
+            )
+        await self.conn.execute(
+            "INSERT INTO stories_fts (rowid, headline, body) VALUES (?, ?, ?)",
+            (story_id, story.headline, body_text(story)),
+        )
+
+    async def put_kill(self, uri: str, state: CurrentState) -> None:
+        await self.conn.execute(
+            "UPDATE stories SET kill_version = ?, withdrawn_at = ?, updated_at = ? WHERE uri = ?",
+            (state.kill_version, ts_text(state.withdrawn_at) if state.withdrawn_at else None, self.now, uri),
+        )
+
+
+class SqliteStore:
+    """The embedded store. Open with ``await SqliteStore.open("sqlite:///abs/path.sqlite3")``."""
+
+    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+        self.path = path
+        self._w = writer
+        self._r = reader
+        self._wlock = asyncio.Lock()
+        self._rlock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, url: str) -> SqliteStore:
+        path = sqlite_path(url)
+        async with _errors():
+            writer = await _connect(path)
+            try:
+                await _migrate(writer)
+                reader = await _connect(path)
+            except BaseException:
+                await writer.close()
+                raise
+        return cls(path, writer, reader)
+
+    @classmethod
+    async def upgrade(cls, url: str) -> list[int]:
+        async with _errors():
+            conn = await _connect(sqlite_path(url))
+            try:
+                return await _migrate(conn)
+            finally:
+                await conn.close()
+
+    async def close(self) -> None:
+        await self._w.close()
+        await self._r.close()
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._wlock, _errors():
+            await self._w.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._w
+            except BaseException:
+                await self._w.execute("ROLLBACK")
+                raise
+            await self._w.execute("COMMIT")
+
+    async def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        async with self._rlock, _errors():
+            return list(await self._r.execute_fetchall(sql, params))
+
+    # --- writes -----------------------------------------------------------------------------------------------
+
+    async def write_batch(self, stories: Sequence[EnrichedStory]) -> WriteResult:
+        if not stories:
+            return WriteResult()
+        async with self._write() as conn:
+            return await apply_batch(_SqliteTx(conn), stories)
+
+    async def write_rejections(self, rejections: Sequence[Rejection]) -> None:
+        if not rejections:
+            return
+        rows = [
+            (
+                rejection_key(r), r.stage, r.reason, r.submission_id, r.agency, ts_text(r.rejected_at),
+                orjson.dumps(r.model_dump(mode="json")),
+            )
+            for r in rejections
+        ]  # fmt: skip
+        async with self._write() as conn:
+            await conn.executemany(
+                "INSERT INTO rejections (rejection_key, stage, reason, submission_id, agency, rejected_at, doc) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                rows,
+            )
+
+    async def write_duplicates(self, records: Sequence[DuplicateRecord]) -> None:
+        if not records:
+            return
+        rows = [
+            (
+                d.uri, d.version, d.submission_id, d.agency, d.headline, d.verdict, d.duplicate_of, d.cluster_id,
+                d.similarity, ts_text(d.detected_at), orjson.dumps(d.model_dump(mode="json")),
+            )
+            for d in records
+        ]  # fmt: skip
+        async with self._write() as conn:
+            await conn.executemany(
+                "INSERT INTO duplicates (uri, version, submission_id, agency, headline, verdict, duplicate_of, "
+                "cluster_id, similarity, detected_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                rows,
+            )
+
+    # --- reads ------------------------------------------------------------------------------------------------
+
+    async def query(self, q: StoryQuery) -> StoryPage:
+        sql, params = story_query_sql(q, DIALECT)
+        rows = await self._read(sql, params)
+        items = [EnrichedStory.model_validate_json(r[0]) for r in rows[: q.limit]]
+        nxt = None
+        if len(rows) > q.limit:
+            last = rows[q.limit - 1]
+            nxt = encode_cursor(q, last[2], last[1])
+        return StoryPage(items=items, next_cursor=nxt)
+
+    async def get_story(self, uri: str) -> StoryWithHistory | None:
+        async with self._rlock, _errors():
+            await self._r.execute("BEGIN")
+            try:
+                cur = list(
+                    await self._r.execute_fetchall(
+                        "SELECT doc, kill_version IS NOT NULL AND kill_version >= version, withdrawn_at "
+                        "FROM stories WHERE uri = ?",
+                        (uri,),
+                    )
+                )
+                versions = await self._r.execute_fetchall(
+                    "SELECT doc FROM story_versions WHERE uri = ? ORDER BY version", (uri,)
+                )
+            finally:
+                await self._r.execute("COMMIT")
+        if not cur:
+            return None
+        doc, withdrawn, wat = cur[0]
+        return StoryWithHistory(
+            story=EnrichedStory.model_validate_json(doc),
+            withdrawn=bool(withdrawn),
+            withdrawn_at=parse_ts_text(wat) if withdrawn and wat else None,
+            versions=[EnrichedStory.model_validate_json(v[0]) for v in versions],
+        )
+
+    async def get_cluster(self, cluster_id: str) -> list[ClusterMember]:
+        stories = await self._read(
+            "SELECT doc, kill_version IS NOT NULL AND kill_version >= version FROM stories WHERE cluster_id = ?",
+            (cluster_id,),
+        )
+        dups = await self._read("SELECT doc FROM duplicates WHERE cluster_id = ?", (cluster_id,))
+        members = [ClusterMember.of_story(EnrichedStory.model_validate_json(d), bool(w)) for d, w in stories]
+        members += [ClusterMember.of_duplicate(DuplicateRecord.model_validate_json(d[0])) for d in dups]
+        members.sort(key=lambda m: (m.at, m.kind, m.uri, m.version))
+        return members
+
+    async def count_stories(self) -> int:
+        rows = await self._read("SELECT count(*) FROM stories")
+        return int(rows[0][0])
+
+    async def list_rejections(
+        self, *, stage: str | None = None, reason: str | None = None, limit: int = 100
+    ) -> list[Rejection]:
+        where, params = rejection_filter(stage, reason)
+        rows = await self._read(
+            f"SELECT doc FROM rejections{where} ORDER BY rejected_at DESC, rejection_key LIMIT ?",
+            [*params, limit],
+        )
+        return [Rejection.model_validate_json(r[0]) for r in rows]
+
+    # --- agency keys ------------------------------------------------------------------------------------------
+
+    async def addagency_key_from_row(self, agency: str, key_id: str, key_hash: str) -> None:
+        async with self._write() as conn:
+            cur = await conn.execute(
+                "INSERT INTO agency_keys (key_id, agency, key_hash, created_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                (key_id, agency, key_hash, _now()),
+            )
+            if cur.rowcount == 1:
+                return
+            rows = list(
+                await conn.execute_fetchall("SELECT agency, key_hash FROM agency_keys WHERE key_id = ?", (key_id,))
+            )
+        if rows and tuple(rows[0]) != (agency, key_hash):
+            raise AgencyKeyExistsError(f"key id {key_id!r} is already in use")
+
+    async def findagency_key_from_row(self, key_id: str) -> AgencyKey | None:
+        rows = await self._read(
+            "SELECT agency, key_id, key_hash, created_at, revoked_at FROM agency_keys WHERE key_id = ?", (key_id,)
+        )
+        return agency_key_from_row(rows[0]) if rows else None
+
+    async def revoke_agency(self, agency: str) -> int:
+        async with self._write() as conn:
+            cur = await conn.execute(
+                "UPDATE agency_keys SET revoked_at = ? WHERE agency = ? AND revoked_at IS NULL", (_now(), agency)
+            )
+            return cur.rowcount
+
+    async def list_agencies(self) -> list[AgencyKey]:
+        rows = await self._read(
+            "SELECT agency, key_id, key_hash, created_at, revoked_at FROM agency_keys ORDER BY agency, key_id"
+        )
+        return [agency_key_from_row(r) for r in rows]
