@@ -74,6 +74,8 @@ _SKIP = frozenset(
         "media-reference",
         "media-metadata",
         "media-producer",
+        "body.head",
+        "body.end",
     }
 )
 #: Class names of elements whose content is page furniture, not story text.

@@ -173,7 +173,7 @@ def strip_dateline(body: list[str], known: Dateline | None = None) -> tuple[list
     dateline, rest = found
     if known is not None:
         dateline = Dateline(
-            text=known.text or dateline.text,
+            text=dateline.text,
             place=known.place or dateline.place,
             country=known.country or dateline.country,
             date=known.date or dateline.date,
@@ -307,3 +307,9 @@ def strip_trailing_boilerplate(body: list[str]) -> list[str]:
     out = WireText(body=list(body))
     _drop_trailing(out)
     return out.body
+
+
+def advisory_signal(line: str) -> Signal | None:
+    """The signal an advisory line carries (``CORRECTS …`` → correction), or None."""
+    sig = _advisory_signal(line)
+    return None if sig is False or sig is True else sig

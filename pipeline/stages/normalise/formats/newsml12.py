@@ -1,0 +1,161 @@
+"""IPTC NewsML 1.2: a ``NewsML`` envelope with one or more ``NewsItem``s.
+
+Identity: ``urn:newsml:<ProviderId>:<DateId>:<NewsItemId>`` (the ``PublicIdentifier`` without its
+revision suffix, so every revision shares the uri); version from ``RevisionId``. ``NewsManagement``:
+``FirstCreated``, ``ThisRevisionCreated``, ``Status``, ``Urgency``, ``StatusWillChange`` (embargo).
+``NewsLines``: ``HeadLine``, ``ByLine``, ``DateLine``, advisory ``NewsLine``s (``RECASTS``, ``UPDATES``,
+``CORRECTS`` give signals). ``DescriptiveMetadata``: ``Language``, ``SubjectCode``, ``Location
+HowPresent="Origin"`` (alpha-3 country → alpha-2), ``Property Keyword``. The body is the first text
+``ContentItem``: embedded NITF ``body.content`` or plain ``DataContent``.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from pipeline.stages.errors import StageError
+from pipeline.stages.normalise.cleaning import split_plain_paragraphs
+from pipeline.stages.normalise.countries import alpha2
+from pipeline.stages.normalise.draft import Draft, ParseContext
+from pipeline.stages.normalise.formats import register
+from pipeline.stages.normalise.html import element_paragraphs, html_paragraphs
+from pipeline.stages.normalise.safety import parse_xml
+from pipeline.stages.normalise.timestamps import parse_timestamp
+from pipeline.stages.normalise.wiretext import advisory_signal, match_dateline
+from pipeline.stages.normalise.xmltools import attr, text_of, to_int, urgency
+from schemas.story import Dateline, PubStatus, Subject
+
+_STATUS: dict[str, PubStatus] = {
+    "usable": "usable",
+    "withheld": "withheld",
+    "embargoed": "withheld",
+    "canceled": "canceled",
+    "cancelled": "canceled",
+}
+
+
+@register("newsml-1.2")
+def parse_newsml12(text: str, ctx: ParseContext) -> list[Draft]:
+    root = parse_xml(text, ctx.max_depth)
+    if root.tag != "NewsML":
+        raise StageError("schema_violation", f"NewsML 1.2: root element is <{root.tag}>, not <NewsML>")
+    items = root.findall("NewsItem")
+    if not items:
+        raise StageError("schema_violation", "NewsML 1.2: no NewsItem")
+    drafts = []
+    for i, item in enumerate(items, start=1):
+        draft = _item(item, ctx, f"NewsItem[{i}]")
+        if draft.body or draft.headline:
+            drafts.append(draft)
+    return drafts
+
+
+def _formal(element: ET.Element | None) -> str | None:
+    return attr(element, "FormalName")
+
+
+def _item(item: ET.Element, ctx: ParseContext, where: str) -> Draft:
+    draft = Draft(source_format="newsml-1.2", where=where)
+    tz = ctx.timezone
+    ident = item.find("Identification/NewsIdentifier")
+    if ident is not None:
+        provider, date_id, item_id = (text_of(ident.find(t)) for t in ("ProviderId", "DateId", "NewsItemId"))
+        if provider and date_id and item_id:
+            draft.uri = f"urn:newsml:{provider}:{date_id}:{item_id}"
+        else:
+            public = text_of(ident.find("PublicIdentifier"))
+            draft.uri = public.rsplit(":", 1)[0] if public and public.count(":") >= 4 else public
+        revision = ident.find("RevisionId")
+        draft.version = to_int(text_of(revision), f"{where} RevisionId")
+        if (draft.version or 1) > 1 or (attr(revision, "PreviousRevision") or "0") != "0":
+            draft.signals.append("update")
+    mgmt = item.find("NewsManagement")
+    if mgmt is not None:
+        draft.firstcreated = parse_timestamp(text_of(mgmt.find("FirstCreated")), tz, f"{where} FirstCreated")
+        draft.versioncreated = parse_timestamp(
+            text_of(mgmt.find("ThisRevisionCreated")), tz, f"{where} ThisRevisionCreated"
+        )
+        status = (_formal(mgmt.find("Status")) or "Usable").lower()
+        if status not in _STATUS:
+            raise StageError("schema_violation", f"NewsML 1.2 {where}: Status {status!r} is not known")
+        draft.pubstatus = _STATUS[status]
+        if status in ("embargoed", "withheld"):
+            draft.embargoed = parse_timestamp(
+                text_of(mgmt.find("StatusWillChange/DateAndTime")), tz, f"{where} StatusWillChange"
+            )
+        draft.urgency = urgency(_formal(mgmt.find("Urgency")), f"{where} Urgency")
+    component = item.find("NewsComponent")
+    if component is None:
+        return draft
+    lines = component.find("NewsLines")
+    printed_dateline = None
+    if lines is not None:
+        draft.headline = text_of(lines.find("HeadLine"))
+        draft.byline = text_of(lines.find("ByLine"))
+        printed_dateline = text_of(lines.find("DateLine"))
+        for line in lines.findall("NewsLine"):
+            if _formal(line.find("NewsLineType")) == "AdvisoryLine":
+                signal = advisory_signal(text_of(line.find("NewsLineText")) or "")
+                if signal and signal not in draft.signals:
+                    draft.signals.append(signal)
+    if not draft.byline:
+        creator = _formal(component.find("AdministrativeMetadata/Creator/Party"))
+        draft.byline = creator.strip() if creator else None
+    meta = component.find("DescriptiveMetadata")
+    origin_country = origin_city = None
+    if meta is not None:
+        draft.language = _formal(meta.find("Language"))
+        for code in meta.iter("SubjectCode"):
+            for subj in code:
+                if subj.tag in ("Subject", "SubjectMatter", "SubjectDetail") and (ref := _formal(subj)):
+                    draft.subjects.append(Subject(code=f"subj:{ref}", scheme="subj"))
+        for location in meta.findall("Location"):
+            if attr(location, "HowPresent") not in (None, "Origin"):
+                continue
+            for prop in location.iter("Property"):
+                if _formal(prop) == "Country":
+                    origin_country = alpha2(attr(prop, "Value"))
+                elif _formal(prop) == "City":
+                    origin_city = attr(prop, "Value")
+            break
+        draft.keywords = [
+            v
+            for p in meta.findall("Property")
+            if _formal(p) == "Keyword" and not attr(p, "Role") and (v := attr(p, "Value"))
+        ]
+    draft.dateline = _dateline(printed_dateline, origin_city, origin_country)
+    draft.body = _body(component)
+    return draft
+
+
+def _dateline(printed: str | None, city: str | None, country: str | None) -> Dateline | None:
+    if printed:
+        found = match_dateline(printed + " x")
+        if found is not None:
+            dl = found[0]
+            return Dateline(text=printed, place=city or dl.place, country=country, date=dl.date)
+        return Dateline(text=printed, place=city or printed.split(",")[0].strip(" -—–") or None, country=country)
+    if city:
+        return Dateline(text=city, place=city, country=country)
+    return None
+
+
+def _body(component: ET.Element) -> list[str]:
+    for content in component.iter("ContentItem"):
+        media = _formal(content.find("MediaType"))
+        if media not in (None, "Text"):
+            continue
+        data = content.find("DataContent")
+        if data is None:
+            continue
+        nitf_content = data.find(".//body.content")
+        if nitf_content is not None:
+            return element_paragraphs(nitf_content)
+        if len(data):
+            paragraphs = element_paragraphs(data)
+        else:
+            raw = data.text or ""
+            paragraphs = html_paragraphs(raw) if "<" in raw else split_plain_paragraphs(raw)
+        if paragraphs:
+            return paragraphs
+    return []
