@@ -127,11 +127,13 @@ def normal_case_place(place: str) -> str:
     """``GAZA CITY`` → ``Gaza City``; mixed-case places are kept as written."""
     if place.upper() != place:
         return place
-    return re.sub(r"[^\W\d_]+(?:['’][^\W\d_]+)?", lambda m: m.group(0).capitalize(), place.lower())
+    return re.sub(r"[^\W\d_]+", lambda m: m.group(0).capitalize(), place.lower())
 
 
 def match_dateline(paragraph: str) -> tuple[Dateline, str] | None:
     """A dateline at the start of ``paragraph``: (Dateline, rest of the paragraph), else None."""
+    if _ADVISORY.match(paragraph):
+        return None
     m = _DATELINE_AGENCY.match(paragraph)
     if m is None:
         m = _DATELINE_CAPS.match(paragraph)

@@ -1,0 +1,197 @@
+"""Table-driven: datelines, bylines, captions, advisories and boilerplate in plain wire text, and
+paragraphs that look similar but must NOT be cut."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from normalise_support import make_raw
+
+from pipeline.stages.normalise import normalise
+from pipeline.stages.normalise.wiretext import match_dateline
+
+BODY = "The minister said talks would resume next week after a pause of several months."
+LAST = "Officials declined to comment further on the negotiations."
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    paragraphs: list[str]
+    body: list[str]
+    dateline: str | None = None
+    place: str | None = None
+    date: str | None = None
+    byline: str | None = None
+    signals: tuple[str, ...] = ()
+
+
+CASES = [
+    # --- datelines in the common shapes ---
+    Case("agency-emdash", [f"BISHKEK (TCA) — {BODY}"], [BODY], "BISHKEK (TCA) —", "Bishkek"),
+    Case("agency-endash", [f"WASHINGTON (AP) – {BODY}"], [BODY], "WASHINGTON (AP) –", "Washington"),
+    Case("agency-hyphen", [f"WASHINGTON (AP) - {BODY}"], [BODY], "WASHINGTON (AP) -", "Washington"),
+    Case("agency-double-hyphen", [f"GROSSETO, Italy (AP) -- {BODY}"], [BODY], "GROSSETO, Italy (AP) --", "Grosseto"),
+    Case(
+        "reuters-date",
+        [f"MOSCOW, Nov 29 (Reuters) - {BODY}"],
+        [BODY],
+        "MOSCOW, Nov 29 (Reuters) -",
+        "Moscow",
+        "Nov 29",
+    ),
+    Case(
+        "afp-region",
+        [f"GAZA CITY, Palestinian Territories (AFP) - {BODY}"],
+        [BODY],
+        "GAZA CITY, Palestinian Territories (AFP) -",
+        "Gaza City",
+    ),
+    Case(
+        "afp-region-date",
+        [f"Gaza City, Palestinian Territories, May 16, 2021 (AFP) - {BODY}"],
+        [BODY],
+        "Gaza City, Palestinian Territories, May 16, 2021 (AFP) -",
+        "Gaza City",
+        "May 16, 2021",
+    ),
+    Case("multiword-caps", [f"NEW YORK (AP) — {BODY}"], [BODY], "NEW YORK (AP) —", "New York"),
+    Case("apostrophe-place", [f"N'DJAMENA (Reuters) - {BODY}"], [BODY], "N'DJAMENA (Reuters) -", "N'Djamena"),
+    Case("dotted-place", [f"ST. PETERSBURG (TASS) — {BODY}"], [BODY], "ST. PETERSBURG (TASS) —", "St. Petersburg"),
+    Case("hyphen-place", [f"PORT-AU-PRINCE (AP) — {BODY}"], [BODY], "PORT-AU-PRINCE (AP) —", "Port-Au-Prince"),
+    Case("caps-no-agency-emdash", [f"LONDON — {BODY}"], [BODY], "LONDON —", "London"),
+    Case("caps-date-hyphen", [f"PARIS, June 3 - {BODY}"], [BODY], "PARIS, June 3 -", "Paris", "June 3"),
+    Case("unicode-place", [f"ZÜRICH (SDA) — {BODY}"], [BODY], "ZÜRICH (SDA) —", "Zürich"),
+    # --- captions before the dateline, bylines, advisories ---
+    Case(
+        "caption-before-dateline",
+        ["President X (left) meets Y in Moscow (president.kg)", f"BISHKEK (TCA) — {BODY}"],
+        [BODY],
+        "BISHKEK (TCA) —",
+        "Bishkek",
+    ),
+    Case(
+        "by-line-first",
+        ["By Jane Doe", f"WASHINGTON (AP) — {BODY}"],
+        [BODY],
+        "WASHINGTON (AP) —",
+        "Washington",
+        byline="Jane Doe",
+    ),
+    Case("by-line-no-dateline", ["By Jane Doe", BODY, LAST], [BODY, LAST], byline="Jane Doe"),
+    Case("by-line-after-dateline", ["By Jane Doe and John Roe", BODY], [BODY], byline="Jane Doe and John Roe"),
+    Case("recasts", ["RECASTS with new death toll", BODY, LAST], [BODY, LAST], signals=("update",)),
+    Case("updates", ["UPDATES with minister's comments", BODY], [BODY], signals=("update",)),
+    Case("corrects", ["CORRECTS spelling of name in paragraph 3", BODY], [BODY], signals=("correction",)),
+    Case("editors-note", ["EDITOR'S NOTE — This story contains graphic details.", BODY], [BODY]),
+    Case("reuters-paren-advisory", ["(Adds quotes from ministry)", BODY], [BODY], signals=("update",)),
+    Case(
+        "advisory-before-dateline",
+        ["UPDATES with casualty figures", f"KYIV (Reuters) - {BODY}"],
+        [BODY],
+        "KYIV (Reuters) -",
+        "Kyiv",
+        signals=("update",),
+    ),
+    # --- sign-offs and trailing boilerplate ---
+    Case("signoff-name-agency", [BODY, LAST, "Sergey Kwan", "TCA"], [BODY, LAST], byline="Sergey Kwan"),
+    Case("signoff-combined", [BODY, LAST, "Sergey Kwan / TCA"], [BODY, LAST], byline="Sergey Kwan"),
+    Case(
+        "signoff-then-bio",
+        [BODY, LAST, "Sergey Kwan", "TCA", "Sergey Kwan has worked for the paper since 1999.", "divider"],
+        [BODY, LAST],
+        byline="Sergey Kwan",
+    ),
+    Case("view-more", [BODY, LAST, "View more articles fromTCA"], [BODY, LAST]),
+    Case("share-links", [BODY, LAST, "Share this article", "Related: Talks stall again"], [BODY, LAST]),
+    Case("copyright", [BODY, LAST, "© 2024 The Agency. All rights reserved."], [BODY, LAST]),
+    Case("copyright-word", [BODY, LAST, "Copyright 2024 Example News"], [BODY, LAST]),
+    Case("desk-code", [BODY, LAST, "bur-dar-gl/fz"], [BODY, LAST]),
+    Case(
+        "reuters-credit",
+        [BODY, LAST, "(Reporting by Jane Doe; Editing by John Roe)"],
+        [BODY, LAST],
+        byline="Jane Doe",
+    ),
+    Case("follow-us", [BODY, LAST, "Follow us on Twitter @agency"], [BODY, LAST]),
+    Case("ends-marker", [BODY, LAST, "(END)"], [BODY, LAST]),
+    # --- must NOT be cut ---
+    Case(
+        "no-dateline-lowercase",
+        ["Washington has long said it would act.", LAST],
+        ["Washington has long said it would act.", LAST],
+    ),
+    Case("nato-dash-kept", [f"NATO — the alliance — said {BODY}", LAST], [f"NATO — the alliance — said {BODY}", LAST]),
+    Case("caps-hyphen-word-kept", [f"COVID-19 cases rose again. {BODY}"], [f"COVID-19 cases rose again. {BODY}"]),
+    Case(
+        "parenthetical-mid-sentence-kept",
+        [f"The company (Reuters) said {BODY}"],
+        [f"The company (Reuters) said {BODY}"],
+    ),
+    Case(
+        "by-sentence-kept",
+        ["By the end of the year, prices had doubled.", LAST],
+        ["By the end of the year, prices had doubled.", LAST],
+    ),
+    Case("short-last-sentence-kept", [BODY, "No one was hurt."], [BODY, "No one was hurt."]),
+    Case(
+        "quoted-name-paragraph-kept",
+        [BODY, "“We will win,” said Maria Lopez.", LAST],
+        [BODY, "“We will win,” said Maria Lopez.", LAST],
+    ),
+    Case(
+        "copyright-mid-story-kept",
+        ["Copyright law was changed in 2019, the court said.", BODY, LAST],
+        ["Copyright law was changed in 2019, the court said.", BODY, LAST],
+    ),
+    Case(
+        "updates-lowercase-kept",
+        ["Updated figures show growth slowed.", LAST],
+        ["Updated figures show growth slowed.", LAST],
+    ),
+    Case(
+        "share-sentence-kept",
+        [BODY, "Share prices fell 3% on the news.", LAST],
+        [BODY, "Share prices fell 3% on the news.", LAST],
+    ),
+    Case(
+        "single-paragraph-kept",
+        ["© symbols appear in this one-paragraph story."],
+        ["© symbols appear in this one-paragraph story."],
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_wire_text_case(case: Case) -> None:
+    text = "A headline for the story\n\n" + "\n\n".join(case.paragraphs) + "\n"
+    story = normalise(make_raw(text, agency="TCA"))
+    assert story.body == case.body
+    if case.dateline is None:
+        assert story.dateline is None
+    else:
+        assert story.dateline is not None
+        assert story.dateline.text == case.dateline
+        assert story.dateline.place == case.place
+        assert story.dateline.date == case.date
+    assert story.byline == case.byline
+    assert tuple(story.signals) == case.signals
+
+
+def test_at_least_thirty_cases() -> None:
+    assert len(CASES) >= 30
+    assert sum(1 for c in CASES if c.id.endswith("-kept")) >= 8
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "US — China trade talks resumed on Monday.",
+        "UPDATE — the figures were revised.",
+        "Mr Smith (Reuters) said nothing.",
+        "IT - a sector that grew fast.",
+    ],
+)
+def test_not_a_dateline(paragraph: str) -> None:
+    assert match_dateline(paragraph) is None
