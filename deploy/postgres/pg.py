@@ -133,6 +133,14 @@ class Cluster:
             self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", USER, DATABASE)
         return self.url
 
+    def create_database(self, name: str) -> str:
+        """Create an empty database on the running server; returns its URL."""
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", USER, name)
+        return self.admin_url(name)
+
+    def drop_database(self, name: str) -> None:
+        self._run("dropdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", USER, "--force", "--if-exists", name)
+
     def stop(self) -> None:
         if self.data.exists() and self.running():
             self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "stop")

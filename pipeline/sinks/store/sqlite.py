@@ -359,7 +359,7 @@ class SqliteStore:
 
     # --- agency keys ------------------------------------------------------------------------------------------
 
-    async def addagency_key_from_row(self, agency: str, key_id: str, key_hash: str) -> None:
+    async def add_agency_key(self, agency: str, key_id: str, key_hash: str) -> None:
         async with self._write() as conn:
             cur = await conn.execute(
                 "INSERT INTO agency_keys (key_id, agency, key_hash, created_at) VALUES (?, ?, ?, ?) "
@@ -374,7 +374,7 @@ class SqliteStore:
         if rows and tuple(rows[0]) != (agency, key_hash):
             raise AgencyKeyExistsError(f"key id {key_id!r} is already in use")
 
-    async def findagency_key_from_row(self, key_id: str) -> AgencyKey | None:
+    async def find_agency_key(self, key_id: str) -> AgencyKey | None:
         rows = await self._read(
             "SELECT agency, key_id, key_hash, created_at, revoked_at FROM agency_keys WHERE key_id = ?", (key_id,)
         )
