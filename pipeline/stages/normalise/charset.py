@@ -21,6 +21,7 @@ _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._\-]+
 _HTML_META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9._\-]+)""", re.I)
 #: Share of control characters above which decoded "text" is taken to be binary data.
 _MAX_CONTROL_SHARE = 0.05
+_MIN_CONTROLS = 16
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -59,7 +60,7 @@ def decode(payload: bytes, content_type: str | None = None, agency_charset: str 
         if name in ("utf-16", "utf-32"):
             # A declaration of UTF-16 without a BOM: take the byte order from the first character.
             name = f"{name}-le" if payload[1:2] == b"\x00" else f"{name}-be"
-        if name == "latin-1":
+        if name in ("latin-1", "iso8859-1"):
             # Agencies that declare ISO-8859-1 almost always send Windows-1252 (curly quotes in 0x80-0x9F).
             name = _windows_1252_or_latin1(payload)
         return _strict(payload, name, where), name
@@ -101,7 +102,7 @@ def _strict(payload: bytes, name: str, where: str) -> str:
 def _check_text(text: str, name: str, where: str) -> str:
     if text:
         controls = len(_CONTROL.findall(text[:20000]))
-        if controls > _MAX_CONTROL_SHARE * min(len(text), 20000):
+        if controls >= _MIN_CONTROLS and controls > _MAX_CONTROL_SHARE * min(len(text), 20000):
             raise StageError(
                 "undecodable", f"decoded as {name} (charset from {where}) the payload is mostly control characters"
             )
