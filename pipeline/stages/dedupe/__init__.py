@@ -1,0 +1,41 @@
+"""Dedupe stage: exact resends, versions and near-duplicates, over mapping-backed state (see docs/dedupe.md)."""
+
+from pipeline.stages.dedupe.fingerprint import Sketch, fingerprint, hamming, sketch, story_words
+from pipeline.stages.dedupe.index import (
+    Candidate,
+    Decision,
+    DedupeConfig,
+    DedupeIndex,
+    DedupeState,
+    NearIndex,
+    NearProbe,
+    UriIndex,
+    UriOutcome,
+    best_candidate,
+    combine,
+    decide_uri,
+    relinks,
+    uri_id,
+)
+
+__all__ = [
+    "Candidate",
+    "Decision",
+    "DedupeConfig",
+    "DedupeIndex",
+    "DedupeState",
+    "NearIndex",
+    "NearProbe",
+    "Sketch",
+    "UriIndex",
+    "UriOutcome",
+    "best_candidate",
+    "combine",
+    "decide_uri",
+    "fingerprint",
+    "hamming",
+    "relinks",
+    "sketch",
+    "story_words",
+    "uri_id",
+]

@@ -1,0 +1,434 @@
+"""Dedupe verdicts over explicit, mapping-backed state (pure: no I/O, no Kafka, no wall clock).
+
+Two parts, each partition-local under its own key (see ``docs/dedupe.md``):
+
+* :class:`UriIndex` — state keyed by uri (``wire.normalised`` is keyed by uri): resends of the same uri+version,
+  updates, corrections, kills and late older versions.
+* :class:`NearIndex` — state keyed by *lead shingle key*: a story is stored under the smallest shingle hashes of
+  its lead and probes the buckets of a few more, so copies under other uris (exact or edited) meet in the same
+  bucket whatever partition their uri hashes to.
+
+:func:`combine` turns the uri outcome and the near candidates into the final :class:`Decision`.
+:class:`DedupeIndex` runs all three in one process over one :class:`DedupeState` (tests, single worker).
+"""
+
+from __future__ import annotations
+
+import base64
+import struct
+from collections.abc import Iterable, MutableMapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from hashlib import blake2b
+from typing import Any, Literal
+
+import orjson
+
+from pipeline.stages.dedupe.fingerprint import Sketch, sketch
+from schemas import DedupeInfo, DuplicateRecord, Story, Verdict
+
+#: Minute 0 of the state clock. Times are stored as whole minutes since this instant.
+EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+_U = struct.Struct(">IIB")  # version, minute, flags
+_E = struct.Struct(">QI8s4s")  # simhash, minute, cluster id, content-hash tag
+_E_CHARS = 32  # base64 length of a packed near entry (24 bytes)
+_KILLED = 1
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def uri_id(uri: str) -> bytes:
+    """8-byte id of a uri: the state key of the uri and the cluster id of a story that starts a cluster."""
+    return blake2b(uri.encode("utf-8"), digest_size=8, person=b"wirefeed-uri").digest()
+
+
+def cluster_name(cid: bytes) -> str:
+    return _b64(cid)
+
+
+def to_minute(at: datetime) -> int:
+    return max(0, int((at - EPOCH).total_seconds() // 60))
+
+
+def story_minute(story: Story) -> int:
+    """Story time: ``versioncreated``, but never later than when the pipeline received the story."""
+    return to_minute(min(story.versioncreated, story.received_at))
+
+
+def _ref(story: Story) -> str:
+    return f"{story.uri}@{story.version}"
+
+
+def _is_kill(story: Story) -> bool:
+    return story.pubstatus == "canceled" or "kill" in story.signals
+
+
+@dataclass(frozen=True)
+class DedupeConfig:
+    #: How long a story is remembered, by story time.
+    window: timedelta = timedelta(days=7)
+    #: Largest SimHash Hamming distance (of 64 bits) between near-duplicates; chosen in docs/dedupe.md.
+    near_threshold: int = 14
+    #: What happens to a near-duplicate: forwarded (linked to its cluster) or kept out of ``wire.enriched``.
+    near_policy: Literal["pass", "drop"] = "pass"
+    #: Shingles of the lead (from the start of the body) that lead keys are chosen from.
+    lead_shingles: int = 60
+    #: A story is stored in the buckets of its ``store_keys`` smallest lead shingle hashes ...
+    store_keys: int = 2
+    #: ... and looks for earlier copies in the buckets of its ``probe_keys`` smallest (store keys included).
+    probe_keys: int = 8
+    #: Most entries one bucket keeps (newest first); bounds the changelog value of a common shingle.
+    bucket_cap: int = 64
+
+    @property
+    def window_minutes(self) -> int:
+        return int(self.window.total_seconds() // 60)
+
+
+# --------------------------------------------------------------------------------------------- state
+
+
+class DedupeState:
+    """The mappings dedupe keeps. Plain dicts in tests, Faust tables in the workers.
+
+    Key spaces (all keys and values are str / list[str], so they travel as orjson on a changelog):
+
+    ``uris`` — partition-local by uri (the key of ``wire.normalised``):
+        ``"u:" + b64(uri_id)`` → ``b64(version u32, minute u32, flags u8) [+ b64(cluster id 8 bytes)]``;
+        the cluster id is present only when it is not the uri's own id.
+    ``near`` — partition-local by lead shingle key (the key of the near-probe topic):
+        ``"m:" + b64(shingle hash 8 bytes)`` → list of entries, newest last, each
+        ``b64(simhash u64, minute u32, cluster id 8 bytes, content-hash tag 4 bytes)`` (32 chars)
+        followed directly by ``"uri@version"`` of the stored story.
+    """
+
+    def __init__(
+        self, uris: MutableMapping[str, Any] | None = None, near: MutableMapping[str, Any] | None = None
+    ) -> None:
+        self.uris: MutableMapping[str, Any] = {} if uris is None else uris
+        self.near: MutableMapping[str, Any] = {} if near is None else near
+
+    def changelog_bytes(self) -> int:
+        """Bytes the state's keys and values take as orjson, as a compacted changelog would carry them."""
+        return sum(len(orjson.dumps(k)) + len(orjson.dumps(v)) for m in (self.uris, self.near) for k, v in m.items())
+
+
+# --------------------------------------------------------------------------------------------- messages
+
+
+@dataclass(frozen=True)
+class NearProbe:
+    """What the uri part sends to the near part, once per routing key (``keys``)."""
+
+    ref: str  # "uri@version" of the story
+    cluster: str  # its cluster id: its own uri id for a new uri, the known cluster for a newer version
+    simhash: int
+    minute: int
+    ch_tag: str  # first 8 hex digits of the content hash
+    store: tuple[str, ...]  # bucket keys it is stored under
+    probe: tuple[str, ...]  # bucket keys it looks in (a superset of ``store``)
+    index_only: bool = False  # True: store the text, the verdict does not wait for candidates
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Every bucket key this probe must visit: the shell sends one message per key, keyed by it."""
+        return self.probe
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "ref": self.ref, "cluster": self.cluster, "simhash": self.simhash, "minute": self.minute,
+            "ch_tag": self.ch_tag, "store": list(self.store), "probe": list(self.probe),
+            "index_only": self.index_only,
+        }  # fmt: skip
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> NearProbe:
+        return cls(
+            data["ref"], data["cluster"], int(data["simhash"]), int(data["minute"]), data["ch_tag"],
+            tuple(data["store"]), tuple(data["probe"]), bool(data.get("index_only", False)),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, order=True)
+class Candidate:
+    """An earlier story found in a bucket, as the near part answers it back to the uri part."""
+
+    distance: int
+    minute: int
+    ref: str
+    cluster: str
+    exact: bool  # same SimHash and same content-hash tag: the same normalised content
+
+    def to_wire(self) -> list[Any]:
+        return [self.distance, self.minute, self.ref, self.cluster, self.exact]
+
+    @classmethod
+    def from_wire(cls, data: list[Any]) -> Candidate:
+        return cls(int(data[0]), int(data[1]), str(data[2]), str(data[3]), bool(data[4]))
+
+
+@dataclass(frozen=True)
+class UriOutcome:
+    """The uri part's answer. ``verdict`` is None for a uri never seen: the near part decides."""
+
+    verdict: Verdict | None
+    cluster: str
+    duplicate_of: str | None = None
+    near: NearProbe | None = None  # send it to the near part when set
+
+    @property
+    def wait_for_near(self) -> bool:
+        return self.verdict is None
+
+
+@dataclass(frozen=True)
+class Decision:
+    info: DedupeInfo
+    #: False: keep the story out of ``wire.enriched``.
+    forward: bool
+    #: The audit record for ``wire.duplicates``; set exactly when ``forward`` is False.
+    record: DuplicateRecord | None = None
+
+
+# --------------------------------------------------------------------------------------------- uri part
+
+
+class UriIndex:
+    """Verdicts that only need the story's own uri: duplicate resend, update, correction, kill, stale."""
+
+    def __init__(self, uris: MutableMapping[str, Any], config: DedupeConfig = DedupeConfig()) -> None:
+        self.uris = uris
+        self.config = config
+
+    def _read(self, key: str, minute: int) -> tuple[int, int, int, str | None] | None:
+        raw = self.uris.get(key)
+        if raw is None:
+            return None
+        version, stored_minute, flags = _U.unpack(_unb64(raw[:12]))
+        if minute - stored_minute > self.config.window_minutes:
+            return None
+        return version, stored_minute, flags, (raw[12:] or None)
+
+    def _write(self, key: str, version: int, minute: int, flags: int, cluster: str | None) -> None:
+        self.uris[key] = _b64(_U.pack(version, minute, flags)) + (cluster or "")
+
+    def check(self, story: Story) -> UriOutcome:
+        own = uri_id(story.uri)
+        key = "u:" + _b64(own)
+        minute = story_minute(story)
+        kill = _is_kill(story)
+        found = self._read(key, minute)
+        if found is None:
+            self._write(key, story.version, minute, _KILLED if kill else 0, None)
+            return UriOutcome(None, _b64(own), near=self._probe(story, _b64(own), minute, index_only=False))
+        version, stored_minute, flags, cluster = found
+        cluster = cluster or _b64(own)
+        if story.version < version:
+            return UriOutcome("stale", cluster, f"{story.uri}@{version}")
+        if story.version == version and not (kill and not flags & _KILLED):
+            return UriOutcome("duplicate", cluster, f"{story.uri}@{version}")
+        verdict: Verdict = "kill" if kill else "correction" if "correction" in story.signals else "update"
+        stored_cluster = None if cluster == _b64(own) else cluster
+        self._write(key, story.version, max(minute, stored_minute), flags | (_KILLED if kill else 0), stored_cluster)
+        near = None if kill else self._probe(story, cluster, minute, index_only=True)
+        return UriOutcome(verdict, cluster, f"{story.uri}@{version}", near)
+
+    def assign_cluster(self, story: Story, cluster: str) -> None:
+        """Record that a new uri joined ``cluster`` (after :func:`combine`), so its versions stay in it."""
+        key = "u:" + _b64(uri_id(story.uri))
+        raw = self.uris.get(key)
+        if raw is not None:
+            self.uris[key] = raw[:12] + ("" if cluster == key[2:] else cluster)
+
+    def _probe(self, story: Story, cluster: str, minute: int, *, index_only: bool) -> NearProbe:
+        sk: Sketch = sketch(story, self.config.lead_shingles, self.config.probe_keys)
+        keys = tuple("m:" + _b64(h) for h in sk.lead)
+        return NearProbe(
+            _ref(story), cluster, sk.simhash, minute, story.content_hash[:8],
+            keys[: self.config.store_keys], keys, index_only,
+        )  # fmt: skip
+
+    def evict_expired(self, now: datetime) -> int:
+        cutoff = to_minute(now) - self.config.window_minutes
+        stale = [k for k, v in list(self.uris.items()) if _U.unpack(_unb64(v[:12]))[1] < cutoff]
+        for k in stale:
+            del self.uris[k]
+        return len(stale)
+
+
+# --------------------------------------------------------------------------------------------- near part
+
+
+def _pack_entry(p: NearProbe) -> str:
+    tag = bytes.fromhex(p.ch_tag.ljust(8, "0")[:8])
+    return _b64(_E.pack(p.simhash, p.minute, _unb64(p.cluster), tag)) + p.ref
+
+
+def _unpack_entry(entry: str) -> tuple[int, int, str, str, str]:
+    simhash, minute, cluster, tag = _E.unpack(_unb64(entry[:_E_CHARS]))
+    return simhash, minute, _b64(cluster), tag.hex(), entry[_E_CHARS:]
+
+
+def _uri_of(ref: str) -> str:
+    return ref.rpartition("@")[0]
+
+
+class NearIndex:
+    """Buckets of stories keyed by lead shingle hash. One call per (bucket key, probe): look, then store."""
+
+    def __init__(self, near: MutableMapping[str, Any], config: DedupeConfig = DedupeConfig()) -> None:
+        self.near = near
+        self.config = config
+
+    def probe(self, key: str, probe: NearProbe) -> list[Candidate]:
+        """Candidates in bucket ``key`` within the threshold; stores the probe if ``key`` is a store key."""
+        entries: list[str] = list(self.near.get(key, ()))
+        fresh = [e for e in entries if probe.minute - _unpack_entry(e)[1] <= self.config.window_minutes]
+        found: list[Candidate] = []
+        me = _uri_of(probe.ref)
+        if not probe.index_only:
+            for e in fresh:
+                simhash, minute, cluster, tag, ref = _unpack_entry(e)
+                if _uri_of(ref) == me:
+                    continue
+                d = (simhash ^ probe.simhash).bit_count()
+                if d <= self.config.near_threshold:
+                    found.append(Candidate(d, minute, ref, cluster, d == 0 and tag == probe.ch_tag[:8]))
+        if key in probe.store:
+            fresh = [e for e in fresh if e[_E_CHARS:] != probe.ref]
+            fresh.append(_pack_entry(probe))
+            fresh = fresh[-self.config.bucket_cap :]
+        if fresh != entries:
+            if fresh:
+                self.near[key] = fresh
+            else:
+                del self.near[key]
+        return found
+
+    def relink(self, key: str, ref: str, cluster: str) -> None:
+        """Point the stored entry of ``ref`` in bucket ``key`` at ``cluster`` (after it joined that cluster)."""
+        entries: list[str] = list(self.near.get(key, ()))
+        for i, e in enumerate(entries):
+            if e[_E_CHARS:] == ref:
+                simhash, minute, _, tag, _ = _unpack_entry(e)
+                raw = _E.pack(simhash, minute, _unb64(cluster), bytes.fromhex(tag))
+                entries[i] = _b64(raw) + ref
+                self.near[key] = entries
+                return
+
+    def evict_expired(self, now: datetime) -> int:
+        """Delete entries older than the window (also ones restored from a changelog). Returns entries removed."""
+        cutoff = to_minute(now) - self.config.window_minutes
+        removed = 0
+        for key, entries in list(self.near.items()):
+            keep = [e for e in entries if _unpack_entry(e)[1] >= cutoff]
+            if len(keep) != len(entries):
+                removed += len(entries) - len(keep)
+                if keep:
+                    self.near[key] = keep
+                else:
+                    del self.near[key]
+        return removed
+
+
+# --------------------------------------------------------------------------------------------- combine
+
+
+def _precedes(c: Candidate, minute: int, ref: str) -> bool:
+    """A total order on stories (story minute, then ref) so that two copies racing never link to each other."""
+    return (c.minute, c.ref) < (minute, ref)
+
+
+def best_candidate(candidates: Iterable[Candidate], probe: NearProbe) -> Candidate | None:
+    """The earlier story a new one repeats: an exact copy first, else the nearest (then the oldest)."""
+    earlier = [c for c in candidates if _precedes(c, probe.minute, probe.ref)]
+    if not earlier:
+        return None
+    return min(earlier, key=lambda c: (not c.exact, c.distance, c.minute, c.ref))
+
+
+def _record(story: Story, info: DedupeInfo) -> DuplicateRecord:
+    return DuplicateRecord(
+        uri=story.uri, version=story.version, agency=story.agency, submission_id=story.submission_id,
+        headline=story.headline, content_hash=story.content_hash, verdict=info.verdict,
+        duplicate_of=info.duplicate_of, cluster_id=info.cluster_id, similarity=info.similarity,
+        detected_at=story.received_at,
+    )  # fmt: skip
+
+
+def _decide(story: Story, info: DedupeInfo, forward: bool) -> Decision:
+    return Decision(info, forward, None if forward else _record(story, info))
+
+
+def decide_uri(story: Story, outcome: UriOutcome) -> Decision:
+    """Decision for an outcome the uri part settled alone (``outcome.verdict`` is not None)."""
+    assert outcome.verdict is not None
+    sim = 1.0 if outcome.verdict == "duplicate" else None
+    info = DedupeInfo(
+        verdict=outcome.verdict, cluster_id=outcome.cluster, duplicate_of=outcome.duplicate_of, similarity=sim
+    )
+    return _decide(story, info, outcome.verdict not in ("duplicate", "stale"))
+
+
+def combine(
+    story: Story, outcome: UriOutcome, candidates: Iterable[Candidate], config: DedupeConfig = DedupeConfig()
+) -> Decision:
+    """Final decision for a new uri from the near part's candidates (all bucket answers together)."""
+    if not outcome.wait_for_near:
+        return decide_uri(story, outcome)
+    assert outcome.near is not None
+    best = best_candidate(candidates, outcome.near)
+    if best is None:
+        return _decide(story, DedupeInfo(verdict="new", cluster_id=outcome.cluster), True)
+    if best.exact:
+        info = DedupeInfo(verdict="duplicate", cluster_id=best.cluster, duplicate_of=best.ref, similarity=1.0)
+        return _decide(story, info, False)
+    info = DedupeInfo(
+        verdict="near_duplicate", cluster_id=best.cluster, duplicate_of=best.ref,
+        similarity=round(1.0 - best.distance / 64, 4),
+    )  # fmt: skip
+    return _decide(story, info, config.near_policy == "pass")
+
+
+def relinks(outcome: UriOutcome, decision: Decision) -> tuple[str, ...]:
+    """Bucket keys whose entry of this story must be relinked (:meth:`NearIndex.relink`) to its new cluster."""
+    if outcome.near is None or not outcome.wait_for_near or decision.info.cluster_id == outcome.cluster:
+        return ()
+    return outcome.near.store
+
+
+# --------------------------------------------------------------------------------------------- one process
+
+
+@dataclass
+class DedupeIndex:
+    """Both parts over one :class:`DedupeState`, for a single process (and as the reference for the shell)."""
+
+    state: DedupeState
+    config: DedupeConfig = field(default_factory=DedupeConfig)
+
+    def __post_init__(self) -> None:
+        self.uris = UriIndex(self.state.uris, self.config)
+        self.nears = NearIndex(self.state.near, self.config)
+
+    def check(self, story: Story) -> Decision:
+        outcome = self.uris.check(story)
+        candidates: list[Candidate] = []
+        if outcome.near is not None:
+            for key in outcome.near.keys:
+                candidates.extend(self.nears.probe(key, outcome.near))
+        decision = combine(story, outcome, candidates, self.config)
+        for key in relinks(outcome, decision):
+            self.nears.relink(key, outcome.near.ref, decision.info.cluster_id)  # type: ignore[union-attr]
+        if outcome.wait_for_near and decision.info.cluster_id != outcome.cluster:
+            self.uris.assign_cluster(story, decision.info.cluster_id)
+        return decision
+
+    def evict_expired(self, now: datetime) -> int:
+        return self.uris.evict_expired(now) + self.nears.evict_expired(now)
