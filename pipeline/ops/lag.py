@@ -274,9 +274,11 @@ class LagMonitor:
             names |= {g for g in listed if self.pattern.search(g)}
         group_names = sorted(names)
 
+        # one group per DescribeGroups request: aiokafka 0.14 fails to decode a multi-group response from
+        # Kafka 4.x ("Buffer underrun decoding string") and drops the connection
         described: dict[str, tuple[str, int]] = {}
-        if group_names:
-            for resp in await admin.describe_consumer_groups(group_names):
+        for name in group_names:
+            for resp in await admin.describe_consumer_groups([name]):
                 for entry in resp.groups:
                     error_code, gid, state, members = entry[0], entry[1], entry[2], entry[5]
                     if not error_code:
