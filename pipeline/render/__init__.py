@@ -1,0 +1,1 @@
+"""Renderings of pipeline contracts in industry formats (ninjs)."""

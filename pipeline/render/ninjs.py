@@ -1,0 +1,127 @@
+"""Render an ``EnrichedStory`` as IPTC ninjs 2.2 (lowercase) or 3.1 (camelCase).
+
+Mapping:
+
+- ``uri``, ``version`` (as a string), ``type`` ``text``, ``pubstatus``, ``urgency``, ``language``,
+  ``versioncreated`` / ``firstcreated`` / ``embargoed`` (3.1: ``embargoedUntil``) as RFC 3339 UTC;
+- ``headlines``: the headline (role ``main``); ``bodies``: the paragraphs as ``text/plain`` (blank-line
+  separated) and as ``text/html`` (``<p>`` per paragraph, escaped); ``by``: the byline;
+  ``located``: the dateline place (else the dateline as printed);
+- ``places``: every tagged country, ``uri`` ``http://cvx.iptc.org/iso3166-1a2/<code>`` (the IPTC
+  ISO 3166 scheme), ``literal`` the code, ``rel`` ``about`` for the focus country and ``mentions``
+  otherwise; the dateline's country (when known and not tagged) with ``rel`` ``located``;
+- ``organisations``: every trade bloc, ``literal`` the bloc code, ``rel`` ``mentions`` when the text
+  names it, ``relatedTo`` when it was derived from member countries;
+- ``subjects``: the agency's subjects; ``medtop:`` and ``subj:`` qcodes become IPTC NewsCodes URIs,
+  other codes are kept as ``literal``;
+- ``altids``: the content hash (role ``wirefeed:content-hash``) and the dedupe cluster id (role
+  ``wirefeed:cluster``).
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+
+from schemas.enriched import EnrichedStory
+
+NinjsVersion = Literal["2.2", "3.1"]
+SCHEMA_DIR = Path(__file__).parent / "schemas"
+ISO3166_URI = "http://cvx.iptc.org/iso3166-1a2/"
+_QCODE_URIS = {
+    "medtop": "http://cv.iptc.org/newscodes/mediatopic/",
+    "subj": "http://cv.iptc.org/newscodes/subjectcode/",
+    "genre": "http://cv.iptc.org/newscodes/genre/",
+}
+
+
+def _ts(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _subject(code: str | None, name: str | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if name:
+        out["name"] = name
+    if code:
+        scheme, _, value = code.partition(":")
+        if value and scheme in _QCODE_URIS:
+            out["uri"] = _QCODE_URIS[scheme] + value
+        elif code.startswith(("http://", "https://")):
+            out["uri"] = code
+        else:
+            out["literal"] = code
+    return out
+
+
+def to_ninjs(story: EnrichedStory, version: NinjsVersion) -> dict[str, Any]:
+    """The ninjs document for ``story`` in the requested version (validates against the official schema)."""
+    if version not in ("2.2", "3.1"):
+        raise ValueError(f"ninjs version must be '2.2' or '3.1', not {version!r}")
+    camel = version == "3.1"
+    content_type = "contentType" if camel else "contenttype"
+    doc: dict[str, Any] = {
+        "uri": story.uri,
+        "version": str(story.version),
+        "type": "text",
+        "pubStatus" if camel else "pubstatus": story.pubstatus,
+        "versionCreated" if camel else "versioncreated": _ts(story.versioncreated),
+    }
+    if story.firstcreated is not None:
+        doc["firstCreated" if camel else "firstcreated"] = _ts(story.firstcreated)
+    if story.embargoed is not None:
+        doc["embargoedUntil" if camel else "embargoed"] = _ts(story.embargoed)
+    if story.urgency is not None:
+        doc["urgency"] = story.urgency
+    if story.language:
+        doc["language"] = story.language
+    doc["headlines"] = [{"role": "main", content_type: "text/plain", "value": story.headline}]
+    doc["bodies"] = [
+        {"role": "main", content_type: "text/plain", "value": "\n\n".join(story.body)},
+        {"role": "main", content_type: "text/html", "value": "".join(f"<p>{html.escape(p)}</p>" for p in story.body)},
+    ]
+    if story.byline:
+        doc["by"] = story.byline
+    if story.dateline is not None:
+        doc["located"] = story.dateline.place or story.dateline.text
+
+    places = []
+    for c in story.countries:
+        rel = "about" if c.code == story.focus_country else "mentions"
+        places.append({"name": c.name, "rel": rel, "uri": ISO3166_URI + c.code.lower(), "literal": c.code})
+    dl_country = story.dateline.country if story.dateline else None
+    if dl_country and all(c.code != dl_country for c in story.countries):
+        places.append({"rel": "located", "uri": ISO3166_URI + dl_country.lower(), "literal": dl_country})
+    if places:
+        doc["places"] = places
+    if story.blocs:
+        doc["organisations"] = [
+            {"name": b.name, "rel": "mentions" if b.explicit else "relatedTo", "literal": b.code} for b in story.blocs
+        ]
+    subjects = [s for s in (_subject(s.code, s.name) for s in story.subjects) if s]
+    if subjects:
+        doc["subjects"] = subjects
+    doc["altIds" if camel else "altids"] = [
+        {"role": "wirefeed:content-hash", "value": story.content_hash},
+        {"role": "wirefeed:cluster", "value": story.dedupe.cluster_id},
+    ]
+    return doc
+
+
+@lru_cache(maxsize=2)
+def schema(version: NinjsVersion) -> dict[str, Any]:
+    """The official IPTC ninjs JSON Schema for ``version`` (packaged copy, see schemas/README.md)."""
+    return orjson.loads((SCHEMA_DIR / f"ninjs-schema_{version}.json").read_bytes())
+
+
+def validate_ninjs(doc: dict[str, Any], version: NinjsVersion) -> list[str]:
+    """Schema violations of ``doc`` against the official ninjs schema (empty when valid)."""
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(schema(version), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in validator.iter_errors(doc)]
