@@ -1,0 +1,300 @@
+"""The gazetteer: every name the tagger looks for, read once from the data files in ``data/``.
+
+Surfaces are folded (lower case, typographic apostrophes and dashes made plain) and put into one Aho-Corasick
+automaton. Each surface carries one or more entries; the tagger checks case, language and word boundaries on the
+original text and keeps the longest match.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import ahocorasick
+import yaml
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+Kind = Literal["country", "blocker", "bloc", "ambiguous"]
+CueName = Literal["name", "demonym", "city", "metonym", "dateline", "code"]
+CaseRule = Literal["exact", "cap", "any"]
+
+#: Which entry wins when one surface has several (lower number wins).
+_PRIORITY: dict[str, int] = {"ambiguous": 0, "name": 1, "demonym": 1, "bloc": 2, "blocker": 3, "metonym": 4}
+_CITY_PRIORITY = 5
+_GEONAMES_PRIORITY = 6
+
+#: Characters folded to a plain equivalent of the same length before matching.
+_FOLD_CHARS: dict[str, str] = {
+    "\u2019": "'",
+    "\u2018": "'",
+    "\u02bc": "'",
+    "\u2010": "-",
+    "\u2011": "-",
+    "\u2012": "-",
+    "\u2013": "-",
+    "\u00a0": " ",
+}
+_FOLD_TABLE = str.maketrans(_FOLD_CHARS)
+
+
+def fold(text: str) -> str:
+    """Lower-case ``text`` for matching without changing its length (offsets stay valid)."""
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        lowered = "".join(c if len(low := c.lower()) != 1 else low for c in text)
+    if not lowered.isascii():
+        for src, dst in _FOLD_CHARS.items():
+            if src in lowered:
+                lowered = lowered.replace(src, dst)
+    return lowered
+
+
+def case_rule(surface: str) -> CaseRule:
+    letters = [c for c in surface if c.isalpha()]
+    if not letters:
+        return "exact"
+    if letters[0].islower():
+        return "any"
+    if len(letters) > 1 and all(c.isupper() for c in letters):
+        return "exact"
+    return "cap"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One reading of a surface string."""
+
+    surface: str
+    kind: Kind
+    code: str | None  # country code, bloc code, or None for blockers
+    cue: CueName | None
+    case: CaseRule
+    lang: str | None
+    priority: int
+    capital: bool = False
+    admin: bool = False  # a first-level division (US state), e.g. the 'Idaho' of 'Moscow, Idaho'
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    start: date
+    end: date | None  # inclusive; None = still a member
+
+    def contains(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Bloc:
+    code: str
+    name: str
+    aliases: tuple[str, ...]
+    members: dict[str, tuple[Period, ...]]
+    derive: bool = True
+    observers: tuple[str, ...] = ()
+
+    def members_at(self, day: date) -> frozenset[str]:
+        """Countries that are members on ``day`` (cached per day)."""
+        return _members_at(self, day)
+
+    def is_member(self, code: str, day: date) -> bool:
+        return any(p.contains(day) for p in self.members.get(code, ()))
+
+
+@lru_cache(maxsize=4096)
+def _members_at(bloc: Bloc, day: date) -> frozenset[str]:
+    return frozenset(c for c, periods in bloc.members.items() if any(p.contains(day) for p in periods))
+
+
+@dataclass(frozen=True, slots=True)
+class AmbiguousName:
+    candidates: tuple[str, ...]
+    default: str
+    cue: CueName
+
+
+@dataclass(slots=True)
+class Rules:
+    person_names: frozenset[str]
+    titles: frozenset[str]
+    country_followers: frozenset[str]
+    place_preceders: frozenset[str]
+    not_first_names: frozenset[str]
+    ambiguous: dict[str, AmbiguousName]
+    georgia_us_cues: tuple[str, ...]
+    georgia_ge_cues: tuple[str, ...]
+    georgia_ge_neighbours: frozenset[str]
+    metonym_verbs: frozenset[str]
+    shouting_acronym_max_len: int
+
+
+@dataclass(slots=True)
+class Gazetteer:
+    automaton: ahocorasick.Automaton
+    country_names: dict[str, str]
+    blocs: dict[str, Bloc]
+    rules: Rules
+    surfaces: int = 0
+    entries_by_surface: dict[str, tuple[Entry, ...]] = field(default_factory=dict)
+
+    def lookup(self, surface: str) -> tuple[Entry, ...]:
+        """Entries of an exact (folded) surface, best first."""
+        return self.entries_by_surface.get(fold(surface), ())
+
+
+def _rows(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return [
+            row
+            for row in csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+            if row and row[0] and not row[0].startswith("#")
+        ]
+
+
+def _split(cell: str) -> list[tuple[str, str | None]]:
+    """``"Norway|nb:Norge"`` → ``[("Norway", None), ("Norge", "nb")]``."""
+    out: list[tuple[str, str | None]] = []
+    for item in cell.split("|"):
+        item = item.strip()
+        if not item:
+            continue
+        lang, sep, rest = item.partition(":")
+        if sep and 2 <= len(lang) <= 3 and lang.islower() and rest:
+            out.append((rest.strip(), lang))
+        else:
+            out.append((item, None))
+    return out
+
+
+def _period(text: str) -> Period:
+    start, _, end = str(text).partition("..")
+    return Period(date.fromisoformat(start.strip()), date.fromisoformat(end.strip()) if end.strip() else None)
+
+
+def load_blocs(path: Path | None = None) -> dict[str, Bloc]:
+    raw = yaml.safe_load((path or DATA_DIR / "blocs.yaml").read_text(encoding="utf-8"))
+    blocs: dict[str, Bloc] = {}
+    for code, spec in raw.items():
+        members = {str(cc): tuple(_period(p) for p in periods) for cc, periods in (spec.get("members") or {}).items()}
+        blocs[code] = Bloc(
+            code=code,
+            name=spec["name"],
+            aliases=tuple(spec.get("aliases") or ()),
+            members=members,
+            derive=bool(spec.get("derive", True)),
+            observers=tuple(str(o) for o in spec.get("observers") or ()),
+        )
+    return blocs
+
+
+def load_rules(path: Path | None = None) -> tuple[Rules, tuple[str, ...]]:
+    """The disambiguation rules and the US state abbreviations."""
+    raw = yaml.safe_load((path or DATA_DIR / "rules.yaml").read_text(encoding="utf-8"))
+    geo = raw["georgia"]
+    return Rules(
+        person_names=frozenset(raw["person_names"]),
+        titles=frozenset(raw["titles"]),
+        country_followers=frozenset(raw["country_followers"]),
+        place_preceders=frozenset(raw["place_preceders"]),
+        not_first_names=frozenset(raw["not_first_names"]),
+        ambiguous={
+            k: AmbiguousName(tuple(v["candidates"]), v["default"], v.get("cue", "name"))
+            for k, v in raw["ambiguous"].items()
+        },
+        georgia_us_cues=tuple(geo["us_cues"]),
+        georgia_ge_cues=tuple(geo["ge_cues"]),
+        georgia_ge_neighbours=frozenset(geo["ge_neighbours"]),
+        metonym_verbs=frozenset(raw["metonym_verbs"]),
+        shouting_acronym_max_len=int(raw["shouting_acronym_max_len"]),
+    ), tuple(raw["us_state_abbreviations"])
+
+
+def _plural(demonym: str) -> str | None:
+    if demonym[-1:].islower() and not demonym.endswith(("ese", "sh", "ch", "ss", "s", "z", "x", "i")):
+        return demonym + "s"
+    if demonym.endswith("i") and demonym[0].isupper():
+        return demonym + "s"  # Pakistanis, Emiratis, Israelis
+    return None
+
+
+def build_gazetteer(data_dir: Path = DATA_DIR) -> Gazetteer:
+    entries: list[Entry] = []
+    country_names: dict[str, str] = {}
+
+    def add(
+        surface: str,
+        kind: Kind,
+        code: str | None,
+        cue: CueName | None,
+        lang: str | None,
+        priority: int,
+        capital: bool = False,
+        admin: bool = False,
+    ) -> None:
+        entries.append(Entry(surface, kind, code, cue, case_rule(surface), lang, priority, capital, admin))
+
+    for row in _rows(data_dir / "countries.tsv"):
+        code, name = row[0], row[1]
+        country_names[code] = name
+        for alias, lang in [*_split(row[2]), (name, None)]:
+            add(alias, "country", code, "name", lang, _PRIORITY["name"])
+        for demonym, lang in _split(row[3] if len(row) > 3 else ""):
+            add(demonym, "country", code, "demonym", lang, _PRIORITY["demonym"])
+            if lang is None and (plural := _plural(demonym)):
+                add(plural, "country", code, "demonym", None, _PRIORITY["demonym"])
+
+    rules, state_abbreviations = load_rules(data_dir / "rules.yaml")
+    for surface, amb in rules.ambiguous.items():
+        add(surface, "ambiguous", None, amb.cue, None, _PRIORITY["ambiguous"])
+
+    for row in _rows(data_dir / "not_places.tsv"):
+        add(row[0], "blocker", None, None, None, _PRIORITY["blocker"])
+
+    for row in _rows(data_dir / "places.tsv"):
+        cue: CueName = "metonym" if row[2] == "metonym" else "city"
+        prio = _PRIORITY["metonym"] if cue == "metonym" else _CITY_PRIORITY
+        add(row[0], "country", row[1], cue, None, prio, capital=row[2] == "capital", admin=row[2] == "admin")
+    for abbr in state_abbreviations:
+        add(abbr, "country", "US", "city", None, _CITY_PRIORITY, admin=True)
+
+    for row in _rows(data_dir / "geonames_places.tsv"):
+        name, code, kind = row[0], row[1], row[2]
+        add(name, "country", code, "city", None, _GEONAMES_PRIORITY, capital=kind == "capital", admin=kind == "state")
+
+    blocs = load_blocs(data_dir / "blocs.yaml")
+    for bloc in blocs.values():
+        for alias, lang in _split("|".join(bloc.aliases)):
+            add(alias, "bloc", bloc.code, None, lang, _PRIORITY["bloc"])
+
+    by_surface: dict[str, list[Entry]] = {}
+    for e in entries:
+        bucket = by_surface.setdefault(fold(e.surface), [])
+        if not any(x.kind == e.kind and x.code == e.code and x.lang == e.lang and x.case == e.case for x in bucket):
+            bucket.append(e)
+
+    automaton = ahocorasick.Automaton()
+    frozen: dict[str, tuple[Entry, ...]] = {}
+    for key, bucket in by_surface.items():
+        bucket.sort(key=lambda e: e.priority)
+        frozen[key] = tuple(bucket)
+        automaton.add_word(key, (len(key), frozen[key]))
+    automaton.make_automaton()
+    return Gazetteer(
+        automaton=automaton,
+        country_names=country_names,
+        blocs=blocs,
+        rules=rules,
+        surfaces=len(frozen),
+        entries_by_surface=frozen,
+    )
+
+
+@lru_cache(maxsize=1)
+def load_gazetteer() -> Gazetteer:
+    """The packaged gazetteer, built once per process."""
+    return build_gazetteer()
