@@ -7,6 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pipeline.sinks.store import (
     AgencyKeyExistsError,
@@ -403,3 +405,38 @@ async def test_agency_keys(store: Store) -> None:
     assert revoked.revoked_at >= revoked.created_at
     still = await store.find_agency_key("k3")
     assert still is not None and still.active
+
+
+# --- the write rules against a reference model -----------------------------------------------------------------
+
+_counter = itertools.count()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    events=st.lists(st.tuples(st.integers(1, 6), st.booleans()), min_size=1, max_size=8),
+    batch_size=st.integers(1, 4),
+)
+async def test_write_rules_match_the_model(store: Store, events: list[tuple[int, bool]], batch_size: int) -> None:
+    """Any arrival order and batching of versions and kills ends in the state the rules describe."""
+    uri = f"prop-{next(_counter)}"  # the store is shared by the examples; each example uses its own uri
+    items = [kill(uri, v, minutes=v) if k else story(uri, v, headline=f"version {v}", minutes=v) for v, k in events]
+    seen: dict[int, EnrichedStory] = {}
+    for s in items:
+        seen.setdefault(s.version, s)  # the first arrival of a version wins; later ones are replays
+    inserted = 0
+    for i in range(0, len(items), batch_size):
+        res = await store.write_batch(items[i : i + batch_size])
+        assert res.inserted + res.ignored == len(items[i : i + batch_size])
+        inserted += res.inserted
+    assert inserted == len(seen)
+
+    content = [v for v, s in seen.items() if s.dedupe.verdict != "kill"]
+    kills = [v for v, s in seen.items() if s.dedupe.verdict == "kill"]
+    current = max(content) if content else max(kills)
+    got = await store.get_story(uri)
+    assert got is not None
+    assert got.story == seen[current]
+    assert got.withdrawn == (bool(kills) and max(kills) >= current)
+    assert [v.version for v in got.versions] == sorted(seen)
+    assert got.versions == [seen[v] for v in sorted(seen)]
