@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     store_batch_size: int = Field(500, ge=1)
     store_batch_seconds: float = Field(0.2, gt=0)
     subscriptions_file: Path | None = Field(None, description="YAML/TOML subscriptions; unset: one 'all' topic")
+    notification_link_template: str | None = Field(
+        None, description="Notification.link, e.g. 'https://wire.example/stories/{uri}' ({uri}, {version}, {agency})"
+    )
     default_timezone: str = Field("UTC", description="Timezone for feed timestamps that carry none")
     log_level: str = "info"
     kafka: KafkaSecurity = Field(default_factory=KafkaSecurity)

@@ -13,11 +13,13 @@ import time
 import orjson
 
 from pipeline.app.base import Wirefeed
+from pipeline.broker.admin import ensure_topics
 from pipeline.codec import encode
 from pipeline.ops import metrics
 from pipeline.sinks.store import Store, open_store
-from pipeline.stages.notify import Subscription, route
-from pipeline.topics import DLQ, DUPLICATES, ENRICHED, NOTIFICATIONS, topic_name
+from pipeline.sinks.subscriptions import load_subscriptions, router_from_settings
+from pipeline.stages.notify import Router, Subscription
+from pipeline.topics import DLQ, DUPLICATES, ENRICHED
 from schemas import DuplicateRecord, EnrichedStory, Rejection
 
 log = logging.getLogger("wirefeed.sink")
@@ -41,15 +43,16 @@ async def retry_forever(what: str, op, *args):  # type: ignore[no-untyped-def]
 
 
 def default_subscriptions(wf: Wirefeed) -> tuple[Subscription, ...]:
-    return (Subscription(name="all", topic=topic_name(NOTIFICATIONS, wf.settings.topic_prefix)),)
+    return load_subscriptions(None, wf.settings.topic_prefix)
 
 
 def register(wf: Wirefeed, subscriptions: tuple[Subscription, ...] | None = None) -> None:
     s = wf.settings
-    subs = subscriptions if subscriptions is not None else default_subscriptions(wf)
+    # Subscriptions from settings.subscriptions_file, validated now: a bad file stops the worker at start.
+    router = router_from_settings(s) if subscriptions is None else Router(subscriptions, s.notification_link_template)
     store_holder: dict[str, Store] = {}
-    notify_topics = {sub.topic: wf.app.topic(sub.topic, key_type=bytes, value_type=bytes, key_serializer="raw",
-                                              value_serializer="raw") for sub in subs}
+    notify_topics = {topic: wf.app.topic(topic, key_type=bytes, value_type=bytes, key_serializer="raw",
+                                         value_serializer="raw") for topic in router.topics}
 
     async def store() -> Store:
         if "store" not in store_holder:
@@ -59,6 +62,7 @@ def register(wf: Wirefeed, subscriptions: tuple[Subscription, ...] | None = None
     @wf.app.agent(wf.topic(ENRICHED), name="store-notify", concurrency=1)
     async def store_agent(stream):  # type: ignore[no-untyped-def]
         db = await store()
+        await retry_forever("create notification topics", ensure_topics, s, router.topics)
         async for values in stream.take(s.store_batch_size, within=s.store_batch_seconds):
             started = time.perf_counter()
             stories = [EnrichedStory.model_validate(orjson.loads(v)) for v in values]
@@ -68,7 +72,7 @@ def register(wf: Wirefeed, subscriptions: tuple[Subscription, ...] | None = None
             metrics.e2e_latencies("store", [st.received_at for st in stories])
             pending = []
             for story in stories:
-                for topic, notice in route(story, subs):
+                for topic, notice in router.route(story):
                     pending.append(await notify_topics[topic].send(key=story.uri.encode(), value=encode(notice)))
             if pending:
                 await asyncio.gather(*pending)
