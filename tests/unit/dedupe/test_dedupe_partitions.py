@@ -1,0 +1,138 @@
+"""The split design as the Faust shell wires it: uri-keyed and bucket-keyed state on different partitions.
+
+Messages between the parts go through orjson, state lives in one dict per partition, and two workers own
+half of the partitions each. The verdicts must equal those of the one-process ``DedupeIndex``.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from hashlib import blake2b
+
+import orjson
+
+from benchmarks.eval_dedupe import stream
+from pipeline.stages.dedupe import (
+    Candidate,
+    Decision,
+    DedupeConfig,
+    DedupeIndex,
+    DedupeState,
+    NearIndex,
+    NearProbe,
+    UriIndex,
+    UriOutcome,
+    combine,
+    relinks,
+)
+from schemas import Story
+
+PARTITIONS = 4
+
+
+def partition(key: str) -> int:
+    return int.from_bytes(blake2b(key.encode(), digest_size=4).digest(), "big") % PARTITIONS
+
+
+@dataclass
+class Worker:
+    """Owns some partitions; one uri table and one near table per partition, as Faust tables would be."""
+
+    owned: set[int]
+    uris: dict[int, dict[str, object]] = field(default_factory=dict)
+    near: dict[int, dict[str, object]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for p in self.owned:
+            self.uris[p], self.near[p] = {}, {}
+
+
+class Cluster:
+    def __init__(self, config: DedupeConfig = DedupeConfig()) -> None:
+        self.config = config
+        self.workers = [Worker({0, 2}), Worker({1, 3})]
+        self.pending: dict[str, tuple[Story, UriOutcome]] = {}
+
+    def _owner(self, p: int) -> Worker:
+        return next(w for w in self.workers if p in w.owned)
+
+    def uri_stage(self, story: Story) -> tuple[Story, UriOutcome, list[tuple[str, bytes]]]:
+        p = partition(story.uri)
+        outcome = UriIndex(self._owner(p).uris[p], self.config).check(story)
+        sends = []
+        if outcome.near is not None:
+            wire = orjson.dumps(outcome.near.to_wire())
+            sends = [(key, wire) for key in outcome.near.keys]
+        return story, outcome, sends
+
+    def near_stage(self, key: str, wire: bytes) -> bytes:
+        p = partition(key)
+        probe = NearProbe.from_wire(orjson.loads(wire))
+        found = NearIndex(self._owner(p).near[p], self.config).probe(key, probe)
+        return orjson.dumps([c.to_wire() for c in found])
+
+    def finish(self, story: Story, outcome: UriOutcome, answers: list[bytes]) -> Decision:
+        candidates = [Candidate.from_wire(c) for a in answers for c in orjson.loads(a)]
+        decision = combine(story, outcome, candidates, self.config)
+        for key in relinks(outcome, decision):
+            p = partition(key)
+            NearIndex(self._owner(p).near[p], self.config).relink(key, outcome.near.ref, decision.info.cluster_id)  # type: ignore[union-attr]
+        if outcome.wait_for_near and decision.info.cluster_id != outcome.cluster:
+            p = partition(story.uri)
+            UriIndex(self._owner(p).uris[p], self.config).assign_cluster(story, decision.info.cluster_id)
+        return decision
+
+    def one(self, story: Story) -> Decision:
+        story, outcome, sends = self.uri_stage(story)
+        return self.finish(story, outcome, [self.near_stage(k, w) for k, w in sends])
+
+
+def test_split_parts_on_four_partitions_match_the_one_process_index() -> None:
+    items = stream(variants=1)
+    local = DedupeIndex(DedupeState())
+    cluster = Cluster()
+    for story, _ in items:
+        a, b = local.check(story), cluster.one(story)
+        assert a.info == b.info, story.uri
+        assert a.forward == b.forward
+    used = {p for w in cluster.workers for p, m in w.near.items() if m}
+    assert used == set(range(PARTITIONS))  # buckets really are spread over every partition
+
+
+def test_copies_are_found_across_partitions() -> None:
+    items = stream(variants=1)
+    cluster = Cluster()
+    spread = 0
+    verdicts = {}
+    for story, expected in items:
+        d = cluster.one(story)
+        verdicts[story.uri] = d.info.verdict
+        if expected != "new":
+            base_uri = story.uri.rsplit(":", 2)[0]
+            spread += partition(base_uri) != partition(story.uri)
+            assert d.info.verdict in ("near_duplicate", "duplicate"), story.uri
+    assert spread > len(items) // 2  # most copies live on another uri partition than their original
+
+
+def test_racing_copies_never_link_to_each_other() -> None:
+    """Copies whose probes interleave at random: each pair ends with at most one link, never a cycle."""
+    items = [s for s, _ in stream(variants=1)]
+    rng = random.Random(7)
+    for trial in range(5):
+        cluster = Cluster()
+        batch = [cluster.uri_stage(s) for s in items]
+        messages = [(i, key, wire) for i, (_, _, sends) in enumerate(batch) for key, wire in sends]
+        rng.shuffle(messages)
+        answers: dict[int, list[bytes]] = {i: [] for i in range(len(batch))}
+        for i, key, wire in messages:
+            answers[i].append(cluster.near_stage(key, wire))
+        decisions = {s.uri: cluster.finish(s, o, answers[i]) for i, (s, o, _) in enumerate(batch)}
+        links = {uri: d.info.duplicate_of.rpartition("@")[0] for uri, d in decisions.items() if d.info.duplicate_of}
+        for uri, target in links.items():
+            assert links.get(target) != uri, (trial, uri, target)
+        # Race window (docs/dedupe.md): a copy whose probe reaches a shared bucket before the earlier story is
+        # stored there, while that earlier story ignores the later one, stays unlinked. With all 200 stories
+        # in flight at once that is rare; arriving one after the other (test above) it never happens.
+        linked = set(links) | set(links.values())
+        assert len(linked) >= 0.95 * len(items)
