@@ -12,7 +12,6 @@ from collections.abc import Iterable
 # C0/C1 control characters except TAB, LF, CR; plus zero-width and bidi-override characters that
 # never carry meaning in a wire story, and the Unicode non-characters U+FFFE/U+FFFF.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
-_SPACES = re.compile(r"[ \t\r\n\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
 _PARAGRAPH_BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -22,8 +21,15 @@ def strip_controls(text: str) -> str:
 
 
 def clean_inline(text: str) -> str:
-    """One line of text: NFC, control characters removed, runs of whitespace folded to one space."""
-    return _SPACES.sub(" ", strip_controls(unicodedata.normalize("NFC", text))).strip()
+    """One line of text: NFC, control characters removed, runs of whitespace folded to one space.
+
+    Whitespace is every character ``str.split()`` splits on (Unicode White_Space, incl. NBSP).
+    """
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    if _CONTROL.search(text):
+        text = _CONTROL.sub("", text)
+    return " ".join(text.split())
 
 
 def clean_paragraphs(paragraphs: Iterable[str]) -> list[str]:

@@ -9,7 +9,7 @@ from typing import Any
 #: Below this normalised probability the stage leaves ``language`` unset rather than guess.
 MIN_CONFIDENCE = 0.9
 #: Characters of text read for detection (the headline and the first paragraphs are enough).
-SAMPLE_CHARS = 2000
+SAMPLE_CHARS = 600
 MIN_CHARS = 40
 
 

@@ -12,7 +12,7 @@ from defusedxml.ElementTree import DefusedXMLParser
 
 from pipeline.stages.errors import StageError
 
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
 _JSON_BRACKET = re.compile(r"[\[\]{}]")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 
