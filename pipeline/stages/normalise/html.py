@@ -168,8 +168,47 @@ def html_paragraphs(markup: str) -> list[str]:
 
 
 def element_paragraphs(element: ET.Element) -> list[str]:
-    """Paragraphs of an already-parsed (safe) XML element, e.g. NITF ``body.content`` or G2 ``inlineXML``."""
-    return html_paragraphs(ET.tostring(element, encoding="unicode"))
+    """Paragraphs of an already-parsed (safe) XML element, e.g. NITF ``body.content`` or G2 ``inlineXML``.
+
+    The same rules as :func:`html_paragraphs` (block elements split, furniture skipped), walked over
+    the element tree directly (namespaces already dropped by ``safety.parse_xml``).
+    """
+    out: list[str] = []
+    buf: list[str] = []
+
+    def flush() -> None:
+        if buf:
+            text = clean_inline("".join(buf))
+            if text:
+                out.append(text)
+            buf.clear()
+
+    def walk(el: ET.Element) -> None:
+        tag = el.tag.lower() if isinstance(el.tag, str) else ""
+        classes = set((el.get("class") or "").lower().split())
+        if tag in _SKIP or classes & _SKIP_CLASSES:
+            if el.tail:
+                buf.append(el.tail)
+            return
+        block = tag in _BLOCK
+        if block:
+            flush()
+        if el.text:
+            buf.append(el.text)
+        for child in el:
+            walk(child)
+        if block:
+            flush()
+        if el.tail:
+            buf.append(el.tail)
+
+    # The container itself: its text and children, not its tail (which is outside it).
+    if element.text:
+        buf.append(element.text)
+    for child in element:
+        walk(child)
+    flush()
+    return out
 
 
 _TAG = re.compile(r"<[A-Za-z!/]")
