@@ -35,9 +35,12 @@ import uuid
 import weakref
 import zipfile
 from collections.abc import Coroutine, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+if TYPE_CHECKING:
+    from pipeline.config import KafkaSecurity, Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEPLOY_DIR = REPO_ROOT / "deploy" / "kafka"
@@ -59,6 +62,14 @@ _TOOL_CLASSES: dict[str, tuple[str, ...]] = {
 }
 
 T = TypeVar("T")
+
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+#: Users of the SASL_SSL listener, one per mechanism (test credentials for a loopback-only broker).
+SASL_USERS: dict[SaslMechanism, tuple[str, str]] = {
+    "PLAIN": ("wirefeed-plain", "plain-secret"),
+    "SCRAM-SHA-256": ("wirefeed-scram256", "scram256-secret"),
+    "SCRAM-SHA-512": ("wirefeed-scram512", "scram512-secret"),
+}
 
 
 class KafkaSetupError(RuntimeError):
@@ -242,7 +253,7 @@ class _Node:
     port: int
     controller_port: int
     dir: Path
-    extra_ports: dict[str, int] = field(default_factory=dict)
+    sasl_port: int = 0
 
     @property
     def properties_file(self) -> Path:
@@ -261,6 +272,8 @@ class ApacheKafkaCluster:
     """A local KRaft cluster of ``nodes`` combined broker+controller JVMs.
 
     ``extra_props`` are added to (and override) every node's properties. ``heap`` is the JVM -Xmx.
+    ``sasl_ssl=True`` adds a SASL_SSL listener (PLAIN and SCRAM users, self-signed CA made with openssl); see
+    :attr:`sasl_bootstrap`, :meth:`client_security` and :meth:`client_settings`.
     ``workdir`` defaults to a fresh temporary folder (kept after stop for the logs, unless ``cleanup=True``).
     """
 
@@ -277,10 +290,9 @@ class ApacheKafkaCluster:
     ) -> None:
         if nodes < 1:
             raise ValueError("nodes must be >= 1")
-        if sasl_ssl:
-            raise NotImplementedError("sasl_ssl listener is not implemented yet")
         self.nodes = nodes
         self.version = version
+        self.sasl_ssl = sasl_ssl
         self.extra_props = {k: str(v) for k, v in (extra_props or {}).items()}
         self.heap = heap
         self.ready_timeout = ready_timeout
@@ -302,6 +314,43 @@ class ApacheKafkaCluster:
         if not self._nodes:
             raise RuntimeError("cluster not started")
         return ",".join(f"127.0.0.1:{n.port}" for n in self._nodes)
+
+    @property
+    def sasl_bootstrap(self) -> str:
+        """Bootstrap servers of the SASL_SSL listener (``sasl_ssl=True`` only)."""
+        if not self.sasl_ssl:
+            raise RuntimeError("cluster was created without sasl_ssl=True")
+        if not self._nodes:
+            raise RuntimeError("cluster not started")
+        return ",".join(f"127.0.0.1:{n.sasl_port}" for n in self._nodes)
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.workdir / "tls"
+
+    @property
+    def ca_file(self) -> Path:
+        """PEM file of the self-signed CA that signed the broker certificate (``sasl_ssl=True`` only)."""
+        return self.tls_dir / "ca.pem"
+
+    def client_security(self, mechanism: SaslMechanism = "SCRAM-SHA-512") -> KafkaSecurity:
+        """Client security settings that authenticate to the SASL_SSL listener with ``mechanism``."""
+        from pipeline.config import KafkaSecurity
+
+        user, password = SASL_USERS[mechanism]
+        return KafkaSecurity(
+            security_protocol="SASL_SSL",
+            sasl_mechanism=mechanism,
+            sasl_username=user,
+            sasl_password=password,
+            ssl_cafile=self.ca_file,
+        )
+
+    def client_settings(self, mechanism: SaslMechanism = "SCRAM-SHA-512", **overrides: Any) -> Settings:
+        """A full :class:`pipeline.config.Settings` for the SASL_SSL listener (for ``client_kwargs``)."""
+        from pipeline.config import Settings
+
+        return Settings(broker=self.sasl_bootstrap, kafka=self.client_security(mechanism), **overrides)
 
     @property
     def libs(self) -> Path:
@@ -328,6 +377,8 @@ class ApacheKafkaCluster:
         self.workdir.mkdir(parents=True, exist_ok=True)
         if not self._nodes:
             self._layout()
+        if self.sasl_ssl:
+            self._make_tls()
         last_error: Exception | None = None
         for _attempt in range(3):
             self._write_properties()
@@ -346,13 +397,12 @@ class ApacheKafkaCluster:
                 return self
             except KafkaSetupError as exc:
                 last_error = exc
+                _terminate(self._procs)
+                self._procs.clear()
                 if not any("Address already in use" in self._nodes[i].log_file.read_text() for i in offsets):
-                    self.stop()
                     raise
                 # A port picked free was taken meanwhile by another process: choose new ports and retry.
-                self.stop()
                 self._pick_ports()
-        self.stop()
         raise KafkaSetupError(f"could not start Kafka after 3 attempts: {last_error}")
 
     def stop(self) -> None:
@@ -425,6 +475,7 @@ class ApacheKafkaCluster:
     def _pick_ports(self) -> None:
         for n in self._nodes:
             n.port, n.controller_port = free_port(), free_port()
+            n.sasl_port = free_port() if self.sasl_ssl else 0
 
     def properties(self, i: int) -> dict[str, str]:
         """The server properties of node ``i`` (see deploy/kafka/README.md for why each is set)."""
@@ -436,7 +487,7 @@ class ApacheKafkaCluster:
             "process.roles": "broker,controller",
             "node.id": str(n.node_id),
             "controller.quorum.voters": voters,
-            "listeners": f"PLAINTEXT://127.0.0.1:{n.port},CONTROLLER://127.0.0.1:{n.controller_port}",
+            "listeners": self._plain_listeners(n),
             "advertised.listeners": f"PLAINTEXT://127.0.0.1:{n.port}",
             "controller.listener.names": "CONTROLLER",
             "inter.broker.listener.name": "PLAINTEXT",
@@ -461,8 +512,68 @@ class ApacheKafkaCluster:
             "broker.session.timeout.ms": "6000",
             "auto.create.topics.enable": "true",
         }
+        if self.sasl_ssl:
+            props.update(self._sasl_ssl_properties(n))
         props.update(self.extra_props)
         return props
+
+    def _sasl_ssl_properties(self, n: _Node) -> dict[str, str]:
+        plain_user, plain_password = SASL_USERS["PLAIN"]
+        return {
+            "listeners": f"{self._plain_listeners(n)},SASL_SSL://127.0.0.1:{n.sasl_port}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{n.port},SASL_SSL://127.0.0.1:{n.sasl_port}",
+            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL",
+            "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
+            "listener.name.sasl_ssl.plain.sasl.jaas.config": (
+                "org.apache.kafka.common.security.plain.PlainLoginModule required "
+                f'user_{plain_user}="{plain_password}";'
+            ),
+            "listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config": (
+                "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+            ),
+            "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": (
+                "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+            ),
+            "ssl.keystore.type": "PEM",
+            "ssl.keystore.location": str(self.tls_dir / "broker-keystore.pem"),
+            "ssl.truststore.type": "PEM",
+            "ssl.truststore.location": str(self.ca_file),
+            "ssl.client.auth": "none",
+        }
+
+    def _plain_listeners(self, n: _Node) -> str:
+        return f"PLAINTEXT://127.0.0.1:{n.port},CONTROLLER://127.0.0.1:{n.controller_port}"
+
+    def _make_tls(self) -> None:
+        """Self-signed CA and a broker certificate for 127.0.0.1/localhost (PEM, unencrypted PKCS#8 keys)."""
+        d = self.tls_dir
+        if (d / "broker-keystore.pem").exists():
+            return
+        if not shutil.which("openssl"):
+            raise KafkaSetupError("openssl not found: needed for sasl_ssl=True ('apt-get install -y openssl')")
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "broker.ext").write_text(
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+            "basicConstraints=critical,CA:FALSE\n"
+            "keyUsage=critical,digitalSignature,keyEncipherment\n"
+            "extendedKeyUsage=serverAuth\n"
+        )
+        steps = [
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "30",
+             "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=wirefeed local test CA",
+             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+            ["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-sha256", "-keyout", "broker.key",
+             "-out", "broker.csr", "-subj", "/CN=localhost"],
+            ["openssl", "x509", "-req", "-in", "broker.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+             "-CAcreateserial", "-sha256", "-days", "30", "-out", "broker.pem", "-extfile", "broker.ext"],
+        ]  # fmt: skip
+        for cmd in steps:
+            proc = subprocess.run(cmd, cwd=d, capture_output=True, text=True, check=False)
+            if proc.returncode != 0:
+                raise KafkaSetupError(f"{' '.join(cmd[:2])} failed: {proc.stderr[-2000:]}")
+        # Kafka's PEM key store: the private key and the certificate chain in one file.
+        keystore = (d / "broker.key").read_text() + (d / "broker.pem").read_text() + (d / "ca.pem").read_text()
+        (d / "broker-keystore.pem").write_text(keystore)
 
     def _write_properties(self) -> None:
         for n in self._nodes:
@@ -475,6 +586,12 @@ class ApacheKafkaCluster:
             return
         if self.cluster_id is None:
             self.cluster_id = random_cluster_id()
+        scram: list[str] = []
+        if self.sasl_ssl:
+            scram_mechs: tuple[SaslMechanism, ...] = ("SCRAM-SHA-256", "SCRAM-SHA-512")
+            for mech in scram_mechs:
+                user, password = SASL_USERS[mech]
+                scram += ["--add-scram", f"{mech}=[name={user},password={password}]"]
         procs = [
             (
                 n,
@@ -482,7 +599,7 @@ class ApacheKafkaCluster:
                     [
                         "java", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", _classpath(libs),
                         "kafka.tools.StorageTool", "format", "-t", self.cluster_id,
-                        "-c", str(n.properties_file), "--ignore-formatted",
+                        "-c", str(n.properties_file), "--ignore-formatted", *scram,
                     ],
                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 ),
@@ -571,7 +688,13 @@ class ApacheKafkaCluster:
             "cluster_id": self.cluster_id,
             "bootstrap": self.bootstrap,
             "nodes": [
-                {"node_id": n.node_id, "port": n.port, "controller_port": n.controller_port, "pid": self.pid(n.index)}
+                {
+                    "node_id": n.node_id,
+                    "port": n.port,
+                    "controller_port": n.controller_port,
+                    "sasl_ssl_port": n.sasl_port or None,
+                    "pid": self.pid(n.index),
+                }
                 for n in self._nodes
             ],
         }

@@ -21,10 +21,13 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
 
 from pipeline.broker.apache import REPO_MARK, ApacheKafkaCluster, parse_consumer_group_describe
-from tests.fixtures.kafka import ClusterFactory
+from pipeline.config import Settings
+from pipeline.kafka import client_kwargs
+from tests.fixtures.kafka import ClusterFactory, kafka_test_version
 
 pytestmark = pytest.mark.kafka
 
@@ -303,7 +306,7 @@ def test_jvms_die_with_the_python_process_that_started_them(tmp_path: Path) -> N
         import sys, time
         sys.path.insert(0, {str(REPO)!r})
         from pipeline.broker.apache import ApacheKafkaCluster
-        c = ApacheKafkaCluster(nodes=1, workdir={str(tmp_path / "wd")!r}).start()
+        c = ApacheKafkaCluster(nodes=1, version={kafka_test_version()!r}, workdir={str(tmp_path / "wd")!r}).start()
         print(c.pid(0), flush=True)
         time.sleep(600)
         """
@@ -334,3 +337,43 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return "State:\tZ" not in status
+
+
+async def test_sasl_ssl_listener_accepts_pipeline_clients_and_rejects_bad_credentials(
+    kafka_cluster_factory: ClusterFactory,
+) -> None:
+    cluster = await asyncio.to_thread(kafka_cluster_factory, 1, sasl_ssl=True)
+    topic = _name("t-sasl")
+    await _create_topic(cluster.bootstrap, topic, partitions=1)
+
+    for mechanism in ("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"):
+        settings = cluster.client_settings(mechanism)
+        assert settings.kafka.security_protocol == "SASL_SSL"
+        kwargs = client_kwargs(settings)
+        producer = AIOKafkaProducer(**kwargs, acks="all")
+        await producer.start()
+        try:
+            await producer.send_and_wait(topic, key=mechanism.encode(), value=b"via " + mechanism.encode())
+        finally:
+            await producer.stop()
+
+    consumer = AIOKafkaConsumer(topic, **client_kwargs(cluster.client_settings()), auto_offset_reset="earliest")
+    await consumer.start()
+    keys: set[bytes | None] = set()
+    try:
+        deadline = time.monotonic() + 30
+        while len(keys) < 3 and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=500)
+            keys |= {r.key for records in batches.values() for r in records}
+    finally:
+        await consumer.stop()
+    assert keys == {b"SCRAM-SHA-512", b"SCRAM-SHA-256", b"PLAIN"}
+
+    good = cluster.client_security("SCRAM-SHA-512")
+    wrong_password = Settings(broker=cluster.sasl_bootstrap, kafka=good.model_copy(update={"sasl_password": "nope"}))
+    untrusted_ca = Settings(broker=cluster.sasl_bootstrap, kafka=good.model_copy(update={"ssl_cafile": None}))
+    for bad in (wrong_password, untrusted_ca):
+        producer = AIOKafkaProducer(**client_kwargs(bad), request_timeout_ms=5000, metadata_max_age_ms=5000)
+        with pytest.raises(KafkaError):
+            await producer.start()
+        await producer.stop()
