@@ -390,12 +390,15 @@ def main(argv: list[str]) -> int:
         print(exc, file=sys.stderr)
         return 1
     table = Table(title=f"subscriptions from {path or '(default)'}")
-    for col in ("name", "topic", "delivery", "kills", "filter"):
-        table.add_column(col)
+    table.add_column("name", no_wrap=True)
+    table.add_column("topic", overflow="fold")
+    table.add_column("delivery")
+    table.add_column("kills")
+    table.add_column("filter", overflow="fold")
     for s in subs:
         f = s.filter.model_dump(exclude_defaults=True)
-        shown = "; ".join(f"{k}={sorted(v) if isinstance(v, frozenset) else v}" for k, v in f.items()) or "(all)"
-        table.add_row(s.name, s.topic, s.delivery, s.kills, shown)
+        shown = "; ".join(f"{k}={','.join(sorted(v)) if isinstance(v, frozenset) else v}" for k, v in f.items())
+        table.add_row(s.name, s.topic, s.delivery, s.kills, shown or "(all)")
     Console().print(table)
     return 0
 
