@@ -131,6 +131,7 @@ class Rules:
     georgia_ge_neighbours: frozenset[str]
     metonym_verbs: frozenset[str]
     shouting_acronym_max_len: int
+    bloc_seats: dict[str, str]
 
 
 @dataclass(slots=True)
@@ -211,6 +212,7 @@ def load_rules(path: Path | None = None) -> tuple[Rules, tuple[str, ...]]:
         georgia_ge_neighbours=frozenset(geo["ge_neighbours"]),
         metonym_verbs=frozenset(raw["metonym_verbs"]),
         shouting_acronym_max_len=int(raw["shouting_acronym_max_len"]),
+        bloc_seats={str(k): str(v) for k, v in (raw.get("bloc_seats") or {}).items()},
     ), tuple(raw["us_state_abbreviations"])
 
 

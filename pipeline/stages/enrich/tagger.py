@@ -20,14 +20,19 @@ M = TypeVar("M", bound=BaseModel)
 _CUE_ORDER: tuple[CueName, ...] = ("name", "demonym", "city", "metonym", "dateline", "code")
 #: Weight of one mention by cue type, for salience.
 _CUE_WEIGHT: dict[str, float] = {"name": 1.0, "demonym": 0.7, "city": 0.8, "metonym": 0.9, "dateline": 0.5}
-#: Salience features (their sum is the most a country can score; scores are divided by it).
-_W_HEADLINE = 2.0
-_W_HEADLINE_FIRST = 1.0
-_W_DATELINE = 1.5
-_W_LEAD = 1.0
-_W_LEAD_FIRST = 0.5
-_W_FREQUENCY = 3.0
+#: Salience features. A country's score is their sum divided by the most a country can get (``_W_MAX``).
+_W_HEADLINE = 2.0  # named in the headline (by name, demonym or metonym) …
+_W_HEADLINE_PLACE = 1.0  # … or only by a place in it ("summit in Lima")
+_W_HEADLINE_FIRST = 1.5  # the headline's first country named by name/demonym/metonym: usually its subject
+_W_DATELINE = 1.0  # where the story was filed; half when the text never names the country again
+_W_LEAD = 1.0  # named in the first paragraph
+_W_LEAD_FIRST = 0.5  # the first paragraph's first country
+_W_FREQUENCY = 3.0  # mentions weighted by cue, relative to the most-mentioned country
 _W_MAX = _W_HEADLINE + _W_HEADLINE_FIRST + _W_DATELINE + _W_LEAD + _W_LEAD_FIRST + _W_FREQUENCY
+#: Without a headline or dateline country, a focus needs this share of the weighted mentions and this lead over
+#: the runner-up; otherwise the story (a regional round-up) has no focus country.
+_FOCUS_MIN_SHARE = 0.4
+_FOCUS_MIN_LEAD = 1.5
 
 
 def _build(cls: type[M], **values: object) -> M:
@@ -199,6 +204,10 @@ def tag(story: Story, gaz: Gazetteer | None = None) -> Tags:
         if m.part == "dateline" and m.code == dateline_country:
             m.cue = "dateline"
 
+    # 8. A bloc's seat in a story that names the bloc stands for the bloc (Brussels → EU, not BE).
+    named_blocs = {m.code for m in bloc_mentions}
+    if named_blocs:
+        mentions = [m for m in mentions if rules.bloc_seats.get(m.entry.surface) not in named_blocs]
     mentions = [m for m in mentions if m.code]
     countries, focus = _score(gaz, mentions, dateline_country)
     blocs = _blocs(gaz, bloc_mentions, {c.code for c in countries}, _story_date(story))
@@ -250,31 +259,41 @@ def _score(
     weight: dict[str, float] = {}
     first_seen: dict[str, tuple[int, int, int]] = {}
     headline_first: str | None = None
+    headline_first_any: str | None = None
     lead_first: str | None = None
-    in_headline: set[str] = set()
+    headline_named: set[str] = set()
+    headline_place: set[str] = set()
     in_lead: set[str] = set()
-    lead_index = min((m.index for m in mentions if m.part == "body"), default=0)
     for m in mentions:
         code = m.code
         assert code is not None
-        weight[code] = weight.get(code, 0.0) + _CUE_WEIGHT.get(m.cue, 0.5)
         order = {"headline": 0, "dateline": 1, "body": 2}[m.part]
         first_seen.setdefault(code, (order, m.index, m.start))
+        if m.part == "dateline":
+            weight.setdefault(code, 0.0)
+            continue
+        weight[code] = weight.get(code, 0.0) + _CUE_WEIGHT.get(m.cue, 0.5)
         if m.part == "headline":
-            in_headline.add(code)
-            headline_first = headline_first or code
-        elif m.part == "body" and m.index == lead_index:
+            headline_first_any = headline_first_any or code
+            if m.cue == "city":
+                headline_place.add(code)
+            else:
+                headline_named.add(code)
+                headline_first = headline_first or code
+        elif m.index == 0:
             in_lead.add(code)
             lead_first = lead_first or code
     if not weight:
         return [], None
-    top = max(weight.values())
+    headline_first = headline_first or headline_first_any
+    top = max(weight.values()) or 1.0
     raw: dict[str, float] = {}
     for code, w in weight.items():
+        on_dateline = code == dateline_country
         raw[code] = (
-            _W_HEADLINE * (code in in_headline)
+            (_W_HEADLINE if code in headline_named else _W_HEADLINE_PLACE if code in headline_place else 0.0)
             + _W_HEADLINE_FIRST * (code == headline_first)
-            + _W_DATELINE * (code == dateline_country)
+            + (_W_DATELINE if w > 0 else _W_DATELINE / 2) * on_dateline
             + _W_LEAD * (code in in_lead)
             + _W_LEAD_FIRST * (code == lead_first)
             + _W_FREQUENCY * w / top
@@ -295,7 +314,18 @@ def _score(
                 spans=[_build(Span, part=m.part, index=m.index, start=m.start, end=m.end) for m in own],
             )
         )
-    return tags, ranked[0]
+    return tags, _focus(ranked, weight, headline_named | headline_place, dateline_country)
+
+
+def _focus(ranked: list[str], weight: dict[str, float], in_headline: set[str], dateline: str | None) -> str | None:
+    best = ranked[0]
+    if best in in_headline or (best == dateline and weight[best] > 0):
+        return best
+    total = sum(weight.values())
+    runner_up = max((weight[c] for c in ranked[1:]), default=0.0)
+    if total and weight[best] / total >= _FOCUS_MIN_SHARE and weight[best] >= _FOCUS_MIN_LEAD * runner_up:
+        return best
+    return None
 
 
 def _blocs(gaz: Gazetteer, bloc_mentions: list[Mention], codes: set[str], day: date) -> list[BlocTag]:

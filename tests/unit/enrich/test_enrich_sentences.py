@@ -88,6 +88,9 @@ CASES: list[tuple[str, str, set[str]]] = [
     ("gulf-of-mexico", "Storms in the Gulf of Mexico.", set()),
     ("native-american", "Native American and Latin American groups.", set()),
     ("washington-post", "The Washington Post reported it first.", set()),
+    # A bloc's seat stands for the bloc when the story names the bloc
+    ("brussels-eu", "The European Union decision drew criticism from Brussels diplomats.", set()),
+    ("brussels-city", "A concert in Brussels drew crowds.", {"BE"}),
     # Places with a state after them
     ("moscow-idaho", "Police in Moscow, Idaho, made an arrest.", {"US"}),
     ("paris-texas", "The festival in Paris, Texas, drew crowds.", {"US"}),

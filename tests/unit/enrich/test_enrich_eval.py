@@ -1,0 +1,26 @@
+"""Acceptance 3: the labelled evaluation set, scored by the repo's scorer (benchmarks/eval_tagging.py).
+
+Thresholds are the figures measured when the set was labelled (docs/tagging.md), so a change that makes
+tagging worse on the set fails here.
+"""
+
+from __future__ import annotations
+
+from benchmarks.eval_tagging import EVAL_FILE, load_cases, run
+
+
+def test_eval_set_is_labelled_and_loads() -> None:
+    cases = load_cases(EVAL_FILE)
+    assert len(cases) >= 50
+    assert {c.source for c in cases} == {"seed", "sample", "written"}
+    assert len({c.id for c in cases}) == len(cases)
+    for case in cases:
+        assert case.focus is None or case.focus in case.countries, case.id
+
+
+def test_scores_on_eval_set() -> None:
+    overall = run()[0]
+    assert overall["subset"] == "all"
+    assert overall["country_f1"] >= 0.95
+    assert overall["bloc_f1"] >= 0.97
+    assert overall["focus_accuracy"] >= 0.90
