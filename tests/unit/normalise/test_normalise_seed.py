@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from hypothesis import given
+from hypothesis import strategies as st
 from normalise_support import RECEIVED, SEED, make_raw
 
 from pipeline.stages.normalise import content_hash, normalise
@@ -51,3 +53,18 @@ def test_content_hash_folds_whitespace_and_normalises_unicode() -> None:
     assert composed == decomposed
     assert content_hash("Café news", ["A b c"]) == composed
     assert content_hash("Café news", ["A b", "c"]) != composed
+
+
+@given(
+    st.text(min_size=1, max_size=60),
+    st.lists(st.text(max_size=80), max_size=5),
+    st.sampled_from([" ", "  ", "\u00a0", "\t", " \n "]),
+)
+def test_content_hash_ignores_whitespace_and_normal_form(headline: str, body: list[str], space: str) -> None:
+    def respace(s: str) -> str:
+        return space.join(s.split(" "))
+
+    base = content_hash(headline, body)
+    assert content_hash(respace(headline), [respace(p) for p in body]) == base
+    assert content_hash(unicodedata.normalize("NFD", headline), [unicodedata.normalize("NFD", p) for p in body]) == base
+    assert content_hash(f"  {headline}\n", [*body, "", "   "]) == base

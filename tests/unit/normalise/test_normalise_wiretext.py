@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from normalise_support import make_raw
 
 from pipeline.stages.normalise import normalise
@@ -195,3 +197,32 @@ def test_at_least_thirty_cases() -> None:
 )
 def test_not_a_dateline(paragraph: str) -> None:
     assert match_dateline(paragraph) is None
+
+
+_WORDS = st.sampled_from(
+    ["talks", "minister", "resume", "the", "bank", "said", "on", "tuesday", "rates", "prices", "of", "à", "ståt"]
+)
+_SENTENCE = st.builds(
+    lambda first, rest, end: " ".join([first.capitalize(), *rest]) + end,
+    _WORDS,
+    st.lists(_WORDS, min_size=2, max_size=15),
+    st.sampled_from([".", "!", "?", ".”"]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_SENTENCE, min_size=1, max_size=8))
+def test_plain_prose_paragraphs_are_never_cut(paragraphs: list[str]) -> None:
+    text = "Headline\n\n" + "\n\n".join(paragraphs)
+    story = normalise(make_raw(text))
+    assert story.body == paragraphs
+    assert story.dateline is None and story.byline is None and story.signals == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_SENTENCE, min_size=1, max_size=5), st.sampled_from(["BISHKEK (TCA) —", "MOSCOW, Nov 29 (Reuters) -"]))
+def test_dateline_is_moved_out_and_nothing_else(paragraphs: list[str], dateline: str) -> None:
+    text = "Headline\n\n" + f"{dateline} {paragraphs[0]}\n\n" + "\n\n".join(paragraphs[1:])
+    story = normalise(make_raw(text))
+    assert story.body == paragraphs
+    assert story.dateline is not None and story.dateline.text == dateline

@@ -5,6 +5,7 @@ printed wire copy (dateline, byline and trailing boilerplate handled as for plai
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 from pipeline.stages.normalise.draft import Draft, ParseContext
@@ -51,10 +52,20 @@ class _Head(HTMLParser):
             self.h1.append(data)
 
 
+_HEAD_END = re.compile(r"</h1\s*>", re.I)
+_HEAD_LIMIT = 200_000
+
+
+def _head_part(text: str) -> str:
+    """The document up to its first ``</h1>`` (meta tags and title come before it), at most 200 kB."""
+    m = _HEAD_END.search(text, 0, _HEAD_LIMIT)
+    return text[: m.end()] if m else text[:_HEAD_LIMIT]
+
+
 @register("html")
 def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
     head = _Head()
-    head.feed(text)
+    head.feed(_head_part(text))
     head.close()
     headline = "".join(head.h1).strip() or head.meta.get("og:title") or "".join(head.title).strip() or None
     draft = Draft(source_format="html", headline=headline, body=html_paragraphs(text), wire_copy=True)
