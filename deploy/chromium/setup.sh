@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Debian packages for the operator tests: headless Chromium + WebDriver (operator page browser test) and
-# promtool (alert rule checks, package "prometheus"). Idempotent; needs root (or sudo).
+# Debian packages for the operator tests (called by scripts/test.sh): headless Chromium + WebDriver for the
+# operator page browser test, and
+# promtool (package "prometheus") for the alert rule checks. Idempotent; needs root (or sudo).
 set -euo pipefail
 need=()
 command -v chromium >/dev/null || need+=(chromium)

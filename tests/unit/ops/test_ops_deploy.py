@@ -53,7 +53,7 @@ def test_rules_structure_and_metric_names() -> None:
             assert re.fullmatch(r"\d+[smh]", rule["for"])
 
 
-@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool missing: run deploy/install-ops-test-deps.sh")
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool missing: run deploy/chromium/setup.sh")
 def test_promtool_checks_and_unit_tests_rules() -> None:
     check = subprocess.run(["promtool", "check", "rules", str(RULES)], capture_output=True, text=True, check=False)
     assert check.returncode == 0, check.stdout + check.stderr
