@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 import orjson
@@ -94,66 +95,105 @@ async def _migrate(conn: asyncpg.Connection) -> list[int]:
     return done
 
 
+_STORY_COLS = (
+    "uri, version, content_is_kill, kill_version, withdrawn_at, agency, headline, body_text, language, urgency, "
+    "focus_country, verdict, cluster_id, versioncreated, received_at, doc"
+)
+_STORY_TYPES = (
+    "text[], int[], bool[], int[], timestamptz[], text[], text[], text[], text[], int[], text[], text[], text[], "
+    "timestamptz[], timestamptz[], text[]"
+)
+_UPSERT_STORIES = (
+    f"INSERT INTO stories ({_STORY_COLS}, updated_at) "
+    "SELECT t.uri, t.version, t.content_is_kill, t.kill_version, t.withdrawn_at, t.agency, t.headline, "
+    "t.body_text, t.language, t.urgency, t.focus_country, t.verdict, t.cluster_id, t.versioncreated, "
+    "t.received_at, t.doc::jsonb, $17 FROM unnest("
+    + ", ".join(f"${i + 1}::{typ.strip()}" for i, typ in enumerate(_STORY_TYPES.split(",")))
+    + f") AS t({_STORY_COLS}) "
+    "ON CONFLICT (uri) DO UPDATE SET version = excluded.version, content_is_kill = excluded.content_is_kill, "
+    "kill_version = excluded.kill_version, withdrawn_at = excluded.withdrawn_at, agency = excluded.agency, "
+    "headline = excluded.headline, body_text = excluded.body_text, language = excluded.language, "
+    "urgency = excluded.urgency, focus_country = excluded.focus_country, verdict = excluded.verdict, "
+    "cluster_id = excluded.cluster_id, versioncreated = excluded.versioncreated, "
+    "received_at = excluded.received_at, updated_at = excluded.updated_at, doc = excluded.doc"
+)
+
+
 class _PgTx:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self.conn = conn
         self.now = datetime.now(UTC)
 
-    async def insert_version(self, story: EnrichedStory, doc: bytes, kill: bool) -> bool:
-        status = await self.conn.execute(
+    async def insert_versions(self, rows: Sequence[tuple[EnrichedStory, bytes, bool]]) -> set[tuple[str, int]]:
+        cols: list[list[Any]] = [[] for _ in range(9)]
+        for s, doc, kill in rows:
+            for col, val in zip(
+                cols,
+                (s.uri, s.version, kill, s.dedupe.verdict, s.dedupe.cluster_id, s.submission_id, s.content_hash,
+                 s.versioncreated, _json(doc)),
+                strict=True,
+            ):  # fmt: skip
+                col.append(val)
+        inserted = await self.conn.fetch(
             "INSERT INTO story_versions (uri, version, is_kill, verdict, cluster_id, submission_id, content_hash, "
-            "versioncreated, stored_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
-            "ON CONFLICT DO NOTHING",
-            story.uri, story.version, kill, story.dedupe.verdict, story.dedupe.cluster_id, story.submission_id,
-            story.content_hash, story.versioncreated, self.now, _json(doc),
-        )  # fmt: skip
-        return bool(status == "INSERT 0 1")
-
-    async def get_current(self, uri: str) -> CurrentState | None:
-        row = await self.conn.fetchrow(
-            "SELECT version, content_is_kill, kill_version, withdrawn_at FROM stories WHERE uri = $1", uri
-        )
-        return None if row is None else CurrentState(row[0], row[1], row[2], row[3])
-
-    async def put_current(self, story: EnrichedStory, doc: bytes, state: CurrentState) -> None:
-        story_id = await self.conn.fetchval(
-            "INSERT INTO stories (uri, version, content_is_kill, kill_version, withdrawn_at, agency, headline, "
-            "body_text, language, urgency, focus_country, verdict, cluster_id, versioncreated, received_at, "
-            "updated_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) "
-            "ON CONFLICT (uri) DO UPDATE SET version = excluded.version, "
-            "content_is_kill = excluded.content_is_kill, kill_version = excluded.kill_version, "
-            "withdrawn_at = excluded.withdrawn_at, agency = excluded.agency, headline = excluded.headline, "
-            "body_text = excluded.body_text, language = excluded.language, urgency = excluded.urgency, "
-            "focus_country = excluded.focus_country, verdict = excluded.verdict, cluster_id = excluded.cluster_id, "
-            "versioncreated = excluded.versioncreated, received_at = excluded.received_at, "
-            "updated_at = excluded.updated_at, doc = excluded.doc RETURNING id",
-            story.uri, state.version, state.content_is_kill, state.kill_version, state.withdrawn_at, story.agency,
-            story.headline, body_text(story), story.language, story.urgency, story.focus_country,
-            story.dedupe.verdict, story.dedupe.cluster_id, story.versioncreated, story.received_at, self.now,
-            _json(doc),
-        )  # fmt: skip
-        await self.conn.execute("DELETE FROM story_countries WHERE story_id = $1", story_id)
-        await self.conn.execute("DELETE FROM story_blocs WHERE story_id = $1", story_id)
-        if story.countries:
-            await self.conn.executemany(
-                "INSERT INTO story_countries (story_id, code, is_focus, mentions, score) "
-                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                [(story_id, c.code, c.code == story.focus_country, c.mentions, c.score) for c in story.countries],
-            )
-        if story.blocs:
-            await self.conn.executemany(
-                "INSERT INTO story_blocs (story_id, code, explicit) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                [(story_id, b.code, b.explicit) for b in story.blocs],
-            )
-
-    async def put_kill(self, uri: str, state: CurrentState) -> None:
-        await self.conn.execute(
-            "UPDATE stories SET kill_version = $1, withdrawn_at = $2, updated_at = $3 WHERE uri = $4",
-            state.kill_version,
-            state.withdrawn_at,
+            "versioncreated, stored_at, doc) SELECT t.uri, t.version, t.is_kill, t.verdict, t.cluster_id, "
+            "t.submission_id, t.content_hash, t.versioncreated, $10, t.doc::jsonb FROM unnest($1::text[], "
+            "$2::int[], $3::bool[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::text[]) "
+            "AS t(uri, version, is_kill, verdict, cluster_id, submission_id, content_hash, versioncreated, doc) "
+            "ON CONFLICT DO NOTHING RETURNING uri, version",
+            *cols,
             self.now,
-            uri,
         )
+        return {(r[0], r[1]) for r in inserted}
+
+    async def get_current(self, uris: Sequence[str]) -> dict[str, CurrentState]:
+        rows = await self.conn.fetch(
+            "SELECT uri, version, content_is_kill, kill_version, withdrawn_at FROM stories WHERE uri = ANY($1::text[])",
+            list(uris),
+        )
+        return {r[0]: CurrentState(r[1], r[2], r[3], r[4]) for r in rows}
+
+    async def put_current(self, rows: Sequence[tuple[EnrichedStory, bytes, CurrentState]]) -> None:
+        if not rows:
+            return
+        uris = [s.uri for s, _, _ in rows]
+        story_rows = [
+            (
+                s.uri, st.version, st.content_is_kill, st.kill_version, st.withdrawn_at, s.agency, s.headline,
+                body_text(s), s.language, s.urgency, s.focus_country, s.dedupe.verdict, s.dedupe.cluster_id,
+                s.versioncreated, s.received_at, _json(doc),
+            )
+            for s, doc, st in rows
+        ]  # fmt: skip
+        await self.conn.execute(_UPSERT_STORIES, *map(list, zip(*story_rows, strict=True)), self.now)
+        ids = "(SELECT id FROM stories WHERE uri = ANY($1::text[]))"
+        await self.conn.execute(f"DELETE FROM story_countries WHERE story_id IN {ids}", uris)
+        await self.conn.execute(f"DELETE FROM story_blocs WHERE story_id IN {ids}", uris)
+        countries = [(s.uri, c.code, c.code == s.focus_country, c.mentions, c.score) for s, _, _ in rows
+                     for c in s.countries]  # fmt: skip
+        if countries:
+            await self.conn.execute(
+                "INSERT INTO story_countries (story_id, code, is_focus, mentions, score) "
+                "SELECT s.id, t.code, t.is_focus, t.mentions, t.score FROM unnest($1::text[], $2::text[], "
+                "$3::bool[], $4::int[], $5::real[]) AS t(uri, code, is_focus, mentions, score) "
+                "JOIN stories s ON s.uri = t.uri ON CONFLICT DO NOTHING",
+                *map(list, zip(*countries, strict=True)),
+            )
+        blocs = [(s.uri, b.code, b.explicit) for s, _, _ in rows for b in s.blocs]
+        if blocs:
+            await self.conn.execute(
+                "INSERT INTO story_blocs (story_id, code, explicit) SELECT s.id, t.code, t.explicit "
+                "FROM unnest($1::text[], $2::text[], $3::bool[]) AS t(uri, code, explicit) "
+                "JOIN stories s ON s.uri = t.uri ON CONFLICT DO NOTHING",
+                *map(list, zip(*blocs, strict=True)),
+            )
+
+    async def put_kill(self, rows: Sequence[tuple[str, CurrentState]]) -> None:
+        if rows:
+            await self.conn.executemany(
+                "UPDATE stories SET kill_version = $1, withdrawn_at = $2, updated_at = $3 WHERE uri = $4",
+                [(st.kill_version, st.withdrawn_at, self.now, uri) for uri, st in rows],
+            )
 
 
 class PostgresStore:

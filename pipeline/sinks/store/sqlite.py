@@ -113,90 +113,105 @@ async def _migrate(conn: aiosqlite.Connection) -> list[int]:
     return done
 
 
+_UPSERT_STORY = (
+    "INSERT INTO stories (uri, version, content_is_kill, kill_version, withdrawn_at, agency, headline, language, "
+    "urgency, focus_country, verdict, cluster_id, versioncreated, received_at, updated_at, doc) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uri) DO UPDATE SET "
+    "version = excluded.version, content_is_kill = excluded.content_is_kill, kill_version = excluded.kill_version, "
+    "withdrawn_at = excluded.withdrawn_at, agency = excluded.agency, headline = excluded.headline, "
+    "language = excluded.language, urgency = excluded.urgency, focus_country = excluded.focus_country, "
+    "verdict = excluded.verdict, cluster_id = excluded.cluster_id, versioncreated = excluded.versioncreated, "
+    "received_at = excluded.received_at, updated_at = excluded.updated_at, doc = excluded.doc"
+)
+_ID = "(SELECT id FROM stories WHERE uri = ?)"
+CHUNK = 500  # uris per IN (...) list
+
+
 class _SqliteTx:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
         self.now = _now()
 
-    async def insert_version(self, story: EnrichedStory, doc: bytes, kill: bool) -> bool:
-        cur = await self.conn.execute(
+    async def insert_versions(self, rows: Sequence[tuple[EnrichedStory, bytes, bool]]) -> set[tuple[str, int]]:
+        uris = sorted({s.uri for s, _, _ in rows})
+        known: set[tuple[str, int]] = set()
+        for i in range(0, len(uris), CHUNK):
+            part = uris[i : i + CHUNK]
+            found = await self.conn.execute_fetchall(
+                f"SELECT uri, version FROM story_versions WHERE uri IN ({', '.join('?' * len(part))})", part
+            )
+            known.update((u, v) for u, v in found)
+        new = [(s, doc, kill) for s, doc, kill in rows if (s.uri, s.version) not in known]
+        await self.conn.executemany(
             "INSERT INTO story_versions (uri, version, is_kill, verdict, cluster_id, submission_id, content_hash, "
-            "versioncreated, stored_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (
-                story.uri, story.version, int(kill), story.dedupe.verdict, story.dedupe.cluster_id,
-                story.submission_id, story.content_hash, ts_text(story.versioncreated), self.now, doc,
-            ),
-        )  # fmt: skip
-        return cur.rowcount == 1
-
-    async def get_current(self, uri: str) -> CurrentState | None:
-        rows = list(
-            await self.conn.execute_fetchall(
-                "SELECT version, content_is_kill, kill_version, withdrawn_at FROM stories WHERE uri = ?", (uri,)
-            )
-        )
-        if not rows:
-            return None
-        v, cik, kv, wat = rows[0]
-        return CurrentState(v, bool(cik), kv, parse_ts_text(wat) if wat else None)
-
-    async def put_current(self, story: EnrichedStory, doc: bytes, state: CurrentState) -> None:
-        rows = list(
-            await self.conn.execute_fetchall(
-                "INSERT INTO stories (uri, version, content_is_kill, kill_version, withdrawn_at, agency, headline, "
-                "language, urgency, focus_country, verdict, cluster_id, versioncreated, received_at, updated_at, "
-                "doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uri) DO UPDATE SET "
-                "version = excluded.version, content_is_kill = excluded.content_is_kill, "
-                "kill_version = excluded.kill_version, withdrawn_at = excluded.withdrawn_at, "
-                "agency = excluded.agency, headline = excluded.headline, language = excluded.language, "
-                "urgency = excluded.urgency, focus_country = excluded.focus_country, verdict = excluded.verdict, "
-                "cluster_id = excluded.cluster_id, versioncreated = excluded.versioncreated, "
-                "received_at = excluded.received_at, updated_at = excluded.updated_at, doc = excluded.doc "
-                "RETURNING id",
+            "versioncreated, stored_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
                 (
-                    story.uri,
-                    state.version,
-                    int(state.content_is_kill),
-                    state.kill_version,
-                    ts_text(state.withdrawn_at) if state.withdrawn_at else None,
-                    story.agency,
-                    story.headline,
-                    story.language,
-                    story.urgency,
-                    story.focus_country,
-                    story.dedupe.verdict,
-                    story.dedupe.cluster_id,
-                    ts_text(story.versioncreated),
-                    ts_text(story.received_at),
-                    self.now,
-                    doc,
-                ),
+                    s.uri, s.version, int(kill), s.dedupe.verdict, s.dedupe.cluster_id, s.submission_id,
+                    s.content_hash, ts_text(s.versioncreated), self.now, doc,
+                )
+                for s, doc, kill in new
+            ],
+        )  # fmt: skip
+        return {(s.uri, s.version) for s, _, _ in new}
+
+    async def get_current(self, uris: Sequence[str]) -> dict[str, CurrentState]:
+        out: dict[str, CurrentState] = {}
+        for i in range(0, len(uris), CHUNK):
+            part = list(uris[i : i + CHUNK])
+            rows = await self.conn.execute_fetchall(
+                "SELECT uri, version, content_is_kill, kill_version, withdrawn_at FROM stories "
+                f"WHERE uri IN ({', '.join('?' * len(part))})",
+                part,
             )
+            for uri, v, cik, kv, wat in rows:
+                out[uri] = CurrentState(v, bool(cik), kv, parse_ts_text(wat) if wat else None)
+        return out
+
+    async def put_current(self, rows: Sequence[tuple[EnrichedStory, bytes, CurrentState]]) -> None:
+        if not rows:
+            return
+        uris = [(s.uri,) for s, _, _ in rows]
+        await self.conn.executemany(f"DELETE FROM story_countries WHERE story_id = {_ID}", uris)
+        await self.conn.executemany(f"DELETE FROM story_blocs WHERE story_id = {_ID}", uris)
+        await self.conn.executemany(f"DELETE FROM stories_fts WHERE rowid = {_ID}", uris)
+        await self.conn.executemany(
+            _UPSERT_STORY,
+            [
+                (
+                    s.uri, st.version, int(st.content_is_kill), st.kill_version,
+                    ts_text(st.withdrawn_at) if st.withdrawn_at else None, s.agency, s.headline, s.language,
+                    s.urgency, s.focus_country, s.dedupe.verdict, s.dedupe.cluster_id, ts_text(s.versioncreated),
+                    ts_text(s.received_at), self.now, doc,
+                )
+                for s, doc, st in rows
+            ],
+        )  # fmt: skip
+        await self.conn.executemany(
+            "INSERT OR IGNORE INTO story_countries (story_id, code, is_focus, mentions, score) "
+            "SELECT id, ?, ?, ?, ? FROM stories WHERE uri = ?",
+            [
+                (c.code, int(c.code == s.focus_country), c.mentions, c.score, s.uri)
+                for s, _, _ in rows
+                for c in s.countries
+            ],
         )
-        story_id = rows[0][0]
-        await self.conn.execute("DELETE FROM story_countries WHERE story_id = ?", (story_id,))
-        await self.conn.execute("DELETE FROM story_blocs WHERE story_id = ?", (story_id,))
-        await self.conn.execute("DELETE FROM stories_fts WHERE rowid = ?", (story_id,))
-        if story.countries:
-            await self.conn.executemany(
-                "INSERT OR IGNORE INTO story_countries (story_id, code, is_focus, mentions, score) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [(story_id, c.code, int(c.code == story.focus_country), c.mentions, c.score) for c in story.countries],
-            )
-        if story.blocs:
-            await self.conn.executemany(
-                "INSERT OR IGNORE INTO story_blocs (story_id, code, explicit) VALUES (?, ?, ?)",
-                [(story_id, b.code, int(b.explicit)) for b in story.blocs],
-            )
-        await self.conn.execute(
-            "INSERT INTO stories_fts (rowid, headline, body) VALUES (?, ?, ?)",
-            (story_id, story.headline, body_text(story)),
+        await self.conn.executemany(
+            "INSERT OR IGNORE INTO story_blocs (story_id, code, explicit) SELECT id, ?, ? FROM stories WHERE uri = ?",
+            [(b.code, int(b.explicit), s.uri) for s, _, _ in rows for b in s.blocs],
+        )
+        await self.conn.executemany(
+            "INSERT INTO stories_fts (rowid, headline, body) SELECT id, ?, ? FROM stories WHERE uri = ?",
+            [(s.headline, body_text(s), s.uri) for s, _, _ in rows],
         )
 
-    async def put_kill(self, uri: str, state: CurrentState) -> None:
-        await self.conn.execute(
+    async def put_kill(self, rows: Sequence[tuple[str, CurrentState]]) -> None:
+        await self.conn.executemany(
             "UPDATE stories SET kill_version = ?, withdrawn_at = ?, updated_at = ? WHERE uri = ?",
-            (state.kill_version, ts_text(state.withdrawn_at) if state.withdrawn_at else None, self.now, uri),
+            [
+                (st.kill_version, ts_text(st.withdrawn_at) if st.withdrawn_at else None, self.now, uri)
+                for uri, st in rows
+            ],
         )
 
 

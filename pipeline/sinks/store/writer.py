@@ -30,20 +30,20 @@ class CurrentState:
 
 
 class WriteTx(Protocol):
-    """The statements one backend runs inside the write transaction."""
+    """The set-based statements one backend runs inside the write transaction."""
 
-    async def insert_version(self, story: EnrichedStory, doc: bytes, kill: bool) -> bool:
-        """Add to the history; False when (uri, version) is already there."""
+    async def insert_versions(self, rows: Sequence[tuple[EnrichedStory, bytes, bool]]) -> set[tuple[str, int]]:
+        """Add (story, doc, is_kill) rows to the history; returns the (uri, version) keys that were new."""
         ...
 
-    async def get_current(self, uri: str) -> CurrentState | None: ...
+    async def get_current(self, uris: Sequence[str]) -> dict[str, CurrentState]: ...
 
-    async def put_current(self, story: EnrichedStory, doc: bytes, state: CurrentState) -> None:
-        """Insert or replace the current row of ``story.uri`` (content, tags, search index) with ``story``."""
+    async def put_current(self, rows: Sequence[tuple[EnrichedStory, bytes, CurrentState]]) -> None:
+        """Insert or replace the current rows (content, tags, search index), one row per uri."""
         ...
 
-    async def put_kill(self, uri: str, state: CurrentState) -> None:
-        """Update only the kill fields of an existing current row."""
+    async def put_kill(self, rows: Sequence[tuple[str, CurrentState]]) -> None:
+        """Update only the kill fields of existing current rows."""
         ...
 
 
@@ -51,45 +51,65 @@ def encode_doc(story: EnrichedStory) -> bytes:
     return orjson.dumps(story.model_dump(mode="json"))
 
 
-async def apply_batch(tx: WriteTx, stories: Sequence[EnrichedStory]) -> WriteResult:
-    """Apply a batch inside an open transaction. The result does not depend on arrival order."""
-    res = WriteResult()
-    for story in stories:
-        kill = is_kill(story)
-        doc = encode_doc(story)
-        if not await tx.insert_version(story, doc, kill):
-            res.ignored += 1
-            continue
-        res.inserted += 1
-        cur = await tx.get_current(story.uri)
-        if kill:
-            if cur is None:
-                # Nothing else known yet: the kill notice stands in as content until a real version arrives.
-                new = CurrentState(story.version, True, story.version, story.versioncreated)
-                await tx.put_current(story, doc, new)
-                res.withdrawn += 1
-                continue
-            if cur.kill_version is not None and cur.kill_version >= story.version:
-                continue  # an older kill than one already applied
-            new = CurrentState(cur.version, cur.content_is_kill, story.version, story.versioncreated)
-            if cur.content_is_kill and story.version > cur.version:
-                await tx.put_current(story, doc, CurrentState(story.version, True, story.version, new.withdrawn_at))
-            else:
-                await tx.put_kill(story.uri, new)
-            if new.withdrawn and not cur.withdrawn:
-                res.withdrawn += 1
-            continue
+def step(cur: CurrentState | None, story: EnrichedStory, res: WriteResult) -> tuple[CurrentState | None, bool]:
+    """Apply one newly stored version to a uri's state: (new state or None if unchanged, content replaced?).
+
+    The rules: the current content is the highest non-kill version (a kill notice stands in while there is
+    nothing else); the story is withdrawn while the highest kill is at least the content version.
+    """
+    v, at = story.version, story.versioncreated
+    if is_kill(story):
         if cur is None:
-            await tx.put_current(story, doc, CurrentState(story.version, False, None, None))
-            continue
-        if cur.content_is_kill or story.version > cur.version:
-            new = CurrentState(story.version, False, cur.kill_version, cur.withdrawn_at)
-            await tx.put_current(story, doc, new)
-            res.replaced += 1
-            if new.withdrawn and not cur.withdrawn:
-                res.withdrawn += 1
+            res.withdrawn += 1
+            return CurrentState(v, True, v, at), True
+        if cur.kill_version is not None and cur.kill_version >= v:
+            return None, False  # an older kill than one already applied
+        content = cur.content_is_kill and v > cur.version
+        new = CurrentState(v if content else cur.version, cur.content_is_kill, v, at)
+        if new.withdrawn and not cur.withdrawn:
+            res.withdrawn += 1
+        return new, content
+    if cur is None:
+        return CurrentState(v, False, None, None), True
+    if cur.content_is_kill or v > cur.version:
+        new = CurrentState(v, False, cur.kill_version, cur.withdrawn_at)
+        res.replaced += 1
+        if new.withdrawn and not cur.withdrawn:
+            res.withdrawn += 1
+        return new, True
+    res.superseded += 1
+    return None, False
+
+
+async def apply_batch(tx: WriteTx, stories: Sequence[EnrichedStory]) -> WriteResult:
+    """Apply a batch inside an open transaction. The final state does not depend on arrival order."""
+    res = WriteResult()
+    unique: dict[tuple[str, int], EnrichedStory] = {}
+    for story in stories:
+        key = (story.uri, story.version)
+        if key in unique:
+            res.ignored += 1
         else:
-            res.superseded += 1
+            unique[key] = story
+    docs = {key: encode_doc(story) for key, story in unique.items()}
+    new_keys = await tx.insert_versions([(s, docs[k], is_kill(s)) for k, s in unique.items()])
+    fresh = [(k, s) for k, s in unique.items() if k in new_keys]
+    res.ignored += len(unique) - len(fresh)
+    res.inserted = len(fresh)
+    if not fresh:
+        return res
+    state = await tx.get_current(sorted({s.uri for _, s in fresh}))
+    content: dict[str, tuple[str, int]] = {}  # uri -> key of the version whose content becomes current
+    changed: set[str] = set()
+    for key, story in fresh:
+        new, replaces = step(state.get(story.uri), story, res)
+        if new is not None:
+            state[story.uri] = new
+            changed.add(story.uri)
+        if replaces:
+            content[story.uri] = key
+    await tx.put_current([(unique[k], docs[k], state[uri]) for uri, k in content.items()])
+    await tx.put_kill([(uri, state[uri]) for uri in sorted(changed - content.keys())])
     return res
 
 

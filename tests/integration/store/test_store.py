@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from store_factory import T0, duplicate, kill, rejection, story
 
 from pipeline.sinks.store import (
     AgencyKeyExistsError,
@@ -20,7 +21,6 @@ from pipeline.sinks.store import (
 )
 from pipeline.sinks.store.migrations import migrations
 from schemas import EnrichedStory
-from tests.integration.store.factory import T0, duplicate, kill, rejection, story
 
 
 async def snapshot(store: Store) -> dict[str, Any]:

@@ -9,12 +9,12 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import FastAPI
+from store_factory import story
 
 from pipeline.api.read import read_router
 from pipeline.sinks.store import Store, StoreUnavailableError, StoryQuery, WriteResult, open_store
 from schemas import EnrichedStory
 from tests.fixtures.postgres import PostgresServer
-from tests.integration.store.factory import story
 
 pytestmark = pytest.mark.postgres
 

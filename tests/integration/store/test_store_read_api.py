@@ -9,11 +9,11 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from store_factory import T0, duplicate, kill, story
 
 from pipeline.api.read import read_router
 from pipeline.sinks.store import Store
 from schemas import EnrichedStory
-from tests.integration.store.factory import T0, duplicate, kill, story
 
 
 @pytest.fixture
