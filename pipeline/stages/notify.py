@@ -471,6 +471,11 @@ class Router:
         compiled = self._compiled
         return [compiled[i].sub for i in self._candidates(s) if _fast_match(compiled[i], s)]
 
+    def matching_scan(self, story: EnrichedStory) -> list[Subscription]:
+        """Same as :meth:`matching`, checking every subscription instead of the index's candidates."""
+        s = _Features(story, self._keywords)
+        return [c.sub for c in self._compiled if _fast_match(c, s)]
+
     def route(self, story: EnrichedStory) -> list[tuple[str, Notification]]:
         """(topic, notification) for every subscription the story matches, in subscription order."""
         subs = self.matching(story)
