@@ -20,7 +20,7 @@ from pipeline.stages.normalise.draft import ParseContext
 from pipeline.stages.normalise.finish import finish, story_uri
 from pipeline.stages.normalise.formats import parser_for
 from pipeline.stages.normalise.hashing import content_hash
-from pipeline.stages.normalise.options import DEFAULT_OPTIONS, AgencyProfile, NormaliseOptions
+from pipeline.stages.normalise.options import DEFAULT_OPTIONS, AgencyProfile, NormaliseOptions, profiles_from_mapping
 from pipeline.stages.normalise.safety import check_size
 from pipeline.stages.normalise.sniff import choose_format
 from schemas.raw import RawSubmission
@@ -33,6 +33,7 @@ __all__ = [
     "content_hash",
     "normalise",
     "normalise_all",
+    "profiles_from_mapping",
     "story_uri",
 ]
 

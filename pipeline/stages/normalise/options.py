@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from schemas.raw import FormatHint
 
@@ -36,6 +38,25 @@ class NormaliseOptions:
     default_timezone: str = "UTC"
     agencies: Mapping[str, AgencyProfile] = field(default_factory=lambda: MappingProxyType({}))
 
+    def __post_init__(self) -> None:
+        """Configuration errors surface when the options are built, not as rejected stories."""
+        if self.max_bytes < 1 or self.max_depth < 1:
+            raise ValueError("max_bytes and max_depth must be positive")
+        zones = [self.default_timezone] + [p.timezone for p in self.agencies.values() if p.timezone]
+        for name in zones:
+            try:
+                ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(f"unknown timezone {name!r}") from exc
+        for agency, p in self.agencies.items():
+            if p.charset:
+                try:
+                    codecs.lookup(p.charset)
+                except LookupError as exc:
+                    raise ValueError(f"agency {agency!r}: unknown charset {p.charset!r}") from exc
+            if p.format not in get_args(FormatHint):
+                raise ValueError(f"agency {agency!r}: unknown format {p.format!r}")
+
     def profile(self, agency: str) -> AgencyProfile:
         return self.agencies.get(agency) or _NO_PROFILE
 
@@ -51,6 +72,21 @@ class NormaliseOptions:
             default_timezone=settings.default_timezone,
             agencies=MappingProxyType(dict(agencies or {})),
         )
+
+
+def profiles_from_mapping(data: Mapping[str, Mapping[str, Any]]) -> dict[str, AgencyProfile]:
+    """Agency profiles from plain data, e.g. a YAML/TOML table ``{agency: {format:, timezone:, ...}}``.
+
+    Unknown keys are errors; values are checked when the profiles are put into ``NormaliseOptions``.
+    """
+    fields = {"format", "timezone", "charset", "language"}
+    out: dict[str, AgencyProfile] = {}
+    for agency, values in data.items():
+        unknown = set(values) - fields
+        if unknown:
+            raise ValueError(f"agency {agency!r}: unknown profile keys {sorted(unknown)}")
+        out[agency] = AgencyProfile(**values)
+    return out
 
 
 _NO_PROFILE = AgencyProfile()

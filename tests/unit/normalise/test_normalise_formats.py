@@ -10,7 +10,7 @@ import pytest
 from normalise_support import SAMPLES, make_raw
 
 from pipeline.stages.errors import StageError
-from pipeline.stages.normalise import AgencyProfile, NormaliseOptions, normalise, normalise_all
+from pipeline.stages.normalise import AgencyProfile, NormaliseOptions, normalise, normalise_all, profiles_from_mapping
 from pipeline.stages.normalise.sniff import sniff
 
 PARA = "The central bank raised its key rate by half a point on Tuesday, its third rise this year."
@@ -220,3 +220,26 @@ def test_plain_text_agency_id_is_not_time_based() -> None:
     b = normalise(make_raw(f"Headline\n\n{PARA}\n", submission_id="2"))
     c = normalise(make_raw(f"Headline\n\n{PARA} Changed.\n", submission_id="3"))
     assert a.uri == b.uri != c.uri
+
+
+def test_profiles_from_mapping_and_validation() -> None:
+    profiles = profiles_from_mapping({"NTB": {"timezone": "Europe/Oslo", "format": "nitf", "charset": "utf-8"}})
+    assert profiles["NTB"] == AgencyProfile(format="nitf", timezone="Europe/Oslo", charset="utf-8")
+    assert NormaliseOptions(agencies=profiles).timezone_for("NTB") == "Europe/Oslo"
+    assert NormaliseOptions(agencies=profiles).timezone_for("other") == "UTC"
+    with pytest.raises(ValueError):
+        profiles_from_mapping({"NTB": {"tz": "Europe/Oslo"}})
+    with pytest.raises(ValueError):
+        NormaliseOptions(default_timezone="Mars/Olympus")
+    with pytest.raises(ValueError):
+        NormaliseOptions(agencies={"X": AgencyProfile(charset="klingon")})
+    with pytest.raises(ValueError):
+        NormaliseOptions(agencies={"X": AgencyProfile(format="rss")})  # type: ignore[arg-type]
+
+
+def test_options_from_settings() -> None:
+    from pipeline.config import Settings
+
+    s = Settings(max_payload_bytes=1234, max_nesting_depth=7, default_timezone="Europe/Paris")
+    o = NormaliseOptions.from_settings(s)
+    assert (o.max_bytes, o.max_depth, o.default_timezone) == (1234, 7, "Europe/Paris")

@@ -68,7 +68,7 @@ def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
     head.feed(_head_part(text))
     head.close()
     headline = "".join(head.h1).strip() or head.meta.get("og:title") or "".join(head.title).strip() or None
-    draft = Draft(source_format="html", headline=headline, body=html_paragraphs(text), wire_copy=True)
+    draft = Draft(source_format="html", headline=headline, body=html_paragraphs(text), wire_copy=True, where="html")
     draft.language = head.lang or head.meta.get("content-language") or head.meta.get("dc.language")
     draft.byline = next((head.meta[k] for k in _META_BYLINE if head.meta.get(k)), None)
     published = next((head.meta[k] for k in _META_PUBLISHED if head.meta.get(k)), None)

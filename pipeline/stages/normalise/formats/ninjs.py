@@ -51,7 +51,7 @@ def _str(doc: dict[str, Any], *names: str) -> str | None:
 
 def _item(doc: dict[str, Any], ctx: ParseContext) -> Draft:
     uri = _str(doc, "uri")
-    draft = Draft(source_format="ninjs", uri=uri.strip() if uri and uri.strip() else None)
+    draft = Draft(source_format="ninjs", uri=uri.strip() if uri and uri.strip() else None, where="ninjs")
     draft.version = _version(_get(doc, "version"))
     draft.headline = _headline(doc)
     draft.body = _body(doc)

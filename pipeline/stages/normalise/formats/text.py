@@ -17,4 +17,6 @@ def parse_text(text: str, ctx: ParseContext) -> list[Draft]:
     headline = clean_inline(first_line)
     if not headline:
         raise StageError("missing_headline", "line 1 of the text payload is blank")
-    return [Draft(source_format="text", headline=headline, body=split_plain_paragraphs(rest), wire_copy=True)]
+    return [
+        Draft(source_format="text", headline=headline, body=split_plain_paragraphs(rest), wire_copy=True, where="text")
+    ]
