@@ -173,3 +173,42 @@ async def test_figures_equal_kafka_consumer_groups_tool(kafka_cluster: ApacheKaf
     theirs = {(r.topic, r.partition): (r.current_offset, r.log_end_offset, r.lag) for r in tool_rows}
     assert ours == theirs
     assert sum(lag for _, _, lag in ours.values()) == 40 + 11 - got > 0
+
+
+def test_cli_lag_json_and_table(kafka_cluster: ApacheKafkaCluster) -> None:
+    from typer.testing import CliRunner
+
+    from pipeline.ops.cli import lag_app
+
+    bootstrap = kafka_cluster.bootstrap
+    topic, group = _name("ops-cli"), _name("ops-group")
+
+    async def setup() -> None:
+        await _topic(bootstrap, topic)
+        await _produce(bootstrap, topic, 12)
+        consumer = AIOKafkaConsumer(
+            topic, bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False, auto_offset_reset="earliest"
+        )
+        await consumer.start()
+        try:
+            await _consume(consumer, 12)
+        finally:
+            await consumer.stop()
+        await _produce(bootstrap, topic, 6)
+
+    asyncio.run(setup())
+    runner = CliRunner()
+    result = runner.invoke(lag_app, ["--broker", bootstrap, "--group", group, "--json"])
+    assert result.exit_code == 0, result.output
+    snap = LagSnapshot.model_validate_json(result.stdout.strip().splitlines()[-1])
+    g = snap.group(group)
+    assert (g.lag, g.members, g.state) == (6, 0, "Empty")
+    assert {p.partition: p.lag for p in g.partitions} == dict.fromkeys(range(PARTITIONS), 2)
+
+    table = runner.invoke(
+        lag_app,
+        ["--broker", bootstrap, "--group", group, "--watch", "--count", "2", "--interval", "0.2"],
+        env={"COLUMNS": "200"},
+    )
+    assert table.exit_code == 0, table.output
+    assert group in table.stdout and topic in table.stdout and "OK" in table.stdout
