@@ -212,3 +212,59 @@ def test_cli_lag_json_and_table(kafka_cluster: ApacheKafkaCluster) -> None:
     )
     assert table.exit_code == 0, table.output
     assert group in table.stdout and topic in table.stdout and "OK" in table.stdout
+
+
+async def test_http_snapshot_history_and_sse_stream(kafka_cluster: ApacheKafkaCluster) -> None:
+    import httpx
+    import orjson
+    import uvicorn
+    from fastapi import FastAPI
+
+    from pipeline.ops.web import ops_router
+
+    bootstrap = kafka_cluster.bootstrap
+    topic, group = _name("ops-http"), _name("ops-group")
+    await _topic(bootstrap, topic)
+    await _produce(bootstrap, topic, 9)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    monitor = LagMonitor(Settings(broker=bootstrap), groups=[group], policy=POLICY)
+    app = FastAPI()
+    app.include_router(ops_router(monitor, interval_s=0.3))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+    serving = asyncio.create_task(server.serve())
+    try:
+        await _consume(consumer, 9)
+        await _produce(bootstrap, topic, 3)
+        for _ in range(300):
+            if server.started:
+                break
+            await asyncio.sleep(0.05)
+        url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+        async with httpx.AsyncClient(base_url=url, timeout=20) as client:
+            snap = LagSnapshot.model_validate_json((await client.get("/ops/api/snapshot")).content)
+            assert snap.group(group).lag == 3
+
+            events: list[LagSnapshot] = []
+            async with client.stream("GET", "/ops/api/stream") as resp:
+                assert resp.headers["content-type"].startswith("text/event-stream")
+                event = None
+                async for line in resp.aiter_lines():
+                    if line.startswith("event: "):
+                        event = line.removeprefix("event: ")
+                    elif line.startswith("data: ") and event == "snapshot":
+                        events.append(LagSnapshot.model_validate_json(line.removeprefix("data: ")))
+                        if len(events) == 3:
+                            break
+            assert [e.group(group).lag for e in events] == [3, 3, 3]
+            assert events[0].taken_at < events[-1].taken_at  # fresh samples, not one repeated
+
+            history = orjson.loads((await client.get("/ops/api/history")).content)
+            assert len(history) >= 3 and all(p["lag"][f"{topic} ({group})"] == 3 for p in history)
+    finally:
+        server.should_exit = True
+        await serving
+        await monitor.close()
+        await consumer.stop()
