@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from datetime import timedelta
 from typing import Any
@@ -440,3 +441,32 @@ async def test_write_rules_match_the_model(store: Store, events: list[tuple[int,
     assert got.withdrawn == (bool(kills) and max(kills) >= current)
     assert [v.version for v in got.versions] == sorted(seen)
     assert got.versions == [seen[v] for v in sorted(seen)]
+
+
+# --- several processes on one database -------------------------------------------------------------------------
+
+
+async def test_concurrent_openers_migrate_once(store_url: str) -> None:
+    """Several workers starting at once on a fresh database: every one opens, migrations apply once."""
+    stores = await asyncio.gather(*(open_store(store_url) for _ in range(3)))
+    try:
+        assert await upgrade(store_url) == []
+        await stores[0].write_batch([story("a")])
+        assert [await s.count_stories() for s in stores] == [1, 1, 1]
+    finally:
+        for s in stores:
+            await s.close()
+
+
+async def test_a_second_store_sees_committed_writes(store: Store, store_url: str) -> None:
+    """The sink writes through one store and the read API reads through another (another process in production)."""
+    reader = await open_store(store_url)
+    try:
+        assert await reader.get_story("a") is None
+        await store.write_batch([story("a", 1), story("b", 1, minutes=1)])
+        assert [s.uri for s in (await reader.query(StoryQuery())).items] == ["b", "a"]
+        await store.write_batch([kill("a", 2)])
+        got = await reader.get_story("a")
+        assert got is not None and got.withdrawn
+    finally:
+        await reader.close()
