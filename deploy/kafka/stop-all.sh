@@ -17,7 +17,7 @@ pids=()
 for cmdline in /proc/[0-9]*/cmdline; do
   pid="${cmdline#/proc/}"; pid="${pid%/cmdline}"
   [[ "$pid" == "$$" ]] && continue
-  if tr '\0' '\n' < "$cmdline" 2>/dev/null | grep -Fxq -- "$MARK"; then
+  if { tr "\\0" "\\n" < "$cmdline"; } 2>/dev/null | grep -Fxq -- "$MARK"; then
     pids+=("$pid")
   fi
 done
@@ -27,7 +27,7 @@ if [[ ${#pids[@]} -eq 0 ]]; then
   exit 0
 fi
 for pid in "${pids[@]}"; do
-  workdir="$(tr '\0' '\n' < "/proc/$pid/cmdline" 2>/dev/null | sed -n 's/^-Dwirefeed.kafka.workdir=//p')"
+  workdir="$({ tr "\\0" "\\n" < "/proc/$pid/cmdline"; } 2>/dev/null | sed -n 's/^-Dwirefeed.kafka.workdir=//p')"
   echo "pid $pid  workdir ${workdir:-?}"
 done
 [[ $DRY -eq 1 ]] && exit 0
