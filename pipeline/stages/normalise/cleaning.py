@@ -60,6 +60,9 @@ def split_plain_paragraphs(text: str) -> list[str]:
         if len(lines) == 1:
             out.append(lines[0])
             continue
+        if _hard_wrapped(lines):
+            out.append(" ".join(lines))
+            continue
         # Hard-wrapped prose: lines that do not end a sentence continue onto the next one.
         current = lines[0]
         for ln in lines[1:]:
@@ -70,6 +73,24 @@ def split_plain_paragraphs(text: str) -> list[str]:
                 current = f"{current} {ln}"
         out.append(current)
     return out
+
+
+#: Lines no longer than this may be hard-wrapped prose (wire copy is wrapped at 60-80 columns).
+_WRAP_MAX = 100
+
+
+def _hard_wrapped(lines: list[str]) -> bool:
+    """A block of prose wrapped at a fixed column: every line but the last fills most of the width."""
+    width = max(len(ln) for ln in lines)
+    if width > _WRAP_MAX or (len(lines) < 3 and width < 40):
+        return False
+    if not all(len(ln) >= 0.6 * width for ln in lines[:-1]):
+        return False
+    # Evidence of wrapping: some line breaks mid-sentence. Lines that each end a sentence are paragraphs.
+    return any(not _SENTENCE_END.search(ln) for ln in lines[:-1])
+
+
+_SENTENCE_END = re.compile(r"""[.!?…"'”’»)\]]$""")
 
 
 _END_OF_UNIT = re.compile(r"""[.!?:;…"'”’»)\]]$|^\S+$""")

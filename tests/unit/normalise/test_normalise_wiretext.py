@@ -226,3 +226,26 @@ def test_dateline_is_moved_out_and_nothing_else(paragraphs: list[str], dateline:
     story = normalise(make_raw(text))
     assert story.body == paragraphs
     assert story.dateline is not None and story.dateline.text == dateline
+
+
+@pytest.mark.parametrize(
+    ("text", "paragraphs"),
+    [
+        (
+            "MOSCOW, Nov 29 (Reuters) - The minister said\ntalks would resume next week after\n"
+            "a pause of several months.\n\n"
+            "Officials declined to comment.",
+            [
+                "The minister said talks would resume next week after a pause of several months.",
+                "Officials declined to comment.",
+            ],
+        ),
+        (
+            "The minister said talks would resume.\nOfficials declined to comment.\nNo date was set.",
+            ["The minister said talks would resume.", "Officials declined to comment.", "No date was set."],
+        ),
+    ],
+    ids=["hard-wrapped-72", "one-paragraph-per-line"],
+)
+def test_line_layout(text: str, paragraphs: list[str]) -> None:
+    assert normalise(make_raw("Headline\n\n" + text)).body == paragraphs
