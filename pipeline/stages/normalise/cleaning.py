@@ -45,11 +45,11 @@ def clean_paragraphs(paragraphs: Iterable[str]) -> list[str]:
 def split_plain_paragraphs(text: str) -> list[str]:
     """Split plain text into paragraphs.
 
-    Blank lines separate paragraphs. When the text has no blank line at all, each line is a paragraph
-    (many wire feeds send one paragraph per line). Within a blank-line-separated block, lines are
-    joined with a space unless the block looks like one-paragraph-per-line text (every line but the
-    last ends a sentence), in which case each line stays a paragraph.
-    """
+    Blank lines separate blocks. A block of hard-wrapped prose (every line but the last fills most of
+    a width of at most 100 columns, and some line breaks mid-sentence) is one paragraph. Otherwise a
+    line that ends a sentence, or a short line (a name, ``divider``), ends a paragraph, and a line
+    that breaks mid-sentence continues onto the next.
+    """"""
     text = _PARAGRAPH_BREAK.sub("\n", text)
     blocks = re.split(r"\n[ \t\u00a0]*\n", text)
     out: list[str] = []
