@@ -49,7 +49,7 @@ def split_plain_paragraphs(text: str) -> list[str]:
     a width of at most 100 columns, and some line breaks mid-sentence) is one paragraph. Otherwise a
     line that ends a sentence, or a short line (a name, ``divider``), ends a paragraph, and a line
     that breaks mid-sentence continues onto the next.
-    """"""
+    """
     text = _PARAGRAPH_BREAK.sub("\n", text)
     blocks = re.split(r"\n[ \t\u00a0]*\n", text)
     out: list[str] = []
