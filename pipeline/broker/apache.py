@@ -724,6 +724,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     st.add_argument("--nodes", type=int, default=1)
     st.add_argument("--version", default=DEFAULT_VERSION)
     st.add_argument("--workdir", type=Path, default=None)
+    st.add_argument("--sasl-ssl", action="store_true", help="add a SASL_SSL listener; print its client settings")
     sp = sub.add_parser("stop", help="stop the cluster whose workdir is given (SIGTERM, then SIGKILL)")
     sp.add_argument("workdir", type=Path)
     fe = sub.add_parser("fetch", help="fetch the jars of a version")
@@ -740,10 +741,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(node["pid"], signal.SIGTERM)
         return 0
-    cluster = ApacheKafkaCluster(nodes=args.nodes, version=args.version, workdir=args.workdir)
+    cluster = ApacheKafkaCluster(nodes=args.nodes, version=args.version, workdir=args.workdir, sasl_ssl=args.sasl_ssl)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with cluster:
-        print(f"WIREFEED_BROKER={cluster.bootstrap}", flush=True)
+        if args.sasl_ssl:
+            sec = cluster.client_security("SCRAM-SHA-512")
+            print(f"WIREFEED_BROKER={cluster.sasl_bootstrap}")
+            for key, value in sec.model_dump(exclude_none=True).items():
+                print(f"WIREFEED_KAFKA_{key.upper()}={value}")
+            print(f"# PLAINTEXT listener: {cluster.bootstrap}", flush=True)
+        else:
+            print(f"WIREFEED_BROKER={cluster.bootstrap}", flush=True)
         print(f"workdir: {cluster.workdir}", file=sys.stderr, flush=True)
         try:
             while all(cluster.is_running(i) for i in range(cluster.nodes)):
