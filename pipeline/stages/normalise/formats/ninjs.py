@@ -23,6 +23,21 @@ from schemas.story import Dateline, PubStatus, Subject
 
 _PUBSTATUS: dict[str, PubStatus] = {"usable": "usable", "withheld": "withheld", "canceled": "canceled"}
 _HTML_TYPES = ("html", "xhtml", "xml")
+_NINJS_KEYS = frozenset(
+    {
+        "uri",
+        "headline",
+        "headlines",
+        "body_text",
+        "body_html",
+        "body_xhtml",
+        "bodies",
+        "versioncreated",
+        "versionCreated",
+        "descriptions",
+        "description_text",
+    }
+)
 
 
 @register("ninjs")
@@ -30,6 +45,9 @@ def parse_ninjs(text: str, ctx: ParseContext) -> list[Draft]:
     doc = load_json(text, ctx.max_depth)
     if not isinstance(doc, dict):
         raise StageError("schema_violation", f"ninjs: the document is a JSON {type(doc).__name__}, not an object")
+    if not _NINJS_KEYS.intersection(doc):
+        keys = ", ".join(sorted(doc)[:5]) or "none"
+        raise StageError("schema_violation", f"ninjs: the JSON object has no ninjs properties (keys: {keys})")
     return [_item(doc, ctx)]
 
 
