@@ -78,6 +78,7 @@ class Entry:
     priority: int
     capital: bool = False
     admin: bool = False  # a first-level division (US state), e.g. the 'Idaho' of 'Moscow, Idaho'
+    person_name: bool = False  # also a given name or surname (Jordan, Chad): the person rules apply
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,14 +135,19 @@ class Rules:
     bloc_seats: dict[str, str]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Gazetteer:
-    automaton: ahocorasick.Automaton
+    automaton: ahocorasick.Automaton  # folded surfaces, matched on folded text
+    exact_automaton: ahocorasick.Automaton  # exact-case surfaces (acronyms), matched on the original text
     country_names: dict[str, str]
     blocs: dict[str, Bloc]
     rules: Rules
     surfaces: int = 0
     entries_by_surface: dict[str, tuple[Entry, ...]] = field(default_factory=dict)
+
+    def blocs_by_member(self, day: date) -> dict[str, tuple[str, ...]]:
+        """Country code → codes of the derivable blocs it is a member of on ``day`` (cached per day)."""
+        return _blocs_by_member(self, day)
 
     def lookup(self, surface: str) -> tuple[Entry, ...]:
         """Entries of an exact (folded) surface, best first."""
@@ -228,6 +234,8 @@ def build_gazetteer(data_dir: Path = DATA_DIR) -> Gazetteer:
     entries: list[Entry] = []
     country_names: dict[str, str] = {}
 
+    rules, state_abbreviations = load_rules(data_dir / "rules.yaml")
+
     def add(
         surface: str,
         kind: Kind,
@@ -238,7 +246,8 @@ def build_gazetteer(data_dir: Path = DATA_DIR) -> Gazetteer:
         capital: bool = False,
         admin: bool = False,
     ) -> None:
-        entries.append(Entry(surface, kind, code, cue, case_rule(surface), lang, priority, capital, admin))
+        person = surface in rules.person_names
+        entries.append(Entry(surface, kind, code, cue, case_rule(surface), lang, priority, capital, admin, person))
 
     for row in _rows(data_dir / "countries.tsv"):
         code, name = row[0], row[1]
@@ -250,7 +259,6 @@ def build_gazetteer(data_dir: Path = DATA_DIR) -> Gazetteer:
             if lang is None and (plural := _plural(demonym)):
                 add(plural, "country", code, "demonym", None, _PRIORITY["demonym"])
 
-    rules, state_abbreviations = load_rules(data_dir / "rules.yaml")
     for surface, amb in rules.ambiguous.items():
         add(surface, "ambiguous", None, amb.cue, None, _PRIORITY["ambiguous"])
 
@@ -278,22 +286,48 @@ def build_gazetteer(data_dir: Path = DATA_DIR) -> Gazetteer:
         bucket = by_surface.setdefault(fold(e.surface), [])
         if not any(x.kind == e.kind and x.code == e.code and x.lang == e.lang and x.case == e.case for x in bucket):
             bucket.append(e)
-
-    automaton = ahocorasick.Automaton()
     frozen: dict[str, tuple[Entry, ...]] = {}
     for key, bucket in by_surface.items():
         bucket.sort(key=lambda e: e.priority)
         frozen[key] = tuple(bucket)
-        automaton.add_word(key, (len(key), frozen[key]))
+
+    # Case-insensitive surfaces are matched on folded text; exact-case ones (US, EU, U.S., SCO) on the original,
+    # so that 'us' inside 'focus' never even becomes a candidate.
+    folded_keys: dict[str, list[Entry]] = {}
+    exact_keys: dict[str, list[Entry]] = {}
+    for key, bucket in frozen.items():
+        for e in bucket:
+            if e.case == "exact":
+                exact_keys.setdefault(e.surface.translate(_FOLD_TABLE), []).append(e)
+            else:
+                folded_keys.setdefault(key, []).append(e)
+    automaton = ahocorasick.Automaton()
+    for key, found in folded_keys.items():
+        automaton.add_word(key, (len(key), tuple(found)))
     automaton.make_automaton()
+    exact_automaton = ahocorasick.Automaton()
+    for key, found in exact_keys.items():
+        exact_automaton.add_word(key, (len(key), tuple(found)))
+    exact_automaton.make_automaton()
     return Gazetteer(
         automaton=automaton,
+        exact_automaton=exact_automaton,
         country_names=country_names,
         blocs=blocs,
         rules=rules,
         surfaces=len(frozen),
         entries_by_surface=frozen,
     )
+
+
+@lru_cache(maxsize=4096)
+def _blocs_by_member(gaz: Gazetteer, day: date) -> dict[str, tuple[str, ...]]:
+    index: dict[str, list[str]] = {}
+    for bloc in gaz.blocs.values():
+        if bloc.derive:
+            for code in bloc.members_at(day):
+                index.setdefault(code, []).append(bloc.code)
+    return {code: tuple(blocs) for code, blocs in index.items()}
 
 
 @lru_cache(maxsize=1)

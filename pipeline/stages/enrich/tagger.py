@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import itertools
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TypeVar
-
-from pydantic import BaseModel
 
 from pipeline.stages.enrich import rules as R
-from pipeline.stages.enrich.gazetteer import _FOLD_TABLE, CueName, Entry, Gazetteer, fold, load_gazetteer
+from pipeline.stages.enrich.gazetteer import CueName, Entry, Gazetteer, fold, load_gazetteer
 from schemas.enriched import BlocTag, CountryTag, Span, TextPart
 from schemas.story import Story
-
-M = TypeVar("M", bound=BaseModel)
 
 #: Order in which cue types are listed on a tag.
 _CUE_ORDER: tuple[CueName, ...] = ("name", "demonym", "city", "metonym", "dateline", "code")
@@ -33,20 +29,6 @@ _W_MAX = _W_HEADLINE + _W_HEADLINE_FIRST + _W_DATELINE + _W_LEAD + _W_LEAD_FIRST
 #: the runner-up; otherwise the story (a regional round-up) has no focus country.
 _FOCUS_MIN_SHARE = 0.4
 _FOCUS_MIN_LEAD = 1.5
-
-
-def _build(cls: type[M], **values: object) -> M:
-    """A model instance from values this module computed and already knows to be valid (every field given).
-
-    Equivalent to ``cls.model_construct(**values)`` for models without defaults to fill, at a fraction of the
-    cost; the stage builds tens of these per story.
-    """
-    obj = cls.__new__(cls)
-    object.__setattr__(obj, "__dict__", values)
-    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
-    object.__setattr__(obj, "__pydantic_extra__", None)
-    object.__setattr__(obj, "__pydantic_private__", None)
-    return obj
 
 
 @dataclass(slots=True)
@@ -85,35 +67,45 @@ def _lang_ok(entry_lang: str | None, story_lang: str) -> bool:
     return entry_lang == story_lang
 
 
-def _case_ok(entry: Entry, original: str, shouting: bool, max_acronym: int) -> bool:
-    if entry.case == "any":
-        return True
-    if entry.case == "exact":
-        if shouting and sum(c.isalpha() for c in entry.surface) <= max_acronym:
-            return False
-        return original.translate(_FOLD_TABLE) == entry.surface.translate(_FOLD_TABLE)
-    for c in original:
-        if c.isalpha():
-            return c.isupper()
-    return False
+def scan(gaz: Gazetteer, parts: list[tuple[TextPart, int, str]], story_lang: str) -> list[Mention]:
+    """Longest, non-overlapping, boundary- and case-checked matches in every part (blockers included).
 
-
-def scan(gaz: Gazetteer, text: str, part: TextPart, index: int, story_lang: str) -> list[Mention]:
-    """Longest, non-overlapping, boundary- and case-checked matches in one text part (blockers included)."""
-    if not text:
-        return []
-    shouting = R.is_shouting(text) if part != "body" else False
-    max_acronym = gaz.rules.shouting_acronym_max_len
-    n = len(text)
+    The parts are joined with newlines (no surface contains one) and matched in one pass per automaton.
+    """
+    joined = "\n".join(t for _, _, t in parts)
+    starts: list[int] = []
+    pos = 0
+    for _, _, t in parts:
+        starts.append(pos)
+        pos += len(t) + 1
+    n = len(joined)
     found: list[tuple[int, int, Entry]] = []
-    for last, (length, entries) in gaz.automaton.iter(fold(text)):
+    for last, (length, entries) in gaz.automaton.iter(fold(joined)):
         start = last - length + 1
         end = last + 1
-        if (start > 0 and text[start - 1].isalnum()) or (end < n and text[end].isalnum()):
+        if (start > 0 and joined[start - 1].isalnum()) or (end < n and joined[end].isalnum()):
             continue
-        original = text[start:end]
         for entry in entries:
-            if _lang_ok(entry.lang, story_lang) and _case_ok(entry, original, shouting, max_acronym):
+            if (entry.lang is None or _lang_ok(entry.lang, story_lang)) and (
+                entry.case == "any" or joined[start].isupper()
+            ):
+                found.append((start, end, entry))
+                break
+    shouting: dict[int, bool] = {}
+    max_acronym = gaz.rules.shouting_acronym_max_len
+    for last, (length, entries) in gaz.exact_automaton.iter(joined):
+        start = last - length + 1
+        end = last + 1
+        if (start > 0 and joined[start - 1].isalnum()) or (end < n and joined[end].isalnum()):
+            continue
+        k = bisect_right(starts, start) - 1
+        if length <= max_acronym and parts[k][0] != "body":
+            if k not in shouting:
+                shouting[k] = R.is_shouting(parts[k][2])
+            if shouting[k]:
+                continue
+        for entry in entries:
+            if entry.lang is None or _lang_ok(entry.lang, story_lang):
                 found.append((start, end, entry))
                 break
     found.sort(key=lambda f: (f[0], -f[1]))
@@ -121,7 +113,10 @@ def scan(gaz: Gazetteer, text: str, part: TextPart, index: int, story_lang: str)
     last_end = -1
     for start, end, entry in found:
         if start >= last_end:
-            out.append(Mention(part, index, start, end, entry, entry.code, entry.cue or "name"))
+            k = bisect_right(starts, start) - 1
+            part, index, _ = parts[k]
+            offset = starts[k]
+            out.append(Mention(part, index, start - offset, end - offset, entry, entry.code, entry.cue or "name"))
             last_end = end
     return out
 
@@ -146,23 +141,26 @@ def tag(story: Story, gaz: Gazetteer | None = None) -> Tags:
     texts = {(p, i): t for p, i, t in parts}
 
     # 1. Scan every part; keep countries, ambiguous names and blocs; drop blockers.
+    found = scan(gaz, parts, lang)
     mentions: list[Mention] = []
     bloc_mentions: list[Mention] = []
-    for part, index, text in parts:
-        found = scan(gaz, text, part, index, lang)
-        place_starts = frozenset(m.start for m in found if m.entry.kind != "bloc")
-        title_case = part == "headline" and R.is_title_case(text)
-        for m in found:
-            if m.entry.kind == "blocker":
-                continue
-            if m.entry.kind == "bloc":
-                bloc_mentions.append(m)
-                continue
-            # 2. Person names (Michael Jordan, Chad Smith): evidence per mention.
-            if text[m.start : m.end] in rules.person_names:
-                m.person_checked = True
-                m.evidence = R.person_evidence(rules, text, m.start, m.end, title_case, place_starts)
-            mentions.append(m)
+    for m in found:
+        if m.entry.kind == "blocker":
+            continue
+        if m.entry.kind == "bloc":
+            bloc_mentions.append(m)
+            continue
+        mentions.append(m)
+    # 2. Person names (Michael Jordan, Chad Smith): evidence per mention.
+    for m in mentions:
+        if m.entry.person_name:
+            text = texts[(m.part, m.index)]
+            place_starts = frozenset(
+                x.start for x in found if x.part == m.part and x.index == m.index and x.entry.kind != "bloc"
+            )
+            title_case = m.part == "headline" and R.is_title_case(text)
+            m.person_checked = True
+            m.evidence = R.person_evidence(rules, text, m.start, m.end, title_case, place_starts)
     mentions = _apply_person_rule(mentions, texts)
 
     # 3. Georgia: the country or the US state.
@@ -257,23 +255,27 @@ def _score(
     gaz: Gazetteer, mentions: list[Mention], dateline_country: str | None
 ) -> tuple[list[CountryTag], str | None]:
     weight: dict[str, float] = {}
-    first_seen: dict[str, tuple[int, int, int]] = {}
+    own: dict[str, list[Mention]] = {}
     headline_first: str | None = None
     headline_first_any: str | None = None
     lead_first: str | None = None
     headline_named: set[str] = set()
     headline_place: set[str] = set()
     in_lead: set[str] = set()
+    cue_weight = _CUE_WEIGHT
     for m in mentions:
         code = m.code
         assert code is not None
-        order = {"headline": 0, "dateline": 1, "body": 2}[m.part]
-        first_seen.setdefault(code, (order, m.index, m.start))
-        if m.part == "dateline":
-            weight.setdefault(code, 0.0)
+        bucket = own.get(code)
+        if bucket is None:
+            own[code] = bucket = []
+            weight[code] = 0.0
+        bucket.append(m)
+        part = m.part
+        if part == "dateline":
             continue
-        weight[code] = weight.get(code, 0.0) + _CUE_WEIGHT.get(m.cue, 0.5)
-        if m.part == "headline":
+        weight[code] += cue_weight.get(m.cue, 0.5)
+        if part == "headline":
             headline_first_any = headline_first_any or code
             if m.cue == "city":
                 headline_place.add(code)
@@ -289,29 +291,30 @@ def _score(
     top = max(weight.values()) or 1.0
     raw: dict[str, float] = {}
     for code, w in weight.items():
-        on_dateline = code == dateline_country
         raw[code] = (
             (_W_HEADLINE if code in headline_named else _W_HEADLINE_PLACE if code in headline_place else 0.0)
             + _W_HEADLINE_FIRST * (code == headline_first)
-            + (_W_DATELINE if w > 0 else _W_DATELINE / 2) * on_dateline
+            + ((_W_DATELINE if w > 0 else _W_DATELINE / 2) if code == dateline_country else 0.0)
             + _W_LEAD * (code in in_lead)
             + _W_LEAD_FIRST * (code == lead_first)
             + _W_FREQUENCY * w / top
         )
-    ranked = sorted(raw, key=lambda c: (-raw[c], first_seen[c]))
+    # Ties go to the country mentioned first (own is in order of first mention).
+    order = {code: i for i, code in enumerate(own)}
+    ranked = sorted(raw, key=lambda c: (-raw[c], order[c]))
     tags: list[CountryTag] = []
+    names = gaz.country_names
     for code in ranked:
-        own = [m for m in mentions if m.code == code]
-        cues = {m.cue for m in own}
+        found = own[code]
+        cues = {m.cue for m in found}
         tags.append(
-            _build(
-                CountryTag,
+            CountryTag(
                 code=code,
-                name=gaz.country_names.get(code, code),
-                mentions=len(own),
+                name=names.get(code, code),
+                mentions=len(found),
                 score=round(min(1.0, raw[code] / _W_MAX), 4),
                 cues=[c for c in _CUE_ORDER if c in cues],
-                spans=[_build(Span, part=m.part, index=m.index, start=m.start, end=m.end) for m in own],
+                spans=[Span(part=m.part, index=m.index, start=m.start, end=m.end) for m in found],
             )
         )
     return tags, _focus(ranked, weight, headline_named | headline_place, dateline_country)
@@ -334,14 +337,13 @@ def _blocs(gaz: Gazetteer, bloc_mentions: list[Mention], codes: set[str], day: d
     for code in explicit:
         bloc = gaz.blocs[code]
         members = sorted(codes & bloc.members_at(day))
-        out.append(_build(BlocTag, code=code, name=bloc.name, explicit=True, members=members))
+        out.append(BlocTag(code=code, name=bloc.name, explicit=True, members=members))
+    by_member = gaz.blocs_by_member(day)
+    derived_codes = {b for c in codes for b in by_member.get(c, ())}.difference(explicit)
     derived: list[BlocTag] = []
-    for bloc in gaz.blocs.values():
-        if not bloc.derive or bloc.code in explicit:
-            continue
-        members_now = bloc.members_at(day)
-        if not members_now.isdisjoint(codes):
-            members = sorted(codes & members_now)
-            derived.append(_build(BlocTag, code=bloc.code, name=bloc.name, explicit=False, members=members))
+    for bloc in gaz.blocs.values():  # in data-file order
+        if bloc.code in derived_codes:
+            members = sorted(codes & bloc.members_at(day))
+            derived.append(BlocTag(code=bloc.code, name=bloc.name, explicit=False, members=members))
     derived.sort(key=lambda b: -len(b.members))
     return out + derived

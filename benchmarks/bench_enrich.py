@@ -1,0 +1,171 @@
+"""Enrich benchmark: ``enrich()`` throughput per core, and the gazetteer's load time and memory.
+
+``python -m benchmarks.bench_enrich [--quick]`` prints a Rich table; ``run(quick)`` returns the rows.
+
+* throughput: ``enrich()`` on the seed story and on the IPTC agency samples (all read through the real normalise
+  stage before timing), single process, ``time.perf_counter``; ``tag()`` alone; and as a floor measured in the
+  same run, the two Aho-Corasick passes over the folded story text with no rules at all;
+* gazetteer: time to build it from the data files (cold, in this process) and its memory, both as Python heap
+  (``tracemalloc``, current after the build) and as the process's resident-set growth.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pipeline.stages.enrich import enrich, load_gazetteer, tag
+from pipeline.stages.enrich.gazetteer import build_gazetteer, fold
+from schemas import DedupeInfo, RawSubmission, Story
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO / ".." / "shared"
+SEED = SHARED / "fixtures" / "seed-story-tca.txt"
+SAMPLES = SHARED / "reference" / "samples"
+DEDUPE = DedupeInfo(verdict="new", cluster_id="bench")
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _stories() -> tuple[list[Story], list[Story]]:
+    from pipeline.stages.normalise import normalise_all
+
+    def read(name: str, payload: bytes) -> list[Story]:
+        raw = RawSubmission(
+            submission_id=name, agency="BENCH", received_at=datetime(2021, 5, 16, tzinfo=UTC), payload=payload
+        )
+        return normalise_all(raw)
+
+    seed = read("seed", SEED.read_bytes())
+    samples = [
+        s for p in sorted(SAMPLES.iterdir()) if p.suffix in (".xml", ".json") for s in read(p.name, p.read_bytes())
+    ]
+    return seed, samples
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * 4096
+
+
+def _rate(fn: Callable[[Story], object], stories: list[Story], seconds: float, windows: int = 5) -> float:
+    """Stories per second of ``fn`` over ``stories``: the best of ``windows`` timed windows of about
+    ``seconds / windows`` each (the best window is the one least disturbed by other processes)."""
+    for s in stories:  # warm-up
+        fn(s)
+    best = 0.0
+    for _ in range(windows):
+        done = 0
+        t0 = time.perf_counter()
+        elapsed = 0.0
+        while elapsed < seconds / windows:
+            for s in stories:
+                fn(s)
+            done += len(stories)
+            elapsed = time.perf_counter() - t0
+        best = max(best, done / elapsed)
+    return best
+
+
+def _automaton_floor(story: Story) -> int:
+    gaz = load_gazetteer()
+    text = "\n".join([story.headline, *story.body])
+    return sum(1 for _ in gaz.automaton.iter(fold(text))) + sum(1 for _ in gaz.exact_automaton.iter(text))
+
+
+def throughput(quick: bool = False) -> list[dict[str, Any]]:
+    seed, samples = _stories()
+    load_gazetteer()
+    seconds = 0.5 if quick else 3.0
+    rows = []
+    for label, stories in (("seed", seed), ("samples", samples)):
+        chars = sum(len(s.headline) + sum(len(p) for p in s.body) for s in stories) / len(stories)
+        for what, fn in (
+            ("enrich()", lambda s: enrich(s, DEDUPE, now=NOW)),
+            ("tag() alone", tag),
+            ("floor: automaton passes only", _automaton_floor),
+        ):
+            rows.append(
+                {
+                    "stories": label,
+                    "n": len(stories),
+                    "avg_chars": round(chars),
+                    "what": what,
+                    "stories_per_s": round(_rate(fn, stories, seconds)),
+                }
+            )
+    return rows
+
+
+def gazetteer_cost() -> dict[str, Any]:
+    gc.collect()
+    rss0 = _rss_bytes()
+    t0 = time.perf_counter()
+    gaz = build_gazetteer()
+    seconds = time.perf_counter() - t0
+    rss1 = _rss_bytes()
+    del gaz
+    gc.collect()
+    tracemalloc.start()  # second build, traced (tracing slows it, so it is not the one timed)
+    gaz = build_gazetteer()
+    current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {
+        "surfaces": gaz.surfaces,
+        "load_ms": round(seconds * 1000, 1),
+        "python_heap_mb": round(current / 1e6, 2),
+        "python_heap_peak_mb": round(peak / 1e6, 2),
+        "rss_growth_mb": round((rss1 - rss0) / 1e6, 2),
+        "automaton_mb": round(
+            (gaz.automaton.get_stats()["total_size"] + gaz.exact_automaton.get_stats()["total_size"]) / 1e6, 2
+        ),
+    }
+
+
+def run(quick: bool = False) -> list[dict[str, Any]]:
+    """Throughput rows (kind='throughput') then one gazetteer row (kind='gazetteer')."""
+    cost = gazetteer_cost()  # first, so the process has not loaded the gazetteer yet
+    rows = [{"kind": "throughput", **r} for r in throughput(quick)]
+    rows.append({"kind": "gazetteer", **cost, "load_average": round(os.getloadavg()[0], 1)})
+    return rows
+
+
+def main(argv: list[str]) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    rows = run(quick="--quick" in argv)
+    console = Console(width=140)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    console.print(f"load average while measuring: {load} ({os.cpu_count()} cores)")
+    t = Table(title="enrich throughput, one process (stories/s per core; target ≥ 20,000 for enrich on the seed)")
+    for col in ("stories", "n", "avg chars", "what", "stories/s"):
+        t.add_column(col, justify="left" if col in ("stories", "what") else "right")
+    for r in rows:
+        if r["kind"] == "throughput":
+            t.add_row(r["stories"], str(r["n"]), str(r["avg_chars"]), r["what"], f"{r['stories_per_s']:,}")
+    console.print(t)
+    g = next(r for r in rows if r["kind"] == "gazetteer")
+    s = Table(title="gazetteer load (built from pipeline/stages/enrich/data, cold)")
+    for col in ("surfaces", "load ms", "Python heap MB", "heap peak MB", "RSS growth MB", "automata MB"):
+        s.add_column(col, justify="right")
+    s.add_row(
+        f"{g['surfaces']:,}",
+        str(g["load_ms"]),
+        str(g["python_heap_mb"]),
+        str(g["python_heap_peak_mb"]),
+        str(g["rss_growth_mb"]),
+        str(g["automaton_mb"]),
+    )
+    console.print(s)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
