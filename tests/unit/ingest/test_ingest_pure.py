@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -19,9 +18,7 @@ from pipeline.ingest.idempotency import (
 from pipeline.ingest.keys import generate_key, hash_secret, parse_key, verify_secret
 from pipeline.ingest.ratelimit import RateLimiter
 from pipeline.stages.errors import StageError
-
-SHARED = Path(__file__).resolve().parents[3] / ".." / "shared"
-SAMPLES = SHARED / "reference" / "samples"
+from tests.paths import SAMPLES, SEED
 
 
 # --- keys ---------------------------------------------------------------------------------------------------
@@ -178,7 +175,7 @@ def test_claimed_agency_of_reference_samples(name: str, ct: str, claimed: str | 
 def test_claimed_agency_of_seed_story_dateline() -> None:
     media = parse_media_type("text/plain; charset=utf-8")
     assert media is not None
-    assert inspect_payload((SHARED / "fixtures" / "seed-story-tca.txt").read_bytes(), media) == "TCA"
+    assert inspect_payload(SEED.read_bytes(), media) == "TCA"
 
 
 @pytest.mark.parametrize(("a", "b"), [("AFP", "afp.com"), ("TT", "nprov:TT"), ("dpa", "www.dpa.de"), ("NTB", "ntb")])
