@@ -38,7 +38,9 @@ fi
 TMP="$(mktemp -d "$ROOT/.tmp-$VERSION.XXXXXX")"
 trap 'rm -rf "$TMP"' EXIT
 echo "fetch.sh: resolving org.apache.kafka:kafka_2.13:$VERSION and kafka-tools into $DEST" >&2
-mvn -q -B -Dstyle.color=never -f "$HERE/pom.xml" -Dkafka.version="$VERSION" -Dlibs.dir="$TMP" dependency:copy-dependencies >&2
+# (Maven 3.8 prints colour reset codes even in batch mode: strip them.)
+mvn -q -B -Dstyle.color=never -f "$HERE/pom.xml" -Dkafka.version="$VERSION" -Dlibs.dir="$TMP" \
+  dependency:copy-dependencies 2>&1 | sed 's/\x1b\[[0-9;]*m//g' >&2
 
 # Sanity: the broker, the storage tool and one kafka-clients of the right version.
 ls "$TMP"/kafka_2.13-"$VERSION".jar "$TMP"/kafka-clients-"$VERSION".jar "$TMP"/kafka-tools-"$VERSION".jar >/dev/null
