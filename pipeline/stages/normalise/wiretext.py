@@ -102,6 +102,13 @@ _BOILERPLATE = [
         r"^\((?:reporting|writing|additional reporting|editing|compiled|edited) by\b.{0,300}\)$",
     )
 ]
+#: A credit line under a byline: "AP Business Writer", "Associated Press" (short, no sentence end).
+_CREDIT = re.compile(r"^[A-Z][\w'’&.\- ]{0,50}(?<![.!?:;,])$")
+_NOTE = re.compile(
+    r"^(?:this|an earlier version of this) (?:story|article|report|version)"
+    r"(?: has been| was| is)? (corrected|updated)\b",
+    re.I,
+)
 #: AFP-style sign-off codes: ``bur-dar-gl/fz``.
 _DESK_CODE = re.compile(r"^[a-z]{2,5}(?:[-/][a-z]{2,5})*/[a-z]{2,5}(?:[-/][a-z]{2,5})*$")
 _REPORTING_BY = re.compile(r"^\((?:reporting|writing) by (?P<name>[^;)]+)", re.I)
@@ -235,14 +242,20 @@ def analyse(paragraphs: list[str], agency: str | None = None, known_dateline: Da
         del body[:dl_index]
         body[:], out.dateline = strip_dateline(body, known_dateline)
     else:
-        # No dateline: drop leading advisories, bylines and captions, one at a time, keeping the rest.
+        # No dateline: drop leading advisories, bylines (with their credit line) and captions, one at a
+        # time, keeping the rest.
+        after_byline = False
         while len(body) > 1:
             p = body[0]
             sig = _advisory_signal(p)
+            was_byline, after_byline = after_byline, False
             if sig is not False:
                 add_signal(sig)  # type: ignore[arg-type]
             elif (m := _BY.match(p)) and len(p) <= 100 and not p.endswith("."):
                 out.byline = out.byline or m.group("name").strip()
+                after_byline = True
+            elif was_byline and _CREDIT.match(p):
+                pass
             elif _CAPTION.search(p) and not re.search(r"[.!?…]\s*$", p):
                 pass
             else:
@@ -254,6 +267,8 @@ def analyse(paragraphs: list[str], agency: str | None = None, known_dateline: Da
     if body and (m := _BY.match(body[0])) and len(body[0]) <= 100 and not body[0].endswith(".") and len(body) > 1:
         out.byline = out.byline or m.group("name").strip()
         out.dropped.append(body.pop(0))
+        if len(body) > 1 and _CREDIT.match(body[0]):
+            out.dropped.append(body.pop(0))
 
     # 3. Trailing boilerplate, then the sign-off (name [/ agency]) and everything after it (bios).
     _drop_trailing(out)
@@ -281,7 +296,12 @@ def analyse(paragraphs: list[str], agency: str | None = None, known_dateline: Da
         break
     _drop_trailing(out)
 
-    # 4. Advisory lines at the very start of the (post-dateline) body are not story text either.
+    # 4. A closing correction or update note stays as text but carries its signal.
+    for p in body[-2:]:
+        if m := _NOTE.match(p):
+            add_signal("correction" if m.group(1).lower() == "corrected" else "update")
+
+    # 5. Advisory lines at the very start of the (post-dateline) body are not story text either.
     while len(body) > 1 and (sig := _advisory_signal(body[0])) is not False:
         add_signal(sig)  # type: ignore[arg-type]
         out.dropped.append(body.pop(0))
