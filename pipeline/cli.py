@@ -82,7 +82,7 @@ def process(
     s = Settings()
     options = NormaliseOptions(max_bytes=s.max_payload_bytes, max_depth=s.max_nesting_depth,
                                default_timezone=s.default_timezone)
-    index = DedupeIndex(DedupeState.in_memory())
+    index = DedupeIndex(DedupeState())
     rejected = 0
     for name, data in read_inputs(files):
         now = utcnow()
@@ -297,11 +297,12 @@ def run(
     embedded: EmbeddedBroker | None = None
     if not s.broker:
         embedded = EmbeddedBroker(log_path=s.data_dir / "broker.log").start()
-        s = s.model_copy(update={"broker": embedded.bootstrap})
+        s = s.model_copy(update={"broker": embedded.bootstrap, "producer_idempotence": False})
     children: list[subprocess.Popen[bytes]] = []
     try:
         asyncio.run(ensure_topics(s))
-        env = {**os.environ, "WIREFEED_BROKER": s.broker or "", "WIREFEED_DATA_DIR": str(s.data_dir.resolve())}
+        env = {**os.environ, "WIREFEED_BROKER": s.broker or "", "WIREFEED_DATA_DIR": str(s.data_dir.resolve()),
+               "WIREFEED_PRODUCER_IDEMPOTENCE": str(s.producer_idempotence).lower()}
         for i in range(workers):
             log = open(s.data_dir / f"worker-{i}.log", "ab")
             children.append(subprocess.Popen(

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     topic_prefix: str = Field("", description="Prefix for every topic name (e.g. 'staging.')")
     partitions: int = Field(4, ge=1, description="Partitions for pipeline topics created by wirefeed")
     replication_factor: int = Field(1, ge=1)
+    producer_idempotence: bool = Field(
+        True, description="Idempotent producers (acks=all). Off only for brokers without InitProducerId (embedded)"
+    )
     web_port: int = Field(6066, description="Faust worker web port (0 disables the worker web server)")
     metrics_port: int = Field(0, ge=0, description="Worker Prometheus /metrics port (0: off)")
     api_host: str = "127.0.0.1"

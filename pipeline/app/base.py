@@ -18,6 +18,7 @@ from schemas import Rejection
 log = logging.getLogger("wirefeed.app")
 
 
+
 def broker_credentials(settings: Settings) -> Any:
     sec = settings.kafka
     if sec.security_protocol == "PLAINTEXT":

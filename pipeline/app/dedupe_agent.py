@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import orjson
 from pydantic import ValidationError
@@ -18,15 +19,16 @@ from schemas import Story, utcnow
 
 def register(wf: Wirefeed) -> None:
     s = wf.settings
-    config = DedupeConfig.from_settings(s)
-    state_table = wf.app.Table("dedupe-state", partitions=s.partitions, key_type=str, value_type=bytes,
-                               key_serializer="raw", value_serializer="raw")
+    config = DedupeConfig(window=timedelta(days=s.dedupe_window_days), near_policy=s.near_duplicate_policy)
+    # Table changelogs use Faust's "json" codec, which encodes with orjson when it is installed (it is a dependency).
+    uris = wf.app.Table("dedupe-uris", partitions=s.partitions)
+    near = wf.app.Table("dedupe-near", partitions=s.partitions)
     enriched_topic = wf.topic(ENRICHED)
     duplicates_topic = wf.topic(DUPLICATES)
 
     @wf.app.agent(wf.topic(NORMALISED), name="dedupe-enrich", concurrency=1)
     async def dedupe_enrich_agent(stream):  # type: ignore[no-untyped-def]
-        index = DedupeIndex(DedupeState.over(state_table), config)
+        index = DedupeIndex(DedupeState(uris=uris, near=near), config)
         async for event in stream.events():
             started = time.perf_counter()
             msg = event.message

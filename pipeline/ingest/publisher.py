@@ -53,7 +53,7 @@ class RawPublisher:
         self._producer = AIOKafkaProducer(
             **client_kwargs(settings),
             acks="all",
-            enable_idempotence=True,
+            enable_idempotence=settings.producer_idempotence,
             linger_ms=linger_ms,
             request_timeout_ms=request_timeout_ms,
             max_request_size=max(1_048_576, settings.max_payload_bytes * 2),

@@ -28,6 +28,8 @@ class PipelineRun:
     bootstrap: str
     data_dir: Path
     partitions: int = 4
+    #: The embedded broker has no InitProducerId: its producers run without idempotence.
+    idempotence: bool = True
     extra_env: dict[str, str] = field(default_factory=dict)
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
@@ -43,6 +45,7 @@ class PipelineRun:
             "WIREFEED_PARTITIONS": str(self.partitions),
             "WIREFEED_WEB_PORT": "0",
             "WIREFEED_STORE_BATCH_SECONDS": "0.05",
+            "WIREFEED_PRODUCER_IDEMPOTENCE": str(self.idempotence).lower(),
             **self.extra_env,
         }
 
@@ -50,7 +53,8 @@ class PipelineRun:
     def settings(self) -> Settings:
         """The same settings the workers get from their environment."""
         return Settings(broker=self.bootstrap, topic_prefix=f"t{self.tag}.", app_id=f"wirefeed-{self.tag}",
-                        data_dir=self.data_dir, partitions=self.partitions)
+                        data_dir=self.data_dir, partitions=self.partitions,
+                        producer_idempotence=self.idempotence)
 
     def topic(self, spec: TopicSpec | str) -> str:
         name = spec if isinstance(spec, str) else spec.name
@@ -105,7 +109,10 @@ async def read_topic(bootstrap: str, topic: str, timeout: float = 2.0) -> list[b
         ends = await consumer.end_offsets(tps)
         values: list[bytes] = []
         deadline = time.monotonic() + timeout + 10
-        while any((await consumer.position(tp)) < ends[tp] for tp in tps) and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
+            positions = [await consumer.position(tp) for tp in tps]
+            if all(pos >= ends[tp] for pos, tp in zip(positions, tps, strict=True)):
+                break
             batch = await consumer.getmany(timeout_ms=int(timeout * 1000))
             for msgs in batch.values():
                 values.extend(m.value or b"" for m in msgs)

@@ -27,7 +27,7 @@ def run(request: pytest.FixtureRequest, tmp_path) -> Iterator[PipelineRun]:  # t
         bootstrap = request.getfixturevalue("kafka_bootstrap")
     else:
         bootstrap = request.getfixturevalue("embedded_bootstrap")
-    pipeline = PipelineRun(bootstrap=bootstrap, data_dir=tmp_path / "data")
+    pipeline = PipelineRun(bootstrap=bootstrap, data_dir=tmp_path / "data", idempotence=request.param == "kafka")
     yield pipeline
     pipeline.stop()
 
