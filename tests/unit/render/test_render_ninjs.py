@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import orjson
@@ -24,6 +25,8 @@ SOURCES = [
     SAMPLES / "005_complex_text_article.json",
 ]
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+#: RFC 3986 absolute URI: scheme ":" then characters allowed in a URI (no spaces, no raw non-ASCII).
+RFC3986_ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+$")
 
 
 def _raw(payload: bytes, agency: str = "TCA") -> RawSubmission:
@@ -85,6 +88,13 @@ def test_rendering_validates_against_official_schema(name: str, story: EnrichedS
     errors = [e.message for e in _official(version).iter_errors(doc)]
     assert errors == []
     assert validate_ninjs(doc, version) == []  # type: ignore[arg-type]
+    # Formats the installed jsonschema does not check by itself: absolute URIs and RFC 3339 UTC times.
+    uris = [doc["uri"]] + [x["uri"] for key in ("places", "subjects") for x in doc.get(key, []) if "uri" in x]
+    for uri in uris:
+        assert RFC3986_ABSOLUTE.match(uri), uri
+    for key in ("versioncreated", "versionCreated", "firstcreated", "firstCreated", "embargoed", "embargoedUntil"):
+        if key in doc:
+            assert doc[key].endswith("Z") and datetime.fromisoformat(doc[key]).utcoffset().total_seconds() == 0
     # The packaged copy is the official file, unmodified.
     assert schema(version) == orjson.loads((NINJS_SCHEMAS / f"ninjs-schema_{version}.json").read_bytes())  # type: ignore[arg-type]
 
