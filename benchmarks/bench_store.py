@@ -85,7 +85,7 @@ async def _baseline(url: str, stories: list[EnrichedStory], batch: int) -> float
     else:
         conn = await asyncpg.connect(url)
         try:
-            await conn.execute("CREATE TABLE bench_baseline (uri text PRIMARY KEY, doc jsonb)")
+            await conn.execute("CREATE TABLE bench_baseline (uri text PRIMARY KEY, doc text)")
             t = time.perf_counter()
             for i in range(0, len(rows), batch):
                 async with conn.transaction():

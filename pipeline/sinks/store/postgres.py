@@ -72,6 +72,11 @@ def _json(doc: bytes) -> str:
     return doc.decode("utf-8")
 
 
+def _t(text: str | None) -> str | None:
+    """Text for a search/filter column: PostgreSQL text cannot hold NUL (the stored document keeps it)."""
+    return None if text is None else text.replace("\x00", "")
+
+
 async def _migrate(conn: asyncpg.Connection) -> list[int]:
     done: list[int] = []
     async with conn.transaction():
@@ -107,7 +112,7 @@ _UPSERT_STORIES = (
     f"INSERT INTO stories ({_STORY_COLS}, updated_at) "
     "SELECT t.uri, t.version, t.content_is_kill, t.kill_version, t.withdrawn_at, t.agency, t.headline, "
     "t.body_text, t.language, t.urgency, t.focus_country, t.verdict, t.cluster_id, t.versioncreated, "
-    "t.received_at, t.doc::jsonb, $17 FROM unnest("
+    "t.received_at, t.doc, $17 FROM unnest("
     + ", ".join(f"${i + 1}::{typ.strip()}" for i, typ in enumerate(_STORY_TYPES.split(",")))
     + f") AS t({_STORY_COLS}) "
     "ON CONFLICT (uri) DO UPDATE SET version = excluded.version, content_is_kill = excluded.content_is_kill, "
@@ -129,15 +134,15 @@ class _PgTx:
         for s, doc, kill in rows:
             for col, val in zip(
                 cols,
-                (s.uri, s.version, kill, s.dedupe.verdict, s.dedupe.cluster_id, s.submission_id, s.content_hash,
-                 s.versioncreated, _json(doc)),
+                (s.uri, s.version, kill, s.dedupe.verdict, s.dedupe.cluster_id, _t(s.submission_id),
+                 s.content_hash, s.versioncreated, _json(doc)),
                 strict=True,
             ):  # fmt: skip
                 col.append(val)
         inserted = await self.conn.fetch(
             "INSERT INTO story_versions (uri, version, is_kill, verdict, cluster_id, submission_id, content_hash, "
             "versioncreated, stored_at, doc) SELECT t.uri, t.version, t.is_kill, t.verdict, t.cluster_id, "
-            "t.submission_id, t.content_hash, t.versioncreated, $10, t.doc::jsonb FROM unnest($1::text[], "
+            "t.submission_id, t.content_hash, t.versioncreated, $10, t.doc FROM unnest($1::text[], "
             "$2::int[], $3::bool[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::text[]) "
             "AS t(uri, version, is_kill, verdict, cluster_id, submission_id, content_hash, versioncreated, doc) "
             "ON CONFLICT DO NOTHING RETURNING uri, version",
@@ -159,8 +164,9 @@ class _PgTx:
         uris = [s.uri for s, _, _ in rows]
         story_rows = [
             (
-                s.uri, st.version, st.content_is_kill, st.kill_version, st.withdrawn_at, s.agency, s.headline,
-                body_text(s), s.language, s.urgency, s.focus_country, s.dedupe.verdict, s.dedupe.cluster_id,
+                s.uri, st.version, st.content_is_kill, st.kill_version, st.withdrawn_at, _t(s.agency),
+                _t(s.headline), _t(body_text(s)), _t(s.language), s.urgency, s.focus_country, s.dedupe.verdict,
+                s.dedupe.cluster_id,
                 s.versioncreated, s.received_at, _json(doc),
             )
             for s, doc, st in rows
@@ -251,7 +257,7 @@ class PostgresStore:
             return
         rows = [
             (
-                rejection_key(r), r.stage, r.reason, r.submission_id, r.agency, r.rejected_at,
+                _t(rejection_key(r)), r.stage, r.reason, _t(r.submission_id), _t(r.agency), r.rejected_at,
                 orjson.dumps(r.model_dump(mode="json")).decode(),
             )
             for r in rejections
@@ -268,7 +274,8 @@ class PostgresStore:
             return
         rows = [
             (
-                d.uri, d.version, d.submission_id, d.agency, d.headline, d.verdict, d.duplicate_of, d.cluster_id,
+                d.uri, d.version, _t(d.submission_id), _t(d.agency), _t(d.headline), d.verdict, d.duplicate_of,
+                d.cluster_id,
                 d.similarity, d.detected_at, orjson.dumps(d.model_dump(mode="json")).decode(),
             )
             for d in records

@@ -470,3 +470,18 @@ async def test_a_second_store_sees_committed_writes(store: Store, store_url: str
         assert got is not None and got.withdrawn
     finally:
         await reader.close()
+
+
+async def test_control_characters_are_stored_as_received(store: Store) -> None:
+    """NUL and other control characters (PostgreSQL text and jsonb refuse raw NUL) must not block a batch."""
+    s = story("nul", headline="Head\x00line \x01 with controls", body=("Body \x00 text about uranium.",))
+    r = rejection("sub-nul", original=b"\x00\xff")
+    r.message = "bad \x00 byte"
+    assert (await store.write_batch([s])).inserted == 1
+    await store.write_rejections([r])
+    await store.write_duplicates([duplicate("dup-nul", "cl-d").model_copy(update={"headline": "a\x00b"})])
+    got = await store.get_story("nul")
+    assert got is not None and got.story == s
+    assert await uris(store, text="uranium") == ["nul"]
+    assert (await store.list_rejections())[0] == r
+    assert (await store.get_cluster("cl-d"))[0].headline == "a\x00b"

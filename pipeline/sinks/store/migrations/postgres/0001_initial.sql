@@ -1,4 +1,5 @@
--- wirefeed store, PostgreSQL. Same logical schema as the SQLite one; docs are the contract as jsonb.
+-- wirefeed store, PostgreSQL. Same logical schema as the SQLite one. docs are the contract's JSON as text, not
+-- jsonb: jsonb refuses the \u0000 escape, and a story must never be refused for a character (cast doc::jsonb to query).
 
 -- Current version of each uri: the newest version that is not a kill notice.
 CREATE TABLE stories (
@@ -19,7 +20,7 @@ CREATE TABLE stories (
     versioncreated  timestamptz NOT NULL,
     received_at     timestamptz NOT NULL,
     updated_at      timestamptz NOT NULL,
-    doc             jsonb       NOT NULL,
+    doc             text        NOT NULL,
     search          tsvector GENERATED ALWAYS AS (
         setweight(to_tsvector('simple'::regconfig, headline), 'A')
         || setweight(to_tsvector('simple'::regconfig, body_text), 'B')
@@ -42,7 +43,7 @@ CREATE TABLE story_versions (
     content_hash   text        NOT NULL,
     versioncreated timestamptz NOT NULL,
     stored_at      timestamptz NOT NULL,
-    doc            jsonb       NOT NULL,
+    doc            text        NOT NULL,
     PRIMARY KEY (uri, version)
 );
 
@@ -77,7 +78,7 @@ CREATE TABLE duplicates (
     cluster_id    text        NOT NULL,
     similarity    double precision,
     detected_at   timestamptz NOT NULL,
-    doc           jsonb       NOT NULL,
+    doc           text        NOT NULL,
     PRIMARY KEY (uri, version, submission_id)
 );
 CREATE INDEX duplicates_cluster ON duplicates (cluster_id);
@@ -90,7 +91,7 @@ CREATE TABLE rejections (
     submission_id text,
     agency        text,
     rejected_at   timestamptz NOT NULL,
-    doc           jsonb       NOT NULL,
+    doc           text        NOT NULL,
     PRIMARY KEY (rejection_key, stage, reason)
 );
 CREATE INDEX rejections_time ON rejections (rejected_at);
