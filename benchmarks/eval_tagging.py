@@ -113,7 +113,7 @@ def load_cases(path: Path = EVAL_FILE) -> list[Case]:
             story = _normalised("seed", SEED.read_bytes(), received)
         elif item["source"] == "sample":
             story = _normalised(item["sample"], (SAMPLES / item["sample"]).read_bytes(), received)
-        else:
+        else:  # "written" (tuned on) or "heldout" (written after tuning, scored once before changes)
             story = _written(item)
         labels = item["labels"]
         cases.append(

@@ -21,10 +21,11 @@ _W_HEADLINE = 2.0  # named in the headline (by name, demonym or metonym) …
 _W_HEADLINE_PLACE = 1.0  # … or only by a place in it ("summit in Lima")
 _W_HEADLINE_FIRST = 1.5  # the headline's first country named by name/demonym/metonym: usually its subject
 _W_DATELINE = 1.0  # where the story was filed; half when the text never names the country again
+_W_DATELINE_HEADLINE = 1.5  # filed from a country the headline names: the story is usually about it
 _W_LEAD = 1.0  # named in the first paragraph
 _W_LEAD_FIRST = 0.5  # the first paragraph's first country
 _W_FREQUENCY = 3.0  # mentions weighted by cue, relative to the most-mentioned country
-_W_MAX = _W_HEADLINE + _W_HEADLINE_FIRST + _W_DATELINE + _W_LEAD + _W_LEAD_FIRST + _W_FREQUENCY
+_W_MAX = _W_HEADLINE + _W_HEADLINE_FIRST + _W_DATELINE + _W_DATELINE_HEADLINE + _W_LEAD + _W_LEAD_FIRST + _W_FREQUENCY
 #: Without a headline or dateline country, a focus needs this share of the weighted mentions and this lead over
 #: the runner-up; otherwise the story (a regional round-up) has no focus country.
 _FOCUS_MIN_SHARE = 0.4
@@ -295,6 +296,7 @@ def _score(
             (_W_HEADLINE if code in headline_named else _W_HEADLINE_PLACE if code in headline_place else 0.0)
             + _W_HEADLINE_FIRST * (code == headline_first)
             + ((_W_DATELINE if w > 0 else _W_DATELINE / 2) if code == dateline_country else 0.0)
+            + _W_DATELINE_HEADLINE * (code == dateline_country and (code in headline_named or code in headline_place))
             + _W_LEAD * (code in in_lead)
             + _W_LEAD_FIRST * (code == lead_first)
             + _W_FREQUENCY * w / top

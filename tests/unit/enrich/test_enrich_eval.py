@@ -11,8 +11,8 @@ from benchmarks.eval_tagging import EVAL_FILE, load_cases, run
 
 def test_eval_set_is_labelled_and_loads() -> None:
     cases = load_cases(EVAL_FILE)
-    assert len(cases) >= 50
-    assert {c.source for c in cases} == {"seed", "sample", "written"}
+    assert len(cases) >= 70
+    assert {c.source for c in cases} == {"seed", "sample", "written", "heldout"}
     assert len({c.id for c in cases}) == len(cases)
     for case in cases:
         assert case.focus is None or case.focus in case.countries, case.id
