@@ -243,3 +243,9 @@ def test_options_from_settings() -> None:
     s = Settings(max_payload_bytes=1234, max_nesting_depth=7, default_timezone="Europe/Paris")
     o = NormaliseOptions.from_settings(s)
     assert (o.max_bytes, o.max_depth, o.default_timezone) == (1234, 7, "Europe/Paris")
+
+
+def test_nitf_publication_date_when_no_issue_date() -> None:
+    doc = f"""<nitf><head><pubdata date.publication="20240305T100000Z"/></head><body><body.head><hedline>
+      <hl1>H</hl1></hedline></body.head><body.content><p>{PARA}</p></body.content></body></nitf>"""
+    assert normalise(make_raw(doc)).versioncreated == datetime(2024, 3, 5, 10, tzinfo=UTC)

@@ -154,3 +154,25 @@ def test_rendering_normalises_back_to_the_same_story(name: str, story: EnrichedS
 def test_unknown_version_rejected() -> None:
     with pytest.raises(ValueError):
         to_ninjs(_seed_enriched(), "1.6")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("version", ["2.2", "3.1"])
+def test_status_embargo_and_derived_blocs_validate(version: str) -> None:
+    base = _seed_enriched()
+    story = base.model_copy(
+        update={
+            "pubstatus": "canceled",
+            "signals": ["kill"],
+            "embargoed": datetime(2026, 1, 3, tzinfo=UTC),
+            "firstcreated": datetime(2026, 1, 1, tzinfo=UTC),
+            "urgency": 1,
+            "blocs": [BlocTag(code="EU", name="European Union", explicit=False, members=["DE"])],
+        }
+    )
+    doc = to_ninjs(story, version)  # type: ignore[arg-type]
+    assert [e.message for e in _official(version).iter_errors(doc)] == []
+    camel = version == "3.1"
+    assert doc["pubStatus" if camel else "pubstatus"] == "canceled"
+    assert doc["embargoedUntil" if camel else "embargoed"] == "2026-01-03T00:00:00Z"
+    assert doc["urgency"] == 1
+    assert doc["organisations"] == [{"name": "European Union", "rel": "relatedTo", "literal": "EU"}]

@@ -68,6 +68,10 @@ def nitf_draft(root: ET.Element, ctx: ParseContext, where: str) -> Draft:
             raise StageError("schema_violation", f"{where}: management-status {status!r} is not known")
         draft.pubstatus = _STATUS[status]
         draft.keywords = [k for kw in docdata.iter("keyword") if (k := attr(kw, "key"))]
+    if draft.versioncreated is None and head is not None:
+        draft.versioncreated = parse_timestamp(
+            attr(head.find("pubdata"), "date.publication"), ctx.timezone, f"{where} pubdata@date.publication"
+        )
     if head is not None:
         for subj in head.iter("tobject.subject"):
             ref = attr(subj, "tobject.subject.refnum")
