@@ -9,9 +9,11 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-# C0/C1 control characters except TAB, LF, CR; plus zero-width and bidi-override characters that
-# never carry meaning in a wire story, and the Unicode non-characters U+FFFE/U+FFFF.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
+# C0/C1 control characters except TAB, LF, CR; plus soft hyphens, zero-width spaces and bidi
+# overrides, which never carry meaning in a wire story, and the non-characters U+FFFE/U+FFFF.
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069\ufffe\uffff]"
+)
 _PARAGRAPH_BREAK = re.compile(r"\r\n|\r|\n")
 
 
