@@ -71,7 +71,7 @@ _ADVISORY = re.compile(
     r"^(?:\(\s*)?(?P<kw>RECASTS?|UPDATES?(?: \d+)?|CORRECTS?|CORRECTED|CORRECTION|REFILES?|REPEATS?|ADDS"
     r"|WRAPUP(?: \d+)?"
     r"|EDITOR[’']?S NOTE|EDITORS NOTE|NOTE TO EDITORS|ADVISORY|KILL|KILLED|WITHDRAWN|WITHDRAWS"
-    r"|(?:Recasts|Updates|Corrects|Refiles|Adds|Repeats)(?= ))\b"
+    r"|(?<=\()\s*(?:Recasts|Updates|Corrects|Refiles|Adds|Repeats)(?= ))\b"
 )
 _SIGNAL_OF = {
     "RECAST": "update",

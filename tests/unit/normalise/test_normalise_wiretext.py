@@ -141,6 +141,11 @@ CASES = [
     Case("ends-marker", [BODY, LAST, "(END)"], [BODY, LAST]),
     # --- must NOT be cut ---
     Case(
+        "updates-sentence-kept",
+        ["Updates to the tax code were approved on Monday.", LAST],
+        ["Updates to the tax code were approved on Monday.", LAST],
+    ),
+    Case(
         "no-dateline-lowercase",
         ["Washington has long said it would act.", LAST],
         ["Washington has long said it would act.", LAST],
