@@ -137,11 +137,50 @@ def normal_case_place(place: str) -> str:
     return re.sub(r"[^\W\d_]+", lambda m: m.group(0).capitalize(), place.lower())
 
 
+#: Lower-case words allowed inside a place name ("Rio de Janeiro", "Frankfurt am Main").
+_PLACE_CONNECTORS = frozenset(
+    {
+        "de",
+        "da",
+        "do",
+        "dos",
+        "das",
+        "del",
+        "la",
+        "le",
+        "les",
+        "am",
+        "an",
+        "der",
+        "al",
+        "el",
+        "au",
+        "aux",
+        "sur",
+        "upon",
+        "on",
+        "of",
+        "y",
+        "di",
+        "van",
+        "von",
+        "bin",
+    }
+)
+
+
+def _place_like(place: str) -> bool:
+    """Every word capitalised (or a connector): "Gaza City", not "The minister"."""
+    return all(w[:1].isupper() or w in _PLACE_CONNECTORS for w in place.split())
+
+
 def match_dateline(paragraph: str) -> tuple[Dateline, str] | None:
     """A dateline at the start of ``paragraph``: (Dateline, rest of the paragraph), else None."""
     if _ADVISORY.match(paragraph):
         return None
     m = _DATELINE_AGENCY.match(paragraph)
+    if m is not None and not _place_like(m.group("place")):
+        return None
     if m is None:
         m = _DATELINE_CAPS.match(paragraph)
         if m is None or m.group("place").strip(" .'’-") in _NOT_PLACES:

@@ -64,6 +64,7 @@ CASES = [
     Case("hyphen-place", [f"PORT-AU-PRINCE (AP) — {BODY}"], [BODY], "PORT-AU-PRINCE (AP) —", "Port-Au-Prince"),
     Case("caps-no-agency-emdash", [f"LONDON — {BODY}"], [BODY], "LONDON —", "London"),
     Case("caps-date-hyphen", [f"PARIS, June 3 - {BODY}"], [BODY], "PARIS, June 3 -", "Paris", "June 3"),
+    Case("connector-place", [f"Rio de Janeiro (AFP) - {BODY}"], [BODY], "Rio de Janeiro (AFP) -", "Rio de Janeiro"),
     Case("unicode-place", [f"ZÜRICH (SDA) — {BODY}"], [BODY], "ZÜRICH (SDA) —", "Zürich"),
     # --- captions before the dateline, bylines, advisories ---
     Case(
@@ -218,6 +219,7 @@ def test_at_least_thirty_cases() -> None:
         "US — China trade talks resumed on Monday.",
         "UPDATE — the figures were revised.",
         "Mr Smith (Reuters) said nothing.",
+        "The minister, speaking in Berlin (Reuters) - said nothing.",
         "IT - a sector that grew fast.",
     ],
 )
