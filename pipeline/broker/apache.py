@@ -399,7 +399,9 @@ class ApacheKafkaCluster:
                 last_error = exc
                 _terminate(self._procs)
                 self._procs.clear()
-                if not any("Address already in use" in self._nodes[i].log_file.read_text() for i in offsets):
+                if not any(
+                    "Address already in use" in self._log_since(self._nodes[i], off) for i, off in offsets.items()
+                ):
                     raise
                 # A port picked free was taken meanwhile by another process: choose new ports and retry.
                 self._pick_ports()
@@ -667,7 +669,7 @@ class ApacheKafkaCluster:
         last: object = None
         while time.monotonic() < deadline:
             try:
-                count = _run_coro(_count_brokers(self.bootstrap))
+                count = _run_coro(count_brokers(self.bootstrap))
                 if count >= expected_brokers:
                     return
                 last = f"{count} of {expected_brokers} brokers in metadata"
@@ -675,6 +677,14 @@ class ApacheKafkaCluster:
                 last = exc
             time.sleep(0.25)
         raise KafkaSetupError(f"Kafka metadata not ready after {self.ready_timeout}s: {last!r}")
+
+    def _log_since(self, n: _Node, offset: int) -> str:
+        try:
+            with open(n.log_file, "rb") as f:
+                f.seek(offset)
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
 
     def _tail(self, n: _Node, lines: int = 40) -> str:
         try:
@@ -701,7 +711,8 @@ class ApacheKafkaCluster:
         (self.workdir / "cluster.json").write_text(json.dumps(state, indent=2) + "\n")
 
 
-async def _count_brokers(bootstrap: str) -> int:
+async def count_brokers(bootstrap: str) -> int:
+    """Number of brokers in the cluster metadata, by a real aiokafka request (describe_cluster)."""
     from aiokafka.admin import AIOKafkaAdminClient
 
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -16,6 +17,7 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -24,7 +26,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
 
-from pipeline.broker.apache import REPO_MARK, ApacheKafkaCluster, parse_consumer_group_describe
+from pipeline.broker.apache import REPO_MARK, ApacheKafkaCluster, count_brokers, parse_consumer_group_describe
 from pipeline.config import Settings
 from pipeline.kafka import client_kwargs
 from tests.fixtures.kafka import ClusterFactory, kafka_test_version
@@ -377,3 +379,34 @@ async def test_sasl_ssl_listener_accepts_pipeline_clients_and_rejects_bad_creden
         with pytest.raises(KafkaError):
             await producer.start()
         await producer.stop()
+
+
+class _FirstPortTaken(ApacheKafkaCluster):
+    """A cluster whose first port choice is one another process holds (the race free_port() cannot rule out)."""
+
+    def __init__(self, taken_port: int, **kw: Any) -> None:
+        self.taken_port = taken_port
+        self.port_choices = 0
+        super().__init__(**kw)
+
+    def _pick_ports(self) -> None:
+        super()._pick_ports()
+        if self.port_choices == 0:
+            self._nodes[0].port = self.taken_port
+        self.port_choices += 1
+
+
+def test_start_picks_new_ports_when_a_port_was_taken_meanwhile(tmp_path: Path) -> None:
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        taken = blocker.getsockname()[1]
+        cluster = _FirstPortTaken(taken, nodes=1, version=kafka_test_version(), workdir=tmp_path / "wd")
+        try:
+            cluster.start()
+            assert cluster.port_choices == 2
+            assert cluster.bootstrap != f"127.0.0.1:{taken}"
+            assert "Address already in use" in cluster.log_path(0).read_text()
+            assert asyncio.run(count_brokers(cluster.bootstrap)) == 1
+        finally:
+            cluster.stop()
