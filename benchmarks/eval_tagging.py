@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from pipeline.stages.enrich import tag
+from pipeline.stages.enrich import Tags, tag
 from schemas import Dateline, RawSubmission, Story
 
 REPO = Path(__file__).resolve().parents[1]
@@ -69,11 +69,24 @@ class Result:
     countries: PRF = field(default_factory=PRF)
     blocs: PRF = field(default_factory=PRF)
     focus_right: int = 0
+    baseline_focus_right: int = 0
     errors: list[str] = field(default_factory=list)
 
     @property
     def focus_accuracy(self) -> float:
         return self.focus_right / self.stories if self.stories else 1.0
+
+    @property
+    def baseline_focus_accuracy(self) -> float:
+        return self.baseline_focus_right / self.stories if self.stories else 1.0
+
+
+def frequency_focus(tags: Tags) -> str | None:
+    """The baseline: the most-mentioned country (CLIFF's focus), ties to the first mentioned."""
+    if not tags.countries:
+        return None
+    order = {m.code: i for i, m in reversed(list(enumerate(tags.mentions)))}
+    return min(tags.countries, key=lambda c: (-c.mentions, order.get(c.code, 0))).code
 
 
 def _raw(name: str, payload: bytes, received: datetime) -> RawSubmission:
@@ -142,6 +155,7 @@ def evaluate(cases: list[Case]) -> dict[str, Result]:
             r.countries.add(predicted, case.countries)
             r.blocs.add(explicit, case.blocs)
             r.focus_right += tags.focus_country == case.focus
+            r.baseline_focus_right += frequency_focus(tags) == case.focus
         if predicted != case.countries:
             missing, extra = sorted(case.countries - predicted), sorted(predicted - case.countries)
             results["all"].errors.append(f"{case.id}: countries missing {missing} extra {extra}")
@@ -168,6 +182,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
                 "country_recall": round(r.countries.recall, 4),
                 "country_f1": round(r.countries.f1, 4),
                 "focus_accuracy": round(r.focus_accuracy, 4),
+                "focus_accuracy_frequency_baseline": round(r.baseline_focus_accuracy, 4),
                 "bloc_precision": round(r.blocs.precision, 4),
                 "bloc_recall": round(r.blocs.recall, 4),
                 "bloc_f1": round(r.blocs.f1, 4),
@@ -183,7 +198,18 @@ def main(argv: list[str]) -> int:
 
     rows = run()
     table = Table(title="Tagging evaluation (tests/data/tagging_eval)")
-    columns = ("subset", "stories", "country P", "country R", "country F1", "focus acc.", "bloc P", "bloc R", "bloc F1")
+    columns = (
+        "subset",
+        "stories",
+        "country P",
+        "country R",
+        "country F1",
+        "focus acc.",
+        "focus acc. (frequency)",
+        "bloc P",
+        "bloc R",
+        "bloc F1",
+    )
     for col in columns:
         table.add_column(col, justify="right" if col != "subset" else "left")
     for r in rows:
@@ -197,6 +223,7 @@ def main(argv: list[str]) -> int:
                     "country_recall",
                     "country_f1",
                     "focus_accuracy",
+                    "focus_accuracy_frequency_baseline",
                     "bloc_precision",
                     "bloc_recall",
                     "bloc_f1",

@@ -26,7 +26,7 @@ _W_DATELINE = 1.0  # where the story was filed; half when the text never names t
 _W_DATELINE_HEADLINE = 1.5  # filed from a country the headline names: the story is usually about it
 _W_LEAD = 1.0  # named in the first paragraph
 _W_LEAD_FIRST = 0.5  # the first paragraph's first country
-_W_FREQUENCY = 3.0  # mentions weighted by cue, relative to the most-mentioned country
+_W_FREQUENCY = 5.0  # mentions weighted by cue, relative to the most-mentioned country
 _W_MAX = _W_HEADLINE + _W_HEADLINE_FIRST + _W_DATELINE + _W_DATELINE_HEADLINE + _W_LEAD + _W_LEAD_FIRST + _W_FREQUENCY
 #: Without a headline or dateline country, a focus needs this share of the weighted mentions and this lead over
 #: the runner-up; otherwise the story (a regional round-up) has no focus country.
