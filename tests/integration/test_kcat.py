@@ -170,3 +170,99 @@ def test_kcat_produced_submission_is_a_valid_raw_submission(kafka_bootstrap: str
     assert raw.content_type == "text/plain; charset=utf-8"
     assert raw.payload == SEED.read_bytes()
     assert raw.received_at.tzinfo is not None
+
+
+SUBSCRIPTIONS = """\
+version: 1
+subscriptions:
+  - name: central-asia
+    topic: notify.central-asia
+    filter: {countries: [KG, KZ], country_match: focus}
+    delivery: per_cluster
+  - name: tca-jeenbekov
+    topic: notify.tca
+    filter: {agencies: [tca], keywords: [Jeenbekov]}
+  - name: afp-only
+    topic: notify.afp
+    filter: {agencies: [AFP]}
+"""
+
+
+def kcat_lines(kcat: str, bootstrap: str, topic: str, missing_ok: bool = False) -> list[tuple[str, str]]:
+    done = subprocess.run(
+        [kcat, "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e", "-q", "-f", "%k\\t%s\\n"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if missing_ok and "Unknown topic or partition" in done.stderr:
+        return []
+    assert done.returncode == 0, f"kcat on {topic}: {done.stderr}"
+    return [tuple(line.split("\t", 1)) for line in done.stdout.splitlines() if line]  # type: ignore[misc]
+
+
+@pytest.mark.slow
+async def test_worker_routes_the_seed_to_configured_topics_read_by_kcat(
+    kafka_bootstrap: str, kcat: str, tmp_path: Path
+) -> None:
+    from tests.integration.harness import PipelineRun, wait_until
+
+    subs = tmp_path / "subscriptions.yaml"
+    subs.write_text(SUBSCRIPTIONS, encoding="utf-8")
+    link = "https://wire.example/stories/{uri}"
+    run = PipelineRun(
+        bootstrap=kafka_bootstrap,
+        data_dir=tmp_path / "data",
+        extra_env={"WIREFEED_SUBSCRIPTIONS_FILE": str(subs), "WIREFEED_NOTIFICATION_LINK_TEMPLATE": link},
+    )
+    try:
+        await run.create_topics()
+        run.start_worker()
+        seed = SEED.read_bytes()
+        await run.publish(seed, "TCA", content_type="text/plain; charset=utf-8")
+
+        def read(topic: str, missing_ok: bool = False) -> list[tuple[str, str]]:
+            return kcat_lines(kcat, kafka_bootstrap, run.topic(topic), missing_ok)
+
+        async def both() -> bool:
+            return bool(await asyncio.to_thread(read, "notify.central-asia", True)) and bool(
+                await asyncio.to_thread(read, "notify.tca", True)
+            )
+
+        await wait_until(both, 120, "notifications on the subscription topics", run)
+        [(key_ca, ca)] = await asyncio.to_thread(read, "notify.central-asia")
+        [(key_tca, tca)] = await asyncio.to_thread(read, "notify.tca")
+        first, second = decode(Notification, ca), decode(Notification, tca)
+        assert key_ca == key_tca == first.uri == second.uri
+        assert (first.subscription, second.subscription) == ("central-asia", "tca-jeenbekov")
+        assert first.verdict == "new" and first.focus_country == "KG" and first.agency == "TCA"
+        assert first.headline == seed.decode().splitlines()[0]
+        assert first.link == "https://wire.example/stories/" + first.uri.replace(":", "%3A").replace("/", "%2F")
+        assert first.notification_id != second.notification_id
+        # Created on start although nothing matched; the default topic is not used when a file is configured.
+        assert await asyncio.to_thread(read, "notify.afp") == []
+        assert await asyncio.to_thread(read, "wire.notifications") == []
+    finally:
+        run.stop()
+
+
+@pytest.mark.slow
+def test_worker_refuses_to_start_with_a_bad_subscriptions_file(kafka_bootstrap: str, tmp_path: Path) -> None:
+    from tests.integration.harness import PipelineRun
+
+    subs = tmp_path / "subscriptions.yaml"
+    subs.write_text(SUBSCRIPTIONS.replace("[KG, KZ]", "[KG, UK]"), encoding="utf-8")
+    run = PipelineRun(
+        bootstrap=kafka_bootstrap,
+        data_dir=tmp_path / "data",
+        extra_env={"WIREFEED_SUBSCRIPTIONS_FILE": str(subs), "COLUMNS": "1000"},  # unwrapped error lines
+    )
+    try:
+        proc = run.start_worker()
+        assert proc.wait(timeout=120) != 0
+        assert f"{subs}:5: subscriptions[0] (central-asia).filter.countries[1]: 'UK' is not an ISO 3166-1 code" in (
+            run.logs()
+        )
+    finally:
+        run.stop()
