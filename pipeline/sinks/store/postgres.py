@@ -24,8 +24,8 @@ from pipeline.sinks.store.query import (
     StoryQuery,
     StoryWithHistory,
     WriteResult,
-    body_text,
     encode_cursor,
+    search_text,
     ts_text,
 )
 from pipeline.sinks.store.sql import Dialect, story_query_sql
@@ -165,7 +165,7 @@ class _PgTx:
         story_rows = [
             (
                 s.uri, st.version, st.content_is_kill, st.kill_version, st.withdrawn_at, _t(s.agency),
-                _t(s.headline), _t(body_text(s)), _t(s.language), s.urgency, s.focus_country, s.dedupe.verdict,
+                *map(_t, search_text(s)), _t(s.language), s.urgency, s.focus_country, s.dedupe.verdict,
                 s.dedupe.cluster_id,
                 s.versioncreated, s.received_at, _json(doc),
             )

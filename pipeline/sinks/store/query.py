@@ -193,5 +193,16 @@ def is_kill(story: EnrichedStory) -> bool:
     return story.dedupe.verdict == "kill" or "kill" in story.signals or story.pubstatus == "canceled"
 
 
+#: Full-text search covers the headline and body up to these lengths (PostgreSQL caps a tsvector at 1 MB; both
+#: backends index the same text so they find the same stories).
+SEARCH_HEADLINE_CHARS = 8_192
+SEARCH_BODY_CHARS = 200_000
+
+
 def body_text(story: EnrichedStory) -> str:
     return "\n\n".join(story.body)
+
+
+def search_text(story: EnrichedStory) -> tuple[str, str]:
+    """(headline, body) as indexed for full-text search."""
+    return story.headline[:SEARCH_HEADLINE_CHARS], body_text(story)[:SEARCH_BODY_CHARS]

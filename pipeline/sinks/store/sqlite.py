@@ -26,9 +26,9 @@ from pipeline.sinks.store.query import (
     StoryQuery,
     StoryWithHistory,
     WriteResult,
-    body_text,
     encode_cursor,
     parse_ts_text,
+    search_text,
     ts_text,
 )
 from pipeline.sinks.store.sql import Dialect, story_query_sql
@@ -202,7 +202,7 @@ class _SqliteTx:
         )
         await self.conn.executemany(
             "INSERT INTO stories_fts (rowid, headline, body) SELECT id, ?, ? FROM stories WHERE uri = ?",
-            [(s.headline, body_text(s), s.uri) for s, _, _ in rows],
+            [(*search_text(s), s.uri) for s, _, _ in rows],
         )
 
     async def put_kill(self, rows: Sequence[tuple[str, CurrentState]]) -> None:

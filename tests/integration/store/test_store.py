@@ -485,3 +485,15 @@ async def test_control_characters_are_stored_as_received(store: Store) -> None:
     assert await uris(store, text="uranium") == ["nul"]
     assert (await store.list_rejections())[0] == r
     assert (await store.get_cluster("cl-d"))[0].headline == "a\x00b"
+
+
+async def test_a_very_large_story_is_stored_and_searchable(store: Store) -> None:
+    """A body near the gateway's 2 MB limit (PostgreSQL caps a tsvector at 1 MB): stored whole, still found."""
+    words = [f"w{i:x}q" for i in range(250_000)]
+    body = [" ".join(words[i : i + 1000]) for i in range(0, len(words), 1000)]
+    s = story("big", headline="Giant report on uranium", body=body)
+    assert (await store.write_batch([s])).inserted == 1
+    got = await store.get_story("big")
+    assert got is not None and got.story == s
+    assert await uris(store, text="uranium") == ["big"]
+    assert await uris(store, text="w10q") == ["big"]  # a word near the start of the body
