@@ -249,3 +249,28 @@ def test_nitf_publication_date_when_no_issue_date() -> None:
     doc = f"""<nitf><head><pubdata date.publication="20240305T100000Z"/></head><body><body.head><hedline>
       <hl1>H</hl1></hedline></body.head><body.content><p>{PARA}</p></body.content></body></nitf>"""
     assert normalise(make_raw(doc)).versioncreated == datetime(2024, 3, 5, 10, tzinfo=UTC)
+
+
+def test_g2_inline_nitf_headline_fallback() -> None:
+    doc = f"""<newsItem guid="urn:g:n" version="2"><itemMeta><itemClass qcode="ninat:text"/></itemMeta>
+      <contentSet><inlineXML contenttype="application/nitf+xml"><nitf><body><body.head><hedline><hl1>From NITF</hl1>
+      </hedline><byline>By X</byline></body.head><body.content><p>{PARA}</p></body.content></body></nitf></inlineXML>
+      </contentSet></newsItem>"""
+    story = normalise(make_raw(doc))
+    assert (story.headline, story.body, story.version) == ("From NITF", [PARA], 2)
+
+
+def test_newsml12_nested_component() -> None:
+    doc = f"""<NewsML><NewsItem><Identification><NewsIdentifier><ProviderId>ex.com</ProviderId>
+      <DateId>20240305</DateId><NewsItemId>42</NewsItemId><RevisionId PreviousRevision="1" Update="U">2</RevisionId>
+      </NewsIdentifier></Identification><NewsManagement><ThisRevisionCreated>20240305T100000+0100</ThisRevisionCreated>
+      <Status FormalName="Usable"/></NewsManagement>
+      <NewsComponent><NewsComponent><NewsLines><HeadLine>Nested</HeadLine><ByLine>Ann Lee</ByLine></NewsLines>
+      <DescriptiveMetadata><Language FormalName="en"/></DescriptiveMetadata>
+      <ContentItem><MediaType FormalName="Text"/><DataContent>{PARA}</DataContent></ContentItem>
+      </NewsComponent></NewsComponent></NewsItem></NewsML>"""
+    story = normalise(make_raw(doc))
+    assert story.uri == "urn:newsml:ex.com:20240305:42" and story.version == 2
+    assert (story.headline, story.byline, story.language, story.body) == ("Nested", "Ann Lee", "en", [PARA])
+    assert story.signals == ["update"]
+    assert story.versioncreated == datetime(2024, 3, 5, 9, tzinfo=UTC)

@@ -87,7 +87,10 @@ def _item(item: ET.Element, ctx: ParseContext, where: str) -> Draft:
     component = item.find("NewsComponent")
     if component is None:
         return draft
+    # Text items often nest their NewsLines / metadata one NewsComponent down.
     lines = component.find("NewsLines")
+    if lines is None:
+        lines = component.find(".//NewsLines")
     printed_dateline = None
     if lines is not None:
         draft.headline = text_of(lines.find("HeadLine"))
@@ -102,6 +105,8 @@ def _item(item: ET.Element, ctx: ParseContext, where: str) -> Draft:
         creator = _formal(component.find("AdministrativeMetadata/Creator/Party"))
         draft.byline = creator.strip() if creator else None
     meta = component.find("DescriptiveMetadata")
+    if meta is None:
+        meta = component.find(".//DescriptiveMetadata")
     origin_country = origin_city = None
     if meta is not None:
         draft.language = _formal(meta.find("Language"))

@@ -102,6 +102,9 @@ def _item(item: ET.Element, ctx: ParseContext, where: str) -> Draft:
         draft.keywords = [k for kw in cmeta.findall("keyword") if (k := text_of(kw))]
         draft.dateline = _dateline(cmeta)
     draft.body = _body(item.find("contentSet"))
+    if not draft.headline:
+        # An embedded NITF body carries its own headline.
+        draft.headline = text_of(item.find("contentSet/inlineXML/nitf/body/body.head/hedline/hl1"))
     return draft
 
 
