@@ -268,7 +268,8 @@ def build_gazetteer(data_dir: Path = DATA_DIR) -> Gazetteer:
     for row in _rows(data_dir / "places.tsv"):
         cue: CueName = "metonym" if row[2] == "metonym" else "city"
         prio = _PRIORITY["metonym"] if cue == "metonym" else _CITY_PRIORITY
-        add(row[0], "country", row[1], cue, None, prio, capital=row[2] == "capital", admin=row[2] == "admin")
+        for surface, lang in _split(row[0]):
+            add(surface, "country", row[1], cue, lang, prio, capital=row[2] == "capital", admin=row[2] == "admin")
     for abbr in state_abbreviations:
         add(abbr, "country", "US", "city", None, _CITY_PRIORITY, admin=True)
 

@@ -73,6 +73,14 @@ def _lang_ok(entry_lang: str | None, story_lang: str) -> bool:
     return entry_lang == story_lang
 
 
+#: Languages whose genitive is a bare -s on the name (Sveriges, Natos, Indias): the name still matches.
+_GENITIVE_S_LANGS = frozenset({"nb", "no", "nn", "sv", "da"})
+
+
+def _is_genitive_s(text: str, end: int, n: int) -> bool:
+    return text[end] == "s" and (end + 1 == n or not text[end + 1].isalnum())
+
+
 def scan(gaz: Gazetteer, parts: list[tuple[TextPart, int, str]], story_lang: str) -> list[Mention]:
     """Longest, non-overlapping, boundary- and case-checked matches in every part (blockers included).
 
@@ -85,11 +93,14 @@ def scan(gaz: Gazetteer, parts: list[tuple[TextPart, int, str]], story_lang: str
         starts.append(pos)
         pos += len(t) + 1
     n = len(joined)
+    genitive = story_lang in _GENITIVE_S_LANGS
     found: list[tuple[int, int, Entry]] = []
     for last, (length, entries) in gaz.automaton.iter(fold(joined)):
         start = last - length + 1
         end = last + 1
-        if (start > 0 and joined[start - 1].isalnum()) or (end < n and joined[end].isalnum()):
+        if (start > 0 and joined[start - 1].isalnum()) or (
+            end < n and joined[end].isalnum() and not (genitive and _is_genitive_s(joined, end, n))
+        ):
             continue
         for entry in entries:
             if (entry.lang is None or _lang_ok(entry.lang, story_lang)) and (
@@ -102,7 +113,9 @@ def scan(gaz: Gazetteer, parts: list[tuple[TextPart, int, str]], story_lang: str
     for last, (length, entries) in gaz.exact_automaton.iter(joined):
         start = last - length + 1
         end = last + 1
-        if (start > 0 and joined[start - 1].isalnum()) or (end < n and joined[end].isalnum()):
+        if (start > 0 and joined[start - 1].isalnum()) or (
+            end < n and joined[end].isalnum() and not (genitive and _is_genitive_s(joined, end, n))
+        ):
             continue
         k = bisect_right(starts, start) - 1
         if length <= max_acronym and parts[k][0] != "body":

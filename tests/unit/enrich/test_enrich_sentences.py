@@ -121,6 +121,17 @@ def test_native_names_only_in_their_language() -> None:
     assert tag(en).countries == []
 
 
+def test_scandinavian_genitive_s() -> None:
+    sv = make_story("Nyheter", "Sveriges regering och Natos chef möttes i Bryssel.", language="sv")
+    tags = tag(sv)
+    assert {c.code for c in tags.countries} == {"SE", "BE"}
+    assert [b.code for b in tags.blocs if b.explicit] == ["NATO"]
+    nb = make_story("Nyheter", "Indias regjering svarte Norges statsminister.", language="nb")
+    assert {c.code for c in tag(nb).countries} == {"IN", "NO"}
+    # English has no bare genitive -s: "Indias" is not India there.
+    assert tag(make_story("Update", "The Indias of old.", language="en")).countries == []
+
+
 def test_byline_is_not_text() -> None:
     story = make_story("Update", "Nothing here.", byline="Anna Schmidt in Berlin, Germany")
     assert tag(story).countries == []
