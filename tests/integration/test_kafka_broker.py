@@ -44,7 +44,9 @@ async def _create_topic(bootstrap: str, name: str, partitions: int, rf: int = 1,
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15_000)
     await admin.start()
     try:
-        await admin.create_topics([NewTopic(name, partitions, rf, topic_configs=config)])
+        resp = await admin.create_topics([NewTopic(name, partitions, rf, topic_configs=config)])
+        # aiokafka returns per-topic errors in the response instead of raising them.
+        assert [err[1] for err in resp.topic_errors] == [0], resp.topic_errors
         for _ in range(100):  # metadata propagates to every broker asynchronously
             desc = await admin.describe_topics([name])
             parts = desc[0]["partitions"]
@@ -410,3 +412,13 @@ def test_start_picks_new_ports_when_a_port_was_taken_meanwhile(tmp_path: Path) -
             assert asyncio.run(count_brokers(cluster.bootstrap)) == 1
         finally:
             cluster.stop()
+
+
+async def test_kafka_settings_isolate_tests_on_the_session_cluster(kafka_settings: Settings) -> None:
+    from pipeline.broker.admin import ensure_topics
+    from pipeline.topics import CATALOGUE, topic_name
+
+    created = await ensure_topics(kafka_settings)
+    expected = {topic_name(spec, kafka_settings.topic_prefix) for spec in CATALOGUE}
+    assert set(created) == expected
+    assert all(name.startswith(kafka_settings.topic_prefix) for name in created)
