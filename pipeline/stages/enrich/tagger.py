@@ -35,6 +35,7 @@ _FOCUS_MIN_LEAD = 1.5
 
 
 _COUNTRY_TAGS = TypeAdapter(list[CountryTag])
+_BLOC_TAGS = TypeAdapter(list[BlocTag])
 
 
 @dataclass(slots=True)
@@ -355,17 +356,18 @@ def _focus(ranked: list[str], weight: dict[str, float], in_headline: set[str], d
 
 def _blocs(gaz: Gazetteer, bloc_mentions: list[Mention], codes: set[str], day: date) -> list[BlocTag]:
     explicit = list(dict.fromkeys(m.code for m in bloc_mentions if m.code))
-    out: list[BlocTag] = []
+    rows: list[dict[str, object]] = []
     for code in explicit:
         bloc = gaz.blocs[code]
-        members = sorted(codes & bloc.members_at(day))
-        out.append(BlocTag(code=code, name=bloc.name, explicit=True, members=members))
+        rows.append(
+            {"code": code, "name": bloc.name, "explicit": True, "members": sorted(codes & bloc.members_at(day))}
+        )
     by_member = gaz.blocs_by_member(day)
     derived_codes = {b for c in codes for b in by_member.get(c, ())}.difference(explicit)
-    derived: list[BlocTag] = []
+    derived: list[dict[str, object]] = []
     for bloc in gaz.blocs.values():  # in data-file order
         if bloc.code in derived_codes:
             members = sorted(codes & bloc.members_at(day))
-            derived.append(BlocTag(code=bloc.code, name=bloc.name, explicit=False, members=members))
-    derived.sort(key=lambda b: -len(b.members))
-    return out + derived
+            derived.append({"code": bloc.code, "name": bloc.name, "explicit": False, "members": members})
+    derived.sort(key=lambda b: -len(b["members"]))  # type: ignore[arg-type]
+    return _BLOC_TAGS.validate_python(rows + derived)
