@@ -293,10 +293,8 @@ class LagMonitor:
             committed[g] = {tp: om.offset for tp, om in offsets.items() if om.offset >= 0}
 
         # end offsets of every partition consumed, plus the DLQ topic (for its rate and recent rejections)
-        await consumer.topics()  # refresh metadata
         tps: set[TopicPartition] = {tp for offs in committed.values() for tp in offs}
-        dlq_parts = consumer.partitions_for_topic(self.dlq_topic) or set()
-        tps |= {TopicPartition(self.dlq_topic, p) for p in dlq_parts}
+        tps |= {TopicPartition(self.dlq_topic, p) for p in await self._partitions(admin, self.dlq_topic)}
         ends: dict[TopicPartition, int] = await consumer.end_offsets(list(tps)) if tps else {}
         now = time.time()
         horizon = now - self.history_s
@@ -358,6 +356,15 @@ class LagMonitor:
             dlq_rate=self._produce_rate(self.dlq_topic, dlq_ends, now) if dlq_ends else None,
             rejections=rejections,
         )
+
+    @staticmethod
+    async def _partitions(admin: AIOKafkaAdminClient, topic: str) -> list[int]:
+        """Partitions of ``topic`` from fresh metadata (empty when it does not exist)."""
+        out: list[int] = []
+        for t in await admin.describe_topics([topic]):
+            if t.get("topic") == topic and not t.get("error_code"):
+                out.extend(p["partition"] for p in t.get("partitions", []))
+        return sorted(out)
 
     def _group(self, g: str, state: str, members: int, parts: list[PartitionLag], now: float) -> GroupLag:
         by_topic: dict[str, list[PartitionLag]] = defaultdict(list)

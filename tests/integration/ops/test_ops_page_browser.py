@@ -73,10 +73,8 @@ async def ops_server(pipeline: PipelineRun) -> AsyncIterator[str]:
         await monitor.close()
 
 
-async def _has_messages(consumer: AIOKafkaConsumer, topic: str) -> bool:
-    await consumer.topics()  # refresh metadata
-    parts = consumer.partitions_for_topic(topic) or set()
-    ends = await consumer.end_offsets([TopicPartition(topic, p) for p in parts]) if parts else {}
+async def _has_messages(consumer: AIOKafkaConsumer, topic: str, partitions: int) -> bool:
+    ends = await consumer.end_offsets([TopicPartition(topic, p) for p in range(partitions)])
     return sum(ends.values()) > 0
 
 
@@ -146,8 +144,10 @@ async def test_operator_page_on_the_running_pipeline(pipeline: PipelineRun, ops_
     await probe.start()
     try:
         notifications, dlq = pipeline.topic(NOTIFICATIONS), pipeline.topic(DLQ)
-        await wait_until(lambda: _has_messages(probe, notifications), 90, "a notification", pipeline)
-        await wait_until(lambda: _has_messages(probe, dlq), 60, "a rejection", pipeline)
+        await wait_until(
+            lambda: _has_messages(probe, notifications, pipeline.partitions), 90, "a notification", pipeline
+        )
+        await wait_until(lambda: _has_messages(probe, dlq, pipeline.partitions), 60, "a rejection", pipeline)
     finally:
         await probe.stop()
     await _check_page(ops_server, pipeline, {"normalise", "dedupe"}, "ops-page.png")
@@ -239,5 +239,5 @@ async def _check_page(url: str, run: PipelineRun, stages: set[str], shot_name: s
         for s in fam.samples
         if s.labels["group"] == app_id
     }
-    assert (run.topic(RAW), "0") in lag
+    assert any(topic == run.topic(RAW) for topic, _ in lag), lag
     assert all(v >= 0 for v in lag.values())
