@@ -7,8 +7,10 @@ broker, so a crash anywhere replays the batch: the store ignores rows it has, no
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections.abc import AsyncIterator
 
 import orjson
 
@@ -50,19 +52,25 @@ def register(wf: Wirefeed, subscriptions: tuple[Subscription, ...] | None = None
     s = wf.settings
     # Subscriptions from settings.subscriptions_file, validated now: a bad file stops the worker at start.
     router = router_from_settings(s) if subscriptions is None else Router(subscriptions, s.notification_link_template)
-    store_holder: dict[str, Store] = {}
     notify_topics = {topic: wf.app.topic(topic, key_type=bytes, value_type=bytes, key_serializer="raw",
                                          value_serializer="raw") for topic in router.topics}
 
-    async def store() -> Store:
-        if "store" not in store_holder:
-            store_holder["store"] = await retry_forever("open store", open_store, s.resolved_store_url)
-        return store_holder["store"]
+    @contextlib.asynccontextmanager
+    async def store() -> AsyncIterator[Store]:
+        """One connection per agent, closed when the agent stops (an open SQLite thread would block exit)."""
+        db = await retry_forever("open store", open_store, s.resolved_store_url)
+        try:
+            yield db
+        finally:
+            await db.close()
 
     @wf.app.agent(wf.topic(ENRICHED), name="store-notify", concurrency=1)
     async def store_agent(stream):  # type: ignore[no-untyped-def]
-        db = await store()
-        await retry_forever("create notification topics", ensure_topics, s, router.topics)
+        async with store() as db:
+            await retry_forever("create notification topics", ensure_topics, s, router.topics)
+            await store_batches(stream, db)
+
+    async def store_batches(stream, db: Store) -> None:  # type: ignore[no-untyped-def]
         async for values in stream.take(s.store_batch_size, within=s.store_batch_seconds):
             started = time.perf_counter()
             stories = [EnrichedStory.model_validate(orjson.loads(v)) for v in values]
@@ -81,14 +89,14 @@ def register(wf: Wirefeed, subscriptions: tuple[Subscription, ...] | None = None
 
     @wf.app.agent(wf.topic(DLQ), name="store-rejections", concurrency=1)
     async def rejections_agent(stream):  # type: ignore[no-untyped-def]
-        db = await store()
-        async for values in stream.take(s.store_batch_size, within=s.store_batch_seconds):
-            rejections = [Rejection.model_validate(orjson.loads(v)) for v in values]
-            await retry_forever("store rejections", db.write_rejections, rejections)
+        async with store() as db:
+            async for values in stream.take(s.store_batch_size, within=s.store_batch_seconds):
+                rejections = [Rejection.model_validate(orjson.loads(v)) for v in values]
+                await retry_forever("store rejections", db.write_rejections, rejections)
 
     @wf.app.agent(wf.topic(DUPLICATES), name="store-duplicates", concurrency=1)
     async def duplicates_agent(stream):  # type: ignore[no-untyped-def]
-        db = await store()
-        async for values in stream.take(s.store_batch_size, within=s.store_batch_seconds):
-            records = [DuplicateRecord.model_validate(orjson.loads(v)) for v in values]
-            await retry_forever("store duplicates", db.write_duplicates, records)
+        async with store() as db:
+            async for values in stream.take(s.store_batch_size, within=s.store_batch_seconds):
+                records = [DuplicateRecord.model_validate(orjson.loads(v)) for v in values]
+                await retry_forever("store duplicates", db.write_duplicates, records)

@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
+from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError, for_code
 
 from pipeline.config import Settings
 from pipeline.kafka import client_kwargs
@@ -38,10 +38,17 @@ async def ensure_topics(settings: Settings, extra: tuple[str, ...] = (), wait_se
         created = []
         for topic in missing:
             try:
-                await admin.create_topics([topic])
-                created.append(topic.name)
+                response = await admin.create_topics([topic])
             except TopicAlreadyExistsError:
-                pass
+                continue
+            # aiokafka reports per-topic errors in the response instead of raising them.
+            for name, code, *rest in getattr(response, "topic_errors", []):
+                if code == TopicAlreadyExistsError.errno:
+                    continue
+                if code:
+                    detail = rest[0] if rest and rest[0] else for_code(code).__name__
+                    raise RuntimeError(f"cannot create topic {name}: {detail} (error code {code})")
+                created.append(name)
         if created:
             log.info("created topics: %s", ", ".join(created))
         return created

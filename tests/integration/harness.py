@@ -74,7 +74,7 @@ class PipelineRun:
                 proc.terminate()
         for proc in self.workers:
             try:
-                proc.wait(timeout=20)
+                proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
