@@ -89,6 +89,18 @@ STOPLIST = {
     "Nashville",
     "Memphis",
     "Charlotte",
+    "Van",
+    "Buda",
+    "Pest",
+    "Hue",
+    "Natal",
+    "Salem",
+    "Cali",
+    "Jos",
+    "Ota",
+    "Ōta",
+    "Koto",
+    "Kotō",
 }
 
 
