@@ -180,6 +180,11 @@ class LagMonitor:
             return
         kwargs = client_kwargs(self.settings)
         admin = AIOKafkaAdminClient(client_id="wirefeed-lag-monitor", **kwargs)
+        try:
+            await admin.start()
+        except Exception:
+            await admin.close()
+            raise
         consumer = AIOKafkaConsumer(
             client_id="wirefeed-lag-monitor",
             group_id=None,
@@ -188,10 +193,10 @@ class LagMonitor:
             max_partition_fetch_bytes=256 * 1024,
             **kwargs,
         )
-        await admin.start()
         try:
             await consumer.start()
         except Exception:
+            await consumer.stop()
             await admin.close()
             raise
         self._admin, self._consumer = admin, consumer

@@ -158,3 +158,22 @@ def test_page_and_assets_are_served(client: TestClient) -> None:
 def test_lag_apis_without_a_monitor_answer_503(client: TestClient) -> None:
     assert client.get("/ops/api/snapshot").status_code == 503
     assert client.get("/ops/api/history").status_code == 503
+
+
+def test_unreachable_broker_counts_an_error_and_keeps_metrics_up() -> None:
+    import socket
+
+    from pipeline.config import Settings
+    from pipeline.ops.lag import LagMonitor
+
+    with socket.socket() as s:  # a loopback port with nothing listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = FastAPI()
+    app.include_router(ops_router(LagMonitor(Settings(broker=f"127.0.0.1:{port}"))))
+    client = TestClient(app)
+    before = scrape(client)["wirefeed_lag_monitor_errors"][("wirefeed_lag_monitor_errors_total", ())]
+    after = scrape(client)["wirefeed_lag_monitor_errors"][("wirefeed_lag_monitor_errors_total", ())]
+    assert after == before + 1
+    snap = client.get("/ops/api/snapshot")
+    assert snap.status_code == 503 and "KafkaConnectionError" in snap.json()["detail"]
