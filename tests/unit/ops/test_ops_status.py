@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -145,3 +147,37 @@ def test_interpolation_is_bounded_by_the_surrounding_samples(increments: list[in
         before = max(t for t, e in ends if e <= committed)
         after = min(t for t, e in ends if e > committed)
         assert now - after <= got <= now - before
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> list[Sample]:
+    """Sampled (committed, end) histories with ends that never go back."""
+    n = draw(st.integers(min_value=1, max_value=15))
+    committed = draw(st.integers(min_value=0, max_value=100))
+    end = committed + draw(st.integers(min_value=0, max_value=50))
+    out = []
+    for i in range(n):
+        out.append(Sample(at=1000.0 + 5 * i, committed=committed, end=end))
+        end += draw(st.integers(min_value=0, max_value=20))
+        committed = min(end, max(0, committed + draw(st.integers(min_value=-3, max_value=25))))
+    return out
+
+
+@given(histories(), st.sampled_from([None, 0, 1, 3]))
+def test_evaluator_invariants(samples: list[Sample], members: int | None) -> None:
+    now = samples[-1].at
+    got = evaluate_partition(samples, now, POLICY, members)
+    window = [s for s in samples if s.at >= now - POLICY.window_s]
+    rewound = any(b.committed < a.committed for a, b in itertools.pairwise(window))
+    assert (got is Status.REWIND) == rewound
+    if rewound:
+        return
+    if any(s.lag == 0 for s in window) or window[-1].at - window[0].at < POLICY.min_span_s:
+        assert got is Status.OK
+    elif window[0].committed == window[-1].committed:
+        assert got is (Status.STOP if members == 0 else Status.STALL)
+    else:
+        assert got in (Status.OK, Status.WARN)
+        assert (got is Status.WARN) == (
+            window[-1].lag > window[0].lag and all(b.lag >= a.lag for a, b in itertools.pairwise(window))
+        )
