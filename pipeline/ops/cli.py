@@ -79,6 +79,9 @@ def lag(
         asyncio.run(_run(monitor, watch, as_json, interval, count))
     except KeyboardInterrupt:
         pass
+    except Exception as exc:  # broker unreachable, authorisation, ...: one line, not a traceback
+        typer.echo(f"lag: {type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(1) from exc
 
 
 async def _run(monitor: LagMonitor, watch: bool, as_json: bool, interval: float, count: int) -> None:

@@ -177,3 +177,18 @@ def test_unreachable_broker_counts_an_error_and_keeps_metrics_up() -> None:
     assert after == before + 1
     snap = client.get("/ops/api/snapshot")
     assert snap.status_code == 503 and "KafkaConnectionError" in snap.json()["detail"]
+
+
+def test_cli_reports_an_unreachable_broker_in_one_line() -> None:
+    import socket
+
+    from typer.testing import CliRunner
+
+    from pipeline.ops.cli import lag_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = CliRunner().invoke(lag_app, ["--broker", f"127.0.0.1:{port}", "--json"])
+    assert result.exit_code == 1
+    assert "lag: KafkaConnectionError" in result.output and "Traceback" not in result.output
