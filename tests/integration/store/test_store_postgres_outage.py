@@ -77,3 +77,14 @@ async def test_open_fails_cleanly_while_down(postgres_server: PostgresServer, po
     s = await open_store(postgres_db_url)
     assert await s.count_stories() == 0
     await s.close()
+
+
+async def test_session_url_is_a_working_database(postgres_url: str) -> None:
+    assert postgres_url.startswith("postgresql://") and "@127.0.0.1:" in postgres_url
+    assert callable(getattr(postgres_url, "stop", None)) and callable(getattr(postgres_url, "start", None))
+    s = await open_store(postgres_url)
+    try:
+        await s.write_batch([story("session-db")])
+        assert (await s.get_story("session-db")) is not None
+    finally:
+        await s.close()

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.sinks.store.migrations import migrations
@@ -42,6 +42,7 @@ def test_fts5_match_quotes_every_term() -> None:
     assert fts5_match(["uranium", "strategic partnership"]) == '"uranium" "strategic partnership"'
 
 
+@settings(deadline=None)  # no timing: the machine may be busy
 @given(st.text(max_size=60))
 def test_fts5_match_is_always_quoted(text: str) -> None:
     expr = fts5_match(search_terms(text))
@@ -100,6 +101,7 @@ queries = st.builds(
 )
 
 
+@settings(deadline=None)
 @given(queries, st.booleans())
 def test_sql_placeholders_match_parameters(q: StoryQuery, paged: bool) -> None:
     if paged:
