@@ -164,69 +164,83 @@ def tag(story: Story, gaz: Gazetteer | None = None) -> Tags:
     found = scan(gaz, parts, lang)
     mentions: list[Mention] = []
     bloc_mentions: list[Mention] = []
+    has_person = has_georgia = has_ambiguous = False
     for m in found:
-        if m.entry.kind == "blocker":
+        entry = m.entry
+        kind = entry.kind
+        if kind == "blocker":
             continue
-        if m.entry.kind == "bloc":
+        if kind == "bloc":
             bloc_mentions.append(m)
             continue
         mentions.append(m)
-    # 2. Person names (Michael Jordan, Chad Smith): evidence per mention.
-    for m in mentions:
-        if m.entry.person_name:
-            text = texts[(m.part, m.index)]
-            place_starts = frozenset(
-                x.start for x in found if x.part == m.part and x.index == m.index and x.entry.kind != "bloc"
-            )
-            title_case = m.part == "headline" and R.is_title_case(text)
-            m.person_checked = True
-            m.evidence = R.person_evidence(rules, text, m.start, m.end, title_case, place_starts)
-    mentions = _apply_person_rule(mentions, texts)
+        has_person = has_person or entry.person_name
+        if kind == "ambiguous":
+            has_ambiguous = True
+        elif m.code == "GE":
+            has_georgia = True
+
+    # 2. Person names (Michael Jordan, Chad Smith): evidence per mention, then per story.
+    if has_person:
+        for m in mentions:
+            if m.entry.person_name:
+                text = texts[(m.part, m.index)]
+                place_starts = frozenset(
+                    x.start for x in found if x.part == m.part and x.index == m.index and x.entry.kind != "bloc"
+                )
+                title_case = m.part == "headline" and R.is_title_case(text)
+                m.person_checked = True
+                m.evidence = R.person_evidence(rules, text, m.start, m.end, title_case, place_starts)
+        mentions = _apply_person_rule(mentions, texts)
 
     # 3. Georgia: the country or the US state.
-    georgia = [m for m in mentions if m.code == "GE" and m.entry.surface in ("Georgia", "Georgian", "Georgians")]
-    if georgia:
-        full = "\n".join(t for _, _, t in parts)
-        others = [m.code for m in mentions if m.code and m.code != "GE"]
-        us_places = sum(1 for m in mentions if m.code == "US" and m.cue in ("city", "metonym"))
-        if R.georgia_is_us_state(rules, full, others, us_places):
-            for m in georgia:
-                m.code, m.cue = "US", "city"
+    if has_georgia:
+        georgia = [m for m in mentions if m.code == "GE" and m.entry.surface in ("Georgia", "Georgian", "Georgians")]
+        if georgia:
+            full = "\n".join(t for _, _, t in parts)
+            others = [m.code for m in mentions if m.code and m.code != "GE"]
+            us_places = sum(1 for m in mentions if m.code == "US" and m.cue in ("city", "metonym"))
+            if R.georgia_is_us_state(rules, full, others, us_places):
+                for m in georgia:
+                    m.code, m.cue = "US", "city"
 
     # 4. Names shared by several countries (Congo, Korea).
-    named = {m.code for m in mentions if m.code and m.entry.kind == "country"}
-    for m in mentions:
-        if m.entry.kind == "ambiguous":
-            amb = rules.ambiguous[m.entry.surface]
-            m.code = R.resolve_ambiguous(amb.candidates, amb.default, named)
+    if has_ambiguous:
+        named = {m.code for m in mentions if m.code and m.entry.kind == "country"}
+        for m in mentions:
+            if m.entry.kind == "ambiguous":
+                amb = rules.ambiguous[m.entry.surface]
+                m.code = R.resolve_ambiguous(amb.candidates, amb.default, named)
 
     # 5. 'Moscow, Idaho': a city followed by ', <state or country>' of another country belongs there.
     for a, b in itertools.pairwise(mentions):
         if (
             a.cue == "city"
-            and (a.part, a.index) == (b.part, b.index)
             and b.start == a.end + 2
-            and texts[(a.part, a.index)][a.end : b.start] == ", "
+            and (a.part, a.index) == (b.part, b.index)
             and (b.entry.admin or b.cue == "name")
             and a.code != b.code
+            and texts[(a.part, a.index)][a.end : b.start] == ", "
             and not _continues_list(texts[(b.part, b.index)], b, mentions)
         ):
             a.code = b.code
-    # 6. A capital standing for its government.
-    for m in mentions:
-        if m.entry.capital and m.cue == "city" and R.is_metonym_use(rules, texts[(m.part, m.index)], m.end):
-            m.cue = "metonym"
-    # 7. The dateline.
-    dateline_country = _dateline_country(story, gaz, mentions)
-    for m in mentions:
-        if m.part == "dateline" and m.code == dateline_country:
-            m.cue = "dateline"
 
-    # 8. A bloc's seat in a story that names the bloc stands for the bloc (Brussels → EU, not BE).
+    # 6. The dateline country; 7. capitals standing for their government; 8. a bloc's seat in a story that
+    # names the bloc stands for the bloc (Brussels → EU, not BE). One pass.
+    dateline_country = _dateline_country(story, gaz, mentions)
     named_blocs = {m.code for m in bloc_mentions}
-    if named_blocs:
-        mentions = [m for m in mentions if rules.bloc_seats.get(m.entry.surface) not in named_blocs]
-    mentions = [m for m in mentions if m.code]
+    seats = rules.bloc_seats
+    kept: list[Mention] = []
+    for m in mentions:
+        if not m.code or (named_blocs and seats.get(m.entry.surface) in named_blocs):
+            continue
+        if m.part == "dateline":
+            if m.code == dateline_country:
+                m.cue = "dateline"
+        elif m.entry.capital and m.cue == "city" and R.is_metonym_use(rules, texts[(m.part, m.index)], m.end):
+            m.cue = "metonym"
+        kept.append(m)
+    mentions = kept
     countries, focus = _score(gaz, mentions, dateline_country)
     blocs = _blocs(gaz, bloc_mentions, {c.code for c in countries}, _story_date(story))
     return Tags(countries, focus, blocs, dateline_country, mentions)
