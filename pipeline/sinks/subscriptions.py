@@ -300,11 +300,11 @@ def _yaml_line(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     if node is None:
         return None
     line = node.start_mark.line + 1
-    for part in loc:
+    for step, part in enumerate(loc, start=1):
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 if isinstance(key, yaml.ScalarNode) and key.value == str(part):
-                    line = key.start_mark.line + 1 if part == loc[-1] else value.start_mark.line + 1
+                    line = key.start_mark.line + 1 if step == len(loc) else value.start_mark.line + 1
                     node = value
                     break
             else:
