@@ -6,7 +6,8 @@ bash scripts/setup.sh
 source .venv/bin/activate
 bash deploy/kafka/fetch.sh >/dev/null
 bash deploy/postgres/setup.sh >/dev/null
-if [ -f deploy/chromium/setup.sh ]; then bash deploy/chromium/setup.sh >/dev/null; fi
+bash deploy/chromium/setup.sh >/dev/null
+bash deploy/kcat/setup.sh >/dev/null
 ruff check .
 python -m schemas.export --check
 python -m pytest -q -p no:cacheprovider "$@"
