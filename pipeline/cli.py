@@ -263,8 +263,14 @@ def worker(
 ) -> None:
     """Run one pipeline worker process against an external Kafka."""
     from pipeline.app.worker import run_worker
+    from pipeline.sinks.subscriptions import SubscriptionConfigError, router_from_settings
 
     s = require_broker(settings_with(broker, data_dir=data_dir, web_port=web_port))
+    try:
+        router_from_settings(s)  # a bad subscriptions file is reported before anything connects
+    except SubscriptionConfigError as exc:
+        err.print(f"[red]Subscriptions file is not valid:[/]\n{exc}")
+        raise typer.Exit(2) from exc
     run_worker(s)
 
 
