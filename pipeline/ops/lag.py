@@ -19,7 +19,7 @@ import contextlib
 import re
 import time
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -240,11 +240,6 @@ class LagMonitor:
                 await self.fresh(interval_s / 2)
             await asyncio.sleep(interval_s)
 
-    async def stream(self, interval_s: float) -> AsyncIterator[LagSnapshot]:
-        while True:
-            yield await self.fresh(interval_s / 2)
-            await asyncio.sleep(interval_s)
-
     def timeline(self) -> list[dict[str, Any]]:
         """Compact per-sample points of the last ``history_s`` seconds (for charts)."""
         return list(self._timeline)
@@ -318,7 +313,13 @@ class LagMonitor:
 
         groups_out: list[GroupLag] = []
         for g in group_names:
-            state, members = described.get(g, ("Dead" if g not in listed else "Unknown", 0))
+            members: int | None
+            if g in described:
+                state, members = described[g]
+            elif g in listed:
+                state, members = "Unknown", None  # listed but could not be described
+            else:
+                state, members = "Dead", 0
             parts: list[PartitionLag] = []
             for tp, off in sorted(committed[g].items()):
                 end = ends.get(tp, off)
@@ -342,6 +343,12 @@ class LagMonitor:
                     lag_seconds=secs, lag_seconds_source=src, status=status,
                 ))  # fmt: skip
             groups_out.append(self._group(g, state, members, parts, now))
+
+        # forget partitions and groups that have not been seen for the whole history
+        for key in [k for k, h in self._samples.items() if not h or h[-1].at < horizon]:
+            del self._samples[key]
+        for key2 in [k for k, h in self._ends.items() if not h or h[-1][0] < horizon]:
+            del self._ends[key2]
 
         topic_ends: dict[str, dict[int, int]] = defaultdict(dict)
         for tp, end in ends.items():
@@ -371,7 +378,7 @@ class LagMonitor:
                 out.extend(p["partition"] for p in t.get("partitions", []))
         return sorted(out)
 
-    def _group(self, g: str, state: str, members: int, parts: list[PartitionLag], now: float) -> GroupLag:
+    def _group(self, g: str, state: str, members: int | None, parts: list[PartitionLag], now: float) -> GroupLag:
         by_topic: dict[str, list[PartitionLag]] = defaultdict(list)
         for p in parts:
             by_topic[p.topic].append(p)
