@@ -1,8 +1,8 @@
 """The gazetteer: every name the tagger looks for, read once from the data files in ``data/``.
 
 Surfaces are folded (lower case, typographic apostrophes and dashes made plain) and put into one Aho-Corasick
-automaton. Each surface carries one or more entries; the tagger checks case, language and word boundaries on the
-original text and keeps the longest match.
+automaton (ahocorasick-rs). Each surface carries one or more entries; the tagger checks case, language and word
+boundaries on the original text and keeps the longest match.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-import ahocorasick
+import ahocorasick_rs
 import yaml
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -39,7 +39,6 @@ _FOLD_CHARS: dict[str, str] = {
     "\u2013": "-",
     "\u00a0": " ",
 }
-_FOLD_TABLE = str.maketrans(_FOLD_CHARS)
 
 
 def fold(text: str) -> str:
@@ -137,8 +136,8 @@ class Rules:
 
 @dataclass(slots=True, eq=False)
 class Gazetteer:
-    automaton: ahocorasick.Automaton  # folded surfaces, matched on folded text
-    exact_automaton: ahocorasick.Automaton  # exact-case surfaces (acronyms), matched on the original text
+    matcher: ahocorasick_rs.AhoCorasick  # every folded surface; pattern i has the entries key_entries[i]
+    key_entries: list[tuple[Entry, ...]]
     country_names: dict[str, str]
     blocs: dict[str, Bloc]
     rules: Rules
@@ -292,27 +291,13 @@ def build_gazetteer(data_dir: Path = DATA_DIR) -> Gazetteer:
         bucket.sort(key=lambda e: e.priority)
         frozen[key] = tuple(bucket)
 
-    # Case-insensitive surfaces are matched on folded text; exact-case ones (US, EU, U.S., SCO) on the original,
-    # so that 'us' inside 'focus' never even becomes a candidate.
-    folded_keys: dict[str, list[Entry]] = {}
-    exact_keys: dict[str, list[Entry]] = {}
-    for key, bucket in frozen.items():
-        for e in bucket:
-            if e.case == "exact":
-                exact_keys.setdefault(e.surface.translate(_FOLD_TABLE), []).append(e)
-            else:
-                folded_keys.setdefault(key, []).append(e)
-    automaton = ahocorasick.Automaton()
-    for key, found in folded_keys.items():
-        automaton.add_word(key, (len(key), tuple(found)))
-    automaton.make_automaton()
-    exact_automaton = ahocorasick.Automaton()
-    for key, found in exact_keys.items():
-        exact_automaton.add_word(key, (len(key), tuple(found)))
-    exact_automaton.make_automaton()
+    # Every surface is matched on folded text in one pass; exact-case surfaces (US, EU, U.S.) are then checked
+    # against the original text, so 'us' inside 'focus' is dropped by the word-boundary test.
+    keys = list(frozen)
+    matcher = ahocorasick_rs.AhoCorasick(keys, matchkind=ahocorasick_rs.MatchKind.Standard)
     return Gazetteer(
-        automaton=automaton,
-        exact_automaton=exact_automaton,
+        matcher=matcher,
+        key_entries=[frozen[k] for k in keys],
         country_names=country_names,
         blocs=blocs,
         rules=rules,

@@ -85,7 +85,7 @@ def _is_genitive_s(text: str, end: int, n: int) -> bool:
 def scan(gaz: Gazetteer, parts: list[tuple[TextPart, int, str]], story_lang: str) -> list[Mention]:
     """Longest, non-overlapping, boundary- and case-checked matches in every part (blockers included).
 
-    The parts are joined with newlines (no surface contains one) and matched in one pass per automaton.
+    The parts are joined with newlines (no surface contains one) and matched in one pass.
     """
     joined = "\n".join(t for _, _, t in parts)
     starts: list[int] = []
@@ -95,39 +95,34 @@ def scan(gaz: Gazetteer, parts: list[tuple[TextPart, int, str]], story_lang: str
         pos += len(t) + 1
     n = len(joined)
     genitive = story_lang in _GENITIVE_S_LANGS
-    found: list[tuple[int, int, Entry]] = []
-    for last, (length, entries) in gaz.automaton.iter(fold(joined)):
-        start = last - length + 1
-        end = last + 1
-        if (start > 0 and joined[start - 1].isalnum()) or (
-            end < n and joined[end].isalnum() and not (genitive and _is_genitive_s(joined, end, n))
-        ):
-            continue
-        for entry in entries:
-            if (entry.lang is None or _lang_ok(entry.lang, story_lang)) and (
-                entry.case == "any" or joined[start].isupper()
-            ):
-                found.append((start, end, entry))
-                break
-    shouting: dict[int, bool] = {}
+    key_entries = gaz.key_entries
     max_acronym = gaz.rules.shouting_acronym_max_len
-    for last, (length, entries) in gaz.exact_automaton.iter(joined):
-        start = last - length + 1
-        end = last + 1
+    shouting: dict[int, bool] = {}
+    found: list[tuple[int, int, Entry]] = []
+    for key, start, end in gaz.matcher.find_matches_as_indexes(fold(joined), overlapping=True):
         if (start > 0 and joined[start - 1].isalnum()) or (
             end < n and joined[end].isalnum() and not (genitive and _is_genitive_s(joined, end, n))
         ):
             continue
-        k = bisect_right(starts, start) - 1
-        if length <= max_acronym and parts[k][0] != "body":
-            if k not in shouting:
-                shouting[k] = R.is_shouting(parts[k][2])
-            if shouting[k]:
+        for entry in key_entries[key]:
+            if entry.lang is not None and not _lang_ok(entry.lang, story_lang):
                 continue
-        for entry in entries:
-            if entry.lang is None or _lang_ok(entry.lang, story_lang):
-                found.append((start, end, entry))
-                break
+            case = entry.case
+            if case == "cap":
+                if not joined[start].isupper():
+                    continue
+            elif case == "exact":
+                if joined[start:end] != entry.surface:
+                    continue
+                if sum(c.isalpha() for c in entry.surface) <= max_acronym:
+                    k = bisect_right(starts, start) - 1
+                    if parts[k][0] != "body":
+                        if k not in shouting:
+                            shouting[k] = R.is_shouting(parts[k][2])
+                        if shouting[k]:
+                            continue
+            found.append((start, end, entry))
+            break
     found.sort(key=lambda f: (f[0], -f[1]))
     out: list[Mention] = []
     last_end = -1
