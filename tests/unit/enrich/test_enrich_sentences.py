@@ -77,6 +77,8 @@ CASES: list[tuple[str, str, set[str]]] = [
     ("chad-title", "Coach Chad Morris resigned.", set()),
     ("washington-person", "Denzel Washington won an award.", set()),
     ("washington-government", "Washington said the sanctions would stay.", {"US"}),
+    ("washington-state", "Wildfires in Washington state forced evacuations near Spokane.", {"US"}),
+    ("given-name-city", "Jos Buttler and Van Morrison were in town.", set()),
     ("israel-person", "Israel Adesanya won the fight.", set()),
     # Outlets, regions and other non-places
     ("france24", "France 24 reported the attack.", set()),
