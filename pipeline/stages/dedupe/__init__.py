@@ -1,6 +1,5 @@
 """Dedupe stage: exact resends, versions and near-duplicates, over mapping-backed state (see docs/dedupe.md)."""
 
-from pipeline.stages.dedupe.fingerprint import Sketch, fingerprint, hamming, sketch, story_words
 from pipeline.stages.dedupe.index import (
     Candidate,
     Decision,
@@ -17,6 +16,7 @@ from pipeline.stages.dedupe.index import (
     relinks,
     uri_id,
 )
+from pipeline.stages.dedupe.simhash import Sketch, fingerprint, hamming, sketch, story_words
 
 __all__ = [
     "Candidate",

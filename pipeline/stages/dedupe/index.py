@@ -14,7 +14,7 @@ Two parts, each partition-local under its own key (see ``docs/dedupe.md``):
 
 from __future__ import annotations
 
-import base64
+import binascii
 import struct
 from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass, field
@@ -24,23 +24,28 @@ from typing import Any, Literal
 
 import orjson
 
-from pipeline.stages.dedupe.fingerprint import Sketch, sketch
+from pipeline.stages.dedupe.simhash import Sketch, sketch
 from schemas import DedupeInfo, DuplicateRecord, Story, Verdict
 
 #: Minute 0 of the state clock. Times are stored as whole minutes since this instant.
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
-_U = struct.Struct(">IIB")  # version, minute, flags
-_E = struct.Struct(">QI8s4s")  # simhash, minute, cluster id, content-hash tag
-_E_CHARS = 32  # base64 length of a packed near entry (24 bytes)
-_KILLED = 1
+_U = struct.Struct(">II")  # version (top bit: killed), minute
+_U_CHARS = 11  # base64 length of a packed uri entry (8 bytes)
+_KILLED = 1 << 31
+_E = struct.Struct(">Q3s3s")  # simhash, minute (24 bits), content-hash tag (24 bits)
+_E_CHARS = 19  # base64 length of a packed near entry (14 bytes)
+_ID_CHARS = 11  # base64 length of an 8-byte id
+_OTHER_CLUSTER = "~"  # marks an entry whose cluster is not its own uri id; the cluster id follows
+_SEP = " "  # between entries of a bucket (uris never contain spaces)
+_KEY_BYTES = 6  # bucket keys: the first 6 bytes of a shingle hash
 
 
 def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+    return binascii.b2a_base64(raw, newline=False).rstrip(b"=").decode("ascii")
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    return binascii.a2b_base64(text + "=" * (-len(text) % 4))
 
 
 def uri_id(uri: str) -> bytes:
@@ -77,11 +82,13 @@ class DedupeConfig:
     near_threshold: int = 14
     #: What happens to a near-duplicate: forwarded (linked to its cluster) or kept out of ``wire.enriched``.
     near_policy: Literal["pass", "drop"] = "pass"
-    #: Shingles of the lead (from the start of the body) that lead keys are chosen from.
-    lead_shingles: int = 60
-    #: A story is stored in the buckets of its ``store_keys`` smallest lead shingle hashes ...
-    store_keys: int = 2
-    #: ... and looks for earlier copies in the buckets of its ``probe_keys`` smallest (store keys included).
+    #: A story is stored in the buckets of its ``store_keys`` smallest shingle hashes among the first
+    #: ``store_window`` shingles of its text ...
+    store_window: int = 60
+    store_keys: int = 1
+    #: ... and looks for earlier copies in the buckets of its ``probe_keys`` smallest among the first
+    #: ``probe_window`` (its store keys are always visited too).
+    probe_window: int = 120
     probe_keys: int = 8
     #: Most entries one bucket keeps (newest first); bounds the changelog value of a common shingle.
     bucket_cap: int = 64
@@ -100,12 +107,15 @@ class DedupeState:
     Key spaces (all keys and values are str / list[str], so they travel as orjson on a changelog):
 
     ``uris`` — partition-local by uri (the key of ``wire.normalised``):
-        ``"u:" + b64(uri_id)`` → ``b64(version u32, minute u32, flags u8) [+ b64(cluster id 8 bytes)]``;
-        the cluster id is present only when it is not the uri's own id.
+        ``b64(uri_id)`` (11 chars) → ``b64(version u32 with the top bit set once killed, minute u32)`` (11 chars),
+        followed by the cluster id (11 chars) only when it is not the uri's own id.
     ``near`` — partition-local by lead shingle key (the key of the near-probe topic):
-        ``"m:" + b64(shingle hash 8 bytes)`` → list of entries, newest last, each
-        ``b64(simhash u64, minute u32, cluster id 8 bytes, content-hash tag 4 bytes)`` (32 chars)
-        followed directly by ``"uri@version"`` of the stored story.
+        ``b64(first 6 bytes of a shingle hash)`` (8 chars) → one string of entries, oldest first, separated by
+        a space; each entry is ``b64(simhash u64, minute u24, content-hash tag u24)`` (19 chars), then
+        ``"~" + cluster id`` only when the cluster is not the story's own uri id, then ``"uri@version"``.
+
+    ``b64`` is standard base64 without padding; minutes count from :data:`EPOCH`. Ids are 8-byte blake2b of the
+    uri (:func:`uri_id`); the cluster id of a story that starts a cluster is its own uri id.
     """
 
     def __init__(
@@ -130,7 +140,7 @@ class NearProbe:
     cluster: str  # its cluster id: its own uri id for a new uri, the known cluster for a newer version
     simhash: int
     minute: int
-    ch_tag: str  # first 8 hex digits of the content hash
+    ch_tag: str  # first 6 hex digits of the content hash
     store: tuple[str, ...]  # bucket keys it is stored under
     probe: tuple[str, ...]  # bucket keys it looks in (a superset of ``store``)
     index_only: bool = False  # True: store the text, the verdict does not wait for candidates
@@ -210,17 +220,17 @@ class UriIndex:
         raw = self.uris.get(key)
         if raw is None:
             return None
-        version, stored_minute, flags = _U.unpack(_unb64(raw[:12]))
+        packed, stored_minute = _U.unpack(_unb64(raw[:_U_CHARS]))
         if minute - stored_minute > self.config.window_minutes:
             return None
-        return version, stored_minute, flags, (raw[12:] or None)
+        return packed & ~_KILLED, stored_minute, packed & _KILLED, (raw[_U_CHARS:] or None)
 
     def _write(self, key: str, version: int, minute: int, flags: int, cluster: str | None) -> None:
-        self.uris[key] = _b64(_U.pack(version, minute, flags)) + (cluster or "")
+        self.uris[key] = _b64(_U.pack(min(version, _KILLED - 1) | flags, minute)) + (cluster or "")
 
     def check(self, story: Story) -> UriOutcome:
         own = uri_id(story.uri)
-        key = "u:" + _b64(own)
+        key = _b64(own)
         minute = story_minute(story)
         kill = _is_kill(story)
         found = self._read(key, minute)
@@ -241,22 +251,24 @@ class UriIndex:
 
     def assign_cluster(self, story: Story, cluster: str) -> None:
         """Record that a new uri joined ``cluster`` (after :func:`combine`), so its versions stay in it."""
-        key = "u:" + _b64(uri_id(story.uri))
+        key = _b64(uri_id(story.uri))
         raw = self.uris.get(key)
         if raw is not None:
-            self.uris[key] = raw[:12] + ("" if cluster == key[2:] else cluster)
+            self.uris[key] = raw[:_U_CHARS] + ("" if cluster == key else cluster)
 
     def _probe(self, story: Story, cluster: str, minute: int, *, index_only: bool) -> NearProbe:
-        sk: Sketch = sketch(story, self.config.lead_shingles, self.config.probe_keys)
-        keys = tuple("m:" + _b64(h) for h in sk.lead)
+        c = self.config
+        sk: Sketch = sketch(story, c.store_window, c.store_keys, c.probe_window, c.probe_keys)
+        store = tuple(dict.fromkeys(_b64(h[:_KEY_BYTES]) for h in sk.store))
+        probe = tuple(dict.fromkeys([*store, *(_b64(h[:_KEY_BYTES]) for h in sk.probe)]))
         return NearProbe(
-            _ref(story), cluster, sk.simhash, minute, story.content_hash[:8],
-            keys[: self.config.store_keys], keys, index_only,
+            _ref(story), cluster, sk.simhash, minute, story.content_hash[:6],
+            store, probe, index_only,
         )  # fmt: skip
 
     def evict_expired(self, now: datetime) -> int:
         cutoff = to_minute(now) - self.config.window_minutes
-        stale = [k for k, v in list(self.uris.items()) if _U.unpack(_unb64(v[:12]))[1] < cutoff]
+        stale = [k for k, v in list(self.uris.items()) if _U.unpack(_unb64(v[:_U_CHARS]))[1] < cutoff]
         for k in stale:
             del self.uris[k]
         return len(stale)
@@ -265,14 +277,35 @@ class UriIndex:
 # --------------------------------------------------------------------------------------------- near part
 
 
-def _pack_entry(p: NearProbe) -> str:
-    tag = bytes.fromhex(p.ch_tag.ljust(8, "0")[:8])
-    return _b64(_E.pack(p.simhash, p.minute, _unb64(p.cluster), tag)) + p.ref
+def _pack_entry(simhash: int, minute: int, ch_tag: str, cluster: str, ref: str) -> str:
+    tag = bytes.fromhex(ch_tag.ljust(6, "0")[:6])
+    head = _b64(_E.pack(simhash, minute.to_bytes(3, "big"), tag))
+    if cluster != _b64(uri_id(_uri_of(ref))):
+        head += _OTHER_CLUSTER + cluster
+    return head + ref
 
 
 def _unpack_entry(entry: str) -> tuple[int, int, str, str, str]:
-    simhash, minute, cluster, tag = _E.unpack(_unb64(entry[:_E_CHARS]))
-    return simhash, minute, _b64(cluster), tag.hex(), entry[_E_CHARS:]
+    """→ simhash, minute, cluster, content-hash tag (6 hex digits), ref."""
+    simhash, minute, tag = _E.unpack(_unb64(entry[:_E_CHARS]))
+    if entry[_E_CHARS] == _OTHER_CLUSTER:
+        cluster, ref = entry[_E_CHARS + 1 : _E_CHARS + 1 + _ID_CHARS], entry[_E_CHARS + 1 + _ID_CHARS :]
+    else:
+        ref = entry[_E_CHARS:]
+        cluster = _b64(uri_id(_uri_of(ref)))
+    return simhash, int.from_bytes(minute, "big"), cluster, tag.hex(), ref
+
+
+def _entry_ref(entry: str) -> str:
+    return entry[_E_CHARS + 1 + _ID_CHARS :] if entry[_E_CHARS] == _OTHER_CLUSTER else entry[_E_CHARS:]
+
+
+def _minute_of(entry: str) -> int:
+    return int.from_bytes(_unb64(entry[:_E_CHARS])[8:11], "big")
+
+
+def _entries(value: str | None) -> list[str]:
+    return value.split(_SEP) if value else []
 
 
 def _uri_of(ref: str) -> str:
@@ -288,50 +321,55 @@ class NearIndex:
 
     def probe(self, key: str, probe: NearProbe) -> list[Candidate]:
         """Candidates in bucket ``key`` within the threshold; stores the probe if ``key`` is a store key."""
-        entries: list[str] = list(self.near.get(key, ()))
-        fresh = [e for e in entries if probe.minute - _unpack_entry(e)[1] <= self.config.window_minutes]
+        value = self.near.get(key)
+        entries = value.split(_SEP) if value else []
+        heads = [_unb64(e[:_E_CHARS]) for e in entries]
+        oldest = probe.minute - self.config.window_minutes
+        expired = [int.from_bytes(h[8:11], "big") < oldest for h in heads]
         found: list[Candidate] = []
-        me = _uri_of(probe.ref)
         if not probe.index_only:
-            for e in fresh:
-                simhash, minute, cluster, tag, ref = _unpack_entry(e)
-                if _uri_of(ref) == me:
+            threshold = self.config.near_threshold
+            me = _uri_of(probe.ref)
+            for e, h, old in zip(entries, heads, expired, strict=True):
+                d = (int.from_bytes(h[:8], "big") ^ probe.simhash).bit_count()
+                if d > threshold or old:
                     continue
-                d = (simhash ^ probe.simhash).bit_count()
-                if d <= self.config.near_threshold:
-                    found.append(Candidate(d, minute, ref, cluster, d == 0 and tag == probe.ch_tag[:8]))
+                _, minute, cluster, tag, ref = _unpack_entry(e)
+                if _uri_of(ref) != me:
+                    found.append(Candidate(d, minute, ref, cluster, d == 0 and tag == probe.ch_tag[:6]))
+        fresh = [e for e, old in zip(entries, expired, strict=True) if not old]
         if key in probe.store:
-            fresh = [e for e in fresh if e[_E_CHARS:] != probe.ref]
-            fresh.append(_pack_entry(probe))
+            fresh = [e for e in fresh if _entry_ref(e) != probe.ref]
+            fresh.append(_pack_entry(probe.simhash, probe.minute, probe.ch_tag, probe.cluster, probe.ref))
             fresh = fresh[-self.config.bucket_cap :]
         if fresh != entries:
             if fresh:
-                self.near[key] = fresh
+                self.near[key] = _SEP.join(fresh)
             else:
                 del self.near[key]
         return found
 
     def relink(self, key: str, ref: str, cluster: str) -> None:
         """Point the stored entry of ``ref`` in bucket ``key`` at ``cluster`` (after it joined that cluster)."""
-        entries: list[str] = list(self.near.get(key, ()))
+        entries = _entries(self.near.get(key))
         for i, e in enumerate(entries):
-            if e[_E_CHARS:] == ref:
+            if _entry_ref(e) == ref:
                 simhash, minute, _, tag, _ = _unpack_entry(e)
-                raw = _E.pack(simhash, minute, _unb64(cluster), bytes.fromhex(tag))
-                entries[i] = _b64(raw) + ref
-                self.near[key] = entries
+                entries[i] = _pack_entry(simhash, minute, tag, cluster, ref)
+                self.near[key] = _SEP.join(entries)
                 return
 
     def evict_expired(self, now: datetime) -> int:
         """Delete entries older than the window (also ones restored from a changelog). Returns entries removed."""
         cutoff = to_minute(now) - self.config.window_minutes
         removed = 0
-        for key, entries in list(self.near.items()):
-            keep = [e for e in entries if _unpack_entry(e)[1] >= cutoff]
+        for key, value in list(self.near.items()):
+            entries = _entries(value)
+            keep = [e for e in entries if _minute_of(e) >= cutoff]
             if len(keep) != len(entries):
                 removed += len(entries) - len(keep)
                 if keep:
-                    self.near[key] = keep
+                    self.near[key] = _SEP.join(keep)
                 else:
                     del self.near[key]
         return removed

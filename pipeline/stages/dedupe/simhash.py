@@ -1,11 +1,13 @@
 """Text fingerprints for dedupe: normalised text without boilerplate, 64-bit SimHash over word shingles.
 
-The SimHash is computed without a per-shingle Python loop:
+The SimHash is computed without a per-word or per-shingle Python loop:
 
-1. every distinct word gets three independent 64-bit hashes (blake2b, memoised), one per shingle position;
-2. the per-position hash sequences are joined into three big integers and XOR-ed with a 64-bit shift between
-   them, which yields the hash of every 3-word shingle ``h0(w[i]) ^ h1(w[i+1]) ^ h2(w[i+2])`` in one operation;
-3. bit counts per position come from ``int.bit_count`` over byte-strided slices of those shingle hashes.
+1. the text is split on whitespace; each raw token maps (memoised) to one 24-byte record per word it holds —
+   three independent 64-bit hashes (blake2b) of the NFKC, case-folded word, one per shingle position — so
+   tokenising, normalising and hashing happen once per distinct token, not once per occurrence;
+2. the joined records become one big integer ``R``; ``R ^ R << 256 ^ R << 512`` lines up
+   ``h0(w[i]) ^ h1(w[i+1]) ^ h2(w[i+2])``, the hash of every 3-word shingle, in one operation;
+3. per-bit counts come from ``int.bit_count`` over byte-strided slices (one slice per byte column).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ _DATELINE = re.compile(r"^\s*[^\s()][^()\n]{0,80}?\((?:[A-Za-z][\w.&' -]{0,30})\
 _BOILERPLATE = re.compile(
     r"""^\s*(?:
         \(?\s*(?:reporting|writing|editing|additional\ reporting|compiled)\ by\b.*
-      | \(?\s*(?:©|\(c\)|copyright\b).*
+      | \(?\s*(?:©|\(c\)|copyright\s*(?:©|\(c\)|\d{4})).*
       | .*\ball\ rights\ reserved\b.*
       | view\ more\ articles\b.*
       | (?:read|see)\ (?:more|also)\b.{0,80}
@@ -49,22 +51,31 @@ _BOILERPLATE = re.compile(
 _BOILERPLATE_MAX = 160
 
 
-class _WordHashes(dict[str, bytes]):
-    """word → 8-byte hash for one shingle position; misses are filled for all positions at once."""
-
-    __slots__ = ("siblings",)
-
-    def __missing__(self, word: str) -> bytes:
-        if len(self) > _MAX_MEMO:
-            for table in _POSITIONS:
-                table.clear()
-        digest = blake2b(word.encode("utf-8"), digest_size=8 * SHINGLE, person=b"wirefeed-dedupe").digest()
-        for i, table in enumerate(_POSITIONS):
-            dict.__setitem__(table, word, digest[8 * i : 8 * i + 8])
-        return dict.__getitem__(self, word)
+_RECORD = 8 * SHINGLE
+#: raw whitespace-separated token → the records of the words it holds (b"" for punctuation only)
+_MEMO: dict[str, bytes] = {}
 
 
-_POSITIONS: tuple[_WordHashes, ...] = tuple(_WordHashes() for _ in range(SHINGLE))
+def _word_record(word: str) -> bytes:
+    return blake2b(word.encode("utf-8"), digest_size=_RECORD, person=b"wirefeed-dedupe").digest()
+
+
+def clear_memo() -> None:
+    """Forget the memoised token records (a cache: results do not change)."""
+    _MEMO.clear()
+
+
+def _records(tokens: list[str]) -> bytes:
+    """The joined word records of raw tokens (whitespace-split text, or words)."""
+    try:
+        return b"".join(map(_MEMO.__getitem__, tokens))
+    except KeyError:
+        if len(_MEMO) > _MAX_MEMO:
+            _MEMO.clear()
+        for token in tokens:
+            if token not in _MEMO:
+                _MEMO[token] = b"".join(map(_word_record, words(token)))
+        return b"".join(map(_MEMO.__getitem__, tokens))
 
 
 def strip_boilerplate(paragraphs: list[str], dateline: str | None = None) -> list[str]:
@@ -99,27 +110,25 @@ def _bit_masks(n: int) -> tuple[int, ...]:
     return tuple(int.from_bytes(bytes([1 << b]) * n, "big") for b in range(8))
 
 
-def _shingle_hashes(tokens: list[str]) -> bytes:
-    """8 bytes per word ``SHINGLE``-gram of ``tokens`` (one gram of all words if there are fewer)."""
-    n = len(tokens)
+def _shingles(records: bytes) -> tuple[bytes, int]:
+    """Shingle hashes, each at the start of a 24-byte slot, and their count."""
+    n = len(records) // _RECORD
     k = min(SHINGLE, n)
-    m = n - k + 1  # shingles
-    acc = 0
-    for pos in range(k):
-        seq = int.from_bytes(b"".join(map(_POSITIONS[pos].__getitem__, tokens)), "big")
-        acc ^= seq << (64 * pos)
-    # keep the m complete shingles: drop the k-1 low slots (incomplete tails) and the spill above n slots
-    acc = (acc >> (64 * (k - 1))) & ((1 << (64 * m)) - 1)
-    return acc.to_bytes(8 * m, "big")
+    r = int.from_bytes(records, "big")
+    acc = r
+    for pos in range(1, k):
+        acc ^= r << (8 * (_RECORD + 8) * pos)  # record i+pos, hash number pos, onto record i, hash number 0
+    acc &= (1 << (8 * len(records))) - 1
+    return acc.to_bytes(len(records), "big"), n - k + 1
 
 
-def _simhash(hashes: bytes) -> int:
-    m = len(hashes) // 8
+def _simhash(slots: bytes, m: int) -> int:
     half = m / 2
     masks = _bit_masks(m) if m <= 4096 else tuple(int.from_bytes(bytes([1 << b]) * m, "big") for b in range(8))
+    end = _RECORD * m
     fp = 0
     for byte in range(8):
-        column = int.from_bytes(hashes[byte::8], "big")
+        column = int.from_bytes(slots[byte:end:_RECORD], "big")
         shift = 8 * (7 - byte)
         for bit in range(8):
             if (column & masks[bit]).bit_count() > half:
@@ -128,35 +137,61 @@ def _simhash(hashes: bytes) -> int:
 
 
 def simhash_words(tokens: list[str]) -> int:
-    """64-bit SimHash over the word ``SHINGLE``-grams of ``tokens``."""
-    return _simhash(_shingle_hashes(tokens)) if tokens else 0
-
-
-def fingerprint(story: Story) -> int:
-    """64-bit SimHash over word shingles of the story's normalised text without boilerplate."""
-    return simhash_words(story_words(story))
+    """64-bit SimHash over the word ``SHINGLE``-grams of ``tokens`` (one gram of all if there are fewer)."""
+    records = _records(tokens)
+    return _simhash(*_shingles(records)) if records else 0
 
 
 @dataclass(frozen=True, slots=True)
 class Sketch:
-    """What dedupe remembers of a text: its SimHash and the smallest shingle hashes of its lead."""
+    """What dedupe needs of a text: its SimHash and the smallest shingle hashes of its lead."""
 
     simhash: int
-    #: The ``lead_keys`` smallest 8-byte shingle hashes among the first ``lead_shingles`` shingles, ascending.
-    lead: tuple[bytes, ...]
+    #: The smallest 8-byte shingle hashes among the first ``store_window`` shingles, ascending.
+    store: tuple[bytes, ...]
+    #: The smallest among the first ``probe_window`` shingles (a longer lead, so that text inserted into the
+    #: lead of a copy does not push the original's store keys out of reach), ascending.
+    probe: tuple[bytes, ...]
 
 
-def sketch_words(tokens: list[str], lead_shingles: int = 60, lead_keys: int = 8) -> Sketch:
-    if not tokens:
-        return Sketch(0, ())
-    hashes = _shingle_hashes(tokens)
-    head = hashes[: 8 * lead_shingles]
-    lead = tuple(sorted({head[i : i + 8] for i in range(0, len(head), 8)})[:lead_keys])
-    return Sketch(_simhash(hashes), lead)
+def _smallest(slots: bytes, window: int, count: int) -> tuple[bytes, ...]:
+    head = {slots[i : i + 8] for i in range(0, _RECORD * window, _RECORD)}
+    return tuple(sorted(head)[:count])
 
 
-def sketch(story: Story, lead_shingles: int = 60, lead_keys: int = 8) -> Sketch:
-    return sketch_words(story_words(story), lead_shingles, lead_keys)
+def _sketch(records: bytes, store_window: int, store_keys: int, probe_window: int, probe_keys: int) -> Sketch:
+    if not records:
+        return Sketch(0, (), ())
+    slots, m = _shingles(records)
+    store = _smallest(slots, min(m, store_window), store_keys)
+    probe = _smallest(slots, min(m, probe_window), probe_keys)
+    return Sketch(_simhash(slots, m), store, probe)
+
+
+def sketch_words(
+    tokens: list[str], store_window: int = 60, store_keys: int = 1, probe_window: int = 120, probe_keys: int = 8
+) -> Sketch:
+    return _sketch(_records(tokens), store_window, store_keys, probe_window, probe_keys)
+
+
+def _story_records(story: Story) -> bytes:
+    text = "\n".join(strip_boilerplate(story.body, story.dateline.text if story.dateline else None))
+    records = _records(text.split())
+    if len(records) < _RECORD * MIN_BODY_WORDS:
+        return _records(story.headline.split()) + records
+    return records
+
+
+def fingerprint(story: Story) -> int:
+    """64-bit SimHash over word shingles of the story's normalised text without boilerplate."""
+    records = _story_records(story)
+    return _simhash(*_shingles(records)) if records else 0
+
+
+def sketch(
+    story: Story, store_window: int = 60, store_keys: int = 1, probe_window: int = 120, probe_keys: int = 8
+) -> Sketch:
+    return _sketch(_story_records(story), store_window, store_keys, probe_window, probe_keys)
 
 
 def hamming(a: int, b: int) -> int:

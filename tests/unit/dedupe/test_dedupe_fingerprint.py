@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.eval_dedupe import bases, make_story
-from pipeline.stages.dedupe.fingerprint import (
+from pipeline.stages.dedupe.simhash import (
     SHINGLE,
     fingerprint,
     hamming,
@@ -47,7 +47,7 @@ def test_simhash_is_64_bit_and_stable_across_processes() -> None:
     text = " ".join(bases()[0].body)
     here = simhash_words(words(text))
     code = (
-        "import sys; from pipeline.stages.dedupe.fingerprint import simhash_words, words; "
+        "import sys; from pipeline.stages.dedupe.simhash import simhash_words, words; "
         "print(simhash_words(words(sys.stdin.read())))"
     )
     there = subprocess.run(
@@ -105,8 +105,21 @@ def test_edits_move_the_fingerprint_a_little_and_other_stories_a_lot() -> None:
 
 def test_lead_keys_are_the_smallest_shingle_hashes_of_the_lead() -> None:
     tokens = words(" ".join(bases()[0].body))
-    sk = sketch_words(tokens, lead_shingles=10, lead_keys=3)
-    assert len(sk.lead) == 3 and list(sk.lead) == sorted(sk.lead)
-    longer = sketch_words(tokens, lead_shingles=10, lead_keys=10)
-    assert sk.lead == longer.lead[:3]
-    assert sketch_words(tokens[:12], lead_shingles=10, lead_keys=3).lead == sk.lead  # only the lead counts
+    sk = sketch_words(tokens, store_window=10, store_keys=3, probe_window=20, probe_keys=3)
+    assert len(sk.store) == 3 and list(sk.store) == sorted(sk.store)
+    assert sk.probe[0] <= sk.store[0]  # the probe window includes the store window
+    longer = sketch_words(tokens, store_window=10, store_keys=10)
+    assert sk.store == longer.store[:3]
+    short = sketch_words(tokens[:12], store_window=10, store_keys=3, probe_window=10, probe_keys=3)
+    assert short.store == short.probe == sk.store  # only the lead counts
+
+
+def test_whitespace_token_path_equals_the_word_path() -> None:
+    """fingerprint() hashes memoised whitespace tokens; it must equal SimHash over the normalised words."""
+    for b in bases():
+        s = make_story(f"urn:{b.key}", b.agency, b.headline, list(b.body))
+        assert fingerprint(s) == simhash_words(story_words(s)), b.key
+    odd = make_story(
+        "urn:odd", "X", "h", ["RFE/RL’s “service”,\u00a0Kyrgyz—Russian ﬁrst ties — 2017/11/29 ... ok fine"]
+    )
+    assert fingerprint(odd) == simhash_words(story_words(odd))
