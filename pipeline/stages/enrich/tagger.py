@@ -1,4 +1,4 @@
-"""Country, place and bloc tagging of one story: one automaton pass per text part, then the rules."""
+"""Country, place and bloc tagging of one story: one automaton pass over all its text, then the rules."""
 
 from __future__ import annotations
 
@@ -149,6 +149,8 @@ def _parts(story: Story) -> list[tuple[TextPart, int, str]]:
 
 
 def tag(story: Story, gaz: Gazetteer | None = None) -> Tags:
+    """Countries (with spans, cues and salience), the focus country, bloc tags and the dateline country of the
+    story's text (headline, dateline, body). ``gaz`` defaults to the packaged gazetteer."""
     gaz = gaz or load_gazetteer()
     rules = gaz.rules
     lang = (story.language or "en").split("-")[0].lower()
