@@ -47,7 +47,10 @@ def render(snap: LagSnapshot) -> Group:
                 p.topic, stage.get(p.topic, ""), str(p.partition), f"{p.committed:,}", f"{p.end:,}", f"{p.lag:,}",
                 _num(p.lag_seconds, 1), Text(p.status.name, style=_STYLE.get(p.status.name, "")),
             )  # fmt: skip
-        if not g.partitions:
+        for u in g.uncommitted:
+            t.add_row(u.topic, stage.get(u.topic, ""), str(u.partition), "–", _num(u.end), "–", "–",
+                      Text("no commit", style="yellow"))  # fmt: skip
+        if not g.partitions and not g.uncommitted:
             t.add_row("–", "", "", "", "", "", "", Text("no committed offsets", style="magenta"))
         tables.append(t)
     if not tables:

@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 from pydantic import BaseModel, BeforeValidator, PlainSerializer
 
 from pipeline import topics
@@ -86,6 +87,14 @@ class TopicLag(BaseModel):
     status: StatusField
 
 
+class UncommittedPartition(BaseModel):
+    """A partition assigned to a member of the group that has no committed offset yet (lag unknown)."""
+
+    topic: str
+    partition: int
+    end: int | None
+
+
 class GroupLag(BaseModel):
     group: str
     state: str  # broker's group state (Stable, Empty, Dead, ...) or "Unknown"
@@ -95,6 +104,7 @@ class GroupLag(BaseModel):
     lag_seconds: float | None
     topics: list[TopicLag]
     partitions: list[PartitionLag]
+    uncommitted: list[UncommittedPartition] = []
 
 
 class TopicEnds(BaseModel):
@@ -128,6 +138,16 @@ class LagSnapshot(BaseModel):
             if g.group == name:
                 return g
         raise KeyError(name)
+
+
+def _assignment(data: bytes | None) -> set[TopicPartition]:
+    """Partitions in a member's assignment (consumer protocol); empty when it cannot be decoded."""
+    if not data:
+        return set()
+    try:
+        return set(ConsumerProtocolMemberAssignment.decode(data).partitions())
+    except Exception:
+        return set()
 
 
 def _rate(points: Sequence[tuple[float, int]]) -> float | None:
@@ -277,12 +297,17 @@ class LagMonitor:
         # one group per DescribeGroups request: aiokafka 0.14 fails to decode a multi-group response from
         # Kafka 4.x ("Buffer underrun decoding string") and drops the connection
         described: dict[str, tuple[str, int]] = {}
+        assigned: dict[str, set[TopicPartition]] = defaultdict(set)
         for name in group_names:
             for resp in await admin.describe_consumer_groups([name]):
                 for entry in resp.groups:
-                    error_code, gid, state, members = entry[0], entry[1], entry[2], entry[5]
-                    if not error_code:
-                        described[gid] = (state or "Unknown", len(members))
+                    error_code, gid, state, protocol_type, members = entry[0], entry[1], entry[2], entry[3], entry[5]
+                    if error_code:
+                        continue
+                    described[gid] = (state or "Unknown", len(members))
+                    if protocol_type == "consumer":
+                        for member in members:
+                            assigned[gid] |= _assignment(member[4])
 
         committed: dict[str, dict[TopicPartition, int]] = {}
         for g in group_names:
@@ -294,6 +319,7 @@ class LagMonitor:
 
         # end offsets of every partition consumed, plus the DLQ topic (for its rate and recent rejections)
         tps: set[TopicPartition] = {tp for offs in committed.values() for tp in offs}
+        tps |= {tp for g in group_names for tp in assigned.get(g, ())}
         tps |= {TopicPartition(self.dlq_topic, p) for p in await self._partitions(admin, self.dlq_topic)}
         ends: dict[TopicPartition, int] = await consumer.end_offsets(list(tps)) if tps else {}
         now = time.time()
@@ -342,7 +368,12 @@ class LagMonitor:
                     topic=tp.topic, partition=tp.partition, committed=off, end=end, lag=lag,
                     lag_seconds=secs, lag_seconds_source=src, status=status,
                 ))  # fmt: skip
-            groups_out.append(self._group(g, state, members, parts, now))
+            group_out = self._group(g, state, members, parts, now)
+            group_out.uncommitted = [
+                UncommittedPartition(topic=tp.topic, partition=tp.partition, end=ends.get(tp))
+                for tp in sorted(assigned.get(g, set()) - committed[g].keys())
+            ]
+            groups_out.append(group_out)
 
         # forget partitions and groups that have not been seen for the whole history
         for key in [k for k, h in self._samples.items() if not h or h[-1].at < horizon]:

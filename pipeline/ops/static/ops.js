@@ -23,7 +23,7 @@ function renderTable(snap) {
     for (const t of topics) {
       rows.push(`<tr data-group="${esc(g.group)}" data-stage="${esc(t ? t.stage : "")}">
         <td>${esc(g.group)}</td><td>${esc(t ? t.stage : "–")}</td><td>${esc(t ? t.topic : "–")}</td>
-        <td>${esc(g.state)}</td><td class="num">${fmt(g.members)}</td>
+        <td>${esc(g.state)}${(g.uncommitted || []).length ? ` <small title="assigned partitions without a committed offset">(+${g.uncommitted.length} uncommitted)</small>` : ""}</td><td class="num">${fmt(g.members)}</td>
         <td>${badge(t ? t.status : g.status)}</td>
         <td class="num">${fmt(t ? t.lag : g.lag)}</td><td class="num">${fmt(t ? t.lag_seconds : g.lag_seconds, 1)}</td>
         <td class="num">${fmt(t ? t.consume_rate : null, 1)}</td></tr>`);
