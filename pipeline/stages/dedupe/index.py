@@ -140,7 +140,7 @@ class NearProbe:
     cluster: str  # its cluster id: its own uri id for a new uri, the known cluster for a newer version
     simhash: int
     minute: int
-    ch_tag: str  # first 6 hex digits of the content hash
+    ch_tag: str  # content_tag(content_hash): 6 hex digits
     store: tuple[str, ...]  # bucket keys it is stored under
     probe: tuple[str, ...]  # bucket keys it looks in (a superset of ``store``)
     index_only: bool = False  # True: store the text, the verdict does not wait for candidates
@@ -262,7 +262,7 @@ class UriIndex:
         store = tuple(dict.fromkeys(_b64(h[:_KEY_BYTES]) for h in sk.store))
         probe = tuple(dict.fromkeys([*store, *(_b64(h[:_KEY_BYTES]) for h in sk.probe)]))
         return NearProbe(
-            _ref(story), cluster, sk.simhash, minute, story.content_hash[:6],
+            _ref(story), cluster, sk.simhash, minute, content_tag(story.content_hash),
             store, probe, index_only,
         )  # fmt: skip
 
@@ -277,27 +277,44 @@ class UriIndex:
 # --------------------------------------------------------------------------------------------- near part
 
 
+def _escape(ref: str) -> str:
+    """A ref as stored in a bucket: no separator and no cluster marker inside it."""
+    if "%" in ref or _SEP in ref or _OTHER_CLUSTER in ref:
+        return ref.replace("%", "%25").replace(_SEP, "%20").replace(_OTHER_CLUSTER, "%7E")
+    return ref
+
+
+def _unescape(stored: str) -> str:
+    if "%" in stored:
+        return stored.replace("%7E", _OTHER_CLUSTER).replace("%20", _SEP).replace("%25", "%")
+    return stored
+
+
+def content_tag(content_hash: str) -> str:
+    """24-bit tag of a content hash (6 hex digits): with equal SimHashes, equal tags mean the same content."""
+    return blake2b(content_hash.encode("utf-8"), digest_size=3).hexdigest()
+
+
 def _pack_entry(simhash: int, minute: int, ch_tag: str, cluster: str, ref: str) -> str:
-    tag = bytes.fromhex(ch_tag.ljust(6, "0")[:6])
-    head = _b64(_E.pack(simhash, minute.to_bytes(3, "big"), tag))
+    head = _b64(_E.pack(simhash, minute.to_bytes(3, "big"), bytes.fromhex(ch_tag)))
     if cluster != _b64(uri_id(_uri_of(ref))):
         head += _OTHER_CLUSTER + cluster
-    return head + ref
+    return head + _escape(ref)
 
 
 def _unpack_entry(entry: str) -> tuple[int, int, str, str, str]:
     """→ simhash, minute, cluster, content-hash tag (6 hex digits), ref."""
     simhash, minute, tag = _E.unpack(_unb64(entry[:_E_CHARS]))
     if entry[_E_CHARS] == _OTHER_CLUSTER:
-        cluster, ref = entry[_E_CHARS + 1 : _E_CHARS + 1 + _ID_CHARS], entry[_E_CHARS + 1 + _ID_CHARS :]
+        cluster, ref = entry[_E_CHARS + 1 : _E_CHARS + 1 + _ID_CHARS], _unescape(entry[_E_CHARS + 1 + _ID_CHARS :])
     else:
-        ref = entry[_E_CHARS:]
+        ref = _unescape(entry[_E_CHARS:])
         cluster = _b64(uri_id(_uri_of(ref)))
     return simhash, int.from_bytes(minute, "big"), cluster, tag.hex(), ref
 
 
 def _entry_ref(entry: str) -> str:
-    return entry[_E_CHARS + 1 + _ID_CHARS :] if entry[_E_CHARS] == _OTHER_CLUSTER else entry[_E_CHARS:]
+    return _unescape(entry[_E_CHARS + 1 + _ID_CHARS :] if entry[_E_CHARS] == _OTHER_CLUSTER else entry[_E_CHARS:])
 
 
 def _minute_of(entry: str) -> int:
@@ -336,7 +353,7 @@ class NearIndex:
                     continue
                 _, minute, cluster, tag, ref = _unpack_entry(e)
                 if _uri_of(ref) != me:
-                    found.append(Candidate(d, minute, ref, cluster, d == 0 and tag == probe.ch_tag[:6]))
+                    found.append(Candidate(d, minute, ref, cluster, d == 0 and tag == probe.ch_tag))
         fresh = [e for e, old in zip(entries, expired, strict=True) if not old]
         if key in probe.store:
             fresh = [e for e in fresh if _entry_ref(e) != probe.ref]

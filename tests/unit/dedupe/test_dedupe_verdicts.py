@@ -203,3 +203,11 @@ def test_version_sequence_verdicts(versions: list[int]) -> None:
         assert d.info.verdict == expected
         assert d.forward == (expected in ("new", "update"))
         newest = max(newest, v)
+
+
+@pytest.mark.parametrize("uri", ["urn:odd uri with spaces", "~tilde%20and%percent", "urn:x:~"])
+def test_any_uri_string_round_trips_through_a_bucket(index: DedupeIndex, uri: str) -> None:
+    index.check(seed(uri=uri))
+    copy = index.check(edited())
+    assert copy.info.verdict == "near_duplicate" and copy.info.duplicate_of == f"{uri}@1"
+    assert index.check(seed(uri="urn:third", at=T0 + timedelta(minutes=9))).info.duplicate_of == f"{uri}@1"
