@@ -240,6 +240,17 @@ db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 
+def _mount_subcommands() -> None:
+    from pipeline.ingest.agency_cli import agency_app
+    from pipeline.ops.cli import lag_app
+
+    app.add_typer(agency_app, name="agency")
+    app.add_typer(lag_app, name="lag")
+
+
+_mount_subcommands()
+
+
 @db_app.command("upgrade")
 def db_upgrade(
     store_url: Annotated[str | None, typer.Option(help="Store URL (env WIREFEED_STORE_URL)")] = None,
@@ -289,6 +300,21 @@ def topics_cmd(broker: BrokerOpt = None) -> None:
 
 
 @app.command()
+def serve(
+    broker: BrokerOpt = None,
+    host: Annotated[str | None, typer.Option(help="Bind address (env WIREFEED_API_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (env WIREFEED_API_PORT)")] = None,
+) -> None:
+    """Serve the ingest gateway, the read API and the operator pages over HTTP."""
+    import uvicorn
+
+    from pipeline.server import create_server_app
+
+    s = settings_with(broker, api_host=host, api_port=port)
+    uvicorn.run(create_server_app(s), host=s.api_host, port=s.api_port, log_level="warning")
+
+
+@app.command()
 def run(
     broker: BrokerOpt = None,
     data_dir: Annotated[Path | None, typer.Option(help="Data directory (env WIREFEED_DATA_DIR)")] = None,
@@ -303,22 +329,28 @@ def run(
     embedded: EmbeddedBroker | None = None
     if not s.broker:
         embedded = EmbeddedBroker(log_path=s.data_dir / "broker.log").start()
-        s = s.model_copy(update={"broker": embedded.bootstrap, "producer_idempotence": False})
+        s = s.model_copy(update={"broker": embedded.bootstrap})
     children: list[subprocess.Popen[bytes]] = []
     try:
         asyncio.run(ensure_topics(s))
-        env = {**os.environ, "WIREFEED_BROKER": s.broker or "", "WIREFEED_DATA_DIR": str(s.data_dir.resolve()),
-               "WIREFEED_PRODUCER_IDEMPOTENCE": str(s.producer_idempotence).lower()}
+        env = {**os.environ, "WIREFEED_BROKER": s.broker or "", "WIREFEED_DATA_DIR": str(s.data_dir.resolve())}
         for i in range(workers):
             log = open(s.data_dir / f"worker-{i}.log", "ab")
             children.append(subprocess.Popen(
                 [sys.executable, "-m", "pipeline", "worker", "--web-port", str(free_port())],
                 env=env, stdout=log, stderr=subprocess.STDOUT,
             ))
+        server_log = open(s.data_dir / "server.log", "ab")
+        children.append(subprocess.Popen(
+            [sys.executable, "-m", "pipeline", "serve", "--port", str(s.api_port), "--host", s.api_host],
+            env=env, stdout=server_log, stderr=subprocess.STDOUT,
+        ))
+        api = f"http://{s.api_host}:{s.api_port}"
         out.print(f"[bold green]wirefeed is running[/] ({workers} worker{'s' if workers > 1 else ''})")
         out.print(f"  broker     {s.broker}" + ("  (embedded, memory-only)" if embedded else ""))
         out.print(f"  store      {s.resolved_store_url}")
-        out.print(f"  logs       {s.data_dir.resolve()}/worker-*.log")
+        out.print(f"  logs       {s.data_dir.resolve()}/worker-*.log, server.log")
+        out.print(f"  http       {api}/docs (API)  ·  {api}/ops (operators)  ·  {api}/metrics")
         out.print(f"  publish    wirefeed publish --broker {s.broker} --agency TCA FILE")
         out.print(f"  read       wirefeed stories --country KG   ·   wirefeed tail --broker {s.broker} "
                   "wire.notifications --from-beginning")
@@ -328,7 +360,8 @@ def run(
         while not stop["flag"]:
             for child in children:
                 if child.poll() is not None:
-                    err.print(f"[red]a worker exited with code {child.returncode}[/]; see {s.data_dir}/worker-*.log")
+                    err.print(f"[red]a pipeline process exited with code {child.returncode}[/]; "
+                              f"see the logs in {s.data_dir}")
                     raise typer.Exit(1)
             time.sleep(0.5)
     except KeyboardInterrupt:

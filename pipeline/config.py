@@ -38,8 +38,13 @@ class Settings(BaseSettings):
     topic_prefix: str = Field("", description="Prefix for every topic name (e.g. 'staging.')")
     partitions: int = Field(4, ge=1, description="Partitions for pipeline topics created by wirefeed")
     replication_factor: int = Field(1, ge=1)
-    producer_idempotence: bool = Field(
-        True, description="Idempotent producers (acks=all). Off only for brokers without InitProducerId (embedded)"
+    producer_idempotence: bool | None = Field(
+        None,
+        description="Idempotent producers (acks=all). Unset: on, unless the broker cannot issue producer ids "
+        "(the embedded broker); true: required; false: off",
+    )
+    worker_session_timeout_s: float = Field(
+        60.0, ge=6, description="A worker silent this long (crashed, killed) leaves the group; its partitions wait"
     )
     web_port: int = Field(6066, description="Faust worker web port (0 disables the worker web server)")
     metrics_port: int = Field(0, ge=0, description="Worker Prometheus /metrics port (0: off)")

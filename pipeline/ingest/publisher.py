@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, UnknownError
 
 from pipeline.codec import encode
 from pipeline.config import Settings
 from pipeline.kafka import client_kwargs
 from pipeline.topics import RAW, topic_name
 from schemas import FormatHint, RawSubmission, utcnow
+
+log = logging.getLogger("wirefeed.publisher")
 
 
 class PublishError(RuntimeError):
@@ -50,19 +53,35 @@ class RawPublisher:
     def __init__(self, settings: Settings, *, request_timeout_ms: int = 10_000, linger_ms: int = 2) -> None:
         self.settings = settings
         self.topic = topic_name(RAW, settings.topic_prefix)
-        self._producer = AIOKafkaProducer(
-            **client_kwargs(settings),
-            acks="all",
-            enable_idempotence=settings.producer_idempotence,
-            linger_ms=linger_ms,
-            request_timeout_ms=request_timeout_ms,
-            max_request_size=max(1_048_576, settings.max_payload_bytes * 2),
-        )
+        self._options = {"linger_ms": linger_ms, "request_timeout_ms": request_timeout_ms}
+        # None (auto): idempotent unless the broker cannot issue producer ids (the embedded broker).
+        self.idempotent = settings.producer_idempotence is not False
+        self._producer = self._new_producer()
         self._started = False
+
+    def _new_producer(self) -> AIOKafkaProducer:
+        return AIOKafkaProducer(
+            **client_kwargs(self.settings),
+            acks="all",
+            enable_idempotence=self.idempotent,
+            max_request_size=max(1_048_576, self.settings.max_payload_bytes * 2),
+            **self._options,
+        )
 
     async def start(self) -> None:
         try:
             await self._producer.start()
+        except UnknownError as exc:
+            await self._producer.stop()
+            if not (self.idempotent and self.settings.producer_idempotence is None):
+                raise PublishError(f"Kafka at {self.settings.broker} refused the producer: {exc}") from exc
+            # InitProducerId unsupported: the broker has no idempotent producers. acks=all still holds.
+            log.warning("broker %s cannot issue producer ids; publishing without idempotence "
+                        "(set WIREFEED_PRODUCER_IDEMPOTENCE=true to require it)", self.settings.broker)
+            self.idempotent = False
+            self._producer = self._new_producer()
+            await self.start()
+            return
         except KafkaError as exc:
             await self._producer.stop()
             raise PublishError(f"cannot reach Kafka at {self.settings.broker}: {exc}") from exc

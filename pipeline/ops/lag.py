@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 import time
 from collections import defaultdict, deque
@@ -25,6 +26,7 @@ from typing import Annotated, Any, Literal
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
+from aiokafka.errors import KafkaConnectionError
 from pydantic import BaseModel, BeforeValidator, PlainSerializer
 
 from pipeline import topics
@@ -180,6 +182,7 @@ class LagMonitor:
         if pattern is None and groups is None:
             pattern = f"^{re.escape(settings.app_id)}"
         self.pattern = re.compile(pattern) if pattern is not None else None
+        self._offsets_by_partition = False
         self.policy = policy or StatusPolicy()
         self.recent_rejections = recent_rejections
         self.fetch_timeout_s = fetch_timeout_s
@@ -314,7 +317,7 @@ class LagMonitor:
             if g not in listed and g not in described:
                 committed[g] = {}
                 continue
-            offsets = await admin.list_consumer_group_offsets(g)
+            offsets = await self._group_offsets(admin, g)
             committed[g] = {tp: om.offset for tp, om in offsets.items() if om.offset >= 0}
 
         # end offsets of every partition consumed, plus the DLQ topic (for its rate and recent rejections)
@@ -399,6 +402,23 @@ class LagMonitor:
             dlq_rate=self._produce_rate(self.dlq_topic, dlq_ends, now) if dlq_ends else None,
             rejections=rejections,
         )
+
+    async def _group_offsets(self, admin: AIOKafkaAdminClient, group: str) -> dict[TopicPartition, Any]:
+        """Committed offsets of ``group``. Brokers that cannot answer the all-topics form of OffsetFetch (the
+        embedded Tansu broker drops the connection) are asked again for every partition of every topic."""
+        if not self._offsets_by_partition:
+            conn_log = logging.getLogger("aiokafka.conn")
+            level = conn_log.level
+            conn_log.setLevel(logging.CRITICAL)  # the failing broker's decode error is expected here, once
+            try:
+                return await admin.list_consumer_group_offsets(group)
+            except (KafkaConnectionError, ValueError):
+                self._offsets_by_partition = True
+            finally:
+                conn_log.setLevel(level)
+        tps = [TopicPartition(t, p) for t in await admin.list_topics() if not t.startswith("__")
+               for p in await self._partitions(admin, t)]
+        return await admin.list_consumer_group_offsets(group, partitions=tps)
 
     @staticmethod
     async def _partitions(admin: AIOKafkaAdminClient, topic: str) -> list[int]:
