@@ -24,7 +24,7 @@ from pipeline.codec import encode
 from pipeline.ops.lag import LagMonitor
 from pipeline.ops.status import StatusPolicy
 from pipeline.ops.web import ops_router
-from pipeline.topics import DLQ, ENRICHED, NORMALISED, NOTIFICATIONS, RAW
+from pipeline.topics import DLQ, ENRICHED, NORMALISED, RAW
 from schemas import Rejection
 from tests.integration.harness import PipelineRun, wait_until
 from tests.paths import REPO, SEED
@@ -86,7 +86,7 @@ def _chrome_or_fail() -> tuple[str, str]:
     return browser, driver
 
 
-def _browse(url: str, app_id: str, shot: Path) -> dict[str, object]:
+def _browse(url: str, app_id: str, stages: set[str], shot: Path) -> dict[str, object]:
     """Load the page, wait for live data, read what it shows, save a screenshot (blocking: run in a thread)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -106,7 +106,10 @@ def _browse(url: str, app_id: str, shot: Path) -> dict[str, object]:
         wait = WebDriverWait(driver, 60, poll_frequency=0.25)
         # live data: several snapshots over SSE and chart points for the pipeline's stages
         wait.until(lambda d: int(d.find_element(By.TAG_NAME, "body").get_attribute("data-snapshots") or 0) >= 4)
-        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, f'#status-table tr[data-group^="{app_id}"]'))
+        rows_css = f'#status-table tr[data-group^="{app_id}"]'
+        wait.until(
+            lambda d: stages <= {r.get_attribute("data-stage") for r in d.find_elements(By.CSS_SELECTOR, rows_css)}
+        )
         wait.until(lambda d: "malformed_xml" in d.find_element(By.ID, "rejections").text)
         rows = driver.find_elements(By.CSS_SELECTOR, f'#status-table tr[data-group^="{app_id}"]')
         charts = {
@@ -143,11 +146,8 @@ async def test_operator_page_on_the_running_pipeline(pipeline: PipelineRun, ops_
     probe = AIOKafkaConsumer(bootstrap_servers=pipeline.bootstrap, group_id=None)
     await probe.start()
     try:
-        notifications, dlq = pipeline.topic(NOTIFICATIONS), pipeline.topic(DLQ)
-        await wait_until(
-            lambda: _has_messages(probe, notifications, pipeline.partitions), 90, "a notification", pipeline
-        )
-        await wait_until(lambda: _has_messages(probe, dlq, pipeline.partitions), 60, "a rejection", pipeline)
+        dlq = pipeline.topic(DLQ)
+        await wait_until(lambda: _has_messages(probe, dlq, pipeline.partitions), 90, "a rejection", pipeline)
     finally:
         await probe.stop()
     await _check_page(ops_server, pipeline, {"normalise", "dedupe"}, "ops-page.png")
@@ -211,7 +211,7 @@ async def _traffic(run: PipelineRun, stop: asyncio.Event) -> None:
 
 async def _check_page(url: str, run: PipelineRun, stages: set[str], shot_name: str) -> None:
     app_id = run.settings.app_id
-    shown = await asyncio.to_thread(_browse, f"{url}/ops", app_id, ARTIFACTS / shot_name)
+    shown = await asyncio.to_thread(_browse, f"{url}/ops", app_id, stages, ARTIFACTS / shot_name)
 
     assert shown["conn"] == "live"
     seen = shown["stages"]
