@@ -1,0 +1,114 @@
+"""The command line as a user runs it: `wirefeed process` on the seed, and the README's manual walk on the
+embedded broker (`wirefeed run`, `wirefeed publish`, `wirefeed stories --country KG`, `wirefeed tail`)."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+from jsonschema import Draft202012Validator
+
+from pipeline.broker.embedded import free_port
+from schemas.export import EXPORT_DIR
+from tests.paths import REPO, SEED
+
+WIREFEED = [sys.executable, "-m", "pipeline"]
+
+
+def wirefeed(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*WIREFEED, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_process_seed_json_is_the_enriched_contract() -> None:
+    done = wirefeed("process", str(SEED), "--agency", "TCA", "--json")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 1
+    doc = orjson.loads(lines[0])
+    Draft202012Validator(orjson.loads((EXPORT_DIR / "EnrichedStory.json").read_bytes())).validate(doc)
+
+    assert doc["headline"] == SEED.read_text(encoding="utf-8").splitlines()[0]
+    assert doc["agency"] == "TCA"
+    assert doc["byline"] == "Sergey Kwan"
+    assert doc["dateline"]["place"] == "Bishkek" and doc["dateline"]["country"] == "KG"
+    body = "\n".join(doc["body"])
+    for junk in ("president.kg", "Sergey Kwan has worked", "divider", "View more articles", "Denmark",
+                 "Polytechnic"):
+        assert junk not in body, junk
+    assert "“every effort”" in body  # typographic quotes kept
+    codes = {c["code"] for c in doc["countries"]}
+    assert {"KG", "RU", "CN", "KZ", "US"} <= codes and "DK" not in codes
+    assert doc["focus_country"] == "KG"
+    eaeu = next(b for b in doc["blocs"] if b["code"] == "EAEU")
+    assert eaeu["explicit"] is True and {"KG", "RU", "KZ"} <= set(eaeu["members"])
+    assert doc["dedupe"]["verdict"] == "new"
+
+
+def test_process_rejects_with_reason_and_exit_code(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(b'{"uri": "x", "headline": [[[')
+    done = wirefeed("process", str(bad), "--format", "ninjs")
+    assert done.returncode == 1
+    assert "malformed_json" in done.stderr
+
+
+def test_process_reads_stdin_and_renders_ninjs() -> None:
+    done = subprocess.run([*WIREFEED, "process", "-", "--agency", "TCA", "--ninjs", "3.1"], cwd=REPO,
+                          input=SEED.read_bytes(), capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    doc = orjson.loads(done.stdout)
+    assert doc["uri"].startswith("urn:wirefeed:TCA:")
+
+
+@pytest.mark.slow
+@pytest.mark.embedded
+def test_readme_manual_walk_on_the_embedded_broker(tmp_path: Path) -> None:
+    env = {**os.environ, "WIREFEED_DATA_DIR": str(tmp_path / "var"), "WIREFEED_API_PORT": str(free_port())}
+    env.pop("WIREFEED_BROKER", None)
+    out = tmp_path / "run.out"
+    with out.open("wb") as sink:
+        run = subprocess.Popen([*WIREFEED, "run"], cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    try:
+        broker = None
+        deadline = time.monotonic() + 60
+        while broker is None and time.monotonic() < deadline:
+            assert run.poll() is None, out.read_text()
+            match = re.search(r"broker\s+(127\.0\.0\.1:\d+)", out.read_text())
+            broker = match.group(1) if match else None
+            time.sleep(0.2)
+        assert broker, out.read_text()
+        assert "embedded" in out.read_text()
+        env["WIREFEED_BROKER"] = broker
+
+        published = wirefeed("publish", "--agency", "TCA", str(SEED), env=env)
+        assert published.returncode == 0, published.stderr
+
+        found = ""
+        deadline = time.monotonic() + 120
+        while not found and time.monotonic() < deadline:
+            found = wirefeed("stories", "--country", "KG", "--json", env=env).stdout.strip()
+            time.sleep(0.5)
+        assert found, out.read_text()
+        story = orjson.loads(found.splitlines()[0])
+        assert story["focus_country"] == "KG" and story["agency"] == "TCA"
+        human = wirefeed("stories", "--country", "KG", env=env).stdout
+        assert "Kyrgyzstan" in human and "EAEU" in human
+
+        tail = wirefeed("tail", "wire.notifications", "--from-beginning", "--limit", "1", env=env, timeout=60)
+        notice = orjson.loads(tail.stdout.splitlines()[0])
+        assert notice["uri"] == story["uri"] and notice["verdict"] == "new"
+    finally:
+        os.killpg(run.pid, signal.SIGINT)
+        try:
+            run.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(run.pid, signal.SIGKILL)
+    assert "stopped" in out.read_text()
