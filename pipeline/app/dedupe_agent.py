@@ -10,19 +10,29 @@ from pydantic import ValidationError
 
 from pipeline.app.base import Wirefeed
 from pipeline.codec import encode
+from pipeline.config import Settings
 from pipeline.ops import metrics
 from pipeline.stages.dedupe import DedupeConfig, DedupeIndex, DedupeState
 from pipeline.stages.process import Source, dedupe_enrich_step, reject
 from pipeline.topics import DUPLICATES, ENRICHED, NORMALISED
 from schemas import Story, utcnow
 
+#: Dedupe's Faust tables (partitioned like `wire.normalised`).
+TABLES = ("dedupe-uris", "dedupe-near")
+
+
+def changelog_topics(settings: Settings) -> tuple[str, ...]:
+    """The tables' changelog topics, as Faust names them. The worker creates them before it joins the group, so
+    no worker reads a metadata snapshot in which a changelog has no partitions yet (Faust's PartitionsMismatch)."""
+    return tuple(f"{settings.app_id}-{name}-changelog" for name in TABLES)
+
 
 def register(wf: Wirefeed) -> None:
     s = wf.settings
     config = DedupeConfig(window=timedelta(days=s.dedupe_window_days), near_policy=s.near_duplicate_policy)
     # Table changelogs use Faust's "json" codec, which encodes with orjson when it is installed (it is a dependency).
-    uris = wf.app.Table("dedupe-uris", partitions=s.partitions)
-    near = wf.app.Table("dedupe-near", partitions=s.partitions)
+    uris = wf.app.Table(TABLES[0], partitions=s.partitions)
+    near = wf.app.Table(TABLES[1], partitions=s.partitions)
     enriched_topic = wf.topic(ENRICHED)
     duplicates_topic = wf.topic(DUPLICATES)
 

@@ -13,9 +13,10 @@ def run_worker(settings: Settings) -> None:
     from faust import Worker
 
     from pipeline.app import create_wirefeed
+    from pipeline.app.dedupe_agent import changelog_topics
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    asyncio.run(ensure_topics(settings))
+    asyncio.run(ensure_topics(settings, compacted=changelog_topics(settings)))
     if settings.metrics_port:
         from pipeline.ops.metrics import start_metrics_server
 

@@ -15,8 +15,11 @@ from pipeline.topics import CATALOGUE, topic_name
 log = logging.getLogger("wirefeed.admin")
 
 
-async def ensure_topics(settings: Settings, extra: tuple[str, ...] = (), wait_seconds: float = 30.0) -> list[str]:
-    """Create every catalogue topic (and ``extra`` plain topics) that does not exist yet. Returns the created ones."""
+async def ensure_topics(
+    settings: Settings, extra: tuple[str, ...] = (), wait_seconds: float = 30.0, compacted: tuple[str, ...] = ()
+) -> list[str]:
+    """Create every catalogue topic (and ``extra`` plain topics, ``compacted`` compacted ones) that does not exist
+    yet. Returns the created ones."""
     admin = AIOKafkaAdminClient(**client_kwargs(settings), request_timeout_ms=10_000)
     deadline = asyncio.get_running_loop().time() + wait_seconds
     while True:
@@ -33,7 +36,11 @@ async def ensure_topics(settings: Settings, extra: tuple[str, ...] = (), wait_se
             NewTopic(topic_name(spec, settings.topic_prefix), spec.partitions or settings.partitions,
                      settings.replication_factor, topic_configs=spec.config())
             for spec in CATALOGUE
-        ] + [NewTopic(name, settings.partitions, settings.replication_factor) for name in extra]
+        ] + [NewTopic(name, settings.partitions, settings.replication_factor) for name in extra] + [
+            NewTopic(name, settings.partitions, settings.replication_factor,
+                     topic_configs={"cleanup.policy": "compact"})
+            for name in compacted
+        ]  # fmt: skip
         missing = [t for t in wanted if t.name not in existing]
         created = []
         for topic in missing:
