@@ -416,8 +416,12 @@ class LagMonitor:
                 self._offsets_by_partition = True
             finally:
                 conn_log.setLevel(level)
-        tps = [TopicPartition(t, p) for t in await admin.list_topics() if not t.startswith("__")
-               for p in await self._partitions(admin, t)]
+        tps = [
+            TopicPartition(t, p)
+            for t in await admin.list_topics()
+            if not t.startswith("__")
+            for p in await self._partitions(admin, t)
+        ]
         return await admin.list_consumer_group_offsets(group, partitions=tps)
 
     @staticmethod
