@@ -7,7 +7,16 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from schemas import DuplicateRecord, EnrichedStory, Notification, RawSubmission, Rejection, Story
+from schemas import (
+    DuplicateRecord,
+    EnrichedStory,
+    NearAnswer,
+    NearRequest,
+    Notification,
+    RawSubmission,
+    Rejection,
+    Story,
+)
 
 DAY_MS = 24 * 3600 * 1000
 
@@ -40,7 +49,14 @@ DLQ = TopicSpec("wire.dlq", Rejection, "submission_id", "Every rejection, with r
                 retention_ms=30 * DAY_MS)
 NOTIFICATIONS = TopicSpec("wire.notifications", Notification, "uri", "Compact notice per new/updated story")
 
-CATALOGUE: tuple[TopicSpec, ...] = (RAW, NORMALISED, ENRICHED, DUPLICATES, DLQ, NOTIFICATIONS)
+DEDUPE_NEAR = TopicSpec("wire.dedupe.near", NearRequest, "bucket key",
+                        "Internal: near-duplicate probes scattered to lead-shingle buckets", retention_ms=DAY_MS)
+DEDUPE_ANSWERS = TopicSpec("wire.dedupe.answers", NearAnswer, "uri",
+                           "Internal: bucket answers gathered back on the story's uri partition", retention_ms=DAY_MS)
+
+CATALOGUE: tuple[TopicSpec, ...] = (
+    RAW, NORMALISED, ENRICHED, DUPLICATES, DLQ, NOTIFICATIONS, DEDUPE_NEAR, DEDUPE_ANSWERS,
+)
 
 
 def topic_name(spec: TopicSpec, prefix: str = "") -> str:

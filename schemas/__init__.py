@@ -5,6 +5,7 @@ The JSON Schema exports in ``schemas/json/`` are generated from these models by
 """
 
 from schemas._types import UtcDatetime, WireBytes, utcnow
+from schemas.dedupe import NearAnswer, NearRequest
 from schemas.enriched import BlocTag, CountryTag, DedupeInfo, DuplicateRecord, EnrichedStory, Span, Verdict
 from schemas.notification import Notification
 from schemas.raw import FormatHint, RawSubmission
@@ -19,6 +20,8 @@ CONTRACTS = {
     "DuplicateRecord": DuplicateRecord,
     "Notification": Notification,
     "Rejection": Rejection,
+    "NearRequest": NearRequest,
+    "NearAnswer": NearAnswer,
 }
 
 __all__ = [
@@ -30,6 +33,8 @@ __all__ = [
     "DuplicateRecord",
     "EnrichedStory",
     "FormatHint",
+    "NearAnswer",
+    "NearRequest",
     "Notification",
     "PubStatus",
     "RawSubmission",

@@ -1,24 +1,60 @@
-"""Agent: `wire.normalised` (keyed by uri) → dedupe → enrich → `wire.enriched`; kept-back copies → `wire.duplicates`."""
+"""Dedupe + enrich, scattered and gathered so that copies are found across partitions and workers.
+
+Topology (see docs/dedupe.md):
+
+- agent ``dedupe`` on `wire.normalised` (keyed by uri) and `wire.dedupe.answers` (keyed by uri, co-partitioned):
+  the uri part settles resends, versions, kills and stale versions at once. A uri never seen waits in the
+  ``dedupe-pending`` table while its near-duplicate probe goes to `wire.dedupe.near`, once per bucket key. When
+  every bucket has answered, ``combine`` decides. Forwarded stories are enriched and go to `wire.enriched`;
+  stories kept back go to `wire.duplicates`.
+- agent ``dedupe-near`` on `wire.dedupe.near` (keyed by bucket key): looks in the bucket, stores the story there,
+  answers on `wire.dedupe.answers`.
+
+Both work in batches and write their tables only after the batch's outputs are acknowledged (``state.Staged``).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from datetime import timedelta
+from typing import Any
 
 import orjson
 from pydantic import ValidationError
 
 from pipeline.app.base import Wirefeed
+from pipeline.app.state import PartitionView, Staged
 from pipeline.codec import encode
 from pipeline.config import Settings
 from pipeline.ops import metrics
-from pipeline.stages.dedupe import DedupeConfig, DedupeIndex, DedupeState
-from pipeline.stages.process import Source, dedupe_enrich_step, reject
-from pipeline.topics import DUPLICATES, ENRICHED, NORMALISED
+from pipeline.stages.dedupe import (
+    Candidate,
+    Decision,
+    DedupeConfig,
+    NearIndex,
+    NearProbe,
+    UriIndex,
+    UriOutcome,
+    combine,
+    decide_uri,
+    relinks,
+)
+from pipeline.stages.enrich import enrich
+from pipeline.stages.process import Source, reject
+from pipeline.topics import DEDUPE_ANSWERS, DEDUPE_NEAR, DUPLICATES, ENRICHED, NORMALISED, topic_name
 from schemas import Story, utcnow
 
-#: Dedupe's Faust tables (partitioned like `wire.normalised`).
-TABLES = ("dedupe-uris", "dedupe-near")
+log = logging.getLogger("wirefeed.dedupe")
+
+BATCH = 200
+BATCH_SECONDS = 0.02
+EVICT_EVERY_SECONDS = 3600.0
+
+
+#: Dedupe's Faust tables; each is partitioned like the topic its agent consumes.
+TABLES = ("dedupe-uris", "dedupe-pending", "dedupe-near")
 
 
 def changelog_topics(settings: Settings) -> tuple[str, ...]:
@@ -27,40 +63,148 @@ def changelog_topics(settings: Settings) -> tuple[str, ...]:
     return tuple(f"{settings.app_id}-{name}-changelog" for name in TABLES)
 
 
+def dedupe_config(wf: Wirefeed) -> DedupeConfig:
+    s = wf.settings
+    return DedupeConfig(window=timedelta(days=s.dedupe_window_days), near_policy=s.near_duplicate_policy)
+
+
 def register(wf: Wirefeed) -> None:
     s = wf.settings
-    config = DedupeConfig(window=timedelta(days=s.dedupe_window_days), near_policy=s.near_duplicate_policy)
-    # Table changelogs use Faust's "json" codec, which encodes with orjson when it is installed (it is a dependency).
-    uris = wf.app.Table(TABLES[0], partitions=s.partitions)
-    near = wf.app.Table(TABLES[1], partitions=s.partitions)
-    enriched_topic = wf.topic(ENRICHED)
-    duplicates_topic = wf.topic(DUPLICATES)
+    config = dedupe_config(wf)
+    # Changelogs use Faust's "json" codec, which encodes with orjson (a dependency of wirefeed).
+    uris_table, pending_table, near_table = (wf.app.Table(name, partitions=s.partitions) for name in TABLES)
+    normalised_name = topic_name(NORMALISED, s.topic_prefix)
+    answers_name = topic_name(DEDUPE_ANSWERS, s.topic_prefix)
+    source = wf.app.topic(normalised_name, answers_name, key_type=bytes, value_type=bytes,
+                          key_serializer="raw", value_serializer="raw")
+    near_topic, answers_topic = wf.topic(DEDUPE_NEAR), wf.topic(DEDUPE_ANSWERS)
+    enriched_topic, duplicates_topic = wf.topic(ENRICHED), wf.topic(DUPLICATES)
 
-    @wf.app.agent(wf.topic(NORMALISED), name="dedupe-enrich", concurrency=1)
-    async def dedupe_enrich_agent(stream):  # type: ignore[no-untyped-def]
-        index = DedupeIndex(DedupeState(uris=uris, near=near), config)
-        async for event in stream.events():
-            started = time.perf_counter()
-            msg = event.message
-            now = utcnow()
-            try:
-                story = Story.model_validate(orjson.loads(event.value))
-                outcome = dedupe_enrich_step(story, index, now)
-            except (orjson.JSONDecodeError, ValidationError) as exc:
-                await wf.send_rejection(reject("dedupe", "bad_envelope", f"not a Story: {exc}"[:500], event.value,
-                                               now, source=Source(msg.topic, msg.partition, msg.offset)))
-                metrics.stage_processed("dedupe", "rejected", time.perf_counter() - started)
-                continue
-            except Exception as exc:  # a bug must not stop the feed
-                await wf.send_rejection(reject("dedupe", "internal_error",
-                                               f"unexpected {type(exc).__name__}: {exc}"[:500], event.value,
-                                               now, source=Source(msg.topic, msg.partition, msg.offset)))
-                metrics.stage_processed("dedupe", "rejected", time.perf_counter() - started)
-                continue
-            if outcome.enriched:
-                metrics.dedupe_verdict(outcome.enriched.dedupe.verdict)
-                await enriched_topic.send(key=story.uri.encode(), value=encode(outcome.enriched))
-            if outcome.duplicate:
-                metrics.dedupe_verdict(outcome.duplicate.verdict)
-                await duplicates_topic.send(key=story.uri.encode(), value=encode(outcome.duplicate))
-            metrics.stage_processed("dedupe", "ok", time.perf_counter() - started)
+    async def emit(story: Story, decision: Decision, out: list[Any]) -> None:
+        metrics.dedupe_verdict(decision.info.verdict)
+        key = story.uri.encode()
+        if decision.forward:
+            enriched = enrich(story, decision.info, now=utcnow())
+            out.append(await enriched_topic.send(key=key, value=encode(enriched)))
+        if decision.record is not None:
+            out.append(await duplicates_topic.send(key=key, value=encode(decision.record)))
+
+    async def scatter(story: Story, probe: NearProbe, out: list[Any]) -> None:
+        body = orjson.dumps({"t": "probe", "uri": story.uri, "probe": probe.to_wire()})
+        for bucket in probe.keys:
+            out.append(await near_topic.send(key=bucket.encode(), value=body))
+
+    async def on_story(value: bytes, staged: Staged, partition: int, out: list[Any]) -> None:
+        story = Story.model_validate(orjson.loads(value))
+        ref = f"{story.uri}@{story.version}"
+        pending = PartitionView(pending_table, staged, partition)
+        waiting = pending.get(ref)
+        if waiting is not None:  # a replay while the story waits for its answers: ask again
+            await scatter(story, NearProbe.from_wire(waiting["near"]), out)
+            return
+        outcome = UriIndex(PartitionView(uris_table, staged, partition), config).check(story)
+        if outcome.near is not None:
+            await scatter(story, outcome.near, out)
+        if not outcome.wait_for_near:
+            await emit(story, decide_uri(story, outcome), out)
+            return
+        assert outcome.near is not None
+        pending[ref] = {"story": value.decode(), "cluster": outcome.cluster, "near": outcome.near.to_wire(),
+                        "answers": {}}
+
+    async def on_answer(value: bytes, staged: Staged, partition: int, out: list[Any]) -> None:
+        answer = orjson.loads(value)
+        pending = PartitionView(pending_table, staged, partition)
+        waiting = pending.get(answer["ref"])
+        if waiting is None:  # decided already (a replayed answer)
+            return
+        answers = {**waiting["answers"], answer["key"]: answer["candidates"]}
+        near = NearProbe.from_wire(waiting["near"])
+        if len(answers) < len(near.keys):
+            pending[answer["ref"]] = {**waiting, "answers": answers}
+            return
+        story = Story.model_validate(orjson.loads(waiting["story"]))
+        outcome = UriOutcome(None, waiting["cluster"], near=near)
+        candidates = [Candidate.from_wire(c) for cands in answers.values() for c in cands]
+        decision = combine(story, outcome, candidates, config)
+        for bucket in relinks(outcome, decision):
+            body = {"t": "relink", "uri": story.uri, "ref": near.ref, "cluster": decision.info.cluster_id}
+            out.append(await near_topic.send(key=bucket.encode(), value=orjson.dumps(body)))
+        if decision.info.cluster_id != outcome.cluster:
+            UriIndex(PartitionView(uris_table, staged, partition), config).assign_cluster(
+                story, decision.info.cluster_id)
+        await emit(story, decision, out)
+        del pending[answer["ref"]]
+
+    @wf.app.agent(source, name="dedupe", concurrency=1)
+    async def dedupe_agent(stream):  # type: ignore[no-untyped-def]
+        async for events in stream.take_events(BATCH, within=BATCH_SECONDS):
+            staged, out = Staged(), []
+            for event in events:
+                started = time.perf_counter()
+                msg = event.message
+                try:
+                    if msg.topic == answers_name:
+                        await on_answer(event.value, staged, msg.partition, out)
+                    else:
+                        await on_story(event.value, staged, msg.partition, out)
+                except (orjson.JSONDecodeError, ValidationError, KeyError, TypeError) as exc:
+                    await wf.send_rejection(reject("dedupe", "bad_envelope", f"unreadable message: {exc}"[:500],
+                                                   event.value, utcnow(),
+                                                   source=Source(msg.topic, msg.partition, msg.offset)))
+                    metrics.stage_processed("dedupe", "rejected", time.perf_counter() - started)
+                    continue
+                except Exception as exc:  # a bug must not stop the feed
+                    log.exception("dedupe failed on %s[%d]@%d", msg.topic, msg.partition, msg.offset)
+                    await wf.send_rejection(reject("dedupe", "internal_error",
+                                                   f"unexpected {type(exc).__name__}: {exc}"[:500], event.value,
+                                                   utcnow(), source=Source(msg.topic, msg.partition, msg.offset)))
+                    metrics.stage_processed("dedupe", "rejected", time.perf_counter() - started)
+                    continue
+                metrics.stage_processed("dedupe", "ok", time.perf_counter() - started)
+            if out:
+                await asyncio.gather(*out)
+            staged.flush()
+
+    @wf.app.agent(near_topic, name="dedupe-near", concurrency=1)
+    async def near_agent(stream):  # type: ignore[no-untyped-def]
+        async for events in stream.take_events(BATCH, within=BATCH_SECONDS):
+            staged, out = Staged(), []
+            for event in events:
+                msg = event.message
+                try:
+                    request = orjson.loads(event.value)
+                    bucket = event.key.decode()
+                    index = NearIndex(PartitionView(near_table, staged, msg.partition), config)
+                    if request["t"] == "relink":
+                        index.relink(bucket, request["ref"], request["cluster"])
+                        continue
+                    probe = NearProbe.from_wire(request["probe"])
+                    found = index.probe(bucket, probe)
+                    if not probe.index_only:
+                        answer = {"ref": probe.ref, "key": bucket, "candidates": [c.to_wire() for c in found]}
+                        out.append(await answers_topic.send(key=request["uri"].encode(), value=orjson.dumps(answer)))
+                except Exception as exc:  # never stop the feed; the DLQ keeps the message
+                    log.exception("dedupe-near failed on %s[%d]@%d", msg.topic, msg.partition, msg.offset)
+                    await wf.send_rejection(reject("dedupe", "internal_error",
+                                                   f"near probe failed: {type(exc).__name__}: {exc}"[:500],
+                                                   event.value, utcnow(),
+                                                   source=Source(msg.topic, msg.partition, msg.offset)))
+            if out:
+                await asyncio.gather(*out)
+            staged.flush()
+
+    @wf.app.timer(EVICT_EVERY_SECONDS)
+    async def evict_expired() -> None:
+        """Delete state older than the window, in every partition this worker holds (restored keys too)."""
+        now = utcnow()
+        staged = Staged()
+        removed = 0
+        for tp in wf.app.assignor.assigned_actives():
+            if tp.topic == normalised_name:
+                removed += UriIndex(PartitionView(uris_table, staged, tp.partition), config).evict_expired(now)
+            elif tp.topic == topic_name(DEDUPE_NEAR, s.topic_prefix):
+                removed += NearIndex(PartitionView(near_table, staged, tp.partition), config).evict_expired(now)
+        staged.flush()
+        if removed:
+            log.info("evicted %d dedupe entries older than %s", removed, config.window)
