@@ -54,6 +54,8 @@ def faust_app(settings: Settings) -> faust.App:
         consumer_max_fetch_size=max(4_194_304, settings.max_payload_bytes * 2),
         consumer_auto_offset_reset="earliest",
         broker_commit_interval=1.0,
+        broker_session_timeout=settings.worker_session_timeout_s,
+        broker_heartbeat_interval=min(3.0, settings.worker_session_timeout_s / 3),
         table_standby_replicas=0,
         datadir=str(settings.data_dir / "faust"),
         web_enabled=settings.web_port > 0,
