@@ -46,9 +46,6 @@ class Settings(BaseSettings):
     worker_session_timeout_s: float = Field(
         60.0, ge=6, description="A worker silent this long (crashed, killed) leaves the group; its partitions wait"
     )
-    worker_session_timeout_s: float = Field(
-        60.0, ge=6, description="A worker silent this long (crashed, killed) leaves the group; its partitions wait"
-    )
     web_port: int = Field(6066, description="Faust worker web port (0 disables the worker web server)")
     metrics_port: int = Field(0, ge=0, description="Worker Prometheus /metrics port (0: off)")
     api_host: str = "127.0.0.1"
