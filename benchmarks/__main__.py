@@ -11,7 +11,7 @@ Parts, in order:
    decoding the envelope alone (``decode_raw``) measured in the same run;
 3. per broker: Baseline A, Baseline B and the pipeline on the same messages (throughput, latency at 50, 200 and
    1,000 stories/s, worker RSS) — ``benchmarks.bench_pipeline``; on Apache Kafka also 1 vs 2 workers over
-   4/8/16 partitions (quick: 4 and 8);
+   4/8/16 partitions (quick: 4 only);
 4. a py-spy profile of one worker under load (``--no-profile`` to skip), on Apache Kafka when it runs.
 
 Other options: ``--no-stages``, ``--memory N`` (worker RSS after N stories through the pipeline on the embedded

@@ -297,6 +297,7 @@ async def run_baseline(
         "startup_s": drain.startup_seconds,
         "rss_mb": (rss or 0) / 2**20,
         "partitions": partitions,
+        "topic_prefix": settings.topic_prefix,
         "load_avg": (drain.load_before + drain.load_after) / 2,
     }
 
