@@ -16,6 +16,7 @@ import random
 import signal
 import sqlite3
 import subprocess
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from pipeline.stages.process import process
 from pipeline.topics import NOTIFICATIONS
 from schemas import EnrichedStory, RawSubmission, utcnow
 from tests.integration.harness import PipelineRun, read_topic
+from tests.paths import REPO
 
 #: Set to 1 for the issue's full sizes (20k stories, 10 kills, 10k poison messages); default: CI sizes.
 FULL = os.environ.get("WIREFEED_FAULTS_FULL", "") not in ("", "0")
@@ -118,6 +120,19 @@ class FaultRun(PipelineRun):
         """Where the store is, as the checks read it (a throttled store's inner URL)."""
         url = self.settings.resolved_store_url
         return url.split("+", 1)[1] if url.startswith("slow") else url
+
+    started: int = 0
+
+    def start_worker(self) -> subprocess.Popen[bytes]:
+        """A new worker process; each gets its own log file (worker-<n>.log, n counting every start)."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.data_dir / f"worker-{self.started}.log", "ab")
+        self.started += 1
+        proc = subprocess.Popen([sys.executable, "-m", "pipeline", "worker"], cwd=REPO, env=self.env,
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+        log.close()
+        self.workers.append(proc)
+        return proc
 
     def live(self) -> list[subprocess.Popen[bytes]]:
         return [p for p in self.workers if p.poll() is None]
