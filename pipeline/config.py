@@ -60,6 +60,7 @@ class Settings(BaseSettings):
         "flag", description="A payload naming another agency: store under the key's agency and flag, or refuse"
     )
     dedupe_window_days: float = Field(7.0, gt=0, description="How long dedupe remembers a story")
+    dedupe_evict_seconds: float = Field(3600.0, gt=0, description="How often expired dedupe state is deleted")
     near_duplicate_policy: Literal["pass", "drop"] = "pass"
     store_batch_size: int = Field(500, ge=1)
     store_batch_seconds: float = Field(0.2, gt=0)

@@ -50,7 +50,6 @@ log = logging.getLogger("wirefeed.dedupe")
 
 BATCH = 200
 BATCH_SECONDS = 0.02
-EVICT_EVERY_SECONDS = 3600.0
 
 
 #: Dedupe's Faust tables; each is partitioned like the topic its agent consumes.
@@ -194,7 +193,7 @@ def register(wf: Wirefeed) -> None:
                 await asyncio.gather(*out)
             staged.flush()
 
-    @wf.app.timer(EVICT_EVERY_SECONDS)
+    @wf.app.timer(s.dedupe_evict_seconds)
     async def evict_expired() -> None:
         """Delete state older than the window, in every partition this worker holds (restored keys too)."""
         now = utcnow()
