@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     )
     web_port: int = Field(6066, description="Faust worker web port (0 disables the worker web server)")
     metrics_port: int = Field(0, ge=0, description="Worker Prometheus /metrics port (0: off)")
+    metrics_host: str = Field("127.0.0.1", description="Bind address of the worker /metrics server")
     api_host: str = "127.0.0.1"
     api_port: int = Field(8080, description="Gateway / read API / operator pages")
     max_payload_bytes: int = Field(2_000_000, ge=1, description="Largest accepted submission")

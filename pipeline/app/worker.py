@@ -20,7 +20,7 @@ def run_worker(settings: Settings) -> None:
     if settings.metrics_port:
         from pipeline.ops.metrics import start_metrics_server
 
-        start_metrics_server(settings.metrics_port)
+        start_metrics_server(settings.metrics_port, settings.metrics_host)
     wf = create_wirefeed(settings)
     worker = Worker(wf.app, loglevel=settings.log_level.upper(), quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()
