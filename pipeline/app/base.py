@@ -9,6 +9,7 @@ from typing import Any
 import faust
 from faust.types import TopicT
 
+from pipeline.app.consumer import WirefeedFaustApp
 from pipeline.codec import encode
 from pipeline.config import Settings
 from pipeline.kafka import ssl_context
@@ -38,7 +39,7 @@ def faust_app(settings: Settings) -> faust.App:
     if not settings.broker:
         raise RuntimeError("no broker configured: set WIREFEED_BROKER or pass --broker host:port")
     brokers = ";".join(f"kafka://{b.strip()}" for b in settings.broker.split(","))
-    return faust.App(
+    app = WirefeedFaustApp(
         settings.app_id,
         broker=brokers,
         broker_credentials=broker_credentials(settings),
@@ -62,6 +63,8 @@ def faust_app(settings: Settings) -> faust.App:
         web_port=max(settings.web_port, 1),
         web_bind="127.0.0.1",
     )
+    app.conf.wirefeed_topic_prefix = settings.topic_prefix  # type: ignore[attr-defined]
+    return app
 
 
 @dataclass
