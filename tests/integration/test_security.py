@@ -1,0 +1,189 @@
+"""Every Kafka client of the pipeline over SASL_SSL, configured only by ``WIREFEED_KAFKA_*`` settings.
+
+A local Apache Kafka with a SASL_SSL listener (PLAIN and SCRAM users; a self-signed CA made by openssl in the
+test) carries a story end to end: the CLI ``publish`` and the ingest gateway write to `wire.raw`, a worker process
+(Faust) normalises, dedupes, enriches and stores them, and the lag monitor reads the group's lag. Wrong
+credentials and a client without the CA are refused. ``pip-audit`` checks the installed packages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pipeline.broker.apache import SASL_USERS, ApacheKafkaCluster
+from pipeline.config import KafkaSecurity, Settings
+from pipeline.ingest.gateway import create_gateway_app, serve_in_background
+from pipeline.ingest.keys import generate_key
+from pipeline.ingest.publisher import PublishError, RawPublisher, make_submission
+from pipeline.ops.lag import LagMonitor
+from pipeline.sinks.store import open_store
+from tests.faults.common import FaultRun, corpus_submissions, security_env, stored_rows
+from tests.integration.harness import wait_until
+from tests.paths import REPO, SEED
+
+pytestmark = [pytest.mark.slow, pytest.mark.kafka]
+
+
+@pytest.fixture(scope="module")
+def sasl_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApacheKafkaCluster]:
+    from tests.fixtures.kafka import _libs_or_fail, _start_or_fail, kafka_test_version
+
+    version = kafka_test_version()
+    _libs_or_fail(version)
+    cluster = ApacheKafkaCluster(nodes=1, version=version, workdir=tmp_path_factory.mktemp("kafka-sasl"), sasl_ssl=True)
+    _start_or_fail(cluster)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+async def test_story_flows_end_to_end_over_sasl_ssl(
+    sasl_cluster: ApacheKafkaCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    security = sasl_cluster.client_security("SCRAM-SHA-512")
+    run = FaultRun(bootstrap=sasl_cluster.sasl_bootstrap, data_dir=tmp_path / "data", partitions=2, security=security)
+    # In-process components read the same environment the worker processes get.
+    for key, value in run.env.items():
+        if key.startswith("WIREFEED_"):
+            monkeypatch.setenv(key, value)
+    settings = Settings()
+    assert settings.kafka.security_protocol == "SASL_SSL" and settings.broker == sasl_cluster.sasl_bootstrap
+
+    await run.create_topics()
+    run.start_worker()
+    try:
+        # 1. The CLI.
+        cli = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "pipeline", "publish", str(SEED), "--agency", "TCA"],
+            cwd=REPO,
+            env=run.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert cli.returncode == 0, cli.stderr
+        # 2. The ingest gateway (its publisher), with an agency key in its own key store.
+        keys = await open_store(f"sqlite:///{tmp_path / 'keys.sqlite3'}")
+        key = generate_key()
+        await keys.add_agency_key("AFP", key.key_id, key.key_hash)
+        server = await serve_in_background(create_gateway_app(settings, keys))
+        [story] = corpus_submissions(1, seed=5)
+        try:
+            async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+                response = await http.post(
+                    "/v1/stories",
+                    content=story.payload,
+                    headers={"X-API-Key": key.token, "Content-Type": story.content_type or ""},
+                )
+            assert response.status_code == 202, response.text
+        finally:
+            await server.stop()
+            await keys.close()
+        # 3. The worker stores both.
+        rows = await wait_until(
+            lambda: _at_least(stored_rows(run.settings.resolved_store_url), 2), 180, "both stories stored", run
+        )
+        assert len(rows) == 2
+        # 4. The lag monitor sees the worker's group over SASL_SSL.
+        async with LagMonitor(settings) as monitor:
+            snap = await wait_until(lambda: _caught_up(monitor, settings.app_id), 120, "lag 0", run)
+        group = snap.group(settings.app_id)
+        assert group.members and group.members >= 1
+        assert {t.topic for t in group.topics} >= {run.topic("wire.raw"), run.topic("wire.enriched")}
+    finally:
+        run.stop()
+    assert "SaslAuthenticationFailed" not in run.logs() and "Traceback" not in run.logs()
+
+
+@pytest.mark.parametrize("mechanism", list(SASL_USERS))
+async def test_each_mechanism_authenticates_and_a_wrong_password_is_refused(
+    sasl_cluster: ApacheKafkaCluster, mechanism: str
+) -> None:
+    good = sasl_cluster.client_settings(mechanism, topic_prefix="sec.")  # type: ignore[arg-type]
+    async with RawPublisher(good) as pub:
+        await pub.publish(make_submission(b"Headline\n\nBody text.", "TCA"))
+    bad = good.model_copy(update={"kafka": good.kafka.model_copy(update={"sasl_password": "wrong"})})
+    with pytest.raises(PublishError):
+        async with RawPublisher(bad, request_timeout_ms=5000) as pub:
+            await pub.publish(make_submission(b"Headline\n\nBody text.", "TCA"))
+
+
+async def test_a_client_without_the_ca_does_not_connect(sasl_cluster: ApacheKafkaCluster) -> None:
+    sec = sasl_cluster.client_security("SCRAM-SHA-256").model_copy(update={"ssl_cafile": None})
+    settings = Settings(broker=sasl_cluster.sasl_bootstrap, kafka=sec)
+    with pytest.raises(PublishError):
+        async with RawPublisher(settings, request_timeout_ms=5000) as pub:
+            await pub.publish(make_submission(b"Headline\n\nBody text.", "TCA"))
+
+
+def test_security_env_round_trips_through_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    sec = KafkaSecurity(
+        security_protocol="SASL_SSL",
+        sasl_mechanism="SCRAM-SHA-256",
+        sasl_username="u",
+        sasl_password="s3cret-value",
+        ssl_cafile=tmp_path / "ca.pem",
+    )
+    for key, value in security_env(sec).items():
+        monkeypatch.setenv(key, value)
+    assert Settings().kafka == sec
+    # The password is kept out of reprs, and so out of logs.
+    assert "s3cret-value" not in repr(Settings().kafka) + str(Settings())
+
+
+def test_pip_audit_finds_no_known_vulnerable_package() -> None:
+    """``pip-audit`` over the installed environment. It needs the advisory database from the network."""
+    exe = shutil.which("pip-audit", path=str(Path(sys.executable).parent)) or shutil.which("pip-audit")
+    if exe is None:
+        pytest.skip("pip-audit is not installed (pip install -e '.[test]')")
+    proc = subprocess.run(
+        [exe, "--format", "json", "--progress-spinner", "off", "--skip-editable"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+    )
+    if proc.returncode not in (0, 1):
+        if any(
+            s in proc.stderr
+            for s in (
+                "ConnectionError",
+                "Max retries",
+                "Name or service not known",
+                "Temporary failure in name resolution",
+                "ProxyError",
+            )
+        ):
+            pytest.skip(f"pip-audit cannot reach its advisory database: {proc.stderr.strip()[-300:]}")
+        pytest.fail(f"pip-audit failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    report = json.loads(proc.stdout)
+    vulnerable = {d["name"]: [v["id"] for v in d["vulns"]] for d in report["dependencies"] if d.get("vulns")}
+    assert not vulnerable, f"known-vulnerable packages installed: {vulnerable}"
+
+
+async def _at_least(coro, n: int):  # type: ignore[no-untyped-def]
+    values = await coro
+    return values if len(values) >= n else None
+
+
+async def _caught_up(monitor: LagMonitor, group: str):  # type: ignore[no-untyped-def]
+    snap = await monitor.sample()
+    try:
+        g = snap.group(group)
+    except KeyError:
+        return None
+    return snap if g.topics and g.lag == 0 else None
