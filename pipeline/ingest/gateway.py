@@ -14,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import logging
+import math
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -24,6 +26,8 @@ from datetime import datetime
 from typing import Annotated, Any, Protocol
 
 import uvicorn
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Depends, FastAPI, Header, Request, Security
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -49,14 +53,19 @@ from pipeline.ingest.models import (
 )
 from pipeline.ingest.publisher import PublishError, RawPublisher, new_submission_id
 from pipeline.ingest.ratelimit import RateLimiter
+from pipeline.kafka import client_kwargs
 from pipeline.ops.metrics import gateway_request
 from pipeline.stages.errors import StageError
+from pipeline.topics import RAW, topic_name
 from schemas import RawSubmission, utcnow
 
 log = logging.getLogger("wirefeed.ingest")
 
 #: Seconds between two attempts to (re)start the Kafka producer while the broker is unreachable.
 RESTART_BACKOFF = 2.0
+#: Seconds a broker probe result is reused; and the probe's own timeout.
+PROBE_INTERVAL = 1.0
+PROBE_TIMEOUT_MS = 3000
 
 
 class ApiError(Exception):
@@ -159,9 +168,18 @@ class Gateway:
         self.limiter = RateLimiter(settings.gateway_rate_per_second, settings.gateway_rate_burst)
         self.idempotency = idempotency or IdempotencyMemory()
         self.clock = clock
-        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._pending: dict[tuple[str, str], _Pending] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
         self._start_lock = asyncio.Lock()
         self._next_start = 0.0
+        self._probe_lock = asyncio.Lock()
+        self._probe_result: tuple[float, bool] = (-math.inf, False)
+        #: Set when a write was not acknowledged in time: new writes wait for a successful broker probe.
+        self._degraded = False
+
+    @property
+    def publish_timeout(self) -> float:
+        return self.settings.gateway_publish_timeout_ms / 1000
 
     # lifecycle
     async def start(self) -> None:
@@ -177,7 +195,11 @@ class Gateway:
 
     async def stop(self) -> None:
         if self.publisher is not None:
-            await self.publisher.stop()
+            try:
+                # The producer flushes what it holds; with the broker down that would never end.
+                await asyncio.wait_for(self.publisher.stop(), timeout=max(5.0, self.publish_timeout))
+            except TimeoutError:
+                log.warning("stopped with %d unacknowledged submissions (each got a 503)", len(self._tasks))
             self.publisher = None
         if self._store is not None:
             await self._store.close()
@@ -199,8 +221,24 @@ class Gateway:
         return self.publisher
 
     async def ready(self) -> bool:
+        """The producer runs and a broker answered a metadata request for `wire.raw` just now."""
         publisher = await self._ensure_publisher()
-        return publisher is not None and await publisher.ready()
+        return publisher is not None and await self._probe()
+
+    async def _probe(self) -> bool:
+        """Ask the cluster for `wire.raw` metadata with a fresh connection (cached for PROBE_INTERVAL).
+
+        The producer's own metadata is cached and would say 'ready' while the broker is down.
+        """
+        async with self._probe_lock:
+            at, ok = self._probe_result
+            if self.clock() - at < PROBE_INTERVAL:
+                return ok
+            ok = await _broker_answers(self.settings)
+            self._probe_result = (self.clock(), ok)
+            if ok:
+                self._degraded = False
+            return ok
 
     # authentication
     async def authenticate(self, token: str | None) -> str:
@@ -276,41 +314,100 @@ class Gateway:
         return _Prepared(raw, idempotency_key, fingerprint(content_type, payload), accepted)
 
     async def publish(self, item: _Prepared) -> Accepted:
-        """Write one prepared story; return once acknowledged. Raises ApiError (409, 503)."""
-        if item.idempotency_key is None:
-            await self._write(item.raw)
+        """Write one prepared story; return once Kafka acknowledged it. Raises ApiError (409, 503).
+
+        With an Idempotency-Key, a retry while the first write is still in the producer (its request got a 503)
+        waits for that same write instead of writing again, and a retry after it was acknowledged is answered
+        from the idempotency memory.
+        """
+        key = item.idempotency_key
+        if key is None:
+            await self._check_broker()
+            await self._await_write(await self._start_write(item.raw))
             return item.accepted
         agency = item.raw.agency
-        lock_key = (agency, item.idempotency_key)
-        lock = self._locks.setdefault(lock_key, asyncio.Lock())
-        try:
-            async with lock:
-                seen = self.idempotency.get(agency, item.idempotency_key, self.clock())
-                if seen is not None:
-                    if seen.fingerprint != item.fingerprint:
-                        raise ApiError(
-                            409, "idempotency_key_reused", "this Idempotency-Key was used with a different body"
-                        )
-                    return item.accepted.model_copy(update={"submission_id": seen.submission_id, "replayed": True})
-                await self._write(item.raw)
-                self.idempotency.remember(
-                    agency, item.idempotency_key, item.raw.submission_id, item.fingerprint, self.clock()
-                )
-                return item.accepted
-        finally:
-            if not lock.locked() and self._locks.get(lock_key) is lock:
-                del self._locks[lock_key]
+        seen = self.idempotency.get(agency, key, self.clock())
+        if seen is not None:
+            _same_body(seen.fingerprint, item.fingerprint)
+            return item.accepted.model_copy(update={"submission_id": seen.submission_id, "replayed": True})
+        pending = self._pending.get((agency, key))
+        if pending is not None:
+            _same_body(pending.fingerprint, item.fingerprint)
+            await self._await_write(pending.task)
+            return item.accepted.model_copy(update={"submission_id": pending.submission_id, "replayed": True})
+        await self._check_broker()
+        if (agency, key) in self._pending:  # another request for the same key started while we probed
+            return await self.publish(item)
+        task = await self._start_write(item.raw)
+        self._pending[(agency, key)] = _Pending(task, item.raw.submission_id, item.fingerprint)
+        task.add_done_callback(lambda t: self._settled(agency, key, t))
+        await self._await_write(task)
+        return item.accepted
 
-    async def _write(self, raw: RawSubmission) -> None:
+    def _settled(self, agency: str, key: str, task: asyncio.Task[None]) -> None:
+        pending = self._pending.get((agency, key))
+        if pending is None or pending.task is not task:
+            return
+        del self._pending[(agency, key)]
+        if not task.cancelled() and task.exception() is None:
+            self.idempotency.remember(agency, key, pending.submission_id, pending.fingerprint, self.clock())
+
+    async def _check_broker(self) -> None:
+        """While degraded (a write timed out), refuse new writes fast until the broker answers again."""
+        if self._degraded and not await self._probe():
+            raise ApiError(503, "broker_unavailable", "Kafka is not reachable; nothing was written, retry later")
+
+    async def _start_write(self, raw: RawSubmission) -> asyncio.Task[None]:
         publisher = await self._ensure_publisher()
         if publisher is None:
             raise ApiError(503, "broker_unavailable", "Kafka is not reachable; nothing was written, retry later")
+        task = asyncio.create_task(publisher.publish(raw))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _await_write(self, task: asyncio.Task[None]) -> None:
         try:
-            await publisher.publish(raw)
-        except PublishError as exc:
+            await asyncio.wait_for(asyncio.shield(task), self.publish_timeout)
+        except TimeoutError as exc:
+            self._degraded = True
             raise ApiError(
-                503, "broker_unavailable", f"Kafka did not acknowledge the write; retry with the same key ({exc})"
+                503,
+                "broker_unavailable",
+                f"Kafka did not acknowledge the write within {self.publish_timeout:g}s. The producer keeps "
+                "trying: retry with the same Idempotency-Key and the story is written once",
             ) from exc
+        except PublishError as exc:
+            self._degraded = True
+            raise ApiError(
+                503, "broker_unavailable", f"Kafka refused the write; retry with the same Idempotency-Key ({exc})"
+            ) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    task: asyncio.Task[None]
+    submission_id: str
+    fingerprint: str
+
+
+def _same_body(remembered: str, presented: str) -> None:
+    if remembered != presented:
+        raise ApiError(409, "idempotency_key_reused", "this Idempotency-Key was used with a different body")
+
+
+async def _broker_answers(settings: Settings) -> bool:
+    admin = AIOKafkaAdminClient(**client_kwargs(settings), request_timeout_ms=PROBE_TIMEOUT_MS)
+    topic = topic_name(RAW, settings.topic_prefix)
+    try:
+        await asyncio.wait_for(admin.start(), PROBE_TIMEOUT_MS / 1000)
+        described = await asyncio.wait_for(admin.describe_topics([topic]), PROBE_TIMEOUT_MS / 1000)
+    except (KafkaError, OSError, TimeoutError):
+        return False
+    finally:
+        with contextlib.suppress(KafkaError, OSError):
+            await admin.close()
+    return bool(described) and described[0].get("error_code", 0) == 0 and bool(described[0].get("partitions"))
 
 
 # --- HTTP layer ---------------------------------------------------------------------------------------------
