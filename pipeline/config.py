@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     gateway_rate_burst: int = Field(200, ge=1, description="Submissions an agency may send at once above the rate")
     gateway_max_batch_items: int = Field(500, ge=1, description="Most stories in one batch request")
     gateway_publish_timeout_ms: int = Field(5000, ge=100, description="Wait for the broker ack before a 503")
+    gateway_key_cache_seconds: float = Field(
+        1.0, ge=0, description="How long the gateway reuses a looked-up API key (a revocation takes that long)"
+    )
     spoof_policy: Literal["flag", "refuse"] = Field(
         "flag", description="A payload naming another agency: store under the key's agency and flag, or refuse"
     )

@@ -169,6 +169,7 @@ class Gateway:
         self.idempotency = idempotency or IdempotencyMemory()
         self.clock = clock
         self._pending: dict[tuple[str, str], _Pending] = {}
+        self._key_cache: dict[str, tuple[float, Any]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._start_lock = asyncio.Lock()
         self._next_start = 0.0
@@ -249,12 +250,27 @@ class Gateway:
             raise ApiError(401, "invalid_api_key", "the API key is not a wirefeed key")
         if self.keys is None:
             raise RuntimeError("Gateway.start() was not awaited: no key store")
-        record = await self.keys.find_agency_key(parsed.key_id)
+        record = await self._find_key(parsed.key_id)
         if record is None or not verify_secret(parsed.secret, record.key_hash):
             raise ApiError(401, "invalid_api_key", "unknown API key")
         if record.revoked_at is not None:
             raise ApiError(403, "revoked_api_key", f"this API key was revoked at {record.revoked_at.isoformat()}")
         return str(record.agency)
+
+    async def _find_key(self, key_id: str) -> Any:
+        """The store's record of a key, reused for ``gateway_key_cache_seconds`` (a revocation waits that long)."""
+        ttl = self.settings.gateway_key_cache_seconds
+        now = self.clock()
+        cached = self._key_cache.get(key_id)
+        if cached is not None and now - cached[0] < ttl:
+            return cached[1]
+        assert self.keys is not None
+        record = await self.keys.find_agency_key(key_id)
+        if ttl > 0 and record is not None:
+            if len(self._key_cache) >= 10_000:
+                self._key_cache.clear()
+            self._key_cache[key_id] = (now, record)
+        return record
 
     def check_rate(self, agency: str, cost: int = 1) -> None:
         decision = self.limiter.check(agency, self.clock(), cost)

@@ -97,12 +97,13 @@ async def test_401_without_key_with_garbage_unknown_or_wrong_secret(gateway: Gat
     assert await gateway.raw_messages() == []
 
 
-async def test_403_after_the_agency_is_revoked(gateway: GatewayUnderTest) -> None:
-    assert (await gateway.post(SEED.read_bytes())).status_code == 202
-    assert await gateway.store.revoke_agency("TCA") == 1
-    response = await gateway.post(SEED.read_bytes())
+async def test_403_after_the_agency_is_revoked(kafka_bootstrap: str, gateway_factory: GatewayFactory) -> None:
+    gw = await gateway_factory(kafka_bootstrap, gateway_key_cache_seconds=0)
+    assert (await gw.post(SEED.read_bytes())).status_code == 202
+    assert await gw.store.revoke_agency("TCA") == 1
+    response = await gw.post(SEED.read_bytes())
     assert response.status_code == 403 and error_code(response) == "revoked_api_key"
-    assert len(await gateway.raw_messages()) == 1
+    assert len(await gw.raw_messages()) == 1
 
 
 async def test_413_too_large_single_and_batch(kafka_bootstrap: str, gateway_factory: GatewayFactory) -> None:
