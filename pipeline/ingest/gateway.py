@@ -379,8 +379,14 @@ class Gateway:
             raise ApiError(503, "broker_unavailable", "Kafka is not reachable; nothing was written, retry later")
         task = asyncio.create_task(publisher.publish(raw))
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._forget)
         return task
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            # Every request waiting on it got a 503; here it is only logged.
+            log.warning("write of a submission failed: %s", exc)
 
     async def _await_write(self, task: asyncio.Task[None]) -> None:
         try:
