@@ -17,7 +17,7 @@ class NearProbeBody(BaseModel):
     ref: str = Field(description="'uri@version' of the story")
     cluster: str = Field(description="Cluster id the story has so far")
     simhash: int = Field(ge=0, le=2**64 - 1)
-    minute: int = Field(ge=0, description="Story time in minutes since 2020-01-01 UTC")
+    second: int = Field(ge=0, description="Story time in seconds since 2020-01-01 UTC")
     ch_tag: str = Field(description="Short tag of the content hash")
     store: list[str] = Field(description="Bucket keys the story is stored under")
     probe: list[str] = Field(description="Bucket keys it looks in")
@@ -44,5 +44,5 @@ class NearAnswer(BaseModel):
     ref: str
     key: str = Field(description="The bucket key that answers")
     candidates: list[tuple[int, int, str, str, bool]] = Field(
-        description="(distance, minute, ref, cluster, exact) of each earlier story within the threshold"
+        description="(distance, second, ref, cluster, exact) of each earlier story within the threshold"
     )

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from pipeline.broker.admin import ensure_topics
 from pipeline.config import Settings
@@ -92,8 +92,8 @@ class PipelineRun:
         return raw.submission_id
 
 
-async def read_topic(bootstrap: str, topic: str, timeout: float = 2.0) -> list[bytes]:
-    """Every message currently on ``topic``, from offset 0 to the end offsets at call time."""
+async def read_records(bootstrap: str, topic: str, timeout: float = 2.0) -> list[ConsumerRecord]:
+    """Every record currently on ``topic``, from offset 0 to the end offsets at call time."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
@@ -107,7 +107,7 @@ async def read_topic(bootstrap: str, topic: str, timeout: float = 2.0) -> list[b
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         ends = await consumer.end_offsets(tps)
-        values: list[bytes] = []
+        records: list[ConsumerRecord] = []
         deadline = time.monotonic() + timeout + 10
         while time.monotonic() < deadline:
             positions = [await consumer.position(tp) for tp in tps]
@@ -115,10 +115,15 @@ async def read_topic(bootstrap: str, topic: str, timeout: float = 2.0) -> list[b
                 break
             batch = await consumer.getmany(timeout_ms=int(timeout * 1000))
             for msgs in batch.values():
-                values.extend(m.value or b"" for m in msgs)
-        return values
+                records.extend(msgs)
+        return records
     finally:
         await consumer.stop()
+
+
+async def read_topic(bootstrap: str, topic: str, timeout: float = 2.0) -> list[bytes]:
+    """Every message value currently on ``topic`` (tombstones as b"")."""
+    return [r.value or b"" for r in await read_records(bootstrap, topic, timeout)]
 
 
 async def wait_until(check: Callable[[], object], timeout: float, what: str, run: PipelineRun | None = None):  # type: ignore[no-untyped-def]

@@ -27,13 +27,13 @@ import orjson
 from pipeline.stages.dedupe.simhash import Sketch, sketch
 from schemas import DedupeInfo, DuplicateRecord, Story, Verdict
 
-#: Minute 0 of the state clock. Times are stored as whole minutes since this instant.
+#: Second 0 of the state clock. Times are stored as whole seconds since this instant (u32: until 2156).
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
-_U = struct.Struct(">II")  # version (top bit: killed), minute
+_U = struct.Struct(">II")  # version (top bit: killed), second
 _U_CHARS = 11  # base64 length of a packed uri entry (8 bytes)
 _KILLED = 1 << 31
-_E = struct.Struct(">Q3s3s")  # simhash, minute (24 bits), content-hash tag (24 bits)
-_E_CHARS = 19  # base64 length of a packed near entry (14 bytes)
+_E = struct.Struct(">QI3s")  # simhash, second (32 bits), content-hash tag (24 bits)
+_E_CHARS = 20  # base64 length of a packed near entry (15 bytes)
 _ID_CHARS = 11  # base64 length of an 8-byte id
 _OTHER_CLUSTER = "~"  # marks an entry whose cluster is not its own uri id; the cluster id follows
 _SEP = " "  # between entries of a bucket (uris never contain spaces)
@@ -57,13 +57,13 @@ def cluster_name(cid: bytes) -> str:
     return _b64(cid)
 
 
-def to_minute(at: datetime) -> int:
-    return max(0, int((at - EPOCH).total_seconds() // 60))
+def to_second(at: datetime) -> int:
+    return max(0, int((at - EPOCH).total_seconds()))
 
 
-def story_minute(story: Story) -> int:
+def story_second(story: Story) -> int:
     """Story time: ``versioncreated``, but never later than when the pipeline received the story."""
-    return to_minute(min(story.versioncreated, story.received_at))
+    return to_second(min(story.versioncreated, story.received_at))
 
 
 def _ref(story: Story) -> str:
@@ -94,8 +94,8 @@ class DedupeConfig:
     bucket_cap: int = 64
 
     @property
-    def window_minutes(self) -> int:
-        return int(self.window.total_seconds() // 60)
+    def window_seconds(self) -> int:
+        return int(self.window.total_seconds())
 
 
 # --------------------------------------------------------------------------------------------- state
@@ -107,14 +107,14 @@ class DedupeState:
     Key spaces (all keys and values are str / list[str], so they travel as orjson on a changelog):
 
     ``uris`` — partition-local by uri (the key of ``wire.normalised``):
-        ``b64(uri_id)`` (11 chars) → ``b64(version u32 with the top bit set once killed, minute u32)`` (11 chars),
+        ``b64(uri_id)`` (11 chars) → ``b64(version u32 with the top bit set once killed, second u32)`` (11 chars),
         followed by the cluster id (11 chars) only when it is not the uri's own id.
     ``near`` — partition-local by lead shingle key (the key of the near-probe topic):
         ``b64(first 6 bytes of a shingle hash)`` (8 chars) → one string of entries, oldest first, separated by
-        a space; each entry is ``b64(simhash u64, minute u24, content-hash tag u24)`` (19 chars), then
+        a space; each entry is ``b64(simhash u64, second u32, content-hash tag u24)`` (20 chars), then
         ``"~" + cluster id`` only when the cluster is not the story's own uri id, then ``"uri@version"``.
 
-    ``b64`` is standard base64 without padding; minutes count from :data:`EPOCH`. Ids are 8-byte blake2b of the
+    ``b64`` is standard base64 without padding; seconds count from :data:`EPOCH`. Ids are 8-byte blake2b of the
     uri (:func:`uri_id`); the cluster id of a story that starts a cluster is its own uri id.
     """
 
@@ -139,7 +139,7 @@ class NearProbe:
     ref: str  # "uri@version" of the story
     cluster: str  # its cluster id: its own uri id for a new uri, the known cluster for a newer version
     simhash: int
-    minute: int
+    second: int
     ch_tag: str  # content_tag(content_hash): 6 hex digits
     store: tuple[str, ...]  # bucket keys it is stored under
     probe: tuple[str, ...]  # bucket keys it looks in (a superset of ``store``)
@@ -152,7 +152,7 @@ class NearProbe:
 
     def to_wire(self) -> dict[str, Any]:
         return {
-            "ref": self.ref, "cluster": self.cluster, "simhash": self.simhash, "minute": self.minute,
+            "ref": self.ref, "cluster": self.cluster, "simhash": self.simhash, "second": self.second,
             "ch_tag": self.ch_tag, "store": list(self.store), "probe": list(self.probe),
             "index_only": self.index_only,
         }  # fmt: skip
@@ -160,7 +160,7 @@ class NearProbe:
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> NearProbe:
         return cls(
-            data["ref"], data["cluster"], int(data["simhash"]), int(data["minute"]), data["ch_tag"],
+            data["ref"], data["cluster"], int(data["simhash"]), int(data["second"]), data["ch_tag"],
             tuple(data["store"]), tuple(data["probe"]), bool(data.get("index_only", False)),
         )  # fmt: skip
 
@@ -170,13 +170,13 @@ class Candidate:
     """An earlier story found in a bucket, as the near part answers it back to the uri part."""
 
     distance: int
-    minute: int
+    second: int
     ref: str
     cluster: str
     exact: bool  # same SimHash and same content-hash tag: the same normalised content
 
     def to_wire(self) -> list[Any]:
-        return [self.distance, self.minute, self.ref, self.cluster, self.exact]
+        return [self.distance, self.second, self.ref, self.cluster, self.exact]
 
     @classmethod
     def from_wire(cls, data: list[Any]) -> Candidate:
@@ -216,28 +216,28 @@ class UriIndex:
         self.uris = uris
         self.config = config
 
-    def _read(self, key: str, minute: int) -> tuple[int, int, int, str | None] | None:
+    def _read(self, key: str, second: int) -> tuple[int, int, int, str | None] | None:
         raw = self.uris.get(key)
         if raw is None:
             return None
-        packed, stored_minute = _U.unpack(_unb64(raw[:_U_CHARS]))
-        if minute - stored_minute > self.config.window_minutes:
+        packed, stored_second = _U.unpack(_unb64(raw[:_U_CHARS]))
+        if second - stored_second > self.config.window_seconds:
             return None
-        return packed & ~_KILLED, stored_minute, packed & _KILLED, (raw[_U_CHARS:] or None)
+        return packed & ~_KILLED, stored_second, packed & _KILLED, (raw[_U_CHARS:] or None)
 
-    def _write(self, key: str, version: int, minute: int, flags: int, cluster: str | None) -> None:
-        self.uris[key] = _b64(_U.pack(min(version, _KILLED - 1) | flags, minute)) + (cluster or "")
+    def _write(self, key: str, version: int, second: int, flags: int, cluster: str | None) -> None:
+        self.uris[key] = _b64(_U.pack(min(version, _KILLED - 1) | flags, second)) + (cluster or "")
 
     def check(self, story: Story) -> UriOutcome:
         own = uri_id(story.uri)
         key = _b64(own)
-        minute = story_minute(story)
+        second = story_second(story)
         kill = _is_kill(story)
-        found = self._read(key, minute)
+        found = self._read(key, second)
         if found is None:
-            self._write(key, story.version, minute, _KILLED if kill else 0, None)
-            return UriOutcome(None, _b64(own), near=self._probe(story, _b64(own), minute, index_only=False))
-        version, stored_minute, flags, cluster = found
+            self._write(key, story.version, second, _KILLED if kill else 0, None)
+            return UriOutcome(None, _b64(own), near=self._probe(story, _b64(own), second, index_only=False))
+        version, stored_second, flags, cluster = found
         cluster = cluster or _b64(own)
         if story.version < version:
             return UriOutcome("stale", cluster, f"{story.uri}@{version}")
@@ -245,8 +245,8 @@ class UriIndex:
             return UriOutcome("duplicate", cluster, f"{story.uri}@{version}")
         verdict: Verdict = "kill" if kill else "correction" if "correction" in story.signals else "update"
         stored_cluster = None if cluster == _b64(own) else cluster
-        self._write(key, story.version, max(minute, stored_minute), flags | (_KILLED if kill else 0), stored_cluster)
-        near = None if kill else self._probe(story, cluster, minute, index_only=True)
+        self._write(key, story.version, max(second, stored_second), flags | (_KILLED if kill else 0), stored_cluster)
+        near = None if kill else self._probe(story, cluster, second, index_only=True)
         return UriOutcome(verdict, cluster, f"{story.uri}@{version}", near)
 
     def assign_cluster(self, story: Story, cluster: str) -> None:
@@ -256,18 +256,18 @@ class UriIndex:
         if raw is not None:
             self.uris[key] = raw[:_U_CHARS] + ("" if cluster == key else cluster)
 
-    def _probe(self, story: Story, cluster: str, minute: int, *, index_only: bool) -> NearProbe:
+    def _probe(self, story: Story, cluster: str, second: int, *, index_only: bool) -> NearProbe:
         c = self.config
         sk: Sketch = sketch(story, c.store_window, c.store_keys, c.probe_window, c.probe_keys)
         store = tuple(dict.fromkeys(_b64(h[:_KEY_BYTES]) for h in sk.store))
         probe = tuple(dict.fromkeys([*store, *(_b64(h[:_KEY_BYTES]) for h in sk.probe)]))
         return NearProbe(
-            _ref(story), cluster, sk.simhash, minute, content_tag(story.content_hash),
+            _ref(story), cluster, sk.simhash, second, content_tag(story.content_hash),
             store, probe, index_only,
         )  # fmt: skip
 
     def evict_expired(self, now: datetime) -> int:
-        cutoff = to_minute(now) - self.config.window_minutes
+        cutoff = to_second(now) - self.config.window_seconds
         stale = [k for k, v in list(self.uris.items()) if _U.unpack(_unb64(v[:_U_CHARS]))[1] < cutoff]
         for k in stale:
             del self.uris[k]
@@ -295,30 +295,30 @@ def content_tag(content_hash: str) -> str:
     return blake2b(content_hash.encode("utf-8"), digest_size=3).hexdigest()
 
 
-def _pack_entry(simhash: int, minute: int, ch_tag: str, cluster: str, ref: str) -> str:
-    head = _b64(_E.pack(simhash, minute.to_bytes(3, "big"), bytes.fromhex(ch_tag)))
+def _pack_entry(simhash: int, second: int, ch_tag: str, cluster: str, ref: str) -> str:
+    head = _b64(_E.pack(simhash, second, bytes.fromhex(ch_tag)))
     if cluster != _b64(uri_id(_uri_of(ref))):
         head += _OTHER_CLUSTER + cluster
     return head + _escape(ref)
 
 
 def _unpack_entry(entry: str) -> tuple[int, int, str, str, str]:
-    """→ simhash, minute, cluster, content-hash tag (6 hex digits), ref."""
-    simhash, minute, tag = _E.unpack(_unb64(entry[:_E_CHARS]))
+    """→ simhash, second, cluster, content-hash tag (6 hex digits), ref."""
+    simhash, second, tag = _E.unpack(_unb64(entry[:_E_CHARS]))
     if entry[_E_CHARS] == _OTHER_CLUSTER:
         cluster, ref = entry[_E_CHARS + 1 : _E_CHARS + 1 + _ID_CHARS], _unescape(entry[_E_CHARS + 1 + _ID_CHARS :])
     else:
         ref = _unescape(entry[_E_CHARS:])
         cluster = _b64(uri_id(_uri_of(ref)))
-    return simhash, int.from_bytes(minute, "big"), cluster, tag.hex(), ref
+    return simhash, second, cluster, tag.hex(), ref
 
 
 def _entry_ref(entry: str) -> str:
     return _unescape(entry[_E_CHARS + 1 + _ID_CHARS :] if entry[_E_CHARS] == _OTHER_CLUSTER else entry[_E_CHARS:])
 
 
-def _minute_of(entry: str) -> int:
-    return int.from_bytes(_unb64(entry[:_E_CHARS])[8:11], "big")
+def _second_of(entry: str) -> int:
+    return int.from_bytes(_unb64(entry[:_E_CHARS])[8:12], "big")
 
 
 def _entries(value: str | None) -> list[str]:
@@ -341,8 +341,8 @@ class NearIndex:
         value = self.near.get(key)
         entries = value.split(_SEP) if value else []
         heads = [_unb64(e[:_E_CHARS]) for e in entries]
-        oldest = probe.minute - self.config.window_minutes
-        expired = [int.from_bytes(h[8:11], "big") < oldest for h in heads]
+        oldest = probe.second - self.config.window_seconds
+        expired = [int.from_bytes(h[8:12], "big") < oldest for h in heads]
         found: list[Candidate] = []
         if not probe.index_only:
             threshold = self.config.near_threshold
@@ -351,13 +351,13 @@ class NearIndex:
                 d = (int.from_bytes(h[:8], "big") ^ probe.simhash).bit_count()
                 if d > threshold or old:
                     continue
-                _, minute, cluster, tag, ref = _unpack_entry(e)
+                _, second, cluster, tag, ref = _unpack_entry(e)
                 if _uri_of(ref) != me:
-                    found.append(Candidate(d, minute, ref, cluster, d == 0 and tag == probe.ch_tag))
+                    found.append(Candidate(d, second, ref, cluster, d == 0 and tag == probe.ch_tag))
         fresh = [e for e, old in zip(entries, expired, strict=True) if not old]
         if key in probe.store:
             fresh = [e for e in fresh if _entry_ref(e) != probe.ref]
-            fresh.append(_pack_entry(probe.simhash, probe.minute, probe.ch_tag, probe.cluster, probe.ref))
+            fresh.append(_pack_entry(probe.simhash, probe.second, probe.ch_tag, probe.cluster, probe.ref))
             fresh = fresh[-self.config.bucket_cap :]
         if fresh != entries:
             if fresh:
@@ -371,18 +371,18 @@ class NearIndex:
         entries = _entries(self.near.get(key))
         for i, e in enumerate(entries):
             if _entry_ref(e) == ref:
-                simhash, minute, _, tag, _ = _unpack_entry(e)
-                entries[i] = _pack_entry(simhash, minute, tag, cluster, ref)
+                simhash, second, _, tag, _ = _unpack_entry(e)
+                entries[i] = _pack_entry(simhash, second, tag, cluster, ref)
                 self.near[key] = _SEP.join(entries)
                 return
 
     def evict_expired(self, now: datetime) -> int:
         """Delete entries older than the window (also ones restored from a changelog). Returns entries removed."""
-        cutoff = to_minute(now) - self.config.window_minutes
+        cutoff = to_second(now) - self.config.window_seconds
         removed = 0
         for key, value in list(self.near.items()):
             entries = _entries(value)
-            keep = [e for e in entries if _minute_of(e) >= cutoff]
+            keep = [e for e in entries if _second_of(e) >= cutoff]
             if len(keep) != len(entries):
                 removed += len(entries) - len(keep)
                 if keep:
@@ -395,17 +395,17 @@ class NearIndex:
 # --------------------------------------------------------------------------------------------- combine
 
 
-def _precedes(c: Candidate, minute: int, ref: str) -> bool:
-    """A total order on stories (story minute, then ref) so that two copies racing never link to each other."""
-    return (c.minute, c.ref) < (minute, ref)
+def _precedes(c: Candidate, second: int, ref: str) -> bool:
+    """A total order on stories (story second, then ref) so that two copies racing never link to each other."""
+    return (c.second, c.ref) < (second, ref)
 
 
 def best_candidate(candidates: Iterable[Candidate], probe: NearProbe) -> Candidate | None:
     """The earlier story a new one repeats: an exact copy first, else the nearest (then the oldest)."""
-    earlier = [c for c in candidates if _precedes(c, probe.minute, probe.ref)]
+    earlier = [c for c in candidates if _precedes(c, probe.second, probe.ref)]
     if not earlier:
         return None
-    return min(earlier, key=lambda c: (not c.exact, c.distance, c.minute, c.ref))
+    return min(earlier, key=lambda c: (not c.exact, c.distance, c.second, c.ref))
 
 
 def _record(story: Story, info: DedupeInfo) -> DuplicateRecord:

@@ -1,0 +1,169 @@
+"""Dedupe on real Apache Kafka: copies caught across partitions owned by different workers, state that survives
+kill -9, and expiry that also removes state restored from the changelog."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from datetime import UTC, datetime, timedelta
+
+import orjson
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
+from aiokafka.errors import KafkaError
+from aiokafka.partitioner import murmur2
+
+from pipeline.topics import DUPLICATES, ENRICHED
+from tests.integration.harness import PipelineRun, read_records, read_topic, wait_until
+from tests.paths import SEED
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+SEED_TEXT = SEED.read_text(encoding="utf-8")
+HEADLINE = SEED_TEXT.splitlines()[0]
+PARAS = [p.strip() for p in SEED_TEXT.split("BISHKEK (TCA) —", 1)[1].split("\nSergey Kwan", 1)[0].split("\n\n")
+         if p.strip()]
+
+
+def ninjs(uri: str, headline: str, paras: list[str], when: datetime | None = None) -> bytes:
+    doc = {"uri": uri, "headlines": [{"role": "main", "value": headline}],
+           "bodies": [{"role": "main", "contentType": "text/plain", "value": "\n\n".join(paras)}]}
+    if when is not None:
+        doc["versionCreated"] = when.isoformat().replace("+00:00", "Z")
+    return orjson.dumps(doc)
+
+
+def partition_of(key: str, partitions: int) -> int:
+    return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
+
+
+def uri_on(partition: int, partitions: int, stem: str) -> str:
+    return next(u for i in range(10_000) if partition_of(u := f"{stem}-{i}", partitions) == partition)
+
+
+async def owners(run: PipelineRun, topic: str) -> dict[int, str]:
+    """partition of ``topic`` → member id holding it, from the group's current assignment."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=run.bootstrap)
+    await admin.start()
+    try:
+        found: dict[int, str] = {}
+        for resp in await admin.describe_consumer_groups([run.settings.app_id]):
+            for group in resp.groups:
+                for member in group[5]:
+                    if not member[4]:  # no assignment yet (the group is rebalancing)
+                        continue
+                    assignment = ConsumerProtocolMemberAssignment.decode(member[4])
+                    for name, parts in assignment.assignment:
+                        if name == topic:
+                            found.update({p: member[0] for p in parts})
+        return found
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+def run(kafka_bootstrap: str, tmp_path):  # type: ignore[no-untyped-def]
+    pipeline = PipelineRun(bootstrap=kafka_bootstrap, data_dir=tmp_path / "data", partitions=4)
+    yield pipeline
+    pipeline.stop()
+
+
+async def enriched_by_uri(run: PipelineRun) -> dict[str, dict]:
+    return {d["uri"]: d for d in map(orjson.loads, await read_topic(run.bootstrap, run.topic(ENRICHED)))}
+
+
+async def test_copies_on_partitions_of_the_other_worker_are_caught(run: PipelineRun) -> None:
+    await run.create_topics()
+    run.start_worker()
+    run.start_worker()
+    normalised = run.topic("wire.normalised")
+
+    async def split() -> dict[int, str] | None:
+        try:
+            held = await owners(run, normalised)
+        except KafkaError:  # the group's coordinator is still being elected
+            return None
+        return held if len(held) == 4 and len(set(held.values())) == 2 else None
+
+    held = await wait_until(split, 120, "two workers sharing the four partitions", run)
+    original = uri_on(0, 4, "urn:test:orig")
+    other = [p for p in range(4) if held[p] != held[0]]
+    assert other, held
+
+    await run.publish(ninjs(original, HEADLINE, PARAS), "TCA", format_hint="ninjs")
+    await wait_until(lambda: _has(run, original), 90, "the original on wire.enriched", run)
+
+    # On a partition held by the other worker: an edited resend (new headline, a typo fixed, ending trimmed)
+    # and an exact copy under another agency's uri.
+    edited = uri_on(other[0], 4, "urn:test:edited")
+    copy = uri_on(other[-1], 4, "urn:test:copy")
+    edited_paras = [PARAS[0].replace("every effort", "every possible effort"), *PARAS[1:-1]]
+    await run.publish(ninjs(edited, "Kyrgyz leader pledges closer ties with Moscow", edited_paras), "AKI",
+                      format_hint="ninjs")
+    await run.publish(ninjs(copy, HEADLINE, PARAS), "RFE", format_hint="ninjs")
+
+    stories = await wait_until(lambda: _has(run, edited), 90, "the edited resend", run)
+    near = stories[edited]["dedupe"]
+    first = stories[original]["dedupe"]
+    assert near["verdict"] == "near_duplicate", near
+    assert near["duplicate_of"] == f"{original}@1" and near["cluster_id"] == first["cluster_id"]
+
+    dups = await wait_until(lambda: read_topic(run.bootstrap, run.topic(DUPLICATES)), 90, "the exact copy", run)
+    [record] = [orjson.loads(v) for v in dups]
+    assert record["uri"] == copy and record["verdict"] == "duplicate"
+    assert record["duplicate_of"] == f"{original}@1" and record["cluster_id"] == first["cluster_id"]
+    assert copy not in await enriched_by_uri(run)
+
+
+async def _has(run: PipelineRun, uri: str) -> dict[str, dict] | None:
+    stories = await enriched_by_uri(run)
+    return stories if uri in stories else None
+
+
+async def test_state_survives_kill_minus_nine(run: PipelineRun) -> None:
+    await run.create_topics()
+    worker = run.start_worker()
+    uri = "urn:test:restart"
+    await run.publish(ninjs(uri, HEADLINE, PARAS), "TCA", format_hint="ninjs")
+    await wait_until(lambda: _has(run, uri), 90, "the story on wire.enriched", run)
+    await asyncio.sleep(3)  # state is written after the output is acknowledged; let it reach the changelog
+    os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait()
+    run.workers.remove(worker)
+
+    run.start_worker()
+    await run.publish(ninjs(uri, HEADLINE, PARAS), "TCA", format_hint="ninjs")
+    dups = await wait_until(lambda: read_topic(run.bootstrap, run.topic(DUPLICATES)), 120,
+                            "the resend judged a duplicate after the restart", run)
+    [record] = [orjson.loads(v) for v in dups]
+    assert record["verdict"] == "duplicate" and record["duplicate_of"] == f"{uri}@1"
+    assert len([v for v in await read_topic(run.bootstrap, run.topic(ENRICHED))]) == 1
+
+
+async def test_expired_state_is_deleted_after_a_restart(run: PipelineRun) -> None:
+    await run.create_topics()
+    worker = run.start_worker()
+    uri = "urn:test:expiry"
+    three_days_ago = datetime.now(UTC) - timedelta(days=3)
+    await run.publish(ninjs(uri, HEADLINE, PARAS, when=three_days_ago), "TCA", format_hint="ninjs")
+    await wait_until(lambda: _has(run, uri), 90, "the story on wire.enriched", run)
+    await asyncio.sleep(3)
+    os.killpg(worker.pid, signal.SIGTERM)
+    worker.wait()
+    run.workers.remove(worker)
+
+    # Restart with a one-day window: the restored entries are older than it and must really be deleted.
+    run.extra_env.update({"WIREFEED_DEDUPE_WINDOW_DAYS": "1", "WIREFEED_DEDUPE_EVICT_SECONDS": "2"})
+    run.start_worker()
+    changelog = f"{run.settings.app_id}-dedupe-uris-changelog"
+
+    async def tombstone() -> bool:
+        return await _tombstones(run.bootstrap, changelog) > 0
+
+    await wait_until(tombstone, 120, "a tombstone for the expired uri entry on the changelog", run)
+
+
+async def _tombstones(bootstrap: str, topic: str) -> int:
+    return sum(1 for r in await read_records(bootstrap, topic) if r.value is None)
