@@ -51,7 +51,7 @@ async def test_broker_loss_in_a_three_node_cluster(kafka_cluster_factory, tmp_pa
     try:
         async with LagWatch(run.settings) as lag:
             publisher = asyncio.create_task(publish_stream(run, raws, batch=100, pause=0.05))
-            await _until(lambda: stored_count(run.check_url), STORIES // 5, timeout=300, run=run)
+            await _until(lambda: stored_count(run.check_url), STORIES // 5, timeout=size(300, 1800), run=run)
             victim = rng.randrange(3)
             cluster.kill_node(victim)
             await asyncio.sleep(20)
@@ -86,7 +86,7 @@ async def test_postgres_stopped_for_30_seconds(
     try:
         async with LagWatch(run.settings) as lag:
             publisher = asyncio.create_task(publish_stream(run, raws, batch=100, pause=0.05))
-            await _until(lambda: stored_count(run.check_url), STORIES // 5, timeout=300, run=run)
+            await _until(lambda: stored_count(run.check_url), STORIES // 5, timeout=size(300, 1800), run=run)
             await asyncio.to_thread(postgres_server.stop)
             await asyncio.sleep(OUTAGE_S)
             lag_during = await lag.current_lag()
