@@ -123,30 +123,58 @@ def print_story(story) -> None:  # type: ignore[no-untyped-def]
 # --------------------------------------------------------------------------------------------- publish
 
 
+CONTENT_TYPES = {"text": "text/plain; charset=utf-8", "ninjs": "application/json", "nitf": "application/xml",
+                 "newsml-g2": "application/xml", "newsml-1.2": "application/xml", "html": "text/html"}
+
+
+def content_type_for(name: str, fmt: str) -> str:
+    if fmt in CONTENT_TYPES:
+        return CONTENT_TYPES[fmt]
+    suffix = Path(name).suffix.lower()
+    return {".json": "application/json", ".xml": "application/xml", ".html": "text/html",
+            ".htm": "text/html"}.get(suffix, "text/plain; charset=utf-8")
+
+
 @app.command()
 def publish(
     files: Annotated[list[str], typer.Argument(help="Story files; '-' reads stdin")],
-    agency: Annotated[str, typer.Option(help="Agency the stories come from")],
+    agency: Annotated[str | None, typer.Option(help="Agency the stories come from (direct to Kafka)")] = None,
     fmt: Annotated[str, typer.Option("--format", help="Format hint: " + ", ".join(FORMATS))] = "auto",
     broker: BrokerOpt = None,
+    url: Annotated[str | None, typer.Option(help="Publish through the gateway at this URL instead of Kafka")] = None,
+    key: Annotated[str | None, typer.Option(help="The agency's API key for --url (env WIREFEED_API_KEY)",
+                                           envvar="WIREFEED_API_KEY")] = None,
 ) -> None:
-    """Push story files into `wire.raw` (acks=all), with progress for many files."""
-    from rich.progress import Progress
-
-    from pipeline.ingest.publisher import PublishError, RawPublisher, make_submission
-
+    """Push story files into `wire.raw`: straight to Kafka (acks=all), or through the gateway with --url/--key."""
     if fmt not in FORMATS:
         err.print(f"[red]Unknown format {fmt!r}.[/] Use one of: {', '.join(FORMATS)}")
         raise typer.Exit(2)
-    s = require_broker(settings_with(broker))
     items = read_inputs(files)
+    if url:
+        if not key:
+            err.print("[red]--url needs the agency's API key:[/] pass --key or set WIREFEED_API_KEY "
+                      "(create one with `wirefeed agency add NAME`).")
+            raise typer.Exit(2)
+        publish_via_gateway(items, fmt, url, key)
+        return
+    if not agency:
+        err.print("[red]--agency is required when publishing straight to Kafka[/] (with --url the key names it).")
+        raise typer.Exit(2)
+    publish_to_kafka(items, fmt, agency, require_broker(settings_with(broker)))
+
+
+def publish_to_kafka(items: list[tuple[str, bytes]], fmt: str, agency: str, s: Settings) -> None:
+    from rich.progress import Progress
+
+    from pipeline.ingest.publisher import PublishError, RawPublisher, make_submission
 
     async def go() -> None:
         async with RawPublisher(s) as pub:
             with Progress(console=err, transient=len(items) < 2) as progress:
                 task = progress.add_task("publishing", total=len(items))
                 for name, data in items:
-                    raw = make_submission(data, agency, format_hint=fmt)  # type: ignore[arg-type]
+                    raw = make_submission(data, agency, format_hint=fmt,  # type: ignore[arg-type]
+                                          content_type=content_type_for(name, fmt))
                     await pub.publish(raw)
                     progress.advance(task)
                     if len(items) < 20:
@@ -157,6 +185,39 @@ def publish(
     except PublishError as exc:
         err.print(f"[red]Publish failed:[/] {exc}. Is the broker at {s.broker} running?")
         raise typer.Exit(1) from exc
+
+
+def publish_via_gateway(items: list[tuple[str, bytes]], fmt: str, url: str, key: str) -> None:
+    from rich.progress import Progress
+
+    from pipeline.ingest.client import AgencyClient, GatewayError
+
+    failed = 0
+
+    async def go() -> None:
+        nonlocal failed
+        async with AgencyClient(url, key) as client:
+            with Progress(console=err, transient=len(items) < 2) as progress:
+                task = progress.add_task("publishing", total=len(items))
+                for name, data in items:
+                    try:
+                        accepted = await client.publish(data, content_type_for(name, fmt))
+                    except GatewayError as exc:
+                        failed += 1
+                        err.print(f"[red]{name}: refused[/] {exc}")
+                    else:
+                        if len(items) < 20:
+                            err.print(f"published {name} as submission {accepted.submission_id} "
+                                      f"(agency {accepted.agency})")
+                    progress.advance(task)
+
+    try:
+        asyncio.run(go())
+    except OSError as exc:
+        err.print(f"[red]Cannot reach the gateway at {url}:[/] {exc}")
+        raise typer.Exit(1) from exc
+    if failed:
+        raise typer.Exit(1)
 
 
 # --------------------------------------------------------------------------------------------- tail

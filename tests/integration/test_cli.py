@@ -3,6 +3,7 @@ embedded broker (`wirefeed run`, `wirefeed publish`, `wirefeed stories --country
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -112,3 +113,40 @@ def test_readme_manual_walk_on_the_embedded_broker(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(run.pid, signal.SIGKILL)
     assert "stopped" in out.read_text()
+
+
+@pytest.mark.kafka
+@pytest.mark.slow
+async def test_publish_through_the_gateway_with_an_agency_key(kafka_bootstrap: str, tmp_path: Path) -> None:
+    from pipeline.config import Settings
+    from pipeline.ingest.gateway import serve_in_background
+    from pipeline.server import create_server_app
+    from pipeline.topics import RAW
+    from schemas import RawSubmission
+    from tests.integration.harness import read_topic
+
+    prefix = f"t{os.getpid()}{time.monotonic_ns() % 100000}."
+    env = {**os.environ, "WIREFEED_DATA_DIR": str(tmp_path), "WIREFEED_BROKER": kafka_bootstrap,
+           "WIREFEED_TOPIC_PREFIX": prefix}
+    added = wirefeed("agency", "add", "TCA", env=env)
+    assert added.returncode == 0, added.stderr
+    key = added.stdout.strip().splitlines()[-1]
+    settings = Settings(broker=kafka_bootstrap, data_dir=tmp_path, topic_prefix=prefix)
+    from pipeline.broker.admin import ensure_topics
+
+    await ensure_topics(settings)
+    server = await serve_in_background(create_server_app(settings))
+    try:
+        done = await asyncio.to_thread(
+            wirefeed, "publish", "--url", server.url, "--key", key, str(SEED), env=env)
+        assert done.returncode == 0, done.stderr
+        assert "agency TCA" in done.stderr
+        refused = await asyncio.to_thread(
+            wirefeed, "publish", "--url", server.url, "--key", key[:-3] + "xyz", str(SEED), env=env)
+        assert refused.returncode == 1 and "401" in refused.stderr
+    finally:
+        await server.stop()
+    [value] = await read_topic(kafka_bootstrap, f"{prefix}{RAW.name}")
+    raw = RawSubmission.model_validate(orjson.loads(value))
+    assert raw.agency == "TCA" and raw.payload == SEED.read_bytes()
+    assert raw.content_type and raw.content_type.startswith("text/plain")
