@@ -172,9 +172,7 @@ def broker_part(broker: str, quick: bool, profile: bool) -> dict[str, Any]:
 async def _profile(bp: Any, bootstrap: str, data_dir: Path, idempotence: bool, quick: bool, broker: str) -> Any:
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H%M")
     out = RESULTS / f"{stamp}-worker-{broker}.pyspy.txt"
-    return await bp.profile_worker(
-        bootstrap, data_dir, idempotence=idempotence, n=4000 if quick else 8000, seconds=10 if quick else 20, out=out
-    )
+    return await bp.profile_worker(bootstrap, data_dir, idempotence=idempotence, seconds=10 if quick else 20, out=out)
 
 
 def memory_part(n: int) -> dict[str, Any]:
@@ -245,6 +243,49 @@ def summary(result: dict[str, Any]) -> Table:
     return table
 
 
+def markdown(result: dict[str, Any]) -> str:
+    """The broker tables of a results file as Markdown (for docs/performance.md)."""
+    lines: list[str] = []
+    for broker, title in (("embedded", "Embedded broker"), ("kafka", "Apache Kafka (1 node)")):
+        part = result.get(broker) or {}
+        if "throughput" not in part:
+            continue
+        lines += [
+            f"**{title}: throughput** (drain of N stories, first to last output)",
+            "",
+            "| what | workers | partitions | done | msgs/s | × Baseline A | start s | RSS MB | load avg |",
+            "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+        ]
+        for r in part["throughput"] + part.get("scale", []):
+            rss = r.get("rss_mb", 0)
+            rss_s = ", ".join(f"{x:.0f}" for x in rss) if isinstance(rss, list) else f"{rss:.0f}"
+            lines.append(
+                f"| {r['name']} | {r.get('workers', 1)} | {r.get('partitions', 4)} | "
+                f"{r.get('done', 0):,}/{r['messages']:,} | {r['msgs_per_s'] or 0:,.0f} | "
+                f"{r.get('ratio_a') or 0:.3f} | {r.get('startup_s') or 0:.1f} | {rss_s} | "
+                f"{r.get('load_avg', 0):.1f} |"
+            )
+        if part.get("latency"):
+            lines += [
+                "",
+                f"**{title}: submission → notification latency**",
+                "",
+                "| offered/s (achieved) | sent | notified | p50 ms | p95 ms | p99 ms | max ms | load avg |",
+                "|--:|--:|--:|--:|--:|--:|--:|--:|",
+            ]
+            for r in part["latency"]:
+                lines.append(
+                    f"| {r['offered_per_s']:,} ({r['achieved_offer_per_s']:,.0f}) | {r['sent']:,} | "
+                    f"{r['notified']:,} | {r['p50_ms']:,.0f} | {r['p95_ms']:,.0f} | {r['p99_ms']:,.0f} | "
+                    f"{r['max_ms']:,.0f} | {r['load_avg']:.1f} |"
+                )
+        if part.get("profile", {}).get("buckets"):
+            lines += ["", f"**{title}: worker profile** (py-spy --gil)", "", "| where | share |", "|---|--:|"]
+            lines += [f"| {b['bucket']} | {100 * b['share']:.1f}% |" for b in part["profile"]["buckets"]]
+        lines.append("")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller runs (a few minutes)")
@@ -254,7 +295,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-profile", action="store_true", help="skip the py-spy worker profile")
     ap.add_argument("--memory", type=int, default=0, metavar="N", help="also: worker RSS after N stories")
     ap.add_argument("--out", type=Path, help="JSON results file (default benchmarks/results/<date>.json)")
+    ap.add_argument(
+        "--report", type=Path, metavar="JSON", help="print a results file's tables as Markdown, run nothing"
+    )
     args = ap.parse_args(argv)
+    if args.report:
+        print(markdown(orjson.loads(args.report.read_bytes())))
+        return 0
 
     started = time.perf_counter()
     result: dict[str, Any] = {

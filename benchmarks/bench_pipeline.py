@@ -19,7 +19,6 @@ The machine is shared: every row carries the 1-minute load average around its me
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sqlite3
 import statistics
 import sys
@@ -228,10 +227,10 @@ async def broker_rows(
     bootstrap: str, *, quick: bool, idempotence: bool, data_dir: Path, n: int | None = None
 ) -> dict[str, Any]:
     """Baseline A, Baseline B and the pipeline (throughput + latency) on one broker, same messages."""
-    n = n or (2000 if quick else 5000)
+    n = n or (1500 if quick else 3000)
     messages = raw_messages(n)
     size = sum(len(v) for _, v in messages) / len(messages)
-    loads = [(50, 4.0), (200, 4.0), (1000, 2.0)] if quick else [(50, 10.0), (200, 10.0), (1000, 3.0)]
+    loads = [(50, 4.0), (200, 3.0), (1000, 1.0)] if quick else [(50, 8.0), (200, 5.0), (1000, 2.0)]
     a = await run_baseline("raw", bootstrap, messages, data_dir, 4, idempotence)
     b = await run_baseline("faust", bootstrap, messages, data_dir, 4, idempotence)
     p = await pipeline_scenario(bootstrap, messages, data_dir, idempotence=idempotence, loads=loads)
@@ -245,7 +244,7 @@ async def scale_rows(
     bootstrap: str, *, quick: bool, idempotence: bool, data_dir: Path, n: int | None = None
 ) -> list[dict[str, Any]]:
     """1 vs 2 workers over 4/8/16 partitions (quick: 4 only), each with its own Baseline A on the same messages."""
-    n = n or 2000
+    n = n or 1500
     messages = raw_messages(n, seed=13)
     rows = []
     for partitions in (4,) if quick else (4, 8, 16):
@@ -291,7 +290,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
 PROFILE_BUCKETS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("normalise: language detection (py3langid)", ("detect_language (",)),
     ("normalise: parse, clean, build Story", ("normalise_all (",)),
-    ("dedupe: DedupeIndex.check", ("DedupeIndex.check (",)),
+    ("dedupe: index, near probe (pure stage)", ("DedupeIndex.check (", "pipeline/stages/dedupe/")),
     ("enrich: tagging, bloc tags, EnrichedStory", ("enrich (pipeline/stages/enrich",)),
     ("notify: routing", ("Router.route (",)),
     ("store: SQLite write", ("aiosqlite", "write_batch (")),
@@ -322,51 +321,39 @@ def summarise_profile(raw: Path) -> list[dict[str, Any]]:
 
 
 async def profile_worker(
-    bootstrap: str, data_dir: Path, *, idempotence: bool, n: int = 6000, seconds: float = 20.0, out: Path
+    bootstrap: str, data_dir: Path, *, idempotence: bool, rate: int = 50, seconds: float = 20.0, out: Path
 ) -> dict[str, Any]:
-    """py-spy (``--gil``: only the thread holding the GIL, i.e. where one core's time goes) on a worker
-    draining ``n`` preloaded stories. Writes the collapsed stacks to ``out``; returns the bucket shares."""
+    """py-spy on a warm worker while a paced publisher offers ``rate`` stories/s, so every stage runs on every
+    story (a drain of preloaded stories would profile whichever stage is the bottleneck). ``--gil`` samples only
+    the thread holding the GIL: where the one core a worker can use goes. Writes the collapsed stacks to ``out``;
+    returns the bucket shares and the stories/s notified while profiling."""
     import shutil
     import subprocess
 
     if not shutil.which("py-spy"):
         return {"error": "py-spy not installed (pip install py-spy)"}
     run = PipelineRun(bootstrap=bootstrap, data_dir=data_dir / "profile", idempotence=idempotence)
-    await preload(run.settings, raw_messages(n, seed=17))
+    warm = raw_messages(200, seed=17)
+    await preload(run.settings, warm)
     worker = run.start_worker()
     notes = Notifications(run)
+    store = StoreCounter(run.data_dir / "wirefeed.sqlite3")
+    err = ""
     try:
         async with notes.counter:
-            deadline = time.perf_counter() + 120
-            while await notes.counter.count(timeout_ms=100) == 0 and time.perf_counter() < deadline:
-                pass
-            out.parent.mkdir(parents=True, exist_ok=True)
-            before = notes.counter.seen
-            proc = await asyncio.create_subprocess_exec(
-                "py-spy",
-                "record",
-                "--pid",
-                str(worker.pid),
-                "--duration",
-                str(int(seconds)),
-                "--rate",
-                "250",
-                "--gil",
-                "--nonblocking",
-                "--format",
-                "raw",
-                "--output",
-                str(out),
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-            )
-            started = time.perf_counter()
-            while proc.returncode is None:
+            # Start-up loads the models and joins the group: profile only once the warm-up stories are through.
+            deadline = time.perf_counter() + 300
+            while notes.counter.seen < len(warm) and time.perf_counter() < deadline:
                 await notes.counter.count(timeout_ms=100)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(proc.wait(), 0.01)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            proc = await asyncio.create_subprocess_exec(
+                "py-spy", "record", "--pid", str(worker.pid), "--duration", str(int(seconds)), "--rate", "250",
+                "--gil", "--nonblocking", "--format", "raw", "--output", str(out),
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            )  # fmt: skip
+            paced = await _paced(run, notes, store, rate, seconds, 1_000_000, drain_timeout=30)
+            await proc.wait()
             err = (await proc.stderr.read()).decode(errors="replace") if proc.stderr else ""
-            rate = (notes.counter.seen - before) / (time.perf_counter() - started)
     finally:
         run.stop()
     if not await asyncio.to_thread(out.exists):
@@ -374,7 +361,8 @@ async def profile_worker(
     return {
         "file": str(out),
         "seconds": seconds,
-        "stories_per_s_while_profiled": rate,
+        "offered_per_s": rate,
+        "latency": paced,
         "load_avg": load_average(),
         "buckets": summarise_profile(out),
     }
