@@ -1,10 +1,21 @@
-"""Language detection for stories whose format names no language (py3langid, its packaged model)."""
+"""Language detection for stories whose format names no language (py3langid, its packaged model).
+
+py3langid walks its byte n-gram automaton one byte at a time in Python, which cost most of the normalise
+stage. :class:`_Detector` computes the same feature counts with numpy: the automaton's states are the prefixes of
+its byte n-grams, the longest ``depth`` bytes (found once, at load), so its state after byte *i* is the state
+reached by walking from the root over bytes *i - depth + 1 … i* alone; those walks run for every position at
+once. The scoring that follows is py3langid's own (same feature order, same float32 arithmetic), so the results
+are the library's, bit for bit (``tests/unit/normalise/test_language.py`` compares them).
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
+
+import numpy as np
 
 #: Below this normalised probability the stage leaves ``language`` unset rather than guess.
 MIN_CONFIDENCE = 0.9
@@ -20,10 +31,90 @@ def _identifier() -> Any:
     return langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
 
 
+class _Detector:
+    """py3langid's ``classify`` for a normalising identifier, with the automaton walk done by numpy."""
+
+    def __init__(self, identifier: Any) -> None:
+        self.identifier = identifier
+        self.nextmove = np.frombuffer(identifier.tk_nextmove, dtype=np.uint32)  # shares the model's memory
+        self.rowbase = np.asarray(identifier._rowbase, dtype=np.intp)
+        self.output = np.asarray(identifier.tk_output, dtype=np.intp)
+        self._nextmove_list = identifier.tk_nextmove
+        self._rowbase_list = identifier._rowbase
+        self.depth = self._depth()
+
+    def _depth(self) -> int:
+        """The automaton's deepest state. A state's distance from the root (breadth first over every byte) is the
+        length of the n-gram prefix it stands for: a string that reaches it ends with that prefix."""
+        seen = np.zeros(len(self.output), dtype=bool)
+        seen[0] = True
+        frontier = np.zeros(1, dtype=np.intp)
+        depth = 0
+        every_byte = np.arange(256, dtype=np.intp)
+        while True:
+            fresh = np.zeros(len(self.output), dtype=bool)
+            fresh[self.nextmove[(self.rowbase[frontier][:, None] + every_byte).ravel()]] = True
+            fresh &= ~seen
+            frontier = np.flatnonzero(fresh)
+            if frontier.size == 0:
+                return depth
+            seen[frontier] = True
+            depth += 1
+
+    def features(self, data: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+        """Feature ids in order of first occurrence and their counts (py3langid's ``visit_counts``)."""
+        n, order = len(data), self.depth
+        if n == 0:
+            return None
+        symbols = np.frombuffer(data, dtype=np.uint8).astype(np.intp)
+        states = np.empty(n, dtype=np.intp)
+        head = min(n, order - 1)
+        state = 0
+        for i in range(head):  # the first bytes have fewer than depth bytes before them: walk exactly
+            state = self._nextmove_list[self._rowbase_list[state] + data[i]]
+            states[i] = state
+        if n >= order:
+            width = n - order + 1
+            walk = np.zeros(width, dtype=np.intp)
+            for k in range(order):
+                walk = self.nextmove[self.rowbase[walk] + symbols[k : k + width]]
+            states[order - 1 :] = walk
+        found = self.output[states]
+        found = found[found >= 0]
+        if found.size == 0:
+            return None
+        ids, first, counts = np.unique(found, return_index=True, return_counts=True)
+        by_first = np.argsort(first, kind="stable")
+        return ids[by_first], counts[by_first]
+
+    def classify(self, text: str) -> tuple[str, float]:
+        ident = self.identifier
+        data = ident._encode(text)
+        visits = self.features(data)
+        if visits is None:
+            scores = np.full(len(ident.nb_classes), 0.0, dtype=np.float32)
+        else:
+            ids, counts = visits
+            scores = np.log1p(counts.astype(np.float32)) @ ident.nb_ptc[ids] + ident.nb_pc
+        scores *= 1.0 / math.sqrt(len(data) or 1)
+        np.exp(scores - scores.max(), out=scores)
+        scores /= scores.sum()
+        for i, j in ident._alias_pairs:
+            scores[i] += scores[j]
+            scores[j] = 0.0
+        best = int(scores.argmax())
+        return ident.nb_classes[best], float(scores[best])
+
+
+@lru_cache(maxsize=1)
+def _detector() -> _Detector:
+    return _Detector(_identifier())
+
+
 def detect_language(headline: str, body: Sequence[str]) -> str | None:
     """ISO 639-1 code of the text's language, or None when the text is short or the model unsure."""
     sample = " ".join([headline, *body])[:SAMPLE_CHARS]
     if len(sample) < MIN_CHARS:
         return None
-    code, prob = _identifier().classify(sample)
+    code, prob = _detector().classify(sample)
     return str(code) if prob >= MIN_CONFIDENCE else None

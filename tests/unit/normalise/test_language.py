@@ -1,0 +1,51 @@
+"""The numpy automaton walk of ``language.py`` gives py3langid's own feature counts and verdicts."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from py3langid.langid import visit_counts
+
+from pipeline.stages.normalise.language import _detector, _identifier
+from tests.paths import SAMPLES, SEED
+
+
+def _library_features(data: bytes) -> list[tuple[int, int]] | None:
+    ident = _identifier()
+    counts = visit_counts(ident.tk_nextmove, ident._rowbase, ident.tk_output, data)
+    return list(counts.items()) if counts else None
+
+
+def _fast_features(data: bytes) -> list[tuple[int, int]] | None:
+    found = _detector().features(data)
+    return None if found is None else list(zip(found[0].tolist(), found[1].tolist(), strict=True))
+
+
+def _check(text: str) -> None:
+    data = _identifier()._encode(text)
+    assert _fast_features(data) == _library_features(data)
+    assert _detector().classify(text) == _identifier().classify(text)
+
+
+def test_depth_is_the_longest_ngram_prefix() -> None:
+    # The packaged model's n-grams are a few bytes long; a walk shorter than the depth would miss features.
+    assert 1 < _detector().depth < 16
+
+
+def test_agency_samples_and_seed_match_the_library() -> None:
+    texts = [SEED.read_text(encoding="utf-8")]
+    texts += [p.read_text(encoding="utf-8", errors="replace") for p in sorted(SAMPLES.iterdir()) if p.is_file()]
+    for text in texts:
+        for start in range(0, len(text), 300):
+            _check(text[start : start + 600])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_matches_the_library(text: str) -> None:
+    _check(text)
+
+
+def test_short_inputs_match_the_library() -> None:
+    for text in ["", "a", "ab", "abc", "abcde", "Ø", "日本", "ÆØÅ æøå"]:
+        _check(text)
