@@ -340,15 +340,17 @@ class NearIndex:
         """Candidates in bucket ``key`` within the threshold; stores the probe if ``key`` is a store key."""
         value = self.near.get(key)
         entries = value.split(_SEP) if value else []
-        heads = [_unb64(e[:_E_CHARS]) for e in entries]
+        # Every head is 20 base64 characters (15 bytes, no padding): one decode and one unpack for the bucket.
+        heads = list(_E.iter_unpack(binascii.a2b_base64("".join([e[:_E_CHARS] for e in entries]))))
         oldest = probe.second - self.config.window_seconds
-        expired = [int.from_bytes(h[8:12], "big") < oldest for h in heads]
+        expired = [second < oldest for _, second, _ in heads]
         found: list[Candidate] = []
         if not probe.index_only:
             threshold = self.config.near_threshold
             me = _uri_of(probe.ref)
-            for e, h, old in zip(entries, heads, expired, strict=True):
-                d = (int.from_bytes(h[:8], "big") ^ probe.simhash).bit_count()
+            simhash = probe.simhash
+            for e, (h, _, _), old in zip(entries, heads, expired, strict=True):
+                d = (h ^ simhash).bit_count()
                 if d > threshold or old:
                     continue
                 _, second, cluster, tag, ref = _unpack_entry(e)
@@ -356,7 +358,9 @@ class NearIndex:
                     found.append(Candidate(d, second, ref, cluster, d == 0 and tag == probe.ch_tag))
         fresh = [e for e, old in zip(entries, expired, strict=True) if not old]
         if key in probe.store:
-            fresh = [e for e in fresh if _entry_ref(e) != probe.ref]
+            # An entry of the same ref ends with the escaped ref: only those need the exact check.
+            tail = _escape(probe.ref)
+            fresh = [e for e in fresh if not e.endswith(tail) or _entry_ref(e) != probe.ref]
             fresh.append(_pack_entry(probe.simhash, probe.second, probe.ch_tag, probe.cluster, probe.ref))
             fresh = fresh[-self.config.bucket_cap :]
         if fresh != entries:
