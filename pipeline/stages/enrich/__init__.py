@@ -9,11 +9,14 @@ from datetime import datetime
 
 from pipeline.stages.enrich.gazetteer import Gazetteer, load_gazetteer
 from pipeline.stages.enrich.tagger import Tags, tag
+from pipeline.stages.enrich.trusted import trusted
 from schemas._types import utcnow
 from schemas.enriched import DedupeInfo, EnrichedStory
 from schemas.story import Story
 
 __all__ = ["Gazetteer", "Tags", "enrich", "load_gazetteer", "tag"]
+
+_enriched_story = trusted(EnrichedStory)
 
 
 def enrich(story: Story, dedupe: DedupeInfo, *, now: datetime | None = None) -> EnrichedStory:
@@ -26,11 +29,9 @@ def enrich(story: Story, dedupe: DedupeInfo, *, now: datetime | None = None) -> 
     dateline = story.dateline
     if dateline is not None and dateline.country is None and tags.dateline_country is not None:
         fields["dateline"] = dateline.model_copy(update={"country": tags.dateline_country})
-    return EnrichedStory.model_construct(
-        **fields,
-        countries=tags.countries,
-        focus_country=tags.focus_country,
-        blocs=tags.blocs,
-        dedupe=dedupe,
-        enriched_at=now or utcnow(),
-    )
+    fields["countries"] = tags.countries
+    fields["focus_country"] = tags.focus_country
+    fields["blocs"] = tags.blocs
+    fields["dedupe"] = dedupe
+    fields["enriched_at"] = now or utcnow()
+    return _enriched_story(fields)

@@ -7,11 +7,10 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date
 
-from pydantic import TypeAdapter
-
 from pipeline.stages.enrich import rules as R
 from pipeline.stages.enrich.gazetteer import CueName, Entry, Gazetteer, fold, load_gazetteer
-from schemas.enriched import BlocTag, CountryTag, TextPart
+from pipeline.stages.enrich.trusted import trusted
+from schemas.enriched import BlocTag, CountryTag, Span, TextPart
 from schemas.story import Story
 
 #: Order in which cue types are listed on a tag.
@@ -34,8 +33,11 @@ _FOCUS_MIN_SHARE = 0.4
 _FOCUS_MIN_LEAD = 1.5
 
 
-_COUNTRY_TAGS = TypeAdapter(list[CountryTag])
-_BLOC_TAGS = TypeAdapter(list[BlocTag])
+# Tags and spans are built from values this module computed (codes and names from the gazetteer, offsets into
+# the story's own text, rounded scores in [0, 1]): no re-validation (see trusted.py).
+_country_tag = trusted(CountryTag)
+_bloc_tag = trusted(BlocTag)
+_span = trusted(Span)
 
 
 @dataclass(slots=True)
@@ -335,23 +337,23 @@ def _score(
     order = {code: i for i, code in enumerate(own)}
     ranked = sorted(raw, key=lambda c: (-raw[c], order[c]))
     names = gaz.country_names
-    rows = []
+    rows: list[CountryTag] = []
     for code in ranked:
         found = own[code]
         cues = {m.cue for m in found}
         rows.append(
-            {
-                "code": code,
-                "name": names.get(code, code),
-                "mentions": len(found),
-                "score": round(min(1.0, raw[code] / _W_MAX), 4),
-                "cues": [c for c in _CUE_ORDER if c in cues],
-                "spans": [{"part": m.part, "index": m.index, "start": m.start, "end": m.end} for m in found],
-            }
+            _country_tag(
+                {
+                    "code": code,
+                    "name": names.get(code, code),
+                    "mentions": len(found),
+                    "score": round(min(1.0, raw[code] / _W_MAX), 4),
+                    "cues": [c for c in _CUE_ORDER if c in cues],
+                    "spans": [_span({"part": m.part, "index": m.index, "start": m.start, "end": m.end}) for m in found],
+                }
+            )
         )
-    # One validation call builds every tag and span (far cheaper than one constructor call per span).
-    tags = _COUNTRY_TAGS.validate_python(rows)
-    return tags, _focus(ranked, weight, headline_named | headline_place, dateline_country)
+    return rows, _focus(ranked, weight, headline_named | headline_place, dateline_country)
 
 
 def _focus(ranked: list[str], weight: dict[str, float], in_headline: set[str], dateline: str | None) -> str | None:
@@ -367,18 +369,20 @@ def _focus(ranked: list[str], weight: dict[str, float], in_headline: set[str], d
 
 def _blocs(gaz: Gazetteer, bloc_mentions: list[Mention], codes: set[str], day: date) -> list[BlocTag]:
     explicit = list(dict.fromkeys(m.code for m in bloc_mentions if m.code))
-    rows: list[dict[str, object]] = []
+    rows: list[BlocTag] = []
     for code in explicit:
         bloc = gaz.blocs[code]
         rows.append(
-            {"code": code, "name": bloc.name, "explicit": True, "members": sorted(codes & bloc.members_at(day))}
+            _bloc_tag(
+                {"code": code, "name": bloc.name, "explicit": True, "members": sorted(codes & bloc.members_at(day))}
+            )
         )
     by_member = gaz.blocs_by_member(day)
     derived_codes = {b for c in codes for b in by_member.get(c, ())}.difference(explicit)
-    derived: list[dict[str, object]] = []
+    derived: list[BlocTag] = []
     for bloc in gaz.blocs.values():  # in data-file order
         if bloc.code in derived_codes:
             members = sorted(codes & bloc.members_at(day))
-            derived.append({"code": bloc.code, "name": bloc.name, "explicit": False, "members": members})
-    derived.sort(key=lambda b: -len(b["members"]))  # type: ignore[arg-type]
-    return _BLOC_TAGS.validate_python(rows + derived)
+            derived.append(_bloc_tag({"code": bloc.code, "name": bloc.name, "explicit": False, "members": members}))
+    derived.sort(key=lambda b: -len(b.members))
+    return rows + derived
