@@ -8,6 +8,8 @@ from functools import lru_cache
 from pipeline.stages.enrich.gazetteer import Rules
 
 _SPACE = " "
+#: A run of non-whitespace (``re``'s ``\s`` is ``str.isspace``).
+_NON_SPACE = re.compile(r"\S*")
 
 
 def prev_word(text: str, start: int) -> str | None:
@@ -26,9 +28,7 @@ def next_word(text: str, end: int) -> str | None:
     if end >= len(text) - 1 or text[end] != _SPACE:
         return None
     k = end + 1
-    m = k
-    while m < len(text) and not text[m].isspace():
-        m += 1
+    m = _NON_SPACE.match(text, k).end()  # type: ignore[union-attr]  # \S* always matches
     return text[k:m].rstrip(".,;:!?)\"'’”") or None
 
 

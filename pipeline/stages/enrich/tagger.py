@@ -100,7 +100,7 @@ def scan(gaz: Gazetteer, parts: list[tuple[TextPart, int, str]], story_lang: str
     key_entries = gaz.key_entries
     max_acronym = gaz.rules.shouting_acronym_max_len
     shouting: dict[int, bool] = {}
-    found: list[tuple[int, int, Entry]] = []
+    found: list[tuple[int, int, Entry]] = []  # (start, -end, entry): sorted, the longest match first
     for key, start, end in gaz.matcher.find_matches_as_indexes(fold(joined), overlapping=True):
         if (start > 0 and joined[start - 1].isalnum()) or (
             end < n and joined[end].isalnum() and not (genitive and _is_genitive_s(joined, end, n))
@@ -123,12 +123,13 @@ def scan(gaz: Gazetteer, parts: list[tuple[TextPart, int, str]], story_lang: str
                             shouting[k] = R.is_shouting(parts[k][2])
                         if shouting[k]:
                             continue
-            found.append((start, end, entry))
+            found.append((start, -end, entry))
             break
-    found.sort(key=lambda f: (f[0], -f[1]))
+    found.sort()  # (start, -end) is unique per match (one entry per surface), so entries are never compared
     out: list[Mention] = []
     last_end = -1
-    for start, end, entry in found:
+    for start, neg_end, entry in found:
+        end = -neg_end
         if start >= last_end:
             k = bisect_right(starts, start) - 1
             part, index, _ = parts[k]
