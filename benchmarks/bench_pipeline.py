@@ -50,6 +50,15 @@ from pipeline.topics import NOTIFICATIONS
 from tests.integration.harness import PipelineRun
 
 LOADS = (50, 200, 1000)
+#: Baseline A drains a few thousand messages in a handful of polls; it gets the same messages repeated up to at
+#: least this many, so its rate spans enough polls to be stable.
+BASELINE_A_MIN = 10_000
+
+
+def repeated(messages: Sequence[tuple[bytes, bytes]], at_least: int) -> list[tuple[bytes, bytes]]:
+    """``messages`` repeated until there are at least ``at_least`` of them (whole copies)."""
+    copies = max(1, -(-at_least // max(1, len(messages))))
+    return list(messages) * copies
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -231,7 +240,7 @@ async def broker_rows(
     messages = raw_messages(n)
     size = sum(len(v) for _, v in messages) / len(messages)
     loads = [(50, 4.0), (200, 3.0), (1000, 1.0)] if quick else [(50, 8.0), (200, 5.0), (1000, 2.0)]
-    a = await run_baseline("raw", bootstrap, messages, data_dir, 4, idempotence)
+    a = await run_baseline("raw", bootstrap, repeated(messages, BASELINE_A_MIN), data_dir, 4, idempotence)
     b = await run_baseline("faust", bootstrap, messages, data_dir, 4, idempotence)
     p = await pipeline_scenario(bootstrap, messages, data_dir, idempotence=idempotence, loads=loads)
     for row in (a, b, p):
@@ -248,7 +257,7 @@ async def scale_rows(
     messages = raw_messages(n, seed=13)
     rows = []
     for partitions in (4,) if quick else (4, 8, 16):
-        a = await run_baseline("raw", bootstrap, messages, data_dir, partitions, idempotence)
+        a = await run_baseline("raw", bootstrap, repeated(messages, BASELINE_A_MIN), data_dir, partitions, idempotence)
         a["workers"], a["ratio_a"] = 1, 1.0
         rows.append(a)
         for workers in (1, 2):
