@@ -99,7 +99,8 @@ async def test_story_flows_end_to_end_over_sasl_ssl(
         assert len(rows) == 2
         # 4. The lag monitor sees the worker's group over SASL_SSL.
         async with LagMonitor(settings) as monitor:
-            snap = await wait_until(lambda: _caught_up(monitor, settings.app_id), 120, "lag 0", run)
+            wanted = {run.topic("wire.raw"), run.topic("wire.enriched")}
+            snap = await wait_until(lambda: _caught_up(monitor, settings.app_id, wanted), 120, "lag 0", run)
         group = snap.group(settings.app_id)
         assert group.members and group.members >= 1
         assert {t.topic for t in group.topics} >= {run.topic("wire.raw"), run.topic("wire.enriched")}
@@ -180,10 +181,11 @@ async def _at_least(coro, n: int):  # type: ignore[no-untyped-def]
     return values if len(values) >= n else None
 
 
-async def _caught_up(monitor: LagMonitor, group: str):  # type: ignore[no-untyped-def]
+async def _caught_up(monitor: LagMonitor, group: str, topics: set[str]):  # type: ignore[no-untyped-def]
+    """The snapshot once the group has committed on every one of ``topics`` and has no lag."""
     snap = await monitor.sample()
     try:
         g = snap.group(group)
     except KeyError:
         return None
-    return snap if g.topics and g.lag == 0 else None
+    return snap if {t.topic for t in g.topics} >= topics and g.lag == 0 else None
