@@ -25,6 +25,7 @@ import orjson
 from pydantic import ValidationError
 
 from pipeline.app.base import Wirefeed
+from pipeline.app.batching import finished_batches
 from pipeline.app.state import PartitionView, Staged
 from pipeline.codec import encode
 from pipeline.config import Settings
@@ -137,7 +138,7 @@ def register(wf: Wirefeed) -> None:
 
     @wf.app.agent(source, name="dedupe", concurrency=1)
     async def dedupe_agent(stream):  # type: ignore[no-untyped-def]
-        async for events in stream.take_events(BATCH, within=BATCH_SECONDS):
+        async for events in finished_batches(stream, BATCH, BATCH_SECONDS):
             staged, out = Staged(), []
             for event in events:
                 started = time.perf_counter()
@@ -167,7 +168,7 @@ def register(wf: Wirefeed) -> None:
 
     @wf.app.agent(near_topic, name="dedupe-near", concurrency=1)
     async def near_agent(stream):  # type: ignore[no-untyped-def]
-        async for events in stream.take_events(BATCH, within=BATCH_SECONDS):
+        async for events in finished_batches(stream, BATCH, BATCH_SECONDS):
             staged, out = Staged(), []
             for event in events:
                 msg = event.message

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 import orjson
 
 from pipeline.app.base import Wirefeed
+from pipeline.app.batching import finished_batches
 from pipeline.broker.admin import ensure_topics
 from pipeline.codec import encode
 from pipeline.ops import metrics
@@ -71,7 +72,8 @@ def register(wf: Wirefeed, subscriptions: tuple[Subscription, ...] | None = None
             await store_batches(stream, db)
 
     async def store_batches(stream, db: Store) -> None:  # type: ignore[no-untyped-def]
-        async for values in stream.take(s.store_batch_size, within=s.store_batch_seconds):
+        async for events in finished_batches(stream, s.store_batch_size, s.store_batch_seconds):
+            values = [e.value for e in events]
             started = time.perf_counter()
             stories = [EnrichedStory.model_validate(orjson.loads(v)) for v in values]
             t0 = time.perf_counter()
@@ -90,13 +92,15 @@ def register(wf: Wirefeed, subscriptions: tuple[Subscription, ...] | None = None
     @wf.app.agent(wf.topic(DLQ), name="store-rejections", concurrency=1)
     async def rejections_agent(stream):  # type: ignore[no-untyped-def]
         async with store() as db:
-            async for values in stream.take(s.store_batch_size, within=s.store_batch_seconds):
+            async for events in finished_batches(stream, s.store_batch_size, s.store_batch_seconds):
+                values = [e.value for e in events]
                 rejections = [Rejection.model_validate(orjson.loads(v)) for v in values]
                 await retry_forever("store rejections", db.write_rejections, rejections)
 
     @wf.app.agent(wf.topic(DUPLICATES), name="store-duplicates", concurrency=1)
     async def duplicates_agent(stream):  # type: ignore[no-untyped-def]
         async with store() as db:
-            async for values in stream.take(s.store_batch_size, within=s.store_batch_seconds):
+            async for events in finished_batches(stream, s.store_batch_size, s.store_batch_seconds):
+                values = [e.value for e in events]
                 records = [DuplicateRecord.model_validate(orjson.loads(v)) for v in values]
                 await retry_forever("store duplicates", db.write_duplicates, records)
