@@ -69,6 +69,10 @@ class RawPublisher:
         )
 
     async def start(self) -> None:
+        sender_log = logging.getLogger("aiokafka.producer.sender")
+        level = sender_log.level
+        if self.idempotent and self.settings.producer_idempotence is None:
+            sender_log.setLevel(logging.CRITICAL)  # a broker without producer ids is handled below, not an error
         try:
             await self._producer.start()
         except UnknownError as exc:
@@ -85,6 +89,8 @@ class RawPublisher:
         except KafkaError as exc:
             await self._producer.stop()
             raise PublishError(f"cannot reach Kafka at {self.settings.broker}: {exc}") from exc
+        finally:
+            sender_log.setLevel(level)
         self._started = True
 
     async def stop(self) -> None:
