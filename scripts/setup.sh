@@ -18,5 +18,5 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[test]"
+.venv/bin/python -m pip install -q -e ".[test,gazetteer]"
 echo "wirefeed installed in $(pwd)/.venv (activate: source .venv/bin/activate)"
