@@ -30,18 +30,8 @@ from pipeline.app.state import PartitionView, Staged
 from pipeline.codec import encode
 from pipeline.config import Settings
 from pipeline.ops import metrics
-from pipeline.stages.dedupe import (
-    Candidate,
-    Decision,
-    DedupeConfig,
-    NearIndex,
-    NearProbe,
-    UriIndex,
-    UriOutcome,
-    combine,
-    decide_uri,
-    relinks,
-)
+from pipeline.stages.dedupe import Decision, DedupeConfig, NearIndex, NearProbe, UriIndex, decide_uri
+from pipeline.stages.dedupe.gather import decide, probe_of, waiting_entry, with_answer
 from pipeline.stages.enrich import enrich
 from pipeline.stages.process import Source, reject
 from pipeline.topics import DEDUPE_ANSWERS, DEDUPE_NEAR, DUPLICATES, ENRICHED, NORMALISED, topic_name
@@ -100,7 +90,7 @@ def register(wf: Wirefeed) -> None:
         pending = PartitionView(pending_table, staged, partition)
         waiting = pending.get(ref)
         if waiting is not None:  # a replay while the story waits for its answers: ask again
-            await scatter(story, NearProbe.from_wire(waiting["near"]), out)
+            await scatter(story, probe_of(waiting), out)
             return
         outcome = UriIndex(PartitionView(uris_table, staged, partition), config).check(story)
         if outcome.near is not None:
@@ -108,9 +98,7 @@ def register(wf: Wirefeed) -> None:
         if not outcome.wait_for_near:
             await emit(story, decide_uri(story, outcome), out)
             return
-        assert outcome.near is not None
-        pending[ref] = {"story": value.decode(), "cluster": outcome.cluster, "near": outcome.near.to_wire(),
-                        "answers": {}}
+        pending[ref] = waiting_entry(value.decode(), outcome)
 
     async def on_answer(value: bytes, staged: Staged, partition: int, out: list[Any]) -> None:
         answer = orjson.loads(value)
@@ -118,19 +106,17 @@ def register(wf: Wirefeed) -> None:
         waiting = pending.get(answer["ref"])
         if waiting is None:  # decided already (a replayed answer)
             return
-        answers = {**waiting["answers"], answer["key"]: answer["candidates"]}
-        near = NearProbe.from_wire(waiting["near"])
-        if len(answers) < len(near.keys):
-            pending[answer["ref"]] = {**waiting, "answers": answers}
+        waiting, complete = with_answer(waiting, answer["key"], answer["candidates"])
+        if not complete:
+            pending[answer["ref"]] = waiting
             return
         story = Story.model_validate(orjson.loads(waiting["story"]))
-        outcome = UriOutcome(None, waiting["cluster"], near=near)
-        candidates = [Candidate.from_wire(c) for cands in answers.values() for c in cands]
-        decision = combine(story, outcome, candidates, config)
-        for bucket in relinks(outcome, decision):
-            body = {"t": "relink", "uri": story.uri, "ref": near.ref, "cluster": decision.info.cluster_id}
+        gathered = decide(waiting, story, config)
+        decision = gathered.decision
+        for bucket in gathered.relink:
+            body = {"t": "relink", "uri": story.uri, "ref": answer["ref"], "cluster": decision.info.cluster_id}
             out.append(await near_topic.send(key=bucket.encode(), value=orjson.dumps(body)))
-        if decision.info.cluster_id != outcome.cluster:
+        if gathered.joined_cluster:
             UriIndex(PartitionView(uris_table, staged, partition), config).assign_cluster(
                 story, decision.info.cluster_id)
         await emit(story, decision, out)
