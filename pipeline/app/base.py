@@ -13,6 +13,7 @@ from pipeline.app.consumer import WirefeedFaustApp
 from pipeline.codec import encode
 from pipeline.config import Settings
 from pipeline.kafka import ssl_context
+from pipeline.ops import metrics
 from pipeline.topics import CATALOGUE, DLQ, TopicSpec, topic_name
 from schemas import Rejection
 
@@ -98,8 +99,6 @@ class Wirefeed:
         return self.topics[spec.name]
 
     async def send_rejection(self, rejection: Rejection) -> None:
-        from pipeline.ops import metrics
-
         metrics.dlq(rejection.stage, rejection.reason)
         log.warning(
             "rejected submission=%s agency=%s stage=%s reason=%s: %s",

@@ -25,7 +25,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,8 @@ from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from pipeline.broker.embedded import free_port
 
 if TYPE_CHECKING:
     from pipeline.config import KafkaSecurity, Settings
@@ -172,13 +173,6 @@ def parse_consumer_group_describe(text: str) -> list[GroupLagRow]:
 
 
 # --------------------------------------------------------------------------------------------------- helpers
-
-
-def free_port() -> int:
-    """A port that was free a moment ago on 127.0.0.1 (bind to port 0)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def random_cluster_id() -> str:
