@@ -14,8 +14,9 @@ from pipeline.codec import encode
 from pipeline.config import Settings
 from pipeline.kafka import ssl_context
 from pipeline.ops import metrics
+from pipeline.stages.process import Source, reject
 from pipeline.topics import CATALOGUE, DLQ, TopicSpec, topic_name
-from schemas import Rejection
+from schemas import ReasonCode, Rejection, Stage, utcnow
 
 log = logging.getLogger("wirefeed.app")
 
@@ -97,6 +98,12 @@ class Wirefeed:
 
     def topic(self, spec: TopicSpec) -> TopicT:
         return self.topics[spec.name]
+
+    async def reject_event(self, event: Any, stage: Stage, reason: ReasonCode, message: str) -> None:
+        """Send a message a stage could not handle to `wire.dlq`, with where it came from and its bytes."""
+        msg = event.message
+        await self.send_rejection(reject(stage, reason, message[:500], event.value, utcnow(),
+                                         source=Source(msg.topic, msg.partition, msg.offset)))
 
     async def send_rejection(self, rejection: Rejection) -> None:
         metrics.dlq(rejection.stage, rejection.reason)

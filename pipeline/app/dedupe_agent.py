@@ -33,7 +33,6 @@ from pipeline.ops import metrics
 from pipeline.stages.dedupe import Decision, DedupeConfig, NearIndex, NearProbe, UriIndex, decide_uri
 from pipeline.stages.dedupe.gather import decide, probe_of, waiting_entry, with_answer
 from pipeline.stages.enrich import enrich
-from pipeline.stages.process import Source, reject
 from pipeline.topics import DEDUPE_ANSWERS, DEDUPE_NEAR, DUPLICATES, ENRICHED, NORMALISED, topic_name
 from schemas import Story, utcnow
 
@@ -135,16 +134,12 @@ def register(wf: Wirefeed) -> None:
                     else:
                         await on_story(event.value, staged, msg.partition, out)
                 except (orjson.JSONDecodeError, ValidationError, KeyError, TypeError) as exc:
-                    await wf.send_rejection(reject("dedupe", "bad_envelope", f"unreadable message: {exc}"[:500],
-                                                   event.value, utcnow(),
-                                                   source=Source(msg.topic, msg.partition, msg.offset)))
+                    await wf.reject_event(event, "dedupe", "bad_envelope", f"unreadable message: {exc}")
                     metrics.stage_processed("dedupe", "rejected", time.perf_counter() - started)
                     continue
                 except Exception as exc:  # a bug must not stop the feed
                     log.exception("dedupe failed on %s[%d]@%d", msg.topic, msg.partition, msg.offset)
-                    await wf.send_rejection(reject("dedupe", "internal_error",
-                                                   f"unexpected {type(exc).__name__}: {exc}"[:500], event.value,
-                                                   utcnow(), source=Source(msg.topic, msg.partition, msg.offset)))
+                    await wf.reject_event(event, "dedupe", "internal_error", f"unexpected {type(exc).__name__}: {exc}")
                     metrics.stage_processed("dedupe", "rejected", time.perf_counter() - started)
                     continue
                 metrics.stage_processed("dedupe", "ok", time.perf_counter() - started)
@@ -172,10 +167,8 @@ def register(wf: Wirefeed) -> None:
                         out.append(await answers_topic.send(key=request["uri"].encode(), value=orjson.dumps(answer)))
                 except Exception as exc:  # never stop the feed; the DLQ keeps the message
                     log.exception("dedupe-near failed on %s[%d]@%d", msg.topic, msg.partition, msg.offset)
-                    await wf.send_rejection(reject("dedupe", "internal_error",
-                                                   f"near probe failed: {type(exc).__name__}: {exc}"[:500],
-                                                   event.value, utcnow(),
-                                                   source=Source(msg.topic, msg.partition, msg.offset)))
+                    await wf.reject_event(event, "dedupe", "internal_error",
+                                          f"near probe failed: {type(exc).__name__}: {exc}")
             if out:
                 await asyncio.gather(*out)
             staged.flush()
