@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     worker_session_timeout_s: float = Field(
         60.0, ge=6, description="A worker silent this long (crashed, killed) leaves the group; its partitions wait"
     )
+    worker_shutdown_timeout_s: float = Field(
+        30.0, gt=0, description="After SIGTERM/SIGINT a worker stops cleanly within this long or exits hard "
+        "(anything uncommitted is redelivered)",
+    )
     web_port: int = Field(6066, description="Faust worker web port (0 disables the worker web server)")
     metrics_port: int = Field(0, ge=0, description="Worker Prometheus /metrics port (0: off)")
     metrics_host: str = Field("127.0.0.1", description="Bind address of the worker /metrics server")

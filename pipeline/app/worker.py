@@ -3,15 +3,56 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import sys
+import threading
+from typing import Any
 
 from pipeline.broker.admin import ensure_topics
 from pipeline.config import Settings
 
+#: Exit status of a worker that did not finish its clean shutdown in time (EX_SOFTWARE).
+HARD_EXIT_STATUS = 70
 
-def run_worker(settings: Settings) -> None:
-    """Create missing topics, then run the Faust worker until SIGINT/SIGTERM."""
+
+def _make_worker_class() -> type:
     from faust import Worker
 
+    class BoundedWorker(Worker):  # type: ignore[misc]
+        """A Faust worker whose clean shutdown has a deadline.
+
+        Faust's stop sequence can wait forever (a consumer stuck in a rebalance, a hung producer flush). A process
+        supervisor then has to escalate to SIGKILL; this worker does it itself: once ``shutdown_timeout`` seconds have
+        passed since the first SIGTERM/SIGINT it exits with status 70. Nothing is lost by that: offsets are committed
+        only for finished work, so anything in flight is redelivered to the next owner of the partition.
+        """
+
+        def __init__(self, *args: Any, shutdown_timeout: float, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._shutdown_timeout = shutdown_timeout
+            self._deadline_timer: threading.Timer | None = None
+
+        def _schedule_shutdown(self, signal: signal.Signals) -> None:
+            if self._deadline_timer is None:
+                self._deadline_timer = threading.Timer(self._shutdown_timeout, self._exit_hard, args=(signal,))
+                self._deadline_timer.daemon = True
+                self._deadline_timer.start()
+            super()._schedule_shutdown(signal)
+
+        def _exit_hard(self, sig: signal.Signals) -> None:
+            print(
+                f"wirefeed worker: clean shutdown after {sig.name} took over {self._shutdown_timeout:g}s "
+                f"(WIREFEED_WORKER_SHUTDOWN_TIMEOUT_S); exiting now, uncommitted messages will be redelivered",
+                file=sys.stderr, flush=True,
+            )
+            os._exit(HARD_EXIT_STATUS)
+
+    return BoundedWorker
+
+
+def run_worker(settings: Settings) -> None:
+    """Create missing topics, then run the Faust worker until SIGINT/SIGTERM (bounded by the shutdown timeout)."""
     from pipeline.app import create_wirefeed
     from pipeline.app.dedupe_agent import changelog_topics
 
@@ -22,5 +63,6 @@ def run_worker(settings: Settings) -> None:
 
         start_metrics_server(settings.metrics_port, settings.metrics_host)
     wf = create_wirefeed(settings)
-    worker = Worker(wf.app, loglevel=settings.log_level.upper(), quiet=True, redirect_stdouts=False)
+    worker = _make_worker_class()(wf.app, loglevel=settings.log_level.upper(), quiet=True, redirect_stdouts=False,
+                                  shutdown_timeout=settings.worker_shutdown_timeout_s)
     worker.execute_from_commandline()

@@ -39,6 +39,7 @@ from pipeline.topics import NOTIFICATIONS
 from schemas import EnrichedStory, RawSubmission, utcnow
 from tests.integration.harness import PipelineRun, read_topic
 from tests.paths import REPO
+from tests.processes import stop_group
 
 #: Set to 1 for the issue's full sizes (20k stories, 10 kills, 10k poison messages); default: CI sizes.
 FULL = os.environ.get("WIREFEED_FAULTS_FULL", "") not in ("", "0")
@@ -139,19 +140,12 @@ class FaultRun(PipelineRun):
 
     def kill_worker(self, proc: subprocess.Popen[bytes]) -> None:
         """SIGKILL the worker's whole process group (no shutdown, no final commit) and forget it."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+        stop_group(proc, signal.SIGKILL, timeout=10)
         self.workers.remove(proc)
 
     def stop_worker(self, proc: subprocess.Popen[bytes]) -> None:
         """SIGTERM (a clean leave of the group) and forget it."""
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.kill_worker(proc)
-            return
+        stop_group(proc, timeout=30)
         self.workers.remove(proc)
 
     def assert_workers_alive(self) -> None:

@@ -24,6 +24,16 @@ def results_table() -> Table:
     return table
 
 
+#: Seconds a fault scenario may run (CI size takes 1–3 minutes; the full size up to half an hour).
+SCENARIO_TIMEOUT = 2400 if FULL else 600
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("timeout") is None and "tests/faults/" in item.nodeid:
+            item.add_marker(pytest.mark.timeout(SCENARIO_TIMEOUT))
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not RESULTS:
         return

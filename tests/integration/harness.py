@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ from pipeline.config import Settings
 from pipeline.ingest.publisher import RawPublisher, make_submission
 from pipeline.topics import TopicSpec
 from tests.paths import REPO
+from tests.processes import stop_group
 
 
 @dataclass
@@ -71,13 +73,15 @@ class PipelineRun:
     def stop(self) -> None:
         for proc in self.workers:
             if proc.poll() is None:
-                proc.terminate()
+                os.killpg(proc.pid, signal.SIGTERM)
         for proc in self.workers:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_group(proc, timeout=10)
+
+    def stop_worker(self, proc: subprocess.Popen[bytes], sig: signal.Signals = signal.SIGTERM) -> int:
+        """Stop one worker (SIGTERM: a clean leave; SIGKILL: a crash) and forget it; returns its exit status."""
+        code = stop_group(proc, sig)
+        self.workers.remove(proc)
+        return code
 
     def logs(self) -> str:
         return "\n".join(p.read_text(errors="replace")[-4000:] for p in sorted(self.data_dir.glob("worker-*.log")))

@@ -19,6 +19,7 @@ from jsonschema import Draft202012Validator
 from pipeline.broker.embedded import free_port
 from schemas.export import EXPORT_DIR
 from tests.paths import REPO, SEED
+from tests.processes import stop_group
 
 WIREFEED = [sys.executable, "-m", "pipeline"]
 
@@ -107,11 +108,7 @@ def test_readme_manual_walk_on_the_embedded_broker(tmp_path: Path) -> None:
         notice = orjson.loads(tail.stdout.splitlines()[0])
         assert notice["uri"] == story["uri"] and notice["verdict"] == "new"
     finally:
-        os.killpg(run.pid, signal.SIGINT)
-        try:
-            run.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(run.pid, signal.SIGKILL)
+        stop_group(run, signal.SIGINT, timeout=30)
     assert "stopped" in out.read_text()
 
 

@@ -4,7 +4,6 @@ kill -9, and expiry that also removes state restored from the changelog."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 from datetime import UTC, datetime, timedelta
 
@@ -129,9 +128,7 @@ async def test_state_survives_kill_minus_nine(run: PipelineRun) -> None:
     await run.publish(ninjs(uri, HEADLINE, PARAS), "TCA", format_hint="ninjs")
     await wait_until(lambda: _has(run, uri), 90, "the story on wire.enriched", run)
     await asyncio.sleep(3)  # state is written after the output is acknowledged; let it reach the changelog
-    os.killpg(worker.pid, signal.SIGKILL)
-    worker.wait()
-    run.workers.remove(worker)
+    run.stop_worker(worker, signal.SIGKILL)
 
     run.start_worker()
     await run.publish(ninjs(uri, HEADLINE, PARAS), "TCA", format_hint="ninjs")
@@ -150,9 +147,7 @@ async def test_expired_state_is_deleted_after_a_restart(run: PipelineRun) -> Non
     await run.publish(ninjs(uri, HEADLINE, PARAS, when=three_days_ago), "TCA", format_hint="ninjs")
     await wait_until(lambda: _has(run, uri), 90, "the story on wire.enriched", run)
     await asyncio.sleep(3)
-    os.killpg(worker.pid, signal.SIGTERM)
-    worker.wait()
-    run.workers.remove(worker)
+    run.stop_worker(worker)
 
     # Restart with a one-day window: the restored entries are older than it and must really be deleted.
     run.extra_env.update({"WIREFEED_DEDUPE_WINDOW_DAYS": "1", "WIREFEED_DEDUPE_EVICT_SECONDS": "2"})

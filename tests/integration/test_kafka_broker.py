@@ -30,6 +30,7 @@ from pipeline.broker.apache import REPO_MARK, ApacheKafkaCluster, count_brokers,
 from pipeline.config import Settings
 from pipeline.kafka import client_kwargs
 from tests.fixtures.kafka import ClusterFactory, kafka_test_version
+from tests.processes import stop_group
 
 pytestmark = pytest.mark.kafka
 
@@ -199,17 +200,6 @@ def _start_faust_worker(tmp_path: Path, env: dict[str, str]) -> subprocess.Popen
         )
 
 
-def _stop_worker(proc: subprocess.Popen[bytes]) -> int:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            return proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    return proc.returncode
-
-
 async def _latest_counts(bootstrap: str, topic: str, want: dict[str, int], wait_s: float = 120.0) -> dict[str, int]:
     """Read ``topic`` from the start until every key's newest count reaches ``want`` (or ``wait_s`` passes)."""
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
@@ -252,7 +242,7 @@ async def test_faust_agent_and_table_changelog_survive_a_worker_restart(
     try:
         latest = await _latest_counts(bootstrap, out, dict(want))
     finally:
-        code = _stop_worker(worker)
+        code = stop_group(worker)
     log = (tmp_path / "faust-worker.log").read_text(errors="replace")
     assert latest == dict(want), log[-3000:]
     assert code == 0, log[-3000:]
@@ -276,7 +266,7 @@ async def test_faust_agent_and_table_changelog_survive_a_worker_restart(
     try:
         latest = await _latest_counts(bootstrap, out, dict(want))
     finally:
-        code = _stop_worker(worker)
+        code = stop_group(worker)
     log = (tmp_path / "faust-worker.log").read_text(errors="replace")
     assert latest == dict(want), log[-3000:]
     assert code == 0, log[-3000:]
