@@ -1,32 +1,35 @@
-"""The Faust consumer, with stale prefetched messages re-read instead of counted as a gap.
+"""The Faust consumer, delivering the pipeline's own topics without holes and committing only finished offsets.
 
-faust-streaming 0.15.3 can deliver, right after a rebalance, a message the fetcher prefetched before it sought
-back to the committed offset (faust-streaming/faust#216, #221). Its drain loop takes the offsets between the
-read position and that message for a "gap" (as compaction or transaction markers leave), commits across it once
-the message is acked, and then drops the re-fetched messages of the gap as already read: they are lost.
+The decisions are :mod:`pipeline.app.cursors` (pure, unit-tested); this module applies them to faust-streaming's
+aiokafka consumer. For every partition of a delete-policy topic of the catalogue:
 
-The pipeline's own topics are delete-policy and written without transactions, so a forward jump in their offsets
-is never a real gap. For those topics this consumer does not deliver the message that jumps ahead; it seeks the
-partition back to the read position and skips what was fetched before the seek, so every message is delivered in
-order (the one at the read position may be delivered twice: the sinks are idempotent). Compacted topics (table
-changelogs) keep Faust's behaviour. If a partition still jumps after :data:`REWIND_PATIENCE_S` (its log start
-moved past the read position, e.g. by retention), the jump is accepted.
+- after an assignment nothing is delivered until the partition is sought to its committed offset (a partition with
+  no committed offset is sought to its log start, so nothing fetched in between is skipped for good);
+- then exactly the next offset is delivered; what was already delivered since the seek, and what was fetched
+  before it, is skipped; a jump forward is a stale prefetch (skipped) or, when it persists, a reason to seek back;
+- Faust's read offset is cleared before each delivery, so its drain loop neither records a "gap" nor drops the
+  message as already read;
+- the committed offset only moves over a run of acked offsets that starts exactly at the current committed offset.
+
+Compacted topics (table changelogs) keep Faust's behaviour. If a partition keeps jumping for
+:data:`REWIND_PATIENCE_S` and its log start has moved past the next offset (retention deleted unread messages), the
+consumer continues from the log start and logs how many offsets were lost to retention.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, Message
 
+from pipeline.app.cursors import Decision, GaplessCursors, next_commit
 from pipeline.topics import CATALOGUE, topic_name
 
-#: How long a partition may keep delivering only offsets past the rewind target before the jump is accepted
-#: (its log start moved past the read position, e.g. by retention).
+#: How long a partition may keep jumping past its next offset before the consumer checks its log start.
 REWIND_PATIENCE_S = 30.0
 
 
@@ -35,35 +38,84 @@ class GaplessConsumer(faust_aiokafka.Consumer):
         super().__init__(*args, **kwargs)
         prefix = getattr(self.app.conf, "wirefeed_topic_prefix", "")
         self.gapless_topics = {topic_name(spec, prefix) for spec in CATALOGUE if spec.cleanup_policy == "delete"}
-        #: Partitions sought back: the offset the seek should deliver next, and when the seek was made.
-        self._rewinding: dict[TP, tuple[int, float]] = {}
+        self.cursors = GaplessCursors(patience=REWIND_PATIENCE_S)
+
+    def _gapless(self, tp: TP) -> bool:
+        return tp.topic in self.gapless_topics
 
     async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Message]]:  # type: ignore[override]
         async for tp, message in super().getmany(timeout):
-            if tp.topic in self.gapless_topics and await self._stale(tp, message.offset):
-                continue
+            if self._gapless(tp):
+                decision = self.cursors.decide(tp, message.offset, time.monotonic())
+                if decision is not Decision.DELIVER:
+                    await self._act(tp, message.offset, decision)
+                    continue
+                self._read_offset[tp] = None  # Faust's drain loop: no gap, never "already read"
             yield tp, message
 
-    async def _stale(self, tp: TP, offset: int) -> bool:
-        """True when ``offset`` was fetched before the partition's last seek and must not be delivered."""
-        rewinding = self._rewinding.get(tp)
-        if rewinding is not None:
-            target, since = rewinding
-            if offset > target and time.monotonic() - since < REWIND_PATIENCE_S:
-                return True  # still the stale prefetch: the seek has not taken effect yet
-            del self._rewinding[tp]
-            return False
-        read = self._read_offset[tp]
-        if read and offset - read > 1:
-            self.log.info("offset jump on %r: %r after %r; re-reading from %r", tp, offset, read, read)
-            self._rewinding[tp] = (read, time.monotonic())
-            await self.seek(tp, read)
-            return True
-        return False
+    async def _act(self, tp: TP, offset: int, decision: Decision) -> None:
+        cursor = self.cursors.cursors[tp]
+        if decision is Decision.REWIND:
+            self.log.info("offset jump on %r: %r while expecting %r; re-reading from %r", tp, offset, cursor.next,
+                          cursor.next)
+            await self._seek(tp, cursor.next)
+        elif decision is Decision.CHECK_LOG_START:
+            start = (await self.earliest_offsets(tp)).get(tp)
+            expected = cursor.next
+            assert expected is not None
+            if start is not None and start > expected:
+                self.log.warning("%r: offsets %r..%r were deleted by retention before this group read them; "
+                                 "continuing from %r", tp, expected, start - 1, start)
+                self.cursors.sought(tp, start, time.monotonic())
+                await self._seek(tp, start)
+            else:
+                self.log.warning("%r: offset %r still not fetched after %.0fs of jumps (now at %r); re-reading",
+                                 tp, expected, REWIND_PATIENCE_S, offset)
+                await self._seek(tp, expected)
+
+    async def seek(self, partition: TP, offset: int) -> None:
+        await super().seek(partition, offset)
+        if self._gapless(partition):
+            self.cursors.sought(partition, offset, time.monotonic())
+
+    async def seek_to_committed(self) -> Mapping[TP, int]:
+        committed = await super().seek_to_committed()
+        now = time.monotonic()
+        fresh: list[TP] = []
+        for tp, offset in committed.items():
+            if not self._gapless(tp):
+                continue
+            if offset is not None and offset > 0:
+                self.cursors.sought(tp, offset, now)
+            else:
+                fresh.append(tp)  # aiokafka does not seek these; the fetch position may be anywhere
+        if fresh:
+            starts = await self.earliest_offsets(*fresh)
+            for tp in fresh:
+                await self._seek(tp, starts[tp])
+                self.cursors.sought(tp, starts[tp], now)
+        return committed
+
+    def _new_offset(self, tp: TP) -> int | None:
+        if not self._gapless(tp):
+            return super()._new_offset(tp)
+        committed = self._committed_offset[tp]
+        base = committed if committed is not None else self.cursors.base(tp)
+        offset = next_commit(self._acked[tp], base)
+        if offset is not None:
+            index = self._acked_index[tp]
+            index.difference_update([o for o in index if o < offset])
+        return offset
+
+    async def on_partitions_assigned(self, assigned: set[TP], generation_id: int = 0) -> None:
+        for tp in assigned:
+            if self._gapless(tp):
+                self.cursors.assigned(tp)
+        await super().on_partitions_assigned(assigned, generation_id)
 
     async def on_partitions_revoked(self, revoked: set[TP]) -> None:
         for tp in revoked:
-            self._rewinding.pop(tp, None)
+            self.cursors.revoked(tp)
         await super().on_partitions_revoked(revoked)
 
 

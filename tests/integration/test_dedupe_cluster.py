@@ -64,7 +64,9 @@ async def owners(run: PipelineRun, topic: str) -> dict[int, str]:
 
 @pytest.fixture
 def run(kafka_bootstrap: str, tmp_path):  # type: ignore[no-untyped-def]
-    pipeline = PipelineRun(bootstrap=kafka_bootstrap, data_dir=tmp_path / "data", partitions=4)
+    # A worker killed with SIGKILL holds its partitions until its session times out: 10 s, not the default 60 s.
+    pipeline = PipelineRun(bootstrap=kafka_bootstrap, data_dir=tmp_path / "data", partitions=4,
+                           extra_env={"WIREFEED_WORKER_SESSION_TIMEOUT_S": "10"})
     yield pipeline
     pipeline.stop()
 

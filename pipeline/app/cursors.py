@@ -1,0 +1,117 @@
+"""Which fetched messages a consumer may deliver, and which offset it may commit: gapless partitions.
+
+The pipeline's own topics are delete-policy and written without transactions, so their offsets have no holes. A
+consumer of such a partition must deliver every offset, in order, from the position it was last sought to, and must
+never commit an offset past one it has not finished. This module is that rule as a small state machine, with no
+Kafka in it; :class:`pipeline.app.consumer.GaplessConsumer` applies it to Faust's consumer.
+
+Faust's own bookkeeping (faust-streaming 0.15) breaks both halves of the rule around rebalances:
+
+- its read offset means "last delivered" in steady state but "next to read" right after a seek, so a message
+  fetched before the seek, one past the committed offset, passes as the next one, and the re-fetched message at the
+  committed offset is then dropped as already read;
+- a message delivered just before a rebalance can set the read offset after the seek to the committed offset;
+- its commit rule accepts acked offsets that start one past the committed offset (``min(acked) - committed > 1``),
+  so the committed offset can move past an unfinished message;
+- it takes any forward jump for a compaction or transaction gap and commits across it.
+
+Each of these loses a message. Here a partition is a :class:`Cursor`: after an assignment it delivers nothing until
+the consumer has sought it to its committed offset; then it delivers exactly the next offset, skips what it already
+delivered and what was fetched before the seek, and asks for a rewind when the fetch position has really moved on.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+
+class Decision(enum.Enum):
+    DELIVER = "deliver"  #: the next offset: hand it to the streams
+    SKIP = "skip"  #: already delivered since the last seek, fetched before it, or the partition awaits its seek
+    REWIND = "rewind"  #: skip it and seek the partition back to ``Cursor.next``
+    CHECK_LOG_START = "check_log_start"  #: jumps persist: ask whether retention moved the log start past ``next``
+
+
+@dataclass
+class Cursor:
+    #: Next offset to deliver; ``None`` while the partition waits for its seek after an assignment.
+    next: int | None = None
+    #: The offset the partition was last sought to: where committing may start.
+    base: int | None = None
+    #: When the last seek was made (monotonic seconds).
+    sought_at: float = 0.0
+    #: When the first jump past ``next`` was seen since the last delivery (monotonic seconds).
+    jumping_since: float | None = None
+
+
+class GaplessCursors:
+    """Delivery and commit decisions for gapless partitions, keyed by any hashable partition id."""
+
+    def __init__(self, *, reseek_after: float = 1.0, patience: float = 30.0) -> None:
+        #: A jump seen this soon after a seek is the stale prefetch: skip it, the seek is taking effect.
+        self.reseek_after = reseek_after
+        #: Jumps that persist this long make the consumer check whether retention removed the missing offsets.
+        self.patience = patience
+        self.cursors: dict[Hashable, Cursor] = {}
+
+    def assigned(self, tp: Hashable) -> None:
+        """The partition was (re)assigned: deliver nothing until it is sought to its committed offset."""
+        self.cursors[tp] = Cursor()
+
+    def revoked(self, tp: Hashable) -> None:
+        self.cursors.pop(tp, None)
+
+    def sought(self, tp: Hashable, offset: int, now: float) -> None:
+        """The fetch position of ``tp`` was set to ``offset``: it is the next offset to deliver."""
+        self.cursors[tp] = Cursor(next=offset, base=offset, sought_at=now)
+
+    def decide(self, tp: Hashable, offset: int, now: float) -> Decision:
+        cursor = self.cursors.get(tp)
+        if cursor is None:
+            # Never seen assigned (the consumer was not told): follow the fetcher from this offset.
+            self.cursors[tp] = Cursor(next=offset + 1, base=offset, sought_at=now)
+            return Decision.DELIVER
+        if cursor.next is None or offset < cursor.next:
+            return Decision.SKIP
+        if offset == cursor.next:
+            cursor.next += 1
+            cursor.jumping_since = None
+            return Decision.DELIVER
+        if cursor.jumping_since is None:
+            cursor.jumping_since = now
+        if now - cursor.jumping_since >= self.patience:
+            cursor.jumping_since = now
+            return Decision.CHECK_LOG_START
+        if now - cursor.sought_at >= self.reseek_after:
+            cursor.sought_at = now
+            return Decision.REWIND
+        return Decision.SKIP
+
+    def base(self, tp: Hashable) -> int | None:
+        cursor = self.cursors.get(tp)
+        return None if cursor is None else cursor.base
+
+
+def next_commit(acked: list[int], base: int | None) -> int | None:
+    """The offset to commit after the acked offsets of one partition, or ``None``; consumes what it commits.
+
+    ``acked`` is sorted in place; ``base`` is the next offset the group has not finished (the committed offset, or
+    where the partition was sought). Only a run of acked offsets starting exactly at ``base`` can be committed.
+    """
+    if base is None or not acked:
+        return None
+    acked.sort()
+    stale = 0
+    while stale < len(acked) and acked[stale] < base:
+        stale += 1
+    del acked[:stale]
+    if not acked or acked[0] != base:
+        return None
+    end = 1
+    while end < len(acked) and acked[end] - acked[end - 1] <= 1:
+        end += 1
+    top = acked[end - 1]
+    del acked[:end]
+    return top + 1
