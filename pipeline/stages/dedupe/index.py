@@ -19,6 +19,7 @@ import struct
 from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from hashlib import blake2b
 from typing import Any, Literal
 
@@ -321,6 +322,12 @@ def _second_of(entry: str) -> int:
     return int.from_bytes(_unb64(entry[:_E_CHARS])[8:12], "big")
 
 
+@lru_cache(maxsize=256)
+def _heads_struct(count: int) -> struct.Struct:
+    """Unpacks ``count`` packed entry heads (:data:`_E`) into one flat tuple."""
+    return struct.Struct(">" + "QI3s" * count)
+
+
 def _entries(value: str | None) -> list[str]:
     return value.split(_SEP) if value else []
 
@@ -335,35 +342,38 @@ class NearIndex:
     def __init__(self, near: MutableMapping[str, Any], config: DedupeConfig = DedupeConfig()) -> None:
         self.near = near
         self.config = config
+        self._window_seconds = config.window_seconds
 
     def probe(self, key: str, probe: NearProbe) -> list[Candidate]:
         """Candidates in bucket ``key`` within the threshold; stores the probe if ``key`` is a store key."""
         value = self.near.get(key)
         entries = value.split(_SEP) if value else []
-        # Every head is 20 base64 characters (15 bytes, no padding): one decode and one unpack for the bucket.
-        heads = list(_E.iter_unpack(binascii.a2b_base64("".join([e[:_E_CHARS] for e in entries]))))
-        oldest = probe.second - self.config.window_seconds
-        expired = [second < oldest for _, second, _ in heads]
+        # Every head is 20 base64 characters (15 bytes, no padding): one decode and one unpack for the bucket,
+        # flat: simhash, second, tag, simhash, ...
+        flat = _heads_struct(len(entries)).unpack(binascii.a2b_base64("".join([e[:_E_CHARS] for e in entries])))
+        seconds = flat[1::3]
+        oldest = probe.second - self._window_seconds
+        any_expired = bool(seconds) and min(seconds) < oldest
         found: list[Candidate] = []
-        if not probe.index_only:
+        if entries and not probe.index_only:
             threshold = self.config.near_threshold
-            me = _uri_of(probe.ref)
-            simhash = probe.simhash
-            for e, (h, _, _), old in zip(entries, heads, expired, strict=True):
-                d = (h ^ simhash).bit_count()
-                if d > threshold or old:
-                    continue
-                _, second, cluster, tag, ref = _unpack_entry(e)
-                if _uri_of(ref) != me:
-                    found.append(Candidate(d, second, ref, cluster, d == 0 and tag == probe.ch_tag))
-        fresh = [e for e, old in zip(entries, expired, strict=True) if not old]
+            distances = list(map(int.bit_count, map(probe.simhash.__xor__, flat[0::3])))
+            if min(distances) <= threshold:
+                me = _uri_of(probe.ref)
+                for e, d, second in zip(entries, distances, seconds, strict=True):
+                    if d > threshold or second < oldest:
+                        continue
+                    _, second, cluster, tag, ref = _unpack_entry(e)
+                    if _uri_of(ref) != me:
+                        found.append(Candidate(d, second, ref, cluster, d == 0 and tag == probe.ch_tag))
+        fresh = [e for e, second in zip(entries, seconds, strict=True) if second >= oldest] if any_expired else entries
         if key in probe.store:
             # An entry of the same ref ends with the escaped ref: only those need the exact check.
             tail = _escape(probe.ref)
             fresh = [e for e in fresh if not e.endswith(tail) or _entry_ref(e) != probe.ref]
             fresh.append(_pack_entry(probe.simhash, probe.second, probe.ch_tag, probe.cluster, probe.ref))
             fresh = fresh[-self.config.bucket_cap :]
-        if fresh != entries:
+        if fresh is not entries and fresh != entries:
             if fresh:
                 self.near[key] = _SEP.join(fresh)
             else:

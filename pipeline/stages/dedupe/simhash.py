@@ -13,6 +13,7 @@ The SimHash is computed without a per-word or per-shingle Python loop:
 from __future__ import annotations
 
 import re
+import struct
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -104,9 +105,16 @@ def story_words(story: Story) -> list[str]:
     return body
 
 
-@lru_cache(maxsize=64)
+#: Per-bit masks (bit i of every byte) over this many bytes; ``x & mask`` costs the size of the smaller operand,
+#: so one set of long masks serves every shorter column.
+_MASK_BYTES = 4096
+_MASKS: tuple[int, ...] = tuple(int.from_bytes(bytes([1 << b]) * _MASK_BYTES, "big") for b in range(8))
+
+
 def _bit_masks(n: int) -> tuple[int, ...]:
-    """For n bytes: eight ints, the i-th with bit i of every byte set."""
+    """Eight ints, the i-th with bit i of every byte set, for columns of up to ``n`` bytes."""
+    if n <= _MASK_BYTES:
+        return _MASKS
     return tuple(int.from_bytes(bytes([1 << b]) * n, "big") for b in range(8))
 
 
@@ -118,13 +126,14 @@ def _shingles(records: bytes) -> tuple[bytes, int]:
     acc = r
     for pos in range(1, k):
         acc ^= r << (8 * (_RECORD + 8) * pos)  # record i+pos, hash number pos, onto record i, hash number 0
-    acc &= (1 << (8 * len(records))) - 1
-    return acc.to_bytes(len(records), "big"), n - k + 1
+    # The shifts push (k - 1) * 32 bytes above the records; dropping them from the bytes is the mask.
+    over = (_RECORD + 8) * (k - 1)
+    return acc.to_bytes(len(records) + over, "big")[over:], n - k + 1
 
 
 def _simhash(slots: bytes, m: int) -> int:
     half = m / 2
-    masks = _bit_masks(m) if m <= 4096 else tuple(int.from_bytes(bytes([1 << b]) * m, "big") for b in range(8))
+    masks = _bit_masks(m)
     end = _RECORD * m
     fp = 0
     for byte in range(8):
@@ -154,17 +163,27 @@ class Sketch:
     probe: tuple[bytes, ...]
 
 
-def _smallest(slots: bytes, window: int, count: int) -> tuple[bytes, ...]:
-    head = {slots[i : i + 8] for i in range(0, _RECORD * window, _RECORD)}
-    return tuple(sorted(head)[:count])
+@lru_cache(maxsize=512)
+def _heads_struct(window: int) -> struct.Struct:
+    """Unpacks the first 8 bytes of each of ``window`` 24-byte slots as a big-endian u64."""
+    return struct.Struct(">" + "Q16x" * window)
+
+
+def _smallest(heads: tuple[int, ...], count: int) -> tuple[bytes, ...]:
+    """The ``count`` smallest distinct heads, ascending, as 8-byte big-endian hashes (bytes order = int order)."""
+    if count == 1:
+        return (min(heads).to_bytes(8, "big"),) if heads else ()
+    return tuple(h.to_bytes(8, "big") for h in sorted(set(heads))[:count])
 
 
 def _sketch(records: bytes, store_window: int, store_keys: int, probe_window: int, probe_keys: int) -> Sketch:
     if not records:
         return Sketch(0, (), ())
     slots, m = _shingles(records)
-    store = _smallest(slots, min(m, store_window), store_keys)
-    probe = _smallest(slots, min(m, probe_window), probe_keys)
+    store_n, probe_n = min(m, store_window), min(m, probe_window)
+    heads = _heads_struct(max(store_n, probe_n)).unpack_from(slots)
+    store = _smallest(heads[:store_n], store_keys)
+    probe = _smallest(heads[:probe_n], probe_keys)
     return Sketch(_simhash(slots, m), store, probe)
 
 

@@ -1,0 +1,89 @@
+"""``NearIndex.probe`` (flat unpack of a bucket's heads) against a one-entry-at-a-time reference."""
+
+from __future__ import annotations
+
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.stages.dedupe.index import (
+    _E_CHARS,
+    _SEP,
+    Candidate,
+    DedupeConfig,
+    NearIndex,
+    NearProbe,
+    _entry_ref,
+    _escape,
+    _pack_entry,
+    _unpack_entry,
+    _uri_of,
+    cluster_name,
+    uri_id,
+)
+
+CONFIG = DedupeConfig(bucket_cap=8)
+WINDOW = CONFIG.window_seconds
+
+
+def reference_probe(near: dict[str, str], key: str, probe: NearProbe) -> list[Candidate]:
+    value = near.get(key)
+    entries = value.split(_SEP) if value else []
+    oldest = probe.second - WINDOW
+    found = []
+    fresh = []
+    for e in entries:
+        simhash, second, cluster, tag, ref = _unpack_entry(e)
+        if second < oldest:
+            continue
+        fresh.append(e)
+        d = (simhash ^ probe.simhash).bit_count()
+        if not probe.index_only and d <= CONFIG.near_threshold and _uri_of(ref) != _uri_of(probe.ref):
+            found.append(Candidate(d, second, ref, cluster, d == 0 and tag == probe.ch_tag))
+    if key in probe.store:
+        fresh = [e for e in fresh if not e.endswith(_escape(probe.ref)) or _entry_ref(e) != probe.ref]
+        fresh.append(_pack_entry(probe.simhash, probe.second, probe.ch_tag, probe.cluster, probe.ref))
+        fresh = fresh[-CONFIG.bucket_cap :]
+    if fresh:
+        near[key] = _SEP.join(fresh)
+    else:
+        near.pop(key, None)
+    return found
+
+
+def _probe(rng: random.Random, base: int, i: int) -> NearProbe:
+    ref = f"urn:t:{rng.randrange(6)}@{rng.randrange(1, 3)}"
+    cluster = cluster_name(uri_id(_uri_of(ref))) if rng.random() < 0.7 else cluster_name(uri_id(f"c{i}"))
+    simhash = base
+    for _ in range(rng.randrange(0, 20)):
+        simhash ^= 1 << rng.randrange(64)
+    return NearProbe(
+        ref, cluster, simhash, 10_000_000 + rng.randrange(0, 2 * WINDOW), f"{rng.randrange(4):06x}",
+        ("k",) if rng.random() < 0.6 else (), ("k",), rng.random() < 0.2,
+    )  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(min_value=0, max_value=2**32))
+def test_probe_equals_the_reference(seed: int) -> None:
+    rng = random.Random(seed)
+    base = rng.getrandbits(64)
+    fast: dict[str, str] = {}
+    slow: dict[str, str] = {}
+    index = NearIndex(fast, CONFIG)
+    for i in range(30):
+        probe = _probe(rng, base, i)
+        assert index.probe("k", probe) == reference_probe(slow, "k", probe)
+        assert fast == slow
+
+
+def test_expired_entries_are_dropped_even_by_a_probe_that_only_looks() -> None:
+    near: dict[str, str] = {}
+    index = NearIndex(near, CONFIG)
+    old = NearProbe("urn:a@1", cluster_name(uri_id("urn:a")), 1, 100, "000000", ("k",), ("k",))
+    index.probe("k", old)
+    assert len(near["k"]) > _E_CHARS
+    late = NearProbe("urn:b@1", cluster_name(uri_id("urn:b")), 1, 100 + WINDOW + 1, "000000", (), ("k",))
+    assert index.probe("k", late) == []
+    assert "k" not in near
