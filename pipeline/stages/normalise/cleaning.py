@@ -34,6 +34,33 @@ def clean_inline(text: str) -> str:
     return " ".join(text.split())
 
 
+def clean_inline_fixed(text: str) -> tuple[str, bool]:
+    """``clean_inline(text)``, and whether the result is known to be its own ``clean_inline``.
+
+    It is when no control character was removed: the NFC text's whitespace-separated tokens joined by single
+    spaces are NFC again (a space starts no canonical composition) and hold nothing to remove or fold. Removing
+    a control character can bring a combining mark next to a base it composes with, so then it is not known.
+    """
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    if _CONTROL.search(text):
+        return " ".join(_CONTROL.sub("", text).split()), False
+    return " ".join(text.split()), True
+
+
+def clean_paragraphs_fixed(paragraphs: Iterable[str]) -> tuple[list[str], set[str]]:
+    """:func:`clean_paragraphs`, and the cleaned paragraphs known to be their own ``clean_inline``."""
+    out = []
+    fixed = set()
+    for p in paragraphs:
+        c, is_fixed = clean_inline_fixed(p)
+        if c:
+            out.append(c)
+            if is_fixed:
+                fixed.add(c)
+    return out, fixed
+
+
 def clean_paragraphs(paragraphs: Iterable[str]) -> list[str]:
     """Clean each paragraph and drop the empty ones."""
     out = []

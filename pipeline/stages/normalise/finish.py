@@ -7,11 +7,12 @@ from urllib.parse import quote
 from pydantic import ValidationError
 
 from pipeline.stages.errors import StageError
-from pipeline.stages.normalise.cleaning import clean_inline, clean_paragraphs
+from pipeline.stages.normalise.cleaning import clean_inline, clean_inline_fixed, clean_paragraphs_fixed
 from pipeline.stages.normalise.draft import Draft
-from pipeline.stages.normalise.hashing import content_hash
+from pipeline.stages.normalise.hashing import content_hash_cleaned
 from pipeline.stages.normalise.language import detect_language
 from pipeline.stages.normalise.options import NormaliseOptions
+from pipeline.stages.normalise.trusted import trusted_story
 from pipeline.stages.normalise.wiretext import WireText, analyse, strip_dateline, strip_trailing_boilerplate
 from schemas.raw import RawSubmission
 from schemas.story import Dateline, Story
@@ -31,10 +32,13 @@ def story_uri(agency: str, agency_id: str | None, digest: str) -> str:
 
 def finish(draft: Draft, raw: RawSubmission, options: NormaliseOptions) -> Story:
     where = draft.where
-    headline = clean_inline(draft.headline or "")
+    headline, headline_fixed = clean_inline_fixed(draft.headline or "")
     if not headline:
         raise StageError("missing_headline", f"{where}: no headline")
-    body = clean_paragraphs(draft.body)
+    # ``fixed``: cleaned texts known to clean to themselves, which the content hash need not clean again.
+    body, fixed = clean_paragraphs_fixed(draft.body)
+    if headline_fixed:
+        fixed.add(headline)
     # A first paragraph that repeats the headline (HTML bodies often start with an <h1>) is not body text.
     if len(body) > 1 and body[0].casefold() == headline.casefold():
         body = body[1:]
@@ -53,33 +57,37 @@ def finish(draft: Draft, raw: RawSubmission, options: NormaliseOptions) -> Story
         raise StageError("empty_body", f"{where}: no body text")
     if draft.pubstatus == "canceled" and "kill" not in signals:
         signals.append("kill")
-    digest = content_hash(headline, body)
+    digest = content_hash_cleaned(headline, body, fixed)
     profile = options.profile(raw.agency)
     language = draft.language or profile.language or detect_language(headline, body)
     versioncreated = draft.versioncreated or draft.firstcreated or raw.received_at
+    values = {
+        "uri": draft.uri or story_uri(raw.agency, draft.agency_id, digest),
+        "version": draft.version or 1,
+        "agency": raw.agency,
+        "headline": headline,
+        "body": body,
+        "byline": byline or None,
+        "dateline": dateline,
+        "language": language,
+        "firstcreated": draft.firstcreated,
+        "versioncreated": versioncreated,
+        "embargoed": draft.embargoed,
+        "pubstatus": draft.pubstatus,
+        "signals": signals,
+        "urgency": draft.urgency,
+        "subjects": draft.subjects,
+        "keywords": [k for k in (clean_inline(k) for k in draft.keywords) if k],
+        "source_format": draft.source_format,
+        "content_hash": digest,
+        "submission_id": raw.submission_id,
+        "received_at": raw.received_at,
+    }
+    story = trusted_story(values)
+    if story is not None:
+        return story
     try:
-        return Story(
-            uri=draft.uri or story_uri(raw.agency, draft.agency_id, digest),
-            version=draft.version or 1,
-            agency=raw.agency,
-            headline=headline,
-            body=body,
-            byline=byline or None,
-            dateline=dateline,
-            language=language,
-            firstcreated=draft.firstcreated,
-            versioncreated=versioncreated,
-            embargoed=draft.embargoed,
-            pubstatus=draft.pubstatus,
-            signals=signals,
-            urgency=draft.urgency,
-            subjects=draft.subjects,
-            keywords=[k for k in (clean_inline(k) for k in draft.keywords) if k],
-            source_format=draft.source_format,
-            content_hash=digest,
-            submission_id=raw.submission_id,
-            received_at=raw.received_at,
-        )
+        return Story(**values)
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
