@@ -49,3 +49,13 @@ def test_any_text_matches_the_library(text: str) -> None:
 def test_short_inputs_match_the_library() -> None:
     for text in ["", "a", "ab", "abc", "abcde", "Ø", "日本", "ÆØÅ æøå"]:
         _check(text)
+
+
+def test_float32_weights_are_numpys_conversion_of_every_weight() -> None:
+    import numpy as np
+
+    det = _detector()
+    table = _identifier().nb_ptc
+    for start in range(0, table.shape[0], 20_000):
+        ids = np.arange(start, min(start + 20_000, table.shape[0]), dtype=np.intp)
+        assert (det.weights(ids).view(np.uint32) == table[ids].astype(np.float32).view(np.uint32)).all()
