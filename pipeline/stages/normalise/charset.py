@@ -100,7 +100,7 @@ def _strict(payload: bytes, name: str, where: str) -> str:
 
 
 def _check_text(text: str, name: str, where: str) -> str:
-    if text:
+    if text and _CONTROL.search(text, 0, 20000):
         controls = len(_CONTROL.findall(text[:20000]))
         if controls >= _MIN_CONTROLS and controls > _MAX_CONTROL_SHARE * min(len(text), 20000):
             raise StageError(

@@ -15,6 +15,12 @@ _CONTROL = re.compile(
     r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069\ufffe\uffff]"
 )
 _PARAGRAPH_BREAK = re.compile(r"\r\n|\r|\n")
+_BLANK_LINE = re.compile(r"\n[ \t\u00a0]*\n")
+
+
+def _loose_spaces(text: str) -> bool:
+    """Printable ASCII ``text`` whose spaces need folding: a run of two, or one at either end."""
+    return "  " in text or text[:1] == " " or text[-1:] == " "
 
 
 def strip_controls(text: str) -> str:
@@ -27,6 +33,8 @@ def clean_inline(text: str) -> str:
 
     Whitespace is every character ``str.split()`` splits on (Unicode White_Space, incl. NBSP).
     """
+    if text.isascii() and text.isprintable():  # NFC, no control characters, no whitespace but U+0020
+        return " ".join(text.split()) if _loose_spaces(text) else text
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     if _CONTROL.search(text):
@@ -41,6 +49,8 @@ def clean_inline_fixed(text: str) -> tuple[str, bool]:
     spaces are NFC again (a space starts no canonical composition) and hold nothing to remove or fold. Removing
     a control character can bring a combining mark next to a base it composes with, so then it is not known.
     """
+    if text.isascii() and text.isprintable():  # NFC, no control characters, no whitespace but U+0020
+        return (" ".join(text.split()) if _loose_spaces(text) else text), True
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     if _CONTROL.search(text):
@@ -79,10 +89,15 @@ def split_plain_paragraphs(text: str) -> list[str]:
     line that ends a sentence, or a short line (a name, ``divider``), ends a paragraph, and a line
     that breaks mid-sentence continues onto the next.
     """
-    text = _PARAGRAPH_BREAK.sub("\n", text)
-    blocks = re.split(r"\n[ \t\u00a0]*\n", text)
+    if "\r" in text:
+        text = _PARAGRAPH_BREAK.sub("\n", text)
+    blocks = _BLANK_LINE.split(text)
     out: list[str] = []
     for block in blocks:
+        if "\n" not in block:  # one line: the common case of paragraphs separated by blank lines
+            if line := block.strip():
+                out.append(line)
+            continue
         lines = [ln.strip() for ln in block.split("\n") if ln.strip()]
         if not lines:
             continue

@@ -44,3 +44,61 @@ def test_content_hash_cleaned_equals_content_hash(headline: str, paragraphs: lis
     if body and cut:
         body[0] = body[0][cut:]
     assert content_hash_cleaned(head, body, fixed) == content_hash(head, body)
+
+
+def _reference_clean(text: str) -> str:
+    import re
+    import unicodedata
+
+    text = unicodedata.normalize("NFC", text)
+    controls = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069\ufffe\uffff]"
+    text = re.sub(controls, "", text)
+    return " ".join(text.split())
+
+
+_ASCII = st.text(alphabet=st.sampled_from([" ", "a", "B", ".", "\t", "\n", "\r", "\x0b", "\x1f", "\x7f", "~"]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(_ASCII, _TEXT))
+def test_clean_inline_equals_the_plain_definition(text: str) -> None:
+    assert clean_inline(text) == _reference_clean(text)
+    assert clean_inline_fixed(text)[0] == _reference_clean(text)
+
+
+def _reference_split(text: str) -> list[str]:
+    import re
+
+    from pipeline.stages.normalise import cleaning
+
+    text = re.sub(r"\r\n|\r|\n", "\n", text)
+    out: list[str] = []
+    for block in re.split(r"\n[ \t\u00a0]*\n", text):
+        lines = [ln.strip() for ln in block.split("\n") if ln.strip()]
+        if not lines:
+            continue
+        if len(lines) == 1:
+            out.append(lines[0])
+        elif cleaning._hard_wrapped(lines):
+            out.append(" ".join(lines))
+        else:
+            current = lines[0]
+            for ln in lines[1:]:
+                if cleaning._ends_unit(current):
+                    out.append(current)
+                    current = ln
+                else:
+                    current = f"{current} {ln}"
+            out.append(current)
+    return out
+
+
+_PIECES = st.sampled_from(["\n", "\r", " ", "\t", "\u00a0", "a", "b.", "Word", "x y z"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=40).map("".join))
+def test_split_plain_paragraphs_equals_the_line_by_line_definition(text: str) -> None:
+    from pipeline.stages.normalise.cleaning import split_plain_paragraphs
+
+    assert split_plain_paragraphs(text) == _reference_split(text)
