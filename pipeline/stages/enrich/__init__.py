@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pipeline.stages.enrich.gazetteer import Gazetteer, load_gazetteer
-from pipeline.stages.enrich.tagger import Tags, tag
+from pipeline.stages.enrich.tagger import Tags, tag, tag_story
 from pipeline.stages.enrich.trusted import trusted
 from schemas._types import utcnow
 from schemas.enriched import DedupeInfo, EnrichedStory
@@ -24,14 +24,14 @@ def enrich(story: Story, dedupe: DedupeInfo, *, now: datetime | None = None) -> 
 
     ``dateline.country`` is filled from the gazetteer when the wire format gave none.
     """
-    tags = tag(story)
+    countries, focus_country, blocs, dateline_country = tag_story(story, load_gazetteer())
     fields = dict(story.__dict__)
     dateline = story.dateline
-    if dateline is not None and dateline.country is None and tags.dateline_country is not None:
-        fields["dateline"] = dateline.model_copy(update={"country": tags.dateline_country})
-    fields["countries"] = tags.countries
-    fields["focus_country"] = tags.focus_country
-    fields["blocs"] = tags.blocs
+    if dateline is not None and dateline.country is None and dateline_country is not None:
+        fields["dateline"] = dateline.model_copy(update={"country": dateline_country})
+    fields["countries"] = countries
+    fields["focus_country"] = focus_country
+    fields["blocs"] = blocs
     fields["dedupe"] = dedupe
     fields["enriched_at"] = now or utcnow()
     return _enriched_story(fields)

@@ -1,8 +1,10 @@
 """The gazetteer: every name the tagger looks for, read once from the data files in ``data/``.
 
 Surfaces are folded (lower case, typographic apostrophes and dashes made plain) and put into one Aho-Corasick
-automaton (ahocorasick-rs). Each surface carries one or more entries; the tagger checks case, language and word
-boundaries on the original text and keeps the longest match.
+automaton (ahocorasick-rs, compiled to a DFA: the fastest of its automata on news text). Each surface carries one or
+more entries; the tagger checks case, language and word boundaries on the original text and keeps the longest
+match. What it has to check for a surface is decided here once (``Gazetteer.plans``), so a match costs a tuple
+lookup.
 """
 
 from __future__ import annotations
@@ -46,6 +48,11 @@ def fold(text: str) -> str:
     lowered = text.lower()
     if len(lowered) != len(text):
         lowered = "".join(c if len(low := c.lower()) != 1 else low for c in text)
+    return fold_lowered(lowered)
+
+
+def fold_lowered(lowered: str) -> str:
+    """The rest of ``fold`` for a text already lower-cased to the same length: typographic characters made plain."""
     if not lowered.isascii():
         for src, dst in _FOLD_CHARS.items():
             if src in lowered:
@@ -134,6 +141,47 @@ class Rules:
     bloc_seats: dict[str, str]
 
 
+#: Entry classes: what the tagger does with an entry's match (``entry_class``).
+PLAIN = 0  # a country name, demonym or place with no special rule
+SPECIAL = 1  # also a person's name, Georgia, or a name several countries share: the story needs those rules
+BLOC = 2
+BLOCKER = 3
+#: Plan rules: the checks a surface's match needs besides word boundaries (``key_plan``).
+ANY = 0  # none: one entry, any language, any case
+CAP = 1  # its first character upper case: one entry (or several that differ only in language), any language
+CHECK = 2  # the entries one by one: language, case, exact spelling (``US``, ``EU``), shouting parts
+
+EntryClass = int
+#: ``(rule, entry, class, entries)``: ``entry`` and its class serve ANY and CAP; ``entries`` (each with its class,
+#: best first) serve CHECK.
+KeyPlan = tuple[int, Entry, EntryClass, tuple[tuple[Entry, EntryClass], ...]]
+
+
+def entry_class(entry: Entry) -> EntryClass:
+    if entry.kind == "blocker":
+        return BLOCKER
+    if entry.kind == "bloc":
+        return BLOC
+    if entry.kind == "ambiguous" or entry.person_name or entry.code == "GE":
+        return SPECIAL
+    return PLAIN
+
+
+def key_plan(entries: tuple[Entry, ...]) -> KeyPlan:
+    """The checks for one surface's entries (best first). The first entry wins when it applies; a later one is
+    reached only when an earlier one fails its language or case check. So when the first entry applies to every
+    language and its case rule is 'any' (it never fails) or 'cap' with every later entry 'cap' too (they fail
+    together), the first entry is the answer whenever the first character's case allows it."""
+    first = entries[0]
+    classed = tuple((e, entry_class(e)) for e in entries)
+    if first.lang is None:
+        if first.case == "any":
+            return (ANY, first, classed[0][1], classed)
+        if first.case == "cap" and all(e.case == "cap" for e in entries):
+            return (CAP, first, classed[0][1], classed)
+    return (CHECK, first, classed[0][1], classed)
+
+
 @dataclass(slots=True, eq=False)
 class Gazetteer:
     matcher: ahocorasick_rs.AhoCorasick  # every folded surface; pattern i has the entries key_entries[i]
@@ -143,6 +191,11 @@ class Gazetteer:
     rules: Rules
     surfaces: int = 0
     entries_by_surface: dict[str, tuple[Entry, ...]] = field(default_factory=dict)
+    plans: list[KeyPlan] = field(default_factory=list)  # pattern i's checks: key_plan(key_entries[i])
+
+    def __post_init__(self) -> None:
+        if not self.plans:
+            self.plans = [key_plan(entries) for entries in self.key_entries]
 
     def blocs_by_member(self, day: date) -> dict[str, tuple[str, ...]]:
         """Country code → codes of the derivable blocs it is a member of on ``day`` (cached per day)."""
@@ -294,7 +347,9 @@ def build_gazetteer(data_dir: Path = DATA_DIR) -> Gazetteer:
     # Every surface is matched on folded text in one pass; exact-case surfaces (US, EU, U.S.) are then checked
     # against the original text, so 'us' inside 'focus' is dropped by the word-boundary test.
     keys = list(frozen)
-    matcher = ahocorasick_rs.AhoCorasick(keys, matchkind=ahocorasick_rs.MatchKind.Standard)
+    matcher = ahocorasick_rs.AhoCorasick(
+        keys, matchkind=ahocorasick_rs.MatchKind.Standard, implementation=ahocorasick_rs.Implementation.DFA
+    )
     return Gazetteer(
         matcher=matcher,
         key_entries=[frozen[k] for k in keys],

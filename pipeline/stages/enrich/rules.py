@@ -10,6 +10,8 @@ from pipeline.stages.enrich.gazetteer import Rules
 _SPACE = " "
 #: A run of non-whitespace (``re``'s ``\s`` is ``str.isspace``).
 _NON_SPACE = re.compile(r"\S*")
+#: What ``next_word`` strips from the end of a word.
+_WORD_TRAIL = ".,;:!?)\"'’”"
 
 
 def prev_word(text: str, start: int) -> str | None:
@@ -29,7 +31,7 @@ def next_word(text: str, end: int) -> str | None:
         return None
     k = end + 1
     m = _NON_SPACE.match(text, k).end()  # type: ignore[union-attr]  # \S* always matches
-    return text[k:m].rstrip(".,;:!?)\"'’”") or None
+    return text[k:m].rstrip(_WORD_TRAIL) or None
 
 
 def is_capitalised_word(word: str) -> bool:
@@ -102,9 +104,20 @@ def resolve_ambiguous(candidates: tuple[str, ...], default: str, named: set[str]
     return present[0] if len(present) == 1 else default
 
 
+@lru_cache(maxsize=8)
+def metonym_pattern(verbs: frozenset[str]) -> re.Pattern[str]:
+    """Matches, at the end of a capital's name, what ``is_metonym_use`` looks for: a possessive, or one space and
+    a word that is one of ``verbs`` once ``next_word`` has stripped its trailing punctuation. Verbs that
+    ``next_word`` could never return (empty, with a space, ending in a stripped character) are left out."""
+    usable = sorted(
+        (v for v in verbs if v and not any(c.isspace() for c in v) and v[-1] not in _WORD_TRAIL),
+        key=lambda v: (-len(v), v),
+    )
+    words = "|".join(re.escape(v) for v in usable) or "(?!)"
+    trail = re.escape(_WORD_TRAIL)
+    return re.compile(rf"'s|’s| (?:{words})[{trail}]*(?!\S)")
+
+
 def is_metonym_use(rules: Rules, text: str, end: int) -> bool:
     """A capital followed by a reporting verb or a possessive ('Moscow said', "Beijing's response")."""
-    if text[end : end + 2] in ("'s", "’s"):
-        return True
-    after = next_word(text, end)
-    return after is not None and after in rules.metonym_verbs
+    return metonym_pattern(rules.metonym_verbs).match(text, end) is not None

@@ -1,14 +1,32 @@
-"""Country, place and bloc tagging of one story: one automaton pass over all its text, then the rules."""
+"""Country, place and bloc tagging of one story: one automaton pass over all its text, then the rules.
+
+The stage runs on every story, so the per-match work is kept to a few operations: what a surface's match needs
+checked is decided when the gazetteer is built (``Gazetteer.plans``), mentions are plain lists while the rules
+run, the rules that only some stories need (person names, Georgia, names shared by several countries) run only
+when the scan found such a name, and the tags and spans are built once, from values this module computed.
+"""
 
 from __future__ import annotations
 
 import itertools
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
+from typing import Any
 
 from pipeline.stages.enrich import rules as R
-from pipeline.stages.enrich.gazetteer import CueName, Entry, Gazetteer, fold, load_gazetteer
+from pipeline.stages.enrich.gazetteer import (
+    ANY,
+    BLOC,
+    CAP,
+    CueName,
+    Entry,
+    EntryClass,
+    Gazetteer,
+    fold,
+    fold_lowered,
+    load_gazetteer,
+)
 from pipeline.stages.enrich.trusted import trusted
 from schemas.enriched import BlocTag, CountryTag, Span, TextPart
 from schemas.story import Story
@@ -32,12 +50,24 @@ _W_MAX = _W_HEADLINE + _W_HEADLINE_FIRST + _W_DATELINE + _W_DATELINE_HEADLINE + 
 _FOCUS_MIN_SHARE = 0.4
 _FOCUS_MIN_LEAD = 1.5
 
+#: A cue's bit, and the cue lists in ``_CUE_ORDER`` of every set of bits.
+_CUE_BIT: dict[str, int] = {c: 1 << i for i, c in enumerate(_CUE_ORDER)}
+_CUES_OF_BITS: tuple[tuple[CueName, ...], ...] = tuple(
+    tuple(c for c in _CUE_ORDER if bits & _CUE_BIT[c]) for bits in range(1 << len(_CUE_ORDER))
+)
 
 # Tags and spans are built from values this module computed (codes and names from the gazetteer, offsets into
 # the story's own text, rounded scores in [0, 1]): no re-validation (see trusted.py).
 _country_tag = trusted(CountryTag)
 _bloc_tag = trusted(BlocTag)
 _span = trusted(Span)
+
+# A mention while the rules run is a list (tens per story; a list is many times cheaper to make than an object):
+# [part slot (index into the story's parts), start, end (offsets in that part), entry, code, cue, person checked,
+# person evidence]. ``Mention`` is its public form, in ``Tags.mentions``.
+_SLOT, _START, _END, _ENTRY, _CODE, _CUE, _CHECKED, _EVIDENCE = range(8)
+_M = list[Any]
+_Part = tuple[TextPart, int, str]
 
 
 @dataclass(slots=True)
@@ -80,62 +110,140 @@ def _lang_ok(entry_lang: str | None, story_lang: str) -> bool:
 _GENITIVE_S_LANGS = frozenset({"nb", "no", "nn", "sv", "da"})
 
 
-def _is_genitive_s(text: str, end: int, n: int) -> bool:
-    return text[end] == "s" and (end + 1 == n or not text[end + 1].isalnum())
+def _fold_joined(texts: list[str]) -> str:
+    """``fold`` of the texts joined by newlines between and around them, folding text by text: only the texts
+    that are not ASCII take the slow path. Where a text's lower case changes its length, ``fold`` has to fall
+    back to folding character by character over everything it was given, so then the whole is folded at once."""
+    out = ["", *texts, ""]
+    for i, text in enumerate(texts, 1):
+        lowered = text.lower()
+        if not text.isascii():
+            if len(lowered) != len(text):
+                return fold("\n".join(["", *texts, ""]))
+            lowered = fold_lowered(lowered)
+        out[i] = lowered
+    return "\n".join(out)
 
 
-def scan(gaz: Gazetteer, parts: list[tuple[TextPart, int, str]], story_lang: str) -> list[Mention]:
+class _Scan:
+    """The mentions ``scan`` found, by what the rules do with them, in text order."""
+
+    __slots__ = ("blockers", "blocs", "mentions", "pairs", "special")
+
+    def __init__(self) -> None:
+        self.mentions: list[_M] = []  # countries and names shared by several countries
+        self.blocs: list[_M] = []
+        self.blockers: list[_M] = []
+        self.special = False  # a person's name, Georgia or a shared name among the mentions
+        self.pairs = False  # two mentions separated by exactly two characters ('Moscow, Idaho')
+
+
+def _check(
+    entries: tuple[tuple[Entry, EntryClass], ...],
+    joined: str,
+    start: int,
+    end: int,
+    story_lang: str,
+    shouting: list[bool | None],
+    starts: list[int],
+    parts: list[_Part],
+    max_acronym: int,
+) -> tuple[Entry, EntryClass] | None:
+    """The first of a surface's entries that applies to this match: its language, its case rule, and for exact
+    spellings ('US', 'EU') the original text, where short acronyms in a headline or dateline written all in
+    capitals do not count ("LET US GO")."""
+    for entry, cls in entries:
+        if entry.lang is not None and not _lang_ok(entry.lang, story_lang):
+            continue
+        case = entry.case
+        if case == "cap":
+            if not joined[start].isupper():
+                continue
+        elif case == "exact":
+            if joined[start:end] != entry.surface:
+                continue
+            if sum(c.isalpha() for c in entry.surface) <= max_acronym:
+                k = 0
+                while k + 1 < len(starts) and starts[k + 1] <= start:
+                    k += 1
+                if parts[k][0] != "body":
+                    loud = shouting[k]
+                    if loud is None:
+                        loud = shouting[k] = R.is_shouting(parts[k][2])
+                    if loud:
+                        continue
+        return entry, cls
+    return None
+
+
+def scan(gaz: Gazetteer, parts: list[_Part], story_lang: str) -> _Scan:
     """Longest, non-overlapping, boundary- and case-checked matches in every part (blockers included).
 
-    The parts are joined with newlines (no surface contains one) and matched in one pass.
+    The parts are joined with newlines (no surface contains one), with one more before the first and after the
+    last so that every match has a character on each side, and matched in one pass.
     """
-    joined = "\n".join(t for _, _, t in parts)
+    texts = [t for _, _, t in parts]
+    joined = "\n" + "\n".join(texts) + "\n"
     starts: list[int] = []
-    pos = 0
-    for _, _, t in parts:
+    pos = 1
+    for t in texts:
         starts.append(pos)
         pos += len(t) + 1
-    n = len(joined)
     genitive = story_lang in _GENITIVE_S_LANGS
-    key_entries = gaz.key_entries
-    max_acronym = gaz.rules.shouting_acronym_max_len
-    shouting: dict[int, bool] = {}
-    found: list[tuple[int, int, Entry]] = []  # (start, -end, entry): sorted, the longest match first
-    for key, start, end in gaz.matcher.find_matches_as_indexes(fold(joined), overlapping=True):
-        if (start > 0 and joined[start - 1].isalnum()) or (
-            end < n and joined[end].isalnum() and not (genitive and _is_genitive_s(joined, end, n))
-        ):
+    plans = gaz.plans
+    found: list[tuple[int, int, Entry, EntryClass]] = []  # (start, -end, …): sorted, the longest match first
+    shouting: list[bool | None] = [None] * len(parts)
+    append = found.append
+    for key, start, end in gaz.matcher.find_matches_as_indexes(_fold_joined(texts), overlapping=True):
+        if joined[start - 1].isalnum():
             continue
-        for entry in key_entries[key]:
-            if entry.lang is not None and not _lang_ok(entry.lang, story_lang):
+        if joined[end].isalnum() and not (genitive and joined[end] == "s" and not joined[end + 1].isalnum()):
+            continue
+        rule, entry, cls, entries = plans[key]
+        if rule == CAP:
+            if not joined[start].isupper():
                 continue
-            case = entry.case
-            if case == "cap":
-                if not joined[start].isupper():
-                    continue
-            elif case == "exact":
-                if joined[start:end] != entry.surface:
-                    continue
-                if sum(c.isalpha() for c in entry.surface) <= max_acronym:
-                    k = bisect_right(starts, start) - 1
-                    if parts[k][0] != "body":
-                        if k not in shouting:
-                            shouting[k] = R.is_shouting(parts[k][2])
-                        if shouting[k]:
-                            continue
-            found.append((start, -end, entry))
-            break
+        elif rule != ANY:
+            picked = _check(
+                entries, joined, start, end, story_lang, shouting, starts, parts, gaz.rules.shouting_acronym_max_len
+            )
+            if picked is None:
+                continue
+            entry, cls = picked
+        append((start, -end, entry, cls))
     found.sort()  # (start, -end) is unique per match (one entry per surface), so entries are never compared
-    out: list[Mention] = []
-    last_end = -1
-    for start, neg_end, entry in found:
+
+    out = _Scan()
+    mentions, blocs, blockers = out.mentions, out.blocs, out.blockers
+    special = pairs = False
+    last_end = last_mention_end = -1
+    k = 0
+    offset = starts[0]
+    next_start = starts[1] if len(starts) > 1 else pos
+    for start, neg_end, entry, cls in found:
+        if start < last_end:
+            continue
         end = -neg_end
-        if start >= last_end:
-            k = bisect_right(starts, start) - 1
-            part, index, _ = parts[k]
+        last_end = end
+        if start >= next_start:
+            while k + 1 < len(starts) and starts[k + 1] <= start:
+                k += 1
             offset = starts[k]
-            out.append(Mention(part, index, start - offset, end - offset, entry, entry.code, entry.cue or "name"))
-            last_end = end
+            next_start = starts[k + 1] if k + 1 < len(starts) else pos
+        m = [k, start - offset, end - offset, entry, entry.code, entry.cue or "name", False, None]
+        if cls <= 1:  # PLAIN or SPECIAL
+            mentions.append(m)
+            if cls:
+                special = True
+            if start == last_mention_end + 2:
+                pairs = True
+            last_mention_end = end
+        elif cls == BLOC:
+            blocs.append(m)
+        else:
+            blockers.append(m)
+    out.special = special
+    out.pairs = pairs
     return out
 
 
@@ -143,8 +251,8 @@ def _story_date(story: Story) -> date:
     return (story.versioncreated or story.firstcreated).date()
 
 
-def _parts(story: Story) -> list[tuple[TextPart, int, str]]:
-    parts: list[tuple[TextPart, int, str]] = [("headline", 0, story.headline)]
+def _parts(story: Story) -> list[_Part]:
+    parts: list[_Part] = [("headline", 0, story.headline)]
     if story.dateline is not None and story.dateline.text:
         parts.append(("dateline", 0, story.dateline.text))
     parts.extend(("body", i, p) for i, p in enumerate(story.body))
@@ -154,130 +262,130 @@ def _parts(story: Story) -> list[tuple[TextPart, int, str]]:
 def tag(story: Story, gaz: Gazetteer | None = None) -> Tags:
     """Countries (with spans, cues and salience), the focus country, bloc tags and the dateline country of the
     story's text (headline, dateline, body). ``gaz`` defaults to the packaged gazetteer."""
-    gaz = gaz or load_gazetteer()
-    rules = gaz.rules
-    lang = (story.language or "en").split("-")[0].lower()
     parts = _parts(story)
-    texts = {(p, i): t for p, i, t in parts}
-
-    # 1. Scan every part; keep countries, ambiguous names and blocs; drop blockers.
-    found = scan(gaz, parts, lang)
-    mentions: list[Mention] = []
-    bloc_mentions: list[Mention] = []
-    has_person = has_georgia = has_ambiguous = False
-    for m in found:
-        entry = m.entry
-        kind = entry.kind
-        if kind == "blocker":
-            continue
-        if kind == "bloc":
-            bloc_mentions.append(m)
-            continue
-        mentions.append(m)
-        has_person = has_person or entry.person_name
-        if kind == "ambiguous":
-            has_ambiguous = True
-        elif m.code == "GE":
-            has_georgia = True
-
-    # 2. Person names (Michael Jordan, Chad Smith): evidence per mention, then per story.
-    if has_person:
-        for m in mentions:
-            if m.entry.person_name:
-                text = texts[(m.part, m.index)]
-                place_starts = frozenset(
-                    x.start for x in found if x.part == m.part and x.index == m.index and x.entry.kind != "bloc"
-                )
-                title_case = m.part == "headline" and R.is_title_case(text)
-                m.person_checked = True
-                m.evidence = R.person_evidence(rules, text, m.start, m.end, title_case, place_starts)
-        mentions = _apply_person_rule(mentions, texts)
-
-    # 3. Georgia: the country or the US state.
-    if has_georgia:
-        georgia = [m for m in mentions if m.code == "GE" and m.entry.surface in ("Georgia", "Georgian", "Georgians")]
-        if georgia:
-            full = "\n".join(t for _, _, t in parts)
-            others = [m.code for m in mentions if m.code and m.code != "GE"]
-            us_places = sum(1 for m in mentions if m.code == "US" and m.cue in ("city", "metonym"))
-            if R.georgia_is_us_state(rules, full, others, us_places):
-                for m in georgia:
-                    m.code, m.cue = "US", "city"
-
-    # 4. Names shared by several countries (Congo, Korea).
-    if has_ambiguous:
-        named = {m.code for m in mentions if m.code and m.entry.kind == "country"}
-        for m in mentions:
-            if m.entry.kind == "ambiguous":
-                amb = rules.ambiguous[m.entry.surface]
-                m.code = R.resolve_ambiguous(amb.candidates, amb.default, named)
-
-    # 5. 'Moscow, Idaho': a city followed by ', <state or country>' of another country belongs there.
-    for a, b in itertools.pairwise(mentions):
-        if (
-            a.cue == "city"
-            and b.start == a.end + 2
-            and (a.part, a.index) == (b.part, b.index)
-            and (b.entry.admin or b.cue == "name")
-            and a.code != b.code
-            and texts[(a.part, a.index)][a.end : b.start] == ", "
-            and not _continues_list(texts[(b.part, b.index)], b, mentions)
-        ):
-            a.code = b.code
-
-    # 6. The dateline country; 7. capitals standing for their government; 8. a bloc's seat in a story that
-    # names the bloc stands for the bloc (Brussels → EU, not BE). One pass.
-    dateline_country = _dateline_country(story, gaz, mentions)
-    named_blocs = {m.code for m in bloc_mentions}
-    seats = rules.bloc_seats
-    kept: list[Mention] = []
-    for m in mentions:
-        if not m.code or (named_blocs and seats.get(m.entry.surface) in named_blocs):
-            continue
-        if m.part == "dateline":
-            if m.code == dateline_country:
-                m.cue = "dateline"
-        elif m.entry.capital and m.cue == "city" and R.is_metonym_use(rules, texts[(m.part, m.index)], m.end):
-            m.cue = "metonym"
-        kept.append(m)
-    mentions = kept
-    countries, focus = _score(gaz, mentions, dateline_country)
-    blocs = _blocs(gaz, bloc_mentions, {c.code for c in countries}, _story_date(story))
+    kept: list[_M] = []
+    countries, focus, blocs, dateline_country = tag_story(story, gaz or load_gazetteer(), parts, kept)
+    mentions = [Mention(parts[m[_SLOT]][0], parts[m[_SLOT]][1], m[_START], m[_END], *m[_ENTRY:]) for m in kept]
     return Tags(countries, focus, blocs, dateline_country, mentions)
 
 
-def _continues_list(text: str, b: Mention, mentions: list[Mention]) -> bool:
+def tag_story(
+    story: Story, gaz: Gazetteer, parts: list[_Part] | None = None, kept: list[_M] | None = None
+) -> tuple[list[CountryTag], str | None, list[BlocTag], str | None]:
+    """``tag`` without the mentions: countries, focus country, blocs, dateline country. ``kept``, when given,
+    receives the mentions the tags were made from (as lists)."""
+    if parts is None:
+        parts = _parts(story)
+    lang = (story.language or "en").split("-")[0].lower()
+
+    # 1. Scan every part; keep countries, ambiguous names and blocs; drop blockers.
+    found = scan(gaz, parts, lang)
+    mentions = found.mentions
+    if found.special:
+        mentions = _special_rules(gaz, parts, found)
+
+    # 5. 'Moscow, Idaho': a city followed by ', <state or country>' of another country belongs there.
+    if found.pairs or found.special:
+        _place_in_region(parts, mentions)
+
+    # 6. The dateline country; 7. capitals standing for their government; 8. a bloc's seat in a story that
+    # names the bloc stands for the bloc (Brussels → EU, not BE). Done in one pass with the scoring.
+    dateline_country = _dateline_country(story, gaz, parts, mentions)
+    countries, focus = _score(gaz, parts, mentions, dateline_country, {m[_CODE] for m in found.blocs}, kept)
+    blocs = _blocs(gaz, found.blocs, [c.code for c in countries], _story_date(story))
+    return countries, focus, blocs, dateline_country
+
+
+def _special_rules(gaz: Gazetteer, parts: list[_Part], found: _Scan) -> list[_M]:
+    """Steps 2–4 of tagging, for stories that name a person-like place, Georgia or a shared name."""
+    rules = gaz.rules
+    mentions = found.mentions
+    has_person = any(m[_ENTRY].person_name for m in mentions)
+    has_georgia = any(m[_CODE] == "GE" for m in mentions)
+    has_ambiguous = any(m[_ENTRY].kind == "ambiguous" for m in mentions)
+
+    # 2. Person names (Michael Jordan, Chad Smith): evidence per mention, then per story.
+    if has_person:
+        places = mentions + found.blockers  # every match but the blocs, as the person rule sees them
+        for m in mentions:
+            if m[_ENTRY].person_name:
+                slot = m[_SLOT]
+                part, _, text = parts[slot]
+                place_starts = frozenset(x[_START] for x in places if x[_SLOT] == slot)
+                title_case = part == "headline" and R.is_title_case(text)
+                m[_CHECKED] = True
+                m[_EVIDENCE] = R.person_evidence(rules, text, m[_START], m[_END], title_case, place_starts)
+        mentions = _apply_person_rule(mentions, parts)
+
+    # 3. Georgia: the country or the US state.
+    if has_georgia:
+        georgia = [
+            m for m in mentions if m[_CODE] == "GE" and m[_ENTRY].surface in ("Georgia", "Georgian", "Georgians")
+        ]
+        if georgia:
+            full = "\n".join(t for _, _, t in parts)
+            others = [m[_CODE] for m in mentions if m[_CODE] and m[_CODE] != "GE"]
+            us_places = sum(1 for m in mentions if m[_CODE] == "US" and m[_CUE] in ("city", "metonym"))
+            if R.georgia_is_us_state(rules, full, others, us_places):
+                for m in georgia:
+                    m[_CODE], m[_CUE] = "US", "city"
+
+    # 4. Names shared by several countries (Congo, Korea).
+    if has_ambiguous:
+        named = {m[_CODE] for m in mentions if m[_CODE] and m[_ENTRY].kind == "country"}
+        for m in mentions:
+            if m[_ENTRY].kind == "ambiguous":
+                amb = rules.ambiguous[m[_ENTRY].surface]
+                m[_CODE] = R.resolve_ambiguous(amb.candidates, amb.default, named)
+    return mentions
+
+
+def _place_in_region(parts: list[_Part], mentions: list[_M]) -> None:
+    """'Moscow, Idaho': a city followed by ', <state or country>' of another country belongs there."""
+    for a, b in itertools.pairwise(mentions):
+        if (
+            a[_CUE] == "city"
+            and b[_START] == a[_END] + 2
+            and a[_SLOT] == b[_SLOT]
+            and (b[_ENTRY].admin or b[_CUE] == "name")
+            and a[_CODE] != b[_CODE]
+            and parts[a[_SLOT]][2][a[_END] : b[_START]] == ", "
+            and not _continues_list(parts[b[_SLOT]][2], b, mentions)
+        ):
+            a[_CODE] = b[_CODE]
+
+
+def _continues_list(text: str, b: _M, mentions: list[_M]) -> bool:
     """True when the place at ``b`` is one item of a list ('Paris, Berlin and Rome')."""
-    tail = text[b.end : b.end + 6]
+    tail = text[b[_END] : b[_END] + 6]
     if tail.startswith((" and ", ", and ", " or ")):
         return True
-    return tail.startswith(", ") and any((m.part, m.index, m.start) == (b.part, b.index, b.end + 2) for m in mentions)
+    return tail.startswith(", ") and any(m[_SLOT] == b[_SLOT] and m[_START] == b[_END] + 2 for m in mentions)
 
 
-def _apply_person_rule(mentions: list[Mention], texts: dict[tuple[str, int], str]) -> list[Mention]:
+def _apply_person_rule(mentions: list[_M], parts: list[_Part]) -> list[_M]:
     """Drop mentions read as person names. A name with person evidence and no place evidence anywhere in the
     story is a person in all its mentions ('Jordan said' after 'Michael Jordan')."""
     by_surface: dict[str, set[str | None]] = {}
     for m in mentions:
-        if m.person_checked:
-            by_surface.setdefault(texts[(m.part, m.index)][m.start : m.end], set()).add(m.evidence)
+        if m[_CHECKED]:
+            by_surface.setdefault(parts[m[_SLOT]][2][m[_START] : m[_END]], set()).add(m[_EVIDENCE])
     person_only = {s for s, evs in by_surface.items() if "person" in evs and "place" not in evs}
     return [
         m
         for m in mentions
-        if m.evidence != "person"
-        and not (m.person_checked and texts[(m.part, m.index)][m.start : m.end] in person_only)
+        if m[_EVIDENCE] != "person" and not (m[_CHECKED] and parts[m[_SLOT]][2][m[_START] : m[_END]] in person_only)
     ]
 
 
-def _dateline_country(story: Story, gaz: Gazetteer, mentions: list[Mention]) -> str | None:
+def _dateline_country(story: Story, gaz: Gazetteer, parts: list[_Part], mentions: list[_M]) -> str | None:
     if story.dateline is None:
         return None
     if story.dateline.country:
         return story.dateline.country
     for m in mentions:
-        if m.part == "dateline" and m.code:
-            return m.code
+        if parts[m[_SLOT]][0] == "dateline" and m[_CODE]:
+            return m[_CODE]
     if story.dateline.place:
         for entry in gaz.lookup(story.dateline.place):
             if entry.kind == "country" and entry.code:
@@ -286,10 +394,20 @@ def _dateline_country(story: Story, gaz: Gazetteer, mentions: list[Mention]) -> 
 
 
 def _score(
-    gaz: Gazetteer, mentions: list[Mention], dateline_country: str | None
+    gaz: Gazetteer,
+    parts: list[_Part],
+    mentions: list[_M],
+    dateline_country: str | None,
+    named_blocs: set[str],
+    kept: list[_M] | None,
 ) -> tuple[list[CountryTag], str | None]:
+    """Steps 7–8 (metonyms, bloc seats) and the salience of each country, in one pass over the mentions."""
+    rules = gaz.rules
+    seats = rules.bloc_seats if named_blocs else {}
+    metonym = R.metonym_pattern(rules.metonym_verbs).match
+    spans: dict[str, list[Span]] = {}
     weight: dict[str, float] = {}
-    own: dict[str, list[Mention]] = {}
+    cue_bits: dict[str, int] = {}
     headline_first: str | None = None
     headline_first_any: str | None = None
     lead_first: str | None = None
@@ -297,26 +415,39 @@ def _score(
     headline_place: set[str] = set()
     in_lead: set[str] = set()
     cue_weight = _CUE_WEIGHT
+    cue_bit = _CUE_BIT
+    span = _span
     for m in mentions:
-        code = m.code
-        assert code is not None
-        bucket = own.get(code)
+        slot, start, end, entry, code, cue = m[:6]
+        if not code or (seats and seats.get(entry.surface) in named_blocs):
+            continue
+        part, index, text = parts[slot]
+        if part == "dateline":
+            if code == dateline_country:
+                cue = "dateline"
+        elif cue == "city" and entry.capital and metonym(text, end) is not None:
+            cue = "metonym"
+        if kept is not None:
+            m[_CUE] = cue
+            kept.append(m)
+        bucket = spans.get(code)
         if bucket is None:
-            own[code] = bucket = []
+            spans[code] = bucket = []
             weight[code] = 0.0
-        bucket.append(m)
-        part = m.part
+            cue_bits[code] = 0
+        bucket.append(span({"part": part, "index": index, "start": start, "end": end}))
+        cue_bits[code] |= cue_bit.get(cue, 0)
         if part == "dateline":
             continue
-        weight[code] += cue_weight.get(m.cue, 0.5)
+        weight[code] += cue_weight.get(cue, 0.5)
         if part == "headline":
             headline_first_any = headline_first_any or code
-            if m.cue == "city":
+            if cue == "city":
                 headline_place.add(code)
             else:
                 headline_named.add(code)
                 headline_first = headline_first or code
-        elif m.index == 0:
+        elif index == 0:
             in_lead.add(code)
             lead_first = lead_first or code
     if not weight:
@@ -334,26 +465,23 @@ def _score(
             + _W_LEAD_FIRST * (code == lead_first)
             + _W_FREQUENCY * w / top
         )
-    # Ties go to the country mentioned first (own is in order of first mention).
-    order = {code: i for i, code in enumerate(own)}
-    ranked = sorted(raw, key=lambda c: (-raw[c], order[c]))
+    # Ties go to the country mentioned first: ``raw`` is in order of first mention and the sort is stable.
+    ranked = sorted(raw, key=raw.__getitem__, reverse=True)
     names = gaz.country_names
-    rows: list[CountryTag] = []
-    for code in ranked:
-        found = own[code]
-        cues = {m.cue for m in found}
-        rows.append(
-            _country_tag(
-                {
-                    "code": code,
-                    "name": names.get(code, code),
-                    "mentions": len(found),
-                    "score": round(min(1.0, raw[code] / _W_MAX), 4),
-                    "cues": [c for c in _CUE_ORDER if c in cues],
-                    "spans": [_span({"part": m.part, "index": m.index, "start": m.start, "end": m.end}) for m in found],
-                }
-            )
+    cues_of_bits = _CUES_OF_BITS
+    rows = [
+        _country_tag(
+            {
+                "code": code,
+                "name": names.get(code, code),
+                "mentions": len(spans[code]),
+                "score": round(min(1.0, raw[code] / _W_MAX), 4),
+                "cues": list(cues_of_bits[cue_bits[code]]),
+                "spans": spans[code],
+            }
         )
+        for code in ranked
+    ]
     return rows, _focus(ranked, weight, headline_named | headline_place, dateline_country)
 
 
@@ -368,22 +496,33 @@ def _focus(ranked: list[str], weight: dict[str, float], in_headline: set[str], d
     return None
 
 
-def _blocs(gaz: Gazetteer, bloc_mentions: list[Mention], codes: set[str], day: date) -> list[BlocTag]:
-    explicit = list(dict.fromkeys(m.code for m in bloc_mentions if m.code))
-    rows: list[BlocTag] = []
+def _blocs(gaz: Gazetteer, bloc_mentions: list[_M], tagged: list[str], day: date) -> list[BlocTag]:
+    """Blocs the text names (explicit), then blocs derived from the tagged countries' memberships on ``day``."""
+    explicit = tuple(dict.fromkeys(m[_CODE] for m in bloc_mentions if m[_CODE])) if bloc_mentions else ()
+    if not explicit and not tagged:
+        return []
+    bloc_tag = _bloc_tag
+    return [
+        bloc_tag({"code": code, "name": name, "explicit": named, "members": list(members)})
+        for code, name, named, members in _bloc_rows(gaz, explicit, frozenset(tagged), day)
+    ]
+
+
+@lru_cache(maxsize=4096)
+def _bloc_rows(
+    gaz: Gazetteer, explicit: tuple[str, ...], codes: frozenset[str], day: date
+) -> tuple[tuple[str, str, bool, tuple[str, ...]], ...]:
+    """``(code, name, explicit, members)`` of each bloc tag: a function of the named blocs, the tagged countries
+    and the day only, and the same few country sets come back story after story, so it is cached."""
+    rows: list[tuple[str, str, bool, tuple[str, ...]]] = []
     for code in explicit:
         bloc = gaz.blocs[code]
-        rows.append(
-            _bloc_tag(
-                {"code": code, "name": bloc.name, "explicit": True, "members": sorted(codes & bloc.members_at(day))}
-            )
-        )
+        rows.append((code, bloc.name, True, tuple(sorted(codes & bloc.members_at(day)))))
     by_member = gaz.blocs_by_member(day)
     derived_codes = {b for c in codes for b in by_member.get(c, ())}.difference(explicit)
-    derived: list[BlocTag] = []
+    derived: list[tuple[str, str, bool, tuple[str, ...]]] = []
     for bloc in gaz.blocs.values():  # in data-file order
         if bloc.code in derived_codes:
-            members = sorted(codes & bloc.members_at(day))
-            derived.append(_bloc_tag({"code": bloc.code, "name": bloc.name, "explicit": False, "members": members}))
-    derived.sort(key=lambda b: -len(b.members))
-    return rows + derived
+            derived.append((bloc.code, bloc.name, False, tuple(sorted(codes & bloc.members_at(day)))))
+    derived.sort(key=lambda b: -len(b[3]))
+    return (*rows, *derived)

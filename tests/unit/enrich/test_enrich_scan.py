@@ -1,0 +1,188 @@
+"""The fast paths of the tagger give what the plain rules give: the scan with per-surface plans against a direct
+reading of the rules, the folding of a story's parts, the metonym pattern and the cached bloc rows."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from datetime import date
+
+from enrich_support import make_story
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipeline.stages.enrich import load_gazetteer
+from pipeline.stages.enrich import rules as R
+from pipeline.stages.enrich.gazetteer import ANY, CAP, CHECK, Entry, Gazetteer, fold, key_plan
+from pipeline.stages.enrich.tagger import _GENITIVE_S_LANGS, _bloc_rows, _fold_joined, _lang_ok, _parts, scan
+
+_GAZ = load_gazetteer()
+_SURFACES = sorted({e.surface for bucket in _GAZ.entries_by_surface.values() for e in bucket})
+_FILLER = ["the", "said", "in", "of", "and", "Mr", "'s", "’s", "s", ",", ".", "—", "(AP)", "US", "us", "focus", "İ"]
+_LANGS = ["en", "nb", "no", "nn", "sv", "da", "de", "fr"]
+
+
+def _variant(word: str, how: int) -> str:
+    return [word, word.upper(), word.lower(), word.title(), word.swapcase()][how]
+
+
+words = st.one_of(
+    st.builds(_variant, st.sampled_from(_SURFACES), st.integers(0, 4)),
+    st.sampled_from(_FILLER),
+    st.text(min_size=1, max_size=6),
+)
+separators = st.sampled_from([" ", " ", ", ", ". ", "-", "", "s ", "’", "'", "\u00a0", "\u2013", "1"])
+paragraph = st.lists(st.tuples(words, separators), min_size=1, max_size=25).map(
+    lambda ws: "".join(w + s for w, s in ws).strip() or "x"
+)
+
+
+def reference_scan(gaz: Gazetteer, parts: list[tuple[str, int, str]], lang: str) -> list[tuple[int, int, int, Entry]]:
+    """The rules read directly: every surface's matches on the folded text, the word-boundary test, each entry's
+    language and case in turn, the longest match first and no overlaps."""
+    joined = "\n".join(t for _, _, t in parts)
+    starts, pos = [], 0
+    for _, _, t in parts:
+        starts.append(pos)
+        pos += len(t) + 1
+    n = len(joined)
+    found = []
+    for key, start, end in gaz.matcher.find_matches_as_indexes(fold(joined), overlapping=True):
+        if start > 0 and joined[start - 1].isalnum():
+            continue
+        if end < n and joined[end].isalnum():
+            genitive = lang in _GENITIVE_S_LANGS and joined[end] == "s"
+            if not (genitive and (end + 1 == n or not joined[end + 1].isalnum())):
+                continue
+        for entry in gaz.key_entries[key]:
+            if not _lang_ok(entry.lang, lang):
+                continue
+            if entry.case == "cap" and not joined[start].isupper():
+                continue
+            if entry.case == "exact":
+                if joined[start:end] != entry.surface:
+                    continue
+                k = bisect_right(starts, start) - 1
+                short = sum(c.isalpha() for c in entry.surface) <= gaz.rules.shouting_acronym_max_len
+                if short and parts[k][0] != "body" and R.is_shouting(parts[k][2]):
+                    continue
+            found.append((start, -end, entry))
+            break
+    found.sort(key=lambda f: (f[0], f[1]))
+    out, last_end = [], -1
+    for start, neg_end, entry in found:
+        if start >= last_end:
+            k = bisect_right(starts, start) - 1
+            out.append((k, start - starts[k], -neg_end - starts[k], entry))
+            last_end = -neg_end
+    return out
+
+
+def _scanned(parts: list[tuple[str, int, str]], lang: str) -> list[tuple[int, int, int, Entry]]:
+    found = scan(_GAZ, parts, lang)
+    every = found.mentions + found.blocs + found.blockers
+    return sorted(((m[0], m[1], m[2], m[3]) for m in every), key=lambda m: (m[0], m[1]))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    headline=paragraph,
+    body=st.lists(paragraph, min_size=1, max_size=4),
+    dateline=st.one_of(st.none(), paragraph),
+    lang=st.sampled_from(_LANGS),
+)
+def test_scan_is_the_rules_read_directly(headline: str, body: list[str], dateline: str | None, lang: str) -> None:
+    parts = _parts(make_story(headline, *body, dateline=dateline))
+    assert _scanned(parts, lang) == reference_scan(_GAZ, parts, lang)
+
+
+def test_scan_on_known_cases() -> None:
+    cases = [
+        "LET US GO to the US and the EU, said the focus group in Kazakhstan’s capital.",
+        "Sveriges regering och Natos chef möttes i Bryssel.",
+        "Moscow, Idaho and Paris, Texas; Guinea-Bissau and Guinea.",
+    ]
+    for text in cases:
+        for lang in _LANGS:
+            parts = _parts(make_story(text.upper(), text, dateline=text[:20]))
+            assert _scanned(parts, lang) == reference_scan(_GAZ, parts, lang)
+
+
+def test_plans() -> None:
+    plans = {rule for rule, *_ in _GAZ.plans}
+    assert plans == {ANY, CAP, CHECK}
+    assert len(_GAZ.plans) == len(_GAZ.key_entries)
+    for (rule, first, _, classed), entries in zip(_GAZ.plans, _GAZ.key_entries, strict=True):
+        assert first is entries[0] and [e for e, _ in classed] == list(entries)
+        if rule != CHECK:  # the first entry decides alone: any language, and later entries fail with it
+            assert first.lang is None and first.case in ("any", "cap")
+            assert first.case == "any" or all(e.case == "cap" for e in entries)
+    assert key_plan(_GAZ.entries_by_surface["us"])[0] == CHECK
+
+
+texts = st.lists(st.text(alphabet=st.characters(blacklist_characters="\n"), max_size=40), min_size=1, max_size=5)
+
+
+@given(texts)
+def test_fold_joined_is_fold_of_the_joined_text(parts: list[str]) -> None:
+    assert _fold_joined(parts) == fold("\n" + "\n".join(parts) + "\n")
+
+
+def test_fold_joined_on_characters_whose_lower_case_is_longer_or_contextual() -> None:
+    for parts in (["İstanbul", "ΟΔΟΣ Σ"], ["ΟΔΟΣ", "x"], ["Kazakhstan’s – capital\u00a0Astana", "İ"]):
+        assert _fold_joined(parts) == fold("\n" + "\n".join(parts) + "\n")
+
+
+def _metonym_reference(text: str, end: int) -> bool:
+    if text[end : end + 2] in ("'s", "’s"):
+        return True
+    after = R.next_word(text, end)
+    return after is not None and after in _GAZ.rules.metonym_verbs
+
+
+tails = st.lists(
+    st.sampled_from([" ", "  ", "said", "says", "sayss", "'s", "’s", ".", ",", ")", "”", "\u2003", "\t", "x", "Said"]),
+    max_size=6,
+).map("".join)
+
+
+@given(tails)
+def test_metonym_pattern_is_next_word_in_the_verbs(tail: str) -> None:
+    text = "Moscow" + tail
+    assert R.is_metonym_use(_GAZ.rules, text, 6) == _metonym_reference(text, 6)
+
+
+def test_metonym_pattern_examples() -> None:
+    for text, expected in [
+        ("Moscow said.", True),
+        ("Moscow's", True),
+        ("Moscow’s", True),
+        ("Moscow said", True),
+        ("Moscow said).", True),
+        ("Moscow saidx", False),
+        ("Moscow  said", False),
+        ("Moscow ", False),
+        ("Moscow, said", False),
+        ("Moscow 's", True),
+    ]:
+        assert R.is_metonym_use(_GAZ.rules, text, 6) is expected, text
+        assert _metonym_reference(text, 6) is expected, text
+
+
+def test_metonym_pattern_leaves_out_verbs_next_word_cannot_return() -> None:
+    pattern = R.metonym_pattern(frozenset({"said", "told reporters", "hm.", ""}))
+    assert pattern.match(" said", 0)
+    assert not pattern.match(" told reporters", 0)
+    assert not pattern.match(" hm.", 0)
+
+
+def test_bloc_rows() -> None:
+    day = date(2020, 1, 1)
+    rows = _bloc_rows(_GAZ, (), frozenset({"KG", "KZ", "RU", "US"}), day)
+    assert {code for code, *_ in rows} >= {"EAEU", "CIS", "CSTO", "SCO"}
+    assert not any(named for _, _, named, _ in rows)
+    sizes = [len(members) for _, _, _, members in rows]
+    assert sizes == sorted(sizes, reverse=True)
+    assert all(set(members) <= {"KG", "KZ", "RU", "US"} for *_, members in rows)
+    named = _bloc_rows(_GAZ, ("EU",), frozenset({"KG"}), day)
+    assert named[0] == ("EU", _GAZ.blocs["EU"].name, True, ())
+    assert _bloc_rows(_GAZ, (), frozenset({"KG", "KZ", "RU", "US"}), day) is rows  # cached
