@@ -11,7 +11,7 @@ are the library's, bit for bit (``tests/unit/normalise/test_language.py`` compar
 from __future__ import annotations
 
 import math
-from collections import Counter
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -32,6 +32,17 @@ def _identifier() -> Any:
     return langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
 
 
+_NEVER = np.iinfo(np.int64).max
+
+
+class _Scratch(threading.local):
+    """Per-feature counters, all zero (first positions all ``_NEVER``) between calls; one set per thread."""
+
+    def __init__(self, features: int) -> None:
+        self.counts = np.zeros(features, dtype=np.int64)
+        self.first = np.full(features, _NEVER, dtype=np.int64)
+
+
 class _Detector:
     """py3langid's ``classify`` for a normalising identifier, with the automaton walk done by numpy."""
 
@@ -47,6 +58,7 @@ class _Detector:
         # The same float32 values come from one lookup in a 65,536-entry table of every float16 bit pattern.
         self.weight_bits = identifier.nb_ptc.view(np.uint16)
         self.float16_to_32 = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(np.float32)
+        self.scratch = _Scratch(len(identifier.nb_ptc))
 
     def _depth(self) -> int:
         """The automaton's deepest state. A state's distance from the root (breadth first over every byte) is the
@@ -88,9 +100,25 @@ class _Detector:
         found = found[found >= 0]
         if found.size == 0:
             return None
-        counts = Counter(found.tolist())  # keys in order of first occurrence, as py3langid's Counter
-        size = len(counts)
-        return np.fromiter(counts, dtype=np.intp, count=size), np.fromiter(counts.values(), np.intp, count=size)
+        return self._first_order_counts(found)
+
+    def _first_order_counts(self, found: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct ids of ``found`` in order of first occurrence (py3langid's Counter order), and counts.
+
+        Unbuffered ``ufunc.at`` into per-feature scratch arrays counts each id and keeps its first position;
+        the entries touched are reset before returning.
+        """
+        scratch = self.scratch
+        positions = np.arange(found.size)
+        try:
+            np.add.at(scratch.counts, found, 1)
+            np.minimum.at(scratch.first, found, positions)
+            ids = found[scratch.first[found] == positions]
+            counts = scratch.counts[ids]
+        finally:
+            scratch.counts[found] = 0
+            scratch.first[found] = _NEVER
+        return ids, counts
 
     def weights(self, ids: np.ndarray) -> np.ndarray:
         """``nb_ptc[ids]`` as float32 (the values numpy's own float16 → float32 conversion gives)."""

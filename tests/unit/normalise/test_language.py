@@ -59,3 +59,13 @@ def test_float32_weights_are_numpys_conversion_of_every_weight() -> None:
     for start in range(0, table.shape[0], 20_000):
         ids = np.arange(start, min(start + 20_000, table.shape[0]), dtype=np.intp)
         assert (det.weights(ids).view(np.uint32) == table[ids].astype(np.float32).view(np.uint32)).all()
+
+
+def test_feature_counts_leave_the_scratch_counters_clean() -> None:
+    import numpy as np
+
+    det = _detector()
+    for text in ["", "a", "the the the the the the", "Ein Text auf Deutsch, bitte sehr.", "日本語のテキスト"]:
+        _check(text)
+    assert not det.scratch.counts.any()
+    assert (det.scratch.first == np.iinfo(np.int64).max).all()
