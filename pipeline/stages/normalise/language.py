@@ -59,6 +59,12 @@ class _Detector:
         self.weight_bits = identifier.nb_ptc.view(np.uint16)
         self.float16_to_32 = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(np.float32)
         self.scratch = _Scratch(len(identifier.nb_ptc))
+        # Rows already converted, packed from the front in the order features were first seen: resident memory
+        # grows with the features a feed uses (568 bytes each; all 100k would be the 57 MB of a full copy).
+        self._slot_of = np.full(len(identifier.nb_ptc), -1, dtype=np.intp)
+        self._rows32 = np.empty(identifier.nb_ptc.shape, dtype=np.float32)  # untouched pages take no memory
+        self._rows_used = 0
+        self._admit_lock = threading.Lock()
 
     def _depth(self) -> int:
         """The automaton's deepest state. A state's distance from the root (breadth first over every byte) is the
@@ -121,8 +127,22 @@ class _Detector:
         return ids, counts
 
     def weights(self, ids: np.ndarray) -> np.ndarray:
-        """``nb_ptc[ids]`` as float32 (the values numpy's own float16 → float32 conversion gives)."""
-        return self.float16_to_32.take(self.weight_bits.take(ids, axis=0))
+        """``nb_ptc[ids]`` as float32 (the values numpy's own float16 → float32 conversion gives), distinct ids."""
+        slots = self._slot_of.take(ids)
+        if (slots < 0).any():
+            slots = self._admit(ids)
+        return self._rows32.take(slots, axis=0)
+
+    def _admit(self, ids: np.ndarray) -> np.ndarray:
+        """Convert the rows of the ids not seen before into the packed float32 rows; the slots of ``ids``."""
+        with self._admit_lock:
+            slots = self._slot_of.take(ids)
+            new = ids[slots < 0]
+            start, end = self._rows_used, self._rows_used + new.size
+            self._rows32[start:end] = self.float16_to_32.take(self.weight_bits.take(new, axis=0))
+            self._slot_of[new] = np.arange(start, end)  # published after the rows are written
+            self._rows_used = end
+            return self._slot_of.take(ids)
 
     def classify(self, text: str) -> tuple[str, float]:
         ident = self.identifier

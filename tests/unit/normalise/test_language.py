@@ -69,3 +69,17 @@ def test_feature_counts_leave_the_scratch_counters_clean() -> None:
         _check(text)
     assert not det.scratch.counts.any()
     assert (det.scratch.first == np.iinfo(np.int64).max).all()
+
+
+def test_packed_rows_give_the_same_weights_whatever_order_features_arrive_in() -> None:
+    import numpy as np
+
+    from pipeline.stages.normalise.language import _Detector
+
+    det = _Detector(_identifier())
+    table = _identifier().nb_ptc
+    rng = np.random.default_rng(5)
+    for size in (1, 7, 300, 2000, 300):
+        ids = rng.choice(min(5000, table.shape[0]), size=size, replace=False)
+        assert (det.weights(ids).view(np.uint32) == table[ids].astype(np.float32).view(np.uint32)).all()
+    assert det._rows_used <= 5000
