@@ -10,6 +10,7 @@ import faust
 from faust.types import TopicT
 
 from pipeline.app.consumer import WirefeedFaustApp
+from pipeline.app.outbox import Outbox
 from pipeline.codec import encode
 from pipeline.config import Settings
 from pipeline.kafka import ssl_context
@@ -19,7 +20,6 @@ from pipeline.topics import CATALOGUE, DLQ, TopicSpec, topic_name
 from schemas import ReasonCode, Rejection, Stage, utcnow
 
 log = logging.getLogger("wirefeed.app")
-
 
 
 def broker_credentials(settings: Settings) -> Any:
@@ -99,17 +99,26 @@ class Wirefeed:
     def topic(self, spec: TopicSpec) -> TopicT:
         return self.topics[spec.name]
 
-    async def reject_event(self, event: Any, stage: Stage, reason: ReasonCode, message: str) -> None:
-        """Send a message a stage could not handle to `wire.dlq`, with where it came from and its bytes."""
+    async def outbox(self) -> Outbox:
+        """An empty :class:`Outbox` on the app's producer (started if it is not yet)."""
+        return Outbox(await self.app.maybe_start_producer())
+
+    async def reject_event(self, event: Any, stage: Stage, reason: ReasonCode, message: str,
+                           out: Outbox | None = None) -> None:
+        """Send a message a stage could not handle to `wire.dlq`, with where it came from and its bytes (through
+        ``out`` when given, so it is acknowledged with the rest of the batch)."""
         msg = event.message
         await self.send_rejection(reject(stage, reason, message[:500], event.value, utcnow(),
-                                         source=Source(msg.topic, msg.partition, msg.offset)))
+                                         source=Source(msg.topic, msg.partition, msg.offset)), out)
 
-    async def send_rejection(self, rejection: Rejection) -> None:
+    async def send_rejection(self, rejection: Rejection, out: Outbox | None = None) -> None:
         metrics.dlq(rejection.stage, rejection.reason)
         log.warning(
             "rejected submission=%s agency=%s stage=%s reason=%s: %s",
             rejection.submission_id, rejection.agency, rejection.stage, rejection.reason, rejection.message,
         )
         key = (rejection.submission_id or "").encode() or None
-        await self.topic(DLQ).send(key=key, value=encode(rejection))
+        if out is not None:
+            await out.send(self.topic(DLQ).get_topic_name(), key, encode(rejection))
+        else:
+            await self.topic(DLQ).send(key=key, value=encode(rejection))

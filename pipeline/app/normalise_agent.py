@@ -1,16 +1,25 @@
-"""Agent: `wire.raw` → normalise → `wire.normalised` (re-keyed by uri), rejections → `wire.dlq`."""
+"""Agent: `wire.raw` → normalise → `wire.normalised` (re-keyed by uri), rejections → `wire.dlq`.
+
+Batched: up to :data:`BATCH` messages (or what arrived within :data:`BATCH_SECONDS`) are normalised, their outputs
+handed to the producer without waiting for each (:class:`pipeline.app.outbox.Outbox`), and the batch is acked only
+after the broker has acknowledged every output of it (``finished_batches`` acks when the loop asks for the next).
+"""
 
 from __future__ import annotations
 
 import time
 
 from pipeline.app.base import Wirefeed
+from pipeline.app.batching import finished_batches
 from pipeline.codec import encode
 from pipeline.ops import metrics
 from pipeline.stages.normalise import NormaliseOptions
 from pipeline.stages.process import Source, decode_raw, normalise_step
 from pipeline.topics import NORMALISED, RAW
 from schemas import Rejection, utcnow
+
+BATCH = 200
+BATCH_SECONDS = 0.01
 
 
 def normalise_options(wf: Wirefeed) -> NormaliseOptions:
@@ -21,25 +30,28 @@ def normalise_options(wf: Wirefeed) -> NormaliseOptions:
 
 def register(wf: Wirefeed) -> None:
     options = normalise_options(wf)
-    out = wf.topic(NORMALISED)
+    out_name = wf.topic(NORMALISED).get_topic_name()
 
     @wf.app.agent(wf.topic(RAW), name="normalise", concurrency=1)
     async def normalise_agent(stream):  # type: ignore[no-untyped-def]
-        async for event in stream.events():
-            started = time.perf_counter()
-            msg = event.message
-            source = Source(msg.topic, msg.partition, msg.offset)
-            now = utcnow()
-            raw = decode_raw(event.value, now, source)
-            if isinstance(raw, Rejection):
-                await wf.send_rejection(raw)
-                metrics.stage_processed("normalise", "rejected", time.perf_counter() - started)
-                continue
-            outcome = normalise_step(raw, options, now, source)
-            if outcome.rejection:
-                await wf.send_rejection(outcome.rejection)
-                metrics.stage_processed("normalise", "rejected", time.perf_counter() - started)
-                continue
-            for story in outcome.stories:
-                await out.send(key=story.uri.encode(), value=encode(story))
-            metrics.stage_processed("normalise", "ok", time.perf_counter() - started)
+        out = await wf.outbox()
+        async for events in finished_batches(stream, BATCH, BATCH_SECONDS):
+            for event in events:
+                started = time.perf_counter()
+                msg = event.message
+                source = Source(msg.topic, msg.partition, msg.offset)
+                now = utcnow()
+                raw = decode_raw(event.value, now, source)
+                if isinstance(raw, Rejection):
+                    await wf.send_rejection(raw, out)
+                    metrics.stage_processed("normalise", "rejected", time.perf_counter() - started)
+                    continue
+                outcome = normalise_step(raw, options, now, source)
+                if outcome.rejection:
+                    await wf.send_rejection(outcome.rejection, out)
+                    metrics.stage_processed("normalise", "rejected", time.perf_counter() - started)
+                    continue
+                for story in outcome.stories:
+                    await out.send(out_name, story.uri.encode(), encode(story))
+                metrics.stage_processed("normalise", "ok", time.perf_counter() - started)
+            await out.flush()

@@ -2,6 +2,8 @@
 
 Offsets are acknowledged only after the database commit and after every notification is acknowledged by the
 broker, so a crash anywhere replays the batch: the store ignores rows it has, notifications repeat with the same id.
+A message on `wire.enriched` or `wire.duplicates` that does not decode goes to `wire.dlq` (stage ``store``,
+``bad_envelope``) with the rest of its batch acknowledged only after that rejection is.
 """
 
 from __future__ import annotations
@@ -10,12 +12,15 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, TypeVar
 
 import orjson
+from pydantic import BaseModel, ValidationError
 
 from pipeline.app.base import Wirefeed
 from pipeline.app.batching import finished_batches
+from pipeline.app.outbox import Outbox
 from pipeline.broker.admin import ensure_topics
 from pipeline.codec import encode
 from pipeline.ops import metrics
@@ -28,6 +33,8 @@ from schemas import DuplicateRecord, EnrichedStory, Rejection
 log = logging.getLogger("wirefeed.sink")
 
 MAX_BACKOFF = 10.0
+
+M = TypeVar("M", bound=BaseModel)
 
 
 async def retry_forever(what: str, op, *args):  # type: ignore[no-untyped-def]
@@ -53,8 +60,18 @@ def register(wf: Wirefeed, subscriptions: tuple[Subscription, ...] | None = None
     s = wf.settings
     # Subscriptions from settings.subscriptions_file, validated now: a bad file stops the worker at start.
     router = router_from_settings(s) if subscriptions is None else Router(subscriptions, s.notification_link_template)
-    notify_topics = {topic: wf.app.topic(topic, key_type=bytes, value_type=bytes, key_serializer="raw",
-                                         value_serializer="raw") for topic in router.topics}
+
+    async def readable(events: Sequence[Any], contract: type[M], out: Outbox) -> list[M]:
+        """The batch's messages as ``contract`` (validated by pydantic's JSON parser); unreadable ones go to the
+        DLQ through ``out`` instead of stopping the agent."""
+        models = []
+        for event in events:
+            try:
+                models.append(contract.model_validate_json(event.value))
+            except ValidationError as exc:
+                text = str(exc).splitlines()[0][:300]
+                await wf.reject_event(event, "store", "bad_envelope", f"not a {contract.__name__}: {text}", out)
+        return models
 
     @contextlib.asynccontextmanager
     async def store() -> AsyncIterator[Store]:
@@ -72,22 +89,23 @@ def register(wf: Wirefeed, subscriptions: tuple[Subscription, ...] | None = None
             await store_batches(stream, db)
 
     async def store_batches(stream, db: Store) -> None:  # type: ignore[no-untyped-def]
+        out = await wf.outbox()
         async for events in finished_batches(stream, s.store_batch_size, s.store_batch_seconds):
-            values = [e.value for e in events]
             started = time.perf_counter()
-            stories = [EnrichedStory.model_validate(orjson.loads(v)) for v in values]
-            t0 = time.perf_counter()
-            await retry_forever("store write", db.write_batch, stories)
-            metrics.sink_write("store", time.perf_counter() - t0, len(stories))
-            metrics.e2e_latencies("store", [st.received_at for st in stories])
-            pending = []
-            for story in stories:
-                for topic, notice in router.route(story):
-                    pending.append(await notify_topics[topic].send(key=story.uri.encode(), value=encode(notice)))
-            if pending:
-                await asyncio.gather(*pending)
-            metrics.e2e_latencies("notify", [st.received_at for st in stories])
-            metrics.stage_processed("store", "ok", (time.perf_counter() - started) / len(stories), len(stories))
+            stories = await readable(events, EnrichedStory, out)
+            if stories:
+                t0 = time.perf_counter()
+                await retry_forever("store write", db.write_batch, stories)
+                metrics.sink_write("store", time.perf_counter() - t0, len(stories))
+                metrics.e2e_latencies("store", [st.received_at for st in stories])
+                for story in stories:
+                    key = story.uri.encode()
+                    for topic, notice in router.route(story):
+                        await out.send(topic, key, encode(notice))
+            await out.flush()
+            if stories:
+                metrics.e2e_latencies("notify", [st.received_at for st in stories])
+                metrics.stage_processed("store", "ok", (time.perf_counter() - started) / len(stories), len(stories))
 
     @wf.app.agent(wf.topic(DLQ), name="store-rejections", concurrency=1)
     async def rejections_agent(stream):  # type: ignore[no-untyped-def]
@@ -100,7 +118,9 @@ def register(wf: Wirefeed, subscriptions: tuple[Subscription, ...] | None = None
     @wf.app.agent(wf.topic(DUPLICATES), name="store-duplicates", concurrency=1)
     async def duplicates_agent(stream):  # type: ignore[no-untyped-def]
         async with store() as db:
+            out = await wf.outbox()
             async for events in finished_batches(stream, s.store_batch_size, s.store_batch_seconds):
-                values = [e.value for e in events]
-                records = [DuplicateRecord.model_validate(orjson.loads(v)) for v in values]
-                await retry_forever("store duplicates", db.write_duplicates, records)
+                records = await readable(events, DuplicateRecord, out)
+                if records:
+                    await retry_forever("store duplicates", db.write_duplicates, records)
+                await out.flush()

@@ -1,0 +1,126 @@
+"""Outbox: a batch's sends are queued without waiting, and flush returns only when every one is acknowledged."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from pipeline.app.batching import finished_batches
+from pipeline.app.outbox import Outbox
+
+
+@dataclass
+class FakeProducer:
+    """Returns one future per send, resolved (or failed) only when the test says the broker acknowledged it."""
+
+    sent: list[tuple[str, bytes | None, bytes]] = field(default_factory=list)
+    futures: list[asyncio.Future[Any]] = field(default_factory=list)
+
+    async def send(self, topic: str, key: bytes | None, value: bytes | None, partition: int | None,
+                   timestamp: float | None, headers: Any) -> asyncio.Future[Any]:
+        assert partition is None and timestamp is None and headers is None  # the default partitioner decides
+        assert value is not None
+        self.sent.append((topic, key, value))
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.futures.append(fut)
+        return fut
+
+
+async def test_send_queues_without_waiting_for_the_broker() -> None:
+    producer = FakeProducer()
+    out = Outbox(producer)
+    await out.send("t", b"k1", b"v1")
+    await out.send("u", None, b"v2")
+    assert producer.sent == [("t", b"k1", b"v1"), ("u", None, b"v2")]
+    assert len(out) == 2 and out.sent == 2
+    assert not any(f.done() for f in producer.futures)
+
+
+async def test_flush_returns_only_after_every_ack() -> None:
+    producer = FakeProducer()
+    out = Outbox(producer)
+    for i in range(3):
+        await out.send("t", None, b"%d" % i)
+    flush = asyncio.ensure_future(out.flush())
+    producer.futures[0].set_result("ok")
+    producer.futures[2].set_result("ok")
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert not flush.done()  # one output is still unacknowledged
+    producer.futures[1].set_result("ok")
+    await flush
+    assert len(out) == 0
+
+
+async def test_flush_raises_a_failed_send_after_waiting_for_all() -> None:
+    producer = FakeProducer()
+    out = Outbox(producer)
+    await out.send("t", None, b"a")
+    await out.send("t", None, b"b")
+    producer.futures[0].set_exception(RuntimeError("broker said no"))
+    flush = asyncio.ensure_future(out.flush())
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert not flush.done()  # the other send is still in flight: wait for it too
+    producer.futures[1].set_result("ok")
+    with pytest.raises(RuntimeError, match="broker said no"):
+        await flush
+
+
+async def test_empty_flush_is_a_no_op() -> None:
+    await Outbox(FakeProducer()).flush()
+
+
+@dataclass
+class Message:
+    offset: int
+    acked: bool = False
+
+
+@dataclass
+class Event:
+    message: Message
+
+
+@dataclass
+class TakingStream:
+    """Faust's take_events: acks each yielded batch in ``finally`` (unless marked acked)."""
+
+    batches: list[list[Event]]
+    acked: list[int] = field(default_factory=list)
+
+    async def take_events(self, max_: int, within: float) -> Any:
+        for batch in self.batches:
+            try:
+                yield batch
+            finally:
+                for event in batch:
+                    if not event.message.acked:
+                        event.message.acked = True
+                        self.acked.append(event.message.offset)
+
+
+async def test_a_batch_whose_outputs_fail_is_never_acked() -> None:
+    """The agents' loop: send each event's output, flush, then ask for the next batch. A send the broker refuses
+    leaves the batch unfinished, so its offsets are never acked (and never committed)."""
+    producer = FakeProducer()
+    out = Outbox(producer)
+    stream = TakingStream([[Event(Message(0)), Event(Message(1))], [Event(Message(2)), Event(Message(3))]])
+
+    async def agent() -> None:
+        async for events in finished_batches(stream, 10, 0.1):
+            for event in events:
+                await out.send("t", None, b"%d" % event.message.offset)
+            for fut in producer.futures[-len(events):]:  # the broker answers: the second batch's first send fails
+                if event.message.offset == 3 and fut is producer.futures[-2]:
+                    fut.set_exception(RuntimeError("not enough replicas"))
+                else:
+                    fut.set_result("ok")
+            await out.flush()
+
+    with pytest.raises(RuntimeError, match="not enough replicas"):
+        await agent()
+    assert stream.acked == [0, 1]
