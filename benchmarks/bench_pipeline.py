@@ -1,6 +1,8 @@
 """End-to-end pipeline benchmark on a real broker, side by side with Baselines A and B on the same messages.
 
-``python -m benchmarks.bench_pipeline [--quick] [--broker embedded|kafka]`` prints a Rich table;
+``python -m benchmarks.bench_pipeline [--quick] [--broker embedded|kafka|both] [--no-scale]`` prints Rich tables
+(``--no-scale`` leaves out the 1-vs-2-worker scale rows on Kafka; ``--profile FILE`` adds a py-spy profile of a
+warm worker on Kafka, collapsed stacks to FILE);
 ``run(quick)`` returns the rows (embedded broker). Per broker, all in one run:
 
 * throughput — N distinct corpus stories are written to `wire.raw` first, then the worker(s) start; the rate is
@@ -277,7 +279,7 @@ def embedded_rows(quick: bool) -> dict[str, Any]:
         return asyncio.run(broker_rows(broker.bootstrap, quick=quick, idempotence=False, data_dir=data_dir))
 
 
-def kafka_rows(quick: bool, scale: bool = True) -> dict[str, Any]:
+def kafka_rows(quick: bool, scale: bool = True, profile: Path | None = None) -> dict[str, Any]:
     from pipeline.broker.apache import ApacheKafkaCluster
 
     data_dir = Path(tempfile.mkdtemp(prefix="wirefeed-bench-"))
@@ -285,6 +287,9 @@ def kafka_rows(quick: bool, scale: bool = True) -> dict[str, Any]:
         out = asyncio.run(broker_rows(cluster.bootstrap, quick=quick, idempotence=True, data_dir=data_dir))
         if scale:
             out["scale"] = asyncio.run(scale_rows(cluster.bootstrap, quick=quick, idempotence=True, data_dir=data_dir))
+        if profile is not None:
+            out["profile"] = asyncio.run(profile_worker(cluster.bootstrap, data_dir, idempotence=True,
+                                                        seconds=10 if quick else 20, out=profile))
     return out
 
 
@@ -392,7 +397,7 @@ def throughput_table(rows: Sequence[dict[str, Any]], title: str) -> Table:
             str(r.get("partitions", 4)),
             f"{r.get('done', 0):,}/{r['messages']:,}",
             f"{r['msgs_per_s']:,.0f}",
-            f"{r.get('ratio_a', float('nan')):.2f}",
+            f"{r.get('ratio_a', float('nan')):.3f}",
             f"{r.get('startup_s', float('nan')):.1f}",
             ", ".join(f"{x:.0f}" for x in rss) if isinstance(rss, list) else f"{rss:.0f}",
             f"{r.get('load_avg', 0):.1f}",
@@ -437,12 +442,17 @@ def print_broker(console: Console, broker: str, result: dict[str, Any]) -> None:
 
 def main(argv: list[str]) -> int:
     quick = "--quick" in argv
+    scale = "--no-scale" not in argv
+    profile = Path(argv[argv.index("--profile") + 1]) if "--profile" in argv else None
     broker = argv[argv.index("--broker") + 1] if "--broker" in argv else "embedded"
     console = Console(width=140)
     if broker in ("embedded", "both"):
         print_broker(console, "embedded broker", embedded_rows(quick))
     if broker in ("kafka", "both"):
-        print_broker(console, "Apache Kafka", kafka_rows(quick))
+        result = kafka_rows(quick, scale=scale, profile=profile)
+        print_broker(console, "Apache Kafka", result)
+        if result.get("profile"):
+            console.print(result["profile"].get("error") or profile_table(result["profile"], "worker profile"))
     return 0
 
 
