@@ -102,6 +102,8 @@ _BOILERPLATE = [
         r"^\((?:reporting|writing|additional reporting|editing|compiled|edited) by\b.{0,300}\)$",
     )
 ]
+#: All of ``_BOILERPLATE`` as one pattern: it matches exactly when one of them does.
+_BOILERPLATE_ANY = re.compile("|".join(f"(?:{p.pattern})" for p in _BOILERPLATE), re.I)
 #: A credit line under a byline: "AP Business Writer", "Associated Press" (short, no sentence end).
 _CREDIT = re.compile(r"^[A-Z][\w'’&.\- ]{0,50}(?<![.!?:;,])$")
 _NOTE = re.compile(
@@ -134,7 +136,14 @@ def normal_case_place(place: str) -> str:
     """``GAZA CITY`` → ``Gaza City``; mixed-case places are kept as written."""
     if place.upper() != place:
         return place
-    return re.sub(r"[^\W\d_]+", lambda m: m.group(0).capitalize(), place.lower())
+    return _LETTERS.sub(_capitalized, place.lower())
+
+
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def _capitalized(m: re.Match[str]) -> str:
+    return m.group(0).capitalize()
 
 
 #: Lower-case words allowed inside a place name ("Rio de Janeiro", "Frankfurt am Main").
@@ -208,8 +217,14 @@ def strip_dateline(body: list[str], known: Dateline | None = None) -> tuple[list
     """Remove a printed dateline from the first paragraph. ``known`` (from the format) wins for fields."""
     if not body:
         return body, known
+    return _strip_found(body, known, match_dateline(body[0]))
+
+
+def _strip_found(
+    body: list[str], known: Dateline | None, found: tuple[Dateline, str] | None
+) -> tuple[list[str], Dateline | None]:
+    """:func:`strip_dateline` for a non-empty body, given ``match_dateline(body[0])``."""
     first = body[0]
-    found = match_dateline(first)
     if found is None and known is not None and known.text:
         # The format gave the dateline text: strip it when the paragraph starts with it.
         if first.startswith(known.text):
@@ -244,7 +259,7 @@ def _advisory_signal(paragraph: str) -> Signal | bool | None:
 def is_boilerplate(paragraph: str) -> bool:
     if _DESK_CODE.match(paragraph):
         return True
-    return any(p.match(paragraph) for p in _BOILERPLATE)
+    return _BOILERPLATE_ANY.match(paragraph) is not None
 
 
 def _person(paragraph: str) -> str | None:
@@ -266,8 +281,9 @@ def analyse(paragraphs: list[str], agency: str | None = None, known_dateline: Da
     # 1. The dateline paragraph: within the first few paragraphs. What precedes it is captions,
     #    advisories and bylines; none of it is story text.
     dl_index = None
+    found = None
     for i, p in enumerate(body[:4]):
-        if match_dateline(p) is not None:
+        if (found := match_dateline(p)) is not None:
             dl_index = i
             break
     if dl_index is not None:
@@ -279,7 +295,7 @@ def analyse(paragraphs: list[str], agency: str | None = None, known_dateline: Da
                 out.byline = out.byline or m.group("name").strip()
             out.dropped.append(p)
         del body[:dl_index]
-        body[:], out.dateline = strip_dateline(body, known_dateline)
+        body[:], out.dateline = _strip_found(body, known_dateline, found)  # found is match_dateline(body[0])
     else:
         # No dateline: drop leading advisories, bylines (with their credit line) and captions, one at a
         # time, keeping the rest.
