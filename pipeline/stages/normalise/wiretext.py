@@ -331,8 +331,8 @@ def analyse(paragraphs: list[str], agency: str | None = None, known_dateline: Da
     start = max(1, len(body) // 2)
     for i in range(start, len(body)):
         p = body[i]
-        combined = _SIGNOFF_COMBINED.match(p)
-        if combined and len(p) <= 60:
+        combined = _SIGNOFF_COMBINED.match(p) if len(p) <= 60 else None  # longer: neither rule below applies
+        if combined:
             name = combined.group("name")
         else:
             name = _person(p)
