@@ -1,7 +1,8 @@
 """The Faust consumer, delivering the pipeline's own topics without holes and committing only finished offsets.
 
 The decisions are :mod:`pipeline.app.cursors` (pure, unit-tested); this module applies them to faust-streaming's
-aiokafka consumer. For every partition of a delete-policy topic of the catalogue:
+aiokafka consumer. For every partition of the app's ``gapless_topics`` (by default the delete-policy topics of the
+catalogue):
 
 - after an assignment nothing is delivered until the partition is sought to its committed offset (a partition with
   no committed offset is sought to its log start, so nothing fetched in between is skipped for good);
@@ -33,11 +34,17 @@ from pipeline.topics import CATALOGUE, topic_name
 REWIND_PATIENCE_S = 30.0
 
 
+def catalogue_topics(prefix: str) -> frozenset[str]:
+    """The pipeline's delete-policy topics: delivered without holes."""
+    return frozenset(topic_name(spec, prefix) for spec in CATALOGUE if spec.cleanup_policy == "delete")
+
+
 class GaplessConsumer(faust_aiokafka.Consumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        prefix = getattr(self.app.conf, "wirefeed_topic_prefix", "")
-        self.gapless_topics = {topic_name(spec, prefix) for spec in CATALOGUE if spec.cleanup_policy == "delete"}
+        self.gapless_topics: frozenset[str] = getattr(self.app, "gapless_topics", None) or catalogue_topics(
+            getattr(self.app.conf, "wirefeed_topic_prefix", "")
+        )
         self.cursors = GaplessCursors(patience=REWIND_PATIENCE_S)
 
     def _gapless(self, tp: TP) -> bool:
@@ -125,6 +132,9 @@ class GaplessTransport(faust_aiokafka.Transport):
 
 class WirefeedFaustApp(faust.App):
     """A Faust app whose consumer is :class:`GaplessConsumer`."""
+
+    #: Topics delivered without holes (delete-policy, no transactions); empty: the catalogue's delete-policy topics.
+    gapless_topics: frozenset[str] = frozenset()
 
     def _new_transport(self) -> Any:
         return GaplessTransport(self.conf.broker_consumer, self)

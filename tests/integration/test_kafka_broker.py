@@ -158,12 +158,14 @@ def test_parse_consumer_group_describe_handles_uncommitted_partitions() -> None:
     ]
 
 
+# A plain Faust app with the worker's consumer (GaplessConsumer): stock faust-streaming 0.15 sometimes skips the
+# first message after a restart (the read-offset and commit off-by-ones in docs/guarantees.md).
 FAUST_APP = """
 import os
 
-import faust
+from pipeline.app.consumer import WirefeedFaustApp
 
-app = faust.App(
+app = WirefeedFaustApp(
     os.environ["KT_APP_ID"],
     broker="kafka://" + os.environ["KT_BROKER"],
     store="memory://",
@@ -173,6 +175,7 @@ app = faust.App(
     consumer_auto_offset_reset="earliest",
     web_enabled=False,
 )
+app.gapless_topics = frozenset({os.environ["KT_IN"]})
 source = app.topic(os.environ["KT_IN"], key_type=bytes, value_type=bytes,
                    key_serializer="raw", value_serializer="raw")
 out = app.topic(os.environ["KT_OUT"], key_type=bytes, value_type=bytes,
