@@ -9,6 +9,7 @@ when the scan found such a name, and the tags and spans are built once, from val
 from __future__ import annotations
 
 import itertools
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -60,7 +61,8 @@ _CUES_OF_BITS: tuple[tuple[CueName, ...], ...] = tuple(
 # the story's own text, rounded scores in [0, 1]): no re-validation (see trusted.py).
 _country_tag = trusted(CountryTag)
 _bloc_tag = trusted(BlocTag)
-_span = trusted(Span)
+_new = object.__new__
+_set = object.__setattr__
 
 # A mention while the rules run is a list (tens per story; a list is many times cheaper to make than an object):
 # [part slot (index into the story's parts), start, end (offsets in that part), entry, code, cue, person checked,
@@ -138,63 +140,126 @@ class _Scan:
         self.pairs = False  # two mentions separated by exactly two characters ('Moscow, Idaho')
 
 
-def _check(
-    entries: tuple[tuple[Entry, EntryClass], ...],
-    joined: str,
-    start: int,
-    end: int,
-    story_lang: str,
-    shouting: list[bool | None],
-    starts: list[int],
-    parts: list[_Part],
-    max_acronym: int,
-) -> tuple[Entry, EntryClass] | None:
-    """The first of a surface's entries that applies to this match: its language, its case rule, and for exact
-    spellings ('US', 'EU') the original text, where short acronyms in a headline or dateline written all in
-    capitals do not count ("LET US GO")."""
-    for entry, cls in entries:
-        if entry.lang is not None and not _lang_ok(entry.lang, story_lang):
-            continue
-        case = entry.case
-        if case == "cap":
-            if not joined[start].isupper():
-                continue
-        elif case == "exact":
-            if joined[start:end] != entry.surface:
-                continue
-            if sum(c.isalpha() for c in entry.surface) <= max_acronym:
-                k = 0
-                while k + 1 < len(starts) and starts[k + 1] <= start:
-                    k += 1
-                if parts[k][0] != "body":
-                    loud = shouting[k]
-                    if loud is None:
-                        loud = shouting[k] = R.is_shouting(parts[k][2])
-                    if loud:
-                        continue
-        return entry, cls
-    return None
-
-
 def scan(gaz: Gazetteer, parts: list[_Part], story_lang: str) -> _Scan:
     """Longest, non-overlapping, boundary- and case-checked matches in every part (blockers included).
 
     The parts are joined with newlines (no surface contains one), with one more before the first and after the
-    last so that every match has a character on each side, and matched in one pass.
+    last so that every match has a character on each side, and matched in one pass (``_leftmost``; rarely a
+    second one, ``_overlapping``).
     """
     texts = [t for _, _, t in parts]
     joined = "\n" + "\n".join(texts) + "\n"
-    starts: list[int] = []
+    bounds: list[int] = []  # where each part starts in ``joined``, then where a part after the last would
     pos = 1
     for t in texts:
-        starts.append(pos)
+        bounds.append(pos)
         pos += len(t) + 1
-    genitive = story_lang in _GENITIVE_S_LANGS
-    plans = gaz.plans
+    bounds.append(pos)
+    folded = _fold_joined(texts)
+    check = _Checker(gaz, joined, bounds, parts, story_lang)
+    picked = _leftmost(gaz, folded, check)
+    if picked is None:
+        picked = _overlapping(gaz, folded, check)
+    return _classify(picked, bounds)
+
+
+class _Checker:
+    """Whether a match of the folded text is one: word boundaries in the original text, then the surface's
+    plan (``Gazetteer.plans``)."""
+
+    __slots__ = ("bounds", "genitive", "joined", "lang", "max_acronym", "parts", "plans", "shouting")
+
+    def __init__(self, gaz: Gazetteer, joined: str, bounds: list[int], parts: list[_Part], lang: str) -> None:
+        self.plans = gaz.plans
+        self.joined = joined
+        self.bounds = bounds
+        self.parts = parts
+        self.lang = lang
+        self.genitive = lang in _GENITIVE_S_LANGS
+        self.max_acronym = gaz.rules.shouting_acronym_max_len
+        self.shouting: list[bool | None] = [None] * len(parts)
+
+    def entries(
+        self, entries: tuple[tuple[Entry, EntryClass], ...], start: int, end: int
+    ) -> tuple[Entry, EntryClass] | None:
+        """The first of a surface's entries that applies to this match: its language, its case rule, and for
+        exact spellings ('US', 'EU') the original text, where short acronyms in a headline or dateline written
+        all in capitals do not count ("LET US GO")."""
+        joined = self.joined
+        for entry, cls in entries:
+            if entry.lang is not None and not _lang_ok(entry.lang, self.lang):
+                continue
+            case = entry.case
+            if case == "cap":
+                if not joined[start].isupper():
+                    continue
+            elif case == "exact":
+                if joined[start:end] != entry.surface:
+                    continue
+                if sum(c.isalpha() for c in entry.surface) <= self.max_acronym:
+                    k = bisect_right(self.bounds, start) - 1
+                    if self.parts[k][0] != "body":
+                        loud = self.shouting[k]
+                        if loud is None:
+                            loud = self.shouting[k] = R.is_shouting(self.parts[k][2])
+                        if loud:
+                            continue
+            return entry, cls
+        return None
+
+
+_Picked = list[tuple[int, int, Entry, EntryClass]]  # (start, end, entry, class) in ``joined``, in text order
+
+
+def _leftmost(gaz: Gazetteer, folded: str, check: _Checker) -> _Picked | None:
+    """The matches from the leftmost-longest automaton, all checked. That is the answer when every match it
+    reports holds: a match that holds is the longest that holds at its start, and no other starts earlier.
+
+    A match that does not hold may hide a shorter one at its start or one starting inside it, which the
+    automaton never reports. Inside a single word ('us' in 'focus', 'island' in an English story) none can hold:
+    every later start has a letter before it, and a shorter match at the same start a letter after it — except
+    for a bare genitive -s, when the word ends in 's' and only its case or language failed. When the match fails
+    its start boundary ('pa.' in 'Europa.'), nothing can start at its start, so only its characters before the
+    last matter. Such a match is dropped; any other that fails ('east Jerusalem', where 'Jerusalem' holds)
+    sends the story to ``_overlapping`` (None)."""
+    joined = check.joined
+    genitive = check.genitive
+    plans = check.plans
+    picked: _Picked = []
+    append = picked.append
+    for key, start, end in gaz.leftmost.find_matches_as_indexes(folded):
+        if joined[start - 1].isalnum():
+            if end - start == 1 or joined[start : end - 1].isalnum():
+                continue  # no later start inside it has anything but a letter or digit before it
+            return None
+        if joined[end].isalnum() and not (genitive and joined[end] == "s" and not joined[end + 1].isalnum()):
+            if joined[start:end].isalnum():
+                continue
+            return None
+        rule, entry, cls, entries = plans[key]
+        if rule == CAP:
+            if not joined[start].isupper():
+                if joined[start:end].isalnum() and not (genitive and joined[end - 1] == "s"):
+                    continue
+                return None
+        elif rule != ANY:
+            chosen = check.entries(entries, start, end)
+            if chosen is None:
+                if joined[start:end].isalnum() and not (genitive and joined[end - 1] == "s"):
+                    continue
+                return None
+            entry, cls = chosen
+        append((start, end, entry, cls))
+    return picked
+
+
+def _overlapping(gaz: Gazetteer, folded: str, check: _Checker) -> _Picked:
+    """Every match of every surface, checked, then the longest first and no overlaps."""
+    joined = check.joined
+    genitive = check.genitive
+    plans = check.plans
     found: list[tuple[int, int, Entry, EntryClass]] = []  # (start, -end, …): sorted, the longest match first
-    shouting: list[bool | None] = [None] * len(parts)
-    append = found.append
-    for key, start, end in gaz.matcher.find_matches_as_indexes(_fold_joined(texts), overlapping=True):
+    for key, start, end in gaz.matcher.find_matches_as_indexes(folded, overlapping=True):
         if joined[start - 1].isalnum():
             continue
         if joined[end].isalnum() and not (genitive and joined[end] == "s" and not joined[end + 1].isalnum()):
@@ -204,32 +269,37 @@ def scan(gaz: Gazetteer, parts: list[_Part], story_lang: str) -> _Scan:
             if not joined[start].isupper():
                 continue
         elif rule != ANY:
-            picked = _check(
-                entries, joined, start, end, story_lang, shouting, starts, parts, gaz.rules.shouting_acronym_max_len
-            )
-            if picked is None:
+            chosen = check.entries(entries, start, end)
+            if chosen is None:
                 continue
-            entry, cls = picked
-        append((start, -end, entry, cls))
+            entry, cls = chosen
+        found.append((start, -end, entry, cls))
     found.sort()  # (start, -end) is unique per match (one entry per surface), so entries are never compared
+    picked: _Picked = []
+    last_end = -1
+    for start, neg_end, entry, cls in found:
+        if start >= last_end:
+            last_end = -neg_end
+            picked.append((start, last_end, entry, cls))
+    return picked
 
+
+def _classify(picked: _Picked, bounds: list[int]) -> _Scan:
+    """The picked matches as mentions (offsets in their part), by what the rules do with them."""
     out = _Scan()
     mentions, blocs, blockers = out.mentions, out.blocs, out.blockers
     special = pairs = False
-    last_end = last_mention_end = -1
+    last_mention_end = -1
     k = 0
-    offset = starts[0]
-    next_start = starts[1] if len(starts) > 1 else pos
-    for start, neg_end, entry, cls in found:
-        if start < last_end:
-            continue
-        end = -neg_end
-        last_end = end
+    offset = bounds[0]
+    next_start = bounds[1]
+    for start, end, entry, cls in picked:
         if start >= next_start:
-            while k + 1 < len(starts) and starts[k + 1] <= start:
+            k += 1
+            while start >= bounds[k + 1]:
                 k += 1
-            offset = starts[k]
-            next_start = starts[k + 1] if k + 1 < len(starts) else pos
+            offset = bounds[k]
+            next_start = bounds[k + 1]
         m = [k, start - offset, end - offset, entry, entry.code, entry.cue or "name", False, None]
         if cls <= 1:  # PLAIN or SPECIAL
             mentions.append(m)
@@ -405,9 +475,8 @@ def _score(
     rules = gaz.rules
     seats = rules.bloc_seats if named_blocs else {}
     metonym = R.metonym_pattern(rules.metonym_verbs).match
-    spans: dict[str, list[Span]] = {}
-    weight: dict[str, float] = {}
-    cue_bits: dict[str, int] = {}
+    # code → [spans, weighted mentions, cue bits], in order of first mention
+    found: dict[str, list[Any]] = {}
     headline_first: str | None = None
     headline_first_any: str | None = None
     lead_first: str | None = None
@@ -416,9 +485,9 @@ def _score(
     in_lead: set[str] = set()
     cue_weight = _CUE_WEIGHT
     cue_bit = _CUE_BIT
-    span = _span
+    new, set_, span_cls = _new, _set, Span
     for m in mentions:
-        slot, start, end, entry, code, cue = m[:6]
+        slot, start, end, entry, code, cue, _, _ = m
         if not code or (seats and seats.get(entry.surface) in named_blocs):
             continue
         part, index, text = parts[slot]
@@ -430,16 +499,21 @@ def _score(
         if kept is not None:
             m[_CUE] = cue
             kept.append(m)
-        bucket = spans.get(code)
-        if bucket is None:
-            spans[code] = bucket = []
-            weight[code] = 0.0
-            cue_bits[code] = 0
-        bucket.append(span({"part": part, "index": index, "start": start, "end": end}))
-        cue_bits[code] |= cue_bit.get(cue, 0)
+        # The span as ``trusted(Span)`` builds it, written out: this runs for every mention.
+        span = new(span_cls)
+        set_(span, "__dict__", {"part": part, "index": index, "start": start, "end": end})
+        set_(span, "__pydantic_fields_set__", {"part", "index", "start", "end"})
+        set_(span, "__pydantic_extra__", None)
+        set_(span, "__pydantic_private__", None)
+        state = found.get(code)
+        if state is None:
+            found[code] = state = [[span], 0.0, cue_bit.get(cue, 0)]
+        else:
+            state[0].append(span)
+            state[2] |= cue_bit.get(cue, 0)
         if part == "dateline":
             continue
-        weight[code] += cue_weight.get(cue, 0.5)
+        state[1] += cue_weight.get(cue, 0.5)
         if part == "headline":
             headline_first_any = headline_first_any or code
             if cue == "city":
@@ -450,8 +524,9 @@ def _score(
         elif index == 0:
             in_lead.add(code)
             lead_first = lead_first or code
-    if not weight:
+    if not found:
         return [], None
+    weight = {code: state[1] for code, state in found.items()}
     headline_first = headline_first or headline_first_any
     top = max(weight.values()) or 1.0
     raw: dict[str, float] = {}
@@ -469,19 +544,22 @@ def _score(
     ranked = sorted(raw, key=raw.__getitem__, reverse=True)
     names = gaz.country_names
     cues_of_bits = _CUES_OF_BITS
-    rows = [
-        _country_tag(
-            {
-                "code": code,
-                "name": names.get(code, code),
-                "mentions": len(spans[code]),
-                "score": round(min(1.0, raw[code] / _W_MAX), 4),
-                "cues": list(cues_of_bits[cue_bits[code]]),
-                "spans": spans[code],
-            }
+    country_tag = _country_tag
+    rows = []
+    for code in ranked:
+        spans, _, bits = found[code]
+        rows.append(
+            country_tag(
+                {
+                    "code": code,
+                    "name": names.get(code, code),
+                    "mentions": len(spans),
+                    "score": round(min(1.0, raw[code] / _W_MAX), 4),
+                    "cues": list(cues_of_bits[bits]),
+                    "spans": spans,
+                }
+            )
         )
-        for code in ranked
-    ]
     return rows, _focus(ranked, weight, headline_named | headline_place, dateline_country)
 
 

@@ -13,7 +13,16 @@ from hypothesis import strategies as st
 from pipeline.stages.enrich import load_gazetteer
 from pipeline.stages.enrich import rules as R
 from pipeline.stages.enrich.gazetteer import ANY, CAP, CHECK, Entry, Gazetteer, fold, key_plan
-from pipeline.stages.enrich.tagger import _GENITIVE_S_LANGS, _bloc_rows, _fold_joined, _lang_ok, _parts, scan
+from pipeline.stages.enrich.tagger import (
+    _GENITIVE_S_LANGS,
+    _bloc_rows,
+    _Checker,
+    _fold_joined,
+    _lang_ok,
+    _leftmost,
+    _parts,
+    scan,
+)
 
 _GAZ = load_gazetteer()
 _SURFACES = sorted({e.surface for bucket in _GAZ.entries_by_surface.values() for e in bucket})
@@ -100,11 +109,33 @@ def test_scan_on_known_cases() -> None:
         "LET US GO to the US and the EU, said the focus group in Kazakhstan’s capital.",
         "Sveriges regering och Natos chef möttes i Bryssel.",
         "Moscow, Idaho and Paris, Texas; Guinea-Bissau and Guinea.",
+        "Talks in east Jerusalem and the Bahamas, then Europa. Pa. Guinea-Bissaux.",
+        "Indias regjering svarte Norges statsminister; the island of Island.",
     ]
     for text in cases:
         for lang in _LANGS:
             parts = _parts(make_story(text.upper(), text, dateline=text[:20]))
             assert _scanned(parts, lang) == reference_scan(_GAZ, parts, lang)
+
+
+def _leftmost_holds(text: str, lang: str = "en") -> bool:
+    """True when the leftmost-longest pass alone answered for the text (no second, overlapping pass)."""
+    parts = _parts(make_story("Update", text))
+    texts = [t for _, _, t in parts]
+    joined = "\n" + "\n".join(texts) + "\n"
+    bounds = [1, len(parts[0][2]) + 2, len(joined)]
+    return _leftmost(_GAZ, _fold_joined(texts), _Checker(_GAZ, joined, bounds, parts, lang)) is not None
+
+
+def test_failed_matches_inside_one_word_are_dropped_without_a_second_pass() -> None:
+    assert _leftmost_holds("The focus was on Kazakhstan.")  # 'us' inside a word
+    assert _leftmost_holds("Officials from Europa. came")  # 'pa.' starts inside a word
+    assert _leftmost_holds("The island was quiet.")  # Norwegian and Swedish 'Island' in an English story
+    assert _leftmost_holds("He went to china and turkey.")  # lower case where a capital is needed
+    assert not _leftmost_holds("Talks in east Jerusalem.")  # 'Jerusalem' starts inside 'east jerusalem'
+    # a lower-case plural in a language with a bare genitive -s: "kazakh" + "s" might hold where "kazakhs" failed
+    assert not _leftmost_holds("de kazakhs", lang="nb")
+    assert _leftmost_holds("de kazakhs", lang="en")
 
 
 def test_plans() -> None:
