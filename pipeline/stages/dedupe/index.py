@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import binascii
 import struct
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from hashlib import blake2b
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import orjson
 
@@ -336,6 +336,18 @@ def _uri_of(ref: str) -> str:
     return ref.rpartition("@")[0]
 
 
+class _Bucket(NamedTuple):
+    entries: tuple[str, ...]
+    simhashes: tuple[int, ...]
+    seconds: tuple[int, ...]
+    earliest: int  # the smallest second (a large number for an empty bucket)
+
+
+_EMPTY_BUCKET = _Bucket((), (), (), 1 << 62)
+#: Parsed buckets kept per NearIndex (hot buckets are probed by many stories between changes).
+_PARSED_BUCKETS = 256
+
+
 class NearIndex:
     """Buckets of stories keyed by lead shingle hash. One call per (bucket key, probe): look, then store."""
 
@@ -343,21 +355,38 @@ class NearIndex:
         self.near = near
         self.config = config
         self._window_seconds = config.window_seconds
+        self._parsed: dict[str, _Bucket] = {}
+
+    def _parse(self, value: str | None) -> _Bucket:
+        """A bucket's entries and their simhashes and seconds, from a small cache keyed by the bucket's text."""
+        if not value:
+            return _EMPTY_BUCKET
+        parsed = self._parsed.get(value)
+        if parsed is None:
+            entries = tuple(value.split(_SEP))
+            # Every head is 20 base64 characters (15 bytes, no padding): one decode and one unpack for the
+            # bucket, flat: simhash, second, tag, simhash, ...
+            heads = binascii.a2b_base64("".join([e[:_E_CHARS] for e in entries]))
+            flat = _heads_struct(len(entries)).unpack(heads)
+            parsed = _Bucket(entries, flat[0::3], flat[1::3], min(flat[1::3]))
+            if len(self._parsed) >= _PARSED_BUCKETS:
+                del self._parsed[next(iter(self._parsed))]  # the oldest parsed
+            self._parsed[value] = parsed
+        return parsed
+
+    def clear_cache(self) -> None:
+        """Forget the parsed buckets (a cache of the bucket texts: results do not change)."""
+        self._parsed.clear()
 
     def probe(self, key: str, probe: NearProbe) -> list[Candidate]:
         """Candidates in bucket ``key`` within the threshold; stores the probe if ``key`` is a store key."""
-        value = self.near.get(key)
-        entries = value.split(_SEP) if value else []
-        # Every head is 20 base64 characters (15 bytes, no padding): one decode and one unpack for the bucket,
-        # flat: simhash, second, tag, simhash, ...
-        flat = _heads_struct(len(entries)).unpack(binascii.a2b_base64("".join([e[:_E_CHARS] for e in entries])))
-        seconds = flat[1::3]
+        entries, simhashes, seconds, earliest = self._parse(self.near.get(key))
         oldest = probe.second - self._window_seconds
-        any_expired = bool(seconds) and min(seconds) < oldest
+        any_expired = earliest < oldest
         found: list[Candidate] = []
         if entries and not probe.index_only:
             threshold = self.config.near_threshold
-            distances = list(map(int.bit_count, map(probe.simhash.__xor__, flat[0::3])))
+            distances = list(map(int.bit_count, map(probe.simhash.__xor__, simhashes)))
             if min(distances) <= threshold:
                 me = _uri_of(probe.ref)
                 for e, d, second in zip(entries, distances, seconds, strict=True):
@@ -366,16 +395,18 @@ class NearIndex:
                     _, second, cluster, tag, ref = _unpack_entry(e)
                     if _uri_of(ref) != me:
                         found.append(Candidate(d, second, ref, cluster, d == 0 and tag == probe.ch_tag))
-        fresh = [e for e, second in zip(entries, seconds, strict=True) if second >= oldest] if any_expired else entries
+        kept: Sequence[str] = entries
+        if any_expired:
+            kept = [e for e, second in zip(entries, seconds, strict=True) if second >= oldest]
         if key in probe.store:
             # An entry of the same ref ends with the escaped ref: only those need the exact check.
             tail = _escape(probe.ref)
-            fresh = [e for e in fresh if not e.endswith(tail) or _entry_ref(e) != probe.ref]
-            fresh.append(_pack_entry(probe.simhash, probe.second, probe.ch_tag, probe.cluster, probe.ref))
-            fresh = fresh[-self.config.bucket_cap :]
-        if fresh is not entries and fresh != entries:
-            if fresh:
-                self.near[key] = _SEP.join(fresh)
+            stored = [e for e in kept if not e.endswith(tail) or _entry_ref(e) != probe.ref]
+            stored.append(_pack_entry(probe.simhash, probe.second, probe.ch_tag, probe.cluster, probe.ref))
+            kept = stored[-self.config.bucket_cap :]
+        if kept is not entries and tuple(kept) != entries:
+            if kept:
+                self.near[key] = _SEP.join(kept)
             else:
                 del self.near[key]
         return found

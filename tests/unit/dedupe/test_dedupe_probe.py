@@ -87,3 +87,22 @@ def test_expired_entries_are_dropped_even_by_a_probe_that_only_looks() -> None:
     late = NearProbe("urn:b@1", cluster_name(uri_id("urn:b")), 1, 100 + WINDOW + 1, "000000", (), ("k",))
     assert index.probe("k", late) == []
     assert "k" not in near
+
+
+def test_parsed_bucket_cache_is_bounded_and_only_a_cache() -> None:
+    from pipeline.stages.dedupe.index import _PARSED_BUCKETS
+
+    near: dict[str, str] = {}
+    index = NearIndex(near, CONFIG)
+    rng = random.Random(3)
+    for i in range(_PARSED_BUCKETS + 40):
+        key = f"k{i}"
+        probe = NearProbe(f"urn:s:{i}@1", cluster_name(uri_id(f"urn:s:{i}")), rng.getrandbits(64), 1000, "000000",
+                          (key,), (key,))  # fmt: skip
+        index.probe(key, probe)
+        index.probe(key, NearProbe("urn:q@1", cluster_name(uri_id("urn:q")), probe.simhash, 1000, "000000", (), (key,)))
+    assert len(index._parsed) <= _PARSED_BUCKETS
+    late = NearProbe("urn:z@1", cluster_name(uri_id("urn:z")), 0, 1000, "000000", (), ("k0",))
+    before = index.probe("k0", late)
+    index.clear_cache()
+    assert index.probe("k0", late) == before
