@@ -15,15 +15,18 @@ Both work in batches and write their tables only after the batch's outputs are a
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from datetime import timedelta
+from typing import Any
 
 import orjson
 from pydantic import ValidationError
 
 from pipeline.app.base import Wirefeed
 from pipeline.app.batching import finished_batches
+from pipeline.app.near_local import NearRouting
 from pipeline.app.outbox import Outbox
 from pipeline.app.state import PartitionView, Staged
 from pipeline.codec import encode
@@ -39,6 +42,8 @@ log = logging.getLogger("wirefeed.dedupe")
 
 BATCH = 200
 BATCH_SECONDS = 0.02
+#: Answer near probes for the `wire.dedupe.near` partitions this worker holds in-process (pipeline/app/near_local.py).
+LOCAL_NEAR = True
 
 
 #: Dedupe's Faust tables; each is partitioned like the topic its agent consumes.
@@ -78,10 +83,32 @@ def register(wf: Wirefeed) -> None:
         if decision.record is not None:
             await out.send(duplicates_name, key, encode(decision.record))
 
-    async def scatter(story: Story, probe: NearProbe, out: Outbox) -> None:
-        body = orjson.dumps({"t": "probe", "uri": story.uri, "probe": probe.to_wire()})
+    def near_partition(key: bytes) -> int | None:
+        return wf.app.producer.key_partition(near_name, key).partition
+
+    routing = NearRouting(near_partition, enabled=LOCAL_NEAR)
+    # Held across read, outputs and flush by every writer of the near table (near agent, local probes, expiry).
+    near_lock = asyncio.Lock()
+
+    def owned_near() -> list[int]:
+        return [tp.partition for tp in wf.app.assignor.assigned_actives() if tp.topic == near_name]
+
+    async def scatter(story: Story, probe: NearProbe, staged: Staged, out: Outbox) -> list[tuple[str, list[Any]]]:
+        """Probe every bucket: in-process when this worker holds its partition, else through `wire.dedupe.near`.
+        Returns the in-process answers as (bucket key, candidates), for the caller to gather."""
+        body: bytes | None = None
+        local: list[tuple[str, list[Any]]] = []
         for bucket in probe.keys:
-            await out.send(near_name, bucket.encode(), body)
+            key = bucket.encode()
+            near_part = routing.local(key)
+            if near_part is None:
+                body = body or orjson.dumps({"t": "probe", "uri": story.uri, "probe": probe.to_wire()})
+                await out.send(near_name, key, body)
+                continue
+            found = NearIndex(PartitionView(near_table, staged, near_part), config).probe(bucket, probe)
+            if not probe.index_only:
+                local.append((bucket, [c.to_wire() for c in found]))
+        return local
 
     async def on_story(value: bytes, staged: Staged, partition: int, out: Outbox) -> None:
         # Full validation still, with pydantic's own JSON parser (faster than orjson + model_validate; a rebuild
@@ -91,90 +118,118 @@ def register(wf: Wirefeed) -> None:
         pending = PartitionView(pending_table, staged, partition)
         waiting = pending.get(ref)
         if waiting is not None:  # a replay while the story waits for its answers: ask again
-            await scatter(story, probe_of(waiting), out)
+            probe = probe_of(waiting)
+            for bucket, candidates in await scatter(story, probe, staged, out):
+                await gather(probe.ref, bucket, candidates, staged, partition, out, story)
             return
         outcome = UriIndex(PartitionView(uris_table, staged, partition), config).check(story)
-        if outcome.near is not None:
-            await scatter(story, outcome.near, out)
+        local = await scatter(story, outcome.near, staged, out) if outcome.near is not None else []
         if not outcome.wait_for_near:
             await emit(story, decide_uri(story, outcome), out)
             return
         pending[ref] = waiting_entry(value.decode(), outcome)
+        assert outcome.near is not None
+        for bucket, candidates in local:
+            await gather(outcome.near.ref, bucket, candidates, staged, partition, out, story)
 
     async def on_answer(value: bytes, staged: Staged, partition: int, out: Outbox) -> None:
         answer = orjson.loads(value)
+        await gather(answer["ref"], answer["key"], answer["candidates"], staged, partition, out)
+
+    async def gather(ref: str, bucket: str, candidates: list[Any], staged: Staged, partition: int, out: Outbox,
+                     story: Story | None = None) -> None:
+        """One bucket's answer for the story ``ref`` waiting on ``partition``; decide once every bucket answered."""
         pending = PartitionView(pending_table, staged, partition)
-        waiting = pending.get(answer["ref"])
+        waiting = pending.get(ref)
         if waiting is None:  # decided already (a replayed answer)
             return
-        waiting, complete = with_answer(waiting, answer["key"], answer["candidates"])
+        waiting, complete = with_answer(waiting, bucket, candidates)
         if not complete:
-            pending[answer["ref"]] = waiting
+            pending[ref] = waiting
             return
-        story = Story.model_validate_json(waiting["story"])
+        if story is None:
+            story = Story.model_validate_json(waiting["story"])
         gathered = decide(waiting, story, config)
         decision = gathered.decision
-        for bucket in gathered.relink:
-            body = {"t": "relink", "uri": story.uri, "ref": answer["ref"], "cluster": decision.info.cluster_id}
-            await out.send(near_name, bucket.encode(), orjson.dumps(body))
+        for relink in gathered.relink:
+            key = relink.encode()
+            near_part = routing.local(key)
+            if near_part is None:
+                body = {"t": "relink", "uri": story.uri, "ref": ref, "cluster": decision.info.cluster_id}
+                await out.send(near_name, key, orjson.dumps(body))
+            else:
+                NearIndex(PartitionView(near_table, staged, near_part), config).relink(
+                    relink, ref, decision.info.cluster_id)
         if gathered.joined_cluster:
             UriIndex(PartitionView(uris_table, staged, partition), config).assign_cluster(
                 story, decision.info.cluster_id)
         await emit(story, decision, out)
-        del pending[answer["ref"]]
+        del pending[ref]
 
     @wf.app.agent(source, name="dedupe", concurrency=1)
     async def dedupe_agent(stream):  # type: ignore[no-untyped-def]
         out = await wf.outbox()
         async for events in finished_batches(stream, BATCH, BATCH_SECONDS):
-            staged = Staged()
-            for event in events:
-                started = time.perf_counter()
-                msg = event.message
-                try:
-                    if msg.topic == answers_name:
-                        await on_answer(event.value, staged, msg.partition, out)
-                    else:
-                        await on_story(event.value, staged, msg.partition, out)
-                except (orjson.JSONDecodeError, ValidationError, KeyError, TypeError) as exc:
-                    await wf.reject_event(event, "dedupe", "bad_envelope", f"unreadable message: {exc}", out)
-                    metrics.stage_processed("dedupe", "rejected", time.perf_counter() - started)
-                    continue
-                except Exception as exc:  # a bug must not stop the feed
-                    log.exception("dedupe failed on %s[%d]@%d", msg.topic, msg.partition, msg.offset)
-                    await wf.reject_event(event, "dedupe", "internal_error", f"unexpected {type(exc).__name__}: {exc}",
-                                          out)
-                    metrics.stage_processed("dedupe", "rejected", time.perf_counter() - started)
-                    continue
-                metrics.stage_processed("dedupe", "ok", time.perf_counter() - started)
-            await out.flush()
-            staged.flush()
+            if routing.refresh(owned_near()):
+                async with near_lock:
+                    await dedupe_batch(events, out)
+            else:
+                await dedupe_batch(events, out)
+
+    async def dedupe_batch(events: Any, out: Outbox) -> None:
+        """One batch: every event's outputs, then (once the broker acknowledged them) the staged table writes."""
+        staged = Staged()
+        for event in events:
+            started = time.perf_counter()
+            msg = event.message
+            try:
+                if msg.topic == answers_name:
+                    await on_answer(event.value, staged, msg.partition, out)
+                else:
+                    await on_story(event.value, staged, msg.partition, out)
+            except (orjson.JSONDecodeError, ValidationError, KeyError, TypeError) as exc:
+                await wf.reject_event(event, "dedupe", "bad_envelope", f"unreadable message: {exc}", out)
+                metrics.stage_processed("dedupe", "rejected", time.perf_counter() - started)
+                continue
+            except Exception as exc:  # a bug must not stop the feed
+                log.exception("dedupe failed on %s[%d]@%d", msg.topic, msg.partition, msg.offset)
+                await wf.reject_event(event, "dedupe", "internal_error", f"unexpected {type(exc).__name__}: {exc}",
+                                      out)
+                metrics.stage_processed("dedupe", "rejected", time.perf_counter() - started)
+                continue
+            metrics.stage_processed("dedupe", "ok", time.perf_counter() - started)
+        await out.flush()
+        staged.flush()
 
     @wf.app.agent(near_topic, name="dedupe-near", concurrency=1)
     async def near_agent(stream):  # type: ignore[no-untyped-def]
         out = await wf.outbox()
         async for events in finished_batches(stream, BATCH, BATCH_SECONDS):
-            staged = Staged()
-            for event in events:
-                msg = event.message
-                try:
-                    request = orjson.loads(event.value)
-                    bucket = event.key.decode()
-                    index = NearIndex(PartitionView(near_table, staged, msg.partition), config)
-                    if request["t"] == "relink":
-                        index.relink(bucket, request["ref"], request["cluster"])
-                        continue
-                    probe = NearProbe.from_wire(request["probe"])
-                    found = index.probe(bucket, probe)
-                    if not probe.index_only:
-                        answer = {"ref": probe.ref, "key": bucket, "candidates": [c.to_wire() for c in found]}
-                        await out.send(answers_name, request["uri"].encode(), orjson.dumps(answer))
-                except Exception as exc:  # never stop the feed; the DLQ keeps the message
-                    log.exception("dedupe-near failed on %s[%d]@%d", msg.topic, msg.partition, msg.offset)
-                    await wf.reject_event(event, "dedupe", "internal_error",
-                                          f"near probe failed: {type(exc).__name__}: {exc}", out)
-            await out.flush()
-            staged.flush()
+            async with near_lock:
+                await near_batch(events, out)
+
+    async def near_batch(events: Any, out: Outbox) -> None:
+        staged = Staged()
+        for event in events:
+            msg = event.message
+            try:
+                request = orjson.loads(event.value)
+                bucket = event.key.decode()
+                index = NearIndex(PartitionView(near_table, staged, msg.partition), config)
+                if request["t"] == "relink":
+                    index.relink(bucket, request["ref"], request["cluster"])
+                    continue
+                probe = NearProbe.from_wire(request["probe"])
+                found = index.probe(bucket, probe)
+                if not probe.index_only:
+                    answer = {"ref": probe.ref, "key": bucket, "candidates": [c.to_wire() for c in found]}
+                    await out.send(answers_name, request["uri"].encode(), orjson.dumps(answer))
+            except Exception as exc:  # never stop the feed; the DLQ keeps the message
+                log.exception("dedupe-near failed on %s[%d]@%d", msg.topic, msg.partition, msg.offset)
+                await wf.reject_event(event, "dedupe", "internal_error",
+                                      f"near probe failed: {type(exc).__name__}: {exc}", out)
+        await out.flush()
+        staged.flush()
 
     @wf.app.timer(s.dedupe_evict_seconds)
     async def evict_expired() -> None:
@@ -182,11 +237,12 @@ def register(wf: Wirefeed) -> None:
         now = utcnow()
         staged = Staged()
         removed = 0
-        for tp in wf.app.assignor.assigned_actives():
-            if tp.topic == normalised_name:
-                removed += UriIndex(PartitionView(uris_table, staged, tp.partition), config).evict_expired(now)
-            elif tp.topic == topic_name(DEDUPE_NEAR, s.topic_prefix):
-                removed += NearIndex(PartitionView(near_table, staged, tp.partition), config).evict_expired(now)
-        staged.flush()
+        async with near_lock:
+            for tp in wf.app.assignor.assigned_actives():
+                if tp.topic == normalised_name:
+                    removed += UriIndex(PartitionView(uris_table, staged, tp.partition), config).evict_expired(now)
+                elif tp.topic == near_name:
+                    removed += NearIndex(PartitionView(near_table, staged, tp.partition), config).evict_expired(now)
+            staged.flush()
         if removed:
             log.info("evicted %d dedupe entries older than %s", removed, config.window)
