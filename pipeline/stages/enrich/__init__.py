@@ -9,14 +9,15 @@ from datetime import datetime
 
 from pipeline.stages.enrich.gazetteer import Gazetteer, load_gazetteer
 from pipeline.stages.enrich.tagger import Tags, tag, tag_story
-from pipeline.stages.enrich.trusted import trusted
+from pipeline.stages.enrich.trusted import trusted, trusted_copy
 from schemas._types import utcnow
 from schemas.enriched import DedupeInfo, EnrichedStory
-from schemas.story import Story
+from schemas.story import Dateline, Story
 
 __all__ = ["Gazetteer", "Tags", "enrich", "load_gazetteer", "tag"]
 
 _enriched_story = trusted(EnrichedStory)
+_dateline_with = trusted_copy(Dateline)
 
 
 def enrich(story: Story, dedupe: DedupeInfo, *, now: datetime | None = None) -> EnrichedStory:
@@ -28,7 +29,7 @@ def enrich(story: Story, dedupe: DedupeInfo, *, now: datetime | None = None) -> 
     fields = dict(story.__dict__)
     dateline = story.dateline
     if dateline is not None and dateline.country is None and dateline_country is not None:
-        fields["dateline"] = dateline.model_copy(update={"country": dateline_country})
+        fields["dateline"] = _dateline_with(dateline, {"country": dateline_country})
     fields["countries"] = countries
     fields["focus_country"] = focus_country
     fields["blocs"] = blocs

@@ -28,7 +28,7 @@ from pipeline.stages.enrich.gazetteer import (
     fold_lowered,
     load_gazetteer,
 )
-from pipeline.stages.enrich.trusted import trusted
+from pipeline.stages.enrich.trusted import is_plain, trusted
 from schemas.enriched import BlocTag, CountryTag, Span, TextPart
 from schemas.story import Story
 
@@ -61,6 +61,8 @@ _CUES_OF_BITS: tuple[tuple[CueName, ...], ...] = tuple(
 # the story's own text, rounded scores in [0, 1]): no re-validation (see trusted.py).
 _country_tag = trusted(CountryTag)
 _bloc_tag = trusted(BlocTag)
+_span = trusted(Span)
+_SPAN_INLINE = is_plain(Span)  # spans are built as ``trusted(Span)`` builds them, written out in ``_score``
 _new = object.__new__
 _set = object.__setattr__
 
@@ -113,18 +115,26 @@ _GENITIVE_S_LANGS = frozenset({"nb", "no", "nn", "sv", "da"})
 
 
 def _fold_joined(texts: list[str]) -> str:
-    """``fold`` of the texts joined by newlines between and around them, folding text by text: only the texts
-    that are not ASCII take the slow path. Where a text's lower case changes its length, ``fold`` has to fall
-    back to folding character by character over everything it was given, so then the whole is folded at once."""
+    """``fold`` of the texts joined by newlines between and around them, lower-casing text by text so that only
+    the texts that are not ASCII take the slow path, then making the typographic characters plain in the one
+    text that has them or, when several do, in the joined text at once. Where a text's lower case changes its
+    length, ``fold`` has to fall back to folding character by character over everything it was given, so then
+    the whole is folded at once."""
     out = ["", *texts, ""]
+    wide = 0  # the texts that are not ASCII: how many, and the last one's place in ``out``
+    at = 0
     for i, text in enumerate(texts, 1):
         lowered = text.lower()
         if not text.isascii():
             if len(lowered) != len(text):
-                return fold("\n".join(["", *texts, ""]))
-            lowered = fold_lowered(lowered)
+                return fold("\n".join(out[:1] + texts + out[-1:]))
+            wide += 1
+            at = i
         out[i] = lowered
-    return "\n".join(out)
+    if wide == 1:
+        out[at] = fold_lowered(out[at])
+    joined = "\n".join(out)
+    return fold_lowered(joined) if wide > 1 else joined
 
 
 class _Scan:
@@ -157,10 +167,10 @@ def scan(gaz: Gazetteer, parts: list[_Part], story_lang: str) -> _Scan:
     bounds.append(pos)
     folded = _fold_joined(texts)
     check = _Checker(gaz, joined, bounds, parts, story_lang)
-    picked = _leftmost(gaz, folded, check)
-    if picked is None:
-        picked = _overlapping(gaz, folded, check)
-    return _classify(picked, bounds)
+    found = _leftmost(gaz, folded, check)
+    if found is None:
+        found = _classify(_overlapping(gaz, folded, check), bounds)
+    return found
 
 
 class _Checker:
@@ -211,7 +221,7 @@ class _Checker:
 _Picked = list[tuple[int, int, Entry, EntryClass]]  # (start, end, entry, class) in ``joined``, in text order
 
 
-def _leftmost(gaz: Gazetteer, folded: str, check: _Checker) -> _Picked | None:
+def _leftmost(gaz: Gazetteer, folded: str, check: _Checker) -> _Scan | None:
     """The matches from the leftmost-longest automaton, all checked. That is the answer when every match it
     reports holds: a match that holds is the longest that holds at its start, and no other starts earlier.
 
@@ -225,8 +235,15 @@ def _leftmost(gaz: Gazetteer, folded: str, check: _Checker) -> _Picked | None:
     joined = check.joined
     genitive = check.genitive
     plans = check.plans
-    picked: _Picked = []
-    append = picked.append
+    bounds = check.bounds
+    # What _classify does with each match, done here as the matches come (the common path: one loop, no tuples).
+    out = _Scan()
+    mentions, blocs, blockers = out.mentions, out.blocs, out.blockers
+    special = pairs = False
+    last_mention_end = -1
+    k = 0
+    offset = bounds[0]
+    next_start = bounds[1]
     for key, start, end in gaz.leftmost.find_matches_as_indexes(folded):
         if joined[start - 1].isalnum():
             if end - start == 1 or joined[start : end - 1].isalnum():
@@ -249,8 +266,27 @@ def _leftmost(gaz: Gazetteer, folded: str, check: _Checker) -> _Picked | None:
                     continue
                 return None
             entry, cls = chosen
-        append((start, end, entry, cls))
-    return picked
+        if start >= next_start:
+            k += 1
+            while start >= bounds[k + 1]:
+                k += 1
+            offset = bounds[k]
+            next_start = bounds[k + 1]
+        m = [k, start - offset, end - offset, entry, entry.code, entry.cue or "name", False, None]
+        if cls <= 1:  # PLAIN or SPECIAL
+            mentions.append(m)
+            if cls:
+                special = True
+            if start == last_mention_end + 2 and joined[start - 2] == ",":
+                pairs = True
+            last_mention_end = end
+        elif cls == BLOC:
+            blocs.append(m)
+        else:
+            blockers.append(m)
+    out.special = special
+    out.pairs = pairs
+    return out
 
 
 def _overlapping(gaz: Gazetteer, folded: str, check: _Checker) -> _Picked:
@@ -485,7 +521,7 @@ def _score(
     in_lead: set[str] = set()
     cue_weight = _CUE_WEIGHT
     cue_bit = _CUE_BIT
-    new, set_, span_cls = _new, _set, Span
+    new, set_, span_cls, inline = _new, _set, Span, _SPAN_INLINE
     for m in mentions:
         slot, start, end, entry, code, cue, _, _ = m
         if not code or (seats and seats.get(entry.surface) in named_blocs):
@@ -499,12 +535,14 @@ def _score(
         if kept is not None:
             m[_CUE] = cue
             kept.append(m)
-        # The span as ``trusted(Span)`` builds it, written out: this runs for every mention.
-        span = new(span_cls)
-        set_(span, "__dict__", {"part": part, "index": index, "start": start, "end": end})
-        set_(span, "__pydantic_fields_set__", {"part", "index", "start", "end"})
-        set_(span, "__pydantic_extra__", None)
-        set_(span, "__pydantic_private__", None)
+        if inline:  # the span as ``trusted(Span)`` builds it, written out: this runs for every mention
+            span = new(span_cls)
+            set_(span, "__dict__", {"part": part, "index": index, "start": start, "end": end})
+            set_(span, "__pydantic_fields_set__", {"part", "index", "start", "end"})
+            set_(span, "__pydantic_extra__", None)
+            set_(span, "__pydantic_private__", None)
+        else:
+            span = _span({"part": part, "index": index, "start": start, "end": end})
         state = found.get(code)
         if state is None:
             found[code] = state = [[span], 0.0, cue_bit.get(cue, 0)]

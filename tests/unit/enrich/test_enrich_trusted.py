@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from benchmarks.corpus import Corpus
 from pipeline.stages.enrich import enrich
-from pipeline.stages.enrich.trusted import trusted
+from pipeline.stages.enrich.trusted import is_plain, trusted, trusted_copy
 from pipeline.stages.normalise import normalise_all
 from schemas import EnrichedStory, RawSubmission, Story
 from tests.unit.enrich.enrich_support import DEDUPE, SAMPLES, SEED, make_story
@@ -84,3 +84,27 @@ def test_plain_models_are_built_like_model_construct() -> None:
 def test_models_with_aliases_fall_back_to_model_construct() -> None:
     built = trusted(_Aliased)({"v": 3})
     assert built.value == 3
+
+
+def test_trusted_copy_is_model_copy() -> None:
+    from schemas import Dateline
+
+    copy = trusted_copy(Dateline)
+    for original in (Dateline(text="LIMA —"), Dateline(text="BISHKEK (TCA) —", place="Bishkek", date="Nov 29")):
+        ours, theirs = copy(original, {"country": "PE"}), original.model_copy(update={"country": "PE"})
+        assert type(ours) is Dateline and ours == theirs and ours is not original
+        assert ours.__dict__ == theirs.__dict__ and ours.__dict__ is not original.__dict__
+        assert ours.model_fields_set == theirs.model_fields_set
+        assert ours.model_dump_json() == theirs.model_dump_json()
+        assert original.country is None
+    aliased = trusted_copy(_Aliased)(_Aliased(v=1), {"value": 2})
+    assert aliased.value == 2
+
+
+def test_spans_qualify_for_direct_building() -> None:
+    """The tagger writes out trusted(Span)'s building for every mention while Span qualifies."""
+    from pipeline.stages.enrich.tagger import _SPAN_INLINE
+    from schemas import Span
+
+    assert _SPAN_INLINE is is_plain(Span) is True
+    assert not is_plain(_Aliased)
