@@ -15,10 +15,8 @@ The SimHash is computed without a per-word or per-shingle Python loop:
 from __future__ import annotations
 
 import re
-import struct
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 from hashlib import blake2b
 
 import numpy as np
@@ -151,27 +149,26 @@ class Sketch:
     probe: tuple[bytes, ...]
 
 
-@lru_cache(maxsize=512)
-def _heads_struct(window: int) -> struct.Struct:
-    """Unpacks the first ``window`` shingle hashes as big-endian u64."""
-    return struct.Struct(f">{window}Q")
-
-
-def _smallest(heads: tuple[int, ...], count: int) -> tuple[bytes, ...]:
+def _smallest(heads: np.ndarray, count: int) -> tuple[bytes, ...]:
     """The ``count`` smallest distinct heads, ascending, as 8-byte big-endian hashes (bytes order = int order)."""
+    if count <= 0 or heads.size == 0:
+        return ()
     if count == 1:
-        return (min(heads).to_bytes(8, "big"),) if heads else ()
-    return tuple(h.to_bytes(8, "big") for h in sorted(set(heads))[:count])
+        return (int(heads.min()).to_bytes(8, "big"),)
+    ordered = np.sort(heads)
+    distinct = list(dict.fromkeys(ordered[: 2 * count].tolist()))  # ascending, repeats dropped
+    if len(distinct) < count < ordered.size:
+        distinct = list(dict.fromkeys(ordered.tolist()))
+    return tuple(h.to_bytes(8, "big") for h in distinct[:count])
 
 
 def _sketch(records: bytes, store_window: int, store_keys: int, probe_window: int, probe_keys: int) -> Sketch:
     if not records:
         return Sketch(0, (), ())
     shingles, m = _shingles(records)
-    store_n, probe_n = min(m, store_window), min(m, probe_window)
-    heads = _heads_struct(max(store_n, probe_n)).unpack_from(shingles)
-    store = _smallest(heads[:store_n], store_keys)
-    probe = _smallest(heads[:probe_n], probe_keys)
+    heads = np.frombuffer(shingles, dtype=">u8")
+    store = _smallest(heads[: min(m, store_window)], store_keys)
+    probe = _smallest(heads[: min(m, probe_window)], probe_keys)
     return Sketch(_simhash(shingles, m), store, probe)
 
 

@@ -48,3 +48,11 @@ def test_sketch_equals_the_reference(tokens: list[str], store_window: int, store
 def test_no_words_no_sketch() -> None:
     sk = sketch_words([])
     assert (sk.simhash, sk.store, sk.probe) == (0, (), ())
+
+
+def test_repeated_shingles_count_once() -> None:
+    for tokens in (["the"] * 50, ["a", "b"] * 40, ["a", "b", "c"] * 30 + ["d", "e", "f", "g"]):
+        hashes = _shingle_hashes(tokens)
+        sk = sketch_words(tokens, store_window=60, store_keys=3, probe_window=120, probe_keys=8)
+        assert sk.store == _keys(hashes, 60, 3)
+        assert sk.probe == _keys(hashes, 120, 8)
