@@ -195,10 +195,13 @@ class Gazetteer:
     surfaces: int = 0
     entries_by_surface: dict[str, tuple[Entry, ...]] = field(default_factory=dict)
     plans: list[KeyPlan] = field(default_factory=list)  # pattern i's checks: key_plan(key_entries[i])
+    longest: int = 0  # characters in the longest surface
 
     def __post_init__(self) -> None:
         if not self.plans:
             self.plans = [key_plan(entries) for entries in self.key_entries]
+        if not self.longest:
+            self.longest = max(map(len, self.entries_by_surface), default=0)
 
     def blocs_by_member(self, day: date) -> dict[str, tuple[str, ...]]:
         """Country code → codes of the derivable blocs it is a member of on ``day`` (cached per day)."""

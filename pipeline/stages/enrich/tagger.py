@@ -169,7 +169,7 @@ def scan(gaz: Gazetteer, parts: list[_Part], story_lang: str) -> _Scan:
     check = _Checker(gaz, joined, bounds, parts, story_lang)
     found = _leftmost(gaz, folded, check)
     if found is None:
-        found = _classify(_overlapping(gaz, folded, check), bounds)
+        found = _classify(_overlapping(gaz, folded, check), bounds, joined)
     return found
 
 
@@ -230,13 +230,15 @@ def _leftmost(gaz: Gazetteer, folded: str, check: _Checker) -> _Scan | None:
     every later start has a letter before it, and a shorter match at the same start a letter after it — except
     for a bare genitive -s, when the word ends in 's' and only its case or language failed. When the match fails
     its start boundary ('pa.' in 'Europa.'), nothing can start at its start, so only its characters before the
-    last matter. Such a match is dropped; any other that fails ('east Jerusalem', where 'Jerusalem' holds)
-    sends the story to ``_overlapping`` (None)."""
+    last matter. Such a match is dropped. For any other ('east Jerusalem', where 'Jerusalem' holds) the matches
+    starting inside it are found with the overlapping automaton (``_hidden``); only when one of those reaches
+    past its end does the story go to ``_overlapping`` (None).
+    """
     joined = check.joined
     genitive = check.genitive
     plans = check.plans
     bounds = check.bounds
-    # What _classify does with each match, done here as the matches come (the common path: one loop, no tuples).
+    # What _add does with each match, written out here (the common path: one loop, no tuples).
     out = _Scan()
     mentions, blocs, blockers = out.mentions, out.blocs, out.blockers
     special = pairs = False
@@ -248,24 +250,34 @@ def _leftmost(gaz: Gazetteer, folded: str, check: _Checker) -> _Scan | None:
         if joined[start - 1].isalnum():
             if end - start == 1 or joined[start : end - 1].isalnum():
                 continue  # no later start inside it has anything but a letter or digit before it
-            return None
-        if joined[end].isalnum() and not (genitive and joined[end] == "s" and not joined[end + 1].isalnum()):
+            hidden = True
+        elif joined[end].isalnum() and not (genitive and joined[end] == "s" and not joined[end + 1].isalnum()):
             if joined[start:end].isalnum():
                 continue
-            return None
-        rule, entry, cls, entries = plans[key]
-        if rule == CAP:
-            if not joined[start].isupper():
-                if joined[start:end].isalnum() and not (genitive and joined[end - 1] == "s"):
-                    continue
+            hidden = True
+        else:
+            rule, entry, cls, entries = plans[key]
+            hidden = False
+            if rule == CAP:
+                if not joined[start].isupper():
+                    if joined[start:end].isalnum() and not (genitive and joined[end - 1] == "s"):
+                        continue
+                    hidden = True
+            elif rule != ANY:
+                chosen = check.entries(entries, start, end)
+                if chosen is None:
+                    if joined[start:end].isalnum() and not (genitive and joined[end - 1] == "s"):
+                        continue
+                    hidden = True
+                else:
+                    entry, cls = chosen
+        if hidden:
+            picked = _hidden(gaz, folded, check, start, end)
+            if picked is None:
                 return None
-        elif rule != ANY:
-            chosen = check.entries(entries, start, end)
-            if chosen is None:
-                if joined[start:end].isalnum() and not (genitive and joined[end - 1] == "s"):
-                    continue
-                return None
-            entry, cls = chosen
+            state = (k, offset, next_start, last_mention_end, special, pairs)
+            k, offset, next_start, last_mention_end, special, pairs = _add(out, picked, bounds, joined, state)
+            continue
         if start >= next_start:
             k += 1
             while start >= bounds[k + 1]:
@@ -289,13 +301,20 @@ def _leftmost(gaz: Gazetteer, folded: str, check: _Checker) -> _Scan | None:
     return out
 
 
-def _overlapping(gaz: Gazetteer, folded: str, check: _Checker) -> _Picked:
-    """Every match of every surface, checked, then the longest first and no overlaps."""
+def _checked(
+    gaz: Gazetteer, text: str, base: int, before: int, check: _Checker
+) -> list[tuple[int, int, Entry, EntryClass]]:
+    """Every match of every surface in ``text`` (``folded[base:]`` or a window of it) starting before ``before``
+    that holds, as ``(start, -end, entry, class)`` in ``joined``, sorted: the longest match first at each start."""
     joined = check.joined
     genitive = check.genitive
     plans = check.plans
-    found: list[tuple[int, int, Entry, EntryClass]] = []  # (start, -end, …): sorted, the longest match first
-    for key, start, end in gaz.matcher.find_matches_as_indexes(folded, overlapping=True):
+    found: list[tuple[int, int, Entry, EntryClass]] = []
+    for key, start, end in gaz.matcher.find_matches_as_indexes(text, overlapping=True):
+        start += base
+        if start >= before:
+            continue
+        end += base
         if joined[start - 1].isalnum():
             continue
         if joined[end].isalnum() and not (genitive and joined[end] == "s" and not joined[end + 1].isalnum()):
@@ -311,6 +330,11 @@ def _overlapping(gaz: Gazetteer, folded: str, check: _Checker) -> _Picked:
             entry, cls = chosen
         found.append((start, -end, entry, cls))
     found.sort()  # (start, -end) is unique per match (one entry per surface), so entries are never compared
+    return found
+
+
+def _longest_first(found: list[tuple[int, int, Entry, EntryClass]]) -> _Picked:
+    """From matches sorted by ``(start, -end)``: the longest at the first start, then the same after its end."""
     picked: _Picked = []
     last_end = -1
     for start, neg_end, entry, cls in found:
@@ -320,15 +344,30 @@ def _overlapping(gaz: Gazetteer, folded: str, check: _Checker) -> _Picked:
     return picked
 
 
-def _classify(picked: _Picked, bounds: list[int]) -> _Scan:
-    """The picked matches as mentions (offsets in their part), by what the rules do with them."""
-    out = _Scan()
+def _hidden(gaz: Gazetteer, folded: str, check: _Checker, start: int, end: int) -> _Picked | None:
+    """The matches that hold among those starting inside a failed leftmost match [start, end), longest first
+    and not overlapping; None when the last reaches past ``end`` (the leftmost pass would then resume too early).
+    No match starts before ``start`` since the last one taken, and the leftmost pass goes on from ``end``."""
+    window = folded[start : end + gaz.longest]  # holds every match that starts before ``end``
+    picked = _longest_first(_checked(gaz, window, start, end, check))
+    if picked and picked[-1][1] > end:
+        return None
+    return picked
+
+
+def _overlapping(gaz: Gazetteer, folded: str, check: _Checker) -> _Picked:
+    """Every match of every surface, checked, then the longest first and no overlaps."""
+    return _longest_first(_checked(gaz, folded, 0, len(folded), check))
+
+
+_AddState = tuple[int, int, int, int, bool, bool]
+
+
+def _add(out: _Scan, picked: _Picked, bounds: list[int], joined: str, state: _AddState) -> _AddState:
+    """Add picked matches to ``out`` as mentions (offsets in their part), by what the rules do with them.
+    ``state`` is (part slot, its offset, where the next part starts, end of the last mention, special, pairs)."""
+    k, offset, next_start, last_mention_end, special, pairs = state
     mentions, blocs, blockers = out.mentions, out.blocs, out.blockers
-    special = pairs = False
-    last_mention_end = -1
-    k = 0
-    offset = bounds[0]
-    next_start = bounds[1]
     for start, end, entry, cls in picked:
         if start >= next_start:
             k += 1
@@ -341,15 +380,20 @@ def _classify(picked: _Picked, bounds: list[int]) -> _Scan:
             mentions.append(m)
             if cls:
                 special = True
-            if start == last_mention_end + 2:
+            if start == last_mention_end + 2 and joined[start - 2] == ",":
                 pairs = True
             last_mention_end = end
         elif cls == BLOC:
             blocs.append(m)
         else:
             blockers.append(m)
-    out.special = special
-    out.pairs = pairs
+    return k, offset, next_start, last_mention_end, special, pairs
+
+
+def _classify(picked: _Picked, bounds: list[int], joined: str) -> _Scan:
+    """The picked matches as mentions, by what the rules do with them."""
+    out = _Scan()
+    *_, out.special, out.pairs = _add(out, picked, bounds, joined, (0, bounds[0], bounds[1], -1, False, False))
     return out
 
 
@@ -412,12 +456,15 @@ def _special_rules(gaz: Gazetteer, parts: list[_Part], found: _Scan) -> list[_M]
 
     # 2. Person names (Michael Jordan, Chad Smith): evidence per mention, then per story.
     if has_person:
-        places = mentions + found.blockers  # every match but the blocs, as the person rule sees them
+        # Where every match but the blocs starts, by part: the places the person rule sees.
+        starts_in: dict[int, set[int]] = {}
+        for x in mentions + found.blockers:
+            starts_in.setdefault(x[_SLOT], set()).add(x[_START])
         for m in mentions:
             if m[_ENTRY].person_name:
                 slot = m[_SLOT]
                 part, _, text = parts[slot]
-                place_starts = frozenset(x[_START] for x in places if x[_SLOT] == slot)
+                place_starts = frozenset(starts_in[slot])
                 title_case = part == "headline" and R.is_title_case(text)
                 m[_CHECKED] = True
                 m[_EVIDENCE] = R.person_evidence(rules, text, m[_START], m[_END], title_case, place_starts)
