@@ -2,9 +2,12 @@
 
 ``python -m benchmarks.bench_enrich [--quick]`` prints a Rich table; ``run(quick)`` returns the rows.
 
-* throughput: ``enrich()`` on the seed story and on the IPTC agency samples (all read through the real normalise
-  stage before timing), single process, ``time.perf_counter``; ``tag()`` alone; and as a floor measured in the
-  same run, the Aho-Corasick pass over the folded story text with no rules at all;
+* throughput: ``enrich()`` on the seed story, on the IPTC agency samples and on 1,000 benchmark-corpus stories
+  (``benchmarks.corpus``; all read through the real normalise stage before timing), single process: stories/s by
+  wall clock (``time.perf_counter``, the best window) and CPU µs per story (``time.process_time``, the figure to
+  compare on a shared machine: it is the one the 20,000 stories/s target is read from); ``tag()`` alone; and as a
+  floor measured in the same run, folding the story text and the leftmost-longest Aho-Corasick pass the tagger
+  runs over it, with no rules at all;
 * gazetteer: time to build it from the data files (cold, in this process) and its memory, both as Python heap
   (``tracemalloc``, current after the build) and as the process's resident-set growth.
 """
@@ -33,7 +36,11 @@ DEDUPE = DedupeInfo(verdict="new", cluster_id="bench")
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def _stories() -> tuple[list[Story], list[Story]]:
+CORPUS_STORIES = 1000
+
+
+def _stories(corpus: int = CORPUS_STORIES) -> tuple[list[Story], list[Story], list[Story]]:
+    from benchmarks.corpus import Corpus
     from pipeline.stages.normalise import normalise_all
 
     def read(name: str, payload: bytes) -> list[Story]:
@@ -46,7 +53,8 @@ def _stories() -> tuple[list[Story], list[Story]]:
     samples = [
         s for p in sorted(SAMPLES.iterdir()) if p.suffix in (".xml", ".json") for s in read(p.name, p.read_bytes())
     ]
-    return seed, samples
+    stories = [s for c in Corpus(7).stories(corpus) for s in read(f"corpus-{c.index}", c.payload)]
+    return seed, samples, stories
 
 
 def _rss_bytes() -> int:
@@ -56,8 +64,8 @@ def _rss_bytes() -> int:
 
 def _rate(fn: Callable[[Story], object], stories: list[Story], seconds: float, windows: int = 5) -> tuple[float, float]:
     """Stories per second of ``fn`` over ``stories`` (wall clock, ``perf_counter``): the best of ``windows`` timed
-    windows of about ``seconds / windows`` each, the one least disturbed by other processes; and the CPU time
-    per story in that window (``process_time``, µs), which other processes on the machine disturb less."""
+    windows of about ``seconds / windows`` each, the one least disturbed by other processes; and the least CPU
+    time per story over the windows (``process_time``, µs), which other processes on the machine disturb less."""
     for s in stories:  # warm-up
         fn(s)
     best, cpu_us = 0.0, 0.0
@@ -71,23 +79,24 @@ def _rate(fn: Callable[[Story], object], stories: list[Story], seconds: float, w
                 fn(s)
             done += len(stories)
             elapsed = time.perf_counter() - t0
-        if done / elapsed > best:
-            best, cpu_us = done / elapsed, (time.process_time() - c0) / done * 1e6
+        cpu = (time.process_time() - c0) / done * 1e6
+        best = max(best, done / elapsed)
+        cpu_us = min(cpu_us, cpu) if cpu_us else cpu
     return best, cpu_us
 
 
 def _automaton_floor(story: Story) -> int:
     gaz = load_gazetteer()
     text = "\n".join([story.headline, *story.body])
-    return len(gaz.matcher.find_matches_as_indexes(fold(text), overlapping=True))
+    return len(gaz.leftmost.find_matches_as_indexes(fold(text)))
 
 
 def throughput(quick: bool = False) -> list[dict[str, Any]]:
-    seed, samples = _stories()
+    seed, samples, corpus = _stories(200 if quick else CORPUS_STORIES)
     load_gazetteer()
     seconds = 0.5 if quick else 3.0
     rows = []
-    for label, stories in (("seed", seed), ("samples", samples)):
+    for label, stories in (("seed", seed), ("samples", samples), ("corpus", corpus)):
         chars = sum(len(s.headline) + sum(len(p) for p in s.body) for s in stories) / len(stories)
         for what, fn in (
             ("enrich()", lambda s: enrich(s, DEDUPE, now=NOW)),
@@ -103,6 +112,7 @@ def throughput(quick: bool = False) -> list[dict[str, Any]]:
                     "what": what,
                     "stories_per_s": round(rate),
                     "cpu_us_per_story": round(cpu_us, 1),
+                    "stories_per_cpu_s": round(1e6 / cpu_us) if cpu_us else 0,
                 }
             )
     return rows
@@ -146,8 +156,8 @@ def main(argv: list[str]) -> int:
     console = Console(width=140)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     console.print(f"load average while measuring: {load} ({os.cpu_count()} cores)")
-    t = Table(title="enrich throughput, one process (stories/s per core; target ≥ 20,000 for enrich on the seed)")
-    for col in ("stories", "n", "avg chars", "what", "stories/s", "CPU µs/story"):
+    t = Table(title="enrich throughput, one process (stories/s per core; target ≥ 20,000 per CPU second for enrich)")
+    for col in ("stories", "n", "avg chars", "what", "stories/s (wall)", "CPU µs/story", "stories/CPU s"):
         t.add_column(col, justify="left" if col in ("stories", "what") else "right")
     for r in rows:
         if r["kind"] == "throughput":
@@ -158,6 +168,7 @@ def main(argv: list[str]) -> int:
                 r["what"],
                 f"{r['stories_per_s']:,}",
                 str(r["cpu_us_per_story"]),
+                f"{r['stories_per_cpu_s']:,}",
             )
     console.print(t)
     g = next(r for r in rows if r["kind"] == "gazetteer")
