@@ -39,10 +39,18 @@ _ID_CHARS = 11  # base64 length of an 8-byte id
 _OTHER_CLUSTER = "~"  # marks an entry whose cluster is not its own uri id; the cluster id follows
 _SEP = " "  # between entries of a bucket (uris never contain spaces)
 _KEY_BYTES = 6  # bucket keys: the first 6 bytes of a shingle hash
+_KEY_CHARS = 8  # their base64 length (a multiple of 3 bytes: no padding)
 
 
 def _b64(raw: bytes) -> str:
     return binascii.b2a_base64(raw, newline=False).rstrip(b"=").decode("ascii")
+
+
+def _bucket_keys(hashes: list[bytes]) -> list[str]:
+    """``_b64(h[:_KEY_BYTES])`` of each hash, by one encoding: 6 bytes are exactly 8 base64 characters, so the
+    encoding of the joined prefixes is the joined encodings."""
+    text = binascii.b2a_base64(b"".join([h[:_KEY_BYTES] for h in hashes]), newline=False).decode("ascii")
+    return [text[i : i + _KEY_CHARS] for i in range(0, len(text), _KEY_CHARS)]
 
 
 def _unb64(text: str) -> bytes:
@@ -237,15 +245,15 @@ class UriIndex:
         found = self._read(key, second)
         if found is None:
             self._write(key, story.version, second, _KILLED if kill else 0, None)
-            return UriOutcome(None, _b64(own), near=self._probe(story, _b64(own), second, index_only=False))
+            return UriOutcome(None, key, near=self._probe(story, key, second, index_only=False))
         version, stored_second, flags, cluster = found
-        cluster = cluster or _b64(own)
+        cluster = cluster or key
         if story.version < version:
             return UriOutcome("stale", cluster, f"{story.uri}@{version}")
         if story.version == version and not (kill and not flags & _KILLED):
             return UriOutcome("duplicate", cluster, f"{story.uri}@{version}")
         verdict: Verdict = "kill" if kill else "correction" if "correction" in story.signals else "update"
-        stored_cluster = None if cluster == _b64(own) else cluster
+        stored_cluster = None if cluster == key else cluster
         self._write(key, story.version, max(second, stored_second), flags | (_KILLED if kill else 0), stored_cluster)
         near = None if kill else self._probe(story, cluster, second, index_only=True)
         return UriOutcome(verdict, cluster, f"{story.uri}@{version}", near)
@@ -260,8 +268,9 @@ class UriIndex:
     def _probe(self, story: Story, cluster: str, second: int, *, index_only: bool) -> NearProbe:
         c = self.config
         sk: Sketch = sketch(story, c.store_window, c.store_keys, c.probe_window, c.probe_keys)
-        store = tuple(dict.fromkeys(_b64(h[:_KEY_BYTES]) for h in sk.store))
-        probe = tuple(dict.fromkeys([*store, *(_b64(h[:_KEY_BYTES]) for h in sk.probe)]))
+        keys = _bucket_keys([*sk.store, *sk.probe])
+        store = tuple(dict.fromkeys(keys[: len(sk.store)]))
+        probe = tuple(dict.fromkeys([*store, *keys[len(sk.store) :]]))
         return NearProbe(
             _ref(story), cluster, sk.simhash, second, content_tag(story.content_hash),
             store, probe, index_only,

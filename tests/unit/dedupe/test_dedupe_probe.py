@@ -106,3 +106,11 @@ def test_parsed_bucket_cache_is_bounded_and_only_a_cache() -> None:
     before = index.probe("k0", late)
     index.clear_cache()
     assert index.probe("k0", late) == before
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.binary(min_size=8, max_size=8), max_size=12))
+def test_bucket_keys_in_one_encoding_equal_one_by_one(hashes: list[bytes]) -> None:
+    from pipeline.stages.dedupe.index import _KEY_BYTES, _b64, _bucket_keys
+
+    assert _bucket_keys(hashes) == [_b64(h[:_KEY_BYTES]) for h in hashes]
