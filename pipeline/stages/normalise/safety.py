@@ -72,6 +72,8 @@ def parse_xml(text: str, max_depth: int) -> ET.Element:
     Namespaces are dropped from element and attribute names (``xml:lang`` becomes ``lang``).
     """
     body = _XML_DECL.sub("", text, count=1).encode("utf-8")
+    if b"<!DOCTYPE" not in body and (root := _parse_plain_xml(body, max_depth)) is not None:
+        return root
     parser = DefusedXMLParser(target=_Builder(max_depth), forbid_dtd=True, forbid_entities=True, forbid_external=True)
     try:
         parser.feed(body)
@@ -81,3 +83,28 @@ def parse_xml(text: str, max_depth: int) -> ET.Element:
     except ET.ParseError as exc:
         line, col = exc.position
         raise StageError("malformed_xml", f"line {line} column {col}: {exc}") from exc
+
+
+def _parse_plain_xml(body: bytes, max_depth: int) -> ET.Element | None:
+    """The tree of a document without a DOCTYPE, by the C parser and tree builder, or None to use the safe one.
+
+    Without a DOCTYPE there is no DTD, so no entity declaration and no external reference: the document is
+    what the defused parser would accept, and expat builds the same tree either way. Namespaces are then
+    dropped and the depth checked in one walk. Any parse error, and a tree deeper than ``max_depth``, return
+    None, so the defused parser, element by element, reports the error exactly as before.
+    """
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        return None
+    stack = [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        if depth > max_depth:
+            return None
+        if element.tag[:1] == "{":
+            element.tag = local(element.tag)
+        if element.attrib:
+            element.attrib = {local(k): v for k, v in element.attrib.items()}
+        stack.extend((child, depth + 1) for child in element)
+    return root
