@@ -97,14 +97,15 @@ def _parse_plain_xml(body: bytes, max_depth: int) -> ET.Element | None:
         root = ET.fromstring(body)
     except ET.ParseError:
         return None
-    stack = [(root, 1)]
-    while stack:
-        element, depth = stack.pop()
+    depth, level = 1, [root]
+    while level:  # the elements at ``depth`` (the root is at 1)
         if depth > max_depth:
             return None
+        level = [child for element in level for child in element]
+        depth += 1
+    for element in root.iter():
         if element.tag[:1] == "{":
             element.tag = local(element.tag)
         if element.attrib:
             element.attrib = {local(k): v for k, v in element.attrib.items()}
-        stack.extend((child, depth + 1) for child in element)
     return root
