@@ -24,6 +24,8 @@ def check_size(payload: bytes, max_bytes: int) -> None:
 
 def json_depth(text: str, max_depth: int) -> None:
     """Raise ``too_deep`` when JSON brackets nest deeper than ``max_depth`` (strings skipped)."""
+    if text.count("{") + text.count("[") <= max_depth:  # not even every opening bracket nested could be too deep
+        return
     depth = 0
     for m in _JSON_BRACKET.finditer(_JSON_STRING.sub("", text)):
         if m.group(0) in "[{":
