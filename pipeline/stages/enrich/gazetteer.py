@@ -154,9 +154,11 @@ CAP = 1  # its first character upper case: one entry (or several that differ onl
 CHECK = 2  # the entries one by one: language, case, exact spelling (``US``, ``EU``), shouting parts
 
 EntryClass = int
-#: ``(rule, entry, class, entries)``: ``entry`` and its class serve ANY and CAP; ``entries`` (each with its class,
-#: best first) serve CHECK.
-KeyPlan = tuple[int, Entry, EntryClass, tuple[tuple[Entry, EntryClass], ...]]
+#: An entry with what a mention of it starts with: ``(entry, class, code, cue)``, the cue 'name' when it has none.
+Reading = tuple[Entry, EntryClass, str | None, str]
+#: ``(rule, entry, class, readings, code, cue)``: the first entry's reading serves ANY and CAP; ``readings`` (every
+#: entry's, best first) serve CHECK.
+KeyPlan = tuple[int, Entry, EntryClass, tuple[Reading, ...], str | None, str]
 
 
 def entry_class(entry: Entry) -> EntryClass:
@@ -175,13 +177,15 @@ def key_plan(entries: tuple[Entry, ...]) -> KeyPlan:
     language and its case rule is 'any' (it never fails) or 'cap' with every later entry 'cap' too (they fail
     together), the first entry is the answer whenever the first character's case allows it."""
     first = entries[0]
-    classed = tuple((e, entry_class(e)) for e in entries)
+    readings = tuple((e, entry_class(e), e.code, e.cue or "name") for e in entries)
+    rule = CHECK
     if first.lang is None:
         if first.case == "any":
-            return (ANY, first, classed[0][1], classed)
-        if first.case == "cap" and all(e.case == "cap" for e in entries):
-            return (CAP, first, classed[0][1], classed)
-    return (CHECK, first, classed[0][1], classed)
+            rule = ANY
+        elif first.case == "cap" and all(e.case == "cap" for e in entries):
+            rule = CAP
+    entry, cls, code, cue = readings[0]
+    return (rule, entry, cls, readings, code, cue)
 
 
 @dataclass(slots=True, eq=False)

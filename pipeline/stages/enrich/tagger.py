@@ -24,6 +24,7 @@ from pipeline.stages.enrich.gazetteer import (
     Entry,
     EntryClass,
     Gazetteer,
+    Reading,
     fold,
     fold_lowered,
     load_gazetteer,
@@ -189,14 +190,13 @@ class _Checker:
         self.max_acronym = gaz.rules.shouting_acronym_max_len
         self.shouting: list[bool | None] = [None] * len(parts)
 
-    def entries(
-        self, entries: tuple[tuple[Entry, EntryClass], ...], start: int, end: int
-    ) -> tuple[Entry, EntryClass] | None:
+    def entries(self, entries: tuple[Reading, ...], start: int, end: int) -> Reading | None:
         """The first of a surface's entries that applies to this match: its language, its case rule, and for
         exact spellings ('US', 'EU') the original text, where short acronyms in a headline or dateline written
         all in capitals do not count ("LET US GO")."""
         joined = self.joined
-        for entry, cls in entries:
+        for reading in entries:
+            entry = reading[0]
             if entry.lang is not None and not _lang_ok(entry.lang, self.lang):
                 continue
             case = entry.case
@@ -214,7 +214,7 @@ class _Checker:
                             loud = self.shouting[k] = R.is_shouting(self.parts[k][2])
                         if loud:
                             continue
-            return entry, cls
+            return reading
         return None
 
 
@@ -256,7 +256,7 @@ def _leftmost(gaz: Gazetteer, folded: str, check: _Checker) -> _Scan | None:
                 continue
             hidden = True
         else:
-            rule, entry, cls, entries = plans[key]
+            rule, entry, cls, entries, code, cue = plans[key]
             hidden = False
             if rule == CAP:
                 if not joined[start].isupper():
@@ -270,7 +270,7 @@ def _leftmost(gaz: Gazetteer, folded: str, check: _Checker) -> _Scan | None:
                         continue
                     hidden = True
                 else:
-                    entry, cls = chosen
+                    entry, cls, code, cue = chosen
         if hidden:
             picked = _hidden(gaz, folded, check, start, end)
             if picked is None:
@@ -284,7 +284,7 @@ def _leftmost(gaz: Gazetteer, folded: str, check: _Checker) -> _Scan | None:
                 k += 1
             offset = bounds[k]
             next_start = bounds[k + 1]
-        m = [k, start - offset, end - offset, entry, entry.code, entry.cue or "name", False, None]
+        m = [k, start - offset, end - offset, entry, code, cue, False, None]
         if cls <= 1:  # PLAIN or SPECIAL
             mentions.append(m)
             if cls:
@@ -319,7 +319,7 @@ def _checked(
             continue
         if joined[end].isalnum() and not (genitive and joined[end] == "s" and not joined[end + 1].isalnum()):
             continue
-        rule, entry, cls, entries = plans[key]
+        rule, entry, cls, entries, _, _ = plans[key]
         if rule == CAP:
             if not joined[start].isupper():
                 continue
@@ -327,7 +327,7 @@ def _checked(
             chosen = check.entries(entries, start, end)
             if chosen is None:
                 continue
-            entry, cls = chosen
+            entry, cls, _, _ = chosen
         found.append((start, -end, entry, cls))
     found.sort()  # (start, -end) is unique per match (one entry per surface), so entries are never compared
     return found

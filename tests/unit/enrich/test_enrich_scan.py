@@ -146,8 +146,9 @@ def test_plans() -> None:
     plans = {rule for rule, *_ in _GAZ.plans}
     assert plans == {ANY, CAP, CHECK}
     assert len(_GAZ.plans) == len(_GAZ.key_entries)
-    for (rule, first, _, classed), entries in zip(_GAZ.plans, _GAZ.key_entries, strict=True):
-        assert first is entries[0] and [e for e, _ in classed] == list(entries)
+    for (rule, first, cls, readings, code, cue), entries in zip(_GAZ.plans, _GAZ.key_entries, strict=True):
+        assert first is entries[0] and [r[0] for r in readings] == list(entries)
+        assert (first, cls, code, cue) == readings[0] and code == first.code and cue == (first.cue or "name")
         if rule != CHECK:  # the first entry decides alone: any language, and later entries fail with it
             assert first.lang is None and first.case in ("any", "cap")
             assert first.case == "any" or all(e.case == "cap" for e in entries)
