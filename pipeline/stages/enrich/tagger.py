@@ -29,7 +29,7 @@ from pipeline.stages.enrich.gazetteer import (
     fold_lowered,
     load_gazetteer,
 )
-from pipeline.stages.enrich.trusted import is_plain, trusted
+from pipeline.stages.enrich.trusted import is_plain, trusted, trusted_all
 from schemas.enriched import BlocTag, CountryTag, Span, TextPart
 from schemas.story import Story
 
@@ -60,8 +60,8 @@ _CUES_OF_BITS: tuple[tuple[CueName, ...], ...] = tuple(
 
 # Tags and spans are built from values this module computed (codes and names from the gazetteer, offsets into
 # the story's own text, rounded scores in [0, 1]): no re-validation (see trusted.py).
-_country_tag = trusted(CountryTag)
-_bloc_tag = trusted(BlocTag)
+_country_tags = trusted_all(CountryTag)
+_bloc_tags = trusted_all(BlocTag)
 _span = trusted(Span)
 _SPAN_INLINE = is_plain(Span)  # spans are built as ``trusted(Span)`` builds them, written out in ``_score``
 _new = object.__new__
@@ -629,23 +629,20 @@ def _score(
     ranked = sorted(raw, key=raw.__getitem__, reverse=True)
     names = gaz.country_names
     cues_of_bits = _CUES_OF_BITS
-    country_tag = _country_tag
     rows = []
     for code in ranked:
         spans, _, bits = found[code]
         rows.append(
-            country_tag(
-                {
-                    "code": code,
-                    "name": names.get(code, code),
-                    "mentions": len(spans),
-                    "score": round(min(1.0, raw[code] / _W_MAX), 4),
-                    "cues": list(cues_of_bits[bits]),
-                    "spans": spans,
-                }
-            )
+            {
+                "code": code,
+                "name": names.get(code, code),
+                "mentions": len(spans),
+                "score": round(min(1.0, raw[code] / _W_MAX), 4),
+                "cues": list(cues_of_bits[bits]),
+                "spans": spans,
+            }
         )
-    return rows, _focus(ranked, weight, headline_named | headline_place, dateline_country)
+    return _country_tags(rows), _focus(ranked, weight, headline_named | headline_place, dateline_country)
 
 
 def _focus(ranked: list[str], weight: dict[str, float], in_headline: set[str], dateline: str | None) -> str | None:
@@ -664,11 +661,12 @@ def _blocs(gaz: Gazetteer, bloc_mentions: list[_M], tagged: list[str], day: date
     explicit = tuple(dict.fromkeys(m[_CODE] for m in bloc_mentions if m[_CODE])) if bloc_mentions else ()
     if not explicit and not tagged:
         return []
-    bloc_tag = _bloc_tag
-    return [
-        bloc_tag({"code": code, "name": name, "explicit": named, "members": list(members)})
-        for code, name, named, members in _bloc_rows(gaz, explicit, frozenset(tagged), day)
-    ]
+    return _bloc_tags(
+        [
+            {"code": code, "name": name, "explicit": named, "members": list(members)}
+            for code, name, named, members in _bloc_rows(gaz, explicit, frozenset(tagged), day)
+        ]
+    )
 
 
 @lru_cache(maxsize=4096)

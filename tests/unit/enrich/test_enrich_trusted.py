@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from benchmarks.corpus import Corpus
 from pipeline.stages.enrich import enrich
-from pipeline.stages.enrich.trusted import is_plain, trusted, trusted_copy
+from pipeline.stages.enrich.trusted import is_plain, trusted, trusted_all, trusted_copy
 from pipeline.stages.normalise import normalise_all
 from schemas import EnrichedStory, RawSubmission, Story
 from tests.unit.enrich.enrich_support import DEDUPE, SAMPLES, SEED, make_story
@@ -108,3 +108,13 @@ def test_spans_qualify_for_direct_building() -> None:
 
     assert _SPAN_INLINE is is_plain(Span) is True
     assert not is_plain(_Aliased)
+
+
+def test_trusted_all_builds_each_like_trusted() -> None:
+    rows = [{"a": 1, "b": [2]}, {"a": 3, "b": []}]
+    built = trusted_all(_Plain)([dict(r) for r in rows])
+    assert built == [trusted(_Plain)(dict(r)) for r in rows] == [_Plain.model_construct(**r) for r in rows]
+    assert all(b.model_fields_set == {"a", "b"} for b in built)
+    built[0].a = 9  # each object has its own dict and fields set
+    assert built[1].a == 3 and built[0].model_fields_set is not built[1].model_fields_set
+    assert trusted_all(_Aliased)([{"v": 4}])[0].value == 4
