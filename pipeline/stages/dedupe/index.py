@@ -389,7 +389,8 @@ class NearIndex:
 
     def probe(self, key: str, probe: NearProbe) -> list[Candidate]:
         """Candidates in bucket ``key`` within the threshold; stores the probe if ``key`` is a store key."""
-        entries, simhashes, seconds, earliest = self._parse(self.near.get(key))
+        value = self.near.get(key)
+        entries, simhashes, seconds, earliest = self._parse(value)
         oldest = probe.second - self._window_seconds
         any_expired = earliest < oldest
         found: list[Candidate] = []
@@ -404,15 +405,26 @@ class NearIndex:
                     _, second, cluster, tag, ref = _unpack_entry(e)
                     if _uri_of(ref) != me:
                         found.append(Candidate(d, second, ref, cluster, d == 0 and tag == probe.ch_tag))
+        cap = self.config.bucket_cap
+        tail = _escape(probe.ref)
+        if key in probe.store and not any_expired and cap >= 1 and not (value and tail in value):
+            # Nothing expired and no entry of this ref (its escaped ref appears nowhere in the text): the new
+            # entry goes at the end and the oldest over the cap go, without splitting and joining the rest.
+            packed = _pack_entry(probe.simhash, probe.second, probe.ch_tag, probe.cluster, probe.ref)
+            drop = len(entries) + 1 - cap
+            if drop > 0:
+                assert value is not None
+                value = value[sum(map(len, entries[:drop])) + drop :]
+            self.near[key] = f"{value}{_SEP}{packed}" if value else packed
+            return found
         kept: Sequence[str] = entries
         if any_expired:
             kept = [e for e, second in zip(entries, seconds, strict=True) if second >= oldest]
         if key in probe.store:
             # An entry of the same ref ends with the escaped ref: only those need the exact check.
-            tail = _escape(probe.ref)
             stored = [e for e in kept if not e.endswith(tail) or _entry_ref(e) != probe.ref]
             stored.append(_pack_entry(probe.simhash, probe.second, probe.ch_tag, probe.cluster, probe.ref))
-            kept = stored[-self.config.bucket_cap :]
+            kept = stored[-cap:]
         if kept is not entries and tuple(kept) != entries:
             if kept:
                 self.near[key] = _SEP.join(kept)
