@@ -353,8 +353,9 @@ class _Bucket(NamedTuple):
 
 
 _EMPTY_BUCKET = _Bucket((), (), (), 1 << 62)
-#: Parsed buckets kept per NearIndex (hot buckets are probed by many stories between changes).
+#: Parsed buckets kept (hot buckets are probed by many stories between changes): at most ~4 MB.
 _PARSED_BUCKETS = 256
+_PARSED: dict[str, _Bucket] = {}
 
 
 class NearIndex:
@@ -364,13 +365,16 @@ class NearIndex:
         self.near = near
         self.config = config
         self._window_seconds = config.window_seconds
-        self._parsed: dict[str, _Bucket] = {}
 
     def _parse(self, value: str | None) -> _Bucket:
-        """A bucket's entries and their simhashes and seconds, from a small cache keyed by the bucket's text."""
+        """A bucket's entries and their simhashes and seconds, from a small cache keyed by the bucket's text.
+
+        The parse depends on the text alone, so the cache is shared by every ``NearIndex`` (the worker builds one
+        per probe) and needs no invalidation: a changed bucket is a different text.
+        """
         if not value:
             return _EMPTY_BUCKET
-        parsed = self._parsed.get(value)
+        parsed = _PARSED.get(value)
         if parsed is None:
             entries = tuple(value.split(_SEP))
             # Every head is 20 base64 characters (15 bytes, no padding): one decode and one unpack for the
@@ -378,14 +382,15 @@ class NearIndex:
             heads = binascii.a2b_base64("".join([e[:_E_CHARS] for e in entries]))
             flat = _heads_struct(len(entries)).unpack(heads)
             parsed = _Bucket(entries, flat[0::3], flat[1::3], min(flat[1::3]))
-            if len(self._parsed) >= _PARSED_BUCKETS:
-                del self._parsed[next(iter(self._parsed))]  # the oldest parsed
-            self._parsed[value] = parsed
+            while len(_PARSED) >= _PARSED_BUCKETS:
+                _PARSED.pop(next(iter(_PARSED)), None)  # the oldest parsed
+            _PARSED[value] = parsed
         return parsed
 
-    def clear_cache(self) -> None:
+    @staticmethod
+    def clear_cache() -> None:
         """Forget the parsed buckets (a cache of the bucket texts: results do not change)."""
-        self._parsed.clear()
+        _PARSED.clear()
 
     def probe(self, key: str, probe: NearProbe) -> list[Candidate]:
         """Candidates in bucket ``key`` within the threshold; stores the probe if ``key`` is a store key."""

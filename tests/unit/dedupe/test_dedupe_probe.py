@@ -90,7 +90,7 @@ def test_expired_entries_are_dropped_even_by_a_probe_that_only_looks() -> None:
 
 
 def test_parsed_bucket_cache_is_bounded_and_only_a_cache() -> None:
-    from pipeline.stages.dedupe.index import _PARSED_BUCKETS
+    from pipeline.stages.dedupe.index import _PARSED, _PARSED_BUCKETS
 
     near: dict[str, str] = {}
     index = NearIndex(near, CONFIG)
@@ -101,7 +101,7 @@ def test_parsed_bucket_cache_is_bounded_and_only_a_cache() -> None:
                           (key,), (key,))  # fmt: skip
         index.probe(key, probe)
         index.probe(key, NearProbe("urn:q@1", cluster_name(uri_id("urn:q")), probe.simhash, 1000, "000000", (), (key,)))
-    assert len(index._parsed) <= _PARSED_BUCKETS
+    assert len(_PARSED) <= _PARSED_BUCKETS
     late = NearProbe("urn:z@1", cluster_name(uri_id("urn:z")), 0, 1000, "000000", (), ("k0",))
     before = index.probe("k0", late)
     index.clear_cache()
