@@ -4,8 +4,8 @@ The decisions are :mod:`pipeline.app.cursors` (pure, unit-tested); this module a
 aiokafka consumer. For every partition of the app's ``gapless_topics`` (by default the delete-policy topics of the
 catalogue):
 
-- after an assignment nothing is delivered until the partition is sought to its committed offset (a partition with
-  no committed offset is sought to its log start, so nothing fetched in between is skipped for good);
+- after an assignment the partition follows the fetcher, and nothing is committed, until it is sought to its
+  committed offset (a partition with no committed offset is sought to its log start explicitly);
 - then exactly the next offset is delivered; what was already delivered since the seek, and what was fetched
   before it, is skipped; a jump forward is a stale prefetch (skipped) or, when it persists, a reason to seek back;
 - Faust's read offset is cleared before each delivery, so its drain loop neither records a "gap" nor drops the

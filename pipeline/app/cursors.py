@@ -15,9 +15,12 @@ Faust's own bookkeeping (faust-streaming 0.15) breaks both halves of the rule ar
   so the committed offset can move past an unfinished message;
 - it takes any forward jump for a compaction or transaction gap and commits across it.
 
-Each of these loses a message. Here a partition is a :class:`Cursor`: after an assignment it delivers nothing until
-the consumer has sought it to its committed offset; then it delivers exactly the next offset, skips what it already
-delivered and what was fetched before the seek, and asks for a rewind when the fetch position has really moved on.
+Each of these loses a message. Here a partition is a :class:`Cursor`. After an assignment, until the consumer has
+sought the partition to its committed offset, it follows the fetcher (Faust resumes fetching before it seeks, and
+those messages may be the only copies the fetcher returns), but nothing can be committed yet. Once sought, it
+delivers exactly the next offset, skips what it already delivered and what was fetched before the seek, and asks
+for a rewind when the fetch position has really moved on. Delivering a message twice is harmless: the sinks are
+idempotent; committing past one never delivered is the loss this module prevents.
 """
 
 from __future__ import annotations
@@ -29,16 +32,16 @@ from dataclasses import dataclass
 
 class Decision(enum.Enum):
     DELIVER = "deliver"  #: the next offset: hand it to the streams
-    SKIP = "skip"  #: already delivered since the last seek, fetched before it, or the partition awaits its seek
+    SKIP = "skip"  #: already delivered since the last seek, or fetched before it
     REWIND = "rewind"  #: skip it and seek the partition back to ``Cursor.next``
     CHECK_LOG_START = "check_log_start"  #: jumps persist: ask whether retention moved the log start past ``next``
 
 
 @dataclass
 class Cursor:
-    #: Next offset to deliver; ``None`` while the partition waits for its seek after an assignment.
+    #: Next offset to deliver; ``None``: take the next message the fetcher returns.
     next: int | None = None
-    #: The offset the partition was last sought to: where committing may start.
+    #: The offset the partition was last sought to: where committing may start (``None``: nothing is committed).
     base: int | None = None
     #: When the last seek was made (monotonic seconds).
     sought_at: float = 0.0
@@ -57,7 +60,7 @@ class GaplessCursors:
         self.cursors: dict[Hashable, Cursor] = {}
 
     def assigned(self, tp: Hashable) -> None:
-        """The partition was (re)assigned: deliver nothing until it is sought to its committed offset."""
+        """The partition was (re)assigned: follow the fetcher, commit nothing, until it is sought."""
         self.cursors[tp] = Cursor()
 
     def revoked(self, tp: Hashable) -> None:
@@ -73,7 +76,11 @@ class GaplessCursors:
             # Never seen assigned (the consumer was not told): follow the fetcher from this offset.
             self.cursors[tp] = Cursor(next=offset + 1, base=offset, sought_at=now)
             return Decision.DELIVER
-        if cursor.next is None or offset < cursor.next:
+        if cursor.next is None:
+            cursor.next = offset + 1  # assigned, not sought yet: follow the fetcher
+            cursor.sought_at = now
+            return Decision.DELIVER
+        if offset < cursor.next:
             return Decision.SKIP
         if offset == cursor.next:
             cursor.next += 1

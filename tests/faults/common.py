@@ -325,9 +325,10 @@ async def wait_stored(run: FaultRun, exp: Expected, timeout: float, *, require_a
         if require_alive:
             run.assert_workers_alive()
         if time.monotonic() - t0 > timeout:
-            missing = len(exp.accepted - held)
+            missing = sorted(exp.accepted - held)
             raise AssertionError(
-                f"{missing} of {len(exp.accepted)} accepted stories not stored after {timeout:.0f}s\n{run.logs()}"
+                f"{len(missing)} of {len(exp.accepted)} accepted stories not stored after {timeout:.0f}s "
+                f"(first: {missing[:5]})\n{run.logs()}"
             )
         await asyncio.sleep(1.0)
 

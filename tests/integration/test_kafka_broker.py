@@ -185,16 +185,18 @@ counts = app.Table("counts", default=int, partitions=2)
 
 @app.agent(source)
 async def count(stream):
-    async for key, _value in stream.items():
-        counts[key.decode()] += 1
-        await out.send(key=key, value=str(counts[key.decode()]).encode())
+    async for event in stream.events():
+        key = event.key.decode()
+        counts[key] += 1
+        print(f"counted {key} at {event.message.partition}:{event.message.offset} -> {counts[key]}", flush=True)
+        await out.send(key=event.key, value=str(counts[key]).encode())
 """
 
 
 def _start_faust_worker(tmp_path: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     with open(tmp_path / "faust-worker.log", "ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "faust", "-A", "ktapp", "worker", "-l", "info"],
+            [sys.executable, "-m", "faust", "-A", "ktapp", "worker", "--without-web", "-l", "info"],
             cwd=tmp_path,
             env=env,
             stdout=log,
@@ -230,7 +232,7 @@ async def test_faust_agent_and_table_changelog_survive_a_worker_restart(
     (tmp_path / "ktapp.py").write_text(FAUST_APP)
     env = {
         **os.environ,
-        "PYTHONPATH": str(tmp_path),
+        "PYTHONPATH": f"{tmp_path}{os.pathsep}{REPO}",
         "KT_APP_ID": app_id,
         "KT_BROKER": bootstrap,
         "KT_IN": src,
