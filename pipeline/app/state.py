@@ -37,11 +37,16 @@ class Staged:
         return [k for (t, k) in self.writes if t == tid and k.startswith(prefix)]
 
     def flush(self) -> int:
-        """Apply every held write to its table and send it to the table's changelog partition."""
+        """Apply every held write to its table and send it to the table's changelog partition.
+
+        A key deleted that the table does not hold (written and deleted within the held writes, e.g. a story that
+        waited for its near answers and was decided in the same batch) sends nothing: the table holds every key
+        its changelog has a live value for, so there is nothing on the changelog to delete."""
         for (_, key), (table, partition, value) in self.writes.items():
             if value is _DELETED:
-                table.data.pop(key, None)
-                table.send_changelog(partition, key, None, value_serializer="raw")
+                if key in table.data:
+                    table.data.pop(key, None)
+                    table.send_changelog(partition, key, None, value_serializer="raw")
             else:
                 table.data[key] = value
                 table.send_changelog(partition, key, value)
