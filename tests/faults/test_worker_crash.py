@@ -31,9 +31,6 @@ from tests.faults.common import (
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.kafka,
-    # Known open loss (issue #9, docs/guarantees.md): a rebalance can skip a wire.normalised message below the
-    # agent, now about 1 in 2,000-20,000. The scenario still runs and prints its row; it must pass once fixed.
-    pytest.mark.xfail(reason="open: rebalance can skip one message (docs/guarantees.md)", strict=False),
 ]
 
 STORIES = size(2000, 20_000)
