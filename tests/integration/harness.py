@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from pipeline.broker.admin import ensure_topics
 from pipeline.config import Settings
 from pipeline.ingest.publisher import RawPublisher, make_submission
+from pipeline.sinks.store import open_store
 from pipeline.topics import TopicSpec
 from tests.paths import REPO
 from tests.processes import stop_group
@@ -85,6 +86,14 @@ class PipelineRun:
 
     def logs(self) -> str:
         return "\n".join(p.read_text(errors="replace")[-4000:] for p in sorted(self.data_dir.glob("worker-*.log")))
+
+    async def stored_count(self) -> int:
+        """Stories in this run's store."""
+        store = await open_store(self.settings.resolved_store_url)
+        try:
+            return await store.count_stories()
+        finally:
+            await store.close()
 
     async def create_topics(self) -> None:
         await ensure_topics(self.settings)

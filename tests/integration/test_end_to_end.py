@@ -32,14 +32,6 @@ def run(request: pytest.FixtureRequest, tmp_path) -> Iterator[PipelineRun]:  # t
     pipeline.stop()
 
 
-async def stored_count(run: PipelineRun) -> int:
-    store = await open_store(run.settings.resolved_store_url)
-    try:
-        return await store.count_stories()
-    finally:
-        await store.close()
-
-
 async def test_seed_reaches_store_and_notification_once(run: PipelineRun) -> None:
     await run.create_topics()
     run.start_worker()
@@ -48,7 +40,7 @@ async def test_seed_reaches_store_and_notification_once(run: PipelineRun) -> Non
 
     notifications = run.topic(NOTIFICATIONS)
     await wait_until(lambda: read_topic(run.bootstrap, notifications), 90, "the seed's notification", run)
-    assert await stored_count(run) == 1
+    assert await run.stored_count() == 1
     store = await open_store(run.settings.resolved_store_url)
     try:
         page = await store.query(StoryQuery(countries=["KG"]))
@@ -69,7 +61,7 @@ async def test_seed_reaches_store_and_notification_once(run: PipelineRun) -> Non
              await wait_until(lambda: read_topic(run.bootstrap, duplicates), 60, "the duplicate record", run)]
     assert dup["verdict"] == "duplicate" and dup["uri"] == story.uri
     assert dup["duplicate_of"] == f"{story.uri}@{story.version}"
-    assert await stored_count(run) == 1
+    assert await run.stored_count() == 1
     assert len(await read_topic(run.bootstrap, notifications)) == 1
 
 
@@ -87,7 +79,7 @@ async def test_bad_submissions_go_to_dlq_and_the_stream_goes_on(run: PipelineRun
         await run.publish(payload, "BADCO", format_hint=fmt, content_type=ctype)
     await run.publish(SEED.read_bytes(), "TCA")
 
-    await wait_until(lambda: stored_count(run), 90, "the good story in the store", run)
+    await wait_until(run.stored_count, 90, "the good story in the store", run)
     dlq = run.topic(DLQ)
     rejections = await wait_until(
         lambda: _at_least(read_topic(run.bootstrap, dlq), len(BAD)), 60, "three rejections", run
@@ -102,7 +94,7 @@ async def test_bad_submissions_go_to_dlq_and_the_stream_goes_on(run: PipelineRun
         doc = by_original[base64.b64encode(payload).decode()]
         assert doc["reason"] == reason, doc
         assert doc["stage"] == "normalise" and doc["agency"] == "BADCO" and doc["message"]
-    assert await stored_count(run) == 1
+    assert await run.stored_count() == 1
 
 
 async def _at_least(coro, n: int):  # type: ignore[no-untyped-def]

@@ -9,7 +9,6 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from pipeline.sinks.store import open_store
 from pipeline.topics import DLQ, DUPLICATES, ENRICHED, NORMALISED
 from tests.integration.harness import PipelineRun, read_topic, wait_until
 from tests.paths import SEED
@@ -26,14 +25,6 @@ POISON = [
 ]
 
 
-async def stored_count(run: PipelineRun) -> int:
-    store = await open_store(run.settings.resolved_store_url)
-    try:
-        return await store.count_stories()
-    finally:
-        await store.close()
-
-
 async def test_malformed_internal_messages_go_to_the_dlq(kafka_bootstrap: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     run = PipelineRun(bootstrap=kafka_bootstrap, data_dir=tmp_path / "data")
     try:
@@ -48,7 +39,7 @@ async def test_malformed_internal_messages_go_to_the_dlq(kafka_bootstrap: str, t
             await producer.stop()
         await run.publish(SEED.read_bytes(), "TCA", content_type="text/plain; charset=utf-8")
 
-        await wait_until(lambda: stored_count(run), 120, "the good story in the store", run)
+        await wait_until(run.stored_count, 120, "the good story in the store", run)
         dlq = run.topic(DLQ)
 
         async def all_rejected() -> list[bytes] | None:
@@ -63,7 +54,7 @@ async def test_malformed_internal_messages_go_to_the_dlq(kafka_bootstrap: str, t
             assert doc["stage"] == stage, doc
             assert doc["reason"] == "bad_envelope", doc
             assert doc["source_topic"] == run.topic(spec) and doc["message"], doc
-        assert await stored_count(run) == 1
+        assert await run.stored_count() == 1
         assert run.workers[0].poll() is None  # the worker is still running
     finally:
         run.stop()

@@ -10,6 +10,7 @@ import pytest
 
 from pipeline.app.batching import finished_batches
 from pipeline.app.outbox import Outbox
+from tests.unit.faust_fakes import Event, Message, TakingStream
 
 
 @dataclass
@@ -72,35 +73,6 @@ async def test_flush_raises_a_failed_send_after_waiting_for_all() -> None:
 
 async def test_empty_flush_is_a_no_op() -> None:
     await Outbox(FakeProducer()).flush()
-
-
-@dataclass
-class Message:
-    offset: int
-    acked: bool = False
-
-
-@dataclass
-class Event:
-    message: Message
-
-
-@dataclass
-class TakingStream:
-    """Faust's take_events: acks each yielded batch in ``finally`` (unless marked acked)."""
-
-    batches: list[list[Event]]
-    acked: list[int] = field(default_factory=list)
-
-    async def take_events(self, max_: int, within: float) -> Any:
-        for batch in self.batches:
-            try:
-                yield batch
-            finally:
-                for event in batch:
-                    if not event.message.acked:
-                        event.message.acked = True
-                        self.acked.append(event.message.offset)
 
 
 async def test_a_batch_whose_outputs_fail_is_never_acked() -> None:
