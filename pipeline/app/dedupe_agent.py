@@ -160,9 +160,8 @@ def register(wf: Wirefeed) -> None:
             else:
                 NearIndex(PartitionView(near_table, staged, near_part), config).relink(
                     relink, ref, decision.info.cluster_id)
-        if gathered.joined_cluster:
-            UriIndex(PartitionView(uris_table, staged, partition), config).assign_cluster(
-                story, decision.info.cluster_id)
+        # Settled only with the outputs: the write is flushed after the broker acknowledged them.
+        UriIndex(PartitionView(uris_table, staged, partition), config).settle(story, decision.info.cluster_id)
         await emit(story, decision, out)
         del pending[ref]
 

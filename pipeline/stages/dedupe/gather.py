@@ -40,7 +40,7 @@ class Gathered:
 
     @property
     def joined_cluster(self) -> bool:
-        """The new uri joined an existing cluster: its uri entry must record it (``UriIndex.assign_cluster``)."""
+        """The new uri joined an existing cluster (its uri entry records it when settled)."""
         return self.decision.info.cluster_id != self.outcome.cluster
 
 

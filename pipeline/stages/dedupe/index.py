@@ -30,9 +30,12 @@ from schemas import DedupeInfo, DuplicateRecord, Story, Verdict
 
 #: Second 0 of the state clock. Times are stored as whole seconds since this instant (u32: until 2156).
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
-_U = struct.Struct(">II")  # version (top bit: killed), second
+_U = struct.Struct(">II")  # version (top bit: killed; next bit: undecided), second
 _U_CHARS = 11  # base64 length of a packed uri entry (8 bytes)
 _KILLED = 1 << 31
+#: A new uri whose near-duplicate verdict is not settled yet (:meth:`UriIndex.settle` clears it).
+_UNDECIDED = 1 << 30
+_FLAGS = _KILLED | _UNDECIDED
 _E = struct.Struct(">QI3s")  # simhash, second (32 bits), content-hash tag (24 bits)
 _E_CHARS = 20  # base64 length of a packed near entry (15 bytes)
 _ID_CHARS = 11  # base64 length of an 8-byte id
@@ -116,8 +119,9 @@ class DedupeState:
     Key spaces (all keys and values are str / list[str], so they travel as orjson on a changelog):
 
     ``uris`` — partition-local by uri (the key of ``wire.normalised``):
-        ``b64(uri_id)`` (11 chars) → ``b64(version u32 with the top bit set once killed, second u32)`` (11 chars),
-        followed by the cluster id (11 chars) only when it is not the uri's own id.
+        ``b64(uri_id)`` (11 chars) → ``b64(version u32 with the top bit set once killed and the next bit set while
+        a new uri's verdict is not settled, second u32)`` (11 chars), followed by the cluster id (11 chars) only
+        when it is not the uri's own id.
     ``near`` — partition-local by lead shingle key (the key of the near-probe topic):
         ``b64(first 6 bytes of a shingle hash)`` (8 chars) → one string of entries, oldest first, separated by
         a space; each entry is ``b64(simhash u64, second u32, content-hash tag u24)`` (20 chars), then
@@ -232,10 +236,10 @@ class UriIndex:
         packed, stored_second = _U.unpack(_unb64(raw[:_U_CHARS]))
         if second - stored_second > self.config.window_seconds:
             return None
-        return packed & ~_KILLED, stored_second, packed & _KILLED, (raw[_U_CHARS:] or None)
+        return packed & ~_FLAGS, stored_second, packed & _FLAGS, (raw[_U_CHARS:] or None)
 
     def _write(self, key: str, version: int, second: int, flags: int, cluster: str | None) -> None:
-        self.uris[key] = _b64(_U.pack(min(version, _KILLED - 1) | flags, second)) + (cluster or "")
+        self.uris[key] = _b64(_U.pack(min(version, _UNDECIDED - 1) | flags, second)) + (cluster or "")
 
     def check(self, story: Story) -> UriOutcome:
         own = uri_id(story.uri)
@@ -244,9 +248,14 @@ class UriIndex:
         kill = _is_kill(story)
         found = self._read(key, second)
         if found is None:
-            self._write(key, story.version, second, _KILLED if kill else 0, None)
+            self._write(key, story.version, second, (_KILLED if kill else 0) | _UNDECIDED, None)
             return UriOutcome(None, key, near=self._probe(story, key, second, index_only=False))
         version, stored_second, flags, cluster = found
+        if flags & _UNDECIDED and story.version == version:
+            # Seen, never settled: whatever decided it did not survive (a crash between state and output).
+            # Judge it again as a new uri; the near part skips the story's own bucket entries.
+            return UriOutcome(None, key, near=self._probe(story, key, second, index_only=False))
+        flags &= ~_UNDECIDED
         cluster = cluster or key
         if story.version < version:
             return UriOutcome("stale", cluster, f"{story.uri}@{version}")
@@ -258,12 +267,15 @@ class UriIndex:
         near = None if kill else self._probe(story, cluster, second, index_only=True)
         return UriOutcome(verdict, cluster, f"{story.uri}@{version}", near)
 
-    def assign_cluster(self, story: Story, cluster: str) -> None:
-        """Record that a new uri joined ``cluster`` (after :func:`combine`), so its versions stay in it."""
+    def settle(self, story: Story, cluster: str) -> None:
+        """Record a new uri's verdict once it is out (after :func:`combine`): its cluster, so its versions stay in
+        it, and that it is settled, so a resend is a duplicate. Until then a replay is judged again as new."""
         key = _b64(uri_id(story.uri))
         raw = self.uris.get(key)
-        if raw is not None:
-            self.uris[key] = raw[:_U_CHARS] + ("" if cluster == key else cluster)
+        if raw is None:
+            return
+        packed, second = _U.unpack(_unb64(raw[:_U_CHARS]))
+        self.uris[key] = _b64(_U.pack(packed & ~_UNDECIDED, second)) + ("" if cluster == key else cluster)
 
     def _probe(self, story: Story, cluster: str, second: int, *, index_only: bool) -> NearProbe:
         c = self.config
@@ -552,8 +564,8 @@ class DedupeIndex:
         decision = combine(story, outcome, candidates, self.config)
         for key in relinks(outcome, decision):
             self.nears.relink(key, outcome.near.ref, decision.info.cluster_id)  # type: ignore[union-attr]
-        if outcome.wait_for_near and decision.info.cluster_id != outcome.cluster:
-            self.uris.assign_cluster(story, decision.info.cluster_id)
+        if outcome.wait_for_near:
+            self.uris.settle(story, decision.info.cluster_id)
         return decision
 
     def evict_expired(self, now: datetime) -> int:

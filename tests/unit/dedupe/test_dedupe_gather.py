@@ -57,8 +57,7 @@ def split_decide(items, seed: int):  # type: ignore[no-untyped-def]
         gathered = decide(entry, s)
         for key in gathered.relink:
             near.relink(key, probe.ref, gathered.decision.info.cluster_id)
-        if gathered.joined_cluster:
-            uris.assign_cluster(s, gathered.decision.info.cluster_id)
+        uris.settle(s, gathered.decision.info.cluster_id)
         out.append(gathered.decision.info)
     return out
 
@@ -75,7 +74,33 @@ def test_gathered_decisions_equal_the_one_process_index(seed: int) -> None:
 def test_only_a_new_uri_waits() -> None:
     uris = UriIndex({})
     a = stories()[0]
-    uris.check(a)
+    first = uris.check(a)
+    uris.settle(a, first.cluster)
     resend = uris.check(a)
     with pytest.raises(ValueError):
         waiting_entry(a.model_dump_json(), resend)
+
+
+def test_a_uri_seen_but_never_settled_is_judged_again_as_new() -> None:
+    """A crash between the state write and the story's outputs: the replay must not meet its own state."""
+    state: dict[str, str] = {}
+    a = stories()[0]
+    first = UriIndex(state).check(a)
+    assert first.wait_for_near
+    replay = UriIndex(state).check(a)  # the pending entry and the outputs were lost; the uri entry survived
+    assert replay.wait_for_near and replay.near == first.near and replay.cluster == first.cluster
+    UriIndex(state).settle(a, replay.cluster)
+    resend = UriIndex(state).check(a)
+    assert resend.verdict == "duplicate" and resend.duplicate_of == f"{a.uri}@{a.version}"
+
+
+def test_settled_entries_keep_the_format_of_before() -> None:
+    """Entries written before the undecided flag existed read as settled: a resend is still a duplicate."""
+    state: dict[str, str] = {}
+    a = stories()[0]
+    outcome = UriIndex(state).check(a)
+    UriIndex(state).settle(a, outcome.cluster)
+    settled = dict(state)
+    assert UriIndex(settled).check(a).verdict == "duplicate"
+    update = a.model_copy(update={"version": a.version + 1})
+    assert UriIndex(dict(settled)).check(update).verdict == "update"

@@ -78,9 +78,9 @@ class Cluster:
         for key in relinks(outcome, decision):
             p = partition(key)
             NearIndex(self._owner(p).near[p], self.config).relink(key, outcome.near.ref, decision.info.cluster_id)  # type: ignore[union-attr]
-        if outcome.wait_for_near and decision.info.cluster_id != outcome.cluster:
+        if outcome.wait_for_near:
             p = partition(story.uri)
-            UriIndex(self._owner(p).uris[p], self.config).assign_cluster(story, decision.info.cluster_id)
+            UriIndex(self._owner(p).uris[p], self.config).settle(story, decision.info.cluster_id)
         return decision
 
     def one(self, story: Story) -> Decision:
