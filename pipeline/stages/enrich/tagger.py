@@ -238,14 +238,7 @@ def _leftmost(gaz: Gazetteer, folded: str, check: _Checker) -> _Scan | None:
     genitive = check.genitive
     plans = check.plans
     bounds = check.bounds
-    # What _add does with each match, written out here (the common path: one loop, no tuples).
-    out = _Scan()
-    mentions, blocs, blockers = out.mentions, out.blocs, out.blockers
-    special = pairs = False
-    last_mention_end = -1
-    k = 0
-    offset = bounds[0]
-    next_start = bounds[1]
+    picked: _Picked = []
     for key, start, end in gaz.leftmost.find_matches_as_indexes(folded):
         if joined[start - 1].isalnum():
             if end - start == 1 or joined[start : end - 1].isalnum():
@@ -256,7 +249,7 @@ def _leftmost(gaz: Gazetteer, folded: str, check: _Checker) -> _Scan | None:
                 continue
             hidden = True
         else:
-            rule, entry, cls, entries, code, cue = plans[key]
+            rule, entry, cls, entries, _, _ = plans[key]
             hidden = False
             if rule == CAP:
                 if not joined[start].isupper():
@@ -270,35 +263,15 @@ def _leftmost(gaz: Gazetteer, folded: str, check: _Checker) -> _Scan | None:
                         continue
                     hidden = True
                 else:
-                    entry, cls, code, cue = chosen
+                    entry, cls, _, _ = chosen
         if hidden:
-            picked = _hidden(gaz, folded, check, start, end)
-            if picked is None:
+            inside = _hidden(gaz, folded, check, start, end)
+            if inside is None:
                 return None
-            state = (k, offset, next_start, last_mention_end, special, pairs)
-            k, offset, next_start, last_mention_end, special, pairs = _add(out, picked, bounds, joined, state)
-            continue
-        if start >= next_start:
-            k += 1
-            while start >= bounds[k + 1]:
-                k += 1
-            offset = bounds[k]
-            next_start = bounds[k + 1]
-        m = [k, start - offset, end - offset, entry, code, cue, False, None]
-        if cls <= 1:  # PLAIN or SPECIAL
-            mentions.append(m)
-            if cls:
-                special = True
-            if start == last_mention_end + 2 and joined[start - 2] == ",":
-                pairs = True
-            last_mention_end = end
-        elif cls == BLOC:
-            blocs.append(m)
+            picked.extend(inside)
         else:
-            blockers.append(m)
-    out.special = special
-    out.pairs = pairs
-    return out
+            picked.append((start, end, entry, cls))
+    return _classify(picked, bounds, joined)
 
 
 def _checked(
@@ -360,14 +333,11 @@ def _overlapping(gaz: Gazetteer, folded: str, check: _Checker) -> _Picked:
     return _longest_first(_checked(gaz, folded, 0, len(folded), check))
 
 
-_AddState = tuple[int, int, int, int, bool, bool]
-
-
-def _add(out: _Scan, picked: _Picked, bounds: list[int], joined: str, state: _AddState) -> _AddState:
-    """Add picked matches to ``out`` as mentions (offsets in their part), by what the rules do with them.
-    ``state`` is (part slot, its offset, where the next part starts, end of the last mention, special, pairs)."""
-    k, offset, next_start, last_mention_end, special, pairs = state
+def _classify(picked: _Picked, bounds: list[int], joined: str) -> _Scan:
+    """The picked matches as mentions (offsets in their part), by what the rules do with them."""
+    out = _Scan()
     mentions, blocs, blockers = out.mentions, out.blocs, out.blockers
+    k, offset, next_start, last_mention_end = 0, bounds[0], bounds[1], -1
     for start, end, entry, cls in picked:
         if start >= next_start:
             k += 1
@@ -379,21 +349,14 @@ def _add(out: _Scan, picked: _Picked, bounds: list[int], joined: str, state: _Ad
         if cls <= 1:  # PLAIN or SPECIAL
             mentions.append(m)
             if cls:
-                special = True
+                out.special = True
             if start == last_mention_end + 2 and joined[start - 2] == ",":
-                pairs = True
+                out.pairs = True
             last_mention_end = end
         elif cls == BLOC:
             blocs.append(m)
         else:
             blockers.append(m)
-    return k, offset, next_start, last_mention_end, special, pairs
-
-
-def _classify(picked: _Picked, bounds: list[int], joined: str) -> _Scan:
-    """The picked matches as mentions, by what the rules do with them."""
-    out = _Scan()
-    *_, out.special, out.pairs = _add(out, picked, bounds, joined, (0, bounds[0], bounds[1], -1, False, False))
     return out
 
 
