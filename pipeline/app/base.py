@@ -103,22 +103,18 @@ class Wirefeed:
         """An empty :class:`Outbox` on the app's producer (started if it is not yet)."""
         return Outbox(await self.app.maybe_start_producer())
 
-    async def reject_event(self, event: Any, stage: Stage, reason: ReasonCode, message: str,
-                           out: Outbox | None = None) -> None:
-        """Send a message a stage could not handle to `wire.dlq`, with where it came from and its bytes (through
-        ``out`` when given, so it is acknowledged with the rest of the batch)."""
+    async def reject_event(self, event: Any, stage: Stage, reason: ReasonCode, message: str, out: Outbox) -> None:
+        """Send a message a stage could not handle to `wire.dlq`, with where it came from and its bytes, through
+        the batch's ``out`` (acknowledged with the rest of the batch)."""
         msg = event.message
         await self.send_rejection(reject(stage, reason, message[:500], event.value, utcnow(),
                                          source=Source(msg.topic, msg.partition, msg.offset)), out)
 
-    async def send_rejection(self, rejection: Rejection, out: Outbox | None = None) -> None:
+    async def send_rejection(self, rejection: Rejection, out: Outbox) -> None:
         metrics.dlq(rejection.stage, rejection.reason)
         log.warning(
             "rejected submission=%s agency=%s stage=%s reason=%s: %s",
             rejection.submission_id, rejection.agency, rejection.stage, rejection.reason, rejection.message,
         )
         key = (rejection.submission_id or "").encode() or None
-        if out is not None:
-            await out.send(self.topic(DLQ).get_topic_name(), key, encode(rejection))
-        else:
-            await self.topic(DLQ).send(key=key, value=encode(rejection))
+        await out.send(self.topic(DLQ).get_topic_name(), key, encode(rejection))

@@ -14,9 +14,9 @@ from pipeline.app.batching import finished_batches
 from pipeline.codec import encode
 from pipeline.ops import metrics
 from pipeline.stages.normalise import NormaliseOptions
-from pipeline.stages.process import Source, decode_raw, normalise_step
+from pipeline.stages.process import Source, normalise_message
 from pipeline.topics import NORMALISED, RAW
-from schemas import Rejection, utcnow
+from schemas import utcnow
 
 BATCH = 200
 BATCH_SECONDS = 0.01
@@ -39,14 +39,8 @@ def register(wf: Wirefeed) -> None:
             for event in events:
                 started = time.perf_counter()
                 msg = event.message
-                source = Source(msg.topic, msg.partition, msg.offset)
-                now = utcnow()
-                raw = decode_raw(event.value, now, source)
-                if isinstance(raw, Rejection):
-                    await wf.send_rejection(raw, out)
-                    metrics.stage_processed("normalise", "rejected", time.perf_counter() - started)
-                    continue
-                outcome = normalise_step(raw, options, now, source)
+                outcome = normalise_message(event.value, options, utcnow(), Source(msg.topic, msg.partition,
+                                                                                   msg.offset))
                 if outcome.rejection:
                     await wf.send_rejection(outcome.rejection, out)
                     metrics.stage_processed("normalise", "rejected", time.perf_counter() - started)

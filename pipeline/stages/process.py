@@ -81,6 +81,15 @@ def normalise_step(
                                                  raw=raw, source=source))
 
 
+def normalise_message(message: bytes, options: NormaliseOptions, now: datetime,
+                      source: Source = Source()) -> NormaliseOutcome:
+    """A `wire.raw` message as the normalise agent gets it: the envelope, then the stories, or one rejection."""
+    raw = decode_raw(message, now, source)
+    if isinstance(raw, Rejection):
+        return NormaliseOutcome(rejection=raw)
+    return normalise_step(raw, options, now, source)
+
+
 @dataclass(slots=True)
 class StoryOutcome:
     enriched: EnrichedStory | None = None
