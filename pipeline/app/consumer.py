@@ -42,7 +42,7 @@ def catalogue_topics(prefix: str) -> frozenset[str]:
 class GaplessConsumer(faust_aiokafka.Consumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.gapless_topics: frozenset[str] = getattr(self.app, "gapless_topics", None) or catalogue_topics(
+        self.gapless_topics: frozenset[str] = self.app.gapless_topics or catalogue_topics(
             getattr(self.app.conf, "wirefeed_topic_prefix", "")
         )
         self.cursors = GaplessCursors(patience=REWIND_PATIENCE_S)
@@ -51,8 +51,9 @@ class GaplessConsumer(faust_aiokafka.Consumer):
         return tp.topic in self.gapless_topics
 
     async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Message]]:  # type: ignore[override]
+        gapless = self.gapless_topics
         async for tp, message in super().getmany(timeout):
-            if self._gapless(tp):
+            if tp.topic in gapless:
                 decision = self.cursors.decide(tp, message.offset, time.monotonic())
                 if decision is not Decision.DELIVER:
                     await self._act(tp, message.offset, decision)
