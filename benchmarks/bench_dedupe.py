@@ -24,6 +24,7 @@ from typing import Any
 
 from benchmarks.eval_dedupe import T0, bases, make_story
 from pipeline.stages.dedupe import DedupeIndex, DedupeState, fingerprint
+from pipeline.stages.dedupe.index import _escape
 from pipeline.stages.dedupe.simhash import clear_memo
 from schemas import Story
 
@@ -98,7 +99,7 @@ def state_size(n: int) -> dict[str, Any]:
     memory = tracemalloc.get_traced_memory()[0] - base
     tracemalloc.stop()
     changelog = state.changelog_bytes()
-    uri_bytes = sum(len(f"urn:newsml:{a}:20240301:{0:010d}@1") for a in AGENCIES) / len(AGENCIES)
+    uri_bytes = sum(len(_escape(f"urn:newsml:{a}:20240301:{0:010d}@1")) for a in AGENCIES) / len(AGENCIES)
     return {
         "case": f"state after {n:,} stories",
         "stories": n,
@@ -135,7 +136,7 @@ def main() -> None:
                       f"{r['stories_per_s_cpu']:,}", str(r["cpu_us_per_story"]))  # fmt: skip
     console.print(t)
     s = Table(title="dedupe state per remembered story (target ≤ 100 bytes on the changelog)")
-    for col in ("case", "changelog B/story", "of which uri@version", "memory B/story", "uri keys", "bucket keys"):
+    for col in ("case", "changelog B/story", "of which stored ref", "memory B/story", "uri keys", "bucket keys"):
         s.add_column(col)
     for r in rows:
         if "changelog_bytes_per_story" in r:

@@ -18,6 +18,12 @@ class NearProbeBody(BaseModel):
     cluster: str = Field(description="Cluster id the story has so far")
     simhash: int = Field(ge=0, le=2**64 - 1)
     second: int = Field(ge=0, description="Story time in seconds since 2020-01-01 UTC")
+    seen: int = Field(
+        ge=0,
+        lt=2**48,
+        description="When dedupe first handled the story, in 1/65536 s since 2020-01-01 UTC: copies link to the "
+        "one handled first",
+    )
     ch_tag: str = Field(description="Short tag of the content hash")
     store: list[str] = Field(description="Bucket keys the story is stored under")
     probe: list[str] = Field(description="Bucket keys it looks in")
@@ -43,6 +49,6 @@ class NearAnswer(BaseModel):
 
     ref: str
     key: str = Field(description="The bucket key that answers")
-    candidates: list[tuple[int, int, str, str, bool]] = Field(
-        description="(distance, second, ref, cluster, exact) of each earlier story within the threshold"
+    candidates: list[tuple[int, int, int, str, str, bool]] = Field(
+        description="(distance, second, seen, ref, cluster, exact) of each story in the bucket within the threshold"
     )

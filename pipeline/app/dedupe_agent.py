@@ -32,7 +32,15 @@ from pipeline.app.state import PartitionView, Staged
 from pipeline.codec import encode
 from pipeline.config import Settings
 from pipeline.ops import metrics
-from pipeline.stages.dedupe import Decision, DedupeConfig, NearIndex, NearProbe, UriIndex, decide_uri
+from pipeline.stages.dedupe import (
+    Decision,
+    DedupeConfig,
+    NearIndex,
+    NearProbe,
+    UriIndex,
+    decide_uri,
+    next_seen,
+)
 from pipeline.stages.dedupe.gather import decide, probe_of, waiting_entry, with_answer
 from pipeline.stages.enrich import enrich
 from pipeline.topics import DEDUPE_ANSWERS, DEDUPE_NEAR, DUPLICATES, ENRICHED, NORMALISED, topic_name
@@ -87,6 +95,8 @@ def register(wf: Wirefeed) -> None:
         return wf.app.producer.key_partition(near_name, key).partition
 
     routing = NearRouting(near_partition, enabled=LOCAL_NEAR)
+    # When this worker handled its last new story (ticks): copies link in the order dedupe handled them.
+    last_seen = 0
     # Held across read, outputs and flush by every writer of the near table (near agent, local probes, expiry).
     near_lock = asyncio.Lock()
 
@@ -122,7 +132,9 @@ def register(wf: Wirefeed) -> None:
             for bucket, candidates in await scatter(story, probe, staged, out):
                 await gather(probe.ref, bucket, candidates, staged, partition, out, story)
             return
-        outcome = UriIndex(PartitionView(uris_table, staged, partition), config).check(story)
+        nonlocal last_seen
+        last_seen = next_seen(last_seen, utcnow())
+        outcome = UriIndex(PartitionView(uris_table, staged, partition), config).check(story, last_seen)
         local = await scatter(story, outcome.near, staged, out) if outcome.near is not None else []
         if not outcome.wait_for_near:
             await emit(story, decide_uri(story, outcome), out)

@@ -90,10 +90,13 @@ async def test_copies_on_partitions_of_the_other_worker_are_caught(run: Pipeline
 
     held = await wait_until(split, 120, "two workers sharing the four partitions", run)
     original = uri_on(0, 4, "urn:test:orig")
+    # One story time for all three, and copies whose uris sort before the original's: only the order in which
+    # dedupe handled them says which came first (story time and uri would rank the copies first).
+    stamped = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
     other = [p for p in range(4) if held[p] != held[0]]
     assert other, held
 
-    await run.publish(ninjs(original, HEADLINE, PARAS), "TCA", format_hint="ninjs")
+    await run.publish(ninjs(original, HEADLINE, PARAS, stamped), "TCA", format_hint="ninjs")
     await wait_until(lambda: _has(run, original), 90, "the original on wire.enriched", run)
 
     # On a partition held by the other worker: an edited resend (new headline, a typo fixed, ending trimmed)
@@ -101,9 +104,10 @@ async def test_copies_on_partitions_of_the_other_worker_are_caught(run: Pipeline
     edited = uri_on(other[0], 4, "urn:test:edited")
     copy = uri_on(other[-1], 4, "urn:test:copy")
     edited_paras = [PARAS[0].replace("every effort", "every possible effort"), *PARAS[1:-1]]
-    await run.publish(ninjs(edited, "Kyrgyz leader pledges closer ties with Moscow", edited_paras), "AKI",
+    await run.publish(ninjs(edited, "Kyrgyz leader pledges closer ties with Moscow", edited_paras, stamped), "AKI",
                       format_hint="ninjs")
-    await run.publish(ninjs(copy, HEADLINE, PARAS), "RFE", format_hint="ninjs")
+    await run.publish(ninjs(copy, HEADLINE, PARAS, stamped), "RFE", format_hint="ninjs")
+    assert copy < original and edited < original
 
     stories = await wait_until(lambda: _has(run, edited), 90, "the edited resend", run)
     near = stories[edited]["dedupe"]

@@ -13,6 +13,7 @@ from pipeline.stages.dedupe.index import (
     best_candidate,
     combine,
     decide_uri,
+    next_seen,
     relinks,
     uri_id,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "decide_uri",
     "fingerprint",
     "hamming",
+    "next_seen",
     "relinks",
     "sketch",
     "story_words",

@@ -28,21 +28,29 @@ import orjson
 from pipeline.stages.dedupe.simhash import Sketch, sketch
 from schemas import DedupeInfo, DuplicateRecord, Story, Verdict
 
-#: Second 0 of the state clock. Times are stored as whole seconds since this instant (u32: until 2156).
+#: Second 0 of the state clock. Story times are stored as whole seconds since this instant (u32: until 2156).
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+#: When dedupe first saw a story ("seen"), in ticks of 1/65536 s since :data:`EPOCH` (48 bits: until 2156).
+TICKS_PER_SECOND = 1 << 16
 _U = struct.Struct(">II")  # version (top bit: killed; next bit: undecided), second
 _U_CHARS = 11  # base64 length of a packed uri entry (8 bytes)
 _KILLED = 1 << 31
 #: A new uri whose near-duplicate verdict is not settled yet (:meth:`UriIndex.settle` clears it).
 _UNDECIDED = 1 << 30
 _FLAGS = _KILLED | _UNDECIDED
-_E = struct.Struct(">QI3s")  # simhash, second (32 bits), content-hash tag (24 bits)
-_E_CHARS = 20  # base64 length of a packed near entry (15 bytes)
+#: simhash, story second (32 bits), content-hash tag (24 bits), seen (48 bits: whole seconds, then 1/65536 s)
+_E = struct.Struct(">QI3sIH")
+_E_CHARS = 28  # base64 length of a packed near entry head (21 bytes)
+_E_FIELDS = 5
 _ID_CHARS = 11  # base64 length of an 8-byte id
 _OTHER_CLUSTER = "~"  # marks an entry whose cluster is not its own uri id; the cluster id follows
 _SEP = " "  # between entries of a bucket (uris never contain spaces)
-_KEY_BYTES = 6  # bucket keys: the first 6 bytes of a shingle hash
-_KEY_CHARS = 8  # their base64 length (a multiple of 3 bytes: no padding)
+#: Bucket keys: bytes 1-3 of a shingle hash. Keys come from the smallest hashes of a text, so their first byte is
+#: mostly 0-15 and skipped; three uniform bytes give 16.7M buckets, and an unrelated story that shares one costs a
+#: SimHash comparison, never a link (docs/dedupe.md "State").
+_KEY_FROM = 1
+_KEY_BYTES = 3
+_KEY_CHARS = 4  # their base64 length (a multiple of 3 bytes: no padding)
 
 
 def _b64(raw: bytes) -> str:
@@ -50,9 +58,10 @@ def _b64(raw: bytes) -> str:
 
 
 def _bucket_keys(hashes: list[bytes]) -> list[str]:
-    """``_b64(h[:_KEY_BYTES])`` of each hash, by one encoding: 6 bytes are exactly 8 base64 characters, so the
-    encoding of the joined prefixes is the joined encodings."""
-    text = binascii.b2a_base64(b"".join([h[:_KEY_BYTES] for h in hashes]), newline=False).decode("ascii")
+    """``_b64(h[_KEY_FROM:_KEY_FROM + _KEY_BYTES])`` of each hash, by one encoding: 3 bytes are exactly 4 base64
+    characters, so the encoding of the joined slices is the joined encodings."""
+    end = _KEY_FROM + _KEY_BYTES
+    text = binascii.b2a_base64(b"".join([h[_KEY_FROM:end] for h in hashes]), newline=False).decode("ascii")
     return [text[i : i + _KEY_CHARS] for i in range(0, len(text), _KEY_CHARS)]
 
 
@@ -71,6 +80,18 @@ def cluster_name(cid: bytes) -> str:
 
 def to_second(at: datetime) -> int:
     return max(0, int((at - EPOCH).total_seconds()))
+
+
+def to_tick(at: datetime) -> int:
+    """``at`` in seen ticks (1/65536 s since :data:`EPOCH`)."""
+    delta = at - EPOCH
+    return max(0, ((delta.days * 86_400 + delta.seconds) << 16) + (delta.microseconds << 16) // 1_000_000)
+
+
+def next_seen(last: int, now: datetime) -> int:
+    """The seen tick of the next story a process handles: the clock's, but always after the previous one's, so
+    stories one process handles are ordered as it handled them even within one tick."""
+    return max(last + 1, to_tick(now))
 
 
 def story_second(story: Story) -> int:
@@ -123,11 +144,13 @@ class DedupeState:
         a new uri's verdict is not settled, second u32)`` (11 chars), followed by the cluster id (11 chars) only
         when it is not the uri's own id.
     ``near`` — partition-local by lead shingle key (the key of the near-probe topic):
-        ``b64(first 6 bytes of a shingle hash)`` (8 chars) → one string of entries, oldest first, separated by
-        a space; each entry is ``b64(simhash u64, second u32, content-hash tag u24)`` (20 chars), then
-        ``"~" + cluster id`` only when the cluster is not the story's own uri id, then ``"uri@version"``.
+        ``b64(bytes 1-3 of a shingle hash)`` (4 chars) → one string of entries, oldest first, separated by
+        a space; each entry is ``b64(simhash u64, second u32, content-hash tag u24, seen u48)`` (28 chars),
+        then ``"~" + cluster id`` only when the cluster is not the story's own uri id, then ``"uri@version"``
+        (just ``"uri"`` for version 1; ``%``, space, ``~`` and ``@`` in the uri percent-escaped).
 
-    ``b64`` is standard base64 without padding; seconds count from :data:`EPOCH`. Ids are 8-byte blake2b of the
+    ``b64`` is standard base64 without padding; seconds count from :data:`EPOCH`, "seen" (when dedupe first
+    handled the story, the order in which near-duplicates link) in 1/65536 s from it. Ids are 8-byte blake2b of the
     uri (:func:`uri_id`); the cluster id of a story that starts a cluster is its own uri id.
     """
 
@@ -152,7 +175,8 @@ class NearProbe:
     ref: str  # "uri@version" of the story
     cluster: str  # its cluster id: its own uri id for a new uri, the known cluster for a newer version
     simhash: int
-    second: int
+    second: int  # story time (story_second): the window is by story time
+    seen: int  # when dedupe first handled it (ticks): which of two copies came first (see ``_precedes``)
     ch_tag: str  # content_tag(content_hash): 6 hex digits
     store: tuple[str, ...]  # bucket keys it is stored under
     probe: tuple[str, ...]  # bucket keys it looks in (a superset of ``store``)
@@ -166,14 +190,15 @@ class NearProbe:
     def to_wire(self) -> dict[str, Any]:
         return {
             "ref": self.ref, "cluster": self.cluster, "simhash": self.simhash, "second": self.second,
-            "ch_tag": self.ch_tag, "store": list(self.store), "probe": list(self.probe),
+            "seen": self.seen, "ch_tag": self.ch_tag, "store": list(self.store), "probe": list(self.probe),
             "index_only": self.index_only,
         }  # fmt: skip
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> NearProbe:
         return cls(
-            data["ref"], data["cluster"], int(data["simhash"]), int(data["second"]), data["ch_tag"],
+            data["ref"], data["cluster"], int(data["simhash"]), int(data["second"]), int(data["seen"]),
+            data["ch_tag"],
             tuple(data["store"]), tuple(data["probe"]), bool(data.get("index_only", False)),
         )  # fmt: skip
 
@@ -184,16 +209,17 @@ class Candidate:
 
     distance: int
     second: int
+    seen: int
     ref: str
     cluster: str
     exact: bool  # same SimHash and same content-hash tag: the same normalised content
 
     def to_wire(self) -> list[Any]:
-        return [self.distance, self.second, self.ref, self.cluster, self.exact]
+        return [self.distance, self.second, self.seen, self.ref, self.cluster, self.exact]
 
     @classmethod
     def from_wire(cls, data: list[Any]) -> Candidate:
-        return cls(int(data[0]), int(data[1]), str(data[2]), str(data[3]), bool(data[4]))
+        return cls(int(data[0]), int(data[1]), int(data[2]), str(data[3]), str(data[4]), bool(data[5]))
 
 
 @dataclass(frozen=True)
@@ -241,7 +267,11 @@ class UriIndex:
     def _write(self, key: str, version: int, second: int, flags: int, cluster: str | None) -> None:
         self.uris[key] = _b64(_U.pack(min(version, _UNDECIDED - 1) | flags, second)) + (cluster or "")
 
-    def check(self, story: Story) -> UriOutcome:
+    def check(self, story: Story, seen: int | None = None) -> UriOutcome:
+        """The uri part's verdict. ``seen``: when dedupe handles the story (ticks, :func:`next_seen`); it orders
+        copies that meet in a bucket. Defaults to the story's ``received_at``."""
+        if seen is None:
+            seen = to_tick(story.received_at)
         own = uri_id(story.uri)
         key = _b64(own)
         second = story_second(story)
@@ -249,12 +279,12 @@ class UriIndex:
         found = self._read(key, second)
         if found is None:
             self._write(key, story.version, second, (_KILLED if kill else 0) | _UNDECIDED, None)
-            return UriOutcome(None, key, near=self._probe(story, key, second, index_only=False))
+            return UriOutcome(None, key, near=self._probe(story, key, second, seen, index_only=False))
         version, stored_second, flags, cluster = found
         if flags & _UNDECIDED and story.version == version:
             # Seen, never settled: whatever decided it did not survive (a crash between state and output).
             # Judge it again as a new uri; the near part skips the story's own bucket entries.
-            return UriOutcome(None, key, near=self._probe(story, key, second, index_only=False))
+            return UriOutcome(None, key, near=self._probe(story, key, second, seen, index_only=False))
         flags &= ~_UNDECIDED
         cluster = cluster or key
         if story.version < version:
@@ -264,7 +294,7 @@ class UriIndex:
         verdict: Verdict = "kill" if kill else "correction" if "correction" in story.signals else "update"
         stored_cluster = None if cluster == key else cluster
         self._write(key, story.version, max(second, stored_second), flags | (_KILLED if kill else 0), stored_cluster)
-        near = None if kill else self._probe(story, cluster, second, index_only=True)
+        near = None if kill else self._probe(story, cluster, second, seen, index_only=True)
         return UriOutcome(verdict, cluster, f"{story.uri}@{version}", near)
 
     def settle(self, story: Story, cluster: str) -> None:
@@ -277,14 +307,14 @@ class UriIndex:
         packed, second = _U.unpack(_unb64(raw[:_U_CHARS]))
         self.uris[key] = _b64(_U.pack(packed & ~_UNDECIDED, second)) + ("" if cluster == key else cluster)
 
-    def _probe(self, story: Story, cluster: str, second: int, *, index_only: bool) -> NearProbe:
+    def _probe(self, story: Story, cluster: str, second: int, seen: int, *, index_only: bool) -> NearProbe:
         c = self.config
         sk: Sketch = sketch(story, c.store_window, c.store_keys, c.probe_window, c.probe_keys)
         keys = _bucket_keys([*sk.store, *sk.probe])
         store = tuple(dict.fromkeys(keys[: len(sk.store)]))
         probe = tuple(dict.fromkeys([*store, *keys[len(sk.store) :]]))
         return NearProbe(
-            _ref(story), cluster, sk.simhash, second, content_tag(story.content_hash),
+            _ref(story), cluster, sk.simhash, second, seen, content_tag(story.content_hash),
             store, probe, index_only,
         )  # fmt: skip
 
@@ -300,16 +330,21 @@ class UriIndex:
 
 
 def _escape(ref: str) -> str:
-    """A ref as stored in a bucket: no separator and no cluster marker inside it."""
-    if "%" in ref or _SEP in ref or _OTHER_CLUSTER in ref:
-        return ref.replace("%", "%25").replace(_SEP, "%20").replace(_OTHER_CLUSTER, "%7E")
-    return ref
+    """A ref as stored in a bucket: the uri with no separator, cluster marker or "@" inside it, then ``@version``
+    unless the version is 1 (most stories: two bytes less per entry)."""
+    uri, _, version = ref.rpartition("@")
+    if "%" in uri or _SEP in uri or _OTHER_CLUSTER in uri or "@" in uri:
+        uri = uri.replace("%", "%25").replace(_SEP, "%20").replace(_OTHER_CLUSTER, "%7E").replace("@", "%40")
+    return uri if version == "1" else f"{uri}@{version}"
 
 
 def _unescape(stored: str) -> str:
-    if "%" in stored:
-        return stored.replace("%7E", _OTHER_CLUSTER).replace("%20", _SEP).replace("%25", "%")
-    return stored
+    uri, at, version = stored.rpartition("@")
+    if not at:
+        uri, version = stored, "1"
+    if "%" in uri:
+        uri = uri.replace("%40", "@").replace("%7E", _OTHER_CLUSTER).replace("%20", _SEP).replace("%25", "%")
+    return f"{uri}@{version}"
 
 
 def content_tag(content_hash: str) -> str:
@@ -317,22 +352,22 @@ def content_tag(content_hash: str) -> str:
     return blake2b(content_hash.encode("utf-8"), digest_size=3).hexdigest()
 
 
-def _pack_entry(simhash: int, second: int, ch_tag: str, cluster: str, ref: str) -> str:
-    head = _b64(_E.pack(simhash, second, bytes.fromhex(ch_tag)))
+def _pack_entry(simhash: int, second: int, ch_tag: str, seen: int, cluster: str, ref: str) -> str:
+    head = _b64(_E.pack(simhash, second, bytes.fromhex(ch_tag), seen >> 16, seen & 0xFFFF))
     if cluster != _b64(uri_id(_uri_of(ref))):
         head += _OTHER_CLUSTER + cluster
     return head + _escape(ref)
 
 
-def _unpack_entry(entry: str) -> tuple[int, int, str, str, str]:
-    """→ simhash, second, cluster, content-hash tag (6 hex digits), ref."""
-    simhash, second, tag = _E.unpack(_unb64(entry[:_E_CHARS]))
+def _unpack_entry(entry: str) -> tuple[int, int, int, str, str, str]:
+    """→ simhash, second, seen, cluster, content-hash tag (6 hex digits), ref."""
+    simhash, second, tag, seen_s, seen_frac = _E.unpack(_unb64(entry[:_E_CHARS]))
     if entry[_E_CHARS] == _OTHER_CLUSTER:
         cluster, ref = entry[_E_CHARS + 1 : _E_CHARS + 1 + _ID_CHARS], _unescape(entry[_E_CHARS + 1 + _ID_CHARS :])
     else:
         ref = _unescape(entry[_E_CHARS:])
         cluster = _b64(uri_id(_uri_of(ref)))
-    return simhash, second, cluster, tag.hex(), ref
+    return simhash, second, (seen_s << 16) | seen_frac, cluster, tag.hex(), ref
 
 
 def _entry_ref(entry: str) -> str:
@@ -346,7 +381,7 @@ def _second_of(entry: str) -> int:
 @lru_cache(maxsize=256)
 def _heads_struct(count: int) -> struct.Struct:
     """Unpacks ``count`` packed entry heads (:data:`_E`) into one flat tuple."""
-    return struct.Struct(">" + "QI3s" * count)
+    return struct.Struct(">" + "QI3sIH" * count)
 
 
 def _entries(value: str | None) -> list[str]:
@@ -393,7 +428,7 @@ class NearIndex:
             # bucket, flat: simhash, second, tag, simhash, ...
             heads = binascii.a2b_base64("".join([e[:_E_CHARS] for e in entries]))
             flat = _heads_struct(len(entries)).unpack(heads)
-            parsed = _Bucket(entries, flat[0::3], flat[1::3], min(flat[1::3]))
+            parsed = _Bucket(entries, flat[0::_E_FIELDS], flat[1::_E_FIELDS], min(flat[1::_E_FIELDS]))
             while len(_PARSED) >= _PARSED_BUCKETS:
                 _PARSED.pop(next(iter(_PARSED)), None)  # the oldest parsed
             _PARSED[value] = parsed
@@ -419,15 +454,15 @@ class NearIndex:
                 for e, d, second in zip(entries, distances, seconds, strict=True):
                     if d > threshold or second < oldest:
                         continue
-                    _, second, cluster, tag, ref = _unpack_entry(e)
+                    _, second, seen, cluster, tag, ref = _unpack_entry(e)
                     if _uri_of(ref) != me:
-                        found.append(Candidate(d, second, ref, cluster, d == 0 and tag == probe.ch_tag))
+                        found.append(Candidate(d, second, seen, ref, cluster, d == 0 and tag == probe.ch_tag))
         cap = self.config.bucket_cap
         tail = _escape(probe.ref)
         if key in probe.store and not any_expired and cap >= 1 and not (value and tail in value):
             # Nothing expired and no entry of this ref (its escaped ref appears nowhere in the text): the new
             # entry goes at the end and the oldest over the cap go, without splitting and joining the rest.
-            packed = _pack_entry(probe.simhash, probe.second, probe.ch_tag, probe.cluster, probe.ref)
+            packed = _pack_entry(probe.simhash, probe.second, probe.ch_tag, probe.seen, probe.cluster, probe.ref)
             drop = len(entries) + 1 - cap
             if drop > 0:
                 assert value is not None
@@ -440,7 +475,7 @@ class NearIndex:
         if key in probe.store:
             # An entry of the same ref ends with the escaped ref: only those need the exact check.
             stored = [e for e in kept if not e.endswith(tail) or _entry_ref(e) != probe.ref]
-            stored.append(_pack_entry(probe.simhash, probe.second, probe.ch_tag, probe.cluster, probe.ref))
+            stored.append(_pack_entry(probe.simhash, probe.second, probe.ch_tag, probe.seen, probe.cluster, probe.ref))
             kept = stored[-cap:]
         if kept is not entries and tuple(kept) != entries:
             if kept:
@@ -454,8 +489,8 @@ class NearIndex:
         entries = _entries(self.near.get(key))
         for i, e in enumerate(entries):
             if _entry_ref(e) == ref:
-                simhash, second, _, tag, _ = _unpack_entry(e)
-                entries[i] = _pack_entry(simhash, second, tag, cluster, ref)
+                simhash, second, seen, _, tag, _ = _unpack_entry(e)
+                entries[i] = _pack_entry(simhash, second, tag, seen, cluster, ref)
                 self.near[key] = _SEP.join(entries)
                 return
 
@@ -478,17 +513,23 @@ class NearIndex:
 # --------------------------------------------------------------------------------------------- combine
 
 
-def _precedes(c: Candidate, second: int, ref: str) -> bool:
-    """A total order on stories (story second, then ref) so that two copies racing never link to each other."""
-    return (c.second, c.ref) < (second, ref)
+def _precedes(c: Candidate, seen: int, ref: str) -> bool:
+    """A total order on stories: when dedupe first handled them, then ``uri@version``.
+
+    Handling order, not story time: a copy handled after its original must link to it even when its own story
+    time is earlier (a syndicated copy keeping the original's timestamp) or in the same second with a smaller
+    uri, because the original's verdict is already out and did not link to a story it had not met. Two copies
+    racing (each handled before it met the other) still agree on one order, so they never link to each other."""
+    return (c.seen, c.ref) < (seen, ref)
 
 
 def best_candidate(candidates: Iterable[Candidate], probe: NearProbe) -> Candidate | None:
-    """The earlier story a new one repeats: an exact copy first, else the nearest (then the oldest)."""
-    earlier = [c for c in candidates if _precedes(c, probe.second, probe.ref)]
+    """The earlier story a new one repeats: an exact copy first, else the nearest; among equals the one handled
+    first (an original rather than a copy of it that came later)."""
+    earlier = [c for c in candidates if _precedes(c, probe.seen, probe.ref)]
     if not earlier:
         return None
-    return min(earlier, key=lambda c: (not c.exact, c.distance, c.second, c.ref))
+    return min(earlier, key=lambda c: (not c.exact, c.distance, c.seen, c.ref))
 
 
 def _record(story: Story, info: DedupeInfo) -> DuplicateRecord:
@@ -554,9 +595,14 @@ class DedupeIndex:
     def __post_init__(self) -> None:
         self.uris = UriIndex(self.state.uris, self.config)
         self.nears = NearIndex(self.state.near, self.config)
+        #: Seen tick of the last story checked: stories are ordered as they were checked.
+        self.last_seen = 0
 
-    def check(self, story: Story) -> Decision:
-        outcome = self.uris.check(story)
+    def check(self, story: Story, seen: int | None = None) -> Decision:
+        """The story's decision. ``seen`` (ticks) defaults to the story's ``received_at``, moved on to keep
+        the order in which stories are checked."""
+        self.last_seen = next_seen(self.last_seen, story.received_at) if seen is None else seen
+        outcome = self.uris.check(story, self.last_seen)
         candidates: list[Candidate] = []
         if outcome.near is not None:
             for key in outcome.near.keys:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from hashlib import blake2b
 
 import orjson
+import pytest
 
-from benchmarks.eval_dedupe import stream
+from benchmarks.eval_dedupe import T0, bases, make_story, stream
 from pipeline.stages.dedupe import (
     Candidate,
     Decision,
@@ -24,6 +26,7 @@ from pipeline.stages.dedupe import (
     UriIndex,
     UriOutcome,
     combine,
+    next_seen,
     relinks,
 )
 from schemas import Story
@@ -53,13 +56,15 @@ class Cluster:
         self.config = config
         self.workers = [Worker({0, 2}), Worker({1, 3})]
         self.pending: dict[str, tuple[Story, UriOutcome]] = {}
+        self.last_seen = 0  # as the dedupe agent keeps it: stories ordered as the uri stage handled them
 
     def _owner(self, p: int) -> Worker:
         return next(w for w in self.workers if p in w.owned)
 
     def uri_stage(self, story: Story) -> tuple[Story, UriOutcome, list[tuple[str, bytes]]]:
         p = partition(story.uri)
-        outcome = UriIndex(self._owner(p).uris[p], self.config).check(story)
+        self.last_seen = next_seen(self.last_seen, story.received_at)
+        outcome = UriIndex(self._owner(p).uris[p], self.config).check(story, self.last_seen)
         sends = []
         if outcome.near is not None:
             wire = orjson.dumps(outcome.near.to_wire())
@@ -114,6 +119,44 @@ def test_copies_are_found_across_partitions() -> None:
             found_elsewhere += hit and partition(base_uri) != partition(story.uri)
     assert missed <= 0.05 * copies  # the recall figure of docs/dedupe.md, on one partition or four
     assert found_elsewhere > copies // 2  # most copies were found from another uri partition than their original
+
+
+ORIGINAL = "urn:zz:original"  # sorts after every copy's uri below
+
+
+def _copies(original_at: datetime, copy_at: datetime) -> tuple[Story, Story, Story]:
+    base = bases()[0]
+    edited_body = [base.body[0].replace("inauguration", "inaugration"), *base.body[1:-1]]
+    return (
+        make_story(ORIGINAL, "TCA", base.headline, list(base.body), at=original_at),
+        make_story("urn:aa:exact-copy", "RFE", base.headline, list(base.body), at=copy_at),
+        make_story("urn:ab:edited-copy", "AKI", "Kyrgyz leader vows closer Russia ties", edited_body, at=copy_at),
+    )
+
+
+@pytest.mark.parametrize(
+    ("case", "copy_at"),
+    [
+        ("same second, smaller uri", T0),
+        ("earlier story time (a syndicated copy keeps an older timestamp)", T0 - timedelta(minutes=5)),
+    ],
+)
+def test_a_copy_handled_after_its_original_links_to_it(case: str, copy_at: datetime) -> None:
+    """The original's verdict is out before the copies arrive; whatever their story time or uri, they must link
+    to it (the order is the one in which dedupe handled them), on one process and across partitions."""
+    original, exact, near = _copies(T0, copy_at)
+    root = f"{ORIGINAL}@1"
+    for edit_first in (True, False):
+        for check in (DedupeIndex(DedupeState()).check, Cluster().one):
+            first = check(original)
+            assert first.info.verdict == "new", case
+            if edit_first:
+                edit, dup = check(near), check(exact)
+            else:  # the exact copy (its uri sorts first) comes between: the edit still links to the original
+                dup, edit = check(exact), check(near)
+            assert (edit.info.verdict, edit.info.duplicate_of) == ("near_duplicate", root), (case, edit_first)
+            assert (dup.info.verdict, dup.info.duplicate_of) == ("duplicate", root), (case, edit_first)
+            assert dup.info.cluster_id == edit.info.cluster_id == first.info.cluster_id
 
 
 def test_racing_copies_never_link_to_each_other() -> None:

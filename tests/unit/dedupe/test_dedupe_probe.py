@@ -34,16 +34,16 @@ def reference_probe(near: dict[str, str], key: str, probe: NearProbe) -> list[Ca
     found = []
     fresh = []
     for e in entries:
-        simhash, second, cluster, tag, ref = _unpack_entry(e)
+        simhash, second, seen, cluster, tag, ref = _unpack_entry(e)
         if second < oldest:
             continue
         fresh.append(e)
         d = (simhash ^ probe.simhash).bit_count()
         if not probe.index_only and d <= CONFIG.near_threshold and _uri_of(ref) != _uri_of(probe.ref):
-            found.append(Candidate(d, second, ref, cluster, d == 0 and tag == probe.ch_tag))
+            found.append(Candidate(d, second, seen, ref, cluster, d == 0 and tag == probe.ch_tag))
     if key in probe.store:
         fresh = [e for e in fresh if not e.endswith(_escape(probe.ref)) or _entry_ref(e) != probe.ref]
-        fresh.append(_pack_entry(probe.simhash, probe.second, probe.ch_tag, probe.cluster, probe.ref))
+        fresh.append(_pack_entry(probe.simhash, probe.second, probe.ch_tag, probe.seen, probe.cluster, probe.ref))
         fresh = fresh[-CONFIG.bucket_cap :]
     if fresh:
         near[key] = _SEP.join(fresh)
@@ -59,7 +59,8 @@ def _probe(rng: random.Random, base: int, i: int) -> NearProbe:
     for _ in range(rng.randrange(0, 20)):
         simhash ^= 1 << rng.randrange(64)
     return NearProbe(
-        ref, cluster, simhash, 10_000_000 + rng.randrange(0, 2 * WINDOW), f"{rng.randrange(4):06x}",
+        ref, cluster, simhash, 10_000_000 + rng.randrange(0, 2 * WINDOW), rng.randrange(1 << 48),
+        f"{rng.randrange(4):06x}",
         ("k",) if rng.random() < 0.6 else (), ("k",), rng.random() < 0.2,
     )  # fmt: skip
 
@@ -81,10 +82,10 @@ def test_probe_equals_the_reference(seed: int) -> None:
 def test_expired_entries_are_dropped_even_by_a_probe_that_only_looks() -> None:
     near: dict[str, str] = {}
     index = NearIndex(near, CONFIG)
-    old = NearProbe("urn:a@1", cluster_name(uri_id("urn:a")), 1, 100, "000000", ("k",), ("k",))
+    old = NearProbe("urn:a@1", cluster_name(uri_id("urn:a")), 1, 100, 100 << 16, "000000", ("k",), ("k",))
     index.probe("k", old)
     assert len(near["k"]) > _E_CHARS
-    late = NearProbe("urn:b@1", cluster_name(uri_id("urn:b")), 1, 100 + WINDOW + 1, "000000", (), ("k",))
+    late = NearProbe("urn:b@1", cluster_name(uri_id("urn:b")), 1, 100 + WINDOW + 1, 7, "000000", (), ("k",))
     assert index.probe("k", late) == []
     assert "k" not in near
 
@@ -97,12 +98,13 @@ def test_parsed_bucket_cache_is_bounded_and_only_a_cache() -> None:
     rng = random.Random(3)
     for i in range(_PARSED_BUCKETS + 40):
         key = f"k{i}"
-        probe = NearProbe(f"urn:s:{i}@1", cluster_name(uri_id(f"urn:s:{i}")), rng.getrandbits(64), 1000, "000000",
+        probe = NearProbe(f"urn:s:{i}@1", cluster_name(uri_id(f"urn:s:{i}")), rng.getrandbits(64), 1000, i, "000000",
                           (key,), (key,))  # fmt: skip
         index.probe(key, probe)
-        index.probe(key, NearProbe("urn:q@1", cluster_name(uri_id("urn:q")), probe.simhash, 1000, "000000", (), (key,)))
+        look = NearProbe("urn:q@1", cluster_name(uri_id("urn:q")), probe.simhash, 1000, 0, "000000", (), (key,))
+        index.probe(key, look)
     assert len(_PARSED) <= _PARSED_BUCKETS
-    late = NearProbe("urn:z@1", cluster_name(uri_id("urn:z")), 0, 1000, "000000", (), ("k0",))
+    late = NearProbe("urn:z@1", cluster_name(uri_id("urn:z")), 0, 1000, 0, "000000", (), ("k0",))
     before = index.probe("k0", late)
     index.clear_cache()
     assert index.probe("k0", late) == before
@@ -111,6 +113,6 @@ def test_parsed_bucket_cache_is_bounded_and_only_a_cache() -> None:
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.binary(min_size=8, max_size=8), max_size=12))
 def test_bucket_keys_in_one_encoding_equal_one_by_one(hashes: list[bytes]) -> None:
-    from pipeline.stages.dedupe.index import _KEY_BYTES, _b64, _bucket_keys
+    from pipeline.stages.dedupe.index import _KEY_BYTES, _KEY_FROM, _b64, _bucket_keys
 
-    assert _bucket_keys(hashes) == [_b64(h[:_KEY_BYTES]) for h in hashes]
+    assert _bucket_keys(hashes) == [_b64(h[_KEY_FROM : _KEY_FROM + _KEY_BYTES]) for h in hashes]
