@@ -42,6 +42,7 @@ from pipeline.stages.dedupe import (
     next_seen,
 )
 from pipeline.stages.dedupe.gather import decide, probe_of, waiting_entry, with_answer
+from pipeline.stages.dedupe.index import STATE_FORMAT
 from pipeline.stages.enrich import enrich
 from pipeline.topics import DEDUPE_ANSWERS, DEDUPE_NEAR, DUPLICATES, ENRICHED, NORMALISED, topic_name
 from schemas import Story, utcnow
@@ -54,8 +55,9 @@ BATCH_SECONDS = 0.02
 LOCAL_NEAR = True
 
 
-#: Dedupe's Faust tables; each is partitioned like the topic its agent consumes.
-TABLES = ("dedupe-uris", "dedupe-pending", "dedupe-near")
+#: Dedupe's Faust tables; each is partitioned like the topic its agent consumes. The near table is named after
+#: the layout of its entries (``STATE_FORMAT``): a new layout starts a new changelog instead of misreading the old.
+TABLES = ("dedupe-uris", "dedupe-pending", f"dedupe-near-v{STATE_FORMAT}")
 
 
 def changelog_topics(settings: Settings) -> tuple[str, ...]:

@@ -30,6 +30,9 @@ from schemas import DedupeInfo, DuplicateRecord, Story, Verdict
 
 #: Second 0 of the state clock. Story times are stored as whole seconds since this instant (u32: until 2156).
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+#: Layout of the near entries (:class:`DedupeState`). 2: entries carry "seen", 4-character bucket keys, bare uri
+#: for version 1. The shell names the near table after it, so a worker never reads entries of another layout.
+STATE_FORMAT = 2
 #: When dedupe first saw a story ("seen"), in ticks of 1/65536 s since :data:`EPOCH` (48 bits: until 2156).
 TICKS_PER_SECOND = 1 << 16
 _U = struct.Struct(">II")  # version (top bit: killed; next bit: undecided), second
@@ -196,8 +199,10 @@ class NearProbe:
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> NearProbe:
+        # A probe written before "seen" existed (in flight, or waiting in dedupe-pending, across an upgrade) is
+        # ordered before every story stamped since.
         return cls(
-            data["ref"], data["cluster"], int(data["simhash"]), int(data["second"]), int(data["seen"]),
+            data["ref"], data["cluster"], int(data["simhash"]), int(data["second"]), int(data.get("seen", 0)),
             data["ch_tag"],
             tuple(data["store"]), tuple(data["probe"]), bool(data.get("index_only", False)),
         )  # fmt: skip
@@ -219,6 +224,8 @@ class Candidate:
 
     @classmethod
     def from_wire(cls, data: list[Any]) -> Candidate:
+        if len(data) == 5:  # an answer written before "seen" existed (in flight across an upgrade)
+            return cls(int(data[0]), int(data[1]), 0, str(data[2]), str(data[3]), bool(data[4]))
         return cls(int(data[0]), int(data[1]), int(data[2]), str(data[3]), str(data[4]), bool(data[5]))
 
 

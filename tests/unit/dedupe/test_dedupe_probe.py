@@ -116,3 +116,16 @@ def test_bucket_keys_in_one_encoding_equal_one_by_one(hashes: list[bytes]) -> No
     from pipeline.stages.dedupe.index import _KEY_BYTES, _KEY_FROM, _b64, _bucket_keys
 
     assert _bucket_keys(hashes) == [_b64(h[_KEY_FROM : _KEY_FROM + _KEY_BYTES]) for h in hashes]
+
+
+def test_messages_written_before_seen_existed_still_decode() -> None:
+    """Probes and answers in flight (or waiting in dedupe-pending) across an upgrade from state format 1 carry no
+    "seen": they decode, ordered before every story stamped since."""
+    probe = NearProbe("urn:a@1", cluster_name(uri_id("urn:a")), 5, 100, 99 << 16, "00aa11", ("k",), ("k", "j"))
+    old = probe.to_wire()
+    del old["seen"]
+    assert NearProbe.from_wire(old) == NearProbe(**{**probe.__dict__, "seen": 0})
+    found = Candidate(3, 100, 99 << 16, "urn:b@2", cluster_name(uri_id("urn:b")), False)
+    wire = found.to_wire()
+    assert Candidate.from_wire(wire) == found
+    assert Candidate.from_wire([wire[0], wire[1], *wire[3:]]) == Candidate(3, 100, 0, "urn:b@2", found.cluster, False)
