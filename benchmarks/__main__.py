@@ -14,8 +14,9 @@ Parts, in order:
    4/8/16 partitions (quick: 4 only);
 4. a py-spy profile of one worker under load (``--no-profile`` to skip), on Apache Kafka when it runs.
 
-Other options: ``--no-stages``, ``--memory N`` (worker RSS after N stories through the pipeline on the embedded
-broker; 100,000 takes about ten minutes on its own, so it is not part of the default run), ``--out PATH``.
+Other options: ``--no-stages``, ``--broker none`` (no broker parts), ``--memory N`` (worker RSS after N stories
+through the pipeline, on the embedded broker or with ``--memory-broker kafka`` on Apache Kafka; 100,000 take
+about ten minutes on their own, so it is not part of the default run), ``--out PATH``.
 """
 
 from __future__ import annotations
@@ -175,23 +176,36 @@ async def _profile(bp: Any, bootstrap: str, data_dir: Path, idempotence: bool, q
     return await bp.profile_worker(bootstrap, data_dir, idempotence=idempotence, seconds=10 if quick else 20, out=out)
 
 
-def memory_part(n: int) -> dict[str, Any]:
-    """Worker RSS after ``n`` stories through the pipeline (embedded broker, one worker, 4 partitions)."""
+def memory_part(n: int, broker: str = "embedded") -> dict[str, Any]:
+    """Worker RSS after ``n`` stories through the pipeline (one worker, 4 partitions). The embedded broker keeps
+    every topic in memory (≈ 20 KB per story over all topics), so runs past a few hundred thousand stories belong
+    on Apache Kafka (``broker="kafka"``: one node, topics on disk)."""
     from benchmarks import bench_pipeline as bp
     from benchmarks.baselines import raw_messages
-    from pipeline.broker.embedded import EmbeddedBroker
 
     data_dir = Path(tempfile.mkdtemp(prefix="wirefeed-bench-"))
-    with EmbeddedBroker(log_path=data_dir / "broker.log") as b:
-        row = asyncio.run(
-            bp.pipeline_scenario(
-                b.bootstrap, raw_messages(n, seed=29), data_dir, idempotence=False, timeout=max(600.0, n / 20)
-            )
+    messages = raw_messages(n, seed=29)
+
+    def scenario(bootstrap: str, idempotence: bool) -> dict[str, Any]:
+        return asyncio.run(
+            bp.pipeline_scenario(bootstrap, messages, data_dir, idempotence=idempotence, timeout=max(600.0, n / 20))
         )
+
+    if broker == "kafka":
+        from pipeline.broker.apache import ApacheKafkaCluster
+
+        with ApacheKafkaCluster(nodes=1, heap="1g", cleanup=True) as cluster:
+            row = scenario(cluster.bootstrap, True)
+    else:
+        from pipeline.broker.embedded import EmbeddedBroker
+
+        with EmbeddedBroker(log_path=data_dir / "broker.log") as b:
+            row = scenario(b.bootstrap, False)
+    row["broker"] = broker
     row["rss_per_story_bytes"] = [round(mb * 2**20 / n) for mb in row.get("rss_mb", [])]
     console.print(
         generic_table(
-            f"worker RSS after {n:,} stories",
+            f"worker RSS after {n:,} stories ({broker})",
             [
                 {
                     "stories": row.get("done", 0),
@@ -289,11 +303,12 @@ def markdown(result: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller runs (a few minutes)")
-    ap.add_argument("--broker", choices=("embedded", "kafka", "both"), default="both")
+    ap.add_argument("--broker", choices=("embedded", "kafka", "both", "none"), default="both")
     ap.add_argument("--no-stages", action="store_true", help="skip the pure-stage benchmarks")
     ap.add_argument("--full-stages", action="store_true", help="run the stage benchmarks in full mode")
     ap.add_argument("--no-profile", action="store_true", help="skip the py-spy worker profile")
     ap.add_argument("--memory", type=int, default=0, metavar="N", help="also: worker RSS after N stories")
+    ap.add_argument("--memory-broker", choices=("embedded", "kafka"), default="embedded", help="broker of --memory")
     ap.add_argument("--out", type=Path, help="JSON results file (default benchmarks/results/<date>.json)")
     ap.add_argument(
         "--report", type=Path, metavar="JSON", help="print a results file's tables as Markdown, run nothing"
@@ -313,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         result["stages"] = stage_rows(quick=not args.full_stages)
         result["together"] = together_row(args.quick)
         console.print(generic_table("normalise + dedupe + enrich together (stories/s per core)", [result["together"]]))
-    brokers = ("embedded", "kafka") if args.broker == "both" else (args.broker,)
+    brokers = {"both": ("embedded", "kafka"), "none": ()}.get(args.broker, (args.broker,))
     for i, broker in enumerate(brokers):
         profile = not args.no_profile and i == len(brokers) - 1
         try:
@@ -322,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
             result[broker] = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()[-3000:]}
             console.print(f"[red]{broker}: {exc}[/red]")
     if args.memory:
-        result["memory"] = memory_part(args.memory)
+        result["memory"] = memory_part(args.memory, args.memory_broker)
     result["seconds"] = time.perf_counter() - started
     result["machine"]["load_avg_at_end"] = os.getloadavg()
     console.print(summary({k: v for k, v in result.items() if not (isinstance(v, dict) and "error" in v)}))

@@ -10,7 +10,13 @@ catalogue):
   before it, is skipped; a jump forward is a stale prefetch (skipped) or, when it persists, a reason to seek back;
 - Faust's read offset is cleared before each delivery, so its drain loop neither records a "gap" nor drops the
   message as already read;
+- a message whose hand-over to a stream a rebalance interrupted (Faust's drain loop drops it) counts as not
+  delivered, and its partition is sought back to it once the flow resumes;
 - the committed offset only moves over a run of acked offsets that starts exactly at the current committed offset.
+
+A partition that has messages past its next offset but delivered nothing for :data:`STALL_AFTER_S` is compared
+with the fetch position: when the fetcher has moved past the next offset (its remaining messages were fetched
+before a seek and skipped, and no newer message came to show the jump), it is sought back.
 
 Compacted topics (table changelogs) keep Faust's behaviour. If a partition keeps jumping for
 :data:`REWIND_PATIENCE_S` and its log start has moved past the next offset (retention deleted unread messages), the
@@ -32,6 +38,8 @@ from pipeline.topics import CATALOGUE, topic_name
 
 #: How long a partition may keep jumping past its next offset before the consumer checks its log start.
 REWIND_PATIENCE_S = 30.0
+#: How long a partition with messages past its next offset may deliver nothing before its fetch position is checked.
+STALL_AFTER_S = 5.0
 
 
 def catalogue_topics(prefix: str) -> frozenset[str]:
@@ -45,12 +53,21 @@ class GaplessConsumer(faust_aiokafka.Consumer):
         self.gapless_topics: frozenset[str] = self.app.gapless_topics or catalogue_topics(
             getattr(self.app.conf, "wirefeed_topic_prefix", "")
         )
-        self.cursors = GaplessCursors(patience=REWIND_PATIENCE_S)
+        self.cursors = GaplessCursors(patience=REWIND_PATIENCE_S, stall_after=STALL_AFTER_S)
+        self._stalls_checked = 0.0
 
     def _gapless(self, tp: TP) -> bool:
         return tp.topic in self.gapless_topics
 
     async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Message]]:  # type: ignore[override]
+        now = time.monotonic()
+        if self.flow_active:
+            for tp, offset in self.cursors.rewinds(now):
+                self.log.info("%r: re-reading from %r (fetched while a rebalance suspended the flow)", tp, offset)
+                await self._seek(tp, offset)
+        if now - self._stalls_checked >= 1.0:
+            self._stalls_checked = now
+            await self._unstall(now)
         gapless = self.gapless_topics
         async for tp, message in super().getmany(timeout):
             if tp.topic in gapless:
@@ -59,7 +76,46 @@ class GaplessConsumer(faust_aiokafka.Consumer):
                     await self._act(tp, message.offset, decision)
                     continue
                 self._read_offset[tp] = None  # Faust's drain loop: no gap, never "already read"
+                yield tp, message
+                if not self.flow_active:  # the suspension interrupted its hand-over: the drain loop dropped it
+                    self.cursors.dropped(tp, message.offset)
+                continue
             yield tp, message
+
+    async def _unstall(self, now: float) -> None:
+        """Seek back every partition whose fetch position moved past the next offset without delivering it."""
+        for tp, expected in self.cursors.stalled(self._highwater, now):
+            try:
+                position = await self._thread.position(tp)
+            except Exception:  # revoked meanwhile
+                continue
+            if position is None or position == expected:
+                # The fetcher reads ``expected`` next, unless flow control keeps the partition out of its fetches:
+                # a stream buffer that was full when a rebalance cleared it never reports that it drained.
+                held = tp not in self._get_active_partitions() and tp in self._buffered_partitions
+                if held and not self._buffered(tp):
+                    self.log.warning("%r delivered nothing up to %r for %.0fs and is still held back as if its "
+                                     "stream buffer were full, which is empty; fetching it again", tp, expected,
+                                     STALL_AFTER_S)
+                    self.on_buffer_drop(tp)
+                else:
+                    self.log.info("%r delivered nothing up to %r for %.0fs; fetch position %r, paused %s",
+                                  tp, expected, STALL_AFTER_S, position, tp in self._paused_partitions)
+                continue
+            self.log.warning("%r delivered nothing up to %r for %.0fs while the fetch position is %r; re-reading "
+                             "from %r", tp, expected, STALL_AFTER_S, position, expected)
+            await self._seek(tp, expected)
+
+    def _buffered(self, tp: TP) -> int:
+        """Messages waiting in the stream buffers of the channels that read ``tp``."""
+        channels = self.app.topics._tp_index.get(tp, ())
+        return sum(channel.queue.qsize() for channel in channels)
+
+    def _highwater(self, tp: TP) -> int | None:
+        try:
+            return self._thread.highwater(tp)
+        except Exception:  # not assigned any more, or no fetch response yet
+            return None
 
     async def _act(self, tp: TP, offset: int, decision: Decision) -> None:
         cursor = self.cursors.cursors[tp]

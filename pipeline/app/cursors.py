@@ -13,20 +13,25 @@ Faust's own bookkeeping (faust-streaming 0.15) breaks both halves of the rule ar
 - a message delivered just before a rebalance can set the read offset after the seek to the committed offset;
 - its commit rule accepts acked offsets that start one past the committed offset (``min(acked) - committed > 1``),
   so the committed offset can move past an unfinished message;
-- it takes any forward jump for a compaction or transaction gap and commits across it.
+- it takes any forward jump for a compaction or transaction gap and commits across it;
+- when a rebalance suspends its flow while a message is being handed to a stream, its drain loop drops that
+  message after counting it as read.
 
 Each of these loses a message. Here a partition is a :class:`Cursor`. After an assignment, until the consumer has
 sought the partition to its committed offset, it follows the fetcher (Faust resumes fetching before it seeks, and
 those messages may be the only copies the fetcher returns), but nothing can be committed yet. Once sought, it
 delivers exactly the next offset, skips what it already delivered and what was fetched before the seek, and asks
-for a rewind when the fetch position has really moved on. Delivering a message twice is harmless: the sinks are
+for a rewind when the fetch position has really moved on. A jump is only seen when a message arrives, so a partition
+whose remaining messages were all fetched before a seek and skipped would wait for the next message written to it;
+:meth:`GaplessCursors.stalled` names partitions that have messages past their next offset and delivered nothing for
+a while, for the consumer to compare with the fetch position. Delivering a message twice is harmless: the sinks are
 idempotent; committing past one never delivered is the loss this module prevents.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 
@@ -47,16 +52,22 @@ class Cursor:
     sought_at: float = 0.0
     #: When the first jump past ``next`` was seen since the last delivery (monotonic seconds).
     jumping_since: float | None = None
+    #: When the partition last delivered a message or was sought (monotonic seconds).
+    progress_at: float = 0.0
+    #: The fetcher moved past ``next`` without delivering it (flow suspended): seek back to ``next``.
+    rewind: bool = False
 
 
 class GaplessCursors:
     """Delivery and commit decisions for gapless partitions, keyed by any hashable partition id."""
 
-    def __init__(self, *, reseek_after: float = 1.0, patience: float = 30.0) -> None:
+    def __init__(self, *, reseek_after: float = 1.0, patience: float = 30.0, stall_after: float = 5.0) -> None:
         #: A jump seen this soon after a seek is the stale prefetch: skip it, the seek is taking effect.
         self.reseek_after = reseek_after
         #: Jumps that persist this long make the consumer check whether retention removed the missing offsets.
         self.patience = patience
+        #: A partition with messages past ``next`` that delivered nothing for this long is :meth:`stalled`.
+        self.stall_after = stall_after
         self.cursors: dict[Hashable, Cursor] = {}
 
     def assigned(self, tp: Hashable) -> None:
@@ -68,23 +79,57 @@ class GaplessCursors:
 
     def sought(self, tp: Hashable, offset: int, now: float) -> None:
         """The fetch position of ``tp`` was set to ``offset``: it is the next offset to deliver."""
-        self.cursors[tp] = Cursor(next=offset, base=offset, sought_at=now)
+        self.cursors[tp] = Cursor(next=offset, base=offset, sought_at=now, progress_at=now)
+
+    def dropped(self, tp: Hashable, offset: int) -> None:
+        """The message just delivered at ``offset`` never reached a stream (the suspension interrupted its
+        hand-over): ``next`` goes back to it, to be re-read once the flow resumes."""
+        cursor = self.cursors.get(tp)
+        if cursor is not None and cursor.next == offset + 1:
+            cursor.next = offset
+            cursor.rewind = True
+
+    def rewinds(self, now: float) -> list[tuple[Hashable, int]]:
+        """``(partition, next offset)`` of each partition to seek back to ``next`` (flow resumed); consumed."""
+        found: list[tuple[Hashable, int]] = []
+        for tp, cursor in self.cursors.items():
+            if cursor.rewind and cursor.next is not None:
+                cursor.rewind = False
+                cursor.sought_at = cursor.progress_at = now
+                found.append((tp, cursor.next))
+        return found
+
+    def stalled(self, highwater: Callable[[Hashable], int | None], now: float) -> list[tuple[Hashable, int]]:
+        """``(partition, next offset)`` of each sought partition whose log holds messages from ``next`` on
+        (``highwater``: the partition's end offset as last fetched, or None) and that delivered nothing for
+        ``stall_after`` seconds. Each is reported once per ``stall_after`` while it stays so; the consumer seeks it
+        back to ``next`` when its fetch position has moved past (a rewind: where committing may start is kept)."""
+        found: list[tuple[Hashable, int]] = []
+        for tp, cursor in self.cursors.items():
+            if cursor.next is None or now - cursor.progress_at < self.stall_after:
+                continue
+            end = highwater(tp)
+            if end is not None and end > cursor.next:
+                cursor.progress_at = cursor.sought_at = now
+                found.append((tp, cursor.next))
+        return found
 
     def decide(self, tp: Hashable, offset: int, now: float) -> Decision:
         cursor = self.cursors.get(tp)
         if cursor is None:
             # Never seen assigned (the consumer was not told): follow the fetcher from this offset.
-            self.cursors[tp] = Cursor(next=offset + 1, base=offset, sought_at=now)
+            self.cursors[tp] = Cursor(next=offset + 1, base=offset, sought_at=now, progress_at=now)
             return Decision.DELIVER
         if cursor.next is None:
             cursor.next = offset + 1  # assigned, not sought yet: follow the fetcher
-            cursor.sought_at = now
+            cursor.sought_at = cursor.progress_at = now
             return Decision.DELIVER
         if offset < cursor.next:
             return Decision.SKIP
         if offset == cursor.next:
             cursor.next += 1
             cursor.jumping_since = None
+            cursor.progress_at = now
             return Decision.DELIVER
         if cursor.jumping_since is None:
             cursor.jumping_since = now

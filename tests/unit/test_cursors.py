@@ -54,6 +54,46 @@ def test_a_jump_long_after_the_seek_rewinds_and_a_lasting_one_checks_the_log_sta
     assert cursors.decide(TP, 6, now=31.5) is Decision.DELIVER
 
 
+def test_a_partition_whose_last_messages_were_skipped_as_stale_prefetch_is_reported_stalled() -> None:
+    # Sought to 798; the fetcher hands over 900..1121 fetched before the seek (skipped), and nothing newer is
+    # written: no further message arrives to show the jump, so only the idle check can find it.
+    cursors = GaplessCursors(reseek_after=1.0, stall_after=5.0)
+    cursors.sought(TP, 798, now=100)
+    assert {cursors.decide(TP, o, now=100.2) for o in range(900, 1122)} == {Decision.SKIP}
+    end = {TP: 1122}
+    assert cursors.stalled(end.get, now=104) == []  # not idle long enough yet
+    assert cursors.stalled(end.get, now=105.5) == [(TP, 798)]
+    assert cursors.stalled(end.get, now=106) == []  # reported once per stall_after
+    assert cursors.base(TP) == 798  # a rewind keeps where committing may start
+    assert cursors.decide(TP, 1000, now=106.1) is Decision.SKIP  # the rest of the stale batch, after the rewind
+    assert cursors.decide(TP, 798, now=106.2) is Decision.DELIVER
+
+
+def test_a_partition_that_delivers_or_has_nothing_more_is_not_stalled() -> None:
+    cursors = GaplessCursors(stall_after=5.0)
+    cursors.sought(TP, 10, now=0)
+    assert cursors.stalled({TP: 10}.get, now=60) == []  # at the end of the log: nothing to wait for
+    assert cursors.stalled({}.get, now=60) == []  # end not known yet
+    assert cursors.decide(TP, 10, now=58) is Decision.DELIVER
+    assert cursors.stalled({TP: 20}.get, now=60) == []  # delivered 2 s ago
+    cursors.assigned(("wire.raw", 0))  # assigned, not sought: follows the fetcher, never stalled
+    assert cursors.stalled({TP: 20, ("wire.raw", 0): 5}.get, now=600) == [(TP, 11)]
+
+
+def test_a_delivered_message_the_suspension_dropped_is_delivered_again() -> None:
+    cursors = GaplessCursors()
+    cursors.sought(TP, 10, now=0)
+    assert cursors.decide(TP, 10, now=0) is Decision.DELIVER
+    assert cursors.decide(TP, 11, now=0) is Decision.DELIVER
+    cursors.dropped(TP, 10)  # not the last one delivered: nothing to undo
+    assert cursors.rewinds(now=1) == []
+    cursors.dropped(TP, 11)
+    assert cursors.rewinds(now=1) == [(TP, 11)]
+    assert cursors.rewinds(now=1) == []  # consumed
+    assert cursors.decide(TP, 11, now=1.1) is Decision.DELIVER
+    assert cursors.base(TP) == 10
+
+
 def test_an_untracked_partition_follows_the_fetcher() -> None:
     cursors = GaplessCursors()
     assert [cursors.decide(TP, o, now=0) for o in (40, 41, 43)] == [Decision.DELIVER, Decision.DELIVER, Decision.SKIP]
