@@ -181,10 +181,10 @@ def memory_part(n: int, broker: str = "embedded") -> dict[str, Any]:
     every topic in memory (≈ 20 KB per story over all topics), so runs past a few hundred thousand stories belong
     on Apache Kafka (``broker="kafka"``: one node, topics on disk)."""
     from benchmarks import bench_pipeline as bp
-    from benchmarks.baselines import raw_messages
+    from benchmarks.baselines import LazyRawMessages
 
     data_dir = Path(tempfile.mkdtemp(prefix="wirefeed-bench-"))
-    messages = raw_messages(n, seed=29)
+    messages = LazyRawMessages(n, seed=29)
 
     def scenario(bootstrap: str, idempotence: bool) -> dict[str, Any]:
         return asyncio.run(

@@ -233,16 +233,38 @@ async def preload(settings: Settings, messages: Sequence[tuple[bytes, bytes]]) -
     return len(messages) / (time.perf_counter() - started)
 
 
+def _raw_message(s: Any, seed: int) -> tuple[bytes, bytes]:
+    from pipeline.ingest.publisher import make_submission
+
+    raw = make_submission(s.payload, s.agency, content_type=s.content_type, submission_id=f"bench-{seed}-{s.index}")
+    return raw.submission_id.encode(), encode(raw)
+
+
 def raw_messages(n: int, start: int = 0, seed: int = 7) -> list[tuple[bytes, bytes]]:
     """``n`` distinct corpus stories as encoded RawSubmission messages keyed by submission id."""
     from benchmarks.corpus import Corpus
-    from pipeline.ingest.publisher import make_submission
 
-    out = []
-    for s in Corpus(seed).stories(n, start):
-        raw = make_submission(s.payload, s.agency, content_type=s.content_type, submission_id=f"bench-{seed}-{s.index}")
-        out.append((raw.submission_id.encode(), encode(raw)))
-    return out
+    return [_raw_message(s, seed) for s in Corpus(seed).stories(n, start)]
+
+
+class LazyRawMessages(Sequence[tuple[bytes, bytes]]):
+    """What ``raw_messages(n, seed=seed)`` returns, made when read: a million of them would hold ~5 GB, and a
+    process that large cannot start the broker and workers (fork fails)."""
+
+    def __init__(self, n: int, seed: int = 7) -> None:
+        from benchmarks.corpus import Corpus
+
+        self.n, self.seed, self.corpus = n, seed, Corpus(seed)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [_raw_message(self.corpus.story(i), self.seed) for i in range(*index.indices(self.n))]
+        if not -self.n <= index < self.n:
+            raise IndexError(index)
+        return _raw_message(self.corpus.story(index % self.n), self.seed)
 
 
 def spawn(kind: str, settings: Settings, log: Path) -> subprocess.Popen[bytes]:
