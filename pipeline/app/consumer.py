@@ -85,26 +85,31 @@ class GaplessConsumer(faust_aiokafka.Consumer):
     async def _unstall(self, now: float) -> None:
         """Seek back every partition whose fetch position moved past the next offset without delivering it."""
         for tp, expected in self.cursors.stalled(self._highwater, now):
-            try:
-                position = await self._thread.position(tp)
-            except Exception:  # revoked meanwhile
-                continue
+            position = self._position(tp)
             if position is None or position == expected:
                 # The fetcher reads ``expected`` next, unless flow control keeps the partition out of its fetches:
                 # a stream buffer that was full when a rebalance cleared it never reports that it drained.
-                held = tp not in self._get_active_partitions() and tp in self._buffered_partitions
-                if held and not self._buffered(tp):
-                    self.log.warning("%r delivered nothing up to %r for %.0fs and is still held back as if its "
-                                     "stream buffer were full, which is empty; fetching it again", tp, expected,
-                                     STALL_AFTER_S)
-                    self.on_buffer_drop(tp)
-                else:
-                    self.log.info("%r delivered nothing up to %r for %.0fs; fetch position %r, paused %s",
-                                  tp, expected, STALL_AFTER_S, position, tp in self._paused_partitions)
+                if tp not in self._get_active_partitions() and tp in self._buffered_partitions:
+                    if not self._buffered(tp):
+                        self.log.warning("%r delivered nothing up to %r for %.0fs and is still held back as if its "
+                                         "stream buffer were full, which is empty; fetching it again", tp, expected,
+                                         STALL_AFTER_S)
+                        self.on_buffer_drop(tp)
+                # Else the streams are behind (back-pressure: the drain loop waits on a full buffer) or the next
+                # fetch brings ``expected``: nothing to do.
                 continue
             self.log.warning("%r delivered nothing up to %r for %.0fs while the fetch position is %r; re-reading "
                              "from %r", tp, expected, STALL_AFTER_S, position, expected)
             await self._seek(tp, expected)
+
+    def _position(self, tp: TP) -> int | None:
+        """The fetch position of ``tp`` as aiokafka holds it, read like ``highwater`` (no call into the consumer
+        thread: its ``position()`` waits there while a position is being reset, and would hold every other call)."""
+        try:
+            state = self._thread._ensure_consumer()._subscription.subscription.assignment.state_value(tp)
+            return state.position if state.has_valid_position else None
+        except Exception:  # not assigned any more
+            return None
 
     def _buffered(self, tp: TP) -> int:
         """Messages waiting in the stream buffers of the channels that read ``tp``."""
