@@ -64,7 +64,7 @@ class GaplessConsumer(faust_aiokafka.Consumer):
         if self.flow_active:
             for tp, offset in self.cursors.rewinds(now):
                 self.log.info("%r: re-reading from %r (fetched while a rebalance suspended the flow)", tp, offset)
-                await self._seek(tp, offset)
+                await self._reseek(tp, offset)
         if now - self._stalls_checked >= 1.0:
             self._stalls_checked = now
             await self._unstall(now)
@@ -100,7 +100,14 @@ class GaplessConsumer(faust_aiokafka.Consumer):
                 continue
             self.log.warning("%r delivered nothing up to %r for %.0fs while the fetch position is %r; re-reading "
                              "from %r", tp, expected, STALL_AFTER_S, position, expected)
-            await self._seek(tp, expected)
+            await self._reseek(tp, expected)
+
+    async def _reseek(self, tp: TP, offset: int) -> None:
+        """Seek ``tp`` from the consumer's own thread. Faust's ``_seek`` calls aiokafka from the app's thread, which
+        races the fetcher's record buffer in the consumer thread: a worker's fetcher crashed with KeyError in
+        aiokafka's ``fetched_records`` right after this consumer sought a partition with no committed offset."""
+        consumer = self._thread._ensure_consumer()
+        await self._thread.call_thread(consumer.seek, tp, offset)
 
     def _position(self, tp: TP) -> int | None:
         """The fetch position of ``tp`` as aiokafka holds it, read like ``highwater`` (no call into the consumer
@@ -127,7 +134,7 @@ class GaplessConsumer(faust_aiokafka.Consumer):
         if decision is Decision.REWIND:
             self.log.info("offset jump on %r: %r while expecting %r; re-reading from %r", tp, offset, cursor.next,
                           cursor.next)
-            await self._seek(tp, cursor.next)
+            await self._reseek(tp, cursor.next)
         elif decision is Decision.CHECK_LOG_START:
             start = (await self.earliest_offsets(tp)).get(tp)
             expected = cursor.next
@@ -136,11 +143,11 @@ class GaplessConsumer(faust_aiokafka.Consumer):
                 self.log.warning("%r: offsets %r..%r were deleted by retention before this group read them; "
                                  "continuing from %r", tp, expected, start - 1, start)
                 self.cursors.sought(tp, start, time.monotonic())
-                await self._seek(tp, start)
+                await self._reseek(tp, start)
             else:
                 self.log.warning("%r: offset %r still not fetched after %.0fs of jumps (now at %r); re-reading",
                                  tp, expected, REWIND_PATIENCE_S, offset)
-                await self._seek(tp, expected)
+                await self._reseek(tp, expected)
 
     async def seek(self, partition: TP, offset: int) -> None:
         await super().seek(partition, offset)
@@ -161,7 +168,7 @@ class GaplessConsumer(faust_aiokafka.Consumer):
         if fresh:
             starts = await self.earliest_offsets(*fresh)
             for tp in fresh:
-                await self._seek(tp, starts[tp])
+                await self._reseek(tp, starts[tp])
                 self.cursors.sought(tp, starts[tp], now)
         return committed
 
