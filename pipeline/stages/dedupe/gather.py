@@ -38,11 +38,6 @@ class Gathered:
     #: Bucket keys whose stored entry of the story must be relinked to ``decision.info.cluster_id``.
     relink: tuple[str, ...]
 
-    @property
-    def joined_cluster(self) -> bool:
-        """The new uri joined an existing cluster (its uri entry records it when settled)."""
-        return self.decision.info.cluster_id != self.outcome.cluster
-
 
 def decide(entry: dict[str, Any], story: Any, config: DedupeConfig = DedupeConfig()) -> Gathered:
     """The verdict of a story whose buckets have all answered."""

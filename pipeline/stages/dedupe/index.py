@@ -88,7 +88,8 @@ def to_second(at: datetime) -> int:
 def to_tick(at: datetime) -> int:
     """``at`` in seen ticks (1/65536 s since :data:`EPOCH`)."""
     delta = at - EPOCH
-    return max(0, ((delta.days * 86_400 + delta.seconds) << 16) + (delta.microseconds << 16) // 1_000_000)
+    seconds = delta.days * 86_400 + delta.seconds
+    return max(0, seconds * TICKS_PER_SECOND + delta.microseconds * TICKS_PER_SECOND // 1_000_000)
 
 
 def next_seen(last: int, now: datetime) -> int:
@@ -360,7 +361,7 @@ def content_tag(content_hash: str) -> str:
 
 
 def _pack_entry(simhash: int, second: int, ch_tag: str, seen: int, cluster: str, ref: str) -> str:
-    head = _b64(_E.pack(simhash, second, bytes.fromhex(ch_tag), seen >> 16, seen & 0xFFFF))
+    head = _b64(_E.pack(simhash, second, bytes.fromhex(ch_tag), *divmod(seen, TICKS_PER_SECOND)))
     if cluster != _b64(uri_id(_uri_of(ref))):
         head += _OTHER_CLUSTER + cluster
     return head + _escape(ref)
@@ -374,7 +375,7 @@ def _unpack_entry(entry: str) -> tuple[int, int, int, str, str, str]:
     else:
         ref = _unescape(entry[_E_CHARS:])
         cluster = _b64(uri_id(_uri_of(ref)))
-    return simhash, second, (seen_s << 16) | seen_frac, cluster, tag.hex(), ref
+    return simhash, second, seen_s * TICKS_PER_SECOND + seen_frac, cluster, tag.hex(), ref
 
 
 def _entry_ref(entry: str) -> str:
