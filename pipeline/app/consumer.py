@@ -10,6 +10,8 @@ catalogue):
   before it, is skipped; a jump forward is a stale prefetch (skipped) or, when it persists, a reason to seek back;
 - Faust's read offset is cleared before each delivery, so its drain loop neither records a "gap" nor drops the
   message as already read;
+- a message whose hand-over to a stream a rebalance interrupted (Faust's drain loop drops it) counts as not
+  delivered, and its partition is sought back to it once the flow resumes;
 - the committed offset only moves over a run of acked offsets that starts exactly at the current committed offset.
 
 A partition that has messages past its next offset but delivered nothing for :data:`STALL_AFTER_S` is compared
@@ -59,6 +61,10 @@ class GaplessConsumer(faust_aiokafka.Consumer):
 
     async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Message]]:  # type: ignore[override]
         now = time.monotonic()
+        if self.flow_active:
+            for tp, offset in self.cursors.rewinds(now):
+                self.log.info("%r: re-reading from %r (fetched while a rebalance suspended the flow)", tp, offset)
+                await self._reseek(tp, offset)
         if now - self._stalls_checked >= 1.0:
             self._stalls_checked = now
             await self._unstall(now)
@@ -70,6 +76,10 @@ class GaplessConsumer(faust_aiokafka.Consumer):
                     await self._act(tp, message.offset, decision)
                     continue
                 self._read_offset[tp] = None  # Faust's drain loop: no gap, never "already read"
+                yield tp, message
+                if not self.flow_active:  # the suspension interrupted its hand-over: the drain loop dropped it
+                    self.cursors.dropped(tp, message.offset)
+                continue
             yield tp, message
 
     async def _unstall(self, now: float) -> None:
@@ -77,7 +87,17 @@ class GaplessConsumer(faust_aiokafka.Consumer):
         for tp, expected in self.cursors.stalled(self._highwater, now):
             position = self._position(tp)
             if position is None or position == expected:
-                continue  # the next fetch brings ``expected``, or the streams are behind (back-pressure)
+                # The fetcher reads ``expected`` next, unless flow control keeps the partition out of its fetches:
+                # a stream buffer that was full when a rebalance cleared it never reports that it drained.
+                if tp not in self._get_active_partitions() and tp in self._buffered_partitions:
+                    if not self._buffered(tp):
+                        self.log.warning("%r delivered nothing up to %r for %.0fs and is still held back as if its "
+                                         "stream buffer were full, which is empty; fetching it again", tp, expected,
+                                         STALL_AFTER_S)
+                        self.on_buffer_drop(tp)
+                # Else the streams are behind (back-pressure: the drain loop waits on a full buffer) or the next
+                # fetch brings ``expected``: nothing to do.
+                continue
             self.log.warning("%r delivered nothing up to %r for %.0fs while the fetch position is %r; re-reading "
                              "from %r", tp, expected, STALL_AFTER_S, position, expected)
             await self._reseek(tp, expected)
@@ -97,6 +117,11 @@ class GaplessConsumer(faust_aiokafka.Consumer):
             return state.position if state.has_valid_position else None
         except Exception:  # not assigned any more
             return None
+
+    def _buffered(self, tp: TP) -> int:
+        """Messages waiting in the stream buffers of the channels that read ``tp``."""
+        channels = self.app.topics._tp_index.get(tp, ())
+        return sum(channel.queue.qsize() for channel in channels)
 
     def _highwater(self, tp: TP) -> int | None:
         try:

@@ -13,7 +13,9 @@ Faust's own bookkeeping (faust-streaming 0.15) breaks both halves of the rule ar
 - a message delivered just before a rebalance can set the read offset after the seek to the committed offset;
 - its commit rule accepts acked offsets that start one past the committed offset (``min(acked) - committed > 1``),
   so the committed offset can move past an unfinished message;
-- it takes any forward jump for a compaction or transaction gap and commits across it.
+- it takes any forward jump for a compaction or transaction gap and commits across it;
+- when a rebalance suspends its flow while a message is being handed to a stream, its drain loop drops that
+  message after counting it as read.
 
 Each of these loses a message. Here a partition is a :class:`Cursor`. After an assignment, until the consumer has
 sought the partition to its committed offset, it follows the fetcher (Faust resumes fetching before it seeks, and
@@ -52,6 +54,8 @@ class Cursor:
     jumping_since: float | None = None
     #: When the partition last delivered a message or was sought (monotonic seconds).
     progress_at: float = 0.0
+    #: The fetcher moved past ``next`` without delivering it (flow suspended): seek back to ``next``.
+    rewind: bool = False
 
 
 class GaplessCursors:
@@ -76,6 +80,24 @@ class GaplessCursors:
     def sought(self, tp: Hashable, offset: int, now: float) -> None:
         """The fetch position of ``tp`` was set to ``offset``: it is the next offset to deliver."""
         self.cursors[tp] = Cursor(next=offset, base=offset, sought_at=now, progress_at=now)
+
+    def dropped(self, tp: Hashable, offset: int) -> None:
+        """The message just delivered at ``offset`` never reached a stream (the suspension interrupted its
+        hand-over): ``next`` goes back to it, to be re-read once the flow resumes."""
+        cursor = self.cursors.get(tp)
+        if cursor is not None and cursor.next == offset + 1:
+            cursor.next = offset
+            cursor.rewind = True
+
+    def rewinds(self, now: float) -> list[tuple[Hashable, int]]:
+        """``(partition, next offset)`` of each partition to seek back to ``next`` (flow resumed); consumed."""
+        found: list[tuple[Hashable, int]] = []
+        for tp, cursor in self.cursors.items():
+            if cursor.rewind and cursor.next is not None:
+                cursor.rewind = False
+                cursor.sought_at = cursor.progress_at = now
+                found.append((tp, cursor.next))
+        return found
 
     def stalled(self, highwater: Callable[[Hashable], int | None], now: float) -> list[tuple[Hashable, int]]:
         """``(partition, next offset)`` of each sought partition whose log holds messages from ``next`` on

@@ -80,6 +80,20 @@ def test_a_partition_that_delivers_or_has_nothing_more_is_not_stalled() -> None:
     assert cursors.stalled({TP: 20, ("wire.raw", 0): 5}.get, now=600) == [(TP, 11)]
 
 
+def test_a_delivered_message_the_suspension_dropped_is_delivered_again() -> None:
+    cursors = GaplessCursors()
+    cursors.sought(TP, 10, now=0)
+    assert cursors.decide(TP, 10, now=0) is Decision.DELIVER
+    assert cursors.decide(TP, 11, now=0) is Decision.DELIVER
+    cursors.dropped(TP, 10)  # not the last one delivered: nothing to undo
+    assert cursors.rewinds(now=1) == []
+    cursors.dropped(TP, 11)
+    assert cursors.rewinds(now=1) == [(TP, 11)]
+    assert cursors.rewinds(now=1) == []  # consumed
+    assert cursors.decide(TP, 11, now=1.1) is Decision.DELIVER
+    assert cursors.base(TP) == 10
+
+
 def test_an_untracked_partition_follows_the_fetcher() -> None:
     cursors = GaplessCursors()
     assert [cursors.decide(TP, o, now=0) for o in (40, 41, 43)] == [Decision.DELIVER, Decision.DELIVER, Decision.SKIP]
