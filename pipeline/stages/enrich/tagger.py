@@ -29,7 +29,7 @@ from pipeline.stages.enrich.gazetteer import (
     fold_lowered,
     load_gazetteer,
 )
-from pipeline.stages.enrich.trusted import is_plain, trusted, trusted_all
+from pipeline.stages.enrich.trusted import trusted, trusted_all
 from schemas.enriched import BlocTag, CountryTag, Span, TextPart
 from schemas.story import Story
 
@@ -61,11 +61,7 @@ _CUES_OF_BITS: tuple[tuple[CueName, ...], ...] = tuple(
 # Tags and spans are built from values this module computed (codes and names from the gazetteer, offsets into
 # the story's own text, rounded scores in [0, 1]): no re-validation (see trusted.py).
 _country_tags = trusted_all(CountryTag)
-_bloc_tags = trusted_all(BlocTag)
-_span = trusted(Span)
-_SPAN_INLINE = is_plain(Span)  # spans are built as ``trusted(Span)`` builds them, written out in ``_score``
-_new = object.__new__
-_set = object.__setattr__
+_bloc_tag = trusted(BlocTag)
 
 # A mention while the rules run is a list (tens per story; a list is many times cheaper to make than an object):
 # [part slot (index into the story's parts), start, end (offsets in that part), entry, code, cue, person checked,
@@ -531,7 +527,6 @@ def _score(
     in_lead: set[str] = set()
     cue_weight = _CUE_WEIGHT
     cue_bit = _CUE_BIT
-    new, set_, span_cls, inline = _new, _set, Span, _SPAN_INLINE
     for m in mentions:
         slot, start, end, entry, code, cue, _, _ = m
         if not code or (seats and seats.get(entry.surface) in named_blocs):
@@ -545,14 +540,7 @@ def _score(
         if kept is not None:
             m[_CUE] = cue
             kept.append(m)
-        if inline:  # the span as ``trusted(Span)`` builds it, written out: this runs for every mention
-            span = new(span_cls)
-            set_(span, "__dict__", {"part": part, "index": index, "start": start, "end": end})
-            set_(span, "__pydantic_fields_set__", {"part", "index", "start", "end"})
-            set_(span, "__pydantic_extra__", None)
-            set_(span, "__pydantic_private__", None)
-        else:
-            span = _span({"part": part, "index": index, "start": start, "end": end})
+        span: Span = {"part": part, "index": index, "start": start, "end": end}
         state = found.get(code)
         if state is None:
             found[code] = state = [[span], 0.0, cue_bit.get(cue, 0)]
@@ -624,20 +612,25 @@ def _blocs(gaz: Gazetteer, bloc_mentions: list[_M], tagged: list[str], day: date
     explicit = tuple(dict.fromkeys(m[_CODE] for m in bloc_mentions if m[_CODE])) if bloc_mentions else ()
     if not explicit and not tagged:
         return []
-    return _bloc_tags(
-        [
-            {"code": code, "name": name, "explicit": named, "members": list(members)}
-            for code, name, named, members in _bloc_rows(gaz, explicit, frozenset(tagged), day)
-        ]
-    )
+    return list(_bloc_tags_of(gaz, explicit, frozenset(tagged), day))
 
 
 @lru_cache(maxsize=4096)
+def _bloc_tags_of(gaz: Gazetteer, explicit: tuple[str, ...], codes: frozenset[str], day: date) -> tuple[BlocTag, ...]:
+    """The bloc tags: a function of the named blocs, the tagged countries and the day only, and the same few
+    country sets come back story after story, so they are cached (``BlocTag`` is frozen, so stories can share
+    them)."""
+    return tuple(
+        _bloc_tag({"code": code, "name": name, "explicit": named, "members": members})
+        for code, name, named, members in _bloc_rows(gaz, explicit, codes, day)
+    )
+
+
 def _bloc_rows(
     gaz: Gazetteer, explicit: tuple[str, ...], codes: frozenset[str], day: date
-) -> tuple[tuple[str, str, bool, tuple[str, ...]], ...]:
-    """``(code, name, explicit, members)`` of each bloc tag: a function of the named blocs, the tagged countries
-    and the day only, and the same few country sets come back story after story, so it is cached."""
+) -> list[tuple[str, str, bool, tuple[str, ...]]]:
+    """``(code, name, explicit, members)`` of each bloc tag: the named blocs first, then the derived ones, the
+    most members first."""
     rows: list[tuple[str, str, bool, tuple[str, ...]]] = []
     for code in explicit:
         bloc = gaz.blocs[code]
@@ -649,4 +642,4 @@ def _bloc_rows(
         if bloc.code in derived_codes:
             derived.append((bloc.code, bloc.name, False, tuple(sorted(codes & bloc.members_at(day)))))
     derived.sort(key=lambda b: -len(b[3]))
-    return (*rows, *derived)
+    return rows + derived

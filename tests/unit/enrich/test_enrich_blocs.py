@@ -29,7 +29,7 @@ def test_uk_and_eu_around_brexit(on: date, member: bool) -> None:
 def test_uk_named_with_the_eu_after_brexit_is_explicit_but_not_member() -> None:
     blocs = _blocs("The UK and the European Union resumed talks.", date(2021, 3, 1))
     assert blocs["EU"].explicit is True
-    assert blocs["EU"].members == []
+    assert blocs["EU"].members == ()
 
 
 @pytest.mark.parametrize(("on", "member"), [(date(2024, 7, 7), False), (date(2024, 7, 8), True)])
@@ -42,7 +42,7 @@ def test_bolivia_and_mercosur(on: date, member: bool) -> None:
 
 def test_venezuela_suspended_from_mercosur() -> None:
     assert "VE" in _blocs("Venezuela and Mercosur.", date(2014, 1, 1))["MERCOSUR"].members
-    assert _blocs("Venezuela and Mercosur.", date(2018, 1, 1))["MERCOSUR"].members == []
+    assert _blocs("Venezuela and Mercosur.", date(2018, 1, 1))["MERCOSUR"].members == ()
 
 
 @pytest.mark.parametrize(("on", "member"), [(date(2025, 10, 25), False), (date(2025, 10, 26), True)])
@@ -53,7 +53,7 @@ def test_timor_leste_and_asean(on: date, member: bool) -> None:
 
 def test_observers_and_partners_are_not_members() -> None:
     blocs = _blocs("Uzbekistan and Moldova watched the Eurasian Economic Union summit.", date(2024, 1, 1))
-    assert blocs["EAEU"].explicit and blocs["EAEU"].members == []
+    assert blocs["EAEU"].explicit and blocs["EAEU"].members == ()
 
 
 def test_usmca_replaces_nafta() -> None:
@@ -70,14 +70,14 @@ def test_explicit_aliases() -> None:
 
 def test_mentioning_a_member_does_not_name_the_bloc() -> None:
     blocs = _blocs("Kazakhstan raised rates.", date(2024, 6, 1))
-    assert blocs["EAEU"].explicit is False and blocs["EAEU"].members == ["KZ"]
+    assert blocs["EAEU"].explicit is False and blocs["EAEU"].members == ("KZ",)
 
 
 def test_membership_is_read_at_versioncreated() -> None:
     story = make_story("Update", "Britain and Germany.", on=date(2019, 1, 1))
     out = enrich(story, DEDUPE, now=datetime(2030, 1, 1, tzinfo=UTC))
     eu = next(b for b in out.blocs if b.code == "EU")
-    assert eu.members == ["DE", "GB"]
+    assert eu.members == ("DE", "GB")
 
 
 def test_bloc_data_is_consistent() -> None:

@@ -41,9 +41,9 @@ def test_enrich_is_total_and_consistent(
         assert country.mentions == len(country.spans) >= 1
         assert 0.0 <= country.score <= 1.0
         for span in country.spans:
-            text = parts[span.part][span.index]
-            assert 0 <= span.start < span.end <= len(text)
-            surface = text[span.start : span.end]
+            text = parts[span["part"]][span["index"]]
+            assert 0 <= span["start"] < span["end"] <= len(text)
+            surface = text[span["start"] : span["end"]]
             assert _GAZ.lookup(surface) or fold(surface) in _GAZ.entries_by_surface
     assert again.focus_country is None or again.focus_country in codes
     assert [c.score for c in again.countries] == sorted((c.score for c in again.countries), reverse=True)

@@ -6,9 +6,11 @@ from __future__ import annotations
 from bisect import bisect_right
 from datetime import date
 
+import pytest
 from enrich_support import make_story
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from pipeline.stages.enrich import load_gazetteer
 from pipeline.stages.enrich import rules as R
@@ -16,6 +18,7 @@ from pipeline.stages.enrich.gazetteer import ANY, CAP, CHECK, Entry, Gazetteer, 
 from pipeline.stages.enrich.tagger import (
     _GENITIVE_S_LANGS,
     _bloc_rows,
+    _bloc_tags_of,
     _Checker,
     _fold_joined,
     _lang_ok,
@@ -221,4 +224,8 @@ def test_bloc_rows() -> None:
     assert all(set(members) <= {"KG", "KZ", "RU", "US"} for *_, members in rows)
     named = _bloc_rows(_GAZ, ("EU",), frozenset({"KG"}), day)
     assert named[0] == ("EU", _GAZ.blocs["EU"].name, True, ())
-    assert _bloc_rows(_GAZ, (), frozenset({"KG", "KZ", "RU", "US"}), day) is rows  # cached
+    tags = _bloc_tags_of(_GAZ, (), frozenset({"KG", "KZ", "RU", "US"}), day)
+    assert [(t.code, t.name, t.explicit, t.members) for t in tags] == rows
+    assert _bloc_tags_of(_GAZ, (), frozenset({"KG", "KZ", "RU", "US"}), day) is tags  # cached
+    with pytest.raises(ValidationError):  # frozen, since stories share them
+        tags[0].explicit = True

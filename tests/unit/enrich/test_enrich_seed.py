@@ -23,7 +23,7 @@ def _check_seed(story: Story) -> EnrichedStory:
     assert again.dateline is not None and again.dateline.country == "KG"
     eaeu = next(b for b in again.blocs if b.code == "EAEU")
     assert eaeu.explicit
-    assert eaeu.members == ["KG", "KZ", "RU"]
+    assert eaeu.members == ("KG", "KZ", "RU")
     assert again.dedupe == DEDUPE
     # Story fields pass through untouched.
     assert again.headline == story.headline and again.body == story.body and again.uri == story.uri
@@ -46,7 +46,7 @@ def test_seed_spans_point_at_the_mentions() -> None:
     for country in tags.countries:
         assert country.mentions == len(country.spans)
         for span in country.spans:
-            seen.add(parts[span.part][span.index][span.start : span.end])
+            seen.add(parts[span["part"]][span["index"]][span["start"] : span["end"]])
     assert {"Kyrgyzstan", "Kyrgyz", "Russia", "Russian", "Moscow", "China", "Kazakhstan", "United States"} <= seen
     assert "BISHKEK" in seen and "Bishkek" in seen
     # Denmark is only in the author bio, which is not story text.
