@@ -43,7 +43,7 @@ from pipeline.stages.dedupe import (
 )
 from pipeline.stages.dedupe.gather import decide, probe_of, waiting_entry, with_answer
 from pipeline.stages.dedupe.index import STATE_FORMAT
-from pipeline.stages.enrich import enrich
+from pipeline.stages.enrich import TAGGER_BUILD, enrich
 from pipeline.topics import DEDUPE_ANSWERS, DEDUPE_NEAR, DUPLICATES, ENRICHED, NORMALISED, topic_name
 from schemas import Story, utcnow
 
@@ -74,6 +74,7 @@ def dedupe_config(wf: Wirefeed) -> DedupeConfig:
 def register(wf: Wirefeed) -> None:
     s = wf.settings
     config = dedupe_config(wf)
+    log.info("enrich tagger: %s", TAGGER_BUILD)
     # Changelogs use Faust's "json" codec, which encodes with orjson (a dependency of wirefeed).
     uris_table, pending_table, near_table = (wf.app.Table(name, partitions=s.partitions) for name in TABLES)
     normalised_name = topic_name(NORMALISED, s.topic_prefix)

@@ -1,20 +1,25 @@
 """Enrich stage: country, place and trade-bloc tags for a story.
 
-Pure: no I/O except reading the packaged gazetteer (``data/``) once per process.
+Pure: no I/O except reading the packaged gazetteer (``data/``) once per process. The tagger runs compiled where
+it is built (``compiled.py``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from pipeline.stages.enrich.gazetteer import Gazetteer, load_gazetteer
-from pipeline.stages.enrich.tagger import Tags, tag, tag_story
-from pipeline.stages.enrich.trusted import trusted, trusted_copy
+from pipeline.stages.enrich.compiled import load_tagger
 from schemas._types import utcnow
 from schemas.enriched import DedupeInfo, EnrichedStory
 from schemas.story import Dateline, Story
 
-__all__ = ["Gazetteer", "Tags", "enrich", "load_gazetteer", "tag"]
+TAGGER_BUILD = load_tagger()  # the compiled tagger or its source: before anything imports ``tagger``
+
+from pipeline.stages.enrich.gazetteer import Gazetteer, load_gazetteer  # noqa: E402
+from pipeline.stages.enrich.tagger import Tags, tag, tag_story  # noqa: E402
+from pipeline.stages.enrich.trusted import trusted, trusted_copy  # noqa: E402
+
+__all__ = ["TAGGER_BUILD", "Gazetteer", "Tags", "enrich", "load_gazetteer", "tag"]
 
 _enriched_story = trusted(EnrichedStory)
 _dateline_with = trusted_copy(Dateline)

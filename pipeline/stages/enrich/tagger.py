@@ -25,8 +25,7 @@ from pipeline.stages.enrich.gazetteer import (
     EntryClass,
     Gazetteer,
     Reading,
-    fold,
-    fold_lowered,
+    fold_joined,
     load_gazetteer,
 )
 from pipeline.stages.enrich.trusted import trusted, trusted_all
@@ -111,29 +110,6 @@ def _lang_ok(entry_lang: str | None, story_lang: str) -> bool:
 _GENITIVE_S_LANGS = frozenset({"nb", "no", "nn", "sv", "da"})
 
 
-def _fold_joined(texts: list[str]) -> str:
-    """``fold`` of the texts joined by newlines between and around them, lower-casing text by text so that only
-    the texts that are not ASCII take the slow path, then making the typographic characters plain in the one
-    text that has them or, when several do, in the joined text at once. Where a text's lower case changes its
-    length, ``fold`` has to fall back to folding character by character over everything it was given, so then
-    the whole is folded at once."""
-    out = ["", *texts, ""]
-    wide = 0  # the texts that are not ASCII: how many, and the last one's place in ``out``
-    at = 0
-    for i, text in enumerate(texts, 1):
-        lowered = text.lower()
-        if not text.isascii():
-            if len(lowered) != len(text):
-                return fold("\n".join(out[:1] + texts + out[-1:]))
-            wide += 1
-            at = i
-        out[i] = lowered
-    if wide == 1:
-        out[at] = fold_lowered(out[at])
-    joined = "\n".join(out)
-    return fold_lowered(joined) if wide > 1 else joined
-
-
 class _Scan:
     """The mentions ``scan`` found, by what the rules do with them, in text order."""
 
@@ -162,7 +138,7 @@ def scan(gaz: Gazetteer, parts: list[_Part], story_lang: str) -> _Scan:
         bounds.append(pos)
         pos += len(t) + 1
     bounds.append(pos)
-    folded = _fold_joined(texts)
+    folded = fold_joined(texts, joined)
     check = _Checker(gaz, joined, bounds, parts, story_lang)
     found = _leftmost(gaz, folded, check)
     if found is None:
@@ -357,7 +333,7 @@ def _classify(picked: _Picked, bounds: list[int], joined: str) -> _Scan:
 
 
 def _story_date(story: Story) -> date:
-    return (story.versioncreated or story.firstcreated).date()
+    return story.versioncreated.date()
 
 
 def _parts(story: Story) -> list[_Part]:

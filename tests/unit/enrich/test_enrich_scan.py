@@ -14,13 +14,12 @@ from pydantic import ValidationError
 
 from pipeline.stages.enrich import load_gazetteer
 from pipeline.stages.enrich import rules as R
-from pipeline.stages.enrich.gazetteer import ANY, CAP, CHECK, Entry, Gazetteer, fold, key_plan
+from pipeline.stages.enrich.gazetteer import ANY, CAP, CHECK, INERT_CHARS, Entry, Gazetteer, fold, fold_joined, key_plan
 from pipeline.stages.enrich.tagger import (
     _GENITIVE_S_LANGS,
     _bloc_rows,
     _bloc_tags_of,
     _Checker,
-    _fold_joined,
     _lang_ok,
     _leftmost,
     _parts,
@@ -127,7 +126,7 @@ def _leftmost_holds(text: str, lang: str = "en") -> bool:
     texts = [t for _, _, t in parts]
     joined = "\n" + "\n".join(texts) + "\n"
     bounds = [1, len(parts[0][2]) + 2, len(joined)]
-    return _leftmost(_GAZ, _fold_joined(texts), _Checker(_GAZ, joined, bounds, parts, lang)) is not None
+    return _leftmost(_GAZ, fold_joined(texts), _Checker(_GAZ, joined, bounds, parts, lang)) is not None
 
 
 def test_failed_matches_inside_one_word_are_dropped_without_a_second_pass() -> None:
@@ -161,14 +160,33 @@ def test_plans() -> None:
 texts = st.lists(st.text(alphabet=st.characters(blacklist_characters="\n"), max_size=40), min_size=1, max_size=5)
 
 
+def _same_fold(ours: str, joined: str) -> bool:
+    """``ours`` is ``fold(joined)``, but for characters no surface contains, which may be NUL instead."""
+    theirs = fold(joined)
+    return len(ours) == len(theirs) and all(
+        a == b or (a == "\x00" and c in INERT_CHARS) for a, b, c in zip(ours, theirs, joined, strict=True)
+    )
+
+
 @given(texts)
-def test_fold_joined_is_fold_of_the_joined_text(parts: list[str]) -> None:
-    assert _fold_joined(parts) == fold("\n" + "\n".join(parts) + "\n")
+def testfold_joined_is_fold_of_the_joined_text(parts: list[str]) -> None:
+    assert _same_fold(fold_joined(parts), "\n" + "\n".join(parts) + "\n")
 
 
-def test_fold_joined_on_characters_whose_lower_case_is_longer_or_contextual() -> None:
-    for parts in (["İstanbul", "ΟΔΟΣ Σ"], ["ΟΔΟΣ", "x"], ["Kazakhstan’s – capital\u00a0Astana", "İ"]):
-        assert _fold_joined(parts) == fold("\n" + "\n".join(parts) + "\n")
+@given(st.lists(st.text(alphabet=st.sampled_from("ab İΣ’–—“”\u00a0"), max_size=20), min_size=1, max_size=4))
+def testfold_joined_with_typographic_characters(parts: list[str]) -> None:
+    assert _same_fold(fold_joined(parts), "\n" + "\n".join(parts) + "\n")
+
+
+def testfold_joined_on_characters_whose_lower_case_is_longer_or_contextual() -> None:
+    for parts in (
+        ["İstanbul", "ΟΔΟΣ Σ"],
+        ["ΟΔΟΣ", "x"],
+        ["Kazakhstan’s – capital\u00a0Astana", "İ"],
+        ["“Kyrgyzstan’s” — Bishkek", "Côte d’Ivoire"],
+    ):
+        assert _same_fold(fold_joined(parts), "\n" + "\n".join(parts) + "\n")
+    assert fold_joined(["“Kyrgyzstan’s” — Bishkek"]) == "\n\x00kyrgyzstan's\x00 \x00 bishkek\n"
 
 
 def _metonym_reference(text: str, end: int) -> bool:

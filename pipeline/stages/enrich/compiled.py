@@ -1,0 +1,72 @@
+"""Which tagger runs: the C extension mypyc builds from ``tagger.py`` at install time, or ``tagger.py`` itself.
+
+Both are the same source, so they give the same tags (``tests/unit/enrich/test_enrich_compiled.py`` runs them side
+by side); the extension is about twice as fast. Python would import the extension whenever it sits beside the
+source, even one built from an older ``tagger.py``, so the package's ``__init__`` calls :func:`load_tagger` first,
+and that loads the source instead when
+
+- the extension is missing (an install with ``WIREFEED_PURE_PYTHON=1``, or a checkout never installed),
+- it is older than ``tagger.py`` (the source was edited after the last ``pip install -e .``), with a warning that
+  says how to rebuild,
+- ``WIREFEED_PURE_PYTHON`` is set to anything but ``0`` in the environment (to compare or debug).
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.util
+import os
+import sys
+import warnings
+from pathlib import Path
+
+TAGGER = "pipeline.stages.enrich.tagger"
+SOURCE = Path(__file__).with_name("tagger.py")
+ENV = "WIREFEED_PURE_PYTHON"
+
+
+def extension() -> Path | None:
+    """The compiled tagger beside the source, if one is built."""
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        path = SOURCE.with_name(SOURCE.stem + suffix)
+        if path.exists():
+            return path
+    return None
+
+
+def choose() -> tuple[Path | None, str]:
+    """The extension to load (None: the source) and why, in words for logs and benchmark tables."""
+    built = extension()
+    if os.environ.get(ENV, "") not in ("", "0"):
+        return None, f"Python source ({ENV} is set)"
+    if built is None:
+        return None, "Python source (the compiled tagger is not built)"
+    if built.stat().st_mtime < SOURCE.stat().st_mtime:
+        return None, "Python source (the compiled tagger is older than tagger.py)"
+    return built, "compiled (mypyc)"
+
+
+#: What :func:`load_tagger` loaded, e.g. ``"compiled (mypyc)"``.
+TAGGER_BUILD = ""
+
+
+def load_tagger() -> str:
+    """Import the tagger as :func:`choose` says, before anything else imports it; returns :data:`TAGGER_BUILD`."""
+    global TAGGER_BUILD
+    if TAGGER_BUILD:
+        return TAGGER_BUILD
+    built, TAGGER_BUILD = choose()
+    if built is None and TAGGER not in sys.modules and extension() is not None:
+        if "older" in TAGGER_BUILD:
+            warnings.warn(
+                f"{extension()} was built from an older tagger.py, so the tagger runs from its source, about half "
+                "as fast; rebuild it with `pip install -e .` (or `bash scripts/setup.sh`)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        spec = importlib.util.spec_from_file_location(TAGGER, SOURCE)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[TAGGER] = module
+        spec.loader.exec_module(module)
+    return TAGGER_BUILD
