@@ -48,18 +48,36 @@ _FOLD_CHARS: dict[str, str] = {
 #: Typographic characters that no surface contains (``build_gazetteer`` checks). Folding a story's text may turn
 #: them into NUL, which no surface contains either, so the matches stay the same.
 INERT_CHARS = "\u201c\u201d\u201e\u00ab\u00bb\u2014\u2026\u2022\u00b7"
-#: What ``plain_ascii`` replaces: the fold characters by their plain equivalent, the inert ones by NUL.
+#: What ``plain`` replaces: the fold characters by their plain equivalent, the inert ones by NUL.
 _PLAIN_CHARS: tuple[tuple[str, str], ...] = (*_FOLD_CHARS.items(), *((c, "\x00") for c in INERT_CHARS))
 
 
-def plain_ascii(text: str) -> str | None:
-    """``text`` with its typographic characters replaced (``_PLAIN_CHARS``) when that leaves only ASCII, else None.
-    Most news text that is not ASCII is so only by its quotes and dashes, and lower-casing ASCII is several times
-    faster than lower-casing any other text."""
+def plain(text: str) -> str:
+    """``text`` with its typographic characters replaced (``_PLAIN_CHARS``). Most news text that is not ASCII is so
+    only by its quotes and dashes, and lower-casing ASCII is several times faster than lower-casing any other text."""
     for src, dst in _PLAIN_CHARS:
         if src in text:
             text = text.replace(src, dst)
-    return text if text.isascii() else None
+    return text
+
+
+def _latin1_fold_table() -> bytes:
+    """``fold`` of every Latin-1 character, as a ``bytes.translate`` table (the inert characters to NUL): Latin-1
+    text, once encoded, folds with one table lookup a character, where ``str.lower`` looks each one up in the
+    Unicode database."""
+    table = bytearray(256)
+    for i in range(256):
+        c = chr(i).lower()
+        c = _FOLD_CHARS.get(c, c)
+        if c in INERT_CHARS:
+            c = "\x00"
+        if len(c) != 1 or ord(c) > 255:
+            raise ValueError(f"{chr(i)!r} does not lower-case to one Latin-1 character")
+        table[i] = ord(c)
+    return bytes(table)
+
+
+_LATIN1_FOLD = _latin1_fold_table()
 
 
 def fold(text: str) -> str:
@@ -81,12 +99,12 @@ def fold_lowered(lowered: str) -> str:
 
 def fold_joined(texts: list[str], joined: str | None = None) -> str:
     """``fold`` of the texts joined by newlines between and around them (``joined``, when the caller has it), in
-    which characters no surface contains may be NUL (``plain_ascii``). Most texts are ASCII once their quotes and
-    dashes are made plain, and are lower-cased at once. Otherwise the texts are lower-cased one by one, so that only
-    those that are not ASCII take the slow path; then the typographic characters are made plain in the one such
-    text or, when several are, in the joined text at once. Where a text's lower case changes its length, ``fold``
-    has to fall back to folding character by character over everything it was given, so then the whole is folded
-    at once.
+    which characters no surface contains may be NUL (``plain``). Most texts are ASCII once their quotes and dashes
+    are made plain, and are lower-cased at once; most others are Latin-1 (``_LATIN1_FOLD``). Otherwise the texts are
+    lower-cased one by one, so that only those that are not ASCII take the slow path; then the typographic
+    characters are made plain in the one such text or, when several are, in the joined text at once. Where a
+    text's lower case changes its length, ``fold`` has to fall back to folding character by character over
+    everything it was given, so then the whole is folded at once.
 
     Here, not in the compiled tagger: mypyc's ``str.lower`` lower-cases character by character, without Python's
     final-sigma rule ('ΟΔΟΣ' → 'οδοσ', where Python gives 'οδος'), and the surfaces are folded by Python's."""
@@ -94,9 +112,13 @@ def fold_joined(texts: list[str], joined: str | None = None) -> str:
         joined = "\n" + "\n".join(texts) + "\n"
     if joined.isascii():
         return joined.lower()
-    plain = plain_ascii(joined)
-    if plain is not None:
-        return plain.lower()
+    plained = plain(joined)
+    if plained.isascii():
+        return plained.lower()
+    try:
+        return plained.encode("latin-1").translate(_LATIN1_FOLD).decode("latin-1")
+    except UnicodeEncodeError:  # characters past Latin-1 (Greek, Cyrillic, Turkish …)
+        pass
     out = ["", *texts, ""]
     wide = 0  # the texts that are not ASCII: how many, and the last one's place in ``out``
     at = 0

@@ -169,16 +169,22 @@ def _same_fold(ours: str, joined: str) -> bool:
 
 
 @given(texts)
-def testfold_joined_is_fold_of_the_joined_text(parts: list[str]) -> None:
+def test_fold_joined_is_fold_of_the_joined_text(parts: list[str]) -> None:
     assert _same_fold(fold_joined(parts), "\n" + "\n".join(parts) + "\n")
 
 
-@given(st.lists(st.text(alphabet=st.sampled_from("ab İΣ’–—“”\u00a0"), max_size=20), min_size=1, max_size=4))
-def testfold_joined_with_typographic_characters(parts: list[str]) -> None:
+@given(st.lists(st.text(alphabet=st.sampled_from("aB İΣ’–—“”\u00a0ÄößÆøÅ«»·µÿÞ"), max_size=20), min_size=1, max_size=4))
+def test_fold_joined_with_typographic_and_latin1_characters(parts: list[str]) -> None:
     assert _same_fold(fold_joined(parts), "\n" + "\n".join(parts) + "\n")
 
 
-def testfold_joined_on_characters_whose_lower_case_is_longer_or_contextual() -> None:
+def test_latin1_text_folds_by_table() -> None:
+    every = "".join(chr(i) for i in range(1, 256) if chr(i) != "\n")
+    assert _same_fold(fold_joined([every, "Øst – «Å»"]), f"\n{every}\nØst – «Å»\n")
+    assert fold_joined(["«OSLO» – Ærlig ØST"]) == "\n\x00oslo\x00 - ærlig øst\n"
+
+
+def test_fold_joined_on_characters_whose_lower_case_is_longer_or_contextual() -> None:
     for parts in (
         ["İstanbul", "ΟΔΟΣ Σ"],
         ["ΟΔΟΣ", "x"],
