@@ -211,7 +211,11 @@ def _leftmost(gaz: Gazetteer, folded: str, check: _Checker) -> _Scan | None:
     plans = check.plans
     bounds = check.bounds
     picked: _Picked = []
-    for key, start, end in gaz.leftmost.find_matches_as_indexes(folded):
+    if folded.isascii():
+        matches = gaz.leftmost_bytes.find_matches_as_indexes(folded.encode("ascii"))
+    else:
+        matches = gaz.leftmost.find_matches_as_indexes(folded)
+    for key, start, end in matches:
         if joined[start - 1].isalnum():
             if end - start == 1 or joined[start : end - 1].isalnum():
                 continue  # no later start inside it has anything but a letter or digit before it

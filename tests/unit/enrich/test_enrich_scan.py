@@ -253,3 +253,12 @@ def test_bloc_rows() -> None:
     assert _bloc_tags_of(_GAZ, (), frozenset({"KG", "KZ", "RU", "US"}), day) is tags  # cached
     with pytest.raises(ValidationError):  # frozen, since stories share them
         tags[0].explicit = True
+
+
+_ASCII_SURFACES = sorted(k for k in _GAZ.entries_by_surface if k.isascii())
+
+
+@given(st.lists(st.one_of(st.sampled_from(_ASCII_SURFACES), st.text(alphabet="ab .,'-\n", max_size=6)), max_size=30))
+def test_the_bytes_automaton_matches_like_the_str_one_on_ascii_text(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert _GAZ.leftmost_bytes.find_matches_as_indexes(text.encode()) == _GAZ.leftmost.find_matches_as_indexes(text)
