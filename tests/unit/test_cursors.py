@@ -25,6 +25,26 @@ def test_an_assigned_partition_follows_the_fetcher_but_commits_nothing_until_it_
     assert [cursors.decide(TP, o, now=0) for o in (696, 697)] == [Decision.DELIVER, Decision.DELIVER]
 
 
+def test_what_following_delivered_from_the_committed_offset_is_not_delivered_again_after_the_seek() -> None:
+    # A worker restart: the fetcher delivers 16 (followed) before the group's committed offset 16 is read and the
+    # partition sought there; 17 then comes in the same fetch, or 16 and 17 again if the seek reset the position.
+    for refetched in ((), (16,)):
+        cursors = GaplessCursors()
+        cursors.assigned(TP)
+        assert cursors.decide(TP, 16, now=0) is Decision.DELIVER
+        cursors.sought(TP, 16, now=0.1)
+        assert cursors.base(TP) == 16
+        assert [cursors.decide(TP, o, now=0.2) for o in (*refetched, 17)] == [
+            *(Decision.SKIP for _ in refetched), Decision.DELIVER,
+        ]  # fmt: skip
+    # A run that starts after the sought offset leaves a hole before it: the seek goes back (the first test).
+    cursors = GaplessCursors()
+    cursors.assigned(TP)
+    assert cursors.decide(TP, 18, now=0) is Decision.DELIVER
+    cursors.sought(TP, 16, now=0.1)
+    assert [cursors.decide(TP, o, now=0.2) for o in (16, 17, 18)] == [Decision.DELIVER] * 3
+
+
 def test_a_prefetched_message_one_past_the_committed_offset_is_not_taken_for_the_next_one() -> None:
     # The loss seen in the rebalance scenario: committed 696, a stale 697 arrives first, then the re-fetched 696.
     cursors = GaplessCursors()
