@@ -2,17 +2,36 @@
 
 The enrich stage's tagger (``pipeline/stages/enrich/tagger.py``) runs on every story, so it is compiled to a C
 extension with mypyc, from the same source: the module stays plain, typed Python and runs as such wherever the
-extension is missing or older than the source (``pipeline/stages/enrich/__init__.py`` decides which one loads).
-``WIREFEED_PURE_PYTHON=1`` at install time skips the compilation.
+extension is missing or was built from another version of the source (``pipeline/stages/enrich/compiled.py``
+decides which one loads, from the record this build writes beside the extension). ``WIREFEED_PURE_PYTHON=1`` at
+install time skips the compilation.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+from pathlib import Path
 
 from setuptools import setup
+from setuptools.command.build_ext import build_ext
 
-COMPILED = ["pipeline/stages/enrich/tagger.py"]
+COMPILED = "pipeline/stages/enrich/tagger.py"
+#: Written beside the built extension: the digest of the source it was compiled from.
+RECORD = "tagger.build.json"
+
+
+class BuildExtWithRecord(build_ext):
+    def run(self) -> None:
+        super().run()
+        if not self.extensions:
+            return
+        source = Path(COMPILED).read_bytes()
+        built = Path(self.get_ext_fullpath("pipeline.stages.enrich.tagger")).parent
+        record = {"source_sha256": hashlib.sha256(source).hexdigest()}
+        (built / RECORD).write_text(json.dumps(record) + "\n")
+
 
 ext_modules = []
 if os.environ.get("WIREFEED_PURE_PYTHON", "") in ("", "0"):
@@ -22,6 +41,6 @@ if os.environ.get("WIREFEED_PURE_PYTHON", "") in ("", "0"):
     # (pydantic, ahocorasick-rs, PyYAML) are typed as Any there, which compiles to the same calls, and what mypy
     # would say of the modules it imports from this repository (typed against those Anys) is not the build's
     # business: only the tagger is compiled.
-    ext_modules = mypycify(["--ignore-missing-imports", "--follow-imports=silent", *COMPILED], opt_level="3")
+    ext_modules = mypycify(["--ignore-missing-imports", "--follow-imports=silent", COMPILED], opt_level="3")
 
-setup(ext_modules=ext_modules)
+setup(ext_modules=ext_modules, cmdclass={"build_ext": BuildExtWithRecord})

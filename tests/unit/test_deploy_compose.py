@@ -28,6 +28,17 @@ def test_compose_runs_kafka_postgres_workers_and_gateway() -> None:
         assert (REPO / services[name]["build"]["dockerfile"]).is_file()
 
 
+def test_the_image_builds_from_everything_the_build_reads() -> None:
+    """The build stage copies what ``pip wheel .`` reads: the project files (``setup.py`` compiles the tagger) and
+    both packages, has a C compiler, and keeps extensions built in place out of the context."""
+    dockerfile = (REPO / "deploy" / "Dockerfile").read_text()
+    _, build_stage, _runtime = dockerfile.split("\nFROM ")
+    copied = {part for line in build_stage.splitlines() if line.startswith("COPY ") for part in line.split()[1:-1]}
+    assert {"pyproject.toml", "setup.py", "README.md", "pipeline", "schemas"} <= copied
+    assert "gcc" in build_stage and "pip wheel" in build_stage
+    assert "**/*.so" in (REPO / ".dockerignore").read_text().splitlines()
+
+
 def test_every_wirefeed_variable_in_compose_is_a_setting() -> None:
     known = env_names()
     for name, service in load("docker-compose.yml")["services"].items():

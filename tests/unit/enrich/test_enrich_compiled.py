@@ -3,7 +3,9 @@ they tag alike."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -34,13 +36,17 @@ def test_the_compiled_tagger_is_the_one_loaded() -> None:
 
 def test_choose(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     source = tmp_path / "tagger.py"
-    source.write_text("")
+    source.write_text("x = 1\n")
     monkeypatch.setattr(compiled, "SOURCE", source)
     monkeypatch.delenv(compiled.ENV, raising=False)
     assert compiled.choose() == (None, "Python source (the compiled tagger is not built)")
     built = tmp_path / ("tagger" + compiled.importlib.machinery.EXTENSION_SUFFIXES[0])
     built.write_bytes(b"")
-    os.utime(source, (1_000, 1_000))
+    other = "Python source (the compiled tagger was built from another tagger.py)"
+    assert compiled.choose() == (None, other)  # no record of what it was built from
+    record = tmp_path / compiled.RECORD
+    record.write_text(json.dumps({"source_sha256": hashlib.sha256(b"x = 1\n").hexdigest()}))
+    os.utime(source, (3_000, 3_000))  # file times do not matter (a wheel install may write the source last)
     os.utime(built, (2_000, 2_000))
     assert compiled.choose() == (built, "compiled (mypyc)")
     monkeypatch.setenv(compiled.ENV, "0")
@@ -48,8 +54,10 @@ def test_choose(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(compiled.ENV, "1")
     assert compiled.choose() == (None, f"Python source ({compiled.ENV} is set)")
     monkeypatch.delenv(compiled.ENV)
-    os.utime(source, (3_000, 3_000))  # the source edited after the build
-    assert compiled.choose() == (None, "Python source (the compiled tagger is older than tagger.py)")
+    source.write_text("x = 2\n")  # the source edited after the build
+    assert compiled.choose() == (None, other)
+    record.write_text("{not json")
+    assert compiled.choose() == (None, other)
 
 
 def test_the_environment_switch_loads_the_source() -> None:
