@@ -162,11 +162,7 @@ class GaplessConsumer(faust_aiokafka.Consumer):
             if not self._gapless(tp):
                 continue
             if offset is not None and offset > 0:
-                next_offset = self.cursors.sought(tp, offset, now)
-                if next_offset != offset:
-                    self.log.info("%r: offsets %r..%r were delivered since the assignment, before the seek to the "
-                                  "committed offset %r; continuing from %r", tp, offset, next_offset - 1, offset,
-                                  next_offset)
+                self.cursors.sought(tp, offset, now)
             else:
                 fresh.append(tp)  # aiokafka does not seek these; the fetch position may be anywhere
         if fresh:

@@ -249,7 +249,7 @@ async def test_faust_agent_and_table_changelog_survive_a_worker_restart(
     finally:
         code = stop_group(worker)
     log = (tmp_path / "faust-worker.log").read_text(errors="replace")
-    assert latest == dict(want), log[-3000:]
+    _assert_counted_at_least_once(latest, want, Counter(want), log)
     assert code == 0, log[-3000:]
 
     changelog = f"{app_id}-counts-changelog"
@@ -266,15 +266,29 @@ async def test_faust_agent_and_table_changelog_survive_a_worker_restart(
     # A new worker restores the table from the changelog and keeps counting from there.
     second = [(k.encode(), b"y") for k in keys]
     await _produce(bootstrap, src, second)
-    want.update(k.decode() for k, _ in second)
+    new = Counter(k.decode() for k, _ in second)
+    want.update(new)
     worker = _start_faust_worker(tmp_path, env)
     try:
         latest = await _latest_counts(bootstrap, out, dict(want))
     finally:
         code = stop_group(worker)
     log = (tmp_path / "faust-worker.log").read_text(errors="replace")
-    assert latest == dict(want), log[-3000:]
+    # Restored: a table that started again from zero would count 1 or 2 per key here, not 9.
+    _assert_counted_at_least_once(latest, want, new, log)
     assert code == 0, log[-3000:]
+
+
+def _assert_counted_at_least_once(
+    latest: dict[str, int], want: Counter[str], new: Counter[str], log: str
+) -> None:
+    """Every message counted (nothing lost), and each of this run's messages at most twice. Delivery is at least
+    once: what the fetcher delivers after an assignment, before the group's committed offsets are read, is read
+    again from there (Faust may have dropped it from the buffers it clears while it recovers the table), so a
+    count can run one ahead per message read in this run."""
+    assert set(latest) == set(want), log[-3000:]
+    for key, count in want.items():
+        assert count <= latest[key] <= count + new[key], (key, latest, log[-3000:])
 
 
 @pytest.mark.slow

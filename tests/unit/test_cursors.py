@@ -25,22 +25,12 @@ def test_an_assigned_partition_follows_the_fetcher_but_commits_nothing_until_it_
     assert [cursors.decide(TP, o, now=0) for o in (696, 697)] == [Decision.DELIVER, Decision.DELIVER]
 
 
-def test_what_following_delivered_from_the_committed_offset_is_not_delivered_again_after_the_seek() -> None:
-    # A worker restart: the fetcher delivers 16 (followed) before the group's committed offset 16 is read and the
-    # partition sought there; 17 then comes in the same fetch, or 16 and 17 again if the seek reset the position.
-    for refetched in ((), (16,)):
-        cursors = GaplessCursors()
-        cursors.assigned(TP)
-        assert cursors.decide(TP, 16, now=0) is Decision.DELIVER
-        cursors.sought(TP, 16, now=0.1)
-        assert cursors.base(TP) == 16
-        assert [cursors.decide(TP, o, now=0.2) for o in (*refetched, 17)] == [
-            *(Decision.SKIP for _ in refetched), Decision.DELIVER,
-        ]  # fmt: skip
-    # A run that starts after the sought offset leaves a hole before it: the seek goes back (the first test).
+def test_what_following_delivered_before_the_seek_is_delivered_again() -> None:
+    # A worker restart: the fetcher delivers 16 and 17 (followed) before the group's committed offset 16 is read and
+    # the partition sought there. Faust may have dropped them while it recovered its tables: read them again.
     cursors = GaplessCursors()
     cursors.assigned(TP)
-    assert cursors.decide(TP, 18, now=0) is Decision.DELIVER
+    assert [cursors.decide(TP, o, now=0) for o in (16, 17)] == [Decision.DELIVER] * 2
     cursors.sought(TP, 16, now=0.1)
     assert [cursors.decide(TP, o, now=0.2) for o in (16, 17, 18)] == [Decision.DELIVER] * 3
 
