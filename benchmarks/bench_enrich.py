@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import gc
-import importlib.util
 import os
 import sys
 import time
@@ -95,21 +94,11 @@ def _automaton_floor(story: Story) -> int:
     return len(gaz.leftmost.find_matches_as_indexes(fold_joined(texts)))
 
 
-def _source_tagger() -> Any:
-    """``tagger.py`` loaded from its source under another name, beside the compiled one that ``enrich`` uses."""
-    spec = importlib.util.spec_from_file_location("_tagger_from_source", compiled.SOURCE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def _with_source_tagger(story: Story) -> object:
     """``enrich()`` with the tagger run from its Python source: the baseline of the compiled one, same run."""
     global _SOURCE
     if _SOURCE is None:
-        _SOURCE = _source_tagger()
+        _SOURCE = compiled.load_source("_tagger_from_source")
     saved = enrich_pkg.tag_story
     enrich_pkg.tag_story = _SOURCE.tag_story
     try:

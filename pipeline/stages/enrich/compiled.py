@@ -24,6 +24,7 @@ import os
 import sys
 import warnings
 from pathlib import Path
+from types import ModuleType
 
 TAGGER = "pipeline.stages.enrich.tagger"
 SOURCE = Path(__file__).with_name("tagger.py")
@@ -79,9 +80,21 @@ def load_tagger() -> str:
                 RuntimeWarning,
                 stacklevel=2,
             )
-        spec = importlib.util.spec_from_file_location(TAGGER, SOURCE)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[TAGGER] = module
-        spec.loader.exec_module(module)
+        sys.modules[TAGGER] = load_source(TAGGER)
     return TAGGER_BUILD
+
+
+def load_source(name: str) -> ModuleType:
+    """``tagger.py`` run as Python, as module ``name``: the tagger itself when the extension must not load, or a
+    second copy beside the compiled one, to compare the two (tests, benchmarks). The module is in ``sys.modules``
+    while it runs (its dataclasses look it up) and stays there only under the tagger's own name."""
+    spec = importlib.util.spec_from_file_location(name, SOURCE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        if name != TAGGER:
+            del sys.modules[name]
+    return module

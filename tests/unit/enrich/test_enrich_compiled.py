@@ -4,7 +4,6 @@ they tag alike."""
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import subprocess
@@ -68,18 +67,6 @@ def test_the_environment_switch_loads_the_source() -> None:
     assert out == f"Python source ({compiled.ENV} is set) {compiled.SOURCE}\n"
 
 
-def _source_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("_tagger_from_source", compiled.SOURCE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up while they are made
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        del sys.modules[spec.name]
-    return module
-
-
 def _stories() -> list[Story]:
     """The seed, the agency samples, the labelled evaluation stories, 400 corpus stories and the ambiguity table."""
     from test_enrich_sentences import CASES
@@ -112,7 +99,7 @@ def _tags(module: ModuleType, story: Story) -> object:
 @pytest.mark.skipif(PURE, reason="the tagger runs from its source: there is no compiled one to compare")
 def test_compiled_and_source_tag_alike() -> None:
     assert tagger.__file__ != str(compiled.SOURCE)
-    source = _source_module()
+    source = compiled.load_source("_tagger_from_source")
     stories = _stories()
     assert len(stories) > 450
     differ = [s.uri for s in stories if _tags(tagger, s) != _tags(source, s)]
