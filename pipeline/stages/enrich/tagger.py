@@ -62,11 +62,24 @@ _CUES_OF_BITS: tuple[tuple[CueName, ...], ...] = tuple(
 _country_tags = trusted_all(CountryTag)
 _bloc_tag = trusted(BlocTag)
 
-# A mention while the rules run is a list (tens per story; a list is many times cheaper to make than an object):
-# [part slot (index into the story's parts), start, end (offsets in that part), entry, code, cue, person checked,
-# person evidence]. ``Mention`` is its public form, in ``Tags.mentions``.
-_SLOT, _START, _END, _ENTRY, _CODE, _CUE, _CHECKED, _EVIDENCE = range(8)
-_M = list[Any]
+class _M:
+    """A mention while the rules run: its part's slot (index into the story's parts), start and end (offsets in
+    that part), entry, code and cue, whether the person rule checked it and what it found. ``Mention`` is its
+    public form, in ``Tags.mentions``. Compiled, a plain class: attribute reads are field reads, where the list it
+    replaces boxed every offset."""
+
+    __slots__ = ("checked", "code", "cue", "end", "entry", "evidence", "slot", "start")
+
+    def __init__(self, slot: int, start: int, end: int, entry: Entry, code: str | None, cue: CueName) -> None:
+        self.slot = slot
+        self.start = start
+        self.end = end
+        self.entry = entry
+        self.code = code
+        self.cue = cue
+        self.checked = False
+        self.evidence: str | None = None
+
 _Part = tuple[TextPart, int, str]
 
 
@@ -321,7 +334,7 @@ def _classify(picked: _Picked, bounds: list[int], joined: str) -> _Scan:
                 k += 1
             offset = bounds[k]
             next_start = bounds[k + 1]
-        m = [k, start - offset, end - offset, entry, entry.code, entry.cue or "name", False, None]
+        m = _M(k, start - offset, end - offset, entry, entry.code, entry.cue or "name")
         if cls <= 1:  # PLAIN or SPECIAL
             mentions.append(m)
             if cls:
@@ -354,7 +367,10 @@ def tag(story: Story, gaz: Gazetteer | None = None) -> Tags:
     parts = _parts(story)
     kept: list[_M] = []
     countries, focus, blocs, dateline_country = tag_story(story, gaz or load_gazetteer(), parts, kept)
-    mentions = [Mention(parts[m[_SLOT]][0], parts[m[_SLOT]][1], m[_START], m[_END], *m[_ENTRY:]) for m in kept]
+    mentions = [
+        Mention(parts[m.slot][0], parts[m.slot][1], m.start, m.end, m.entry, m.code, m.cue, m.checked, m.evidence)
+        for m in kept
+    ]
     return Tags(countries, focus, blocs, dateline_country, mentions)
 
 
@@ -380,7 +396,7 @@ def tag_story(
     # 6. The dateline country; 7. capitals standing for their government; 8. a bloc's seat in a story that
     # names the bloc stands for the bloc (Brussels → EU, not BE). Done in one pass with the scoring.
     dateline_country = _dateline_country(story, gaz, parts, mentions)
-    countries, focus = _score(gaz, parts, mentions, dateline_country, {m[_CODE] for m in found.blocs}, kept)
+    countries, focus = _score(gaz, parts, mentions, dateline_country, {m.code for m in found.blocs}, kept)
     blocs = _blocs(gaz, found.blocs, [c.code for c in countries], _story_date(story))
     return countries, focus, blocs, dateline_country
 
@@ -389,46 +405,46 @@ def _special_rules(gaz: Gazetteer, parts: list[_Part], found: _Scan) -> list[_M]
     """Steps 2–4 of tagging, for stories that name a person-like place, Georgia or a shared name."""
     rules = gaz.rules
     mentions = found.mentions
-    has_person = any(m[_ENTRY].person_name for m in mentions)
-    has_georgia = any(m[_CODE] == "GE" for m in mentions)
-    has_ambiguous = any(m[_ENTRY].kind == "ambiguous" for m in mentions)
+    has_person = any(m.entry.person_name for m in mentions)
+    has_georgia = any(m.code == "GE" for m in mentions)
+    has_ambiguous = any(m.entry.kind == "ambiguous" for m in mentions)
 
     # 2. Person names (Michael Jordan, Chad Smith): evidence per mention, then per story.
     if has_person:
         # Where every match but the blocs starts, by part: the places the person rule sees.
         starts_in: dict[int, set[int]] = {}
         for x in mentions + found.blockers:
-            starts_in.setdefault(x[_SLOT], set()).add(x[_START])
+            starts_in.setdefault(x.slot, set()).add(x.start)
         for m in mentions:
-            if m[_ENTRY].person_name:
-                slot = m[_SLOT]
+            if m.entry.person_name:
+                slot = m.slot
                 part, _, text = parts[slot]
                 place_starts = frozenset(starts_in[slot])
                 title_case = part == "headline" and R.is_title_case(text)
-                m[_CHECKED] = True
-                m[_EVIDENCE] = R.person_evidence(rules, text, m[_START], m[_END], title_case, place_starts)
+                m.checked = True
+                m.evidence = R.person_evidence(rules, text, m.start, m.end, title_case, place_starts)
         mentions = _apply_person_rule(mentions, parts)
 
     # 3. Georgia: the country or the US state.
     if has_georgia:
         georgia = [
-            m for m in mentions if m[_CODE] == "GE" and m[_ENTRY].surface in ("Georgia", "Georgian", "Georgians")
+            m for m in mentions if m.code == "GE" and m.entry.surface in ("Georgia", "Georgian", "Georgians")
         ]
         if georgia:
             full = "\n".join(t for _, _, t in parts)
-            others = [m[_CODE] for m in mentions if m[_CODE] and m[_CODE] != "GE"]
-            us_places = sum(1 for m in mentions if m[_CODE] == "US" and m[_CUE] in ("city", "metonym"))
+            others = [m.code for m in mentions if m.code and m.code != "GE"]
+            us_places = sum(1 for m in mentions if m.code == "US" and m.cue in ("city", "metonym"))
             if R.georgia_is_us_state(rules, full, others, us_places):
                 for m in georgia:
-                    m[_CODE], m[_CUE] = "US", "city"
+                    m.code, m.cue = "US", "city"
 
     # 4. Names shared by several countries (Congo, Korea).
     if has_ambiguous:
-        named = {m[_CODE] for m in mentions if m[_CODE] and m[_ENTRY].kind == "country"}
+        named = {m.code for m in mentions if m.code and m.entry.kind == "country"}
         for m in mentions:
-            if m[_ENTRY].kind == "ambiguous":
-                amb = rules.ambiguous[m[_ENTRY].surface]
-                m[_CODE] = R.resolve_ambiguous(amb.candidates, amb.default, named)
+            if m.entry.kind == "ambiguous":
+                amb = rules.ambiguous[m.entry.surface]
+                m.code = R.resolve_ambiguous(amb.candidates, amb.default, named)
     return mentions
 
 
@@ -436,23 +452,23 @@ def _place_in_region(parts: list[_Part], mentions: list[_M]) -> None:
     """'Moscow, Idaho': a city followed by ', <state or country>' of another country belongs there."""
     for a, b in itertools.pairwise(mentions):
         if (
-            a[_CUE] == "city"
-            and b[_START] == a[_END] + 2
-            and a[_SLOT] == b[_SLOT]
-            and (b[_ENTRY].admin or b[_CUE] == "name")
-            and a[_CODE] != b[_CODE]
-            and parts[a[_SLOT]][2][a[_END] : b[_START]] == ", "
-            and not _continues_list(parts[b[_SLOT]][2], b, mentions)
+            a.cue == "city"
+            and b.start == a.end + 2
+            and a.slot == b.slot
+            and (b.entry.admin or b.cue == "name")
+            and a.code != b.code
+            and parts[a.slot][2][a.end : b.start] == ", "
+            and not _continues_list(parts[b.slot][2], b, mentions)
         ):
-            a[_CODE] = b[_CODE]
+            a.code = b.code
 
 
 def _continues_list(text: str, b: _M, mentions: list[_M]) -> bool:
     """True when the place at ``b`` is one item of a list ('Paris, Berlin and Rome')."""
-    tail = text[b[_END] : b[_END] + 6]
+    tail = text[b.end : b.end + 6]
     if tail.startswith((" and ", ", and ", " or ")):
         return True
-    return tail.startswith(", ") and any(m[_SLOT] == b[_SLOT] and m[_START] == b[_END] + 2 for m in mentions)
+    return tail.startswith(", ") and any(m.slot == b.slot and m.start == b.end + 2 for m in mentions)
 
 
 def _apply_person_rule(mentions: list[_M], parts: list[_Part]) -> list[_M]:
@@ -460,13 +476,13 @@ def _apply_person_rule(mentions: list[_M], parts: list[_Part]) -> list[_M]:
     story is a person in all its mentions ('Jordan said' after 'Michael Jordan')."""
     by_surface: dict[str, set[str | None]] = {}
     for m in mentions:
-        if m[_CHECKED]:
-            by_surface.setdefault(parts[m[_SLOT]][2][m[_START] : m[_END]], set()).add(m[_EVIDENCE])
+        if m.checked:
+            by_surface.setdefault(parts[m.slot][2][m.start : m.end], set()).add(m.evidence)
     person_only = {s for s, evs in by_surface.items() if "person" in evs and "place" not in evs}
     return [
         m
         for m in mentions
-        if m[_EVIDENCE] != "person" and not (m[_CHECKED] and parts[m[_SLOT]][2][m[_START] : m[_END]] in person_only)
+        if m.evidence != "person" and not (m.checked and parts[m.slot][2][m.start : m.end] in person_only)
     ]
 
 
@@ -476,8 +492,8 @@ def _dateline_country(story: Story, gaz: Gazetteer, parts: list[_Part], mentions
     if story.dateline.country:
         return story.dateline.country
     for m in mentions:
-        if parts[m[_SLOT]][0] == "dateline" and m[_CODE]:
-            return m[_CODE]
+        if parts[m.slot][0] == "dateline" and m.code:
+            return m.code
     if story.dateline.place:
         for entry in gaz.lookup(story.dateline.place):
             if entry.kind == "country" and entry.code:
@@ -490,7 +506,7 @@ def _score(
     parts: list[_Part],
     mentions: list[_M],
     dateline_country: str | None,
-    named_blocs: set[str],
+    named_blocs: set[str | None],
     kept: list[_M] | None,
 ) -> tuple[list[CountryTag], str | None]:
     """Steps 7–8 (metonyms, bloc seats) and the salience of each country, in one pass over the mentions."""
@@ -508,7 +524,7 @@ def _score(
     cue_weight = _CUE_WEIGHT
     cue_bit = _CUE_BIT
     for m in mentions:
-        slot, start, end, entry, code, cue, _, _ = m
+        slot, start, end, entry, code, cue = m.slot, m.start, m.end, m.entry, m.code, m.cue
         if not code or (seats and seats.get(entry.surface) in named_blocs):
             continue
         part, index, text = parts[slot]
@@ -518,7 +534,7 @@ def _score(
         elif cue == "city" and entry.capital and metonym(text, end) is not None:
             cue = "metonym"
         if kept is not None:
-            m[_CUE] = cue
+            m.cue = cue
             kept.append(m)
         span: Span = {"part": part, "index": index, "start": start, "end": end}
         state = found.get(code)
@@ -589,7 +605,7 @@ def _focus(ranked: list[str], weight: dict[str, float], in_headline: set[str], d
 
 def _blocs(gaz: Gazetteer, bloc_mentions: list[_M], tagged: list[str], day: date) -> list[BlocTag]:
     """Blocs the text names (explicit), then blocs derived from the tagged countries' memberships on ``day``."""
-    explicit = tuple(dict.fromkeys(m[_CODE] for m in bloc_mentions if m[_CODE])) if bloc_mentions else ()
+    explicit = tuple(dict.fromkeys(m.code for m in bloc_mentions if m.code)) if bloc_mentions else ()
     if not explicit and not tagged:
         return []
     return list(_bloc_tags_of(gaz, explicit, frozenset(tagged), day))

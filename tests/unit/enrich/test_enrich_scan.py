@@ -91,7 +91,7 @@ def reference_scan(gaz: Gazetteer, parts: list[tuple[str, int, str]], lang: str)
 def _scanned(parts: list[tuple[str, int, str]], lang: str) -> list[tuple[int, int, int, Entry]]:
     found = scan(_GAZ, parts, lang)
     every = found.mentions + found.blocs + found.blockers
-    return sorted(((m[0], m[1], m[2], m[3]) for m in every), key=lambda m: (m[0], m[1]))
+    return sorted(((m.slot, m.start, m.end, m.entry) for m in every), key=lambda m: (m[0], m[1]))
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
