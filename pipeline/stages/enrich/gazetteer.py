@@ -230,10 +230,10 @@ CHECK = 2  # the entries one by one: language, case, exact spelling (``US``, ``E
 
 EntryClass = int
 #: An entry with what a mention of it starts with: ``(entry, class, code, cue)``, the cue 'name' when it has none.
-Reading = tuple[Entry, EntryClass, str | None, str]
+Reading = tuple[Entry, EntryClass, str | None, CueName]
 #: ``(rule, entry, class, readings, code, cue)``: the first entry's reading serves ANY and CAP; ``readings`` (every
 #: entry's, best first) serve CHECK.
-KeyPlan = tuple[int, Entry, EntryClass, tuple[Reading, ...], str | None, str]
+KeyPlan = tuple[int, Entry, EntryClass, tuple[Reading, ...], str | None, CueName]
 
 
 def entry_class(entry: Entry) -> EntryClass:

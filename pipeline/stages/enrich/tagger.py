@@ -203,7 +203,9 @@ class _Checker:
         return None
 
 
-_Picked = list[tuple[int, int, Entry, EntryClass]]  # (start, end, entry, class) in ``joined``, in text order
+#: A match that holds: (start, end, entry, class, code, cue) in ``joined``; ``_Picked``: such matches in text order.
+_Match = tuple[int, int, Entry, EntryClass, str | None, CueName]
+_Picked = list[_Match]
 
 
 def _leftmost(gaz: Gazetteer, folded: str, check: _Checker) -> _Scan | None:
@@ -238,7 +240,7 @@ def _leftmost(gaz: Gazetteer, folded: str, check: _Checker) -> _Scan | None:
                 continue
             hidden = True
         else:
-            rule, entry, cls, entries, _, _ = plans[key]
+            rule, entry, cls, entries, code, cue = plans[key]
             hidden = False
             if rule == CAP:
                 if not joined[start].isupper():
@@ -252,26 +254,26 @@ def _leftmost(gaz: Gazetteer, folded: str, check: _Checker) -> _Scan | None:
                         continue
                     hidden = True
                 else:
-                    entry, cls, _, _ = chosen
+                    entry, cls, code, cue = chosen
         if hidden:
             inside = _hidden(gaz, folded, check, start, end)
             if inside is None:
                 return None
             picked.extend(inside)
         else:
-            picked.append((start, end, entry, cls))
+            picked.append((start, end, entry, cls, code, cue))
     return _classify(picked, bounds, joined)
 
 
 def _checked(
     gaz: Gazetteer, text: str, base: int, before: int, check: _Checker
-) -> list[tuple[int, int, Entry, EntryClass]]:
+) -> list[_Match]:
     """Every match of every surface in ``text`` (``folded[base:]`` or a window of it) starting before ``before``
     that holds, as ``(start, -end, entry, class)`` in ``joined``, sorted: the longest match first at each start."""
     joined = check.joined
     genitive = check.genitive
     plans = check.plans
-    found: list[tuple[int, int, Entry, EntryClass]] = []
+    found: list[_Match] = []
     for key, start, end in gaz.matcher.find_matches_as_indexes(text, overlapping=True):
         start += base
         if start >= before:
@@ -281,7 +283,7 @@ def _checked(
             continue
         if joined[end].isalnum() and not (genitive and joined[end] == "s" and not joined[end + 1].isalnum()):
             continue
-        rule, entry, cls, entries, _, _ = plans[key]
+        rule, entry, cls, entries, code, cue = plans[key]
         if rule == CAP:
             if not joined[start].isupper():
                 continue
@@ -289,20 +291,20 @@ def _checked(
             chosen = check.entries(entries, start, end)
             if chosen is None:
                 continue
-            entry, cls, _, _ = chosen
-        found.append((start, -end, entry, cls))
+            entry, cls, code, cue = chosen
+        found.append((start, -end, entry, cls, code, cue))
     found.sort()  # (start, -end) is unique per match (one entry per surface), so entries are never compared
     return found
 
 
-def _longest_first(found: list[tuple[int, int, Entry, EntryClass]]) -> _Picked:
+def _longest_first(found: list[_Match]) -> _Picked:
     """From matches sorted by ``(start, -end)``: the longest at the first start, then the same after its end."""
     picked: _Picked = []
     last_end = -1
-    for start, neg_end, entry, cls in found:
+    for start, neg_end, entry, cls, code, cue in found:
         if start >= last_end:
             last_end = -neg_end
-            picked.append((start, last_end, entry, cls))
+            picked.append((start, last_end, entry, cls, code, cue))
     return picked
 
 
@@ -327,14 +329,14 @@ def _classify(picked: _Picked, bounds: list[int], joined: str) -> _Scan:
     out = _Scan()
     mentions, blocs, blockers = out.mentions, out.blocs, out.blockers
     k, offset, next_start, last_mention_end = 0, bounds[0], bounds[1], -1
-    for start, end, entry, cls in picked:
+    for start, end, entry, cls, code, cue in picked:
         if start >= next_start:
             k += 1
             while start >= bounds[k + 1]:
                 k += 1
             offset = bounds[k]
             next_start = bounds[k + 1]
-        m = _M(k, start - offset, end - offset, entry, entry.code, entry.cue or "name")
+        m = _M(k, start - offset, end - offset, entry, code, cue)
         if cls <= 1:  # PLAIN or SPECIAL
             mentions.append(m)
             if cls:
