@@ -16,7 +16,9 @@ catalogue):
 
 A partition that has messages past its next offset but delivered nothing for :data:`STALL_AFTER_S` is compared
 with the fetch position: when the fetcher has moved past the next offset (its remaining messages were fetched
-before a seek and skipped, and no newer message came to show the jump), it is sought back.
+before a seek and skipped, and no newer message came to show the jump), it is sought back. A partition whose
+commit has been held for :data:`HOLE_AFTER_S` by an offset that was delivered and never finished, while later
+offsets were finished, is read again from that offset.
 
 Compacted topics (table changelogs) keep Faust's behaviour. If a partition keeps jumping for
 :data:`REWIND_PATIENCE_S` and its log start has moved past the next offset (retention deleted unread messages), the
@@ -40,6 +42,9 @@ from pipeline.topics import CATALOGUE, topic_name
 REWIND_PATIENCE_S = 30.0
 #: How long a partition with messages past its next offset may deliver nothing before its fetch position is checked.
 STALL_AFTER_S = 5.0
+#: How long an offset delivered and never finished may hold the commit while later offsets are finished before the
+#: partition is read again from it.
+HOLE_AFTER_S = 30.0
 
 
 def catalogue_topics(prefix: str) -> frozenset[str]:
@@ -53,7 +58,7 @@ class GaplessConsumer(faust_aiokafka.Consumer):
         self.gapless_topics: frozenset[str] = self.app.gapless_topics or catalogue_topics(
             getattr(self.app.conf, "wirefeed_topic_prefix", "")
         )
-        self.cursors = GaplessCursors(patience=REWIND_PATIENCE_S, stall_after=STALL_AFTER_S)
+        self.cursors = GaplessCursors(patience=REWIND_PATIENCE_S, stall_after=STALL_AFTER_S, hole_after=HOLE_AFTER_S)
         self._stalls_checked = 0.0
 
     def _gapless(self, tp: TP) -> bool:
@@ -101,6 +106,16 @@ class GaplessConsumer(faust_aiokafka.Consumer):
             self.log.warning("%r delivered nothing up to %r for %.0fs while the fetch position is %r; re-reading "
                              "from %r", tp, expected, STALL_AFTER_S, position, expected)
             await self._reseek(tp, expected)
+        for tp in list(self.cursors.cursors):
+            acked = self._acked.get(tp)
+            committed = self._committed_offset.get(tp)
+            base = committed if committed is not None else self.cursors.base(tp)
+            hole = self.cursors.held(tp, base, min(acked) if acked else None, now)
+            if hole is not None:
+                self.log.warning("%r: offset %r was delivered and never finished while later offsets were, holding "
+                                 "the commit for %.0fs; re-reading from %r", tp, hole, HOLE_AFTER_S, hole)
+                await self._reseek(tp, hole)
+                self.cursors.sought(tp, hole, now)
 
     async def _reseek(self, tp: TP, offset: int) -> None:
         """Seek ``tp`` from the consumer's own thread. Faust's ``_seek`` calls aiokafka from the app's thread, which

@@ -24,8 +24,10 @@ delivers exactly the next offset, skips what it already delivered and what was f
 for a rewind when the fetch position has really moved on. A jump is only seen when a message arrives, so a partition
 whose remaining messages were all fetched before a seek and skipped would wait for the next message written to it;
 :meth:`GaplessCursors.stalled` names partitions that have messages past their next offset and delivered nothing for
-a while, for the consumer to compare with the fetch position. Delivering a message twice is harmless: the sinks are
-idempotent; committing past one never delivered is the loss this module prevents.
+a while, for the consumer to compare with the fetch position; :meth:`GaplessCursors.held` names partitions whose
+commit a delivered but never finished message has held for a while, to be read again from there. Delivering a
+message twice is harmless: the sinks are idempotent; committing past one never delivered is the loss this module
+prevents.
 """
 
 from __future__ import annotations
@@ -56,18 +58,25 @@ class Cursor:
     progress_at: float = 0.0
     #: The fetcher moved past ``next`` without delivering it (flow suspended): seek back to ``next``.
     rewind: bool = False
+    #: Since when the commit has been held at ``hole_at``: that offset unfinished while later ones are finished.
+    hole_since: float | None = None
+    hole_at: int | None = None
 
 
 class GaplessCursors:
     """Delivery and commit decisions for gapless partitions, keyed by any hashable partition id."""
 
-    def __init__(self, *, reseek_after: float = 1.0, patience: float = 30.0, stall_after: float = 5.0) -> None:
+    def __init__(
+        self, *, reseek_after: float = 1.0, patience: float = 30.0, stall_after: float = 5.0, hole_after: float = 30.0
+    ) -> None:
         #: A jump seen this soon after a seek is the stale prefetch: skip it, the seek is taking effect.
         self.reseek_after = reseek_after
         #: Jumps that persist this long make the consumer check whether retention removed the missing offsets.
         self.patience = patience
         #: A partition with messages past ``next`` that delivered nothing for this long is :meth:`stalled`.
         self.stall_after = stall_after
+        #: A commit held this long by an offset that is unfinished while later ones are finished is :meth:`held`.
+        self.hole_after = hole_after
         self.cursors: dict[Hashable, Cursor] = {}
 
     def assigned(self, tp: Hashable) -> None:
@@ -116,6 +125,26 @@ class GaplessCursors:
                 cursor.progress_at = cursor.sought_at = now
                 found.append((tp, cursor.next))
         return found
+
+    def held(self, tp: Hashable, base: int | None, lowest_finished: int | None, now: float) -> int | None:
+        """The offset to read ``tp`` again from, when its commit has been held for ``hole_after`` seconds by an
+        offset that was delivered and never finished while later ones were: ``base`` (the next offset the group
+        has not finished) below ``lowest_finished`` (the lowest finished offset not yet committed). Faust can drop
+        a delivered message without finishing it (its stream buffers are cleared in a rebalance); this is the net
+        under every such path. Reported once per ``hole_after`` while the hole stays; None otherwise."""
+        cursor = self.cursors.get(tp)
+        if cursor is None:
+            return None
+        if base is None or lowest_finished is None or lowest_finished <= base:
+            cursor.hole_since = cursor.hole_at = None
+            return None
+        if cursor.hole_since is None or cursor.hole_at != base:
+            cursor.hole_since, cursor.hole_at = now, base
+            return None
+        if now - cursor.hole_since < self.hole_after:
+            return None
+        cursor.hole_since = now
+        return base
 
     def decide(self, tp: Hashable, offset: int, now: float) -> Decision:
         cursor = self.cursors.get(tp)

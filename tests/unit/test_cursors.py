@@ -207,3 +207,26 @@ def test_no_offset_is_committed_unfinished_and_every_offset_is_finished(size: in
         partition.step(action, amount)
     partition.drain()
     assert partition.finished == set(range(size))
+
+
+def test_a_commit_held_by_a_delivered_but_unfinished_offset_is_read_again_from_it() -> None:
+    # Committed 2; 3..268 finished, 2 never (Faust dropped it): after hole_after, read again from 2, once a period.
+    cursors = GaplessCursors(hole_after=30.0)
+    cursors.sought(TP, 2, now=0)
+    assert cursors.held(TP, base=2, lowest_finished=3, now=1) is None  # the hole is noticed
+    assert cursors.held(TP, base=2, lowest_finished=3, now=20) is None  # may still be in flight
+    assert cursors.held(TP, base=2, lowest_finished=3, now=31) == 2
+    assert cursors.held(TP, base=2, lowest_finished=3, now=40) is None
+    assert cursors.held(TP, base=2, lowest_finished=3, now=61) == 2
+
+
+def test_a_commit_that_moves_or_has_nothing_finished_ahead_is_not_held() -> None:
+    cursors = GaplessCursors(hole_after=30.0)
+    cursors.sought(TP, 2, now=0)
+    assert cursors.held(TP, base=2, lowest_finished=None, now=100) is None  # nothing finished: a slow message
+    assert cursors.held(TP, base=2, lowest_finished=2, now=101) is None  # the next commit takes it
+    assert cursors.held(TP, base=2, lowest_finished=5, now=102) is None
+    assert cursors.held(TP, base=4, lowest_finished=5, now=131) is None  # the commit moved: a new hole, from now
+    assert cursors.held(TP, base=4, lowest_finished=5, now=162) == 4
+    assert cursors.held(TP, base=None, lowest_finished=5, now=300) is None  # not sought: nothing committed yet
+    assert cursors.held(("other", 0), base=0, lowest_finished=5, now=300) is None  # not tracked
