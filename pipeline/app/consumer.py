@@ -108,9 +108,7 @@ class GaplessConsumer(faust_aiokafka.Consumer):
             await self._reseek(tp, expected)
         for tp in list(self.cursors.cursors):
             acked = self._acked.get(tp)
-            committed = self._committed_offset.get(tp)
-            base = committed if committed is not None else self.cursors.base(tp)
-            hole = self.cursors.held(tp, base, min(acked) if acked else None, now)
+            hole = self.cursors.held(tp, self._commit_base(tp), min(acked) if acked else None, now)
             if hole is not None:
                 self.log.warning("%r: offset %r was delivered and never finished while later offsets were, holding "
                                  "the commit for %.0fs; re-reading from %r", tp, hole, HOLE_AFTER_S, hole)
@@ -187,12 +185,15 @@ class GaplessConsumer(faust_aiokafka.Consumer):
                 self.cursors.sought(tp, starts[tp], now)
         return committed
 
+    def _commit_base(self, tp: TP) -> int | None:
+        """The next offset of ``tp`` the group has not finished: the committed offset, else where it was sought."""
+        committed = self._committed_offset.get(tp)
+        return committed if committed is not None else self.cursors.base(tp)
+
     def _new_offset(self, tp: TP) -> int | None:
         if not self._gapless(tp):
             return super()._new_offset(tp)
-        committed = self._committed_offset[tp]
-        base = committed if committed is not None else self.cursors.base(tp)
-        offset = next_commit(self._acked[tp], base)
+        offset = next_commit(self._acked[tp], self._commit_base(tp))
         if offset is not None:
             index = self._acked_index[tp]
             index.difference_update([o for o in index if o < offset])

@@ -50,10 +50,15 @@ def built_from_this_source() -> bool:
     return bool(record.get("source_sha256") == hashlib.sha256(SOURCE.read_bytes()).hexdigest())
 
 
+def forced_source() -> bool:
+    """Whether the environment asks for the source (``WIREFEED_PURE_PYTHON`` set to anything but ``0``)."""
+    return os.environ.get(ENV, "") not in ("", "0")
+
+
 def choose() -> tuple[Path | None, str]:
     """The extension to load (None: the source) and why, in words for logs and benchmark tables."""
     built = extension()
-    if os.environ.get(ENV, "") not in ("", "0"):
+    if forced_source():
         return None, f"Python source ({ENV} is set)"
     if built is None:
         return None, "Python source (the compiled tagger is not built)"
@@ -72,10 +77,11 @@ def load_tagger() -> str:
     if TAGGER_BUILD:
         return TAGGER_BUILD
     built, TAGGER_BUILD = choose()
-    if built is None and TAGGER not in sys.modules and extension() is not None:
-        if "another" in TAGGER_BUILD:
+    present = extension()
+    if built is None and TAGGER not in sys.modules and present is not None:
+        if not forced_source():  # so the extension is stale
             warnings.warn(
-                f"{extension()} was built from another tagger.py, so the tagger runs from its source, about two "
+                f"{present} was built from another tagger.py, so the tagger runs from its source, about two "
                 "thirds as fast; rebuild it with `pip install -e .` (or `bash scripts/setup.sh`)",
                 RuntimeWarning,
                 stacklevel=2,
