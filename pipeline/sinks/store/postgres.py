@@ -42,6 +42,7 @@ DIALECT = Dialect("postgres", lambda dt: dt)
 MIGRATION_LOCK = 0x77697265  # pg_advisory_xact_lock key serialising concurrent migrators
 POOL_MAX = 4
 CONNECT_TIMEOUT = 10.0
+CLOSE_TIMEOUT = 10.0
 
 _DOWN = (
     OSError,
@@ -65,6 +66,17 @@ async def _errors() -> AsyncIterator[None]:
     except Exception as exc:
         if _unavailable(exc):
             raise StoreUnavailableError(f"{type(exc).__name__}: {exc}") from exc
+        raise
+
+
+async def _close(conn: asyncpg.Connection) -> None:
+    """Close a connection, or drop it when the server does not answer (or the close is cancelled)."""
+    try:
+        await conn.close(timeout=CLOSE_TIMEOUT)
+    except (TimeoutError, *_DOWN):
+        conn.terminate()
+    except BaseException:
+        conn.terminate()
         raise
 
 
@@ -211,12 +223,13 @@ class PostgresStore:
     @classmethod
     async def open(cls, url: str) -> PostgresStore:
         async with _errors():
-            conn = await asyncpg.connect(url, timeout=CONNECT_TIMEOUT)
+            await cls.upgrade(url)
+            pool = asyncpg.create_pool(url, min_size=1, max_size=POOL_MAX, timeout=CONNECT_TIMEOUT)
             try:
-                await _migrate(conn)
-            finally:
-                await conn.close()
-            pool = await asyncpg.create_pool(url, min_size=1, max_size=POOL_MAX, timeout=CONNECT_TIMEOUT)
+                await pool
+            except BaseException:
+                pool.terminate()  # its connections opened so far; nothing else is left running
+                raise
         return cls(pool)
 
     @classmethod
@@ -226,13 +239,16 @@ class PostgresStore:
             try:
                 return await _migrate(conn)
             finally:
-                await conn.close()
+                await _close(conn)
 
     async def close(self) -> None:
         try:
-            await asyncio.wait_for(self._pool.close(), timeout=10)
+            await asyncio.wait_for(self._pool.close(), timeout=CLOSE_TIMEOUT)
         except (TimeoutError, *_DOWN):
             self._pool.terminate()
+        except BaseException:
+            self._pool.terminate()
+            raise
 
     @asynccontextmanager
     async def _conn(self) -> AsyncIterator[asyncpg.Connection]:

@@ -7,18 +7,21 @@ time. Writes run in ``BEGIN IMMEDIATE`` transactions.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import random
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 import orjson
 
 from pipeline.sinks.store.interface import AgencyKeyExistsError, StoreUnavailableError
-from pipeline.sinks.store.migrations import migrations
+from pipeline.sinks.store.migrations import Migration, migrations
 from pipeline.sinks.store.query import (
     AgencyKey,
     ClusterMember,
@@ -43,6 +46,9 @@ from schemas import DuplicateRecord, EnrichedStory, Rejection
 
 DIALECT = Dialect("sqlite", ts_text)
 BUSY_TIMEOUT_MS = 5000
+#: How long opening a store keeps retrying while other openers hold the database ("database is locked").
+OPEN_TIMEOUT_S = 60.0
+T = TypeVar("T")
 
 
 def sqlite_path(url: str) -> Path:
@@ -76,41 +82,105 @@ async def _errors() -> AsyncIterator[None]:
         raise
 
 
+async def _retry_busy(step: Callable[[], Awaitable[T]]) -> T:
+    """Run one opening step again while the database is locked by other openers, up to :data:`OPEN_TIMEOUT_S`.
+
+    The busy timeout covers most waits, but SQLite answers "database is locked" at once, without waiting, where
+    waiting could deadlock: a connection holding a read lock that needs the write lock (``PRAGMA journal_mode``
+    when another connection is writing) gets SQLITE_BUSY immediately. Backing off and starting the step again is
+    the documented remedy.
+    """
+    deadline = time.monotonic() + OPEN_TIMEOUT_S
+    delay = 0.01
+    while True:
+        try:
+            return await step()
+        except sqlite3.OperationalError as exc:
+            busy = any(w in str(exc).lower() for w in ("locked", "busy"))
+            if not busy or time.monotonic() >= deadline:
+                raise
+        await asyncio.sleep(delay * (0.5 + random.random()))
+        delay = min(delay * 2, 0.5)
+
+
+async def _wal(conn: aiosqlite.Connection) -> None:
+    """Put the file in WAL mode (a persistent property of the file: usually an earlier opener did it)."""
+    if (await conn.execute_fetchall("PRAGMA journal_mode"))[0][0].lower() == "wal":
+        return
+    mode = (await conn.execute_fetchall("PRAGMA journal_mode = WAL"))[0][0]
+    if mode.lower() != "wal":
+        raise sqlite3.OperationalError(f"database is locked (journal mode stayed {mode!r} instead of WAL)")
+
+
+async def _close(conn: aiosqlite.Connection) -> None:
+    """Close a connection; its thread ends even when closing fails or is cancelled (an aiosqlite thread is not a
+    daemon: one left running keeps the process from exiting)."""
+    try:
+        await conn.close()
+    except BaseException:
+        conn.stop()
+        raise
+
+
+async def _discard(conn: aiosqlite.Connection) -> None:
+    """Close a connection on a failure path, keeping the error being handled as the one raised."""
+    with contextlib.suppress(Exception):
+        await _close(conn)
+
+
 async def _connect(path: Path) -> aiosqlite.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = await aiosqlite.connect(path, isolation_level=None)
-    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    await conn.execute("PRAGMA journal_mode = WAL")
-    await conn.execute("PRAGMA synchronous = NORMAL")
-    await conn.execute("PRAGMA foreign_keys = ON")
+    # ``timeout`` is sqlite3's busy timeout, in force from the moment the file is opened, before any statement.
+    conn = await aiosqlite.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        await _retry_busy(lambda: _wal(conn))
+        await conn.execute("PRAGMA synchronous = NORMAL")
+        await conn.execute("PRAGMA foreign_keys = ON")
+    except BaseException:
+        await _discard(conn)
+        raise
     return conn
 
 
 async def _migrate(conn: aiosqlite.Connection) -> list[int]:
-    await conn.execute(
+    """Apply pending migrations, each exactly once however many processes open the file at the same time.
+
+    Each migration is one ``BEGIN IMMEDIATE`` transaction (the database's single write lock serialises them) that
+    records its version *first*: a concurrent opener that applied it in between makes that insert fail on the
+    primary key before any of the migration's statements run, and the transaction is rolled back.
+    """
+    await _retry_busy(lambda: conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations "
         "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-    )
+    ))
     done: list[int] = []
     for mig in migrations("sqlite"):
-        applied = {r[0] for r in await conn.execute_fetchall("SELECT version FROM schema_migrations")}
-        if mig.version in applied:
-            continue
-        script = (
-            f"BEGIN IMMEDIATE;\n{mig.sql}\n;INSERT INTO schema_migrations (version, name, applied_at) "
-            f"VALUES ({mig.version}, '{mig.name}', '{_now()}');\nCOMMIT;"
-        )
-        try:
-            await conn.executescript(script)
-        except sqlite3.Error:
-            if conn.in_transaction:
-                await conn.execute("ROLLBACK")
-            rows = await conn.execute_fetchall("SELECT 1 FROM schema_migrations WHERE version = ?", (mig.version,))
-            if rows:  # another process applied it first
-                continue
-            raise
-        done.append(mig.version)
+        if await _retry_busy(lambda mig=mig: _apply(conn, mig)):  # type: ignore[misc]
+            done.append(mig.version)
     return done
+
+
+async def _applied(conn: aiosqlite.Connection, version: int) -> bool:
+    return bool(await conn.execute_fetchall("SELECT 1 FROM schema_migrations WHERE version = ?", (version,)))
+
+
+async def _apply(conn: aiosqlite.Connection, mig: Migration) -> bool:
+    """Apply one migration unless it is applied already; True when this call applied it."""
+    if await _applied(conn, mig.version):
+        return False
+    script = (
+        f"BEGIN IMMEDIATE;\nINSERT INTO schema_migrations (version, name, applied_at) "
+        f"VALUES ({mig.version}, '{mig.name}', '{_now()}');\n{mig.sql}\n;COMMIT;"
+    )
+    try:
+        await conn.executescript(script)
+    except sqlite3.Error:
+        if conn.in_transaction:
+            await conn.execute("ROLLBACK")
+        if await _applied(conn, mig.version):  # another opener applied it first
+            return False
+        raise
+    return True
 
 
 _UPSERT_STORY = (
@@ -234,7 +304,7 @@ class SqliteStore:
                 await _migrate(writer)
                 reader = await _connect(path)
             except BaseException:
-                await writer.close()
+                await _discard(writer)
                 raise
         return cls(path, writer, reader)
 
@@ -245,11 +315,13 @@ class SqliteStore:
             try:
                 return await _migrate(conn)
             finally:
-                await conn.close()
+                await _close(conn)
 
     async def close(self) -> None:
-        await self._w.close()
-        await self._r.close()
+        try:
+            await _close(self._w)
+        finally:
+            await _close(self._r)
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
