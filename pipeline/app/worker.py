@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
 import signal
 import sys
 import threading
-from typing import Any
+import time
+from typing import Any, NoReturn
 
 from pipeline.broker.admin import ensure_topics
 from pipeline.config import Settings
 
 #: Exit status of a worker that did not finish its clean shutdown in time (EX_SOFTWARE).
 HARD_EXIT_STATUS = 70
+#: How long a stopped worker waits for threads that libraries left running before it exits anyway.
+THREAD_GRACE_S = 5.0
 
 
 def _make_worker_class() -> type:
@@ -51,7 +56,7 @@ def _make_worker_class() -> type:
     return BoundedWorker
 
 
-def run_worker(settings: Settings) -> None:
+def run_worker(settings: Settings) -> NoReturn:
     """Create missing topics, then run the Faust worker until SIGINT/SIGTERM (bounded by the shutdown timeout)."""
     from pipeline.app import create_wirefeed
     from pipeline.app.dedupe_agent import changelog_topics
@@ -65,4 +70,32 @@ def run_worker(settings: Settings) -> None:
     wf = create_wirefeed(settings)
     worker = _make_worker_class()(wf.app, loglevel=settings.log_level.upper(), quiet=True, redirect_stdouts=False,
                                   shutdown_timeout=settings.worker_shutdown_timeout_s)
-    worker.execute_from_commandline()
+    try:
+        worker.execute_from_commandline()
+    except SystemExit as exc:
+        _exit_when_stopped(exc.code)
+    _exit_when_stopped(0)
+
+
+def _exit_when_stopped(code: int | str | None) -> NoReturn:
+    """End the process once Faust has stopped, whatever threads a library left running.
+
+    Python's exit waits for every non-daemon thread, so one left by a library (an aiosqlite connection nobody
+    closed, a client's helper thread) would keep a stopped worker alive forever. They get
+    :data:`THREAD_GRACE_S` to finish, are named on stderr if they did not, and the process exits regardless.
+    """
+    status = 0 if code is None else code if isinstance(code, int) else 1
+    if isinstance(code, str):
+        print(code, file=sys.stderr)
+    deadline = time.monotonic() + THREAD_GRACE_S
+    others = [t for t in threading.enumerate() if t is not threading.current_thread() and not t.daemon]
+    for thread in others:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    if left := [t.name for t in others if t.is_alive()]:
+        print(f"wirefeed worker: stopped; exiting without waiting for threads still running: {', '.join(left)}",
+              file=sys.stderr)
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(status)
