@@ -4,6 +4,8 @@ The JSON Schema exports in ``schemas/json/`` are generated from these models by
 ``python -m schemas.export`` and checked by the test suite.
 """
 
+from pydantic import BaseModel
+
 from schemas._types import UtcDatetime, WireBytes, utcnow
 from schemas.dedupe import NearAnswer, NearRequest
 from schemas.enriched import BlocTag, CountryTag, DedupeInfo, DuplicateRecord, EnrichedStory, Span, Verdict
@@ -13,7 +15,7 @@ from schemas.rejection import ReasonCode, Rejection, Stage
 from schemas.story import Dateline, PubStatus, Signal, SourceFormat, Story, Subject
 
 #: Every contract that travels on a topic, by export file name.
-CONTRACTS = {
+CONTRACTS: dict[str, type[BaseModel]] = {
     "RawSubmission": RawSubmission,
     "Story": Story,
     "EnrichedStory": EnrichedStory,

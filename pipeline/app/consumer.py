@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
@@ -55,10 +55,12 @@ def catalogue_topics(prefix: str) -> frozenset[str]:
 class GaplessConsumer(faust_aiokafka.Consumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.gapless_topics: frozenset[str] = self.app.gapless_topics or catalogue_topics(
-            getattr(self.app.conf, "wirefeed_topic_prefix", "")
+        self.gapless_topics: frozenset[str] = getattr(self.app, "gapless_topics", frozenset()) or (
+            catalogue_topics(getattr(self.app.conf, "wirefeed_topic_prefix", ""))
         )
-        self.cursors = GaplessCursors(patience=REWIND_PATIENCE_S, stall_after=STALL_AFTER_S, hole_after=HOLE_AFTER_S)
+        self.cursors: GaplessCursors[TP] = GaplessCursors(
+            patience=REWIND_PATIENCE_S, stall_after=STALL_AFTER_S, hole_after=HOLE_AFTER_S
+        )
         self._stalls_checked = 0.0
 
     def _gapless(self, tp: TP) -> bool:
@@ -133,7 +135,7 @@ class GaplessConsumer(faust_aiokafka.Consumer):
 
     def _buffered(self, tp: TP) -> int:
         """Messages waiting in the stream buffers of the channels that read ``tp``."""
-        channels = self.app.topics._tp_index.get(tp, ())
+        channels = cast(Any, self.app.topics)._tp_index.get(tp, ())
         return sum(channel.queue.qsize() for channel in channels)
 
     def _highwater(self, tp: TP) -> int | None:
@@ -144,6 +146,7 @@ class GaplessConsumer(faust_aiokafka.Consumer):
 
     async def _act(self, tp: TP, offset: int, decision: Decision) -> None:
         cursor = self.cursors.cursors[tp]
+        assert cursor.next is not None  # a decision other than DELIVER is only made after a seek
         if decision is Decision.REWIND:
             self.log.info("offset jump on %r: %r while expecting %r; re-reading from %r", tp, offset, cursor.next,
                           cursor.next)
@@ -151,7 +154,6 @@ class GaplessConsumer(faust_aiokafka.Consumer):
         elif decision is Decision.CHECK_LOG_START:
             start = (await self.earliest_offsets(tp)).get(tp)
             expected = cursor.next
-            assert expected is not None
             if start is not None and start > expected:
                 self.log.warning("%r: offsets %r..%r were deleted by retention before this group read them; "
                                  "continuing from %r", tp, expected, start - 1, start)

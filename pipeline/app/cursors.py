@@ -35,6 +35,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+#: A partition key (faust's ``TP`` in the consumer; anything hashable in the tests).
+K = TypeVar("K", bound=Hashable)
 
 
 class Decision(enum.Enum):
@@ -63,7 +67,7 @@ class Cursor:
     hole_at: int | None = None
 
 
-class GaplessCursors:
+class GaplessCursors(Generic[K]):
     """Delivery and commit decisions for gapless partitions, keyed by any hashable partition id."""
 
     def __init__(
@@ -77,23 +81,23 @@ class GaplessCursors:
         self.stall_after = stall_after
         #: A commit held this long by an offset that is unfinished while later ones are finished is :meth:`held`.
         self.hole_after = hole_after
-        self.cursors: dict[Hashable, Cursor] = {}
+        self.cursors: dict[K, Cursor] = {}
 
-    def assigned(self, tp: Hashable) -> None:
+    def assigned(self, tp: K) -> None:
         """The partition was (re)assigned: follow the fetcher, commit nothing, until it is sought."""
         self.cursors[tp] = Cursor()
 
-    def revoked(self, tp: Hashable) -> None:
+    def revoked(self, tp: K) -> None:
         self.cursors.pop(tp, None)
 
-    def sought(self, tp: Hashable, offset: int, now: float) -> None:
+    def sought(self, tp: K, offset: int, now: float) -> None:
         """The fetch position of ``tp`` was set to ``offset``: it is the next offset to deliver, even when following
         the fetcher since the assignment already delivered it: Faust may have dropped those messages from the
         stream buffers it clears while it recovers tables, so they are delivered again (the sinks are idempotent;
         keeping them as delivered lost 19 of 2,000 stories in the worker-kill scenario)."""
         self.cursors[tp] = Cursor(next=offset, base=offset, sought_at=now, progress_at=now)
 
-    def dropped(self, tp: Hashable, offset: int) -> None:
+    def dropped(self, tp: K, offset: int) -> None:
         """The message just delivered at ``offset`` never reached a stream (the suspension interrupted its
         hand-over): ``next`` goes back to it, to be re-read once the flow resumes."""
         cursor = self.cursors.get(tp)
@@ -101,9 +105,9 @@ class GaplessCursors:
             cursor.next = offset
             cursor.rewind = True
 
-    def rewinds(self, now: float) -> list[tuple[Hashable, int]]:
+    def rewinds(self, now: float) -> list[tuple[K, int]]:
         """``(partition, next offset)`` of each partition to seek back to ``next`` (flow resumed); consumed."""
-        found: list[tuple[Hashable, int]] = []
+        found: list[tuple[K, int]] = []
         for tp, cursor in self.cursors.items():
             if cursor.rewind and cursor.next is not None:
                 cursor.rewind = False
@@ -111,12 +115,12 @@ class GaplessCursors:
                 found.append((tp, cursor.next))
         return found
 
-    def stalled(self, highwater: Callable[[Hashable], int | None], now: float) -> list[tuple[Hashable, int]]:
+    def stalled(self, highwater: Callable[[K], int | None], now: float) -> list[tuple[K, int]]:
         """``(partition, next offset)`` of each sought partition whose log holds messages from ``next`` on
         (``highwater``: the partition's end offset as last fetched, or None) and that delivered nothing for
         ``stall_after`` seconds. Each is reported once per ``stall_after`` while it stays so; the consumer seeks it
         back to ``next`` when its fetch position has moved past (a rewind: where committing may start is kept)."""
-        found: list[tuple[Hashable, int]] = []
+        found: list[tuple[K, int]] = []
         for tp, cursor in self.cursors.items():
             if cursor.next is None or now - cursor.progress_at < self.stall_after:
                 continue
@@ -126,7 +130,7 @@ class GaplessCursors:
                 found.append((tp, cursor.next))
         return found
 
-    def held(self, tp: Hashable, base: int | None, lowest_finished: int | None, now: float) -> int | None:
+    def held(self, tp: K, base: int | None, lowest_finished: int | None, now: float) -> int | None:
         """The offset to read ``tp`` again from, when its commit has been held for ``hole_after`` seconds by an
         offset that was delivered and never finished while later ones were: ``base`` (the next offset the group
         has not finished) below ``lowest_finished`` (the lowest finished offset not yet committed). Faust can drop
@@ -146,7 +150,7 @@ class GaplessCursors:
         cursor.hole_since = now
         return base
 
-    def decide(self, tp: Hashable, offset: int, now: float) -> Decision:
+    def decide(self, tp: K, offset: int, now: float) -> Decision:
         cursor = self.cursors.get(tp)
         if cursor is None:
             # Never seen assigned (the consumer was not told): follow the fetcher from this offset.
@@ -173,7 +177,7 @@ class GaplessCursors:
             return Decision.REWIND
         return Decision.SKIP
 
-    def base(self, tp: Hashable) -> int | None:
+    def base(self, tp: K) -> int | None:
         cursor = self.cursors.get(tp)
         return None if cursor is None else cursor.base
 

@@ -304,12 +304,14 @@ class LagMonitor:
         for name in group_names:
             for resp in await admin.describe_consumer_groups([name]):
                 for entry in resp.groups:
-                    error_code, gid, state, protocol_type, members = entry[0], entry[1], entry[2], entry[3], entry[5]
+                    error_code, gid, state, protocol_type, described_members = (
+                        entry[0], entry[1], entry[2], entry[3], entry[5]
+                    )
                     if error_code:
                         continue
-                    described[gid] = (state or "Unknown", len(members))
+                    described[gid] = (state or "Unknown", len(described_members))
                     if protocol_type == "consumer":
-                        for member in members:
+                        for member in described_members:
                             assigned[gid] |= _assignment(member[4])
 
         committed: dict[str, dict[TopicPartition, int]] = {}
@@ -352,10 +354,10 @@ class LagMonitor:
             parts: list[PartitionLag] = []
             for tp, off in sorted(committed[g].items()):
                 end = ends.get(tp, off)
-                hist = self._samples[(g, tp.topic, tp.partition)]
-                hist.append(Sample(now, off, end))
-                while hist and hist[0].at < horizon:
-                    hist.popleft()
+                samples = self._samples[(g, tp.topic, tp.partition)]
+                samples.append(Sample(now, off, end))
+                while samples and samples[0].at < horizon:
+                    samples.popleft()
                 lag = max(0, end - off)
                 secs: float | None
                 src: Literal["record", "interpolated", "caught_up"] | None
@@ -366,7 +368,7 @@ class LagMonitor:
                 else:
                     secs = lag_seconds_from_history(list(self._ends[(tp.topic, tp.partition)]), off, now)
                     src = "interpolated" if secs is not None else None
-                status = evaluate_partition(hist, now, self.policy, members)
+                status = evaluate_partition(samples, now, self.policy, members)
                 parts.append(PartitionLag(
                     topic=tp.topic, partition=tp.partition, committed=off, end=end, lag=lag,
                     lag_seconds=secs, lag_seconds_source=src, status=status,

@@ -266,9 +266,9 @@ def _read_yaml(text: str, source: str) -> tuple[Any, yaml.Node | None]:
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
+        at = mark.line + 1 if mark is not None else None
         what = " ".join(str(p) for p in (exc.context, exc.problem) if p)
-        raise SubscriptionConfigError(source, [Problem("YAML syntax", what or str(exc), line)]) from None
+        raise SubscriptionConfigError(source, [Problem("YAML syntax", what or str(exc), at)]) from None
     except yaml.YAMLError as exc:
         raise SubscriptionConfigError(source, [Problem("YAML syntax", str(exc))]) from None
     finally:

@@ -103,11 +103,17 @@ async def _retry_busy(step: Callable[[], Awaitable[T]]) -> T:
         delay = min(delay * 2, 0.5)
 
 
+async def _pragma(conn: aiosqlite.Connection, pragma: str) -> str:
+    async with conn.execute(f"PRAGMA {pragma}") as cur:
+        row = await cur.fetchone()
+    return str(row[0]) if row else ""
+
+
 async def _wal(conn: aiosqlite.Connection) -> None:
     """Put the file in WAL mode (a persistent property of the file: usually an earlier opener did it)."""
-    if (await conn.execute_fetchall("PRAGMA journal_mode"))[0][0].lower() == "wal":
+    if (await _pragma(conn, "journal_mode")).lower() == "wal":
         return
-    mode = (await conn.execute_fetchall("PRAGMA journal_mode = WAL"))[0][0]
+    mode = await _pragma(conn, "journal_mode = WAL")
     if mode.lower() != "wal":
         raise sqlite3.OperationalError(f"database is locked (journal mode stayed {mode!r} instead of WAL)")
 

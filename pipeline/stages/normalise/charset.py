@@ -30,10 +30,10 @@ def declared_charset(payload: bytes, content_type: str | None) -> tuple[str | No
     if content_type and (m := _CT_CHARSET.search(content_type)):
         return m.group(1), "the content type"
     head = payload[:1024]
-    if m := _XML_DECL.match(head):
-        return m.group(1).decode("ascii"), "the XML declaration"
-    if m := _HTML_META.search(head):
-        return m.group(1).decode("ascii"), "the HTML meta tag"
+    if decl := _XML_DECL.match(head):
+        return decl.group(1).decode("ascii"), "the XML declaration"
+    if meta := _HTML_META.search(head):
+        return meta.group(1).decode("ascii"), "the HTML meta tag"
     return None, ""
 
 

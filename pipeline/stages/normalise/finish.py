@@ -87,7 +87,7 @@ def finish(draft: Draft, raw: RawSubmission, options: NormaliseOptions) -> Story
     if story is not None:
         return story
     try:
-        return Story(**values)
+        return Story.model_validate(values)
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])

@@ -79,7 +79,8 @@ def parse_xml(text: str, max_depth: int) -> ET.Element:
     parser = DefusedXMLParser(target=_Builder(max_depth), forbid_dtd=True, forbid_entities=True, forbid_external=True)
     try:
         parser.feed(body)
-        return parser.close()
+        parsed: ET.Element = parser.close()
+        return parsed
     except DefusedXmlException as exc:
         raise StageError("unsafe_xml", f"XML with a DTD, entity declaration or external reference: {exc}") from exc
     except ET.ParseError as exc:
