@@ -1,13 +1,99 @@
 #!/usr/bin/env bash
-# The full test suite on a fresh machine: Python packages, Apache Kafka jars, PostgreSQL, Chromium; then pytest.
+# The test suite, in tiers:
+#
+#   bash scripts/test.sh unit          static checks + tests/unit: no services, no Kafka jars/PostgreSQL/Chromium
+#   bash scripts/test.sh integration   static checks + tests/integration (Apache Kafka from jars, PostgreSQL, ...)
+#   bash scripts/test.sh faults        static checks + tests/faults (fault scenarios against real Kafka)
+#   bash scripts/test.sh               everything (what CI runs)
+#
+# Further arguments go to pytest (bash scripts/test.sh unit -k dedupe; bash scripts/test.sh tests/unit/dedupe).
+# Static checks first (scripts/check.sh): ruff, mypy, import contracts, the exported JSON Schemas.
+#
+# Nothing can hang the run: each test has a timeout (pyproject.toml; stacks printed before it expires), the session
+# fails if a non-daemon thread or a child process outlives the tests (tests/support/bounds.py), and a watchdog here
+# gives the whole pytest run a budget (WIREFEED_TEST_BUDGET_S, default per tier below): past it, the stack of every
+# Python process of the run is printed (py-spy), the processes are killed and the run fails.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+tier=all
+case "${1:-}" in
+  unit|integration|faults|all) tier="$1"; shift ;;
+esac
+case "$tier" in
+  unit)        paths=(tests/unit);        budget=600 ;;
+  integration) paths=(tests/integration); budget=2700 ;;
+  faults)      paths=(tests/faults);      budget=2700 ;;
+  all)         paths=();                  budget=3600 ;;
+esac
+budget="${WIREFEED_TEST_BUDGET_S:-$budget}"
+# Explicit test paths among the arguments replace the tier's.
+for arg in "$@"; do
+  case "$arg" in tests|tests/*) paths=(); break ;; esac
+done
+
 bash scripts/setup.sh
 source .venv/bin/activate
-bash deploy/kafka/fetch.sh >/dev/null
-bash deploy/postgres/setup.sh >/dev/null
-bash deploy/chromium/setup.sh >/dev/null
-bash deploy/kcat/setup.sh >/dev/null
-ruff check .
-python -m schemas.export --check
-python -m pytest -q -p no:cacheprovider "$@"
+if [ "$tier" != unit ]; then
+  bash deploy/kafka/fetch.sh >/dev/null
+  bash deploy/postgres/setup.sh >/dev/null
+  bash deploy/chromium/setup.sh >/dev/null
+  bash deploy/kcat/setup.sh >/dev/null
+fi
+bash scripts/check.sh
+
+descendants() {  # every process below $1, children before grandchildren
+  ps -e -o pid=,ppid= | awk -v root="$1" '
+    { parent[$1] = $2 }
+    END {
+      queue[0] = root; n = 1
+      for (i = 0; i < n; i++) for (p in parent) if (parent[p] == queue[i] && p != root) { queue[n++] = p; print p }
+    }'
+}
+
+watchdog() {  # $1: pytest pid; $2: budget in seconds; $3: file to mark an overrun in
+  local pid="$1" budget="$2" mark="$3" start="$SECONDS"
+  while kill -0 "$pid" 2>/dev/null; do
+    if (( SECONDS - start >= budget )); then
+      echo "$budget" >"$mark"
+      echo >&2
+      echo "test.sh: the test run is still going after ${budget}s (WIREFEED_TEST_BUDGET_S): it is hung." >&2
+      echo "test.sh: stacks of every Python process of the run (py-spy), then the run is stopped and fails:" >&2
+      local procs=("$pid" $(descendants "$pid"))
+      for p in "${procs[@]}"; do
+        if [[ "$(readlink "/proc/$p/exe" 2>/dev/null)" == *python* ]]; then
+          echo "----- process $p: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" >&2
+          py-spy dump --pid "$p" >&2 2>&1 || echo "(py-spy could not read process $p)" >&2
+        fi
+      done
+      kill -TERM "${procs[@]}" 2>/dev/null || true
+      sleep 10
+      kill -KILL "${procs[@]}" 2>/dev/null || true
+      return
+    fi
+    sleep 2
+  done
+}
+
+mark="$(mktemp)"
+trap 'rm -f "$mark"' EXIT
+ci_args=()
+if [ -n "${CI:-}" ]; then
+  ci_args=(--durations=25)
+fi
+python -m pytest -q -p no:cacheprovider "${ci_args[@]}" "${paths[@]}" "$@" &
+pytest_pid=$!
+# Without job control a background job ignores SIGINT: pass Ctrl-C and termination on to pytest and its processes.
+trap 'kill -INT "$pytest_pid" 2>/dev/null || true' INT
+trap 'kill -TERM "$pytest_pid" $(descendants "$pytest_pid") 2>/dev/null || true' TERM
+watchdog "$pytest_pid" "$budget" "$mark" &
+watchdog_pid=$!
+status=0
+wait "$pytest_pid" || status=$?
+kill "$watchdog_pid" 2>/dev/null || true
+wait "$watchdog_pid" 2>/dev/null || true
+if [ -s "$mark" ]; then
+  echo "test.sh: FAILED: the run was stopped after its budget of $(cat "$mark")s (stacks above)." >&2
+  exit 1
+fi
+exit "$status"

@@ -9,8 +9,10 @@ import pytest
 
 from pipeline.broker.embedded import EmbeddedBroker
 
-pytest_plugins = [p for p in ("tests.fixtures.kafka", "tests.fixtures.postgres")
-                  if (Path(__file__).parent / "fixtures" / f"{p.rsplit('.', 1)[1]}.py").exists()]
+pytest_plugins = ["tests.support.bounds"] + [
+    p for p in ("tests.fixtures.kafka", "tests.fixtures.postgres")
+    if (Path(__file__).parent / "fixtures" / f"{p.rsplit('.', 1)[1]}.py").exists()
+]  # fmt: skip
 
 
 @pytest.fixture(scope="session")
