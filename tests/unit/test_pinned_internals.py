@@ -1,0 +1,140 @@
+"""The private parts of third-party libraries the shell relies on are still there, in the pinned versions.
+
+The shell reaches past the public API of faust-streaming, mode-streaming, aiokafka, py3langid and prometheus-client
+in a few places (the gapless consumer, the bounded worker, the numpy language walk, the metric family names). Those
+libraries are pinned to exact versions in pyproject.toml; when an upgrade moves one of these names, this test says
+which name, in which version, and which of our files to review. Edit :data:`INTERNALS` when the code starts or
+stops using one.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+from dataclasses import dataclass
+from importlib.metadata import version
+from typing import Any
+
+import pytest
+
+
+@dataclass(frozen=True)
+class Internal:
+    distribution: str
+    #: ``module:Class`` (or ``module:Class.nested``) that must hold the name.
+    owner: str
+    name: str
+    #: Where the name is used: the file to review when it moves.
+    used_in: str
+    #: "method" (callable on the class), "attribute" (declared, or set on ``self`` by the class), "property".
+    kind: str = "attribute"
+
+
+CONSUMER = "pipeline/app/consumer.py"
+
+#: Every private (or internal) name of another library the code relies on. One place: edit it with the code.
+INTERNALS: tuple[Internal, ...] = (
+    Internal("faust-streaming", "faust.transport.consumer:Consumer", "_read_offset", CONSUMER),
+    Internal("faust-streaming", "faust.transport.consumer:Consumer", "_acked", CONSUMER),
+    Internal("faust-streaming", "faust.transport.consumer:Consumer", "_acked_index", CONSUMER),
+    Internal("faust-streaming", "faust.transport.consumer:Consumer", "_committed_offset", CONSUMER),
+    Internal("faust-streaming", "faust.transport.consumer:Consumer", "_buffered_partitions", CONSUMER),
+    Internal("faust-streaming", "faust.transport.consumer:Consumer", "_new_offset", CONSUMER, "method"),
+    Internal("faust-streaming", "faust.transport.consumer:Consumer", "_get_active_partitions", CONSUMER, "method"),
+    Internal("faust-streaming", "faust.transport.consumer:Consumer", "on_buffer_drop", CONSUMER, "method"),
+    Internal("faust-streaming", "faust.transport.consumer:Consumer", "seek_to_committed", CONSUMER, "method"),
+    Internal("faust-streaming", "faust.transport.drivers.aiokafka:Consumer", "_thread", CONSUMER),
+    Internal("faust-streaming", "faust.transport.drivers.aiokafka:AIOKafkaConsumerThread", "_ensure_consumer",
+             CONSUMER, "method"),
+    Internal("faust-streaming", "faust.transport.drivers.aiokafka:AIOKafkaConsumerThread", "call_thread", CONSUMER,
+             "method"),
+    Internal("faust-streaming", "faust.transport.drivers.aiokafka:AIOKafkaConsumerThread", "highwater", CONSUMER,
+             "method"),
+    Internal("faust-streaming", "faust.transport.conductor:Conductor", "_tp_index", CONSUMER),
+    Internal("faust-streaming", "faust.app.base:App", "_new_transport", CONSUMER, "method"),
+    Internal("mode-streaming", "mode.worker:Worker", "_schedule_shutdown", "pipeline/app/worker.py", "method"),
+    Internal("aiokafka", "aiokafka.consumer.consumer:AIOKafkaConsumer", "_subscription", CONSUMER),
+    Internal("aiokafka", "aiokafka.consumer.subscription_state:SubscriptionState", "subscription", CONSUMER,
+             "property"),
+    Internal("aiokafka", "aiokafka.consumer.subscription_state:Subscription", "assignment", CONSUMER, "property"),
+    Internal("aiokafka", "aiokafka.consumer.subscription_state:Assignment", "state_value", CONSUMER, "method"),
+    Internal("aiokafka", "aiokafka.consumer.subscription_state:TopicPartitionState", "has_valid_position",
+             CONSUMER, "property"),
+    Internal("aiokafka", "aiokafka.consumer.subscription_state:TopicPartitionState", "position", CONSUMER,
+             "property"),
+    Internal("py3langid", "py3langid.langid:LanguageIdentifier", "_rowbase", "pipeline/stages/normalise/language.py"),
+    Internal("py3langid", "py3langid.langid:LanguageIdentifier", "_encode", "pipeline/stages/normalise/language.py",
+             "method"),
+    Internal("py3langid", "py3langid.langid:LanguageIdentifier", "_alias_pairs",
+             "pipeline/stages/normalise/language.py"),
+    Internal("prometheus-client", "prometheus_client.metrics:MetricWrapperBase", "_name", "pipeline/ops/metrics.py"),
+)
+
+#: Distributions pinned to the exact version these names were checked against (see pyproject.toml).
+PINNED = ("faust-streaming", "mode-streaming", "aiokafka")
+
+
+def _owner(spec: str) -> type[Any]:
+    module, _, path = spec.partition(":")
+    obj: Any = importlib.import_module(module)
+    for part in path.split("."):
+        obj = getattr(obj, part)
+    assert inspect.isclass(obj), f"{spec} is not a class"
+    return obj  # type: ignore[no-any-return]
+
+
+def _declared(cls: type[Any], name: str) -> bool:
+    """The class (or a base) declares ``name``: a class attribute, an annotation, or ``self.<name> = ...``."""
+    assignment = re.compile(rf"\bself\.{re.escape(name)}\s*(?::[^=\n]+)?=(?!=)")
+    for klass in inspect.getmro(cls):
+        if name in vars(klass) or name in getattr(klass, "__annotations__", {}):
+            return True
+        try:
+            source = inspect.getsource(klass)
+        except (OSError, TypeError):
+            continue
+        if assignment.search(source):
+            return True
+    return False
+
+
+def _present(item: Internal) -> bool:
+    cls = _owner(item.owner)
+    if item.kind == "method":
+        return callable(getattr(cls, item.name, None))
+    if item.kind == "property":
+        return isinstance(inspect.getattr_static(cls, item.name, None), property)
+    return _declared(cls, item.name)
+
+
+@pytest.mark.parametrize("item", INTERNALS, ids=lambda i: f"{i.distribution}:{i.owner.rsplit(':')[1]}.{i.name}")
+def test_internal_is_still_there(item: Internal) -> None:
+    try:
+        present = _present(item)
+    except (ImportError, AttributeError) as exc:
+        pytest.fail(f"{item.distribution} {version(item.distribution)} no longer has {item.owner} ({exc}); "
+                    f"review {item.used_in}")
+    assert present, (f"{item.distribution} {version(item.distribution)} changed `{item.name}` of {item.owner} "
+                     f"(expected a {item.kind}); review {item.used_in}")
+
+
+def test_the_libraries_whose_internals_are_used_are_pinned_exactly() -> None:
+    import tomllib
+
+    from tests.paths import REPO
+
+    deps = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    for dist in PINNED:
+        pins = [d for d in deps if re.match(rf"^{re.escape(dist)}\s*==", d)]
+        assert pins, f"{dist} must be pinned with == in pyproject.toml: {INTERNALS[0].used_in} uses its internals"
+        assert pins[0].split("==")[1].strip() == version(dist), (
+            f"pyproject.toml pins {pins[0]} but {version(dist)} is installed: reinstall (scripts/setup.sh)"
+        )
+
+
+def test_every_named_file_exists() -> None:
+    from tests.paths import REPO
+
+    missing = sorted({i.used_in for i in INTERNALS if not (REPO / i.used_in).is_file()})
+    assert not missing, f"INTERNALS names files that do not exist: {missing}"
