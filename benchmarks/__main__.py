@@ -155,7 +155,7 @@ def broker_part(broker: str, quick: bool, profile: bool) -> dict[str, Any]:
             if profile:
                 out["profile"] = asyncio.run(_profile(bp, b.bootstrap, data_dir, False, quick, broker))
     else:
-        from pipeline.broker.apache import ApacheKafkaCluster
+        from tests.support.apache_kafka import ApacheKafkaCluster
 
         with ApacheKafkaCluster(nodes=1, heap="1g", cleanup=True) as cluster:
             out = asyncio.run(bp.broker_rows(cluster.bootstrap, quick=quick, idempotence=True, data_dir=data_dir))
@@ -192,7 +192,7 @@ def memory_part(n: int, broker: str = "embedded") -> dict[str, Any]:
         )
 
     if broker == "kafka":
-        from pipeline.broker.apache import ApacheKafkaCluster
+        from tests.support.apache_kafka import ApacheKafkaCluster
 
         with ApacheKafkaCluster(nodes=1, heap="1g", cleanup=True) as cluster:
             row = scenario(cluster.bootstrap, True)

@@ -82,7 +82,6 @@ async def _verify(bootstrap: str, topic: str, ids: list[str]) -> dict[str, int]:
 
 async def _measure(n: int, workdir: Path) -> list[dict[str, Any]]:
     from pipeline.broker.admin import ensure_topics
-    from pipeline.broker.apache import ApacheKafkaCluster
     from pipeline.config import Settings
     from pipeline.ingest.client import AgencyClient
     from pipeline.ingest.gateway import create_gateway_app, serve_in_background
@@ -90,6 +89,7 @@ async def _measure(n: int, workdir: Path) -> list[dict[str, Any]]:
     from pipeline.ingest.publisher import RawPublisher, make_submission
     from pipeline.sinks.store.interface import open_store
     from pipeline.topics import RAW, topic_name
+    from tests.support.apache_kafka import ApacheKafkaCluster
 
     stories = _stories(n)
     rows = []

@@ -280,7 +280,7 @@ def embedded_rows(quick: bool) -> dict[str, Any]:
 
 
 def kafka_rows(quick: bool, scale: bool = True, profile: Path | None = None) -> dict[str, Any]:
-    from pipeline.broker.apache import ApacheKafkaCluster
+    from tests.support.apache_kafka import ApacheKafkaCluster
 
     data_dir = Path(tempfile.mkdtemp(prefix="wirefeed-bench-"))
     with ApacheKafkaCluster(nodes=1, heap="1g", cleanup=True) as cluster:

@@ -20,7 +20,7 @@ from aiokafka import AIOKafkaProducer
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.broker.apache import ApacheKafkaCluster, ensure_libs
+from tests.support.apache_kafka import ApacheKafkaCluster, ensure_libs
 
 
 async def produce(bootstrap: str, topic: str, n: int) -> float:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stop every Kafka JVM started by pipeline.broker.apache from this repository (marked on its command line
+# Stop every Kafka JVM started by tests.support.apache_kafka from this repository (marked on its command line
 # with -Dwirefeed.repo=<repo>), e.g. after a test runner was killed with SIGKILL. Brokers of other checkouts
 # or other users are left alone.
 #

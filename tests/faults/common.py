@@ -40,6 +40,7 @@ from schemas import EnrichedStory, RawSubmission, utcnow
 from tests.integration.harness import PipelineRun, read_topic
 from tests.paths import REPO
 from tests.processes import stop_group
+from tests.support import slow_sink_worker
 
 #: Set to 1 for the issue's full sizes (20k stories, 10 kills, 10k poison messages); default: CI sizes.
 FULL = os.environ.get("WIREFEED_FAULTS_FULL", "") not in ("", "0")
@@ -93,6 +94,8 @@ class FaultRun(PipelineRun):
     """A :class:`PipelineRun` with an explicit store URL and worker processes that can be killed and replaced."""
 
     store_url: str | None = None
+    #: Story writes this many times slower (workers run through tests/support/slow_sink_worker.py); None: as is.
+    store_slowdown: float | None = None
     replication: int = 1
     #: Client security for every connection (workers get it as ``WIREFEED_KAFKA_*`` variables).
     security: KafkaSecurity | None = None
@@ -103,6 +106,8 @@ class FaultRun(PipelineRun):
         env["WIREFEED_REPLICATION_FACTOR"] = str(self.replication)
         if self.store_url:
             env["WIREFEED_STORE_URL"] = self.store_url
+        if self.store_slowdown is not None:
+            env[slow_sink_worker.ENV] = str(self.store_slowdown)
         if self.security is not None:
             env.update(security_env(self.security))
         return env
@@ -118,9 +123,8 @@ class FaultRun(PipelineRun):
 
     @property
     def check_url(self) -> str:
-        """Where the store is, as the checks read it (a throttled store's inner URL)."""
-        url = self.settings.resolved_store_url
-        return url.split("+", 1)[1] if url.startswith("slow") else url
+        """Where the store is, as the checks read it."""
+        return self.settings.resolved_store_url
 
     started: int = 0
 
@@ -129,7 +133,8 @@ class FaultRun(PipelineRun):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.data_dir / f"worker-{self.started}.log", "ab")
         self.started += 1
-        proc = subprocess.Popen([sys.executable, "-m", "pipeline", "worker"], cwd=REPO, env=self.env,
+        cmd = ["-m", "pipeline", "worker"] if self.store_slowdown is None else ["-m", slow_sink_worker.__name__]
+        proc = subprocess.Popen([sys.executable, *cmd], cwd=REPO, env=self.env,
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
         log.close()
         self.workers.append(proc)

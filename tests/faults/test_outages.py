@@ -13,7 +13,6 @@ import time
 
 import pytest
 
-from pipeline.broker.apache import ApacheKafkaCluster
 from tests.faults.common import (
     FAST_FAILOVER,
     FaultRow,
@@ -30,6 +29,7 @@ from tests.faults.common import (
     wait_notified,
     wait_stored,
 )
+from tests.support.apache_kafka import ApacheKafkaCluster
 
 pytestmark = [pytest.mark.slow]
 

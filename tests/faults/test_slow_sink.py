@@ -1,4 +1,5 @@
-"""Fault 4: a sink ten times slower than the real one (``slow10+`` store URL) while stories stream in.
+"""Fault 4: a sink ten times slower than the real one while stories stream in (the workers run through
+tests/support/slow_sink_worker.py).
 
 Back-pressure, not buffering: the worker's memory stays bounded while `wire.enriched` lag builds up, and the
 consumer group never commits an offset of `wire.enriched` whose story is not in the store yet (sampled all along:
@@ -43,7 +44,7 @@ RSS_LIMIT = 1_000_000_000
 async def test_slow_sink_back_pressure(kafka_bootstrap: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     data = tmp_path / "data"
     run = FaultRun(bootstrap=kafka_bootstrap, data_dir=data, partitions=4,
-                   store_url=f"slow{FACTOR}+sqlite:///{data / 'store.sqlite3'}")  # fmt: skip
+                   store_url=f"sqlite:///{data / 'store.sqlite3'}", store_slowdown=FACTOR)  # fmt: skip
     raws = corpus_submissions(STORIES, seed=404)
     exp = reference(raws, run.settings)
     await run.create_topics()

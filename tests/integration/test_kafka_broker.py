@@ -26,11 +26,11 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
 
-from pipeline.broker.apache import REPO_MARK, ApacheKafkaCluster, count_brokers, parse_consumer_group_describe
 from pipeline.config import Settings
 from pipeline.kafka import client_kwargs
 from tests.fixtures.kafka import ClusterFactory, kafka_test_version
 from tests.processes import stop_group
+from tests.support.apache_kafka import REPO_MARK, ApacheKafkaCluster, count_brokers, parse_consumer_group_describe
 
 pytestmark = pytest.mark.kafka
 
@@ -318,7 +318,7 @@ def test_jvms_die_with_the_python_process_that_started_them(tmp_path: Path) -> N
         f"""
         import sys, time
         sys.path.insert(0, {str(REPO)!r})
-        from pipeline.broker.apache import ApacheKafkaCluster
+        from tests.support.apache_kafka import ApacheKafkaCluster
         c = ApacheKafkaCluster(nodes=1, version={kafka_test_version()!r}, workdir={str(tmp_path / "wd")!r}).start()
         print(c.pid(0), flush=True)
         time.sleep(600)

@@ -20,7 +20,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pipeline.broker.apache import SASL_USERS, ApacheKafkaCluster
 from pipeline.config import KafkaSecurity, Settings
 from pipeline.ingest.gateway import create_gateway_app, serve_in_background
 from pipeline.ingest.keys import generate_key
@@ -30,6 +29,7 @@ from pipeline.sinks.store import open_store
 from tests.faults.common import FaultRun, corpus_submissions, security_env, stored_rows
 from tests.integration.harness import wait_until
 from tests.paths import REPO, SEED
+from tests.support.apache_kafka import SASL_USERS, ApacheKafkaCluster
 
 pytestmark = [pytest.mark.slow, pytest.mark.kafka]
 

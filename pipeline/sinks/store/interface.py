@@ -84,15 +84,7 @@ class Store(Protocol):
 
 
 async def open_store(url: str) -> Store:
-    """Open ``sqlite:///abs/path.sqlite3`` or ``postgresql://user:pw@host:port/db`` and run its migrations.
-
-    ``slow<N>+<url>`` opens ``<url>`` with story writes slowed N times (back-pressure tests; see throttle.py).
-    """
-    if url.startswith("slow"):
-        from pipeline.sinks.store.throttle import ThrottledStore, parse
-
-        if parsed := parse(url):
-            return ThrottledStore(await open_store(parsed[1]), parsed[0])  # type: ignore[return-value]
+    """Open ``sqlite:///abs/path.sqlite3`` or ``postgresql://user:pw@host:port/db`` and run its migrations."""
     if url.startswith("sqlite://"):
         from pipeline.sinks.store.sqlite import SqliteStore
 

@@ -12,10 +12,10 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from pipeline.broker.apache import ApacheKafkaCluster
 from pipeline.config import Settings
 from pipeline.ops.lag import LagMonitor, LagSnapshot
 from pipeline.ops.status import Status, StatusPolicy
+from tests.support.apache_kafka import ApacheKafkaCluster
 
 pytestmark = pytest.mark.kafka
 

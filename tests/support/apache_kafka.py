@@ -722,8 +722,8 @@ async def count_brokers(bootstrap: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m pipeline.broker.apache start|stop|fetch``: a foreground local cluster for development."""
-    ap = argparse.ArgumentParser(prog="python -m pipeline.broker.apache")
+    """``python -m tests.support.apache_kafka start|stop|fetch``: a foreground local cluster for development."""
+    ap = argparse.ArgumentParser(prog="python -m tests.support.apache_kafka")
     sub = ap.add_subparsers(dest="cmd", required=True)
     st = sub.add_parser("start", help="start a cluster and keep it running until Ctrl-C / SIGTERM")
     st.add_argument("--nodes", type=int, default=1)

@@ -1,28 +1,20 @@
-"""A store whose story writes take N times as long: ``slow<N>+<url>`` (e.g. ``slow10+sqlite:///var/s.sqlite3``).
+"""A store whose story writes take N times as long, for the back-pressure fault test.
 
-For fault tests of back-pressure: the worker runs unchanged against a real database that is made slow in one
-place. Every other call goes straight to the inner store.
+The worker runs unchanged against a real database that is made slow in one place; every other call goes straight
+to the inner store. Production code knows nothing of it: the fault test starts its workers through
+:mod:`tests.support.slow_sink_worker`, which opens stores through :func:`open_throttled`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import Sequence
 from typing import Any
 
-from pipeline.sinks.store.interface import Store
+from pipeline.sinks.store import Store, open_store
 from pipeline.sinks.store.query import WriteResult
 from schemas import EnrichedStory
-
-URL = re.compile(r"^slow(?P<factor>\d+(?:\.\d+)?)\+(?P<inner>.+)$")
-
-
-def parse(url: str) -> tuple[float, str] | None:
-    """``slow<N>+<inner url>`` → (N, inner url); None for any other URL."""
-    m = URL.match(url)
-    return (float(m["factor"]), m["inner"]) if m else None
 
 
 class ThrottledStore:
@@ -40,3 +32,8 @@ class ThrottledStore:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
+
+
+async def open_throttled(url: str, factor: float) -> Store:
+    """``open_store(url)`` with story writes slowed ``factor`` times."""
+    return ThrottledStore(await open_store(url), factor)  # type: ignore[return-value]

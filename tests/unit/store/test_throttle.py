@@ -1,4 +1,4 @@
-"""The throttled store used by the back-pressure scenario: selected by URL, writes go to the real store."""
+"""The throttled store used by the back-pressure scenario: writes go to the real store, only slower."""
 
 from __future__ import annotations
 
@@ -7,18 +7,12 @@ from pathlib import Path
 import pytest
 
 from pipeline.sinks.store import open_store
-from pipeline.sinks.store.throttle import ThrottledStore, parse
 from pipeline.stages.dedupe import DedupeIndex, DedupeState
 from pipeline.stages.normalise import NormaliseOptions
 from pipeline.stages.process import process
 from schemas import utcnow
 from tests.faults.common import corpus_submissions
-
-
-def test_parse() -> None:
-    assert parse("slow10+sqlite:///x.sqlite3") == (10.0, "sqlite:///x.sqlite3")
-    assert parse("slow2.5+postgresql://u@h/db") == (2.5, "postgresql://u@h/db")
-    assert parse("sqlite:///slow10+x") is None
+from tests.support.throttle import ThrottledStore, open_throttled
 
 
 async def test_writes_reach_the_inner_store(tmp_path: Path) -> None:
@@ -26,7 +20,7 @@ async def test_writes_reach_the_inner_store(tmp_path: Path) -> None:
     stories = [s for raw in corpus_submissions(5, seed=9)
                for s in process(raw, index, NormaliseOptions(), utcnow()).enriched]  # fmt: skip
     url = f"sqlite:///{tmp_path / 's.sqlite3'}"
-    store = await open_store(f"slow3+{url}")
+    store = await open_throttled(url, 3)
     try:
         assert isinstance(store, ThrottledStore) and store.factor == 3.0
         await store.write_batch(stories)
