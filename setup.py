@@ -41,6 +41,10 @@ if os.environ.get("WIREFEED_PURE_PYTHON", "") in ("", "0"):
     # (pydantic, ahocorasick-rs, PyYAML) are typed as Any there, which compiles to the same calls, and what mypy
     # would say of the modules it imports from this repository (typed against those Anys) is not the build's
     # business: only the tagger is compiled.
-    ext_modules = mypycify(["--ignore-missing-imports", "--follow-imports=silent", COMPILED], opt_level="3")
+    # ``--config-file ""``: not the project's mypy configuration (pyproject.toml), whose pydantic plugin is not
+    # installed in the build environment.
+    ext_modules = mypycify(
+        ["--config-file", "", "--ignore-missing-imports", "--follow-imports=silent", COMPILED], opt_level="3"
+    )
 
 setup(ext_modules=ext_modules, cmdclass={"build_ext": BuildExtWithRecord})

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create .venv with Python 3.11 and install wirefeed with its test extras. Idempotent.
+# Create .venv with Python 3.11 and install wirefeed with its test and gazetteer extras from requirements.lock.
+# Idempotent.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PY="${PYTHON:-}"
@@ -18,5 +19,8 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[test,gazetteer]"
+# Exactly the versions of requirements.lock, each checked against its hash (scripts/lock.sh regenerates the lock
+# from pyproject.toml), then wirefeed itself without touching them.
+.venv/bin/python -m pip install -q --require-hashes -r requirements.lock
+.venv/bin/python -m pip install -q --no-deps -e .
 echo "wirefeed installed in $(pwd)/.venv (activate: source .venv/bin/activate)"
