@@ -18,9 +18,18 @@ fi
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
+# What the installation was made from: when none of it changed, there is nothing to do (a second run is instant).
+STAMP=.venv/.wirefeed-installed
+inputs="$(cat requirements.lock pyproject.toml setup.py pipeline/stages/enrich/tagger.py | sha256sum | cut -d' ' -f1)"
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$inputs" ] && [ -z "${WIREFEED_REINSTALL:-}" ]; then
+  echo "wirefeed already installed in $(pwd)/.venv from requirements.lock (WIREFEED_REINSTALL=1 reinstalls)"
+  exit 0
+fi
+rm -f "$STAMP"
 .venv/bin/python -m pip install -q --upgrade pip
 # Exactly the versions of requirements.lock, each checked against its hash (scripts/lock.sh regenerates the lock
 # from pyproject.toml), then wirefeed itself without touching them.
 .venv/bin/python -m pip install -q --require-hashes -r requirements.lock
 .venv/bin/python -m pip install -q --no-deps -e .
+echo "$inputs" >"$STAMP"
 echo "wirefeed installed in $(pwd)/.venv (activate: source .venv/bin/activate)"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test suite, in tiers:
 #
-#   bash scripts/test.sh unit          static checks + tests/unit: no services, no Kafka jars/PostgreSQL/Chromium
+#   bash scripts/test.sh unit          static checks + tests/unit but those marked slow: no services, no Kafka
+#                                      jars/PostgreSQL/Chromium
 #   bash scripts/test.sh integration   static checks + tests/integration (Apache Kafka from jars, PostgreSQL, ...)
 #   bash scripts/test.sh faults        static checks + tests/faults (fault scenarios against real Kafka)
 #   bash scripts/test.sh               everything (what CI runs)
@@ -21,7 +22,7 @@ case "${1:-}" in
   unit|integration|faults|all) tier="$1"; shift ;;
 esac
 case "$tier" in
-  unit)        paths=(tests/unit);        budget=600 ;;
+  unit)        paths=(tests/unit -m "not slow"); budget=600 ;;
   integration) paths=(tests/integration); budget=2700 ;;
   faults)      paths=(tests/faults);      budget=2700 ;;
   all)         paths=();                  budget=3600 ;;

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from benchmarks import bench_notify
 
 
+@pytest.mark.slow
 def test_quick_benchmark_rows_agree_between_routers() -> None:
     rows = bench_notify.run(quick=True)
     assert {r["subscriptions"] for r in rows} == {100, 1000}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from notify_support import make_story
@@ -81,6 +82,7 @@ def stories(draw: st.DrawFn) -> EnrichedStory:
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(subs=st.lists(subscriptions(), max_size=25), batch=st.lists(stories(), min_size=1, max_size=4))
 def test_router_equals_naive_loop(subs: list[Subscription], batch: list[EnrichedStory]) -> None:
