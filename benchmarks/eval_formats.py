@@ -276,12 +276,20 @@ def evaluate(doc: dict[str, Any], exp: dict[str, Any], payload: bytes, options: 
     if not valid:
         out.errors["valid"] = (False, f"accepted ({len(stories)} stories); expected rejection: {exp.get('reason')}")
         return out
-    if len(stories) != 1:
-        out.errors["valid"] = (True, f"{len(stories)} stories where the document holds one")
+    # A NewsML-G2 newsMessage with several text items: ``items`` holds one expectation per story, in order.
+    items = exp.get("items") or [{}]
+    if len(stories) != len(items):
+        out.errors["valid"] = (True, f"{len(stories)} stories where the document holds {len(items)}")
         return out
-    story = stories[0]
-    enriched, out.render = render_checks(story, doc["agency"], options)
-    out.errors = compare(exp, enriched, doc["agency"])
+    common = {k: v for k, v in exp.items() if k != "items"}
+    for index, (story, item) in enumerate(zip(stories, items, strict=True)):
+        enriched, render = render_checks(story, doc["agency"], options)
+        errors = compare({**common, **item}, enriched, doc["agency"])
+        where = f"[item {index + 1}] " if len(items) > 1 else ""
+        for name, (expected, observed) in errors.items():
+            out.errors.setdefault(name, (expected, f"{where}{observed}"))
+        for name, problem in render.items():
+            out.render.setdefault(name, f"{where}{problem}")
     return out
 
 

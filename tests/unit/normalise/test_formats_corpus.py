@@ -24,6 +24,7 @@ FORMATS = {"iptc7901", "anpa1312", "nitf", "newsml12", "newsmlg2", "ninjs", "htm
 KEYS = {
     "id", "heldout", "valid", "reason", "headline", "body_first", "body_last", "dateline", "byline", "byline_title",
     "pubstatus", "signals", "embargoed", "firstcreated", "versioncreated", "language", "uri", "version", "urgency",
+    "items",
 }
 ROOT = ev.corpus_dir()
 NO_CORPUS = (
@@ -57,7 +58,8 @@ def test_every_document_has_expectations_written_for_it() -> None:
     for doc_id, exp in EXPECTATIONS.items():
         assert set(exp) <= KEYS, f"{doc_id}: unknown keys {set(exp) - KEYS}"
         if exp.get("valid", True):
-            assert {"body_first", "body_last"} & set(exp), f"{doc_id}: nothing about the body"
+            for item in exp.get("items") or [exp]:
+                assert {"body_first", "body_last"} & set(item), f"{doc_id}: nothing about the body"
         else:
             assert exp.get("reason"), f"{doc_id}: a document expected to be rejected needs a reason"
         dateline = exp.get("dateline")
