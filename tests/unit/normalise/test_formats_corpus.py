@@ -20,7 +20,7 @@ MANIFEST = ev.load_manifest()
 EXPECTATIONS = ev.load_expectations()
 GAPS = ev.load_known_gaps()
 DOC_IDS = [d["id"] for d in MANIFEST["documents"]]
-FORMATS = {"iptc7901", "anpa1312", "nitf", "newsml12", "newsmlg2", "ninjs", "html"}
+FORMATS = {"iptc7901", "anpa1312", "nitf", "newsml12", "newsmlg2", "ninjs", "html", "text"}
 KEYS = {
     "id", "heldout", "valid", "reason", "headline", "body_first", "body_last", "dateline", "byline", "byline_title",
     "pubstatus", "signals", "embargoed", "firstcreated", "versioncreated", "language", "uri", "version", "urgency",
