@@ -9,6 +9,7 @@ import sys
 import threading
 from typing import Any
 
+from pipeline.app.ready import ReadySensor
 from pipeline.broker.admin import ensure_topics
 from pipeline.config import Settings
 
@@ -63,6 +64,11 @@ def run_worker(settings: Settings) -> None:
 
         start_metrics_server(settings.metrics_port, settings.metrics_host)
     wf = create_wirefeed(settings)
+    ready = ReadySensor(settings.data_dir)
+    wf.app.sensors.add(ready)
     worker = _make_worker_class()(wf.app, loglevel=settings.log_level.upper(), quiet=True, redirect_stdouts=False,
                                   shutdown_timeout=settings.worker_shutdown_timeout_s)
-    worker.execute_from_commandline()
+    try:
+        worker.execute_from_commandline()
+    finally:
+        ready.clear()

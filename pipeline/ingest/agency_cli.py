@@ -17,8 +17,8 @@ from pipeline.config import Settings
 from pipeline.ingest.keys import generate_key
 
 agency_app = typer.Typer(help="Agency API keys: create (shown once), list, revoke.", no_args_is_help=True)
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 T = TypeVar("T")
 StoreOpt = Annotated[str | None, typer.Option("--store-url", help="Store URL (env WIREFEED_STORE_URL)")]

@@ -88,7 +88,7 @@ def lag(
 
 
 async def _run(monitor: LagMonitor, watch: bool, as_json: bool, interval: float, count: int) -> None:
-    console = Console()
+    console = Console(soft_wrap=True)
     try:
         if not watch:
             snap = await monitor.sample()
