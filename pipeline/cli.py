@@ -433,10 +433,12 @@ def run(
         s = s.model_copy(update={"broker": embedded.bootstrap})
         env.update(embedded_worker_env(os.environ))
     children: list[subprocess.Popen[bytes]] = []
+    address_file = s.data_dir / "broker"
     stop = {"flag": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True))
     try:
         asyncio.run(ensure_topics(s))
+        address_file.write_text(f"{s.broker}\n")  # for `export WIREFEED_BROKER=$(cat var/broker)`
         env.update({"WIREFEED_BROKER": s.broker or "", "WIREFEED_DATA_DIR": str(s.data_dir.resolve())})
         for i in range(workers):
             log = open(s.data_dir / f"worker-{i}.log", "ab")
@@ -451,7 +453,8 @@ def run(
         ))
         api = f"http://{s.api_host}:{s.api_port}"
         out.print(f"[bold green]wirefeed is starting[/] ({workers} worker{'s' if workers > 1 else ''})")
-        out.print(f"  broker     {s.broker}" + ("  (embedded, memory-only)" if embedded else ""))
+        out.print(f"  broker     {s.broker}" + ("  (embedded, memory-only)" if embedded else "")
+                  + f"  (also in {address_file.resolve()})")
         out.print(f"  store      {s.resolved_store_url}" + (f"  ({store_note})" if store_note else ""))
         if embedded and s.producer_idempotence is None:
             out.print("  producers  without idempotence (the embedded broker cannot issue producer ids; "
@@ -493,6 +496,7 @@ def run(
                 child.kill()
         if embedded:
             embedded.stop()
+        address_file.unlink(missing_ok=True)
         err.print("stopped")
 
 
