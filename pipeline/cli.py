@@ -15,16 +15,16 @@ from typing import Annotated
 
 import orjson
 import typer
-from rich.console import Console
 
 from pipeline.config import Settings
+from pipeline.console import console
 
 app = typer.Typer(help="wirefeed: a news wire-feed pipeline on Kafka.", no_args_is_help=True,
                   pretty_exceptions_show_locals=False)
 # soft_wrap: never insert line breaks (when output is not a terminal Rich would wrap at 80 columns and split
 # URLs and commands that are meant to be copied)
-err = Console(stderr=True, soft_wrap=True)
-out = Console(soft_wrap=True)
+err = console(stderr=True)
+out = console()
 
 BrokerOpt = Annotated[str | None, typer.Option("--broker", "-b", help="Kafka bootstrap servers (env WIREFEED_BROKER)")]
 FORMATS = ["auto", "text", "ninjs", "nitf", "newsml-g2", "newsml-1.2", "html"]
