@@ -58,7 +58,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "kcat -C -b \"$WIREFEED_BROKER\" -t wire.notifications -o beginning -e -f '%k\\t%s\\n'": ("urn:wirefeed:TCA:",),
 }
 #: What the default path must never print: warnings and errors a newcomer would have to interpret.
-FORBIDDEN = ("Traceback", "cannot issue producer ids", "ERROR")
+FORBIDDEN = ("Traceback", "publishing without idempotence", "ERROR")
 #: Commands that read what the pipeline has not necessarily finished yet: retried for a while.
 EVENTUAL = {"wirefeed stories --country KG"}
 
