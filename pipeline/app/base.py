@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import faust
+from faust.tables import TableManager
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TopicT
 
@@ -56,6 +57,16 @@ class _Transport(GaplessTransport):
     Consumer = _Consumer
 
 
+class _TableManager(TableManager):  # type: ignore[misc]
+    """Faust's table manager without its fixed 1 s pause before it finalises the tables: every table of the
+    pipeline is declared when the app is built (:func:`pipeline.app.create_wirefeed`), before the worker starts."""
+
+    async def on_start(self) -> None:
+        if not self.should_stop:
+            await self._update_channels()
+            await self.recovery.start()
+
+
 class PipelineFaustApp(WirefeedFaustApp):
     """The worker's app: the gapless consumer, with the fetch wait of ``WIREFEED_CONSUMER_FETCH_MAX_WAIT_MS``."""
 
@@ -87,6 +98,7 @@ def faust_app(settings: Settings) -> faust.App:
         broker_heartbeat_interval=min(3.0, settings.worker_session_timeout_s / 3),
         table_standby_replicas=0,
         datadir=str(settings.data_dir / "faust"),
+        TableManager=_TableManager,
         web_enabled=settings.web_port > 0,
         web_port=max(settings.web_port, 1),
         web_bind="127.0.0.1",
