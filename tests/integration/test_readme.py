@@ -185,6 +185,8 @@ class Shell:
         self.api_port = api_port
         self.state = clone.parent / "shell-state.sh"
         self.state.write_text("")
+        #: Variables the README's commands set so far (carried to every later command).
+        self.names = {"PATH", "VIRTUAL_ENV"}
         venv_bin = str(Path(sys.prefix) / "bin")
         path = ":".join(p for p in os.environ["PATH"].split(":") if p != venv_bin)
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("WIREFEED_", "VIRTUAL_ENV"))}
@@ -194,10 +196,11 @@ class Shell:
         command = command.replace("127.0.0.1:8080", f"127.0.0.1:{self.api_port}")
         if background:
             return f"source {shlex.quote(str(self.state))}\nexec {command}\n"
-        names = " ".join(re.findall(r"^(?:export\s+)?([A-Za-z_]\w*)=", command))
+        self.names.update(re.findall(r"^(?:export\s+)?([A-Za-z_]\w*)=", command))
         state = shlex.quote(str(self.state))
         return (f"source {state}\n{command}\nrc=$?\n"
-                f"declare -p PATH VIRTUAL_ENV {names} > {state}.new 2>/dev/null\nmv {state}.new {state}\nexit $rc\n")
+                f"declare -p {' '.join(sorted(self.names))} > {state}.new 2>/dev/null\nmv {state}.new {state}\n"
+                "exit $rc\n")
 
     def run(self, command: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         return subprocess.run(["bash", "-c", self.script(command, background=False)], cwd=self.clone, env=self.env,
