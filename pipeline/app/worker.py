@@ -52,6 +52,24 @@ def _make_worker_class() -> type:
     return BoundedWorker
 
 
+def warm_up(settings: Settings) -> None:
+    """Run the pure stages once on a short built-in story, so that what they load on first use (gazetteer, language
+    profiles, compiled patterns) is loaded before the worker joins the group and not while the first story waits."""
+    from pipeline.stages.dedupe import DedupeIndex, DedupeState
+    from pipeline.stages.normalise import NormaliseOptions
+    from pipeline.stages.process import process
+    from schemas import RawSubmission, utcnow
+
+    text = (b"Ministers meet in Bishkek\n\nBISHKEK, Kyrgyzstan - Ministers of Kyrgyzstan, Kazakhstan and Russia met "
+            b"in Bishkek on Monday to discuss trade within the Eurasian Economic Union and transit through China.\n")
+    options = NormaliseOptions(max_bytes=settings.max_payload_bytes, max_depth=settings.max_nesting_depth,
+                               default_timezone=settings.default_timezone)
+    now = utcnow()
+    raw = RawSubmission(submission_id="warm-up", agency="WARMUP", format_hint="text",  # type: ignore[call-arg]
+                        received_at=now, payload=text)
+    process(raw, DedupeIndex(DedupeState()), options, now)
+
+
 def run_worker(settings: Settings) -> None:
     """Create missing topics, then run the Faust worker until SIGINT/SIGTERM (bounded by the shutdown timeout)."""
     from pipeline.app import create_wirefeed
@@ -63,6 +81,7 @@ def run_worker(settings: Settings) -> None:
         from pipeline.ops.metrics import start_metrics_server
 
         start_metrics_server(settings.metrics_port, settings.metrics_host)
+    warm_up(settings)
     wf = create_wirefeed(settings)
     ready = ReadySensor(settings.data_dir)
     wf.app.sensors.add(ready)
