@@ -149,9 +149,11 @@ def broker_part(broker: str, quick: bool, profile: bool) -> dict[str, Any]:
     title = "embedded broker" if broker == "embedded" else "Apache Kafka"
     if broker == "embedded":
         from pipeline.broker.embedded import EmbeddedBroker
+        from pipeline.config import embedded_worker_env
 
         with EmbeddedBroker(log_path=data_dir / "broker.log") as b:
-            out = asyncio.run(bp.broker_rows(b.bootstrap, quick=quick, idempotence=False, data_dir=data_dir))
+            out = asyncio.run(bp.broker_rows(b.bootstrap, quick=quick, idempotence=False, data_dir=data_dir,
+                                             extra_env=embedded_worker_env(os.environ)))
             if profile:
                 out["profile"] = asyncio.run(_profile(bp, b.bootstrap, data_dir, False, quick, broker))
     else:

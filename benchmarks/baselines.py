@@ -83,6 +83,9 @@ class TopicCounter:
             auto_offset_reset="earliest",
             max_partition_fetch_bytes=4_194_304,
             fetch_max_bytes=16_777_216,
+            # The embedded broker holds a fetch over several partitions for the whole wait (aiokafka's default
+            # 500 ms), which would be counted as pipeline latency.
+            fetch_max_wait_ms=10,
         )
         self._assigned = False
 

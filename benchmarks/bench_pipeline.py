@@ -21,6 +21,7 @@ The machine is shared: every row carries the 1-minute load average around its me
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import statistics
 import sys
@@ -47,6 +48,7 @@ from benchmarks.baselines import (
     run_baseline,
 )
 from benchmarks.corpus import Corpus
+from pipeline.config import embedded_worker_env
 from pipeline.ingest.publisher import RawPublisher, make_submission
 from pipeline.topics import NOTIFICATIONS
 from tests.integration.harness import PipelineRun
@@ -185,6 +187,7 @@ async def pipeline_scenario(
     loads: Sequence[tuple[int, float]] = (),
     timeout: float = 240.0,
     drain_timeout: float = 60.0,
+    extra_env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Throughput over preloaded ``messages``, then latency at each ``(rate, seconds)`` of ``loads``."""
     run = PipelineRun(
@@ -192,6 +195,7 @@ async def pipeline_scenario(
         data_dir=data_dir / f"pipeline-{workers}w-{partitions}p-{uuid.uuid4().hex[:6]}",
         partitions=partitions,
         idempotence=idempotence,
+        extra_env=extra_env or {},
     )
     await preload(run.settings, messages)
     for _ in range(workers):
@@ -235,7 +239,8 @@ async def pipeline_scenario(
 
 
 async def broker_rows(
-    bootstrap: str, *, quick: bool, idempotence: bool, data_dir: Path, n: int | None = None
+    bootstrap: str, *, quick: bool, idempotence: bool, data_dir: Path, n: int | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Baseline A, Baseline B and the pipeline (throughput + latency) on one broker, same messages."""
     n = n or (1500 if quick else 3000)
@@ -244,7 +249,8 @@ async def broker_rows(
     loads = [(50, 4.0), (200, 3.0), (1000, 1.0)] if quick else [(50, 8.0), (200, 5.0), (1000, 2.0)]
     a = await run_baseline("raw", bootstrap, repeated(messages, BASELINE_A_MIN), data_dir, 4, idempotence)
     b = await run_baseline("faust", bootstrap, messages, data_dir, 4, idempotence)
-    p = await pipeline_scenario(bootstrap, messages, data_dir, idempotence=idempotence, loads=loads)
+    p = await pipeline_scenario(bootstrap, messages, data_dir, idempotence=idempotence, loads=loads,
+                                extra_env=extra_env)
     for row in (a, b, p):
         row["ratio_a"] = row["msgs_per_s"] / a["msgs_per_s"] if a["msgs_per_s"] else float("nan")
         row["avg_message_bytes"] = size
@@ -276,7 +282,8 @@ def embedded_rows(quick: bool) -> dict[str, Any]:
 
     data_dir = Path(tempfile.mkdtemp(prefix="wirefeed-bench-"))
     with EmbeddedBroker(log_path=data_dir / "broker.log") as broker:
-        return asyncio.run(broker_rows(broker.bootstrap, quick=quick, idempotence=False, data_dir=data_dir))
+        return asyncio.run(broker_rows(broker.bootstrap, quick=quick, idempotence=False, data_dir=data_dir,
+                                       extra_env=embedded_worker_env(os.environ)))
 
 
 def kafka_rows(quick: bool, scale: bool = True, profile: Path | None = None) -> dict[str, Any]:

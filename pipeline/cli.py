@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,14 +15,16 @@ from typing import Annotated
 
 import orjson
 import typer
-from rich.console import Console
 
 from pipeline.config import Settings
+from pipeline.console import console
 
 app = typer.Typer(help="wirefeed: a news wire-feed pipeline on Kafka.", no_args_is_help=True,
                   pretty_exceptions_show_locals=False)
-err = Console(stderr=True)
-out = Console()
+# soft_wrap: never insert line breaks (when output is not a terminal Rich would wrap at 80 columns and split
+# URLs and commands that are meant to be copied)
+err = console(stderr=True)
+out = console()
 
 BrokerOpt = Annotated[str | None, typer.Option("--broker", "-b", help="Kafka bootstrap servers (env WIREFEED_BROKER)")]
 FORMATS = ["auto", "text", "ninjs", "nitf", "newsml-g2", "newsml-1.2", "html"]
@@ -375,26 +378,68 @@ def serve(
     uvicorn.run(create_server_app(s), host=s.api_host, port=s.api_port, log_level="warning")
 
 
+def fresh_store(s: Settings) -> str:
+    """Start the embedded default with a fresh store, as the memory-only broker starts empty: the default SQLite
+    store of an earlier run moves to ``<data dir>/previous/``. A store set by ``WIREFEED_STORE_URL`` is kept.
+    Returns what happened, for the start-up summary."""
+    if s.store_url:
+        from pipeline.sinks.store import open_store
+
+        async def count() -> int:
+            db = await open_store(s.resolved_store_url)
+            try:
+                return await db.count_stories()
+            finally:
+                await db.close()
+
+        kept = asyncio.run(count())
+        return f"kept: {kept} stories from earlier runs (WIREFEED_STORE_URL); the embedded broker starts empty"
+    db = s.data_dir / "wirefeed.sqlite3"
+    if not db.exists():
+        return "new"
+    previous = s.data_dir / "previous"
+    previous.mkdir(exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        src = db.with_name(db.name + suffix)
+        if src.exists():
+            src.replace(previous / src.name)
+    return f"new, as the embedded broker starts empty; the last run's store moved to {previous.resolve()}/"
+
+
 @app.command()
 def run(
     broker: BrokerOpt = None,
     data_dir: Annotated[Path | None, typer.Option(help="Data directory (env WIREFEED_DATA_DIR)")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+    ready_timeout: Annotated[float, typer.Option(help="Seconds to wait for the workers before saying so")] = 60.0,
 ) -> None:
-    """Run the whole pipeline. With no broker configured, start the embedded broker for it."""
+    """Run the whole pipeline until Ctrl-C or SIGTERM. With no broker configured, start the embedded broker."""
+    from pipeline.app.ready import pipeline_ready, ready_dir
     from pipeline.broker.admin import ensure_topics
     from pipeline.broker.embedded import EmbeddedBroker, free_port
+    from pipeline.config import embedded_worker_env
+    from pipeline.topics import RAW, topic_name
 
+    started = time.monotonic()
     s = settings_with(broker, data_dir=data_dir)
     s.data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(ready_dir(s.data_dir), ignore_errors=True)
     embedded: EmbeddedBroker | None = None
+    store_note = ""
+    env = dict(os.environ)
     if not s.broker:
+        store_note = fresh_store(s)
         embedded = EmbeddedBroker(log_path=s.data_dir / "broker.log").start()
         s = s.model_copy(update={"broker": embedded.bootstrap})
+        env.update(embedded_worker_env(os.environ))
     children: list[subprocess.Popen[bytes]] = []
+    address_file = s.data_dir / "broker"
+    stop = {"flag": False}
+    signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True))
     try:
         asyncio.run(ensure_topics(s))
-        env = {**os.environ, "WIREFEED_BROKER": s.broker or "", "WIREFEED_DATA_DIR": str(s.data_dir.resolve())}
+        address_file.write_text(f"{s.broker}\n")  # for `export WIREFEED_BROKER=$(cat var/broker)`
+        env.update({"WIREFEED_BROKER": s.broker or "", "WIREFEED_DATA_DIR": str(s.data_dir.resolve())})
         for i in range(workers):
             log = open(s.data_dir / f"worker-{i}.log", "ab")
             children.append(subprocess.Popen(
@@ -407,24 +452,37 @@ def run(
             env=env, stdout=server_log, stderr=subprocess.STDOUT,
         ))
         api = f"http://{s.api_host}:{s.api_port}"
-        out.print(f"[bold green]wirefeed is running[/] ({workers} worker{'s' if workers > 1 else ''})")
-        out.print(f"  broker     {s.broker}" + ("  (embedded, memory-only)" if embedded else ""))
-        out.print(f"  store      {s.resolved_store_url}")
-        out.print(f"  logs       {s.data_dir.resolve()}/worker-*.log, server.log")
+        out.print(f"[bold green]wirefeed is starting[/] ({workers} worker{'s' if workers > 1 else ''})")
+        out.print(f"  broker     {s.broker}" + ("  (embedded, memory-only)" if embedded else "")
+                  + f"  (also in {address_file.resolve()})")
+        out.print(f"  store      {s.resolved_store_url}" + (f"  ({store_note})" if store_note else ""))
+        if embedded and s.producer_idempotence is None:
+            out.print("  producers  without idempotence (the embedded broker cannot issue producer ids; "
+                      "acks=all still holds)")
+        out.print(f"  logs       {s.data_dir.resolve()}/worker-*.log, server.log, broker.log")
         out.print(f"  http       {api}/docs (API)  ·  {api}/ops (operators)  ·  {api}/metrics")
         out.print(f"  publish    wirefeed publish --broker {s.broker} --agency TCA FILE")
         out.print(f"  read       wirefeed stories --country KG   ·   wirefeed tail --broker {s.broker} "
                   "wire.notifications --from-beginning")
-        out.print("Ctrl-C stops everything.")
-        stop = {"flag": False}
-        signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True))
+        out.print("Ctrl-C (or SIGTERM) stops everything.")
+        raw = topic_name(RAW, s.topic_prefix)
+        pids = [child.pid for child in children[:workers]]
+        ready = warned = False
         while not stop["flag"]:
             for child in children:
                 if child.poll() is not None:
                     err.print(f"[red]a pipeline process exited with code {child.returncode}[/]; "
                               f"see the logs in {s.data_dir}")
                     raise typer.Exit(1)
-            time.sleep(0.5)
+            if not ready and pipeline_ready(s.data_dir, pids, raw, s.partitions):
+                ready = True
+                out.print(f"[bold green]pipeline ready[/] in {time.monotonic() - started:.1f} s: "
+                          f"{workers} worker{'s' if workers > 1 else ''} joined, partitions assigned")
+            elif not ready and not warned and time.monotonic() - started > ready_timeout:
+                warned = True
+                err.print(f"[yellow]the workers are not ready after {ready_timeout:.0f} s[/]; "
+                          f"see {s.data_dir.resolve()}/worker-*.log")
+            time.sleep(0.05 if not ready else 0.5)
     except KeyboardInterrupt:
         pass
     finally:
@@ -438,6 +496,7 @@ def run(
                 child.kill()
         if embedded:
             embedded.stop()
+        address_file.unlink(missing_ok=True)
         err.print("stopped")
 
 

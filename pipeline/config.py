@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -44,7 +45,12 @@ class Settings(BaseSettings):
         "(the embedded broker); true: required; false: off",
     )
     worker_session_timeout_s: float = Field(
-        60.0, ge=6, description="A worker silent this long (crashed, killed) leaves the group; its partitions wait"
+        60.0, ge=1, description="A worker silent this long (crashed, killed) leaves the group; its partitions wait. "
+        "Apache Kafka refuses less than its group.min.session.timeout.ms (6 s by default)",
+    )
+    consumer_fetch_max_wait_ms: int = Field(
+        1500, ge=0, description="Longest a worker's fetch waits for new messages (Apache Kafka answers as soon as "
+        "any arrive; the embedded broker holds a fetch over many partitions for the whole wait)",
     )
     worker_shutdown_timeout_s: float = Field(
         30.0, gt=0, description="After SIGTERM/SIGINT a worker stops cleanly within this long or exits hard "
@@ -71,7 +77,9 @@ class Settings(BaseSettings):
     dedupe_evict_seconds: float = Field(3600.0, gt=0, description="How often expired dedupe state is deleted")
     near_duplicate_policy: Literal["pass", "drop"] = "pass"
     store_batch_size: int = Field(500, ge=1)
-    store_batch_seconds: float = Field(0.2, gt=0)
+    store_batch_seconds: float = Field(
+        0.01, gt=0, description="Longest a store batch collects stories; under load the queue fills batches anyway"
+    )
     subscriptions_file: Path | None = Field(None, description="YAML/TOML subscriptions; unset: one 'all' topic")
     notification_link_template: str | None = Field(
         None, description="Notification.link, e.g. 'https://wire.example/stories/{uri}' ({uri}, {version}, {agency})"
@@ -83,6 +91,21 @@ class Settings(BaseSettings):
     @property
     def resolved_store_url(self) -> str:
         return self.store_url or f"sqlite:///{(self.data_dir / 'wirefeed.sqlite3').resolve()}"
+
+
+#: Worker settings for the embedded broker, which `wirefeed run` (and the benchmarks) give its workers unless the
+#: environment sets them. Tansu answers a consumer's JoinGroup only after half the session timeout (30 s at the
+#: 60 s default) and holds a fetch over many partitions for the whole fetch wait (≈ 0.6 s per hop at Faust's
+#: 1.5 s), so both are short here; see docs/performance.md.
+EMBEDDED_WORKER_ENV: dict[str, str] = {
+    "WIREFEED_WORKER_SESSION_TIMEOUT_S": "2",
+    "WIREFEED_CONSUMER_FETCH_MAX_WAIT_MS": "10",
+}
+
+
+def embedded_worker_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """:data:`EMBEDDED_WORKER_ENV` minus what ``environ`` already sets."""
+    return {k: v for k, v in EMBEDDED_WORKER_ENV.items() if k not in environ}
 
 
 @lru_cache(maxsize=1)

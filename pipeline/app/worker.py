@@ -12,6 +12,7 @@ import threading
 import time
 from typing import Any, NoReturn
 
+from pipeline.app.ready import ReadySensor
 from pipeline.broker.admin import ensure_topics
 from pipeline.config import Settings
 
@@ -56,6 +57,24 @@ def _make_worker_class() -> type:
     return BoundedWorker
 
 
+def warm_up(settings: Settings) -> None:
+    """Run the pure stages once on a short built-in story, so that what they load on first use (gazetteer, language
+    profiles, compiled patterns) is loaded before the worker joins the group and not while the first story waits."""
+    from pipeline.stages.dedupe import DedupeIndex, DedupeState
+    from pipeline.stages.normalise import NormaliseOptions
+    from pipeline.stages.process import process
+    from schemas import RawSubmission, utcnow
+
+    text = (b"Ministers meet in Bishkek\n\nBISHKEK, Kyrgyzstan - Ministers of Kyrgyzstan, Kazakhstan and Russia met "
+            b"in Bishkek on Monday to discuss trade within the Eurasian Economic Union and transit through China.\n")
+    options = NormaliseOptions(max_bytes=settings.max_payload_bytes, max_depth=settings.max_nesting_depth,
+                               default_timezone=settings.default_timezone)
+    now = utcnow()
+    raw = RawSubmission(submission_id="warm-up", agency="WARMUP", format_hint="text",  # type: ignore[call-arg]
+                        received_at=now, payload=text)
+    process(raw, DedupeIndex(DedupeState()), options, now)
+
+
 def run_worker(settings: Settings) -> NoReturn:
     """Create missing topics, then run the Faust worker until SIGINT/SIGTERM (bounded by the shutdown timeout)."""
     from pipeline.app import create_wirefeed
@@ -67,13 +86,18 @@ def run_worker(settings: Settings) -> NoReturn:
         from pipeline.ops.metrics import start_metrics_server
 
         start_metrics_server(settings.metrics_port, settings.metrics_host)
+    warm_up(settings)
     wf = create_wirefeed(settings)
+    ready = ReadySensor(settings.data_dir)
+    wf.app.sensors.add(ready)
     worker = _make_worker_class()(wf.app, loglevel=settings.log_level.upper(), quiet=True, redirect_stdouts=False,
                                   shutdown_timeout=settings.worker_shutdown_timeout_s)
     try:
         worker.execute_from_commandline()
     except SystemExit as exc:
+        ready.clear()
         _exit_when_stopped(exc.code)
+    ready.clear()
     _exit_when_stopped(0)
 
 

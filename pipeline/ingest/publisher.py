@@ -79,9 +79,10 @@ class RawPublisher:
             await self._producer.stop()
             if not (self.idempotent and self.settings.producer_idempotence is None):
                 raise PublishError(f"Kafka at {self.settings.broker} refused the producer: {exc}") from exc
-            # InitProducerId unsupported: the broker has no idempotent producers. acks=all still holds.
-            log.warning("broker %s cannot issue producer ids; publishing without idempotence "
-                        "(set WIREFEED_PRODUCER_IDEMPOTENCE=true to require it)", self.settings.broker)
+            # InitProducerId unsupported: the broker has no idempotent producers (the embedded broker; `wirefeed run`
+            # says so once when it starts it). acks=all still holds.
+            log.info("broker %s cannot issue producer ids; publishing without idempotence "
+                     "(set WIREFEED_PRODUCER_IDEMPOTENCE=true to require it)", self.settings.broker)
             self.idempotent = False
             self._producer = self._new_producer()
             await self.start()

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pipeline.config import get_settings
+from pipeline.console import console as rich_console
 from pipeline.ops.lag import LagMonitor, LagSnapshot
 from pipeline.ops.status import StatusPolicy
 
@@ -88,7 +89,7 @@ def lag(
 
 
 async def _run(monitor: LagMonitor, watch: bool, as_json: bool, interval: float, count: int) -> None:
-    console = Console()
+    console = rich_console()
     try:
         if not watch:
             snap = await monitor.sample()

@@ -379,8 +379,9 @@ def _toml_line(text: str, loc: tuple[Any, ...]) -> int | None:
 
 def main(argv: list[str]) -> int:
     """``python -m pipeline.sinks.subscriptions [FILE]``: validate a file (default: the configured one) and list it."""
-    from rich.console import Console
     from rich.table import Table
+
+    from pipeline.console import console
 
     settings = Settings()
     path = Path(argv[0]) if argv else settings.subscriptions_file
@@ -399,7 +400,7 @@ def main(argv: list[str]) -> int:
         f = s.filter.model_dump(exclude_defaults=True)
         shown = "; ".join(f"{k}={','.join(sorted(v)) if isinstance(v, frozenset) else v}" for k, v in f.items())
         table.add_row(s.name, s.topic, s.delivery, s.kills, shown or "(all)")
-    Console().print(table)
+    console().print(table)
     return 0
 
 

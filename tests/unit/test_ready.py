@@ -1,0 +1,44 @@
+"""When `wirefeed run` says the pipeline is ready, and which worker settings it gives the embedded broker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+
+from pipeline.app.ready import pipeline_ready, ready_file
+from pipeline.config import EMBEDDED_WORKER_ENV, Settings, embedded_worker_env
+
+
+def write(data_dir: Path, pid: int, generation: int, assigned: list[str]) -> None:
+    path = ready_file(data_dir, pid)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(orjson.dumps({"generation": generation, "assigned": assigned}))
+
+
+def test_ready_only_when_every_worker_finished_the_same_rebalance_and_all_partitions_are_held(tmp_path: Path) -> None:
+    assert not pipeline_ready(tmp_path, [1, 2], "wire.raw", 4)
+    write(tmp_path, 1, 3, ["wire.raw:0", "wire.raw:1", "wire.enriched:0"])
+    assert not pipeline_ready(tmp_path, [1, 2], "wire.raw", 4)  # worker 2 has not finished
+    write(tmp_path, 2, 2, ["wire.raw:2", "wire.raw:3"])
+    assert not pipeline_ready(tmp_path, [1, 2], "wire.raw", 4)  # worker 2 is still on an older generation
+    write(tmp_path, 2, 3, ["wire.raw:2"])
+    assert not pipeline_ready(tmp_path, [1, 2], "wire.raw", 4)  # wire.raw:3 is held by nobody
+    write(tmp_path, 2, 3, ["wire.raw:2", "wire.raw:3"])
+    assert pipeline_ready(tmp_path, [1, 2], "wire.raw", 4)
+    assert pipeline_ready(tmp_path, [1], "wire.raw", 2)
+
+
+def test_a_half_written_ready_file_is_not_ready(tmp_path: Path) -> None:
+    path = ready_file(tmp_path, 7)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b'{"generation": 1, "assig')
+    assert not pipeline_ready(tmp_path, [7], "wire.raw", 1)
+
+
+def test_embedded_worker_settings_yield_to_the_environment() -> None:
+    assert embedded_worker_env({}) == EMBEDDED_WORKER_ENV
+    mine = {"WIREFEED_WORKER_SESSION_TIMEOUT_S": "10"}
+    assert "WIREFEED_WORKER_SESSION_TIMEOUT_S" not in embedded_worker_env(mine)
+    settings = Settings(**{k.removeprefix("WIREFEED_").lower(): v for k, v in EMBEDDED_WORKER_ENV.items()})
+    assert settings.worker_session_timeout_s == 2 and settings.consumer_fetch_max_wait_ms == 10
