@@ -22,7 +22,7 @@ import pytest
 
 from pipeline.broker.apache import SASL_USERS, ApacheKafkaCluster
 from pipeline.config import KafkaSecurity, Settings
-from pipeline.ingest.gateway import create_gateway_app, serve_in_background
+from pipeline.ingest.app import create_gateway_app, serve_in_background
 from pipeline.ingest.keys import generate_key
 from pipeline.ingest.publisher import PublishError, RawPublisher, make_submission
 from pipeline.ops.lag import LagMonitor

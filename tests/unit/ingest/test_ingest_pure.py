@@ -211,3 +211,20 @@ def test_latin1_text_decodes_with_declared_charset() -> None:
     media = parse_media_type("text/plain; charset=iso-8859-1")
     assert media is not None
     assert inspect_payload("MOSCOW (Interfax) - caf\u00e9".encode("latin-1"), media) == "Interfax"
+
+
+def test_a_key_records_its_role_with_its_hash_and_old_records_are_agency_keys() -> None:
+    from pipeline.ingest.keys import ROLES, role_of
+
+    for role in ROLES:
+        key = generate_key(role)
+        parsed = parse_key(key.token)
+        assert parsed is not None and verify_secret(parsed.secret, key.key_hash)
+        assert role_of(key.key_hash) == role and parsed.secret not in key.key_hash
+    legacy = generate_key().key_hash.removeprefix("agency:")  # written before keys had roles
+    assert legacy.startswith("sha256$") and role_of(legacy) == "agency"
+    assert role_of("admin:" + legacy) is None
+    # The role is part of the stored record, not of the key: the same secret verifies under its record only.
+    reader = generate_key("reader")
+    parsed = parse_key(reader.token)
+    assert parsed is not None and not verify_secret(parsed.secret, generate_key("operator").key_hash)
