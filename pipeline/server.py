@@ -15,13 +15,9 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from prometheus_client import start_http_server
 
-from pipeline.api.auth import session_router
-from pipeline.api.docs import docs_router
-from pipeline.api.errors import install_error_handlers
 from pipeline.api.read import read_router
 from pipeline.config import Settings
-from pipeline.ingest.app import AccessLog
-from pipeline.ingest.routes import ingest_router
+from pipeline.ingest.app import keyed_app
 from pipeline.ingest.service import Gateway
 from pipeline.ops import metrics
 from pipeline.ops.lag import LagMonitor
@@ -68,22 +64,12 @@ def create_server_app(settings: Settings) -> FastAPI:
             await gateway.stop()
             await holder["store"].close()
 
-    app = FastAPI(
+    return keyed_app(
+        gateway,
+        read_router(get_store, gateway.auth),
+        ops_router(monitor, gateway.auth),
         title="wirefeed",
-        version="1",
         description="Agencies submit stories (`/v1/stories`, agency key); downstream services read them "
         "(`/stories`, `/clusters`, reader key); operators watch lag and health (`/ops`, `/metrics`, operator key).",
         lifespan=lifespan,
-        openapi_url=None,
-        docs_url=None,
-        redoc_url=None,
     )
-    app.state.gateway = gateway
-    install_error_handlers(app)
-    app.add_middleware(AccessLog)
-    app.include_router(ingest_router(gateway))
-    app.include_router(read_router(get_store, gateway.auth))
-    app.include_router(ops_router(monitor, gateway.auth))
-    app.include_router(session_router(gateway.auth))
-    app.include_router(docs_router(app, gateway.auth))
-    return app

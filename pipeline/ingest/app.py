@@ -12,12 +12,12 @@ import logging
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pipeline.api.auth import KeyLookup, session_router
@@ -90,10 +90,27 @@ def create_gateway_app(
         finally:
             await gateway.stop()
 
-    app = FastAPI(
+    return keyed_app(
+        gateway,
         title="wirefeed ingest gateway",
-        version="1",
         description="Agencies submit stories with their API key. See docs/ingest.md.",
+        lifespan=lifespan,
+    )
+
+
+def keyed_app(
+    gateway: Gateway,
+    *routers: APIRouter,
+    title: str,
+    description: str,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
+) -> FastAPI:
+    """An app around ``gateway``: its routes and ``routers``, the exception handlers, the access log, the login
+    form, and ``/openapi.json`` and ``/docs`` behind a key (FastAPI's public ones are off)."""
+    app = FastAPI(
+        title=title,
+        version="1",
+        description=description,
         lifespan=lifespan,
         openapi_url=None,
         docs_url=None,
@@ -103,8 +120,10 @@ def create_gateway_app(
     install_error_handlers(app)
     app.add_middleware(AccessLog)
     app.include_router(ingest_router(gateway))
-    app.include_router(docs_router(app, gateway.auth))
+    for router in routers:
+        app.include_router(router)
     app.include_router(session_router(gateway.auth))
+    app.include_router(docs_router(app, gateway.auth))
     return app
 
 
