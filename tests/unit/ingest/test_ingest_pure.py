@@ -228,3 +228,20 @@ def test_a_key_records_its_role_with_its_hash_and_old_records_are_agency_keys() 
     reader = generate_key("reader")
     parsed = parse_key(reader.token)
     assert parsed is not None and not verify_secret(parsed.secret, generate_key("operator").key_hash)
+
+
+def test_envelope_size_is_the_encoded_size_and_the_payload_limit_fits_the_broker() -> None:
+    from pipeline.codec import encode
+    from pipeline.config import Settings
+    from pipeline.ingest.publisher import make_submission
+    from pipeline.ingest.service import envelope_size, payload_limit
+
+    for n in (0, 1, 2, 3, 4, 1000, 99_999):
+        raw = make_submission(b"x" * n, "AGENCY-" + "A" * 90, content_type="text/plain; charset=utf-8")
+        assert envelope_size(raw) == len(encode(raw)), n
+    settings = Settings()
+    limit = payload_limit(settings)
+    assert limit == 746_928 < settings.max_payload_bytes
+    largest = make_submission(b"y" * limit, "A" * 100, content_type="application/vnd.iptc.g2.newsmessage+xml")
+    assert envelope_size(largest) <= settings.max_message_bytes
+    assert payload_limit(Settings(max_payload_bytes=1000)) == 1000
