@@ -83,8 +83,8 @@ async def _verify(bootstrap: str, topic: str, ids: list[str]) -> dict[str, int]:
 async def _measure(n: int, workdir: Path) -> list[dict[str, Any]]:
     from pipeline.broker.admin import ensure_topics
     from pipeline.config import Settings
+    from pipeline.ingest.app import create_gateway_app, serve_in_background
     from pipeline.ingest.client import AgencyClient
-    from pipeline.ingest.gateway import create_gateway_app, serve_in_background
     from pipeline.ingest.keys import generate_key
     from pipeline.ingest.publisher import RawPublisher, make_submission
     from pipeline.sinks.store.interface import open_store

@@ -461,6 +461,8 @@ def run(
                       "acks=all still holds)")
         out.print(f"  logs       {s.data_dir.resolve()}/worker-*.log, server.log, broker.log")
         out.print(f"  http       {api}/docs (API)  ·  {api}/ops (operators)  ·  {api}/metrics")
+        out.print("  keys       wirefeed agency add NAME [--role reader|operator]  (every HTTP route but "
+                  "/healthz needs one)")
         out.print(f"  publish    wirefeed publish --broker {s.broker} --agency TCA FILE")
         out.print(f"  read       wirefeed stories --country KG   ·   wirefeed tail --broker {s.broker} "
                   "wire.notifications --from-beginning")

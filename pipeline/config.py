@@ -61,7 +61,15 @@ class Settings(BaseSettings):
     metrics_host: str = Field("127.0.0.1", description="Bind address of the worker /metrics server")
     api_host: str = "127.0.0.1"
     api_port: int = Field(8080, description="Gateway / read API / operator pages")
+    api_metrics_port: int = Field(
+        0, ge=0, description="Also serve the server's /metrics without a key on this port (0: off; /metrics on "
+        "the API port needs an operator key either way)",
+    )
+    api_metrics_host: str = Field("127.0.0.1", description="Bind address of the keyless /metrics port")
     max_payload_bytes: int = Field(2_000_000, ge=1, description="Largest accepted submission")
+    max_message_bytes: int = Field(
+        1_000_000, ge=1, description="Largest message written to a topic (Kafka's default limit is 1 MiB)"
+    )
     max_nesting_depth: int = Field(64, ge=1, description="Deepest JSON/XML nesting accepted")
     gateway_rate_per_second: float = Field(50.0, gt=0, description="Sustained submissions/s allowed per agency")
     gateway_rate_burst: int = Field(200, ge=1, description="Submissions an agency may send at once above the rate")

@@ -1,6 +1,7 @@
 """HTTP read API over the store: ``GET /stories``, ``GET /stories/{uri}``, ``GET /clusters/{id}``.
 
-``read_router(get_store)`` builds a FastAPI router; the app that includes it owns the store's lifetime.
+``read_router(get_store, auth)`` builds a FastAPI router; the app that includes it owns the store's lifetime.
+Every route needs a reader, agency or operator key (see :mod:`pipeline.api.auth`).
 """
 
 # No `from __future__ import annotations` here: FastAPI resolves the local StoreDep alias at runtime.
@@ -10,6 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import AwareDatetime, BaseModel
 
+from pipeline.api.auth import READERS, Authenticator, role_guard
+from pipeline.api.errors import incident
 from pipeline.sinks.store.interface import Store, StoreUnavailableError
 from pipeline.sinks.store.query import (
     MAX_LIMIT,
@@ -30,12 +33,16 @@ class ClusterView(BaseModel):
 
 
 def _unavailable(exc: StoreUnavailableError) -> HTTPException:
-    return HTTPException(503, f"store unavailable: {exc}", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    """503 naming an incident id; the driver's text goes to the log only."""
+    ident = incident("store unavailable", exc)
+    return HTTPException(
+        503, f"store unavailable; retry later (incident {ident})", headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+    )
 
 
-def read_router(get_store: Callable[[], Store]) -> APIRouter:
+def read_router(get_store: Callable[[], Store], auth: Authenticator) -> APIRouter:
     """Router for the read API; ``get_store`` returns the open store for each request."""
-    router = APIRouter(tags=["stories"])
+    router = APIRouter(tags=["stories"], dependencies=[Depends(role_guard(auth, READERS))])
 
     def store_dep() -> Store:
         return get_store()

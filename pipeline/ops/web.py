@@ -1,6 +1,8 @@
 """Operator HTTP endpoints: Prometheus ``/metrics``, the live operator page and its JSON / SSE feed.
 
-The gateway includes :func:`ops_router`. The page (``static/ops.html``) is plain HTML + JS with uPlot vendored
+The server includes :func:`ops_router`; every route but the static assets needs an operator key (the page
+shows a login form when the browser has no operator session, see :mod:`pipeline.api.auth`). The page
+(``static/ops.html``) is plain HTML + JS with uPlot vendored
 beside it: nothing to build. Snapshots are sampled on demand and shared between callers (at most one broker
 round per ``interval_s``), so no background task is needed; run :meth:`LagMonitor.run` as well to keep the
 status window filled while nobody is looking.
@@ -13,10 +15,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import orjson
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from pipeline.api.auth import OPERATORS, Authenticator, page_principal, role_guard
+from pipeline.api.errors import incident
 from pipeline.ops import metrics
 from pipeline.ops.lag import LagMonitor
 
@@ -28,10 +32,11 @@ _ASSETS: dict[str, str] = {
 }
 
 
-def ops_router(monitor: LagMonitor | None, interval_s: float = 2.0) -> APIRouter:
+def ops_router(monitor: LagMonitor | None, auth: Authenticator, interval_s: float = 2.0) -> APIRouter:
     """Routes ``/metrics``, ``/ops``, ``/ops/static/*``, ``/ops/api/snapshot``, ``/ops/api/history``,
     ``/ops/api/stream``. Without a monitor the page and metrics still work; the lag APIs answer 503."""
     router = APIRouter()
+    operator = [Depends(role_guard(auth, OPERATORS))]
 
     async def refresh() -> None:
         if monitor is not None:
@@ -40,13 +45,16 @@ def ops_router(monitor: LagMonitor | None, interval_s: float = 2.0) -> APIRouter
             except Exception:  # broker down: /metrics still answers, the error counter says why
                 return
 
-    @router.get("/metrics", include_in_schema=False)
+    @router.get("/metrics", include_in_schema=False, dependencies=operator)
     async def prometheus_metrics() -> Response:
         await refresh()
         return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     @router.get("/ops", response_class=HTMLResponse, include_in_schema=False)
-    async def ops_page() -> FileResponse:
+    async def ops_page(request: Request) -> Response:
+        principal = await page_principal(auth, request, OPERATORS)
+        if isinstance(principal, Response):
+            return principal
         return FileResponse(STATIC / "ops.html", media_type="text/html; charset=utf-8")
 
     @router.get("/ops/static/{asset:path}", include_in_schema=False)
@@ -61,20 +69,21 @@ def ops_router(monitor: LagMonitor | None, interval_s: float = 2.0) -> APIRouter
             raise HTTPException(503, "no lag monitor configured (no broker)")
         return monitor
 
-    @router.get("/ops/api/snapshot")
+    @router.get("/ops/api/snapshot", dependencies=operator)
     async def ops_snapshot() -> Response:
         mon = need_monitor()
         try:
             snap = await mon.fresh(interval_s)
         except Exception as exc:
-            raise HTTPException(503, f"lag sample failed: {type(exc).__name__}: {exc}") from exc
+            ident = incident("lag sample failed", exc)
+            raise HTTPException(503, f"lag sample failed: {type(exc).__name__} (incident {ident})") from exc
         return Response(snap.model_dump_json(), media_type="application/json")
 
-    @router.get("/ops/api/history")
+    @router.get("/ops/api/history", dependencies=operator)
     async def ops_history() -> Response:
         return Response(orjson.dumps(need_monitor().timeline()), media_type="application/json")
 
-    @router.get("/ops/api/stream")
+    @router.get("/ops/api/stream", dependencies=operator)
     async def ops_stream() -> StreamingResponse:
         mon = need_monitor()
 
@@ -85,7 +94,9 @@ def ops_router(monitor: LagMonitor | None, interval_s: float = 2.0) -> APIRouter
                     snap = await mon.fresh(interval_s / 2)
                     yield b"event: snapshot\ndata: " + snap.model_dump_json().encode() + b"\n\n"
                 except Exception as exc:
-                    yield b"event: failure\ndata: " + orjson.dumps({"error": f"{type(exc).__name__}: {exc}"}) + b"\n\n"
+                    # The exception's kind only: its text (hosts, driver detail) is the lag monitor's to log.
+                    failure = {"error": type(exc).__name__}
+                    yield b"event: failure\ndata: " + orjson.dumps(failure) + b"\n\n"
                 await asyncio.sleep(interval_s)
 
         return StreamingResponse(

@@ -116,7 +116,7 @@ def test_readme_manual_walk_on_the_embedded_broker(tmp_path: Path) -> None:
 @pytest.mark.slow
 async def test_publish_through_the_gateway_with_an_agency_key(kafka_bootstrap: str, tmp_path: Path) -> None:
     from pipeline.config import Settings
-    from pipeline.ingest.gateway import serve_in_background
+    from pipeline.ingest.app import serve_in_background
     from pipeline.server import create_server_app
     from pipeline.topics import RAW
     from schemas import RawSubmission

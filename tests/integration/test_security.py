@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from pipeline.config import KafkaSecurity, Settings
-from pipeline.ingest.gateway import create_gateway_app, serve_in_background
+from pipeline.ingest.app import create_gateway_app, serve_in_background
 from pipeline.ingest.keys import generate_key
 from pipeline.ingest.publisher import PublishError, RawPublisher, make_submission
 from pipeline.ops.lag import LagMonitor
@@ -145,11 +145,49 @@ def test_security_env_round_trips_through_settings(monkeypatch: pytest.MonkeyPat
     assert "s3cret-value" not in repr(Settings().kafka) + str(Settings())
 
 
+#: Packages the pipeline runs on: an audit that did not check them checked nothing that matters.
+CORE_PACKAGES = ("fastapi", "aiokafka", "pydantic", "orjson", "uvicorn", "faust-streaming")
+#: Texts of pip-audit errors and skip reasons that mean the advisory database could not be reached.
+OFFLINE_SIGNS = (
+    "ConnectionError",
+    "Max retries",
+    "Name or service not known",
+    "Temporary failure in name resolution",
+    "ProxyError",
+    "Connection refused",
+    "timed out",
+)
+
+
+def _normal(name: str) -> str:
+    return name.lower().replace("_", "-")
+
+
+def _advisory_answer(name: str, version: str | None) -> str | None:
+    """None when PyPI's JSON API (pip-audit's default advisory source) answers for ``name==version``; else why
+    it did not."""
+    import urllib.error
+    import urllib.request
+
+    url = f"https://pypi.org/pypi/{name}/{version}/json" if version else f"https://pypi.org/pypi/{name}/json"
+    try:
+        with urllib.request.urlopen(url, timeout=15) as response:
+            return None if response.status == 200 else f"HTTP {response.status} from {url}"
+    except urllib.error.HTTPError as exc:
+        return f"HTTP {exc.code} from {url}"
+    except OSError as exc:
+        return f"{type(exc).__name__} for {url}"
+
+
 def test_pip_audit_finds_no_known_vulnerable_package() -> None:
-    """``pip-audit`` over the installed environment. It needs the advisory database from the network."""
+    """``pip-audit`` over the installed environment. It needs the advisory database from the network.
+
+    It passes only when the packages were actually audited: a run in which every package (or one the pipeline
+    runs on) was skipped fails, or skips with the reason when the database was unreachable.
+    """
     exe = shutil.which("pip-audit", path=str(Path(sys.executable).parent)) or shutil.which("pip-audit")
     if exe is None:
-        pytest.skip("pip-audit is not installed (pip install -e '.[test]')")
+        pytest.fail("pip-audit is not installed: pip install -e '.[test]'", pytrace=False)
     proc = subprocess.run(
         [exe, "--format", "json", "--progress-spinner", "off", "--skip-editable"],
         capture_output=True,
@@ -159,20 +197,34 @@ def test_pip_audit_finds_no_known_vulnerable_package() -> None:
         env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
     )
     if proc.returncode not in (0, 1):
-        if any(
-            s in proc.stderr
-            for s in (
-                "ConnectionError",
-                "Max retries",
-                "Name or service not known",
-                "Temporary failure in name resolution",
-                "ProxyError",
-            )
-        ):
+        if any(s in proc.stderr for s in OFFLINE_SIGNS):
             pytest.skip(f"pip-audit cannot reach its advisory database: {proc.stderr.strip()[-300:]}")
         pytest.fail(f"pip-audit failed ({proc.returncode}): {proc.stderr[-2000:]}")
     report = json.loads(proc.stdout)
-    vulnerable = {d["name"]: [v["id"] for v in d["vulns"]] for d in report["dependencies"] if d.get("vulns")}
+    dependencies = report["dependencies"]
+    skipped = {_normal(d["name"]): d["skip_reason"] for d in dependencies if d.get("skip_reason")}
+    audited = {_normal(d["name"]) for d in dependencies if not d.get("skip_reason")}
+    unaudited_core = [name for name in CORE_PACKAGES if name not in audited]
+    if not audited or unaudited_core:
+        reasons = sorted(set(skipped.values()))[:3]
+        summary = (
+            f"{len(skipped)} of {len(dependencies)} packages not audited "
+            f"(among them {unaudited_core or 'all'}): {reasons}"
+        )
+        # Ask the advisory database (PyPI's JSON API) directly about one package pip-audit skipped: when it does
+        # not answer, the audit could not run here; when it does, pip-audit skipping the package is a failure.
+        from importlib.metadata import PackageNotFoundError, version
+
+        probe = next(iter(unaudited_core or sorted(skipped)))
+        try:
+            installed: str | None = version(probe)
+        except PackageNotFoundError:
+            installed = None
+        answer = _advisory_answer(probe, installed)
+        if answer is not None:
+            pytest.skip(f"the advisory database does not answer for {probe} ({answer}); {summary}")
+        pytest.fail(f"pip-audit audited nothing that matters although the database answers; {summary}")
+    vulnerable = {d["name"]: [v["id"] for v in d["vulns"]] for d in dependencies if d.get("vulns")}
     assert not vulnerable, f"known-vulnerable packages installed: {vulnerable}"
 
 

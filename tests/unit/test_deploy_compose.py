@@ -66,3 +66,39 @@ def test_worker_metrics_port_matches_the_prometheus_scrape_config() -> None:
     job = next(j for j in prometheus["scrape_configs"] if j["job_name"] == "wirefeed-worker")
     assert str(job["dns_sd_configs"][0]["port"]) == worker["WIREFEED_METRICS_PORT"]
     assert worker["WIREFEED_METRICS_HOST"] == "0.0.0.0"
+
+
+def test_every_published_port_is_bound_to_loopback() -> None:
+    """Nothing is served on the host's public interfaces by default (the gateway needs keys, Kafka has none)."""
+    compose = load("docker-compose.yml")
+    monitoring = yaml.safe_load((REPO / compose["include"][0]).read_text())
+    for name, service in {**compose["services"], **monitoring["services"]}.items():
+        for port in service.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} on every interface"
+
+
+def test_gateway_metrics_port_matches_the_prometheus_scrape_config_and_is_not_published() -> None:
+    gateway = load("docker-compose.yml")["services"]["gateway"]
+    prometheus = yaml.safe_load((REPO / "deploy/prometheus/prometheus.yml").read_text())
+    job = next(j for j in prometheus["scrape_configs"] if j["job_name"] == "wirefeed-gateway")
+    port = gateway["environment"]["WIREFEED_API_METRICS_PORT"]
+    assert job["static_configs"][0]["targets"] == [f"gateway:{port}"]
+    assert not any(str(p).endswith(f":{port}") for p in gateway.get("ports", []))
+
+
+def test_the_image_is_pinned_by_digest_installs_the_lock_and_runs_unprivileged() -> None:
+    import re
+
+    dockerfile = (REPO / "deploy" / "Dockerfile").read_text()
+    header, build_stage, runtime = dockerfile.split("\nFROM ")
+    [image] = re.findall(r"^ARG PYTHON_IMAGE=(\S+)$", header, flags=re.M)
+    assert re.fullmatch(r"python:3\.11[\w.-]*-slim[\w.-]*@sha256:[0-9a-f]{64}", image), image
+    assert build_stage.startswith("${PYTHON_IMAGE} ") and runtime.startswith("${PYTHON_IMAGE}\n")
+    # The lock, when present, is installed with hashes, then the wheel without resolving anything else.
+    assert "requirements.lock" in build_stage
+    assert "--require-hashes -r /wheels/requirements.lock" in runtime and "--no-deps /wheels/*.whl" in runtime
+    # The last USER is a fixed non-root uid, set after every install step.
+    users = re.findall(r"^USER (\S+)$", runtime, flags=re.M)
+    assert users and users[-1].split(":")[0] not in ("root", "0")
+    assert runtime.rindex("\nUSER ") > runtime.rindex("\nRUN ")
+    assert "requirements.lock" not in (REPO / ".dockerignore").read_text()

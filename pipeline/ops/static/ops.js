@@ -104,7 +104,9 @@ function setConn(text, cls) {
 
 async function start() {
   try {
-    const resp = await fetch("/ops/api/history");
+    const resp = await fetch("/ops/api/history", { credentials: "same-origin" });
+    // The session cookie expired or the key was revoked: reloading shows the login form.
+    if (resp.status === 401 || resp.status === 403) { location.reload(); return; }
     if (resp.ok) for (const h of await resp.json()) addPoint({ t: h.t, lag: h.lag, rate: h.rate, dlq_rate: h.dlq_rate });
   } catch (e) { /* history is optional */ }
   const es = new EventSource("/ops/api/stream");

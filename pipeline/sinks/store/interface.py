@@ -61,9 +61,9 @@ class Store(Protocol):
         ...
 
     async def list_rejections(
-        self, *, stage: str | None = None, reason: str | None = None, limit: int = 100
+        self, *, stage: str | None = None, reason: str | None = None, agency: str | None = None, limit: int = 100
     ) -> list[Rejection]:
-        """Newest rejections first."""
+        """Newest rejections first; only those of ``agency`` when given."""
         ...
 
     async def add_agency_key(self, agency: str, key_id: str, key_hash: str) -> None:

@@ -352,9 +352,9 @@ class PostgresStore:
             return int(await conn.fetchval("SELECT count(*) FROM stories"))
 
     async def list_rejections(
-        self, *, stage: str | None = None, reason: str | None = None, limit: int = 100
+        self, *, stage: str | None = None, reason: str | None = None, agency: str | None = None, limit: int = 100
     ) -> list[Rejection]:
-        where, params = rejection_filter(stage, reason, pg=True)
+        where, params = rejection_filter(stage, reason, agency, pg=True)
         async with self._conn() as conn:
             rows = await conn.fetch(
                 f"SELECT doc FROM rejections{where} ORDER BY rejected_at DESC, rejection_key LIMIT ${len(params) + 1}",

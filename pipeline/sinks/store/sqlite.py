@@ -441,9 +441,9 @@ class SqliteStore:
         return int(rows[0][0])
 
     async def list_rejections(
-        self, *, stage: str | None = None, reason: str | None = None, limit: int = 100
+        self, *, stage: str | None = None, reason: str | None = None, agency: str | None = None, limit: int = 100
     ) -> list[Rejection]:
-        where, params = rejection_filter(stage, reason)
+        where, params = rejection_filter(stage, reason, agency)
         rows = await self._read(
             f"SELECT doc FROM rejections{where} ORDER BY rejected_at DESC, rejection_key LIMIT ?",
             [*params, limit],

@@ -132,11 +132,13 @@ def agency_key_from_row(row: Sequence[Any]) -> AgencyKey:
     )
 
 
-def rejection_filter(stage: str | None, reason: str | None, pg: bool = False) -> tuple[str, list[Any]]:
+def rejection_filter(
+    stage: str | None, reason: str | None, agency: str | None = None, pg: bool = False
+) -> tuple[str, list[Any]]:
     """WHERE clause and parameters for ``list_rejections``."""
     clauses: list[str] = []
     params: list[Any] = []
-    for col, val in (("stage", stage), ("reason", reason)):
+    for col, val in (("stage", stage), ("reason", reason), ("agency", agency)):
         if val is not None:
             params.append(val)
             clauses.append(f"{col} = " + (f"${len(params)}" if pg else "?"))

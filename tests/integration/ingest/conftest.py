@@ -14,7 +14,7 @@ import pytest
 from pipeline.broker.admin import ensure_topics
 from pipeline.codec import decode
 from pipeline.config import Settings
-from pipeline.ingest.gateway import RunningServer, create_gateway_app, serve_in_background
+from pipeline.ingest.app import RunningServer, create_gateway_app, serve_in_background
 from pipeline.ingest.keys import generate_key
 from pipeline.sinks.store.interface import open_store
 from pipeline.topics import RAW, topic_name

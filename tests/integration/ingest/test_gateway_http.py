@@ -235,9 +235,10 @@ async def test_batch_422_401_and_429_refuse_the_whole_request(
 async def test_health_ready_and_openapi_documents_auth_and_every_error(gateway: GatewayUnderTest) -> None:
     assert (await gateway.http.get("/healthz")).json() == {"status": "ok"}
     assert (await gateway.http.get("/readyz")).status_code == 200
-    docs = await gateway.http.get("/docs")
+    assert (await gateway.http.get("/openapi.json")).status_code == 401
+    docs = await gateway.http.get("/docs", headers={"X-API-Key": gateway.key})
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
-    spec = (await gateway.http.get("/openapi.json")).json()
+    spec = (await gateway.http.get("/openapi.json", headers={"X-API-Key": gateway.key})).json()
     schemes = spec["components"]["securitySchemes"]
     assert schemes["ApiKey"] == {
         "type": "apiKey",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -228,13 +229,15 @@ def test_cli_lag_json_and_table(kafka_cluster: ApacheKafkaCluster) -> None:
     assert group in table.stdout and topic in table.stdout and "OK" in table.stdout
 
 
-async def test_http_snapshot_history_and_sse_stream(kafka_cluster: ApacheKafkaCluster) -> None:
+async def test_http_snapshot_history_and_sse_stream(kafka_cluster: ApacheKafkaCluster, tmp_path: Path) -> None:
     import httpx
     import orjson
     import uvicorn
     from fastapi import FastAPI
 
     from pipeline.ops.web import ops_router
+    from pipeline.sinks.store import open_store
+    from tests.apikeys import authenticator, issue_key
 
     bootstrap = kafka_cluster.bootstrap
     topic, group = _name("ops-http"), _name("ops-group")
@@ -245,8 +248,10 @@ async def test_http_snapshot_history_and_sse_stream(kafka_cluster: ApacheKafkaCl
     )
     await consumer.start()
     monitor = LagMonitor(Settings(broker=bootstrap), groups=[group], policy=POLICY)
+    keys = await open_store(f"sqlite:///{tmp_path / 'keys.sqlite3'}")
+    operator = {"X-API-Key": await issue_key(keys, "ops", "operator")}
     app = FastAPI()
-    app.include_router(ops_router(monitor, interval_s=0.3))
+    app.include_router(ops_router(monitor, authenticator(keys), interval_s=0.3))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
     serving = asyncio.create_task(server.serve())
     try:
@@ -257,7 +262,9 @@ async def test_http_snapshot_history_and_sse_stream(kafka_cluster: ApacheKafkaCl
                 break
             await asyncio.sleep(0.05)
         url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-        async with httpx.AsyncClient(base_url=url, timeout=20) as client:
+        async with httpx.AsyncClient(base_url=url, timeout=20) as anonymous:
+            assert (await anonymous.get("/ops/api/snapshot")).status_code == 401
+        async with httpx.AsyncClient(base_url=url, timeout=20, headers=operator) as client:
             snap = LagSnapshot.model_validate_json((await client.get("/ops/api/snapshot")).content)
             assert snap.group(group).lag == 3
 
@@ -282,3 +289,4 @@ async def test_http_snapshot_history_and_sse_stream(kafka_cluster: ApacheKafkaCl
         await serving
         await monitor.close()
         await consumer.stop()
+        await keys.close()

@@ -10,6 +10,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,12 +21,15 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
+from pipeline.api.auth import session_router
 from pipeline.codec import encode
 from pipeline.ops.lag import LagMonitor
 from pipeline.ops.status import StatusPolicy
 from pipeline.ops.web import ops_router
+from pipeline.sinks.store import open_store
 from pipeline.topics import DLQ, ENRICHED, NORMALISED, RAW
 from schemas import Rejection
+from tests.apikeys import authenticator, issue_key
 from tests.integration.harness import PipelineRun, wait_until
 from tests.paths import REPO, SEED
 
@@ -52,12 +56,24 @@ def pipeline(kafka_bootstrap: str, tmp_path: Path) -> Iterator[PipelineRun]:
     run.stop()
 
 
+@dataclass(frozen=True)
+class OpsServer:
+    url: str
+    #: An operator key from the server's key store.
+    key: str
+
+
 @pytest.fixture
-async def ops_server(pipeline: PipelineRun) -> AsyncIterator[str]:
-    """The ops router on a free loopback port, with a LagMonitor on the pipeline's groups."""
+async def ops_server(pipeline: PipelineRun, tmp_path: Path) -> AsyncIterator[OpsServer]:
+    """The ops router (and the login form's route) on a free loopback port, with a LagMonitor on the pipeline's
+    groups and a real SQLite key store holding one operator key."""
     monitor = LagMonitor(pipeline.settings, policy=StatusPolicy(window_s=20, min_span_s=10))
+    keys = await open_store(f"sqlite:///{tmp_path / 'keys.sqlite3'}")
+    key = await issue_key(keys, "ops", "operator")
+    auth = authenticator(keys)
     app = FastAPI()
-    app.include_router(ops_router(monitor, interval_s=1.0))
+    app.include_router(ops_router(monitor, auth, interval_s=1.0))
+    app.include_router(session_router(auth))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
     task = asyncio.create_task(server.serve())
     try:
@@ -66,11 +82,12 @@ async def ops_server(pipeline: PipelineRun) -> AsyncIterator[str]:
                 break
             await asyncio.sleep(0.05)
         port = server.servers[0].sockets[0].getsockname()[1]
-        yield f"http://127.0.0.1:{port}"
+        yield OpsServer(f"http://127.0.0.1:{port}", key)
     finally:
         server.should_exit = True
         await task
         await monitor.close()
+        await keys.close()
 
 
 async def _has_messages(consumer: AIOKafkaConsumer, topic: str, partitions: int) -> bool:
@@ -86,8 +103,9 @@ def _chrome_or_fail() -> tuple[str, str]:
     return browser, driver
 
 
-def _browse(url: str, app_id: str, stages: set[str], shot: Path) -> dict[str, object]:
-    """Load the page, wait for live data, read what it shows, save a screenshot (blocking: run in a thread)."""
+def _browse(url: str, key: str, app_id: str, stages: set[str], shot: Path) -> dict[str, object]:
+    """Log in with the key, load the page, wait for live data, read what it shows, save a screenshot (blocking:
+    run in a thread)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
@@ -104,6 +122,11 @@ def _browse(url: str, app_id: str, stages: set[str], shot: Path) -> dict[str, ob
     try:
         driver.get(url)
         wait = WebDriverWait(driver, 60, poll_frequency=0.25)
+        # Without a session the page is the login form; the key is entered once, then the cookie carries it.
+        assert not driver.find_elements(By.ID, "status-table")
+        driver.find_element(By.ID, "api-key").send_keys(key)
+        driver.find_element(By.ID, "login").click()
+        wait.until(lambda d: d.find_elements(By.ID, "status-table"))
         # live data: several snapshots over SSE and chart points for the pipeline's stages
         wait.until(lambda d: int(d.find_element(By.TAG_NAME, "body").get_attribute("data-snapshots") or 0) >= 4)
         rows_css = f'#status-table tr[data-group^="{app_id}"]'
@@ -136,7 +159,7 @@ def _browse(url: str, app_id: str, stages: set[str], shot: Path) -> dict[str, ob
         shutil.rmtree(profile, ignore_errors=True)
 
 
-async def test_operator_page_on_the_running_pipeline(pipeline: PipelineRun, ops_server: str) -> None:
+async def test_operator_page_on_the_running_pipeline(pipeline: PipelineRun, ops_server: OpsServer) -> None:
     """The real worker processes the seed and a broken submission; the page shows its stages and the rejection."""
     _chrome_or_fail()
     await pipeline.create_topics()
@@ -153,7 +176,7 @@ async def test_operator_page_on_the_running_pipeline(pipeline: PipelineRun, ops_
     await _check_page(ops_server, pipeline, {"normalise", "dedupe"}, "ops-page.png")
 
 
-async def test_operator_page_with_busy_consumer_groups(pipeline: PipelineRun, ops_server: str) -> None:
+async def test_operator_page_with_busy_consumer_groups(pipeline: PipelineRun, ops_server: OpsServer) -> None:
     """Consumer groups on the pipeline's topics with traffic flowing: lag, throughput and DLQ charts fill up."""
     _chrome_or_fail()
     await pipeline.create_topics()
@@ -209,9 +232,9 @@ async def _traffic(run: PipelineRun, stop: asyncio.Event) -> None:
         await producer.stop()
 
 
-async def _check_page(url: str, run: PipelineRun, stages: set[str], shot_name: str) -> None:
+async def _check_page(ops: OpsServer, run: PipelineRun, stages: set[str], shot_name: str) -> None:
     app_id = run.settings.app_id
-    shown = await asyncio.to_thread(_browse, f"{url}/ops", app_id, stages, ARTIFACTS / shot_name)
+    shown = await asyncio.to_thread(_browse, f"{ops.url}/ops", ops.key, app_id, stages, ARTIFACTS / shot_name)
 
     assert shown["conn"] == "live"
     seen = shown["stages"]
@@ -230,8 +253,9 @@ async def _check_page(url: str, run: PipelineRun, stages: set[str], shot_name: s
     assert (ARTIFACTS / shot_name).stat().st_size > 10_000
 
     # /metrics on the same server carries the monitor's gauges for the pipeline's group
-    async with httpx.AsyncClient(base_url=url) as client:
-        text = (await client.get("/metrics")).text
+    async with httpx.AsyncClient(base_url=ops.url) as client:
+        assert (await client.get("/metrics")).status_code == 401
+        text = (await client.get("/metrics", headers={"X-API-Key": ops.key})).text
     lag = {
         (s.labels["topic"], s.labels["partition"]): s.value
         for fam in text_string_to_metric_families(text)

@@ -380,6 +380,10 @@ async def test_rejections_are_idempotent_and_queryable(store: Store) -> None:
     assert [r.reason for r in await store.list_rejections(stage="ingest")] == ["bad_envelope"]
     assert [r.stage for r in await store.list_rejections(reason="unsafe_xml")] == ["normalise"]
     assert len(await store.list_rejections(limit=1)) == 1
+    other = rejection("sub-9", minutes=4).model_copy(update={"agency": "AFP"})
+    await store.write_rejections([other])
+    assert [r.submission_id for r in await store.list_rejections(agency="AFP")] == ["sub-9"]
+    assert "sub-9" not in {r.submission_id for r in await store.list_rejections(agency="TCA")}
 
 
 # --- agency keys ---------------------------------------------------------------------------------------------

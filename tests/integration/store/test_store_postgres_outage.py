@@ -12,8 +12,10 @@ from fastapi import FastAPI
 from store_factory import story
 
 from pipeline.api.read import read_router
+from pipeline.config import Settings
 from pipeline.sinks.store import Store, StoreUnavailableError, StoryQuery, WriteResult, open_store
 from schemas import EnrichedStory
+from tests.apikeys import authenticator, issue_key
 from tests.fixtures.postgres import PostgresServer
 
 pytestmark = pytest.mark.postgres
@@ -44,17 +46,23 @@ async def test_outage_and_recovery(pg_store: Store, postgres_server: PostgresSer
     assert (await pg_store.write_batch(before)).inserted == 5
 
     app = FastAPI()
-    app.include_router(read_router(lambda: pg_store))
+    # The key is checked once before the outage and then served from the key cache.
+    app.include_router(read_router(lambda: pg_store, authenticator(pg_store, Settings(gateway_key_cache_seconds=600))))
     transport = httpx.ASGITransport(app=app)
+    headers = {"X-API-Key": await issue_key(pg_store, "newsroom", "reader")}
+    async with httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers) as client:
+        assert (await client.get("/stories")).status_code == 200
     postgres_server.stop()
     try:
         with pytest.raises(StoreUnavailableError):
             await pg_store.write_batch(during)
         with pytest.raises(StoreUnavailableError):
             await pg_store.query(StoryQuery())
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers) as client:
             r = await client.get("/stories")
             assert r.status_code == 503 and r.headers["retry-after"]
+            # The body names an incident in the server log, never the driver's error.
+            assert "Error" not in r.json()["detail"] and "connect" not in r.json()["detail"].lower()
     finally:
         postgres_server.start()
 

@@ -14,6 +14,7 @@ from store_factory import T0, duplicate, kill, story
 from pipeline.api.read import read_router
 from pipeline.sinks.store import Store
 from schemas import EnrichedStory
+from tests.apikeys import authenticator, issue_key
 
 
 @pytest.fixture
@@ -34,8 +35,9 @@ async def client(store: Store) -> AsyncIterator[httpx.AsyncClient]:
     )  # fmt: skip
     await store.write_duplicates([duplicate("urn:afp:copy", "cl-urn:tca:kg-1", minutes=1)])
     app = FastAPI()
-    app.include_router(read_router(lambda: store))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+    app.include_router(read_router(lambda: store, authenticator(store)))
+    headers = {"X-API-Key": await issue_key(store, "newsroom", "reader")}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test", headers=headers) as c:
         yield c
 
 

@@ -58,3 +58,22 @@ def test_list_then_revoke(tmp_path: Path) -> None:
 def test_add_refuses_an_empty_name(tmp_path: Path) -> None:
     result = runner.invoke(agency_app, ["add", "  ", "--store-url", f"sqlite:///{tmp_path / 's.sqlite3'}"])
     assert result.exit_code == 2
+
+
+def test_add_with_a_role_records_it_and_list_shows_it(tmp_path: Path) -> None:
+    from pipeline.ingest.keys import role_of
+
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    for role in ("reader", "operator"):
+        result = runner.invoke(agency_app, ["add", f"{role}-holder", "--role", role, "--store-url", url])
+        assert result.exit_code == 0, result.output
+        parsed = parse_key(result.stdout.strip().splitlines()[-1])
+        assert parsed is not None
+        record = find(url, parsed.key_id)
+        assert record is not None and role_of(record.key_hash) == role
+        assert verify_secret(parsed.secret, record.key_hash)
+    runner.invoke(agency_app, ["add", "TCA", "--store-url", url])
+    listed = runner.invoke(agency_app, ["list", "--store-url", url]).stdout
+    assert "reader" in listed and "operator" in listed and "agency" in listed
+    wrong = runner.invoke(agency_app, ["add", "X", "--role", "admin", "--store-url", url])
+    assert wrong.exit_code == 2 and "agency, reader, operator" in wrong.output

@@ -211,3 +211,37 @@ def test_latin1_text_decodes_with_declared_charset() -> None:
     media = parse_media_type("text/plain; charset=iso-8859-1")
     assert media is not None
     assert inspect_payload("MOSCOW (Interfax) - caf\u00e9".encode("latin-1"), media) == "Interfax"
+
+
+def test_a_key_records_its_role_with_its_hash_and_old_records_are_agency_keys() -> None:
+    from pipeline.ingest.keys import ROLES, role_of
+
+    for role in ROLES:
+        key = generate_key(role)
+        parsed = parse_key(key.token)
+        assert parsed is not None and verify_secret(parsed.secret, key.key_hash)
+        assert role_of(key.key_hash) == role and parsed.secret not in key.key_hash
+    legacy = generate_key().key_hash.removeprefix("agency:")  # written before keys had roles
+    assert legacy.startswith("sha256$") and role_of(legacy) == "agency"
+    assert role_of("admin:" + legacy) is None
+    # The role is part of the stored record, not of the key: the same secret verifies under its record only.
+    reader = generate_key("reader")
+    parsed = parse_key(reader.token)
+    assert parsed is not None and not verify_secret(parsed.secret, generate_key("operator").key_hash)
+
+
+def test_envelope_size_is_the_encoded_size_and_the_payload_limit_fits_the_broker() -> None:
+    from pipeline.codec import encode
+    from pipeline.config import Settings
+    from pipeline.ingest.publisher import make_submission
+    from pipeline.ingest.service import envelope_size, payload_limit
+
+    for n in (0, 1, 2, 3, 4, 1000, 99_999):
+        raw = make_submission(b"x" * n, "AGENCY-" + "A" * 90, content_type="text/plain; charset=utf-8")
+        assert envelope_size(raw) == len(encode(raw)), n
+    settings = Settings()
+    limit = payload_limit(settings)
+    assert limit == 746_928 < settings.max_payload_bytes
+    largest = make_submission(b"y" * limit, "A" * 100, content_type="application/vnd.iptc.g2.newsmessage+xml")
+    assert envelope_size(largest) <= settings.max_message_bytes
+    assert payload_limit(Settings(max_payload_bytes=1000)) == 1000
