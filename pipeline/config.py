@@ -57,6 +57,14 @@ class Settings(BaseSettings):
     api_port: int = Field(8080, description="Gateway / read API / operator pages")
     max_payload_bytes: int = Field(2_000_000, ge=1, description="Largest accepted submission")
     max_nesting_depth: int = Field(64, ge=1, description="Deepest JSON/XML nesting accepted")
+    normalise_cpu_budget_s: float = Field(
+        2.0, ge=0, description="CPU seconds normalise may spend on one message before rejecting it as too_slow "
+        "(0: no budget)",
+    )
+    max_message_bytes: int = Field(
+        1_000_000, ge=1024, description="Largest message the pipeline produces; set as max.message.bytes on "
+        "every topic (below Kafka's default 1 MiB). A larger output goes to wire.dlq as too_large",
+    )
     gateway_rate_per_second: float = Field(50.0, gt=0, description="Sustained submissions/s allowed per agency")
     gateway_rate_burst: int = Field(200, ge=1, description="Submissions an agency may send at once above the rate")
     gateway_max_batch_items: int = Field(500, ge=1, description="Most stories in one batch request")
