@@ -13,7 +13,7 @@ from pipeline.sinks.store.query import (
     StoryWithHistory,
     WriteResult,
 )
-from schemas import DuplicateRecord, EnrichedStory, Rejection
+from schemas import DuplicateRecord, EnrichedStory, ReasonCode, Rejection
 
 
 class StoreError(Exception):
@@ -22,6 +22,17 @@ class StoreError(Exception):
 
 class StoreUnavailableError(StoreError):
     """The database cannot be reached or is busy. Nothing was written: retry the same call later."""
+
+
+class StoreDataError(StoreError):
+    """The database refused the data itself (a value it cannot hold: NUL in text, an index row too large, a number
+    out of range, a foreign agency's uri). The transaction was rolled back; the same data fails the same way, so
+    retrying is useless: write the stories apart to find the one at fault. ``reason`` is the rejection reason code
+    for the story at fault."""
+
+    def __init__(self, message: str, reason: ReasonCode = "unstorable") -> None:
+        super().__init__(message)
+        self.reason: ReasonCode = reason
 
 
 class AgencyKeyExistsError(StoreError):

@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 import orjson
 
-from pipeline.sinks.store.interface import AgencyKeyExistsError, StoreUnavailableError
+from pipeline.sinks.store.interface import AgencyKeyExistsError, StoreDataError, StoreUnavailableError
 from pipeline.sinks.store.migrations import migrations
 from pipeline.sinks.store.query import (
     AgencyKey,
@@ -58,13 +58,28 @@ def _unavailable(exc: BaseException) -> bool:
     return isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc)
 
 
+#: Errors caused by the values written (SQLSTATE classes 22 data exception, 23 integrity constraint, 54 program
+#: limit exceeded such as an index row over 2704 bytes; values asyncpg cannot encode): the data's fault.
+_DATA = (
+    asyncpg.DataError,
+    asyncpg.IntegrityConstraintViolationError,
+    asyncpg.ProgramLimitExceededError,
+    OverflowError,
+    UnicodeEncodeError,
+)
+
+
 @asynccontextmanager
 async def _errors() -> AsyncIterator[None]:
     try:
         yield
+    except StoreDataError:
+        raise
     except Exception as exc:
         if _unavailable(exc):
             raise StoreUnavailableError(f"{type(exc).__name__}: {exc}") from exc
+        if isinstance(exc, _DATA):
+            raise StoreDataError(f"{type(exc).__name__}: {exc}") from exc
         raise
 
 
@@ -153,10 +168,11 @@ class _PgTx:
 
     async def get_current(self, uris: Sequence[str]) -> dict[str, CurrentState]:
         rows = await self.conn.fetch(
-            "SELECT uri, version, content_is_kill, kill_version, withdrawn_at FROM stories WHERE uri = ANY($1::text[])",
+            "SELECT uri, version, content_is_kill, kill_version, withdrawn_at, agency FROM stories "
+            "WHERE uri = ANY($1::text[])",
             list(uris),
         )
-        return {r[0]: CurrentState(r[1], r[2], r[3], r[4]) for r in rows}
+        return {r[0]: CurrentState(r[1], r[2], r[3], r[4], r[5]) for r in rows}
 
     async def put_current(self, rows: Sequence[tuple[EnrichedStory, bytes, CurrentState]]) -> None:
         if not rows:

@@ -17,7 +17,7 @@ from typing import Any
 import aiosqlite
 import orjson
 
-from pipeline.sinks.store.interface import AgencyKeyExistsError, StoreUnavailableError
+from pipeline.sinks.store.interface import AgencyKeyExistsError, StoreDataError, StoreUnavailableError
 from pipeline.sinks.store.migrations import migrations
 from pipeline.sinks.store.query import (
     AgencyKey,
@@ -66,13 +66,24 @@ def _unavailable(exc: sqlite3.Error) -> bool:
     )
 
 
+def _data_error(exc: BaseException) -> bool:
+    """A value SQLite cannot take (too big, out of range, not encodable, a constraint): the data's fault."""
+    if isinstance(exc, sqlite3.DataError | sqlite3.IntegrityError | OverflowError | UnicodeEncodeError):
+        return True
+    return isinstance(exc, sqlite3.OperationalError) and "too big" in str(exc).lower()
+
+
 @asynccontextmanager
 async def _errors() -> AsyncIterator[None]:
     try:
         yield
-    except sqlite3.Error as exc:
-        if _unavailable(exc):
+    except StoreDataError:
+        raise
+    except (sqlite3.Error, OverflowError, UnicodeEncodeError) as exc:
+        if isinstance(exc, sqlite3.Error) and _unavailable(exc):
             raise StoreUnavailableError(str(exc)) from exc
+        if _data_error(exc):
+            raise StoreDataError(f"{type(exc).__name__}: {exc}") from exc
         raise
 
 
@@ -160,12 +171,12 @@ class _SqliteTx:
         for i in range(0, len(uris), CHUNK):
             part = list(uris[i : i + CHUNK])
             rows = await self.conn.execute_fetchall(
-                "SELECT uri, version, content_is_kill, kill_version, withdrawn_at FROM stories "
+                "SELECT uri, version, content_is_kill, kill_version, withdrawn_at, agency FROM stories "
                 f"WHERE uri IN ({', '.join('?' * len(part))})",
                 part,
             )
-            for uri, v, cik, kv, wat in rows:
-                out[uri] = CurrentState(v, bool(cik), kv, parse_ts_text(wat) if wat else None)
+            for uri, v, cik, kv, wat, agency in rows:
+                out[uri] = CurrentState(v, bool(cik), kv, parse_ts_text(wat) if wat else None, agency)
         return out
 
     async def put_current(self, rows: Sequence[tuple[EnrichedStory, bytes, CurrentState]]) -> None:
