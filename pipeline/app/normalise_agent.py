@@ -48,6 +48,9 @@ def register(wf: Wirefeed) -> None:
                     metrics.stage_processed("normalise", "rejected", time.perf_counter() - started)
                     continue
                 for story in outcome.stories:
-                    await out.send(out_name, story.uri.encode(), encode(story))
+                    await wf.send_checked(out, out_name, story.uri.encode(), encode(story), stage="normalise",
+                                          what=f"the story {story.uri}@{story.version}", original=event.value,
+                                          submission_id=story.submission_id, agency=story.agency,
+                                          source=Source(msg.topic, msg.partition, msg.offset))
                 metrics.stage_processed("normalise", "ok", time.perf_counter() - started)
             await out.flush()
