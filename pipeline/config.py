@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     near_duplicate_policy: Literal["pass", "drop"] = "pass"
     store_batch_size: int = Field(500, ge=1)
     store_batch_seconds: float = Field(0.2, gt=0)
+    embargo_check_seconds: float = Field(
+        1.0, gt=0, description="How often stored stories whose embargo ended are released (notified)"
+    )
     subscriptions_file: Path | None = Field(None, description="YAML/TOML subscriptions; unset: one 'all' topic")
     notification_link_template: str | None = Field(
         None, description="Notification.link, e.g. 'https://wire.example/stories/{uri}' ({uri}, {version}, {agency})"

@@ -24,10 +24,11 @@ from pipeline.broker.admin import ensure_topics
 from pipeline.codec import encode
 from pipeline.ops import metrics
 from pipeline.sinks.store import Store, StoreDataError, open_store
+from pipeline.sinks.store.writer import under_embargo
 from pipeline.sinks.subscriptions import load_subscriptions, router_from_settings
 from pipeline.stages.notify import Router, Subscription
 from pipeline.topics import DLQ, DUPLICATES, ENRICHED
-from schemas import DuplicateRecord, EnrichedStory, Rejection
+from schemas import DuplicateRecord, EnrichedStory, Rejection, utcnow
 
 log = logging.getLogger("wirefeed.sink")
 
@@ -123,11 +124,43 @@ def register(wf: Wirefeed, subscriptions: tuple[Subscription, ...] | None = None
         finally:
             await db.close()
 
+    # The store agent's open store, for the embargo timer (None while the agent is not running).
+    open_db: dict[str, Store] = {}
+
     @wf.app.agent(wf.topic(ENRICHED), name="store-notify", concurrency=1)
     async def store_agent(stream):  # type: ignore[no-untyped-def]
         async with store() as db:
             await retry_forever("create notification topics", ensure_topics, s, router.topics)
-            await store_batches(stream, db)
+            open_db["store"] = db
+            try:
+                await store_batches(stream, db)
+            finally:
+                open_db.pop("store", None)
+
+    async def notify(stories: Sequence[EnrichedStory], out: Outbox) -> None:
+        for story in stories:
+            key = story.uri.encode()
+            for topic, notice in router.route(story):
+                await out.send(topic, key, encode(notice))
+
+    @wf.app.timer(s.embargo_check_seconds)
+    async def release_embargoes() -> None:
+        """Notify the stored stories whose embargo has ended, then mark them released. At least once: a crash
+        between the two repeats the notices (same notification ids); every worker runs this timer, so two
+        workers may both send them."""
+        db = open_db.get("store")
+        if db is None:
+            return
+        try:
+            due = await db.due_embargoes(utcnow())
+            if due:
+                out = await wf.outbox()
+                await notify(due, out)
+                await out.flush()
+                await db.mark_released([(st.uri, st.version) for st in due])
+                log.info("released %d stories at the end of their embargo", len(due))
+        except Exception as exc:  # the next tick tries again
+            log.warning("releasing embargoed stories failed (%s: %s)", type(exc).__name__, exc)
 
     async def store_batches(stream, db: Store) -> None:  # type: ignore[no-untyped-def]
         out = await wf.outbox()
@@ -142,10 +175,9 @@ def register(wf: Wirefeed, subscriptions: tuple[Subscription, ...] | None = None
                 stories = [story for _, story in written]
                 metrics.sink_write("store", time.perf_counter() - t0, len(pairs))
                 metrics.e2e_latencies("store", [st.received_at for st in stories])
-                for story in stories:
-                    key = story.uri.encode()
-                    for topic, notice in router.route(story):
-                        await out.send(topic, key, encode(notice))
+                # Stories under embargo are notified by release_embargoes when it ends.
+                now = utcnow()
+                await notify([st for st in stories if not under_embargo(st, now)], out)
             await out.flush()
             if stories:
                 metrics.e2e_latencies("notify", [st.received_at for st in stories])

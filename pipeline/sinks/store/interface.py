@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from pipeline.sinks.store.query import (
@@ -61,7 +62,17 @@ class Store(Protocol):
 
     async def query(self, q: StoryQuery) -> StoryPage: ...
 
-    async def get_story(self, uri: str) -> StoryWithHistory | None: ...
+    async def get_story(self, uri: str) -> StoryWithHistory | None:
+        """The story and its versions; None while it is under embargo (versions under embargo are left out)."""
+        ...
+
+    async def due_embargoes(self, now: datetime, limit: int = 500) -> list[EnrichedStory]:
+        """Current stories whose embargo ended by ``now`` and that are not yet released (notified)."""
+        ...
+
+    async def mark_released(self, keys: Sequence[tuple[str, int]]) -> None:
+        """Mark (uri, version) released, unless a newer version replaced it meanwhile."""
+        ...
 
     async def get_cluster(self, cluster_id: str) -> list[ClusterMember]:
         """Stories and kept-back duplicates of a cluster, oldest first; [] for an unknown cluster."""

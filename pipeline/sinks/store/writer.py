@@ -6,13 +6,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import orjson
 
 from pipeline.sinks.store.interface import StoreDataError
-from pipeline.sinks.store.query import AgencyKey, WriteResult, is_kill, parse_ts_text
+from pipeline.sinks.store.query import AgencyKey, StoryWithHistory, WriteResult, is_kill, parse_ts_text
 from schemas import EnrichedStory, Rejection
 
 
@@ -47,6 +47,21 @@ class WriteTx(Protocol):
     async def put_kill(self, rows: Sequence[tuple[str, CurrentState]]) -> None:
         """Update only the kill fields of existing current rows."""
         ...
+
+
+def under_embargo(story: EnrichedStory, now: datetime) -> bool:
+    """Whether the story may not be served or notified yet: its embargo is later than ``now``."""
+    return story.embargoed is not None and story.embargoed > now
+
+
+def released(found: StoryWithHistory, now: datetime | None = None) -> StoryWithHistory | None:
+    """What may be served of a stored story at ``now`` (default: the clock): nothing while its current version is
+    under embargo, and only the versions whose embargo has ended."""
+    now = now or datetime.now(UTC)
+    if under_embargo(found.story, now):
+        return None
+    versions = [v for v in found.versions if not under_embargo(v, now)]
+    return found if len(versions) == len(found.versions) else found.model_copy(update={"versions": versions})
 
 
 def encode_doc(story: EnrichedStory) -> bytes:
