@@ -4,7 +4,6 @@ is served, and a timer in the store worker notifies it."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,21 +14,13 @@ from fastapi import FastAPI
 
 from pipeline.api.read import read_router
 from pipeline.ingest.publisher import RawPublisher, make_submission
-from pipeline.sinks.store import Store, StoryQuery, open_store
+from pipeline.sinks.store import Store, StoryQuery
 from pipeline.topics import NOTIFICATIONS
 from tests.integration.harness import PipelineRun, read_topic, wait_until
 from tests.integration.store.store_factory import story
+from tests.security import stores
 
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    url = f"sqlite:///{tmp_path / 'store.sqlite3'}" if request.param == "sqlite" else request.getfixturevalue(
-        "postgres_db_url")
-    s = await open_store(url)
-    try:
-        yield s
-    finally:
-        await s.close()
+store = stores.store  # the fixture: SQLite and PostgreSQL
 
 
 async def test_an_embargoed_story_is_held_until_its_time(store: Store) -> None:

@@ -4,7 +4,6 @@ of it. Refused in dedupe (reason ``foreign_uri``, stage ``dedupe``) and, whateve
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +19,9 @@ from pipeline.topics import DLQ
 from schemas import RawSubmission
 from tests.integration.harness import PipelineRun, read_topic, wait_until
 from tests.integration.store.store_factory import kill, story
+from tests.security import stores
+
+store = stores.store  # the fixture: SQLite and PostgreSQL
 
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 URI = "urn:bbb:story:42"
@@ -51,17 +53,6 @@ def test_dedupe_refuses_another_agencys_versions_and_kills() -> None:
     assert update.enriched[0].dedupe.verdict == "update"
     withdrawn = process(ninjs("BBB", 3, "Withdrawn by BBB", pubstatus="canceled", minutes=5), index, options, T0)
     assert withdrawn.enriched[0].dedupe.verdict == "kill"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    url = f"sqlite:///{tmp_path / 'store.sqlite3'}" if request.param == "sqlite" else request.getfixturevalue(
-        "postgres_db_url")
-    s = await open_store(url)
-    try:
-        yield s
-    finally:
-        await s.close()
 
 
 async def test_the_store_refuses_another_agencys_overwrite_and_withdrawal(store: Store) -> None:
