@@ -64,8 +64,8 @@ async def write_isolating(
 ) -> list[T]:
     """Write ``items`` with ``write`` (one transaction), retrying outages; when the database refuses the data,
     split the batch in halves and write each, down to the single item at fault, which goes to ``on_bad``.
-    Returns the items written. A bad item among n costs about 2·log2(n) extra transactions; writes are
-    idempotent, so the halves may repeat nothing that matters."""
+    Returns the items written. The refused transaction wrote nothing and each half is a transaction of its own;
+    a bad item among n costs about 2·log2(n) extra transactions."""
     try:
         await retry_forever(what, write, items)
         return items
