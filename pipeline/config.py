@@ -67,10 +67,15 @@ class Settings(BaseSettings):
     )
     api_metrics_host: str = Field("127.0.0.1", description="Bind address of the keyless /metrics port")
     max_payload_bytes: int = Field(2_000_000, ge=1, description="Largest accepted submission")
-    max_message_bytes: int = Field(
-        1_000_000, ge=1, description="Largest message written to a topic (Kafka's default limit is 1 MiB)"
-    )
     max_nesting_depth: int = Field(64, ge=1, description="Deepest JSON/XML nesting accepted")
+    normalise_cpu_budget_s: float = Field(
+        2.0, ge=0, description="CPU seconds normalise may spend on one message before rejecting it as too_slow "
+        "(0: no budget)",
+    )
+    max_message_bytes: int = Field(
+        1_000_000, ge=1024, description="Largest message the pipeline produces; set as max.message.bytes on "
+        "every topic (below Kafka's default 1 MiB). A larger output goes to wire.dlq as too_large",
+    )
     gateway_rate_per_second: float = Field(50.0, gt=0, description="Sustained submissions/s allowed per agency")
     gateway_rate_burst: int = Field(200, ge=1, description="Submissions an agency may send at once above the rate")
     gateway_max_batch_items: int = Field(500, ge=1, description="Most stories in one batch request")
@@ -87,6 +92,9 @@ class Settings(BaseSettings):
     store_batch_size: int = Field(500, ge=1)
     store_batch_seconds: float = Field(
         0.01, gt=0, description="Longest a store batch collects stories; under load the queue fills batches anyway"
+    )
+    embargo_check_seconds: float = Field(
+        1.0, gt=0, description="How often stored stories whose embargo ended are released (notified)"
     )
     subscriptions_file: Path | None = Field(None, description="YAML/TOML subscriptions; unset: one 'all' topic")
     notification_link_template: str | None = Field(

@@ -32,8 +32,11 @@ class TopicSpec:
     #: None: the configured default partition count.
     partitions: int | None = None
 
-    def config(self) -> dict[str, str]:
-        return {"cleanup.policy": self.cleanup_policy, "retention.ms": str(self.retention_ms)}
+    def config(self, max_message_bytes: int) -> dict[str, str]:
+        """Topic configs at creation. ``max.message.bytes`` is the pipeline's ``max_message_bytes`` on every topic,
+        so a message the producers let through is one every topic takes."""
+        return {"cleanup.policy": self.cleanup_policy, "retention.ms": str(self.retention_ms),
+                "max.message.bytes": str(max_message_bytes)}
 
 
 RAW = TopicSpec(

@@ -35,7 +35,9 @@ class CountryTag(BaseModel):
     mentions: int = Field(ge=0)
     score: float = Field(ge=0.0, le=1.0, description="Salience of the country in this story")
     cues: list[Cue] = Field(default_factory=list)
-    spans: list[Span] = Field(default_factory=list)
+    spans: list[Span] = Field(
+        default_factory=list, description="Where the country is mentioned: the first 32 mentions at most (see mentions)"
+    )
 
 
 # Frozen, members a tuple: the same few bloc tags come back story after story, so the enrich stage builds each

@@ -24,6 +24,10 @@ ReasonCode = Literal[
     "schema_violation",  # well-formed but not a valid document of its format / contract
     "bad_envelope",  # the Kafka message is not a valid RawSubmission
     "internal_error",  # a bug: the stage raised something unexpected
+    "too_slow",  # normalising took more CPU than the per-message budget
+    "invalid_identity",  # uri, version or agency too long, with control characters, or not a URI
+    "foreign_uri",  # the uri belongs to another agency's story
+    "unstorable",  # the database refused the story itself (a data error, not an outage)
 ]
 
 

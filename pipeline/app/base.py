@@ -24,6 +24,18 @@ from schemas import ReasonCode, Rejection, Stage, utcnow
 log = logging.getLogger("wirefeed.app")
 
 
+def fit_rejection(rejection: Rejection, max_bytes: int) -> bytes:
+    """The rejection encoded in at most ``max_bytes``: when the original bytes make it larger, only their first
+    part is kept (base64 costs 4 bytes for 3), and the message says how much."""
+    value = encode(rejection)
+    if len(value) <= max_bytes:
+        return value
+    total = len(rejection.original)
+    keep = max(0, total - (len(value) - max_bytes) * 3 // 4 - 4096)
+    message = f"{rejection.message[:1500]} [original truncated to its first {keep} of {total} bytes]"
+    return encode(rejection.model_copy(update={"original": rejection.original[:keep], "message": message}))
+
+
 def broker_credentials(settings: Settings) -> Any:
     sec = settings.kafka
     if sec.security_protocol == "PLAINTEXT":
@@ -90,7 +102,9 @@ def faust_app(settings: Settings) -> faust.App:
         topic_allow_declare=True,
         producer_acks=-1,
         producer_linger_ms=1,
-        producer_max_request_size=max(1_048_576, settings.max_payload_bytes * 2),
+        # Outputs are checked against max_message_bytes before they are sent (``send_checked``); the producer's
+        # own limit is the same, so nothing larger than every topic takes is ever handed to the broker.
+        producer_max_request_size=settings.max_message_bytes,
         consumer_max_fetch_size=max(4_194_304, settings.max_payload_bytes * 2),
         consumer_auto_offset_reset="earliest",
         broker_commit_interval=1.0,
@@ -142,12 +156,33 @@ class Wirefeed:
         """An empty :class:`Outbox` on the app's producer (started if it is not yet)."""
         return Outbox(await self.app.maybe_start_producer())
 
-    async def reject_event(self, event: Any, stage: Stage, reason: ReasonCode, message: str, out: Outbox) -> None:
+    async def reject_event(self, event: Any, stage: Stage, reason: ReasonCode, message: str, out: Outbox, *,
+                           submission_id: str | None = None, agency: str | None = None) -> None:
         """Send a message a stage could not handle to `wire.dlq`, with where it came from and its bytes, through
         the batch's ``out`` (acknowledged with the rest of the batch)."""
         msg = event.message
-        await self.send_rejection(reject(stage, reason, message[:500], event.value, utcnow(),
-                                         source=Source(msg.topic, msg.partition, msg.offset)), out)
+        rejection = reject(stage, reason, message[:500], event.value, utcnow(),
+                           source=Source(msg.topic, msg.partition, msg.offset))
+        if submission_id is not None or agency is not None:
+            rejection = rejection.model_copy(update={"submission_id": submission_id, "agency": agency})
+        await self.send_rejection(rejection, out)
+
+    async def send_checked(self, out: Outbox, topic: str, key: bytes, value: bytes, *, stage: Stage, what: str,
+                           original: bytes, submission_id: str | None, agency: str | None,
+                           source: Source = Source()) -> bool:
+        """Send ``value`` when it fits ``max_message_bytes``; else send a ``too_large`` rejection carrying
+        ``original`` (the DLQ names the output and its size) and return False. A message the broker would refuse
+        is never sent: it would fail the batch on every retry and hold its partition for ever."""
+        limit = self.settings.max_message_bytes
+        if len(value) <= limit:
+            await out.send(topic, key, value)
+            return True
+        text = (f"{what} would be a {len(value)}-byte message on {topic}; the limit is {limit} bytes "
+                "(max_message_bytes): send a shorter story")
+        rejection = reject(stage, "too_large", text, original, utcnow(), source=source)
+        await self.send_rejection(rejection.model_copy(update={"submission_id": submission_id, "agency": agency}),
+                                  out)
+        return False
 
     async def send_rejection(self, rejection: Rejection, out: Outbox) -> None:
         metrics.dlq(rejection.stage, rejection.reason)
@@ -156,4 +191,5 @@ class Wirefeed:
             rejection.submission_id, rejection.agency, rejection.stage, rejection.reason, rejection.message,
         )
         key = (rejection.submission_id or "").encode() or None
-        await out.send(self.topic(DLQ).get_topic_name(), key, encode(rejection))
+        await out.send(self.topic(DLQ).get_topic_name(), key, fit_rejection(rejection,
+                                                                            self.settings.max_message_bytes))

@@ -16,6 +16,7 @@ Both work in batches and write their tables only after the batch's outputs are a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from datetime import timedelta
@@ -44,6 +45,7 @@ from pipeline.stages.dedupe import (
 from pipeline.stages.dedupe.gather import decide, probe_of, waiting_entry, with_answer
 from pipeline.stages.dedupe.index import STATE_FORMAT
 from pipeline.stages.enrich import TAGGER_BUILD, enrich
+from pipeline.stages.errors import StageError
 from pipeline.topics import DEDUPE_ANSWERS, DEDUPE_NEAR, DUPLICATES, ENRICHED, NORMALISED, topic_name
 from schemas import Story, utcnow
 
@@ -88,11 +90,15 @@ def register(wf: Wirefeed) -> None:
     async def emit(story: Story, decision: Decision, out: Outbox) -> None:
         metrics.dedupe_verdict(decision.info.verdict)
         key = story.uri.encode()
+        outputs = []
         if decision.forward:
-            enriched = enrich(story, decision.info, now=utcnow())
-            await out.send(enriched_name, key, encode(enriched))
+            outputs.append((enriched_name, "enriched", encode(enrich(story, decision.info, now=utcnow()))))
         if decision.record is not None:
-            await out.send(duplicates_name, key, encode(decision.record))
+            outputs.append((duplicates_name, "duplicate record", encode(decision.record)))
+        for topic, what, value in outputs:
+            await wf.send_checked(out, topic, key, value, stage="enrich" if what == "enriched" else "dedupe",
+                                  what=f"the {what} story {story.uri}@{story.version}", original=encode(story),
+                                  submission_id=story.submission_id, agency=story.agency)
 
     def near_partition(key: bytes) -> int | None:
         return wf.app.producer.key_partition(near_name, key).partition
@@ -201,6 +207,15 @@ def register(wf: Wirefeed) -> None:
                     await on_answer(event.value, staged, msg.partition, out)
                 else:
                     await on_story(event.value, staged, msg.partition, out)
+            except StageError as exc:  # the story itself is refused (a foreign agency's uri)
+                story_agency = submission = None
+                with contextlib.suppress(ValidationError):
+                    refused = Story.model_validate_json(event.value)
+                    story_agency, submission = refused.agency, refused.submission_id
+                await wf.reject_event(event, "dedupe", exc.reason, exc.message, out, submission_id=submission,
+                                      agency=story_agency)
+                metrics.stage_processed("dedupe", "rejected", time.perf_counter() - started)
+                continue
             except (orjson.JSONDecodeError, ValidationError, KeyError, TypeError) as exc:
                 await wf.reject_event(event, "dedupe", "bad_envelope", f"unreadable message: {exc}", out)
                 metrics.stage_processed("dedupe", "rejected", time.perf_counter() - started)

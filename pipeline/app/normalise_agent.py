@@ -11,10 +11,11 @@ import time
 
 from pipeline.app.base import Wirefeed
 from pipeline.app.batching import finished_batches
+from pipeline.app.budget import normalise_within_budget
 from pipeline.codec import encode
 from pipeline.ops import metrics
 from pipeline.stages.normalise import NormaliseOptions
-from pipeline.stages.process import Source, normalise_message
+from pipeline.stages.process import Source
 from pipeline.topics import NORMALISED, RAW
 from schemas import utcnow
 
@@ -30,6 +31,7 @@ def normalise_options(wf: Wirefeed) -> NormaliseOptions:
 
 def register(wf: Wirefeed) -> None:
     options = normalise_options(wf)
+    budget = wf.settings.normalise_cpu_budget_s
     out_name = wf.topic(NORMALISED).get_topic_name()
 
     @wf.app.agent(wf.topic(RAW), name="normalise", concurrency=1)
@@ -39,13 +41,16 @@ def register(wf: Wirefeed) -> None:
             for event in events:
                 started = time.perf_counter()
                 msg = event.message
-                outcome = normalise_message(event.value, options, utcnow(), Source(msg.topic, msg.partition,
-                                                                                   msg.offset))
+                outcome = normalise_within_budget(event.value, options, utcnow(),
+                                                  Source(msg.topic, msg.partition, msg.offset), budget)
                 if outcome.rejection:
                     await wf.send_rejection(outcome.rejection, out)
                     metrics.stage_processed("normalise", "rejected", time.perf_counter() - started)
                     continue
                 for story in outcome.stories:
-                    await out.send(out_name, story.uri.encode(), encode(story))
+                    await wf.send_checked(out, out_name, story.uri.encode(), encode(story), stage="normalise",
+                                          what=f"the story {story.uri}@{story.version}", original=event.value,
+                                          submission_id=story.submission_id, agency=story.agency,
+                                          source=Source(msg.topic, msg.partition, msg.offset))
                 metrics.stage_processed("normalise", "ok", time.perf_counter() - started)
             await out.flush()

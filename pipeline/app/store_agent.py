@@ -12,10 +12,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-import orjson
 from pydantic import BaseModel, ValidationError
 
 from pipeline.app.base import Wirefeed
@@ -24,32 +23,67 @@ from pipeline.app.outbox import Outbox
 from pipeline.broker.admin import ensure_topics
 from pipeline.codec import encode
 from pipeline.ops import metrics
-from pipeline.sinks.store import Store, open_store
+from pipeline.sinks.store import Store, StoreDataError, open_store
+from pipeline.sinks.store.writer import under_embargo
 from pipeline.sinks.subscriptions import load_subscriptions, router_from_settings
 from pipeline.stages.notify import Router, Subscription
 from pipeline.topics import DLQ, DUPLICATES, ENRICHED
-from schemas import DuplicateRecord, EnrichedStory, Rejection
+from schemas import DuplicateRecord, EnrichedStory, Rejection, utcnow
 
 log = logging.getLogger("wirefeed.sink")
 
 MAX_BACKOFF = 10.0
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 async def retry_forever(what: str, op, *args):  # type: ignore[no-untyped-def]
-    """Run ``await op(*args)`` until it succeeds, backing off; the stream does not move on meanwhile."""
+    """Run ``await op(*args)`` until it succeeds, backing off; the stream does not move on meanwhile.
+
+    A :class:`StoreDataError` is not retried (the same data fails the same way): it is raised to the caller.
+    """
     delay = 0.2
     while True:
         try:
             return await op(*args)
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, StoreDataError):
             raise
         except Exception as exc:
             metrics.stage_processed("store", "retry")
             log.warning("%s failed (%s: %s); retrying in %.1fs", what, type(exc).__name__, exc, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_BACKOFF)
+
+
+async def write_isolating(
+    what: str,
+    write: Callable[[list[T]], Awaitable[object]],
+    items: list[T],
+    on_bad: Callable[[T, StoreDataError], Awaitable[None]],
+) -> list[T]:
+    """Write ``items`` with ``write`` (one transaction), retrying outages; when the database refuses the data,
+    split the batch in halves and write each, down to the single item at fault, which goes to ``on_bad``.
+    Returns the items written. The refused transaction wrote nothing and each half is a transaction of its own;
+    a bad item among n costs about 2·log2(n) extra transactions."""
+    try:
+        await retry_forever(what, write, items)
+        return items
+    except StoreDataError as exc:
+        if len(items) == 1:
+            await on_bad(items[0], exc)
+            return []
+        log.warning("%s refused a batch of %d (%s); writing it in halves", what, len(items), exc)
+        mid = len(items) // 2
+        return [*await write_isolating(what, write, items[:mid], on_bad),
+                *await write_isolating(what, write, items[mid:], on_bad)]
+
+
+async def skip_rejection(rejection: Rejection, exc: StoreDataError) -> None:
+    """A rejection the database refuses stays on `wire.dlq` only (it cannot go to the DLQ again)."""
+    metrics.stage_processed("store", "rejected")
+    log.error("rejection of submission %s (stage %s, %s) not stored: %s", rejection.submission_id, rejection.stage,
+              rejection.reason, exc)
 
 
 def default_subscriptions(wf: Wirefeed) -> tuple[Subscription, ...]:
@@ -61,17 +95,25 @@ def register(wf: Wirefeed, subscriptions: tuple[Subscription, ...] | None = None
     # Subscriptions from settings.subscriptions_file, validated now: a bad file stops the worker at start.
     router = router_from_settings(s) if subscriptions is None else Router(subscriptions, s.notification_link_template)
 
-    async def readable(events: Sequence[Any], contract: type[M], out: Outbox) -> list[M]:
-        """The batch's messages as ``contract`` (validated by pydantic's JSON parser); unreadable ones go to the
-        DLQ through ``out`` instead of stopping the agent."""
+    async def readable(events: Sequence[Any], contract: type[M], out: Outbox) -> list[tuple[Any, M]]:
+        """The batch's messages as (event, ``contract``) (validated by pydantic's JSON parser); unreadable ones go
+        to the DLQ through ``out`` instead of stopping the agent."""
         models = []
         for event in events:
             try:
-                models.append(contract.model_validate_json(event.value))
+                models.append((event, contract.model_validate_json(event.value)))
             except ValidationError as exc:
                 text = str(exc).splitlines()[0][:300]
                 await wf.reject_event(event, "store", "bad_envelope", f"not a {contract.__name__}: {text}", out)
         return models
+
+    def to_dlq(out: Outbox) -> Callable[[tuple[Any, Any], StoreDataError], Awaitable[None]]:
+        """What to do with the one message the database refused: `wire.dlq`, with the reason and its bytes."""
+        async def reject(pair: tuple[Any, Any], exc: StoreDataError) -> None:
+            event, model = pair
+            await wf.reject_event(event, "store", exc.reason, f"the store refused {model.uri}@{model.version}: {exc}",
+                                  out, submission_id=model.submission_id, agency=model.agency)
+        return reject
 
     @contextlib.asynccontextmanager
     async def store() -> AsyncIterator[Store]:
@@ -82,26 +124,60 @@ def register(wf: Wirefeed, subscriptions: tuple[Subscription, ...] | None = None
         finally:
             await db.close()
 
+    # The store agent's open store, for the embargo timer (None while the agent is not running).
+    open_db: dict[str, Store] = {}
+
     @wf.app.agent(wf.topic(ENRICHED), name="store-notify", concurrency=1)
     async def store_agent(stream):  # type: ignore[no-untyped-def]
         async with store() as db:
             await retry_forever("create notification topics", ensure_topics, s, router.topics)
-            await store_batches(stream, db)
+            open_db["store"] = db
+            try:
+                await store_batches(stream, db)
+            finally:
+                open_db.pop("store", None)
+
+    async def notify(stories: Sequence[EnrichedStory], out: Outbox) -> None:
+        for story in stories:
+            key = story.uri.encode()
+            for topic, notice in router.route(story):
+                await out.send(topic, key, encode(notice))
+
+    @wf.app.timer(s.embargo_check_seconds)
+    async def release_embargoes() -> None:
+        """Notify the stored stories whose embargo has ended, then mark them released. At least once: a crash
+        between the two repeats the notices (same notification ids); every worker runs this timer, so two
+        workers may both send them."""
+        db = open_db.get("store")
+        if db is None:
+            return
+        try:
+            due = await db.due_embargoes(utcnow())
+            if due:
+                out = await wf.outbox()
+                await notify(due, out)
+                await out.flush()
+                await db.mark_released([(st.uri, st.version) for st in due])
+                log.info("released %d stories at the end of their embargo", len(due))
+        except Exception as exc:  # the next tick tries again
+            log.warning("releasing embargoed stories failed (%s: %s)", type(exc).__name__, exc)
 
     async def store_batches(stream, db: Store) -> None:  # type: ignore[no-untyped-def]
         out = await wf.outbox()
         async for events in finished_batches(stream, s.store_batch_size, s.store_batch_seconds):
             started = time.perf_counter()
-            stories = await readable(events, EnrichedStory, out)
-            if stories:
+            pairs = await readable(events, EnrichedStory, out)
+            stories = []
+            if pairs:
                 t0 = time.perf_counter()
-                await retry_forever("store write", db.write_batch, stories)
-                metrics.sink_write("store", time.perf_counter() - t0, len(stories))
+                written = await write_isolating("store write", lambda ps: db.write_batch([p[1] for p in ps]), pairs,
+                                                to_dlq(out))
+                stories = [story for _, story in written]
+                metrics.sink_write("store", time.perf_counter() - t0, len(pairs))
                 metrics.e2e_latencies("store", [st.received_at for st in stories])
-                for story in stories:
-                    key = story.uri.encode()
-                    for topic, notice in router.route(story):
-                        await out.send(topic, key, encode(notice))
+                # Stories under embargo are notified by release_embargoes when it ends.
+                now = utcnow()
+                await notify([st for st in stories if not under_embargo(st, now)], out)
             await out.flush()
             if stories:
                 metrics.e2e_latencies("notify", [st.received_at for st in stories])
@@ -111,9 +187,15 @@ def register(wf: Wirefeed, subscriptions: tuple[Subscription, ...] | None = None
     async def rejections_agent(stream):  # type: ignore[no-untyped-def]
         async with store() as db:
             async for events in finished_batches(stream, s.store_batch_size, s.store_batch_seconds):
-                values = [e.value for e in events]
-                rejections = [Rejection.model_validate(orjson.loads(v)) for v in values]
-                await retry_forever("store rejections", db.write_rejections, rejections)
+                rejections = []
+                for event in events:
+                    try:
+                        rejections.append(Rejection.model_validate_json(event.value))
+                    except ValidationError as exc:  # it is on wire.dlq already: nowhere further to send it
+                        msg = event.message
+                        log.error("unreadable rejection at %s[%d]@%d skipped: %s", msg.topic, msg.partition,
+                                  msg.offset, str(exc).splitlines()[0][:300])
+                await write_isolating("store rejections", db.write_rejections, rejections, skip_rejection)
 
     @wf.app.agent(wf.topic(DUPLICATES), name="store-duplicates", concurrency=1)
     async def duplicates_agent(stream):  # type: ignore[no-untyped-def]
@@ -122,5 +204,6 @@ def register(wf: Wirefeed, subscriptions: tuple[Subscription, ...] | None = None
             async for events in finished_batches(stream, s.store_batch_size, s.store_batch_seconds):
                 records = await readable(events, DuplicateRecord, out)
                 if records:
-                    await retry_forever("store duplicates", db.write_duplicates, records)
+                    await write_isolating("store duplicates", lambda rs: db.write_duplicates([r[1] for r in rs]),
+                                          records, to_dlq(out))
                 await out.flush()

@@ -30,15 +30,17 @@ async def ensure_topics(
             if asyncio.get_running_loop().time() > deadline:
                 raise
             await asyncio.sleep(0.5)
+    size = {"max.message.bytes": str(settings.max_message_bytes)}
     try:
         existing = set(await admin.list_topics())
         wanted = [
             NewTopic(topic_name(spec, settings.topic_prefix), spec.partitions or settings.partitions,
-                     settings.replication_factor, topic_configs=spec.config())
+                     settings.replication_factor, topic_configs=spec.config(settings.max_message_bytes))
             for spec in CATALOGUE
-        ] + [NewTopic(name, settings.partitions, settings.replication_factor) for name in extra] + [
+        ] + [NewTopic(name, settings.partitions, settings.replication_factor, topic_configs=size)
+             for name in extra] + [
             NewTopic(name, settings.partitions, settings.replication_factor,
-                     topic_configs={"cleanup.policy": "compact"})
+                     topic_configs={"cleanup.policy": "compact", **size})
             for name in compacted
         ]  # fmt: skip
         missing = [t for t in wanted if t.name not in existing]

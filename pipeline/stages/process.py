@@ -98,8 +98,15 @@ class StoryOutcome:
 
 
 def dedupe_enrich_step(story: Story, index: DedupeIndex, now: datetime) -> StoryOutcome:
-    """Dedupe verdict, then tags for what passes. Stories kept back become DuplicateRecords."""
-    decision = index.check(story)
+    """Dedupe verdict, then tags for what passes. Stories kept back become DuplicateRecords; a story dedupe
+    refuses (another agency's uri) becomes a rejection carrying the story."""
+    try:
+        decision = index.check(story)
+    except StageError as exc:
+        original = orjson.dumps(story.model_dump(mode="json"))
+        rejection = reject("dedupe", exc.reason, exc.message, original, now)
+        return StoryOutcome(rejection=rejection.model_copy(update={"submission_id": story.submission_id,
+                                                                   "agency": story.agency}))
     if not decision.forward:
         return StoryOutcome(duplicate=decision.record)
     return StoryOutcome(enriched=enrich(story, decision.info, now=now))
@@ -127,4 +134,6 @@ def process(raw: RawSubmission, index: DedupeIndex, options: NormaliseOptions, n
             result.enriched.append(step.enriched)
         if step.duplicate:
             result.duplicates.append(step.duplicate)
+        if step.rejection:
+            result.rejections.append(step.rejection)
     return result

@@ -57,7 +57,7 @@ class PipelineRun:
         """The same settings the workers get from their environment."""
         return Settings(broker=self.bootstrap, topic_prefix=f"t{self.tag}.", app_id=f"wirefeed-{self.tag}",
                         data_dir=self.data_dir, partitions=self.partitions,
-                        producer_idempotence=self.idempotence)
+                        producer_idempotence=self.idempotence, store_url=self.extra_env.get("WIREFEED_STORE_URL"))
 
     def topic(self, spec: TopicSpec | str) -> str:
         name = spec if isinstance(spec, str) else spec.name

@@ -6,6 +6,7 @@
 from pipeline.sinks.store.interface import (
     AgencyKeyExistsError,
     Store,
+    StoreDataError,
     StoreError,
     StoreUnavailableError,
     open_store,
@@ -27,6 +28,7 @@ __all__ = [
     "ClusterMember",
     "InvalidCursorError",
     "Store",
+    "StoreDataError",
     "StoreError",
     "StoreUnavailableError",
     "StoryPage",

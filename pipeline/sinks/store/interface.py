@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from pipeline.sinks.store.query import (
@@ -13,7 +14,7 @@ from pipeline.sinks.store.query import (
     StoryWithHistory,
     WriteResult,
 )
-from schemas import DuplicateRecord, EnrichedStory, Rejection
+from schemas import DuplicateRecord, EnrichedStory, ReasonCode, Rejection
 
 
 class StoreError(Exception):
@@ -22,6 +23,17 @@ class StoreError(Exception):
 
 class StoreUnavailableError(StoreError):
     """The database cannot be reached or is busy. Nothing was written: retry the same call later."""
+
+
+class StoreDataError(StoreError):
+    """The database refused the data itself (a value it cannot hold: NUL in text, an index row too large, a number
+    out of range, a foreign agency's uri). The transaction was rolled back; the same data fails the same way, so
+    retrying is useless: write the stories apart to find the one at fault. ``reason`` is the rejection reason code
+    for the story at fault."""
+
+    def __init__(self, message: str, reason: ReasonCode = "unstorable") -> None:
+        super().__init__(message)
+        self.reason: ReasonCode = reason
 
 
 class AgencyKeyExistsError(StoreError):
@@ -50,7 +62,17 @@ class Store(Protocol):
 
     async def query(self, q: StoryQuery) -> StoryPage: ...
 
-    async def get_story(self, uri: str) -> StoryWithHistory | None: ...
+    async def get_story(self, uri: str) -> StoryWithHistory | None:
+        """The story and its versions; None while it is under embargo (versions under embargo are left out)."""
+        ...
+
+    async def due_embargoes(self, now: datetime, limit: int = 500) -> list[EnrichedStory]:
+        """Current stories whose embargo ended by ``now`` and that are not yet released (notified)."""
+        ...
+
+    async def mark_released(self, keys: Sequence[tuple[str, int]]) -> None:
+        """Mark (uri, version) released, unless a newer version replaced it meanwhile."""
+        ...
 
     async def get_cluster(self, cluster_id: str) -> list[ClusterMember]:
         """Stories and kept-back duplicates of a cluster, oldest first; [] for an unknown cluster."""

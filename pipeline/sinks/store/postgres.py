@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 import orjson
 
-from pipeline.sinks.store.interface import AgencyKeyExistsError, StoreUnavailableError
+from pipeline.sinks.store.interface import AgencyKeyExistsError, StoreDataError, StoreUnavailableError
 from pipeline.sinks.store.migrations import migrations
 from pipeline.sinks.store.query import (
     AgencyKey,
@@ -35,6 +35,8 @@ from pipeline.sinks.store.writer import (
     apply_batch,
     rejection_filter,
     rejection_key,
+    released,
+    under_embargo,
 )
 from schemas import DuplicateRecord, EnrichedStory, Rejection
 
@@ -59,13 +61,28 @@ def _unavailable(exc: BaseException) -> bool:
     return isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc)
 
 
+#: Errors caused by the values written (SQLSTATE classes 22 data exception, 23 integrity constraint, 54 program
+#: limit exceeded such as an index row over 2704 bytes; values asyncpg cannot encode): the data's fault.
+_DATA = (
+    asyncpg.DataError,
+    asyncpg.IntegrityConstraintViolationError,
+    asyncpg.ProgramLimitExceededError,
+    OverflowError,
+    UnicodeEncodeError,
+)
+
+
 @asynccontextmanager
 async def _errors() -> AsyncIterator[None]:
     try:
         yield
+    except StoreDataError:
+        raise
     except Exception as exc:
         if _unavailable(exc):
             raise StoreUnavailableError(f"{type(exc).__name__}: {exc}") from exc
+        if isinstance(exc, _DATA):
+            raise StoreDataError(f"{type(exc).__name__}: {exc}") from exc
         raise
 
 
@@ -114,17 +131,17 @@ async def _migrate(conn: asyncpg.Connection) -> list[int]:
 
 _STORY_COLS = (
     "uri, version, content_is_kill, kill_version, withdrawn_at, agency, headline, body_text, language, urgency, "
-    "focus_country, verdict, cluster_id, versioncreated, received_at, doc"
+    "focus_country, verdict, cluster_id, versioncreated, received_at, doc, embargoed_until, embargo_released"
 )
 _STORY_TYPES = (
     "text[], int[], bool[], int[], timestamptz[], text[], text[], text[], text[], int[], text[], text[], text[], "
-    "timestamptz[], timestamptz[], text[]"
+    "timestamptz[], timestamptz[], text[], timestamptz[], bool[]"
 )
 _UPSERT_STORIES = (
     f"INSERT INTO stories ({_STORY_COLS}, updated_at) "
     "SELECT t.uri, t.version, t.content_is_kill, t.kill_version, t.withdrawn_at, t.agency, t.headline, "
     "t.body_text, t.language, t.urgency, t.focus_country, t.verdict, t.cluster_id, t.versioncreated, "
-    "t.received_at, t.doc, $17 FROM unnest("
+    "t.received_at, t.doc, t.embargoed_until, t.embargo_released, $19 FROM unnest("
     + ", ".join(f"${i + 1}::{typ.strip()}" for i, typ in enumerate(_STORY_TYPES.split(",")))
     + f") AS t({_STORY_COLS}) "
     "ON CONFLICT (uri) DO UPDATE SET version = excluded.version, content_is_kill = excluded.content_is_kill, "
@@ -132,7 +149,8 @@ _UPSERT_STORIES = (
     "headline = excluded.headline, body_text = excluded.body_text, language = excluded.language, "
     "urgency = excluded.urgency, focus_country = excluded.focus_country, verdict = excluded.verdict, "
     "cluster_id = excluded.cluster_id, versioncreated = excluded.versioncreated, "
-    "received_at = excluded.received_at, updated_at = excluded.updated_at, doc = excluded.doc"
+    "received_at = excluded.received_at, updated_at = excluded.updated_at, doc = excluded.doc, "
+    "embargoed_until = excluded.embargoed_until, embargo_released = excluded.embargo_released"
 )
 
 
@@ -165,10 +183,11 @@ class _PgTx:
 
     async def get_current(self, uris: Sequence[str]) -> dict[str, CurrentState]:
         rows = await self.conn.fetch(
-            "SELECT uri, version, content_is_kill, kill_version, withdrawn_at FROM stories WHERE uri = ANY($1::text[])",
+            "SELECT uri, version, content_is_kill, kill_version, withdrawn_at, agency FROM stories "
+            "WHERE uri = ANY($1::text[])",
             list(uris),
         )
-        return {r[0]: CurrentState(r[1], r[2], r[3], r[4]) for r in rows}
+        return {r[0]: CurrentState(r[1], r[2], r[3], r[4], r[5]) for r in rows}
 
     async def put_current(self, rows: Sequence[tuple[EnrichedStory, bytes, CurrentState]]) -> None:
         if not rows:
@@ -179,7 +198,7 @@ class _PgTx:
                 s.uri, st.version, st.content_is_kill, st.kill_version, st.withdrawn_at, _t(s.agency),
                 *map(_t, search_text(s)), _t(s.language), s.urgency, s.focus_country, s.dedupe.verdict,
                 s.dedupe.cluster_id,
-                s.versioncreated, s.received_at, _json(doc),
+                s.versioncreated, s.received_at, _json(doc), s.embargoed, not under_embargo(s, self.now),
             )
             for s, doc, st in rows
         ]  # fmt: skip
@@ -328,12 +347,12 @@ class PostgresStore:
             versions = await conn.fetch("SELECT doc FROM story_versions WHERE uri = $1 ORDER BY version", uri)
         if cur is None:
             return None
-        return StoryWithHistory(
+        return released(StoryWithHistory(
             story=EnrichedStory.model_validate_json(cur[0]),
             withdrawn=bool(cur[1]),
             withdrawn_at=cur[2] if cur[1] else None,
             versions=[EnrichedStory.model_validate_json(v[0]) for v in versions],
-        )
+        ))
 
     async def get_cluster(self, cluster_id: str) -> list[ClusterMember]:
         async with self._conn() as conn:
@@ -342,10 +361,29 @@ class PostgresStore:
                 cluster_id,
             )
             dups = await conn.fetch("SELECT doc FROM duplicates WHERE cluster_id = $1", cluster_id)
-        members = [ClusterMember.of_story(EnrichedStory.model_validate_json(r[0]), bool(r[1])) for r in stories]
+        now = datetime.now(UTC)
+        members = [ClusterMember.of_story(s, bool(r[1])) for r in stories
+                   if not under_embargo(s := EnrichedStory.model_validate_json(r[0]), now)]
         members += [ClusterMember.of_duplicate(DuplicateRecord.model_validate_json(r[0])) for r in dups]
         members.sort(key=lambda m: (m.at, m.kind, m.uri, m.version))
         return members
+
+    async def due_embargoes(self, now: datetime, limit: int = 500) -> list[EnrichedStory]:
+        async with self._conn() as conn:
+            rows = await conn.fetch(
+                "SELECT doc FROM stories WHERE NOT embargo_released AND embargoed_until <= $1 "
+                "ORDER BY embargoed_until, uri LIMIT $2",
+                now,
+                limit,
+            )
+        return [EnrichedStory.model_validate_json(r[0]) for r in rows]
+
+    async def mark_released(self, keys: Sequence[tuple[str, int]]) -> None:
+        if keys:
+            async with self._write() as conn:
+                await conn.executemany(
+                    "UPDATE stories SET embargo_released = true WHERE uri = $1 AND version = $2", list(keys)
+                )
 
     async def count_stories(self) -> int:
         async with self._conn() as conn:

@@ -38,6 +38,9 @@ class StoryQuery(BaseModel):
     until: UtcDatetime | None = Field(None, description="versioncreated < until")
     text: str | None = Field(None, description='Full-text search; words AND-ed, "quoted phrases" kept together')
     include_withdrawn: bool = Field(False, description="Also return killed stories")
+    at: UtcDatetime | None = Field(
+        None, description="When embargoes are judged (stories embargoed until later are left out); default now"
+    )
     limit: int = Field(50, ge=1, le=MAX_LIMIT)
     cursor: str | None = Field(None, description="next_cursor of the previous page")
 

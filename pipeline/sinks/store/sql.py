@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pipeline.sinks.store.query import StoryQuery, decode_cursor, fts5_match, parse_ts_text
@@ -82,6 +82,8 @@ def story_query_sql(q: StoryQuery, dialect: Dialect) -> tuple[str, list[Any]]:
         where.append(f"s.versioncreated < {p(dialect.ts(q.until))}")
     if not q.include_withdrawn:
         where.append("(s.kill_version IS NULL OR s.kill_version < s.version)")
+    # Embargoed stories are left out until their embargo time.
+    where.append(f"(s.embargoed_until IS NULL OR s.embargoed_until <= {p(dialect.ts(q.at or datetime.now(UTC)))})")
 
     inner = f"SELECT s.doc AS doc, s.uri AS uri, {sortkey} AS sortkey FROM {source}"
     if where:

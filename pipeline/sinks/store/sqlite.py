@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import aiosqlite
 import orjson
 
-from pipeline.sinks.store.interface import AgencyKeyExistsError, StoreUnavailableError
+from pipeline.sinks.store.interface import AgencyKeyExistsError, StoreDataError, StoreUnavailableError
 from pipeline.sinks.store.migrations import Migration, migrations
 from pipeline.sinks.store.query import (
     AgencyKey,
@@ -41,6 +41,8 @@ from pipeline.sinks.store.writer import (
     apply_batch,
     rejection_filter,
     rejection_key,
+    released,
+    under_embargo,
 )
 from schemas import DuplicateRecord, EnrichedStory, Rejection
 
@@ -72,13 +74,24 @@ def _unavailable(exc: sqlite3.Error) -> bool:
     )
 
 
+def _data_error(exc: BaseException) -> bool:
+    """A value SQLite cannot take (too big, out of range, not encodable, a constraint): the data's fault."""
+    if isinstance(exc, sqlite3.DataError | sqlite3.IntegrityError | OverflowError | UnicodeEncodeError):
+        return True
+    return isinstance(exc, sqlite3.OperationalError) and "too big" in str(exc).lower()
+
+
 @asynccontextmanager
 async def _errors() -> AsyncIterator[None]:
     try:
         yield
-    except sqlite3.Error as exc:
-        if _unavailable(exc):
+    except StoreDataError:
+        raise
+    except (sqlite3.Error, OverflowError, UnicodeEncodeError) as exc:
+        if isinstance(exc, sqlite3.Error) and _unavailable(exc):
             raise StoreUnavailableError(str(exc)) from exc
+        if _data_error(exc):
+            raise StoreDataError(f"{type(exc).__name__}: {exc}") from exc
         raise
 
 
@@ -191,13 +204,14 @@ async def _apply(conn: aiosqlite.Connection, mig: Migration) -> bool:
 
 _UPSERT_STORY = (
     "INSERT INTO stories (uri, version, content_is_kill, kill_version, withdrawn_at, agency, headline, language, "
-    "urgency, focus_country, verdict, cluster_id, versioncreated, received_at, updated_at, doc) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uri) DO UPDATE SET "
+    "urgency, focus_country, verdict, cluster_id, versioncreated, received_at, updated_at, doc, embargoed_until, "
+    "embargo_released) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uri) DO UPDATE SET "
     "version = excluded.version, content_is_kill = excluded.content_is_kill, kill_version = excluded.kill_version, "
     "withdrawn_at = excluded.withdrawn_at, agency = excluded.agency, headline = excluded.headline, "
     "language = excluded.language, urgency = excluded.urgency, focus_country = excluded.focus_country, "
     "verdict = excluded.verdict, cluster_id = excluded.cluster_id, versioncreated = excluded.versioncreated, "
-    "received_at = excluded.received_at, updated_at = excluded.updated_at, doc = excluded.doc"
+    "received_at = excluded.received_at, updated_at = excluded.updated_at, doc = excluded.doc, "
+    "embargoed_until = excluded.embargoed_until, embargo_released = excluded.embargo_released"
 )
 _ID = "(SELECT id FROM stories WHERE uri = ?)"
 CHUNK = 500  # uris per IN (...) list
@@ -206,7 +220,8 @@ CHUNK = 500  # uris per IN (...) list
 class _SqliteTx:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
-        self.now = _now()
+        self.at = datetime.now(UTC)
+        self.now = ts_text(self.at)
 
     async def insert_versions(self, rows: Sequence[tuple[EnrichedStory, bytes, bool]]) -> set[tuple[str, int]]:
         uris = sorted({s.uri for s, _, _ in rows})
@@ -236,12 +251,12 @@ class _SqliteTx:
         for i in range(0, len(uris), CHUNK):
             part = list(uris[i : i + CHUNK])
             rows = await self.conn.execute_fetchall(
-                "SELECT uri, version, content_is_kill, kill_version, withdrawn_at FROM stories "
+                "SELECT uri, version, content_is_kill, kill_version, withdrawn_at, agency FROM stories "
                 f"WHERE uri IN ({', '.join('?' * len(part))})",
                 part,
             )
-            for uri, v, cik, kv, wat in rows:
-                out[uri] = CurrentState(v, bool(cik), kv, parse_ts_text(wat) if wat else None)
+            for uri, v, cik, kv, wat, agency in rows:
+                out[uri] = CurrentState(v, bool(cik), kv, parse_ts_text(wat) if wat else None, agency)
         return out
 
     async def put_current(self, rows: Sequence[tuple[EnrichedStory, bytes, CurrentState]]) -> None:
@@ -259,6 +274,7 @@ class _SqliteTx:
                     ts_text(st.withdrawn_at) if st.withdrawn_at else None, s.agency, s.headline, s.language,
                     s.urgency, s.focus_country, s.dedupe.verdict, s.dedupe.cluster_id, ts_text(s.versioncreated),
                     ts_text(s.received_at), self.now, doc,
+                    ts_text(s.embargoed) if s.embargoed else None, int(not under_embargo(s, self.at)),
                 )
                 for s, doc, st in rows
             ],
@@ -418,12 +434,12 @@ class SqliteStore:
         if not cur:
             return None
         doc, withdrawn, wat = cur[0]
-        return StoryWithHistory(
+        return released(StoryWithHistory(
             story=EnrichedStory.model_validate_json(doc),
             withdrawn=bool(withdrawn),
             withdrawn_at=parse_ts_text(wat) if withdrawn and wat else None,
             versions=[EnrichedStory.model_validate_json(v[0]) for v in versions],
-        )
+        ))
 
     async def get_cluster(self, cluster_id: str) -> list[ClusterMember]:
         stories = await self._read(
@@ -431,10 +447,27 @@ class SqliteStore:
             (cluster_id,),
         )
         dups = await self._read("SELECT doc FROM duplicates WHERE cluster_id = ?", (cluster_id,))
-        members = [ClusterMember.of_story(EnrichedStory.model_validate_json(d), bool(w)) for d, w in stories]
+        now = datetime.now(UTC)
+        members = [ClusterMember.of_story(s, bool(w)) for d, w in stories
+                   if not under_embargo(s := EnrichedStory.model_validate_json(d), now)]
         members += [ClusterMember.of_duplicate(DuplicateRecord.model_validate_json(d[0])) for d in dups]
         members.sort(key=lambda m: (m.at, m.kind, m.uri, m.version))
         return members
+
+    async def due_embargoes(self, now: datetime, limit: int = 500) -> list[EnrichedStory]:
+        rows = await self._read(
+            "SELECT doc FROM stories WHERE embargo_released = 0 AND embargoed_until <= ? "
+            "ORDER BY embargoed_until, uri LIMIT ?",
+            (ts_text(now), limit),
+        )
+        return [EnrichedStory.model_validate_json(r[0]) for r in rows]
+
+    async def mark_released(self, keys: Sequence[tuple[str, int]]) -> None:
+        if keys:
+            async with self._write() as conn:
+                await conn.executemany(
+                    "UPDATE stories SET embargo_released = 1 WHERE uri = ? AND version = ?", list(keys)
+                )
 
     async def count_stories(self) -> int:
         rows = await self._read("SELECT count(*) FROM stories")

@@ -4,14 +4,15 @@ and the row helpers both use."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import orjson
 
-from pipeline.sinks.store.query import AgencyKey, WriteResult, is_kill, parse_ts_text
+from pipeline.sinks.store.interface import StoreDataError
+from pipeline.sinks.store.query import AgencyKey, StoryWithHistory, WriteResult, is_kill, parse_ts_text
 from schemas import EnrichedStory, Rejection
 
 
@@ -23,6 +24,7 @@ class CurrentState:
     content_is_kill: bool  # True only while the uri has nothing but kill notices
     kill_version: int | None  # highest kill version received
     withdrawn_at: datetime | None  # versioncreated of that kill
+    agency: str = ""  # the agency that owns the uri
 
     @property
     def withdrawn(self) -> bool:
@@ -47,6 +49,21 @@ class WriteTx(Protocol):
         ...
 
 
+def under_embargo(story: EnrichedStory, now: datetime) -> bool:
+    """Whether the story may not be served or notified yet: its embargo is later than ``now``."""
+    return story.embargoed is not None and story.embargoed > now
+
+
+def released(found: StoryWithHistory, now: datetime | None = None) -> StoryWithHistory | None:
+    """What may be served of a stored story at ``now`` (default: the clock): nothing while its current version is
+    under embargo, and only the versions whose embargo has ended."""
+    now = now or datetime.now(UTC)
+    if under_embargo(found.story, now):
+        return None
+    versions = [v for v in found.versions if not under_embargo(v, now)]
+    return found if len(versions) == len(found.versions) else found.model_copy(update={"versions": versions})
+
+
 def encode_doc(story: EnrichedStory) -> bytes:
     return orjson.dumps(story.model_dump(mode="json"))
 
@@ -61,18 +78,18 @@ def step(cur: CurrentState | None, story: EnrichedStory, res: WriteResult) -> tu
     if is_kill(story):
         if cur is None:
             res.withdrawn += 1
-            return CurrentState(v, True, v, at), True
+            return CurrentState(v, True, v, at, story.agency), True
         if cur.kill_version is not None and cur.kill_version >= v:
             return None, False  # an older kill than one already applied
         content = cur.content_is_kill and v > cur.version
-        new = CurrentState(v if content else cur.version, cur.content_is_kill, v, at)
+        new = CurrentState(v if content else cur.version, cur.content_is_kill, v, at, cur.agency)
         if new.withdrawn and not cur.withdrawn:
             res.withdrawn += 1
         return new, content
     if cur is None:
-        return CurrentState(v, False, None, None), True
+        return CurrentState(v, False, None, None, story.agency), True
     if cur.content_is_kill or v > cur.version:
-        new = CurrentState(v, False, cur.kill_version, cur.withdrawn_at)
+        new = CurrentState(v, False, cur.kill_version, cur.withdrawn_at, cur.agency)
         res.replaced += 1
         if new.withdrawn and not cur.withdrawn:
             res.withdrawn += 1
@@ -91,6 +108,10 @@ async def apply_batch(tx: WriteTx, stories: Sequence[EnrichedStory]) -> WriteRes
             res.ignored += 1
         else:
             unique[key] = story
+    # Ownership first: a uri belongs to the agency whose story first stored it, and nothing of another agency's
+    # is written under it (no version in the history, no content, no kill).
+    state = await tx.get_current(sorted({s.uri for s in unique.values()}))
+    check_owners(unique.values(), {uri: st.agency for uri, st in state.items()})
     docs = {key: encode_doc(story) for key, story in unique.items()}
     new_keys = await tx.insert_versions([(s, docs[k], is_kill(s)) for k, s in unique.items()])
     fresh = [(k, s) for k, s in unique.items() if k in new_keys]
@@ -98,7 +119,6 @@ async def apply_batch(tx: WriteTx, stories: Sequence[EnrichedStory]) -> WriteRes
     res.inserted = len(fresh)
     if not fresh:
         return res
-    state = await tx.get_current(sorted({s.uri for _, s in fresh}))
     content: dict[str, tuple[str, int]] = {}  # uri -> key of the version whose content becomes current
     changed: set[str] = set()
     for key, story in fresh:
@@ -111,6 +131,20 @@ async def apply_batch(tx: WriteTx, stories: Sequence[EnrichedStory]) -> WriteRes
     await tx.put_current([(unique[k], docs[k], state[uri]) for uri, k in content.items()])
     await tx.put_kill([(uri, state[uri]) for uri in sorted(changed - content.keys())])
     return res
+
+
+def check_owners(stories: Iterable[EnrichedStory], owners: dict[str, str]) -> None:
+    """Raise ``StoreDataError`` (reason ``foreign_uri``) when a story's uri is owned by another agency: by a
+    stored story (``owners``, uri → agency) or by an earlier story of the same batch."""
+    owners = dict(owners)
+    for story in stories:
+        owner = owners.setdefault(story.uri, story.agency)
+        if owner != story.agency:
+            raise StoreDataError(
+                f"{story.uri!r} belongs to agency {owner!r}; agency {story.agency!r} may not write it "
+                "(give the story a uri of your own)",
+                reason="foreign_uri",
+            )
 
 
 def rejection_key(rejection: Rejection) -> str:

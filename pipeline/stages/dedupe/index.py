@@ -26,6 +26,7 @@ from typing import Any, Literal, NamedTuple
 import orjson
 
 from pipeline.stages.dedupe.simhash import Sketch, sketch
+from pipeline.stages.errors import StageError
 from schemas import DedupeInfo, DuplicateRecord, Story, Verdict
 
 #: Second 0 of the state clock. Story times are stored as whole seconds since this instant (u32: until 2156).
@@ -46,6 +47,7 @@ _E = struct.Struct(">QI3sIH")
 _E_CHARS = 28  # base64 length of a packed near entry head (21 bytes)
 _E_FIELDS = 5
 _ID_CHARS = 11  # base64 length of an 8-byte id
+_OWNER_CHARS = 4  # base64 length of the 3-byte owner tag (owner_tag)
 _OTHER_CLUSTER = "~"  # marks an entry whose cluster is not its own uri id; the cluster id follows
 _SEP = " "  # between entries of a bucket (uris never contain spaces)
 #: Bucket keys: bytes 1-3 of a shingle hash. Keys come from the smallest hashes of a text, so their first byte is
@@ -103,6 +105,21 @@ def story_second(story: Story) -> int:
     return to_second(min(story.versioncreated, story.received_at))
 
 
+def owner_tag(agency: str) -> str:
+    """4-character tag of the agency that owns a uri (24 bits of blake2b). Two agencies share a tag with odds of
+    one in 16.7 million; the store checks the full agency name (docs/dedupe.md "Ownership")."""
+    return _b64(blake2b(agency.encode("utf-8"), digest_size=3, person=b"wirefeed-agency").digest())
+
+
+def _owner_and_cluster(raw: str) -> tuple[str | None, str | None]:
+    """(owner tag, cluster id) of a packed uri entry. Entries written before owners were kept are 11 or 22
+    characters (no owner); with an owner they are 15 or 26."""
+    rest = raw[_U_CHARS:]
+    if len(rest) % _ID_CHARS == _OWNER_CHARS:
+        return rest[:_OWNER_CHARS], rest[_OWNER_CHARS:] or None
+    return None, rest or None
+
+
 def _ref(story: Story) -> str:
     return f"{story.uri}@{story.version}"
 
@@ -145,8 +162,9 @@ class DedupeState:
 
     ``uris`` — partition-local by uri (the key of ``wire.normalised``):
         ``b64(uri_id)`` (11 chars) → ``b64(version u32 with the top bit set once killed and the next bit set while
-        a new uri's verdict is not settled, second u32)`` (11 chars), followed by the cluster id (11 chars) only
-        when it is not the uri's own id.
+        a new uri's verdict is not settled, second u32)`` (11 chars), then the owner tag of the agency whose story
+        the uri is (4 chars, :func:`owner_tag`; absent in entries written before owners were kept), then the
+        cluster id (11 chars) only when it is not the uri's own id.
     ``near`` — partition-local by lead shingle key (the key of the near-probe topic):
         ``b64(bytes 1-3 of a shingle hash)`` (4 chars) → one string of entries, oldest first, separated by
         a space; each entry is ``b64(simhash u64, second u32, content-hash tag u24, seen u48)`` (28 chars),
@@ -263,17 +281,18 @@ class UriIndex:
         self.uris = uris
         self.config = config
 
-    def _read(self, key: str, second: int) -> tuple[int, int, int, str | None] | None:
+    def _read(self, key: str, second: int) -> tuple[int, int, int, str | None, str | None] | None:
         raw = self.uris.get(key)
         if raw is None:
             return None
         packed, stored_second = _U.unpack(_unb64(raw[:_U_CHARS]))
         if second - stored_second > self.config.window_seconds:
             return None
-        return packed & ~_FLAGS, stored_second, packed & _FLAGS, (raw[_U_CHARS:] or None)
+        owner, cluster = _owner_and_cluster(raw)
+        return packed & ~_FLAGS, stored_second, packed & _FLAGS, cluster, owner
 
-    def _write(self, key: str, version: int, second: int, flags: int, cluster: str | None) -> None:
-        self.uris[key] = _b64(_U.pack(min(version, _UNDECIDED - 1) | flags, second)) + (cluster or "")
+    def _write(self, key: str, version: int, second: int, flags: int, cluster: str | None, owner: str) -> None:
+        self.uris[key] = _b64(_U.pack(min(version, _UNDECIDED - 1) | flags, second)) + owner + (cluster or "")
 
     def check(self, story: Story, seen: int | None = None) -> UriOutcome:
         """The uri part's verdict. ``seen``: when dedupe handles the story (ticks, :func:`next_seen`); it orders
@@ -284,11 +303,19 @@ class UriIndex:
         key = _b64(own)
         second = story_second(story)
         kill = _is_kill(story)
+        owner = owner_tag(story.agency)
         found = self._read(key, second)
         if found is None:
-            self._write(key, story.version, second, (_KILLED if kill else 0) | _UNDECIDED, None)
+            self._write(key, story.version, second, (_KILLED if kill else 0) | _UNDECIDED, None, owner)
             return UriOutcome(None, key, near=self._probe(story, key, second, seen, index_only=False))
-        version, stored_second, flags, cluster = found
+        version, stored_second, flags, cluster, stored_owner = found
+        if stored_owner is not None and stored_owner != owner:
+            # Checked before anything is written: another agency's story changes nothing of the owner's.
+            raise StageError(
+                "foreign_uri",
+                f"{story.uri!r} belongs to another agency's story; agency {story.agency!r} may not send versions, "
+                "corrections or kills of it (give the story a uri of your own)",
+            )
         if flags & _UNDECIDED and story.version == version:
             # Seen, never settled: whatever decided it did not survive (a crash between state and output).
             # Judge it again as a new uri; the near part skips the story's own bucket entries.
@@ -301,7 +328,8 @@ class UriIndex:
             return UriOutcome("duplicate", cluster, f"{story.uri}@{version}")
         verdict: Verdict = "kill" if kill else "correction" if "correction" in story.signals else "update"
         stored_cluster = None if cluster == key else cluster
-        self._write(key, story.version, max(second, stored_second), flags | (_KILLED if kill else 0), stored_cluster)
+        self._write(key, story.version, max(second, stored_second), flags | (_KILLED if kill else 0), stored_cluster,
+                    owner)
         near = None if kill else self._probe(story, cluster, second, seen, index_only=True)
         return UriOutcome(verdict, cluster, f"{story.uri}@{version}", near)
 
@@ -313,7 +341,8 @@ class UriIndex:
         if raw is None:
             return
         packed, second = _U.unpack(_unb64(raw[:_U_CHARS]))
-        self.uris[key] = _b64(_U.pack(packed & ~_UNDECIDED, second)) + ("" if cluster == key else cluster)
+        owner = _owner_and_cluster(raw)[0] or owner_tag(story.agency)
+        self.uris[key] = _b64(_U.pack(packed & ~_UNDECIDED, second)) + owner + ("" if cluster == key else cluster)
 
     def _probe(self, story: Story, cluster: str, second: int, seen: int, *, index_only: bool) -> NearProbe:
         c = self.config

@@ -37,11 +37,40 @@ def declared_charset(payload: bytes, content_type: str | None) -> tuple[str | No
     return None, ""
 
 
-def _codec(name: str, where: str) -> str:
+#: The charsets a submission may declare, by Python codec name (``codecs.lookup(name).name``): Unicode, ASCII,
+#: the ISO 8859 and Windows code pages, and the national charsets wire agencies use. Everything else Python can
+#: decode is refused: UTF-7 and the escape codecs turn innocent-looking bytes into ``<``, ``"`` or ``{`` after
+#: any check on the bytes, and EBCDIC, punycode or base64 are no news wire's text encoding.
+ALLOWED_CHARSETS = frozenset(
+    {
+        "utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be", "ascii",
+        *(f"iso8859-{n}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16)),
+        *(f"cp{n}" for n in range(1250, 1259)),
+        "koi8-r", "koi8-u", "mac-roman", "tis-620", "cp874",
+        "shift_jis", "cp932", "euc_jp", "iso2022_jp", "gb2312", "gbk", "gb18030", "big5", "big5hkscs",
+        "euc_kr", "cp949",
+    }
+)  # fmt: skip
+
+
+def allowed_codec(name: str) -> str | None:
+    """The Python codec of charset ``name`` when it is on :data:`ALLOWED_CHARSETS`, else None."""
     try:
-        return codecs.lookup(name).name
-    except LookupError as exc:
-        raise StageError("undecodable", f"unknown charset {name!r} declared in {where}") from exc
+        codec = codecs.lookup(name).name
+    except LookupError:
+        return None
+    return codec if codec in ALLOWED_CHARSETS else None
+
+
+def _codec(name: str, where: str) -> str:
+    codec = allowed_codec(name)
+    if codec is None:
+        raise StageError(
+            "undecodable",
+            f"charset {name!r} declared in {where} is not accepted; send UTF-8 (or another charset listed in "
+            "docs/formats.md)",
+        )
+    return codec
 
 
 def decode(payload: bytes, content_type: str | None = None, agency_charset: str | None = None) -> tuple[str, str]:

@@ -107,15 +107,19 @@ def split_plain_paragraphs(text: str) -> list[str]:
         if _hard_wrapped(lines):
             out.append(" ".join(lines))
             continue
-        # Hard-wrapped prose: lines that do not end a sentence continue onto the next one.
-        current = lines[0]
+        # Hard-wrapped prose: lines that do not end a sentence continue onto the next one. The paragraph is
+        # collected as a list of lines, and whether it ends a unit is judged from its last line and a running
+        # word count, so joining stays linear in the block's length however many lines run on.
+        parts = [lines[0]]
+        words = len(lines[0].split())
         for ln in lines[1:]:
-            if _ends_unit(current):
-                out.append(current)
-                current = ln
+            if _ends_unit_parts(parts, words):
+                out.append(" ".join(parts))
+                parts, words = [ln], 0
             else:
-                current = f"{current} {ln}"
-        out.append(current)
+                parts.append(ln)
+            words += len(ln.split())
+        out.append(" ".join(parts))
     return out
 
 
@@ -137,13 +141,14 @@ def _hard_wrapped(lines: list[str]) -> bool:
 _SENTENCE_END = re.compile(r"""[.!?…"'”’»)\]]$""")
 
 
-_END_OF_UNIT = re.compile(r"""[.!?:;…"'”’»)\]]$|^\S+$""")
-
-
-def _ends_unit(line: str) -> bool:
-    """A line that ends a sentence, or a one-word line (``divider``), or a short title-like line."""
-    if _END_OF_UNIT.search(line):
-        return True
-    words = line.split()
+def _ends_unit_parts(parts: list[str], words: int) -> bool:
+    """Whether the paragraph ``" ".join(parts)`` (of ``words`` words) ends a unit: it ends a sentence, or is one
+    word (``divider``), or is a short title-like line. Judged from its last line and the word count, which the
+    caller keeps, so the check does not grow with the paragraph.
+    """
     # Short lines without closing punctuation are headings, names or boilerplate: keep them apart.
-    return len(words) <= 6
+    return parts[-1][-1:] in _END_OF_UNIT or words <= 6
+
+
+#: Characters that end a unit (a sentence, or a clause before a list) at the end of a line.
+_END_OF_UNIT = frozenset(".!?:;…\"'”’»)]")

@@ -10,6 +10,7 @@ from pipeline.stages.errors import StageError
 from pipeline.stages.normalise.cleaning import clean_inline, clean_inline_fixed, clean_paragraphs_fixed
 from pipeline.stages.normalise.draft import Draft
 from pipeline.stages.normalise.hashing import content_hash_cleaned
+from pipeline.stages.normalise.identity import check_identity
 from pipeline.stages.normalise.language import detect_language
 from pipeline.stages.normalise.options import NormaliseOptions
 from pipeline.stages.normalise.trusted import trusted_story
@@ -83,6 +84,7 @@ def finish(draft: Draft, raw: RawSubmission, options: NormaliseOptions) -> Story
         "submission_id": raw.submission_id,
         "received_at": raw.received_at,
     }
+    check_identity(values["uri"], values["version"], raw.agency, where)
     story = trusted_story(values)
     if story is not None:
         return story

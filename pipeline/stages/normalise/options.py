@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import codecs
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pipeline.stages.normalise.charset import allowed_codec
 from schemas.raw import FormatHint
 
 
@@ -49,11 +49,8 @@ class NormaliseOptions:
             except (ZoneInfoNotFoundError, ValueError) as exc:
                 raise ValueError(f"unknown timezone {name!r}") from exc
         for agency, p in self.agencies.items():
-            if p.charset:
-                try:
-                    codecs.lookup(p.charset)
-                except LookupError as exc:
-                    raise ValueError(f"agency {agency!r}: unknown charset {p.charset!r}") from exc
+            if p.charset and allowed_codec(p.charset) is None:
+                raise ValueError(f"agency {agency!r}: unknown or refused charset {p.charset!r} (docs/formats.md)")
             if p.format not in get_args(FormatHint):
                 raise ValueError(f"agency {agency!r}: unknown format {p.format!r}")
 

@@ -12,8 +12,10 @@ from defusedxml.ElementTree import DefusedXMLParser
 
 from pipeline.stages.errors import StageError
 
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
-_JSON_BRACKET = re.compile(r"[\[\]{}]")
+#: Outside a JSON string: the next bracket or string opening.
+_JSON_TOKEN = re.compile(r'["\[\]{}]')
+#: Inside a JSON string: the rest of it up to its closing quote (possessive: no backtracking on a string left open).
+_JSON_STRING_REST = re.compile(r'[^"\\]*+(?:\\.[^"\\]*+)*+"', re.S)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 
@@ -26,12 +28,22 @@ def json_depth(text: str, max_depth: int) -> None:
     """Raise ``too_deep`` when JSON brackets nest deeper than ``max_depth`` (strings skipped)."""
     if text.count("{") + text.count("[") <= max_depth:  # not even every opening bracket nested could be too deep
         return
+    # One pass, left to right, each character looked at once: linear however strings are left open.
     depth = 0
-    for m in _JSON_BRACKET.finditer(_JSON_STRING.sub("", text)):
-        if m.group(0) in "[{":
+    pos = 0
+    while m := _JSON_TOKEN.search(text, pos):
+        c = m.group()
+        if c == '"':
+            rest = _JSON_STRING_REST.match(text, m.end())
+            if rest is None:
+                return  # a string left open: not JSON at all, the parser says where
+            pos = rest.end()
+            continue
+        pos = m.end()
+        if c in "[{":
             depth += 1
             if depth > max_depth:
-                raise StageError("too_deep", f"JSON nests deeper than {max_depth} levels at offset ~{m.start()}")
+                raise StageError("too_deep", f"JSON nests deeper than {max_depth} levels at offset {m.start()}")
         else:
             depth -= 1
 

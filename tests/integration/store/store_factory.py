@@ -66,11 +66,12 @@ def story(
     )
 
 
-def kill(uri: str, version: int, *, minutes: float = 60, how: str = "verdict") -> EnrichedStory:
-    """A kill notice, flagged by dedupe verdict, by signal, or by pubstatus."""
+def kill(uri: str, version: int, *, minutes: float = 60, how: str = "verdict", agency: str = "TCA") -> EnrichedStory:
+    """A kill notice, flagged by dedupe verdict, by signal, or by pubstatus; from the agency that owns the uri."""
     return story(
         uri,
         version,
+        agency=agency,
         headline="KILL: story withdrawn",
         body=("This story has been withdrawn. Do not use.",),
         minutes=minutes,

@@ -30,7 +30,7 @@ async def client(store: Store) -> AsyncIterator[httpx.AsyncClient]:
             story("urn:tca:kg-1", 2, minutes=30, agency="TCA", countries=("KG", "RU"), focus="KG", blocs=("EAEU",),
                   headline="Kyrgyz president vows strategic partnership with Russia", verdict="update"),
             story("urn:aki:gone", minutes=40, agency="AKI", countries=("KG",), focus="KG", blocs=()),
-            kill("urn:aki:gone", 2, minutes=45),
+            kill("urn:aki:gone", 2, minutes=45, agency="AKI"),
         ]
     )  # fmt: skip
     await store.write_duplicates([duplicate("urn:afp:copy", "cl-urn:tca:kg-1", minutes=1)])

@@ -84,7 +84,7 @@ def _reference_split(text: str) -> list[str]:
         else:
             current = lines[0]
             for ln in lines[1:]:
-                if cleaning._ends_unit(current):
+                if _reference_ends_unit(current):
                     out.append(current)
                     current = ln
                 else:
@@ -93,7 +93,14 @@ def _reference_split(text: str) -> list[str]:
     return out
 
 
-_PIECES = st.sampled_from(["\n", "\r", " ", "\t", "\u00a0", "a", "b.", "Word", "x y z"])
+def _reference_ends_unit(line: str) -> bool:
+    """A paragraph ends a unit: it ends with closing punctuation, is one word, or has at most six words."""
+    import re
+
+    return re.search(r"""[.!?:;…"'”’»)\]]$|^\S+$""", line) is not None or len(line.split()) <= 6
+
+
+_PIECES = st.sampled_from(["\n", "\r", " ", "\t", "\u00a0", "a", "b.", "Word", "x y z", "one two three four:"])
 
 
 @settings(max_examples=300, deadline=None)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -11,13 +9,22 @@ from hypothesis import strategies as st
 from pipeline.stages.errors import StageError
 from pipeline.stages.normalise.safety import json_depth
 
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
-
 
 def _too_deep(text: str, max_depth: int) -> bool:
+    """Character by character: brackets inside strings do not count; a string left open runs to the end."""
     depth = 0
-    for ch in _STRING.sub("", text):
-        if ch in "[{":
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
             depth += 1
             if depth > max_depth:
                 return True
