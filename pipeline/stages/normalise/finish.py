@@ -62,9 +62,12 @@ def finish(draft: Draft, raw: RawSubmission, options: NormaliseOptions) -> Story
     profile = options.profile(raw.agency)
     language = draft.language or profile.language or detect_language(headline, body)
     versioncreated = draft.versioncreated or draft.firstcreated or raw.received_at
+    uri = draft.uri or story_uri(raw.agency, draft.agency_id, digest)
+    version = draft.version or 1
+    check_identity(uri, version, raw.agency, where)
     values = {
-        "uri": draft.uri or story_uri(raw.agency, draft.agency_id, digest),
-        "version": draft.version or 1,
+        "uri": uri,
+        "version": version,
         "agency": raw.agency,
         "headline": headline,
         "body": body,
@@ -84,7 +87,6 @@ def finish(draft: Draft, raw: RawSubmission, options: NormaliseOptions) -> Story
         "submission_id": raw.submission_id,
         "received_at": raw.received_at,
     }
-    check_identity(values["uri"], values["version"], raw.agency, where)
     story = trusted_story(values)
     if story is not None:
         return story
