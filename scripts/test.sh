@@ -12,8 +12,9 @@
 #
 # Nothing can hang the run: each test has a timeout (pyproject.toml; stacks printed before it expires), the session
 # fails if a non-daemon thread or a child process outlives the tests (tests/support/bounds.py), and a watchdog here
-# gives the whole pytest run a budget (WIREFEED_TEST_BUDGET_S, default per tier below): past it, the stack of every
-# Python process of the run is printed (py-spy), the processes are killed and the run fails.
+# stops pytest when it prints nothing for longer than any test may take (WIREFEED_TEST_IDLE_S, default 900 s: the
+# fault scenarios' 600 s timeout and a margin) or runs past the tier's budget (WIREFEED_TEST_BUDGET_S, defaults
+# below): the stack of every Python process of the run is printed (py-spy), the processes are killed, the run fails.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -23,11 +24,16 @@ case "${1:-}" in
 esac
 case "$tier" in
   unit)        paths=(tests/unit -m "not slow"); budget=600 ;;
-  integration) paths=(tests/integration); budget=2700 ;;
-  faults)      paths=(tests/faults);      budget=2700 ;;
-  all)         paths=();                  budget=3600 ;;
+  integration) paths=(tests/integration); budget=5400 ;;
+  faults)      paths=(tests/faults);      budget=5400 ;;
+  all)         paths=();                  budget=7200 ;;
 esac
 budget="${WIREFEED_TEST_BUDGET_S:-$budget}"
+idle_default=900
+if [ -n "${WIREFEED_FAULTS_FULL:-}" ] && [ "${WIREFEED_FAULTS_FULL}" != 0 ]; then
+  idle_default=2700  # a full-size fault scenario may take 2400 s
+fi
+idle="${WIREFEED_TEST_IDLE_S:-$idle_default}"
 # Explicit test paths among the arguments replace the tier's.
 for arg in "$@"; do
   case "$arg" in tests|tests/*) paths=(); break ;; esac
@@ -52,13 +58,23 @@ descendants() {  # every process below $1, children before grandchildren
     }'
 }
 
-watchdog() {  # $1: pytest pid; $2: budget in seconds; $3: file to mark an overrun in
-  local pid="$1" budget="$2" mark="$3" start="$SECONDS"
+watchdog() {  # $1: pytest pid; $2: pytest's output file; $3: file to write the reason of a stop in
+  local pid="$1" out="$2" mark="$3" start="$SECONDS" last_size=-1 last_change="$SECONDS" size why=""
   while kill -0 "$pid" 2>/dev/null; do
-    if (( SECONDS - start >= budget )); then
-      echo "$budget" >"$mark"
+    size="$(stat -c %s "$out" 2>/dev/null || echo 0)"
+    if [ "$size" != "$last_size" ]; then
+      last_size="$size"
+      last_change="$SECONDS"
+    fi
+    if (( SECONDS - last_change >= idle )); then
+      why="pytest printed nothing for ${idle}s (WIREFEED_TEST_IDLE_S)"
+    elif (( SECONDS - start >= budget )); then
+      why="the run took more than ${budget}s (WIREFEED_TEST_BUDGET_S)"
+    fi
+    if [ -n "$why" ]; then
+      echo "$why" >"$mark"
       echo >&2
-      echo "test.sh: the test run is still going after ${budget}s (WIREFEED_TEST_BUDGET_S): it is hung." >&2
+      echo "test.sh: $why: it is hung." >&2
       echo "test.sh: stacks of every Python process of the run (py-spy), then the run is stopped and fails:" >&2
       local procs=("$pid" $(descendants "$pid"))
       for p in "${procs[@]}"; do
@@ -77,24 +93,26 @@ watchdog() {  # $1: pytest pid; $2: budget in seconds; $3: file to mark an overr
 }
 
 mark="$(mktemp)"
-trap 'rm -f "$mark"' EXIT
+out="$(mktemp)"
+trap 'rm -f "$mark" "$out"' EXIT
 ci_args=()
 if [ -n "${CI:-}" ]; then
   ci_args=(--durations=25)
 fi
-python -m pytest -q -p no:cacheprovider "${ci_args[@]}" "${paths[@]}" "$@" &
+# Unbuffered, through tee: the watchdog sees every line pytest prints as it prints it.
+python -u -m pytest -q -p no:cacheprovider "${ci_args[@]}" "${paths[@]}" "$@" > >(tee "$out") 2>&1 &
 pytest_pid=$!
 # Without job control a background job ignores SIGINT: pass Ctrl-C and termination on to pytest and its processes.
 trap 'kill -INT "$pytest_pid" 2>/dev/null || true' INT
 trap 'kill -TERM "$pytest_pid" $(descendants "$pytest_pid") 2>/dev/null || true' TERM
-watchdog "$pytest_pid" "$budget" "$mark" &
+watchdog "$pytest_pid" "$out" "$mark" &
 watchdog_pid=$!
 status=0
 wait "$pytest_pid" || status=$?
 kill "$watchdog_pid" 2>/dev/null || true
 wait "$watchdog_pid" 2>/dev/null || true
 if [ -s "$mark" ]; then
-  echo "test.sh: FAILED: the run was stopped after its budget of $(cat "$mark")s (stacks above)." >&2
+  echo "test.sh: FAILED: the run was stopped: $(cat "$mark") (stacks above)." >&2
   exit 1
 fi
 exit "$status"
