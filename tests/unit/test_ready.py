@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
+import pytest
 
 from pipeline.app.ready import pipeline_ready, ready_file
 from pipeline.config import EMBEDDED_WORKER_ENV, Settings, embedded_worker_env
@@ -36,9 +37,11 @@ def test_a_half_written_ready_file_is_not_ready(tmp_path: Path) -> None:
     assert not pipeline_ready(tmp_path, [7], "wire.raw", 1)
 
 
-def test_embedded_worker_settings_yield_to_the_environment() -> None:
+def test_embedded_worker_settings_yield_to_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert embedded_worker_env({}) == EMBEDDED_WORKER_ENV
     mine = {"WIREFEED_WORKER_SESSION_TIMEOUT_S": "10"}
     assert "WIREFEED_WORKER_SESSION_TIMEOUT_S" not in embedded_worker_env(mine)
-    settings = Settings(**{k.removeprefix("WIREFEED_").lower(): v for k, v in EMBEDDED_WORKER_ENV.items()})
+    for name, value in EMBEDDED_WORKER_ENV.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings()
     assert settings.worker_session_timeout_s == 2 and settings.consumer_fetch_max_wait_ms == 10
