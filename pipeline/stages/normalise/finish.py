@@ -68,6 +68,8 @@ def finish(draft: Draft, raw: RawSubmission, options: NormaliseOptions) -> Story
         "headline": headline,
         "body": body,
         "byline": byline or None,
+        "byline_title": clean_inline(draft.byline_title) or None if draft.byline_title else None,
+        "ednote": _ednote(draft.ednote),
         "dateline": dateline,
         "language": language,
         "firstcreated": draft.firstcreated,
@@ -92,6 +94,13 @@ def finish(draft: Draft, raw: RawSubmission, options: NormaliseOptions) -> Story
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
         raise StageError("schema_violation", f"{where}: {loc}: {first['msg']}") from exc
+
+
+def _ednote(parts: list[str]) -> str | None:
+    """Editor's notes, one cleaned line each, joined by LF."""
+    if not parts:
+        return None
+    return "\n".join(c for p in parts if (c := clean_inline(p))) or None
 
 
 def _clean_dateline(dl: Dateline | None) -> Dateline | None:

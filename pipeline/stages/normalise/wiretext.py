@@ -11,22 +11,37 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from pipeline.stages.normalise.months import MONTH
 from schemas.story import Dateline, Signal
 
-_MONTH = (
-    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
-    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
-)
 _WEEKDAY = r"(?:Mon|Tues?|Wed(?:nes)?|Thu(?:rs)?|Fri|Sat(?:ur)?|Sun)(?:day)?\.?"
-_DATE_PART = re.compile(rf"^(?:{_MONTH}\s+\d{{1,2}}\b|\d{{1,2}}\s+{_MONTH}|{_WEEKDAY}\b|\d{{4}}\b)", re.I)
-_DASH = r"(?:—|–|‒|―|--|-)"
+#: The start of a printed date: ``Nov 29``, ``29 novembre``, ``3 de diciembre``, ``Monday``, ``2024``, ``4/4/2018``.
+_DATE_PART = re.compile(
+    rf"^(?:{MONTH}\s+\d{{1,2}}\b|\d{{1,2}}\.?\s+(?:de\s+)?{MONTH}(?!\w)|{_WEEKDAY}\b|\d{{4}}\b"
+    r"|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b)",
+    re.I,
+)
+#: Dashes that end a dateline; ``_`` is the dash of ANPA copy (``BEIJING (AP) _``).
+_DASH = r"(?:—|–|‒|―|--|-|_)"
 _WORD = r"[^\W\d_][^\W\d_'’.\-]*"
 _PLACE = rf"{_WORD}(?:[ '’.\-]+{_WORD}){{0,4}}"
 _EXTRA = r"(?:,\s*[^,()\n—–]{1,40}?){0,4}"
 
-#: ``PLACE[, region][, date] (AGENCY) —`` (place in any case, agency in parentheses).
+#: ``PLACE[, region][, date] (AGENCY) —`` (place in any case, agency in parentheses); also ``(EFE).-`` and
+#: ``(NTB):``.
 _DATELINE_AGENCY = re.compile(
-    rf"^(?P<text>(?P<place>{_PLACE})(?P<extra>{_EXTRA})\s*\((?P<agency>[^()\n]{{1,30}})\)\s*(?P<dash>{_DASH}))(?:\s+|$)"
+    rf"^(?P<text>(?P<place>{_PLACE})(?P<extra>{_EXTRA})\s*\((?P<agency>[^()\n]{{1,30}})\)"
+    rf"\s*(?P<dash>\.?\s*{_DASH}|:))(?:\s+|$)"
+)
+#: ``MOSCOW, January 21. /TASS/.`` (TASS puts the agency between slashes after the date).
+_DATELINE_SLASHED = re.compile(
+    rf"^(?P<text>(?P<place>{_PLACE})(?P<extra>{_EXTRA})\.?\s*/(?P<agency>[^\W\d_a-z][\w\-]{{1,15}})/\.?(?P<dash>\s*{_DASH})?)"
+    r"(?:\s+|$)"
+)
+#: ``(ANSA) - Rome, October 11 -`` (the agency before the place).
+_DATELINE_AGENCY_FIRST = re.compile(
+    rf"^(?P<text>\((?P<agency>[A-Z][\w\-/]{{1,15}})\)\s*{_DASH}\s*(?P<place>{_PLACE})(?P<extra>{_EXTRA})\s*"
+    rf"(?P<dash>{_DASH}))(?:\s+|$)"
 )
 #: ``PLACE, date —`` or ``PLACE —`` with the place in capitals and no agency.
 _CAPS_WORD = r"[A-Z][A-Z'’.\-]*"
@@ -188,11 +203,15 @@ def match_dateline(paragraph: str) -> tuple[Dateline, str] | None:
     if _ADVISORY.match(paragraph):
         return None
     m = _DATELINE_AGENCY.match(paragraph)
-    if m is not None and not _place_like(m.group("place")):
+    if m is None and paragraph[:1] == "(":
+        m = _DATELINE_AGENCY_FIRST.match(paragraph)
+    if m is None and "/" in paragraph[:120]:
+        m = _DATELINE_SLASHED.match(paragraph)
+    if m is not None and (not _place_like(m.group("place")) or _DATE_PART.match(m.group("place"))):
         return None
     if m is None:
         m = _DATELINE_CAPS.match(paragraph)
-        if m is None or m.group("place").strip(" .'’-") in _NOT_PLACES:
+        if m is None or m.group("place").strip(" .'’-") in _NOT_PLACES or _DATE_PART.match(m.group("place")):
             return None
         if len(m.group("place").replace(" ", "")) < 3:
             return None
@@ -211,6 +230,22 @@ def match_dateline(paragraph: str) -> tuple[Dateline, str] | None:
             break
     rest = paragraph[m.end() :].strip()
     return Dateline(text=m.group("text").strip(), place=normal_case_place(place), date=date), rest
+
+
+def printed_dateline(printed: str) -> tuple[str | None, str | None]:
+    """(place, date) of a dateline printed on its own (a format's dateline field).
+
+    ``WASHINGTON, Nov 29 (Reuters)`` → ("Washington", "Nov 29"); a date-only dateline (``4/4/2018``,
+    ``Jan 2``) has no place; otherwise the text before the first comma is the place.
+    """
+    ended = printed if printed.rstrip()[-1:] in ("-", "—", "–", "_", ":", "/", ".") else printed + " -"
+    found = match_dateline(ended + " X")
+    if found is not None:
+        return found[0].place, found[0].date
+    first = printed.split(",")[0].strip(" -—–.")
+    if not first or _DATE_PART.match(first) or any(ch.isdigit() for ch in first):
+        return None, printed if _DATE_PART.match(printed.strip()) else None
+    return normal_case_place(first), None
 
 
 def strip_dateline(body: list[str], known: Dateline | None = None) -> tuple[list[str], Dateline | None]:

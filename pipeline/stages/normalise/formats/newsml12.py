@@ -21,7 +21,7 @@ from pipeline.stages.normalise.formats import register
 from pipeline.stages.normalise.html import element_paragraphs, html_paragraphs
 from pipeline.stages.normalise.safety import parse_xml
 from pipeline.stages.normalise.timestamps import parse_timestamp
-from pipeline.stages.normalise.wiretext import advisory_signal, match_dateline
+from pipeline.stages.normalise.wiretext import advisory_signal, printed_dateline
 from pipeline.stages.normalise.xmltools import attr, text_of, to_int, urgency
 from schemas.story import Dateline, PubStatus, Subject
 
@@ -135,11 +135,8 @@ def _item(item: ET.Element, ctx: ParseContext, where: str) -> Draft:
 
 def _dateline(printed: str | None, city: str | None, country: str | None) -> Dateline | None:
     if printed:
-        found = match_dateline(printed + " x")
-        if found is not None:
-            dl = found[0]
-            return Dateline(text=printed, place=city or dl.place, country=country, date=dl.date)
-        return Dateline(text=printed, place=city or printed.split(",")[0].strip(" -—–") or None, country=country)
+        place, date = printed_dateline(printed)
+        return Dateline(text=printed, place=city or place, country=country, date=date)
     if city:
         return Dateline(text=city, place=city, country=country)
     return None

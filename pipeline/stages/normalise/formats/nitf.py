@@ -19,6 +19,7 @@ from pipeline.stages.normalise.formats import register
 from pipeline.stages.normalise.html import element_paragraphs
 from pipeline.stages.normalise.safety import parse_xml
 from pipeline.stages.normalise.timestamps import parse_timestamp
+from pipeline.stages.normalise.wiretext import printed_dateline
 from pipeline.stages.normalise.xmltools import attr, text_of, to_int, urgency
 from schemas.story import Dateline, PubStatus, Subject
 
@@ -109,8 +110,9 @@ def _dateline(body_head: ET.Element | None, docdata: ET.Element | None) -> Datel
     if printed:
         location = text_of(element.find("location")) if element is not None else None
         date = text_of(element.find("story.date")) if element is not None else None
-        place = location or city or printed.split(",")[0].strip(" -—–") or None
-        return Dateline(text=printed, place=place, country=country, date=date)
+        printed_place, printed_date = printed_dateline(printed)
+        place = location or city or printed_place
+        return Dateline(text=printed, place=place, country=country, date=date or printed_date)
     if city:
         return Dateline(text=city, place=city, country=country)
     return None
