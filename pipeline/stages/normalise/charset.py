@@ -8,6 +8,7 @@ import codecs
 import re
 
 from pipeline.stages.errors import StageError
+from pipeline.stages.normalise.wireframe import framing
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -23,6 +24,7 @@ _HTML_META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9._\-]+)""",
 _MAX_CONTROL_SHARE = 0.05
 _MIN_CONTROLS = 16
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_IN_FRAMED = re.compile(r"[\x05-\x07\x0b\x0e\x0f\x15\x17-\x1d]")
 
 
 def declared_charset(payload: bytes, content_type: str | None) -> tuple[str | None, str]:
@@ -101,7 +103,10 @@ def _strict(payload: bytes, name: str, where: str) -> str:
 
 def _check_text(text: str, name: str, where: str) -> str:
     if text and _CONTROL.search(text, 0, 20000):
-        controls = len(_CONTROL.findall(text[:20000]))
+        # Teletype framing (IPTC 7901, ANPA 1312) is control characters by design: padding, SOH/STX/ETX,
+        # typesetting codes. Only the others count as a sign of binary data there.
+        pattern = _CONTROL_IN_FRAMED if framing(text) is not None else _CONTROL
+        controls = len(pattern.findall(text[:20000]))
         if controls >= _MIN_CONTROLS and controls > _MAX_CONTROL_SHARE * min(len(text), 20000):
             raise StageError(
                 "undecodable", f"decoded as {name} (charset from {where}) the payload is mostly control characters"
