@@ -62,6 +62,8 @@ def decode(payload: bytes, content_type: str | None = None, agency_charset: str 
         if name in ("utf-16", "utf-32"):
             # A declaration of UTF-16 without a BOM: take the byte order from the first character.
             name = f"{name}-le" if payload[1:2] == b"\x00" else f"{name}-be"
+        if name in ("latin-1", "iso8859-1", "cp1252") and _utf8_not_latin1(payload):
+            return _strict(payload, "utf-8", f"the bytes (valid UTF-8, though {where} says {declared})"), "utf-8"
         if name in ("latin-1", "iso8859-1"):
             # Agencies that declare ISO-8859-1 almost always send Windows-1252 (curly quotes in 0x80-0x9F).
             name = _windows_1252_or_latin1(payload)
@@ -71,6 +73,26 @@ def decode(payload: bytes, content_type: str | None = None, agency_charset: str 
     except UnicodeDecodeError:
         name = _windows_1252_or_latin1(payload)
         return _strict(payload, name, "detection (not UTF-8)"), name
+
+
+#: A UTF-8 multi-byte sequence: a lead byte and its continuation bytes.
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
+
+
+def _utf8_not_latin1(payload: bytes) -> bool:
+    """True when bytes declared as a single-byte Latin charset are really UTF-8.
+
+    Text in Latin-1 or Windows-1252 almost never forms valid multi-byte UTF-8 sequences ("Ã©" would have
+    to follow every accented letter), so non-ASCII bytes that all decode as UTF-8 contradict the
+    declaration ("DÃ©cÃ¨s" is what reading them as declared would give).
+    """
+    if payload.isascii() or _UTF8_SEQUENCE.search(payload) is None:
+        return False
+    try:
+        payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _looks_utf16(payload: bytes) -> bool:
