@@ -13,7 +13,15 @@ from pipeline.stages.normalise.hashing import content_hash_cleaned
 from pipeline.stages.normalise.language import detect_language
 from pipeline.stages.normalise.options import NormaliseOptions
 from pipeline.stages.normalise.trusted import trusted_story
-from pipeline.stages.normalise.wiretext import WireText, analyse, strip_dateline, strip_trailing_boilerplate
+from pipeline.stages.normalise.wiretext import (
+    WireText,
+    analyse,
+    headline_advisories,
+    leading_byline,
+    strip_dateline,
+    strip_leading_advisories,
+    strip_trailing_boilerplate,
+)
 from schemas.raw import RawSubmission
 from schemas.story import Dateline, Story
 
@@ -33,6 +41,17 @@ def story_uri(agency: str, agency_id: str | None, digest: str) -> str:
 def finish(draft: Draft, raw: RawSubmission, options: NormaliseOptions) -> Story:
     where = draft.where
     headline, headline_fixed = clean_inline_fixed(draft.headline or "")
+    signals = list(draft.signals)
+    urgency = draft.urgency
+    pubstatus = draft.pubstatus
+    advised = headline_advisories(headline) if headline[:1].isupper() or headline[:1].isdigit() else None
+    if advised is not None and advised.headline != headline:
+        headline, headline_fixed = advised.headline, True
+        signals.extend(s for s in advised.signals if s not in signals)
+        if advised.urgency is not None:
+            urgency = min(urgency or advised.urgency, advised.urgency)
+        if "kill" in advised.signals:
+            pubstatus = "canceled"
     if not headline:
         raise StageError("missing_headline", f"{where}: no headline")
     # ``fixed``: cleaned texts known to clean to themselves, which the content hash need not clean again.
@@ -44,18 +63,21 @@ def finish(draft: Draft, raw: RawSubmission, options: NormaliseOptions) -> Story
         body = body[1:]
     known = _clean_dateline(draft.dateline)
     byline = clean_inline(draft.byline) if draft.byline else None
-    signals = list(draft.signals)
     if draft.wire_copy:
         wt: WireText = analyse(body, agency=raw.agency, known_dateline=known)
         body, dateline = wt.body, wt.dateline
         byline = byline or wt.byline
         signals.extend(s for s in wt.signals if s not in signals)
     else:
+        body, advisories = strip_leading_advisories(body)
+        signals.extend(s for s in advisories if s not in signals)
+        body, printed_byline = leading_byline(body)
+        byline = byline or printed_byline
         body, dateline = strip_dateline(body, known)
         body = strip_trailing_boilerplate(body)
     if not body:
         raise StageError("empty_body", f"{where}: no body text")
-    if draft.pubstatus == "canceled" and "kill" not in signals:
+    if pubstatus == "canceled" and "kill" not in signals:
         signals.append("kill")
     digest = content_hash_cleaned(headline, body, fixed)
     profile = options.profile(raw.agency)
@@ -75,9 +97,9 @@ def finish(draft: Draft, raw: RawSubmission, options: NormaliseOptions) -> Story
         "firstcreated": draft.firstcreated,
         "versioncreated": versioncreated,
         "embargoed": draft.embargoed,
-        "pubstatus": draft.pubstatus,
+        "pubstatus": pubstatus,
         "signals": signals,
-        "urgency": draft.urgency,
+        "urgency": urgency,
         "subjects": draft.subjects,
         "keywords": [k for k in (clean_inline(k) for k in draft.keywords) if k],
         "source_format": draft.source_format,

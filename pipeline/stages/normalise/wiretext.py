@@ -33,6 +33,12 @@ _DATELINE_AGENCY = re.compile(
     rf"^(?P<text>(?P<place>{_PLACE})(?P<extra>{_EXTRA})\s*\((?P<agency>[^()\n]{{1,30}})\)"
     rf"\s*(?P<dash>\.?\s*{_DASH}|:))(?:\s+|$)"
 )
+#: ``Jan. 12 (BusinessDesk) -``: a date and the agency, no place.
+_DATELINE_DATE_ONLY = re.compile(
+    rf"^(?P<text>(?P<date>{MONTH}\s+\d{{1,2}}|\d{{1,2}}\.?\s+{MONTH})(?:,?\s+\d{{4}})?\s*"
+    rf"\((?P<agency>[^()\n]{{1,30}})\)\s*(?P<dash>\.?\s*{_DASH}|:))(?:\s+|$)",
+    re.I,
+)
 #: ``MOSCOW, January 21. /TASS/.`` (TASS puts the agency between slashes after the date).
 _DATELINE_SLASHED = re.compile(
     rf"^(?P<text>(?P<place>{_PLACE})(?P<extra>{_EXTRA})\.?\s*/(?P<agency>[^\W\d_a-z][\w\-]{{1,15}})/\.?(?P<dash>\s*{_DASH})?)"
@@ -86,10 +92,13 @@ _ADVISORY = re.compile(
     r"^(?:\(\s*)?(?P<kw>RECASTS?|UPDATES?(?: \d+)?|CORRECTS?|CORRECTED|CORRECTION|REFILES?|REPEATS?|ADDS"
     r"|WRAPUP(?: \d+)?"
     r"|EDITOR[’']?S NOTE|EDITORS NOTE|NOTE TO EDITORS|ADVISORY|KILL|KILLED|WITHDRAWN|WITHDRAWS"
+    r"|(?:\d+(?:ST|ND|RD|TH) LEAD|(?:\d+(?:st|nd|rd|th) )?Ld-Writethru|WRITETHRU|URGENT|FLASH)(?=\s*(?:$|[-:—]))"
     r"|(?<=\()\s*(?:Recasts|Updates|Corrects|Refiles|Adds|Repeats)(?= ))\b"
 )
 _SIGNAL_OF = {
     "RECAST": "update",
+    "LD-WRITETHRU": "update",
+    "WRITETHRU": "update",
     "UPDATE": "update",
     "ADDS": "update",
     "WRAPUP": "update",
@@ -208,7 +217,9 @@ def match_dateline(paragraph: str) -> tuple[Dateline, str] | None:
     if m is None and "/" in paragraph[:120]:
         m = _DATELINE_SLASHED.match(paragraph)
     if m is not None and (not _place_like(m.group("place")) or _DATE_PART.match(m.group("place"))):
-        return None
+        m = None
+    if m is None and (d := _DATELINE_DATE_ONLY.match(paragraph)) is not None:
+        return Dateline(text=d.group("text").strip(), date=d.group("date")), paragraph[d.end() :].strip()
     if m is None:
         m = _DATELINE_CAPS.match(paragraph)
         if m is None or m.group("place").strip(" .'’-") in _NOT_PLACES or _DATE_PART.match(m.group("place")):
@@ -285,6 +296,8 @@ def _advisory_signal(paragraph: str) -> Signal | bool | None:
     if m is None:
         return False
     kw = m.group("kw").upper()
+    if kw[:1].isdigit():  # "1ST LEAD", "2nd Ld-Writethru"
+        return "update"
     for prefix, signal in _SIGNAL_OF.items():
         if kw.startswith(prefix):
             return signal  # type: ignore[return-value]
@@ -419,6 +432,63 @@ def strip_trailing_boilerplate(body: list[str]) -> list[str]:
     out = WireText(body=list(body))
     _drop_trailing(out)
     return out.body
+
+
+#: Advisory words that open a headline (``CORRECTED-…``, ``REFILE-…``, ``UPDATE 2-…``, ``URGENT: …``).
+_HEADLINE_ADVISORY = re.compile(
+    r"^(?P<kw>CORRECTED|CORRECTS?|CORRECTION|REFILED?|REPEAT|RPT|UPDATE(?: \d+)?|URGENT|FLASH|BULLETIN"
+    r"|WRAPUP(?: \d+)?|\d+(?:ST|ND|RD|TH) LEAD|KILL|KILLED|WITHDRAWN)\s*[-:—–]\s*(?=\S)"
+)
+
+
+@dataclass
+class HeadlineAdvisory:
+    """What advisory prefixes said, and the headline without them."""
+
+    headline: str
+    signals: list[Signal] = field(default_factory=list)
+    urgency: int | None = None
+
+
+def headline_advisories(headline: str) -> HeadlineAdvisory:
+    """Strip advisory prefixes from a headline: CORRECTED → correction, UPDATE n / n-th LEAD → update,
+    KILL/WITHDRAWN → kill, URGENT/BULLETIN → urgency 3, FLASH → urgency 1; REFILE/REPEAT carry nothing."""
+    out = HeadlineAdvisory(headline)
+    while (m := _HEADLINE_ADVISORY.match(out.headline)) is not None and len(out.headline) > m.end():
+        kw = m.group("kw")
+        sig: Signal | None = None
+        if kw.startswith("CORRECT"):
+            sig = "correction"
+        elif kw.startswith(("UPDATE", "WRAPUP")) or kw[:1].isdigit():
+            sig = "update"
+        elif kw.startswith(("KILL", "WITHDRAWN")):
+            sig = "kill"
+        elif kw == "FLASH":
+            out.urgency = 1
+        elif kw in ("URGENT", "BULLETIN"):
+            out.urgency = min(out.urgency or 3, 3)
+        if sig is not None and sig not in out.signals:
+            out.signals.append(sig)
+        out.headline = out.headline[m.end() :]
+    return out
+
+
+def strip_leading_advisories(body: list[str]) -> tuple[list[str], list[Signal]]:
+    """Advisory paragraphs at the start of a body (``REFILE``, ``1ST LEAD``, ``CORRECTS …``) → their signals."""
+    signals: list[Signal] = []
+    start = 0
+    while start < len(body) - 1 and (sig := _advisory_signal(body[start])) is not False:
+        if sig is not None and sig is not True and sig not in signals:
+            signals.append(sig)
+        start += 1
+    return body[start:], signals
+
+
+def leading_byline(body: list[str]) -> tuple[list[str], str | None]:
+    """A short ``By Jane Doe`` first paragraph (no final period) → (rest of the body, the name)."""
+    if len(body) > 1 and (m := _BY.match(body[0])) and len(body[0]) <= 100 and not body[0].endswith("."):
+        return body[1:], m.group("name").strip()
+    return body, None
 
 
 def advisory_signal(line: str) -> Signal | None:

@@ -36,6 +36,17 @@ def test_dateline_shapes(paragraph: str, text: str, place: str, date: str | None
     assert rest and not rest.startswith(("-", "_", "/", "."))
 
 
+def test_date_only_dateline_has_no_place() -> None:
+    found = match_dateline("Jan. 12 (BusinessDesk) - The receivers said.")
+    assert found is not None
+    assert (found[0].text, found[0].place, found[0].date, found[1]) == (
+        "Jan. 12 (BusinessDesk) -",
+        None,
+        "Jan. 12",
+        "The receivers said.",
+    )
+
+
 @pytest.mark.parametrize(
     "paragraph",
     [

@@ -13,13 +13,14 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from pipeline.stages.errors import StageError
+from pipeline.stages.normalise.cleaning import clean_inline
 from pipeline.stages.normalise.countries import alpha2
 from pipeline.stages.normalise.draft import Draft, ParseContext
 from pipeline.stages.normalise.formats import register
 from pipeline.stages.normalise.html import element_paragraphs
 from pipeline.stages.normalise.safety import parse_xml
 from pipeline.stages.normalise.timestamps import parse_timestamp
-from pipeline.stages.normalise.wiretext import printed_dateline
+from pipeline.stages.normalise.wiretext import normal_case_place, printed_dateline
 from pipeline.stages.normalise.xmltools import attr, text_of, to_int, urgency
 from schemas.story import Dateline, PubStatus, Subject
 
@@ -90,8 +91,10 @@ def nitf_draft(root: ET.Element, ctx: ParseContext, where: str) -> Draft:
     if body_head is not None:
         byline = body_head.find("byline")
         if byline is not None:
+            # <byttl> (the writer's title, "AP Business Writer") is its own field, never glued to the name.
+            draft.byline_title = text_of(byline.find("byttl"))
             person = text_of(byline.find("person"))
-            draft.byline = person or text_of(byline)
+            draft.byline = person or _without_byttl(byline)
             if draft.byline and draft.byline.lower().startswith("by "):
                 draft.byline = draft.byline[3:].strip()
     draft.dateline = _dateline(body_head, docdata)
@@ -99,6 +102,15 @@ def nitf_draft(root: ET.Element, ctx: ParseContext, where: str) -> Draft:
     if content is not None:
         draft.body = element_paragraphs(content)
     return draft
+
+
+def _without_byttl(byline: ET.Element) -> str | None:
+    parts = [byline.text or ""]
+    for child in byline:
+        if child.tag != "byttl":
+            parts.append("".join(child.itertext()))
+        parts.append(child.tail or "")
+    return clean_inline("".join(parts)) or None
 
 
 def _dateline(body_head: ET.Element | None, docdata: ET.Element | None) -> Dateline | None:
@@ -111,7 +123,7 @@ def _dateline(body_head: ET.Element | None, docdata: ET.Element | None) -> Datel
         location = text_of(element.find("location")) if element is not None else None
         date = text_of(element.find("story.date")) if element is not None else None
         printed_place, printed_date = printed_dateline(printed)
-        place = location or city or printed_place
+        place = normal_case_place(location) if location else city or printed_place
         return Dateline(text=printed, place=place, country=country, date=date or printed_date)
     if city:
         return Dateline(text=city, place=city, country=country)
