@@ -72,6 +72,33 @@ class _Builder(ET.TreeBuilder):
         return super().end(local(tag))
 
 
+#: A DTD named by a bare file name (``nitf-3-0.dtd``): no scheme, no path, nothing that could be fetched.
+_DTD_FILE_NAME = re.compile(r"[\w.\-]+\.dtd", re.I)
+
+
+class _NamedDtdParser(DefusedXMLParser):
+    """The defused parser, also accepting an internal subset that only names a DTD file.
+
+    ``<!DOCTYPE NewsML … [<!ENTITY % nitf SYSTEM "nitf-3-0.dtd"> %nitf; ]>`` (NewsML 1.2 carrying NITF) declares a
+    parameter entity for a DTD by its bare file name; the DTD is never read (expat's parameter-entity parsing stays
+    off). Every other entity declaration — general entities, parameter entities with a URL or path — is refused.
+    """
+
+    def defused_entity_decl(
+        self,
+        name: str,
+        is_parameter_entity: bool,
+        value: str | None,
+        base: str | None,
+        sysid: str | None,
+        pubid: str | None,
+        notation_name: str | None,
+    ) -> None:
+        if is_parameter_entity and value is None and sysid and _DTD_FILE_NAME.fullmatch(sysid):
+            return
+        super().defused_entity_decl(name, is_parameter_entity, value, base, sysid, pubid, notation_name)  # type: ignore[no-untyped-call]
+
+
 def parse_xml(text: str, max_depth: int) -> ET.Element:
     """Parse decoded XML text safely: no entity declarations, no external references, no DTD ever loaded.
 
@@ -85,7 +112,7 @@ def parse_xml(text: str, max_depth: int) -> ET.Element:
         return root
     # A DOCTYPE that only names a DTD is allowed: expat never reads the external subset (parameter-entity
     # parsing stays off), and any entity declaration or external entity reference is still refused.
-    parser = DefusedXMLParser(target=_Builder(max_depth), forbid_dtd=False, forbid_entities=True, forbid_external=True)
+    parser = _NamedDtdParser(target=_Builder(max_depth), forbid_dtd=False, forbid_entities=True, forbid_external=True)
     # The DTD that would define HTML's named entities (&nbsp;, &mdash;) is never read: they are known here.
     parser.entity.update(_NAMED_ENTITIES)
     try:

@@ -111,7 +111,8 @@ _AP_TRAILER = re.compile(
     r"^[A-Z]{2,4}-[A-Z]{2}-(?P<month>\d{2})-(?P<day>\d{2})-(?P<year>\d{2})\s+(?P<hour>\d{2})(?P<minute>\d{2})"
     r"\s*(?P<zone>[A-Z]{3,4})?$"
 )
-_ZONES = {
+#: Zone abbreviations printed in wire trailers and page times → fixed offsets.
+ZONE_ABBREVIATIONS = {
     "GMT": UTC,
     "UTC": UTC,
     "UT": UTC,
@@ -122,6 +123,11 @@ _ZONES = {
     "CEST": timezone(timedelta(hours=2)),
     "EST": timezone(timedelta(hours=-5)),
     "EDT": timezone(timedelta(hours=-4)),
+    "EET": timezone(timedelta(hours=2)),
+    "EEST": timezone(timedelta(hours=3)),
+    "PST": timezone(timedelta(hours=-8)),
+    "PDT": timezone(timedelta(hours=-7)),
+    "JST": timezone(timedelta(hours=9)),
 }
 
 
@@ -137,7 +143,7 @@ def trailer_time(trailer: list[str], tz: str) -> datetime | None:
         if number is None:
             continue
         zone_name = m.group("zone")
-        if zone_name is not None and zone_name not in _ZONES:
+        if zone_name is not None and zone_name not in ZONE_ABBREVIATIONS:
             continue
         try:
             local = datetime(
@@ -149,5 +155,5 @@ def trailer_time(trailer: list[str], tz: str) -> datetime | None:
             )
         except ValueError:
             continue
-        return local.replace(tzinfo=_ZONES[zone_name] if zone_name else zone(tz)).astimezone(UTC)
+        return local.replace(tzinfo=ZONE_ABBREVIATIONS[zone_name] if zone_name else zone(tz)).astimezone(UTC)
     return None

@@ -25,7 +25,7 @@ _DATE_PART = re.compile(
 _DASH = r"(?:—|–|‒|―|--|-|_)"
 _WORD = r"[^\W\d_][^\W\d_'’.\-]*"
 _PLACE = rf"{_WORD}(?:[ '’.\-]+{_WORD}){{0,4}}"
-_EXTRA = r"(?:,\s*[^,()\n—–]{1,40}?){0,4}"
+_EXTRA = r"(?:[,،]\s*[^,،()\n—–]{1,40}?){0,4}"
 
 #: ``PLACE[, region][, date] (AGENCY) —`` (place in any case, agency in parentheses); also ``(EFE).-`` and
 #: ``(NTB):``.
@@ -204,7 +204,12 @@ _PLACE_CONNECTORS = frozenset(
 
 def _place_like(place: str) -> bool:
     """Every word capitalised (or a connector): "Gaza City", not "The minister"."""
-    return all(w[:1].isupper() or w in _PLACE_CONNECTORS for w in place.split())
+    return all(w[:1].isupper() or w in _PLACE_CONNECTORS or not _cased(w[:1]) for w in place.split())
+
+
+def _cased(ch: str) -> bool:
+    """Whether ``ch`` is a letter of a script with case (Arabic, CJK, Thai … have none)."""
+    return ch.upper() != ch.lower()
 
 
 def match_dateline(paragraph: str) -> tuple[Dateline, str] | None:
@@ -233,7 +238,7 @@ def match_dateline(paragraph: str) -> tuple[Dateline, str] | None:
         if not rest or (not rest[0].isupper() and rest[0] not in "“\"'‘«„"):
             return None
     place = m.group("place").strip()
-    extra = [p.strip() for p in m.group("extra").split(",") if p.strip()]
+    extra = [p.strip() for p in m.group("extra").replace("،", ",").split(",") if p.strip()]
     date: str | None = None
     for i, part in enumerate(extra):
         if _DATE_PART.match(part):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 
@@ -26,10 +27,18 @@ from pipeline.stages.normalise.draft import Draft, ParseContext
 from pipeline.stages.normalise.formats import register
 from pipeline.stages.normalise.html import html_paragraphs
 from pipeline.stages.normalise.timestamps import parse_timestamp
+from pipeline.stages.normalise.wireframe import ZONE_ABBREVIATIONS
 
 _META_BYLINE = ("author", "byl", "dc.creator", "article:author", "sailthru.author", "parsely-author")
-_META_PUBLISHED = ("article:published_time", "og:article:published_time", "dc.date", "date", "pubdate")
-_META_MODIFIED = ("article:modified_time", "og:article:modified_time", "last-modified")
+_META_PUBLISHED = (
+    "article:published_time",
+    "og:article:published_time",
+    "datepublished",
+    "dc.date",
+    "date",
+    "pubdate",
+)
+_META_MODIFIED = ("article:modified_time", "og:article:modified_time", "datemodified", "last-modified")
 _META_TITLE = ("og:title", "twitter:title")
 _META_SITE = ("og:site_name", "application-name", "twitter:site")
 
@@ -49,9 +58,10 @@ class _Head(HTMLParser):
         if tag == "html" and a.get("lang"):
             self.lang = a["lang"]
         elif tag == "meta":
-            key = (a.get("name") or a.get("property") or a.get("itemprop") or "").lower()
-            if key and "content" in a:
-                self.meta.setdefault(key, a["content"])
+            for attr in ("name", "property", "itemprop"):
+                key = a.get(attr, "").lower()
+                if key and "content" in a:
+                    self.meta.setdefault(key, a["content"])
         elif tag == "title" or (tag == "h1" and not self._h1_done):
             self._in = tag
         elif tag in ("script", "style"):
@@ -155,8 +165,23 @@ def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
     return [draft]
 
 
-def _timestamp(value: str | None, ctx: ParseContext) -> Any:
-    """A page's time, or None when the page gives one that is not a timestamp (pages are not wire feeds)."""
+_ZONE_SUFFIX = re.compile(r"(?<=\d)\s*([A-Z]{3,4})$")
+
+
+def _timestamp(value: str | None, ctx: ParseContext) -> datetime | None:
+    """A page's time, or None when the page gives one that is not a timestamp (pages are not wire feeds).
+
+    A zone abbreviation after the time (``2021-01-03T17:40:00EET``) is read as its offset.
+    """
+    if value and (m := _ZONE_SUFFIX.search(value.strip())) and m.group(1) in ZONE_ABBREVIATIONS:
+        local = value.strip()[: m.start()]
+        try:
+            parsed = datetime.fromisoformat(local)
+        except ValueError:
+            return None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=ZONE_ABBREVIATIONS[m.group(1)])
+        return parsed.astimezone(UTC)
     try:
         return parse_timestamp(value, ctx.timezone, "HTML time")
     except StageError:

@@ -130,6 +130,11 @@ def _item(item: ET.Element, ctx: ParseContext, where: str) -> Draft:
         ]
     draft.dateline = _dateline(printed_dateline, origin_city, origin_country)
     draft.body = _body(component)
+    if not draft.headline:
+        # The story is a NITF document in a nested component: its own headline.
+        draft.headline = text_of(component.find(".//DataContent/nitf/body/body.head/hedline/hl1")) or text_of(
+            component.find(".//DataContent/nitf/head/title")
+        )
     return draft
 
 
@@ -145,7 +150,9 @@ def _dateline(printed: str | None, city: str | None, country: str | None) -> Dat
 def _body(component: ET.Element) -> list[str]:
     for content in component.iter("ContentItem"):
         media = _formal(content.find("MediaType"))
-        if media not in (None, "Text"):
+        mime = (_formal(content.find("MimeType")) or "").lower()
+        # Text, or ComplexData carrying a NITF/XHTML story (TASS, ATS); pictures and other media are not text.
+        if media not in (None, "Text") and not (media == "ComplexData" and ("nitf" in mime or "html" in mime)):
             continue
         data = content.find("DataContent")
         if data is None:
