@@ -18,6 +18,7 @@ from pipeline.stages.normalise.wiretext import (
     analyse,
     headline_advisories,
     leading_byline,
+    split_byline,
     strip_dateline,
     strip_leading_advisories,
     strip_trailing_boilerplate,
@@ -44,7 +45,7 @@ def finish(draft: Draft, raw: RawSubmission, options: NormaliseOptions) -> Story
     signals = list(draft.signals)
     urgency = draft.urgency
     pubstatus = draft.pubstatus
-    advised = headline_advisories(headline) if headline[:1].isupper() or headline[:1].isdigit() else None
+    advised = headline_advisories(headline) if headline[:1].isupper() or headline[:1] in "0123456789>" else None
     if advised is not None and advised.headline != headline:
         headline, headline_fixed = advised.headline, True
         signals.extend(s for s in advised.signals if s not in signals)
@@ -62,7 +63,7 @@ def finish(draft: Draft, raw: RawSubmission, options: NormaliseOptions) -> Story
     if len(body) > 1 and body[0].casefold() == headline.casefold():
         body = body[1:]
     known = _clean_dateline(draft.dateline)
-    byline = clean_inline(draft.byline) if draft.byline else None
+    byline, byline_title = split_byline(clean_inline(draft.byline) if draft.byline else None, draft.byline_title)
     if draft.wire_copy:
         wt: WireText = analyse(body, agency=raw.agency, known_dateline=known)
         body, dateline = wt.body, wt.dateline
@@ -74,7 +75,8 @@ def finish(draft: Draft, raw: RawSubmission, options: NormaliseOptions) -> Story
         body, printed_byline = leading_byline(body)
         byline = byline or printed_byline
         body, dateline = strip_dateline(body, known)
-        body = strip_trailing_boilerplate(body)
+        body, reporter = strip_trailing_boilerplate(body, raw.agency, dateline)
+        byline = byline or reporter
     if not body:
         raise StageError("empty_body", f"{where}: no body text")
     if pubstatus == "canceled" and "kill" not in signals:
@@ -90,7 +92,7 @@ def finish(draft: Draft, raw: RawSubmission, options: NormaliseOptions) -> Story
         "headline": headline,
         "body": body,
         "byline": byline or None,
-        "byline_title": clean_inline(draft.byline_title) or None if draft.byline_title else None,
+        "byline_title": clean_inline(byline_title) or None if byline_title else None,
         "ednote": _ednote(draft.ednote),
         "dateline": dateline,
         "language": language,

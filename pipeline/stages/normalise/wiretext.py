@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 
 from pipeline.stages.normalise.months import MONTH
 from schemas.story import Dateline, Signal
@@ -39,9 +40,15 @@ _DATELINE_DATE_ONLY = re.compile(
     rf"\((?P<agency>[^()\n]{{1,30}})\)\s*(?P<dash>\.?\s*{_DASH}|:))(?:\s+|$)",
     re.I,
 )
+#: ``(Sports Network) -``: the agency alone opens the story.
+_DATELINE_AGENCY_ONLY = re.compile(rf"^(?P<text>\((?P<agency>[A-Z][\w .&\-]{{1,30}})\)\s*(?P<dash>{_DASH}|:))\s+(?=\S)")
+#: ``Paris (ats afp) Les violences …``: a known agency in parentheses and no dash (ATS/SDA copy).
+_DATELINE_NO_DASH = re.compile(
+    rf"^(?P<text>(?P<place>{_PLACE})(?P<extra>{_EXTRA})\s*\((?P<agency>[^()\n]{{1,30}})\))\s+(?=[^\W\d_a-z«\"“])"
+)
 #: ``MOSCOW, January 21. /TASS/.`` (TASS puts the agency between slashes after the date).
 _DATELINE_SLASHED = re.compile(
-    rf"^(?P<text>(?P<place>{_PLACE})(?P<extra>{_EXTRA})\.?\s*/(?P<agency>[^\W\d_a-z][\w\-]{{1,15}})/\.?(?P<dash>\s*{_DASH})?)"
+    rf"^(?P<text>(?P<place>{_PLACE})(?P<extra>{_EXTRA})\.?\s*/(?P<agency>[^\W\d_][\w\-]{{1,15}})/\.?(?P<dash>\s*(?:{_DASH}|:))?)"
     r"(?:\s+|$)"
 )
 #: ``(ANSA) - Rome, October 11 -`` (the agency before the place).
@@ -93,7 +100,8 @@ _ADVISORY = re.compile(
     r"|WRAPUP(?: \d+)?"
     r"|EDITOR[’']?S NOTE|EDITORS NOTE|NOTE TO EDITORS|ADVISORY|KILL|KILLED|WITHDRAWN|WITHDRAWS"
     r"|(?:\d+(?:ST|ND|RD|TH) LEAD|(?:\d+(?:st|nd|rd|th) )?Ld-Writethru|WRITETHRU|URGENT|FLASH)(?=\s*(?:$|[-:—]))"
-    r"|(?<=\()\s*(?:Recasts|Updates|Corrects|Refiles|Adds|Repeats)(?= ))\b"
+    r"|(?<=\()\s*(?:Recasts|Updates|Corrects|Refiles|Adds|Repeats)(?= )"
+    r"|(?<=\()In [^()]{0,40}\b(?:story|item|report), (?:corrects|updates|adds|recasts|refiles)(?= ))\b"
 )
 _SIGNAL_OF = {
     "RECAST": "update",
@@ -137,7 +145,7 @@ _NOTE = re.compile(
 )
 #: AFP-style sign-off codes: ``bur-dar-gl/fz``.
 _DESK_CODE = re.compile(r"^[a-z]{2,5}(?:[-/][a-z]{2,5})*/[a-z]{2,5}(?:[-/][a-z]{2,5})*$")
-_REPORTING_BY = re.compile(r"^\((?:reporting|writing) by (?P<name>[^;)]+)", re.I)
+_REPORTING_BY = re.compile(r"^\((?:reporting|writing) by (?P<name>[^;)]+)", re.I)  # names up to ";" or ")"
 #: A caption: ends with a parenthesised photo credit, or starts with a photo marker.
 _CAPTION = re.compile(
     r"(?:\((?:photo|foto|picture|image|file|credit)?[^()]{0,60}\)$|^(?:photo|file photo|picture|image|foto)\s*[:\-—–])",
@@ -225,6 +233,11 @@ def match_dateline(paragraph: str) -> tuple[Dateline, str] | None:
         m = None
     if m is None and (d := _DATELINE_DATE_ONLY.match(paragraph)) is not None:
         return Dateline(text=d.group("text").strip(), date=d.group("date")), paragraph[d.end() :].strip()
+    if m is None and paragraph[:1] == "(" and (a := _DATELINE_AGENCY_ONLY.match(paragraph)) is not None:
+        return Dateline(text=a.group("text").strip()), paragraph[a.end() :].strip()
+    if m is None and (n := _DATELINE_NO_DASH.match(paragraph)) is not None and _is_agency(n.group("agency")):
+        if _place_like(n.group("place")):
+            m = n
     if m is None:
         m = _DATELINE_CAPS.match(paragraph)
         if m is None or m.group("place").strip(" .'’-") in _NOT_PLACES or _DATE_PART.match(m.group("place")):
@@ -286,13 +299,22 @@ def _strip_found(
         return body, known
     dateline, rest = found
     if known is not None:
+        # The printed place is what readers see; the format's place (often where the story was filed or
+        # edited) and its country only fill in, or confirm, it.
+        same = dateline.place is None or not known.place or _same_place(known.place, dateline.place)
         dateline = Dateline(
             text=dateline.text,
-            place=known.place or dateline.place,
-            country=known.country or dateline.country,
+            place=known.place if same and known.place else dateline.place,
+            country=(known.country if same else None) or dateline.country,
             date=known.date or dateline.date,
         )
     return ([rest] if rest else []) + body[1:], dateline
+
+
+def _same_place(a: str, b: str) -> bool:
+    """The same place spelt alike (``Grossetto`` / ``GROSSETO``), not two places (``Bangalore`` / ``Damascus``)."""
+    a, b = a.casefold(), b.casefold()
+    return a.startswith(b) or b.startswith(a) or SequenceMatcher(None, a, b).ratio() >= 0.8
 
 
 def _advisory_signal(paragraph: str) -> Signal | bool | None:
@@ -301,6 +323,8 @@ def _advisory_signal(paragraph: str) -> Signal | bool | None:
     if m is None:
         return False
     kw = m.group("kw").upper()
+    if kw.startswith("IN "):  # "(In Jan. 3 story, corrects …)"
+        kw = kw.rsplit(", ", 1)[-1]
     if kw[:1].isdigit():  # "1ST LEAD", "2nd Ld-Writethru"
         return "update"
     for prefix, signal in _SIGNAL_OF.items():
@@ -379,7 +403,7 @@ def analyse(paragraphs: list[str], agency: str | None = None, known_dateline: Da
             out.dropped.append(body.pop(0))
 
     # 3. Trailing boilerplate, then the sign-off (name [/ agency]) and everything after it (bios).
-    _drop_trailing(out)
+    _drop_trailing(out, agency)
     agencies = {a.upper() for a in (agency, _dateline_agency(out.dateline)) if a}
     start = max(1, len(body) // 2)
     for i in range(start, len(body)):
@@ -402,7 +426,7 @@ def analyse(paragraphs: list[str], agency: str | None = None, known_dateline: Da
         out.dropped.extend(body[i:])
         del body[i:]
         break
-    _drop_trailing(out)
+    _drop_trailing(out, agency)
 
     # 4. A closing correction or update note stays as text but carries its signal.
     for p in body[-2:]:
@@ -416,13 +440,68 @@ def analyse(paragraphs: list[str], agency: str | None = None, known_dateline: Da
     return out
 
 
-def _drop_trailing(out: WireText) -> None:
+def _drop_trailing(out: WireText, agency: str | None = None) -> None:
     body = out.body
-    while len(body) > 1 and is_boilerplate(body[-1]):
-        p = body.pop()
-        out.dropped.append(p)
-        if out.byline is None and (m := _REPORTING_BY.match(p)):
-            out.byline = m.group("name").strip()
+    agencies = {a.casefold() for a in (agency, _dateline_agency(out.dateline)) if a}
+    while True:
+        while len(body) > 1 and (is_boilerplate(body[-1]) or _only_credit(body[-1], agencies)):
+            p = body.pop()
+            out.dropped.append(p)
+            if out.byline is None and (m := _REPORTING_BY.match(p)):
+                out.byline = _names(m.group("name"))
+        # A closing rule (``___``) near the end starts contributor and contact notes, not story text.
+        rule = next((i for i in range(len(body) - 1, max(0, len(body) - 5), -1) if _SEPARATOR.match(body[i])), None)
+        if rule is None or rule == 0:
+            break
+        out.dropped.extend(body[rule:])
+        del body[rule:]
+    if (
+        body
+        and (m := _TRAILING_CREDIT.search(body[-1]))
+        and _is_credit(m.group("credit") or m.group("slashed"), agencies)
+    ):
+        out.dropped.append(m.group(0))
+        body[-1] = body[-1][: m.start()].rstrip()
+
+
+_SEPARATOR = re.compile(r"^(?:_{3,}|-{3,}|\*{3,}|(?:\* ){2,}\*)$")
+#: A credit or desk code closing the last paragraph: ``(bsc)``, ``(SDA/sj)``, ``/ritzau/``, ``(END)``.
+_TRAILING_CREDIT = re.compile(r"\s*(?:\((?P<credit>[^()]{2,40})\)|/(?P<slashed>[^/\s]{2,20})/)\s*$")
+#: Desk codes (lower case only, so ``(NATO)`` or ``(USA)`` closing a sentence is kept).
+_DESK = re.compile(r"^[a-z]{2,5}$|^[A-Za-z]{2,12}\s*\\?/\s*[a-z]{1,5}(?:/[a-z]{1,5})*$|^(?:END|End|end)$")
+#: Agencies whose name closes copy: ``(AFP)``, ``/ritzau/``, ``(ats afp)``.
+KNOWN_AGENCIES = frozenset(
+    "afp ap ats sda apa ansa dpa efe reuters tass ritzau ntb tt stt anp belga kyodo xinhua yonhap pap ctk mti"
+    " ana ana-mpa hina tanjug aap cp pa upi bta agerpres lusa europa press epa kna".split()
+)
+
+
+def _is_agency(text: str) -> bool:
+    """``ats afp``, ``SDA-ATS``, ``dpa``: every word a known agency."""
+    words = set(re.split(r"[\s/,-]+", text.strip().casefold())) - {""}
+    return bool(words) and words <= KNOWN_AGENCIES
+
+
+def _is_credit(text: str | None, agencies: set[str]) -> bool:
+    if not text:
+        return False
+    folded = text.strip().casefold()
+    words = set(re.split(r"[\s/\\,-]+", folded)) - {""}
+    return (
+        folded in agencies or (bool(words) and words <= (KNOWN_AGENCIES | agencies)) or bool(_DESK.match(text.strip()))
+    )
+
+
+def _only_credit(paragraph: str, agencies: set[str]) -> bool:
+    """A paragraph that is only an agency credit: ``(BusinessDesk)``, ``/ritzau/``."""
+    m = _TRAILING_CREDIT.fullmatch(paragraph)
+    return m is not None and _is_credit(m.group("credit") or m.group("slashed"), agencies)
+
+
+def _names(text: str) -> str:
+    """``David Bailey in Minneapolis, Erwin Seba in Houston and Tim Ghianni in Nashville`` → the names only."""
+    text = re.split(r";|\bEditing by\b|\bAdditional reporting\b", text, maxsplit=1, flags=re.I)[0]
+    return re.sub(r"\s+in\s+[A-Z][\w.'’ -]*?(?=,|\s+and\s+|$)", "", text.strip()).strip(" ,")
 
 
 def _dateline_agency(dateline: Dateline | None) -> str | None:
@@ -432,17 +511,23 @@ def _dateline_agency(dateline: Dateline | None) -> str | None:
     return m.group(1) if m else None
 
 
-def strip_trailing_boilerplate(body: list[str]) -> list[str]:
-    """Drop trailing copyright lines, desk codes and page furniture (never the only paragraph)."""
-    out = WireText(body=list(body))
-    _drop_trailing(out)
-    return out.body
+def strip_trailing_boilerplate(
+    body: list[str], agency: str | None = None, dateline: Dateline | None = None
+) -> tuple[list[str], str | None]:
+    """Drop trailing copyright lines, desk codes, agency credits and page furniture (never the only paragraph).
+
+    Returns the body and the reporter named by a closing ``(Reporting by …)``, if any.
+    """
+    out = WireText(body=list(body), dateline=dateline)
+    _drop_trailing(out, agency)
+    return out.body, out.byline
 
 
-#: Advisory words that open a headline (``CORRECTED-…``, ``REFILE-…``, ``UPDATE 2-…``, ``URGENT: …``).
+#: Advisory words that open a headline (``CORRECTED-…``, ``REFILE-…``, ``UPDATE 2-…``, ``URGENT: …``) and agency
+#: routing prefixes (``>>>ANSA/``).
 _HEADLINE_ADVISORY = re.compile(
-    r"^(?P<kw>CORRECTED|CORRECTS?|CORRECTION|REFILED?|REPEAT|RPT|UPDATE(?: \d+)?|URGENT|FLASH|BULLETIN"
-    r"|WRAPUP(?: \d+)?|\d+(?:ST|ND|RD|TH) LEAD|KILL|KILLED|WITHDRAWN)\s*[-:—–]\s*(?=\S)"
+    r"^(?:>{2,}\s*[A-Z]{2,8}/\s*(?=\S)|(?P<kw>CORRECTED|CORRECTS?|CORRECTION|REFILED?|REPEAT|RPT|UPDATE(?: \d+)?"
+    r"|URGENT|FLASH|BULLETIN|WRAPUP(?: \d+)?|\d+(?:ST|ND|RD|TH) LEAD|KILL|KILLED|WITHDRAWN)\s*[-:—–]\s*(?=\S))"
 )
 
 
@@ -460,7 +545,7 @@ def headline_advisories(headline: str) -> HeadlineAdvisory:
     KILL/WITHDRAWN → kill, URGENT/BULLETIN → urgency 3, FLASH → urgency 1; REFILE/REPEAT carry nothing."""
     out = HeadlineAdvisory(headline)
     while (m := _HEADLINE_ADVISORY.match(out.headline)) is not None and len(out.headline) > m.end():
-        kw = m.group("kw")
+        kw = m.group("kw") or ""  # empty for an agency routing prefix (">>>ANSA/")
         sig: Signal | None = None
         if kw.startswith("CORRECT"):
             sig = "correction"
@@ -494,6 +579,30 @@ def leading_byline(body: list[str]) -> tuple[list[str], str | None]:
     if len(body) > 1 and (m := _BY.match(body[0])) and len(body[0]) <= 100 and not body[0].endswith("."):
         return body[1:], m.group("name").strip()
     return body, None
+
+
+_BY_PREFIX = re.compile(r"^(?:By|BY|by|Von|Par|Por|Di|Av|Af|Door|Przez)\s+(?=\S)")
+#: Words that make the part of a byline after a comma a title or affiliation, not another name.
+_TITLE_WORDS = re.compile(
+    r"\b(?:press|association|agency|agencia|agence|correspondent|writer|editor|reporter|columnist|critic|staff"
+    r"|news|times|post|journal|herald|tribune|database|bureau|desk|service|the|dpa|afp|reuters|ap|ansa|efe)\b",
+    re.I,
+)
+
+
+def split_byline(byline: str | None, title: str | None) -> tuple[str | None, str | None]:
+    """``By Sam Lister, Press Association Political Correspondent`` → ("Sam Lister", "Press Association …").
+
+    A leading ``By`` is dropped; the part after the first comma is the title when it reads as a job title
+    or affiliation (``David Bailey, Erwin Seba and Tim Ghianni`` stays whole).
+    """
+    if not byline:
+        return None, title
+    byline = _BY_PREFIX.sub("", byline, count=1)
+    name, sep, rest = byline.partition(", ")
+    if sep and rest and _TITLE_WORDS.search(rest) and not re.search(r"\s(?:and|und|et|y|e)\s", rest):
+        return name.strip(), title or rest.strip()
+    return byline, title
 
 
 def advisory_signal(line: str) -> Signal | None:

@@ -78,3 +78,22 @@ def test_printed_dateline_fields(printed: str, place: str | None, date: str | No
 )
 def test_month_names_from_cldr(name: str, number: int) -> None:
     assert month_number(name) == number
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "text", "place"),
+    [
+        ("(Sports Network) - A pair of teams meet.", "(Sports Network) -", None),
+        ("Paris (ats afp) Les violences ont repris.", "Paris (ats afp)", "Paris"),
+        ("København /ritzau/: En mand er anholdt.", "København /ritzau/:", "København"),
+        ("دمشق، سوريا (CNN) -- أكدت جهات سورية", "دمشق، سوريا (CNN) --", "دمشق"),
+    ],
+)
+def test_more_agency_shapes(paragraph: str, text: str, place: str | None) -> None:
+    found = match_dateline(paragraph)
+    assert found is not None
+    assert (found[0].text, found[0].place) == (text, place)
+
+
+def test_parenthesised_place_without_a_known_agency_is_not_a_dateline() -> None:
+    assert match_dateline("Paris (France) Le président a parlé.") is None

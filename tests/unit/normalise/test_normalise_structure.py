@@ -92,3 +92,55 @@ def test_leading_take_lines_and_byline_paragraphs_leave_the_body() -> None:
     story = normalise(make_raw(doc.encode()))
     assert story.body == ["The first paragraph.", "The second."]
     assert story.signals == ["update"]
+
+
+@pytest.mark.parametrize(
+    ("last", "kept"),
+    [
+        ("The end of the story. (bsc)", "The end of the story."),
+        ("The end of the story. /ritzau/", "The end of the story."),
+        ("The end of the story. kokobj@example.com(END)", "The end of the story. kokobj@example.com"),
+        ("The alliance grew (NATO)", "The alliance grew (NATO)"),
+    ],
+)
+def test_closing_credits_and_desk_codes(last: str, kept: str) -> None:
+    doc = NITF.format(headline="Markets rise").replace("<p>The second.</p>", f"<p>{last}</p>")
+    assert normalise(make_raw(doc.encode())).body[-1] == kept
+
+
+def test_reporting_by_line_gives_the_byline_and_notes_after_a_rule_leave() -> None:
+    doc = (
+        NITF.format(headline="Markets rise")
+        .replace("<byline>By JANE DOE<byttl>AP Business Writer</byttl></byline>", "")
+        .replace(
+            "<p>The second.</p>",
+            "<p>The second.</p><p>(Reporting by Ann Lee in Paris and Bo Chan in Rome; Editing by Cy Dee)</p>",
+        )
+    )
+    story = normalise(make_raw(doc.encode()))
+    assert story.byline == "Ann Lee and Bo Chan"
+    assert story.body[-1] == "The second."
+    ruled = NITF.format(headline="Markets rise").replace(
+        "<p>The second.</p>", "<p>The second.</p><p>___</p><p>Jane Doe can be reached at example.com.</p>"
+    )
+    assert normalise(make_raw(ruled.encode())).body[-1] == "The second."
+
+
+@pytest.mark.parametrize(
+    ("byline", "name", "title"),
+    [
+        ("By Sam Lister, Press Association Political Correspondent", "Sam Lister",
+         "Press Association Political Correspondent"),
+        ("David Bailey, Erwin Seba and Tim Ghianni", "David Bailey, Erwin Seba and Tim Ghianni", None),
+    ],
+)  # fmt: skip
+def test_byline_titles_apart(byline: str, name: str, title: str | None) -> None:
+    doc = NITF.format(headline="Markets rise").replace(
+        "<byline>By JANE DOE<byttl>AP Business Writer</byttl></byline>", f"<byline>{byline}</byline>"
+    )
+    story = normalise(make_raw(doc.encode()))
+    assert (story.byline, story.byline_title) == (name, title)
+
+
+def test_agency_routing_prefix_leaves_the_headline() -> None:
+    assert normalise(make_raw(NITF.format(headline="&gt;&gt;&gt;ANSA/Gas cut").encode())).headline == "Gas cut"

@@ -106,8 +106,7 @@ def test_anpa_head_lines_and_trailer() -> None:
     assert story.body == [
         "Rivers burst their banks on Tuesday after a week of rain.",
         "At least 12 people died, officials said.",
-        "Jane Roe contributed to this report.",
-    ]
+    ]  # the notes after the closing rule (contributors) are not story text
     assert story.ednote == "AP Photo XYZ101, XYZ102\nEds: Updates with death toll. With AP Photos."
     assert story.versioncreated == datetime(2017, 5, 9, 0, 56, tzinfo=UTC)
 

@@ -85,7 +85,11 @@ def parse_anpa1312(text: str, ctx: ParseContext) -> list[Draft]:
                 new_paragraph(line)
                 new_paragraph("")
             continue
-        if not line or _RULE.match(line):
+        if not line:
+            new_paragraph("")
+        elif _RULE.match(line):
+            # A rule (``___``) before closing notes is kept as a paragraph: finishing drops it with the notes.
+            new_paragraph(line)
             new_paragraph("")
         elif raw[:1] == "\t" or raw[:2] == "  ":
             in_body = True
