@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
 from pipeline.stages.normalise import normalise
@@ -144,3 +145,24 @@ def test_byline_titles_apart(byline: str, name: str, title: str | None) -> None:
 
 def test_agency_routing_prefix_leaves_the_headline() -> None:
     assert normalise(make_raw(NITF.format(headline="&gt;&gt;&gt;ANSA/Gas cut").encode())).headline == "Gas cut"
+
+
+def test_ninjs_richest_body_under_any_body_name() -> None:
+    doc = {
+        "uri": "urn:x:1",
+        "headline": "H",
+        "description_text": "A short description.",
+        "body_html5": "<p>First paragraph of the long story.</p><p>Second paragraph of the long story.</p>",
+    }
+    story = normalise(make_raw(orjson.dumps(doc)))
+    assert story.body == ["First paragraph of the long story.", "Second paragraph of the long story."]
+
+
+def test_ninjs_nitf_body_is_parsed_by_its_type() -> None:
+    nitf = '<?xml version="1.0"?><nitf><head><title>T</title></head><body><body.content><p>One.</p><p>Two.</p>'
+    doc = {
+        "uri": "urn:x:2",
+        "headlines": [{"value": "H"}],
+        "bodies": [{"contentType": "text/vnd.IPTC.NITF", "value": nitf + "</body.content></body></nitf>"}],
+    }
+    assert normalise(make_raw(orjson.dumps(doc))).body == ["One.", "Two."]
