@@ -17,10 +17,8 @@ from pipeline.stages.normalise.wiretext import (
     WireText,
     analyse,
     headline_advisories,
-    leading_byline,
     split_byline,
-    strip_dateline,
-    strip_leading_advisories,
+    strip_head,
     strip_trailing_boilerplate,
 )
 from schemas.raw import RawSubmission
@@ -70,11 +68,10 @@ def finish(draft: Draft, raw: RawSubmission, options: NormaliseOptions) -> Story
         byline = byline or wt.byline
         signals.extend(s for s in wt.signals if s not in signals)
     else:
-        body, advisories = strip_leading_advisories(body)
-        signals.extend(s for s in advisories if s not in signals)
-        body, printed_byline = leading_byline(body)
-        byline = byline or printed_byline
-        body, dateline = strip_dateline(body, known)
+        head = strip_head(body, known)
+        body, dateline = head.body, head.dateline
+        signals.extend(s for s in head.signals if s not in signals)
+        byline = byline or head.byline
         body, reporter = strip_trailing_boilerplate(body, raw.agency, dateline)
         byline = byline or reporter
     if not body:

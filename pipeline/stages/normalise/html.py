@@ -118,9 +118,7 @@ class _Paragraphs(HTMLParser):
 
     def _flush(self) -> None:
         if self._buf:
-            text = clean_inline("".join(self._buf))
-            if text:
-                self.paragraphs.append(text)
+            self.paragraphs.extend(block_paragraphs("".join(self._buf)))
             self._buf = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -169,6 +167,19 @@ class _Paragraphs(HTMLParser):
         self._flush()
 
 
+#: A line of pre-formatted wire text that starts a paragraph by indentation.
+_INDENTED = re.compile(r"\n(?:\t|  +)\S")
+
+
+def block_paragraphs(raw: str) -> list[str]:
+    """The cleaned text of one block element: one paragraph, or several when the block holds pre-formatted
+    wire text (lines indented to start paragraphs, as Reuters sends inside a single ``<p>``)."""
+    if "\n" in raw and len(_INDENTED.findall(raw)) >= 2:
+        return [c for p in wrapped_paragraphs(raw.split("\n")) if (c := clean_inline(p))]
+    text = clean_inline(raw)
+    return [text] if text else []
+
+
 def html_paragraphs(markup: str) -> list[str]:
     """Paragraphs of text in ``markup``: block elements split, furniture (figures, scripts) skipped."""
     parser = _Paragraphs()
@@ -188,9 +199,7 @@ def element_paragraphs(element: ET.Element) -> list[str]:
 
     def flush() -> None:
         if buf:
-            text = clean_inline("".join(buf))
-            if text:
-                out.append(text)
+            out.extend(block_paragraphs("".join(buf)))
             buf.clear()
 
     def walk(el: ET.Element) -> None:

@@ -462,8 +462,19 @@ def _drop_trailing(out: WireText, agency: str | None = None) -> None:
     ):
         out.dropped.append(m.group(0))
         body[-1] = body[-1][: m.start()].rstrip()
+    # Reporter lines and currency notes run into the last paragraph: "… per ounce. (Reporting by …)".
+    while body and (m := _TRAILING_NOTE.search(body[-1])) and m.start() > 0:
+        out.dropped.append(m.group(0))
+        if out.byline is None and (r := _REPORTING_BY.match(m.group(0).strip())):
+            out.byline = _names(r.group("name"))
+        body[-1] = body[-1][: m.start()].rstrip()
 
 
+_TRAILING_NOTE = re.compile(
+    r"\s*\((?:(?:reporting|writing|additional reporting|editing|compiled|edited) by\b[^()]{0,300}"
+    r"|[$€£¥]1 = [^()]{1,40})\)\s*$",
+    re.I,
+)
 _SEPARATOR = re.compile(r"^(?:_{3,}|-{3,}|\*{3,}|(?:\* ){2,}\*)$")
 #: A credit or desk code closing the last paragraph: ``(bsc)``, ``(SDA/sj)``, ``/ritzau/``, ``(END)``.
 _TRAILING_CREDIT = re.compile(r"\s*(?:\((?P<credit>[^()]{2,40})\)|/(?P<slashed>[^/\s]{2,20})/)\s*$")
@@ -500,7 +511,7 @@ def _only_credit(paragraph: str, agencies: set[str]) -> bool:
 
 def _names(text: str) -> str:
     """``David Bailey in Minneapolis, Erwin Seba in Houston and Tim Ghianni in Nashville`` → the names only."""
-    text = re.split(r";|\bEditing by\b|\bAdditional reporting\b", text, maxsplit=1, flags=re.I)[0]
+    text = re.split(r";|\bEditing by\b|\bAdditional reporting\b|\bWriting by\b", text, maxsplit=1, flags=re.I)[0]
     return re.sub(r"\s+in\s+[A-Z][\w.'’ -]*?(?=,|\s+and\s+|$)", "", text.strip()).strip(" ,")
 
 
@@ -572,6 +583,60 @@ def strip_leading_advisories(body: list[str]) -> tuple[list[str], list[Signal]]:
             signals.append(sig)
         start += 1
     return body[start:], signals
+
+
+_BULLET = re.compile(r"^[*•]\s+\S")
+
+
+def _head_furniture(paragraph: str) -> bool:
+    """Advisories, bylines and summary bullets that may precede a dateline (``* Spot gold may edge up``)."""
+    if _advisory_signal(paragraph) is not False:
+        return True
+    if _BY.match(paragraph) and len(paragraph) <= 100 and not paragraph.endswith("."):
+        return True
+    return bool(_BULLET.match(paragraph)) and len(paragraph) <= 300
+
+
+@dataclass
+class Head:
+    """What :func:`strip_head` found before the story text."""
+
+    body: list[str]
+    dateline: Dateline | None
+    byline: str | None = None
+    signals: list[Signal] = field(default_factory=list)
+
+
+def strip_head(body: list[str], known: Dateline | None = None) -> Head:
+    """Advisories, a ``By`` line, summary bullets and the printed dateline at the start of a body.
+
+    When a dateline follows only such furniture (within the first eight paragraphs), the furniture is
+    dropped (its advisories give signals, its ``By`` line the byline) and the dateline taken; else
+    leading advisories and a leading ``By`` line are dropped and the first paragraph checked for a
+    dateline.
+    """
+    for i, p in enumerate(body[:8]):
+        found = match_dateline(p)
+        if found is not None:
+            head = Head(body=body[i:], dateline=None)
+            for q in body[:i]:
+                _note_head(head, q)
+            head.body, head.dateline = _strip_found(head.body, known, found)
+            return head
+        if not _head_furniture(p):
+            break
+    rest, signals = strip_leading_advisories(body)
+    rest, byline = leading_byline(rest)
+    rest, dateline = strip_dateline(rest, known)
+    return Head(body=rest, dateline=dateline, byline=byline, signals=signals)
+
+
+def _note_head(head: Head, paragraph: str) -> None:
+    sig = _advisory_signal(paragraph)
+    if sig is not False and sig is not None and sig is not True and sig not in head.signals:
+        head.signals.append(sig)
+    elif (m := _BY.match(paragraph)) and head.byline is None:
+        head.byline = m.group("name").strip()
 
 
 def leading_byline(body: list[str]) -> tuple[list[str], str | None]:
