@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from pipeline.stages.errors import StageError
-from pipeline.stages.normalise.wireframe import PADDING, SOH, framing
+from pipeline.stages.normalise.wireframe import HEADER_LINE, PADDING, SOH, framing
 from schemas.raw import FormatHint
 from schemas.story import SourceFormat
 
@@ -36,7 +36,7 @@ _ROOT = re.compile(r"<(?:[A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
 
 def sniff(text: str) -> SourceFormat:
     """The format of decoded ``text`` from its first characters."""
-    if text[:1] in PADDING or text[:1] == SOH:
+    if text[:1] in PADDING or text[:1] == SOH or HEADER_LINE.match(text):
         framed = framing(text)
         if framed is not None:
             return framed

@@ -118,7 +118,7 @@ TAKE_LINE = re.compile(
     r"|(?P<kill>kill(?:ed)?|withdrawn?|withdraws|elimin(?:ate|ated)|sperrung|annulation|annullato)"
     r"|(?P<flash>flash|eil|eilt|blitz|alerte)"
     r"|(?P<urgent>urgent|urgente|eilmeldung|bulletin|vorrang|prioritaire|dringend|apnewsalert)"
-    r"|(?P<other>refiled?|repeat|rpt|extra|advisory|wiederholung|abridged|sub|sted)"
+    r"|(?P<other>refiled?|repeat|rpt|extra|advisory|wiederholung|abridged|sub|sted|\d+(?:st|nd|rd|th)\s+net)"
     r")\s*[)\]]?\s*[=.:]?$",
     re.I,
 )

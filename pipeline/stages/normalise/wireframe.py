@@ -24,6 +24,9 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 Framing = Literal["iptc7901", "anpa1312"]
+#: An IPTC 7901 header line: service letters and number, priority digit, category, word count
+#: (``eca00075 3 i 510    dpa 1003``).
+HEADER_LINE = re.compile(r"^[a-z]{2,5}\d{2,6}\s+\d\s+[a-z]{1,3}\s+\d{1,5}\b[^\n]{0,40}\r?\n")
 
 
 @dataclass
@@ -54,7 +57,8 @@ def framing(text: str) -> Framing | None:
     head = text[:600]
     start = head.lstrip(PADDING)
     if not start.startswith(SOH):
-        return None
+        # Copy whose control characters were stripped on the way still opens with the 7901 header line.
+        return "iptc7901" if HEADER_LINE.match(start) else None
     soh = head.index(SOH)
     first_lines = head[soh + 1 :].split("\n", 2)
     if SYN in head[:soh] or "\x1f" in first_lines[0] or any(c in "".join(first_lines[1:2]) for c in "\x11\x12\x13\x14"):
@@ -67,7 +71,7 @@ def split_frame(text: str) -> Frame:
     frame = Frame()
     soh = text.find(SOH)
     frame.synced = soh > 0 and SYN in text[:soh]
-    rest = text[soh + 1 :] if soh >= 0 else text
+    rest = text[soh + 1 :] if soh >= 0 else text.lstrip(PADDING)
     stx = rest.find(STX)
     if stx >= 0:
         header, rest = rest[:stx], rest[stx + 1 :]

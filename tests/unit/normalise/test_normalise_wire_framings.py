@@ -140,3 +140,22 @@ def test_profile_registry() -> None:
     assert wire_profile("someone", "eca062 4 i 211 ccccb dpa 061").name == "dpa"
     assert wire_profile("someone", "AP-WF-05-09-17 0056GMT").name == "AP"
     assert wire_profile("someone", "xyz").name == "generic"
+
+
+def test_7901_with_its_control_characters_stripped_is_still_7901() -> None:
+    stripped = (
+        "abc0075 3 i 510    dpa 1003\n\n/politics/Testland/\n2ND LEAD\n3RD NET\n"
+        "Court rules on the treaty\nBy Jane Roe, dpa  =\n \n"
+        "Teststadt (dpa) - The court ruled on Monday.\n\nThe ruling is final.\n"
+    )
+    assert sniff(stripped) == "iptc7901"
+    story = normalise(make_raw(stripped, agency="dpa"))
+    assert story.headline == "Court rules on the treaty"
+    assert story.keywords == ["politics", "Testland"]
+    assert (story.byline, story.signals, story.urgency) == ("Jane Roe", ["update"], 3)
+    assert story.body == ["The court ruled on Monday.", "The ruling is final."]
+
+
+def test_7901_rubric_lines_before_the_headline() -> None:
+    payload = DPA.replace("1ST LEAD\r\nTestland votes", "Situation\r\nTestland:\r\nTestland votes")
+    assert normalise(make_raw(payload, agency="dpa")).headline == "Testland votes for a new parliament in early poll"

@@ -23,6 +23,7 @@ from pipeline.stages.normalise.wireframe import split_frame, trailer_time, wrapp
 _HEADER = re.compile(r"^(?P<service>\S+)\s+(?P<priority>\d)\s+(?P<category>[a-z]{1,3})\b", re.I)
 _BY = re.compile(r"^(?:By|BY|Von|VON|Par|PAR|Por|POR|Di|Av|Af|Door|Przez|От)\s+(?P<name>\S.*)$")
 _NOTE = re.compile(r"^\(.*\)$")
+_SLUG = re.compile(r"^/?[^\s/][^/]*(?:/[^/]+)*/$")
 _MARKDOWN = re.compile(r"^(?:#+\s*|[-*]\s+)")
 _RULE = re.compile(r"^[*\-=_ ]{3,}$")
 
@@ -44,6 +45,9 @@ def parse_iptc7901(text: str, ctx: ParseContext) -> list[Draft]:
         line = line.strip().removesuffix("=").strip()
         if not line or apply_take(draft, line):
             continue
+        if _SLUG.match(line) and not headline:  # slug lines when no STX set them apart
+            draft.keywords.extend(k for k in (p.strip() for p in line.split("/")) if k)
+            continue
         if (by := _BY.match(line)) and headline:
             name, _, title = by.group("name").partition(",")
             draft.byline, draft.byline_title = name.strip(), title.strip() or None
@@ -53,6 +57,11 @@ def parse_iptc7901(text: str, ctx: ParseContext) -> list[Draft]:
             headline.append(line)
     if not headline:
         raise StageError("missing_headline", "IPTC 7901: no headline line after STX")
+    # A rubric on lines of its own before the headline ("Situation" / "France:") is not the headline.
+    for i in range(len(headline) - 2, -1, -1):
+        if headline[i].endswith(":"):
+            headline = headline[i + 1 :]
+            break
     draft.headline = " ".join(headline)
     draft.body, notes = _body(lines[head_end:], profile)
     draft.ednote.extend(notes)

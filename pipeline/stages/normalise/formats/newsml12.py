@@ -83,7 +83,8 @@ def _item(item: ET.Element, ctx: ParseContext, where: str) -> Draft:
             draft.embargoed = parse_timestamp(
                 text_of(mgmt.find("StatusWillChange/DateAndTime")), tz, f"{where} StatusWillChange"
             )
-        draft.urgency = urgency(_formal(mgmt.find("Urgency")), f"{where} Urgency")
+        # FormalName as the standard says; some agencies (TASS) put the number in the element's text.
+        draft.urgency = urgency(_formal(mgmt.find("Urgency")) or text_of(mgmt.find("Urgency")), f"{where} Urgency")
     component = item.find("NewsComponent")
     if component is None:
         return draft
