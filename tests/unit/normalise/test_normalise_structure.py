@@ -166,3 +166,13 @@ def test_ninjs_nitf_body_is_parsed_by_its_type() -> None:
         "bodies": [{"contentType": "text/vnd.IPTC.NITF", "value": nitf + "</body.content></body></nitf>"}],
     }
     assert normalise(make_raw(orjson.dumps(doc))).body == ["One.", "Two."]
+
+
+def test_agency_subject_codes_stay_under_the_agency_scheme() -> None:
+    doc = NITF.format(headline="Markets rise").replace(
+        "<docdata>",
+        '<docdata><tobject><tobject.subject tobject.subject.ipr="EFE" tobject.subject.refnum="F01001000"/>'
+        '<tobject.subject tobject.subject.ipr="IPTC" tobject.subject.refnum="11006005"/></tobject>',
+    )
+    story = normalise(make_raw(doc.encode(), agency="EFE"))
+    assert [s.code for s in story.subjects] == ["efe:F01001000", "subj:11006005"]

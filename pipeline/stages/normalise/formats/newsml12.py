@@ -22,7 +22,7 @@ from pipeline.stages.normalise.html import element_paragraphs, html_paragraphs
 from pipeline.stages.normalise.safety import parse_xml
 from pipeline.stages.normalise.timestamps import parse_timestamp
 from pipeline.stages.normalise.wiretext import advisory_signal, printed_dateline
-from pipeline.stages.normalise.xmltools import attr, text_of, to_int, urgency
+from pipeline.stages.normalise.xmltools import attr, subject_code, text_of, to_int, urgency
 from schemas.story import Dateline, PubStatus, Subject
 
 _STATUS: dict[str, PubStatus] = {
@@ -114,7 +114,8 @@ def _item(item: ET.Element, ctx: ParseContext, where: str) -> Draft:
         for code in meta.iter("SubjectCode"):
             for subj in code:
                 if subj.tag in ("Subject", "SubjectMatter", "SubjectDetail") and (ref := _formal(subj)):
-                    draft.subjects.append(Subject(code=f"subj:{ref}", scheme="subj"))
+                    code_, scheme = subject_code(ref, attr(subj, "Scheme"), ctx.agency)
+                    draft.subjects.append(Subject(code=code_, scheme=scheme))
         for location in meta.findall("Location"):
             if attr(location, "HowPresent") not in (None, "Origin"):
                 continue

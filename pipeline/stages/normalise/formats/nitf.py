@@ -21,7 +21,7 @@ from pipeline.stages.normalise.html import element_paragraphs
 from pipeline.stages.normalise.safety import parse_xml
 from pipeline.stages.normalise.timestamps import parse_timestamp
 from pipeline.stages.normalise.wiretext import normal_case_place, printed_dateline
-from pipeline.stages.normalise.xmltools import attr, text_of, to_int, urgency
+from pipeline.stages.normalise.xmltools import attr, subject_code, text_of, to_int, urgency
 from schemas.story import Dateline, PubStatus, Subject
 
 _STATUS: dict[str, PubStatus] = {
@@ -82,8 +82,11 @@ def nitf_draft(root: ET.Element, ctx: ParseContext, where: str) -> Draft:
                 or attr(subj, "tobject.subject.matter")
                 or attr(subj, "tobject.subject.type")
             )
-            if ref or name:
-                draft.subjects.append(Subject(code=f"subj:{ref}" if ref else None, name=name, scheme="subj"))
+            if ref:
+                code, scheme = subject_code(ref, attr(subj, "tobject.subject.ipr"), ctx.agency)
+                draft.subjects.append(Subject(code=code, name=name, scheme=scheme))
+            elif name:
+                draft.subjects.append(Subject(code=None, name=name, scheme=None))
 
     draft.headline = text_of(body_head.find("hedline/hl1")) if body_head is not None else None
     if not draft.headline and head is not None:
