@@ -455,19 +455,20 @@ def _drop_trailing(out: WireText, agency: str | None = None) -> None:
             break
         out.dropped.extend(body[rule:])
         del body[rule:]
-    if (
-        body
-        and (m := _TRAILING_CREDIT.search(body[-1]))
-        and _is_credit(m.group("credit") or m.group("slashed"), agencies)
-    ):
-        out.dropped.append(m.group(0))
-        body[-1] = body[-1][: m.start()].rstrip()
-    # Reporter lines and currency notes run into the last paragraph: "… per ounce. (Reporting by …)".
-    while body and (m := _TRAILING_NOTE.search(body[-1])) and m.start() > 0:
+    # Credits, desk codes, reporter lines and currency notes run into the last paragraph ("… per ounce.
+    # (Reporting by …)", "… voraus. (bsc)"): removed one after another, so a second pass finds none.
+    while body:
+        last = body[-1]
+        m = _TRAILING_NOTE.search(last)
+        if m is None:
+            c = _TRAILING_CREDIT.search(last)
+            m = c if c is not None and _is_credit(c.group("credit") or c.group("slashed"), agencies) else None
+        if m is None or m.start() == 0:
+            break
         out.dropped.append(m.group(0))
         if out.byline is None and (r := _REPORTING_BY.match(m.group(0).strip())):
             out.byline = _names(r.group("name"))
-        body[-1] = body[-1][: m.start()].rstrip()
+        body[-1] = last[: m.start()].rstrip()
 
 
 _TRAILING_NOTE = re.compile(
