@@ -651,9 +651,13 @@ _BY_PREFIX = re.compile(r"^(?:By|BY|by|Von|Par|Por|Di|Av|Af|Door|Przez)\s+(?=\S)
 #: Words that make the part of a byline after a comma a title or affiliation, not another name.
 _TITLE_WORDS = re.compile(
     r"\b(?:press|association|agency|agencia|agence|correspondent|writer|editor|reporter|columnist|critic|staff"
-    r"|news|times|post|journal|herald|tribune|database|bureau|desk|service|the|dpa|afp|reuters|ap|ansa|efe)\b",
+    r"|news|times|post|journal|herald|tribune|database|bureau|desk|service|the|dpa|afp|reuters|ap|ansa|efe"
+    r"|university|universit[äéy]|institute|college|school|foundation|ministry)\b",
     re.I,
 )
+
+
+_AGENCY_SUFFIX = re.compile(r"\s*/\s*([A-Za-z][\w-]{1,12})$")
 
 
 def split_byline(byline: str | None, title: str | None) -> tuple[str | None, str | None]:
@@ -665,6 +669,8 @@ def split_byline(byline: str | None, title: str | None) -> tuple[str | None, str
     if not byline:
         return None, title
     byline = _BY_PREFIX.sub("", byline, count=1)
+    if (m := _AGENCY_SUFFIX.search(byline)) and _is_agency(m.group(1)):  # "Martin Hardenberger/TT"
+        return byline[: m.start()].strip(), title or m.group(1)
     name, sep, rest = byline.partition(", ")
     if sep and rest and _TITLE_WORDS.search(rest) and not re.search(r"\s(?:and|und|et|y|e)\s", rest):
         return name.strip(), title or rest.strip()

@@ -27,6 +27,7 @@ _MARKUP_TYPES = ("html", "xml", "nitf")
 _NINJS_KEYS = frozenset(
     {
         "uri",
+        "guid",
         "headline",
         "headlines",
         "body_text",
@@ -69,7 +70,8 @@ def _str(doc: dict[str, Any], *names: str) -> str | None:
 
 
 def _item(doc: dict[str, Any], ctx: ParseContext) -> Draft:
-    uri = _str(doc, "uri")
+    # ninjs 1.x producers (Superdesk and its agencies) often send the identifier as "guid" and no "uri".
+    uri = _str(doc, "uri") or _str(doc, "guid")
     draft = Draft(source_format="ninjs", uri=uri.strip() if uri and uri.strip() else None, where="ninjs")
     draft.version = _version(_get(doc, "version"))
     draft.headline = _headline(doc)
