@@ -6,8 +6,6 @@ and wire trailers (``071341 GMT Okt 15``). Built once at import from babel's bun
 
 from __future__ import annotations
 
-import re
-
 from babel.dates import get_month_names
 
 #: Languages whose month names are recognised (CLDR locale ids; ``nb`` is Norwegian Bokmål).
@@ -48,8 +46,6 @@ def _month_numbers() -> dict[str, int]:
 
 #: Casefolded month name or abbreviation (without a final period) → month number 1..12.
 MONTH_NUMBERS: dict[str, int] = _month_numbers()
-#: A month name or abbreviation (longest first so ``juillet`` wins over ``juil``), optionally with a period.
-MONTH = "(?:" + "|".join(re.escape(n) for n in sorted(MONTH_NUMBERS, key=len, reverse=True)) + r")\.?"
 
 
 def month_number(name: str) -> int | None:

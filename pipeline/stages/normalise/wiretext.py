@@ -12,16 +12,33 @@ import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
-from pipeline.stages.normalise.months import MONTH
+from pipeline.stages.normalise.months import month_number
 from schemas.story import Dateline, Signal
 
 _WEEKDAY = r"(?:Mon|Tues?|Wed(?:nes)?|Thu(?:rs)?|Fri|Sat(?:ur)?|Sun)(?:day)?\.?"
 #: The start of a printed date: ``Nov 29``, ``29 novembre``, ``3 de diciembre``, ``Monday``, ``2024``, ``4/4/2018``.
-_DATE_PART = re.compile(
-    rf"^(?:{MONTH}\s+\d{{1,2}}\b|\d{{1,2}}\.?\s+(?:de\s+)?{MONTH}(?!\w)|{_WEEKDAY}\b|\d{{4}}\b"
-    r"|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b)",
+#: The shape of a printed date's start: ``Nov 29``, ``29 novembre``, ``3 de diciembre``, ``3月``, ``Monday``,
+#: ``2024``, ``4/4/2018``. The word is then looked up in the CLDR month names (one dictionary lookup is much
+#: cheaper than a regular expression alternating 370 month names).
+_DATE_SHAPE = re.compile(
+    rf"^(?:(?P<a>[^\W\d_]{{2,15}})\.?\s+\d{{1,2}}\b|\d{{1,2}}\.?\s+(?:de\s+)?(?P<b>[^\W\d_]{{2,15}})\.?(?!\w)"
+    rf"|\d{{1,2}}月|{_WEEKDAY}\b|\d{{4}}\b|\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}\b)",
     re.I,
 )
+
+
+def _date_start(text: str) -> bool:
+    """Whether ``text`` starts with a printed date (month names in any of the CLDR languages listed)."""
+    m = _DATE_SHAPE.match(text)
+    if m is None:
+        return False
+    word = m.group("a") or m.group("b")
+    return word is None or month_number(word) is not None or _WEEKDAY_START.match(text) is not None
+
+
+_WEEKDAY_START = re.compile(rf"^{_WEEKDAY}\b", re.I)
+
+
 #: Dashes that end a dateline; ``_`` is the dash of ANPA copy (``BEIJING (AP) _``).
 _DASH = r"(?:—|–|‒|―|--|-|_)"
 _WORD = r"[^\W\d_][^\W\d_'’.\-]*"
@@ -36,9 +53,8 @@ _DATELINE_AGENCY = re.compile(
 )
 #: ``Jan. 12 (BusinessDesk) -``: a date and the agency, no place.
 _DATELINE_DATE_ONLY = re.compile(
-    rf"^(?P<text>(?P<date>{MONTH}\s+\d{{1,2}}|\d{{1,2}}\.?\s+{MONTH})(?:,?\s+\d{{4}})?\s*"
-    rf"\((?P<agency>[^()\n]{{1,30}})\)\s*(?P<dash>\.?\s*{_DASH}|:))(?:\s+|$)",
-    re.I,
+    r"^(?P<text>(?P<date>(?P<a>[^\W\d_]{2,15})\.?\s+\d{1,2}|\d{1,2}\.?\s+(?P<b>[^\W\d_]{2,15})\.?)(?:,?\s+\d{4})?\s*"
+    rf"\((?P<agency>[^()\n]{{1,30}})\)\s*(?P<dash>\.?\s*{_DASH}|:))(?:\s+|$)"
 )
 #: ``(Sports Network) -``: the agency alone opens the story.
 _DATELINE_AGENCY_ONLY = re.compile(rf"^(?P<text>\((?P<agency>[A-Z][\w .&\-]{{1,30}})\)\s*(?P<dash>{_DASH}|:))\s+(?=\S)")
@@ -229,18 +245,22 @@ def match_dateline(paragraph: str) -> tuple[Dateline, str] | None:
         m = _DATELINE_AGENCY_FIRST.match(paragraph)
     if m is None and "/" in paragraph[:120]:
         m = _DATELINE_SLASHED.match(paragraph)
-    if m is not None and (not _place_like(m.group("place")) or _DATE_PART.match(m.group("place"))):
+    if m is not None and (not _place_like(m.group("place")) or _date_start(m.group("place"))):
         m = None
-    if m is None and (d := _DATELINE_DATE_ONLY.match(paragraph)) is not None:
+    # The shapes below all need a parenthesis early on: one cheap test spares the regexes on most paragraphs.
+    paren = paragraph.find("(", 0, 120)
+    d = _DATELINE_DATE_ONLY.match(paragraph) if m is None and paren > 0 else None
+    if d is not None and month_number(d.group("a") or d.group("b")) is not None:
         return Dateline(text=d.group("text").strip(), date=d.group("date")), paragraph[d.end() :].strip()
-    if m is None and paragraph[:1] == "(" and (a := _DATELINE_AGENCY_ONLY.match(paragraph)) is not None:
+    if m is None and paren == 0 and (a := _DATELINE_AGENCY_ONLY.match(paragraph)) is not None:
         return Dateline(text=a.group("text").strip()), paragraph[a.end() :].strip()
-    if m is None and (n := _DATELINE_NO_DASH.match(paragraph)) is not None and _is_agency(n.group("agency")):
-        if _place_like(n.group("place")):
+    if m is None and paren > 0 and _is_agency(paragraph[paren + 1 : paragraph.find(")", paren, paren + 32)]):
+        n = _DATELINE_NO_DASH.match(paragraph)
+        if n is not None and _is_agency(n.group("agency")) and _place_like(n.group("place")):
             m = n
     if m is None:
         m = _DATELINE_CAPS.match(paragraph)
-        if m is None or m.group("place").strip(" .'’-") in _NOT_PLACES or _DATE_PART.match(m.group("place")):
+        if m is None or m.group("place").strip(" .'’-") in _NOT_PLACES or _date_start(m.group("place")):
             return None
         if len(m.group("place").replace(" ", "")) < 3:
             return None
@@ -254,7 +274,7 @@ def match_dateline(paragraph: str) -> tuple[Dateline, str] | None:
     extra = [p.strip() for p in m.group("extra").replace("،", ",").split(",") if p.strip()]
     date: str | None = None
     for i, part in enumerate(extra):
-        if _DATE_PART.match(part):
+        if _date_start(part):
             date = ", ".join(extra[i:])
             break
     rest = paragraph[m.end() :].strip()
@@ -272,8 +292,8 @@ def printed_dateline(printed: str) -> tuple[str | None, str | None]:
     if found is not None:
         return found[0].place, found[0].date
     first = printed.split(",")[0].strip(" -—–.")
-    if not first or _DATE_PART.match(first) or any(ch.isdigit() for ch in first):
-        return None, printed if _DATE_PART.match(printed.strip()) else None
+    if not first or _date_start(first) or any(ch.isdigit() for ch in first):
+        return None, printed if _date_start(printed.strip()) else None
     return normal_case_place(first), None
 
 
@@ -459,9 +479,11 @@ def _drop_trailing(out: WireText, agency: str | None = None) -> None:
     # (Reporting by …)", "… voraus. (bsc)"): removed one after another, so a second pass finds none.
     while body:
         last = body[-1]
-        m = _TRAILING_NOTE.search(last)
+        if last.rstrip()[-1:] not in (")", "/"):  # every closing note ends so; most paragraphs do not
+            break
+        m = _TRAILING_NOTE.search(last, max(0, len(last) - 420))
         if m is None:
-            c = _TRAILING_CREDIT.search(last)
+            c = _TRAILING_CREDIT.search(last, max(0, len(last) - 60))
             m = c if c is not None and _is_credit(c.group("credit") or c.group("slashed"), agencies) else None
         if m is None or m.start() == 0:
             break
@@ -506,6 +528,8 @@ def _is_credit(text: str | None, agencies: set[str]) -> bool:
 
 def _only_credit(paragraph: str, agencies: set[str]) -> bool:
     """A paragraph that is only an agency credit: ``(BusinessDesk)``, ``/ritzau/``."""
+    if len(paragraph) > 60 or paragraph.rstrip()[-1:] not in (")", "/"):
+        return False
     m = _TRAILING_CREDIT.fullmatch(paragraph)
     return m is not None and _is_credit(m.group("credit") or m.group("slashed"), agencies)
 
@@ -616,8 +640,11 @@ def strip_head(body: list[str], known: Dateline | None = None) -> Head:
     leading advisories and a leading ``By`` line are dropped and the first paragraph checked for a
     dateline.
     """
+    first: tuple[Dateline, str] | None = None
     for i, p in enumerate(body[:8]):
         found = match_dateline(p)
+        if i == 0:
+            first = found
         if found is not None:
             head = Head(body=body[i:], dateline=None)
             for q in body[:i]:
@@ -628,7 +655,10 @@ def strip_head(body: list[str], known: Dateline | None = None) -> Head:
             break
     rest, signals = strip_leading_advisories(body)
     rest, byline = leading_byline(rest)
-    rest, dateline = strip_dateline(rest, known)
+    if not rest:
+        return Head(body=rest, dateline=known, byline=byline, signals=signals)
+    # The first paragraph was already tried for a dateline when nothing was dropped before it.
+    rest, dateline = _strip_found(rest, known, first if len(rest) == len(body) else match_dateline(rest[0]))
     return Head(body=rest, dateline=dateline, byline=byline, signals=signals)
 
 

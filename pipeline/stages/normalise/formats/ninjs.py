@@ -164,11 +164,13 @@ def _body(doc: dict[str, Any]) -> list[str]:
             (markup if typed_markup or _is_markup(b["value"]) else plain).append(b["value"])
     best: list[str] = []
     best_size = 0
-    for value in markup:
-        paragraphs = html_paragraphs(value)
-        size = sum(len(p) for p in paragraphs)
-        if size > best_size:
-            best, best_size = paragraphs, size
+    # The longest markup is the richest (renderings repeat one story in several bodies): parse only it,
+    # unless it holds no text.
+    for value in sorted(markup, key=len, reverse=True):
+        best = html_paragraphs(value)
+        best_size = sum(len(p) for p in best)
+        if best_size:
+            break
     for value in plain:
         if best and len(value) < 1.5 * best_size:
             continue  # not clearly more text than the markup body: no need to read it
