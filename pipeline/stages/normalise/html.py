@@ -118,7 +118,7 @@ class _Paragraphs(HTMLParser):
 
     def _flush(self) -> None:
         if self._buf:
-            self.paragraphs.extend(block_paragraphs("".join(self._buf)))
+            add_block(self.paragraphs, "".join(self._buf))
             self._buf = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -171,13 +171,16 @@ class _Paragraphs(HTMLParser):
 _INDENTED = re.compile(r"\n(?:\t|  +)\S")
 
 
-def block_paragraphs(raw: str) -> list[str]:
-    """The cleaned text of one block element: one paragraph, or several when the block holds pre-formatted
-    wire text (lines indented to start paragraphs, as Reuters sends inside a single ``<p>``)."""
-    if "\n" in raw and len(_INDENTED.findall(raw)) >= 2:
-        return [c for p in wrapped_paragraphs(raw.split("\n")) if (c := clean_inline(p))]
+def add_block(out: list[str], raw: str) -> None:
+    """Append the cleaned text of one block element to ``out``: one paragraph, or several when the block holds
+    pre-formatted wire text (lines indented to start paragraphs, as Reuters sends inside a single ``<p>``)."""
     text = clean_inline(raw)
-    return [text] if text else []
+    if not text:
+        return
+    if "\n" in raw and (first := _INDENTED.search(raw)) is not None and _INDENTED.search(raw, first.end()):
+        out.extend(c for p in wrapped_paragraphs(raw.split("\n")) if (c := clean_inline(p)))
+    else:
+        out.append(text)
 
 
 def html_paragraphs(markup: str) -> list[str]:
@@ -199,7 +202,7 @@ def element_paragraphs(element: ET.Element) -> list[str]:
 
     def flush() -> None:
         if buf:
-            out.extend(block_paragraphs("".join(buf)))
+            add_block(out, "".join(buf))
             buf.clear()
 
     def walk(el: ET.Element) -> None:

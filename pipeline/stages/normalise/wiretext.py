@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 
 from pipeline.stages.normalise.months import month_number
 from schemas.story import Dateline, Signal
@@ -334,7 +333,18 @@ def _strip_found(
 def _same_place(a: str, b: str) -> bool:
     """The same place spelt alike (``Grossetto`` / ``GROSSETO``), not two places (``Bangalore`` / ``Damascus``)."""
     a, b = a.casefold(), b.casefold()
-    return a.startswith(b) or b.startswith(a) or SequenceMatcher(None, a, b).ratio() >= 0.8
+    if a.startswith(b) or b.startswith(a):
+        return True
+    if abs(len(a) - len(b)) > 2:
+        return False
+    # At most two letters differ between the common start and the common end.
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    return max(len(a), len(b)) - start - end <= 2
 
 
 def _advisory_signal(paragraph: str) -> Signal | bool | None:
@@ -652,6 +662,9 @@ def strip_head(body: list[str], known: Dateline | None = None) -> Head:
             head.body, head.dateline = _strip_found(head.body, known, found)
             return head
         if not _head_furniture(p):
+            if i == 0:  # the common case: the story starts at once, with no dateline
+                rest, dateline = _strip_found(body, known, None)
+                return Head(body=rest, dateline=dateline)
             break
     rest, signals = strip_leading_advisories(body)
     rest, byline = leading_byline(rest)

@@ -125,7 +125,8 @@ def _dateline(body_head: ET.Element | None, docdata: ET.Element | None) -> Datel
     if printed:
         location = text_of(element.find("location")) if element is not None else None
         date = text_of(element.find("story.date")) if element is not None else None
-        printed_place, printed_date = printed_dateline(printed)
+        # The printed text is read only for what the elements do not give.
+        printed_place, printed_date = printed_dateline(printed) if not (location or city) or not date else (None, None)
         # "Newport News, VA": the place without its state or country.
         place = normal_case_place(location.split(",")[0].strip()) if location else city or printed_place
         return Dateline(text=printed, place=place, country=country, date=date or printed_date)
