@@ -13,7 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipeline.stages.normalise.draft import Draft
+from pipeline.stages.normalise.draft import Draft, ParseContext
+from pipeline.stages.normalise.wireframe import Frame, split_frame
+from schemas.story import SourceFormat
 
 #: Lines that open an editor's note in any agency's copy: everything from there on is not story text.
 _NOT_FOR_PUBLICATION = (
@@ -147,3 +149,15 @@ def apply_take(draft: Draft, line: str) -> bool:
         elif kind == "urgent":
             draft.urgency = min(draft.urgency or 3, 3)
     return True
+
+
+#: A byline line in wire copy, in the languages the agencies write (``By``, ``Von``, ``Par``, ``Por`` …).
+BY_LINE = re.compile(r"^(?:By|BY|Von|VON|Par|PAR|Por|POR|Di|Av|Af|Door|Przez|От)\s+(?P<name>\S.*)$")
+
+
+def framed_draft(text: str, ctx: ParseContext, fmt: SourceFormat, where: str) -> tuple[Frame, WireProfile, Draft]:
+    """The framing of ``text``, the agency's profile (by authenticated agency, else header/trailer) and an empty
+    draft in the profile's language: where both wire parsers start."""
+    frame = split_frame(text)
+    profile = wire_profile(ctx.agency, *frame.header[:1], *frame.trailer)
+    return frame, profile, Draft(source_format=fmt, where=where, language=profile.language)

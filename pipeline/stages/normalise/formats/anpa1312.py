@@ -18,15 +18,14 @@ import re
 from pipeline.stages.errors import StageError
 from pipeline.stages.normalise.draft import Draft, ParseContext
 from pipeline.stages.normalise.formats import register
-from pipeline.stages.normalise.wire_profiles import apply_take, wire_profile
-from pipeline.stages.normalise.wireframe import split_frame, trailer_time
+from pipeline.stages.normalise.wire_profiles import BY_LINE, apply_take, framed_draft
+from pipeline.stages.normalise.wireframe import trailer_time
 
 _PRIORITY = {"f": 1, "b": 2, "u": 3}
 #: Second header line: priority, category, format id (control characters already blanked), slug, version, date.
 _HEADER2 = re.compile(
     r"^(?P<priority>[a-z])\s+(?P<category>[a-z])\s+(?P<slug>\S+)\s*(?P<version>.*?)\s+\d{2}-\d{2}(?:\s+\d{1,5})?$"
 )
-_BY = re.compile(r"^(?:By|BY)\s+(?P<name>\S.*)$")
 _RULE = re.compile(r"^[_\-=*]{3,}$")
 _END = re.compile(r"^(?:END|MORE|\(MORE\)|\(END\))$")
 #: The count of words after the last comma of a keyword line: ``…,827``.
@@ -35,9 +34,7 @@ _WORDS = re.compile(r"^\d{1,5}$")
 
 @register("anpa1312")
 def parse_anpa1312(text: str, ctx: ParseContext) -> list[Draft]:
-    frame = split_frame(text)
-    profile = wire_profile(ctx.agency, *frame.header[:1], *frame.trailer)
-    draft = Draft(source_format="anpa1312", where="ANPA 1312", language=profile.language)
+    frame, profile, draft = framed_draft(text, ctx, "anpa1312", "ANPA 1312")
     if len(frame.header) > 1 and (m := _HEADER2.match(" ".join(frame.header[1].split()))):
         draft.urgency = _PRIORITY.get(m.group("priority"))
         if m.group("version"):
@@ -68,7 +65,7 @@ def parse_anpa1312(text: str, ctx: ParseContext) -> list[Draft]:
                 continue
             if not in_body:
                 title_next, after_byline = after_byline, False
-                if by := _BY.match(line):
+                if by := BY_LINE.match(line):
                     draft.byline = by.group("name").strip()
                     after_byline = True
                 elif title_next and profile.byline_title.match(line):

@@ -17,11 +17,10 @@ import re
 from pipeline.stages.errors import StageError
 from pipeline.stages.normalise.draft import Draft, ParseContext
 from pipeline.stages.normalise.formats import register
-from pipeline.stages.normalise.wire_profiles import WireProfile, apply_take, wire_profile
-from pipeline.stages.normalise.wireframe import split_frame, trailer_time, wrapped_paragraphs
+from pipeline.stages.normalise.wire_profiles import BY_LINE, WireProfile, apply_take, framed_draft
+from pipeline.stages.normalise.wireframe import trailer_time, wrapped_paragraphs
 
 _HEADER = re.compile(r"^(?P<service>\S+)\s+(?P<priority>\d)\s+(?P<category>[a-z]{1,3})\b", re.I)
-_BY = re.compile(r"^(?:By|BY|Von|VON|Par|PAR|Por|POR|Di|Av|Af|Door|Przez|От)\s+(?P<name>\S.*)$")
 _NOTE = re.compile(r"^\(.*\)$")
 _SLUG = re.compile(r"^/?[^\s/][^/]*(?:/[^/]+)*/$")
 _MARKDOWN = re.compile(r"^(?:#+\s*|[-*]\s+)")
@@ -30,10 +29,8 @@ _RULE = re.compile(r"^[*\-=_ ]{3,}$")
 
 @register("iptc7901")
 def parse_iptc7901(text: str, ctx: ParseContext) -> list[Draft]:
-    frame = split_frame(text)
+    frame, profile, draft = framed_draft(text, ctx, "iptc7901", "IPTC 7901")
     header = frame.header[0] if frame.header else ""
-    profile = wire_profile(ctx.agency, header, *frame.trailer)
-    draft = Draft(source_format="iptc7901", where="IPTC 7901", language=profile.language)
     if m := _HEADER.match(header):
         draft.urgency = int(m.group("priority")) or None
     draft.keywords = [k for line in frame.header[1:] for k in (p.strip() for p in line.split("/")) if k]
@@ -48,7 +45,7 @@ def parse_iptc7901(text: str, ctx: ParseContext) -> list[Draft]:
         if _SLUG.match(line) and not headline:  # slug lines when no STX set them apart
             draft.keywords.extend(k for k in (p.strip() for p in line.split("/")) if k)
             continue
-        if (by := _BY.match(line)) and headline:
+        if (by := BY_LINE.match(line)) and headline:
             name, _, title = by.group("name").partition(",")
             draft.byline, draft.byline_title = name.strip(), title.strip() or None
         elif _NOTE.match(line) and not headline:
