@@ -11,13 +11,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, get_args
 
 import orjson
 import typer
 
 from pipeline.config import Settings
 from pipeline.console import console
+from schemas.raw import FormatHint
 
 app = typer.Typer(help="wirefeed: a news wire-feed pipeline on Kafka.", no_args_is_help=True,
                   pretty_exceptions_show_locals=False)
@@ -27,7 +28,7 @@ err = console(stderr=True)
 out = console()
 
 BrokerOpt = Annotated[str | None, typer.Option("--broker", "-b", help="Kafka bootstrap servers (env WIREFEED_BROKER)")]
-FORMATS = ["auto", "text", "ninjs", "nitf", "newsml-g2", "newsml-1.2", "html"]
+FORMATS = list(get_args(FormatHint))
 
 
 def settings_with(broker: str | None = None, **overrides: object) -> Settings:
@@ -127,7 +128,8 @@ def print_story(story) -> None:  # type: ignore[no-untyped-def]
 
 
 CONTENT_TYPES = {"text": "text/plain; charset=utf-8", "ninjs": "application/json", "nitf": "application/xml",
-                 "newsml-g2": "application/xml", "newsml-1.2": "application/xml", "html": "text/html"}
+                 "newsml-g2": "application/xml", "newsml-1.2": "application/xml", "html": "text/html",
+                 "iptc7901": "text/plain", "anpa1312": "text/plain"}
 
 
 def content_type_for(name: str, fmt: str) -> str:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from schemas._types import UtcDatetime, WireBytes
 
 #: Formats the normalise stage understands. ``auto`` sniffs the payload.
-FormatHint = Literal["auto", "text", "ninjs", "nitf", "newsml-g2", "newsml-1.2", "html"]
+FormatHint = Literal["auto", "text", "ninjs", "nitf", "newsml-g2", "newsml-1.2", "html", "iptc7901", "anpa1312"]
 
 
 class RawSubmission(BaseModel):

@@ -10,7 +10,7 @@ from schemas._types import CountryCode, UtcDatetime
 
 PubStatus = Literal["usable", "withheld", "canceled"]
 Signal = Literal["update", "correction", "kill", "advisory"]
-SourceFormat = Literal["text", "ninjs", "nitf", "newsml-g2", "newsml-1.2", "html"]
+SourceFormat = Literal["text", "ninjs", "nitf", "newsml-g2", "newsml-1.2", "html", "iptc7901", "anpa1312"]
 
 
 class Dateline(BaseModel):
@@ -43,7 +43,14 @@ class Story(BaseModel):
     agency: str = Field(min_length=1, description="Authenticated source agency")
     headline: str = Field(min_length=1)
     body: list[str] = Field(min_length=1, description="Clean body paragraphs, NFC, dateline removed")
-    byline: str | None = None
+    byline: str | None = Field(None, description="Names of the authors, without job titles")
+    byline_title: str | None = Field(
+        None, description="The authors' job title or affiliation as printed under the byline, e.g. 'AP Business Writer'"
+    )
+    ednote: str | None = Field(
+        None,
+        description="Editor's note: agency notes, notebooks, contacts and advisories not for publication (not body)",
+    )
     dateline: Dateline | None = None
     language: str | None = Field(None, description="BCP 47 tag, e.g. 'en'")
     firstcreated: UtcDatetime | None = None

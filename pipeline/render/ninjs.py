@@ -21,6 +21,7 @@ Mapping:
 from __future__ import annotations
 
 import html
+import re
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -40,6 +41,9 @@ _QCODE_URIS = {
 }
 
 
+_IPTC_CODE = re.compile(r"^\d{8}$")
+
+
 def _ts(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
@@ -50,7 +54,8 @@ def _subject(code: str | None, name: str | None) -> dict[str, str]:
         out["name"] = name
     if code:
         scheme, _, value = code.partition(":")
-        if value and scheme in _QCODE_URIS:
+        # Only real IPTC codes become IPTC URIs (eight digits); anything else stays a literal of its scheme.
+        if value and scheme in _QCODE_URIS and (scheme == "genre" or _IPTC_CODE.match(value)):
             out["uri"] = _QCODE_URIS[scheme] + value
         elif code.startswith(("http://", "https://")):
             out["uri"] = code

@@ -8,6 +8,7 @@ import codecs
 import re
 
 from pipeline.stages.errors import StageError
+from pipeline.stages.normalise.wireframe import framing
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -23,6 +24,7 @@ _HTML_META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9._\-]+)""",
 _MAX_CONTROL_SHARE = 0.05
 _MIN_CONTROLS = 16
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_IN_FRAMED = re.compile(r"[\x05-\x07\x0b\x0e\x0f\x15\x17-\x1d]")
 
 
 def declared_charset(payload: bytes, content_type: str | None) -> tuple[str | None, str]:
@@ -89,6 +91,8 @@ def decode(payload: bytes, content_type: str | None = None, agency_charset: str 
         if name in ("utf-16", "utf-32"):
             # A declaration of UTF-16 without a BOM: take the byte order from the first character.
             name = f"{name}-le" if payload[1:2] == b"\x00" else f"{name}-be"
+        if name in ("latin-1", "iso8859-1", "cp1252") and _utf8_not_latin1(payload):
+            return _strict(payload, "utf-8", f"the bytes (valid UTF-8, though {where} says {declared})"), "utf-8"
         if name in ("latin-1", "iso8859-1"):
             # Agencies that declare ISO-8859-1 almost always send Windows-1252 (curly quotes in 0x80-0x9F).
             name = _windows_1252_or_latin1(payload)
@@ -98,6 +102,26 @@ def decode(payload: bytes, content_type: str | None = None, agency_charset: str 
     except UnicodeDecodeError:
         name = _windows_1252_or_latin1(payload)
         return _strict(payload, name, "detection (not UTF-8)"), name
+
+
+#: A UTF-8 multi-byte sequence: a lead byte and its continuation bytes.
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
+
+
+def _utf8_not_latin1(payload: bytes) -> bool:
+    """True when bytes declared as a single-byte Latin charset are really UTF-8.
+
+    Text in Latin-1 or Windows-1252 almost never forms valid multi-byte UTF-8 sequences ("Ã©" would have
+    to follow every accented letter), so non-ASCII bytes that all decode as UTF-8 contradict the
+    declaration ("DÃ©cÃ¨s" is what reading them as declared would give).
+    """
+    if payload.isascii() or _UTF8_SEQUENCE.search(payload) is None:
+        return False
+    try:
+        payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _looks_utf16(payload: bytes) -> bool:
@@ -130,7 +154,10 @@ def _strict(payload: bytes, name: str, where: str) -> str:
 
 def _check_text(text: str, name: str, where: str) -> str:
     if text and _CONTROL.search(text, 0, 20000):
-        controls = len(_CONTROL.findall(text[:20000]))
+        # Teletype framing (IPTC 7901, ANPA 1312) is control characters by design: padding, SOH/STX/ETX,
+        # typesetting codes. Only the others count as a sign of binary data there.
+        pattern = _CONTROL_IN_FRAMED if framing(text) is not None else _CONTROL
+        controls = len(pattern.findall(text[:20000]))
         if controls >= _MIN_CONTROLS and controls > _MAX_CONTROL_SHARE * min(len(text), 20000):
             raise StageError(
                 "undecodable", f"decoded as {name} (charset from {where}) the payload is mostly control characters"

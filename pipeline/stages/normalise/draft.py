@@ -18,6 +18,10 @@ class Draft:
     #: True when the body is printed wire copy that may hold captions, bylines and sign-offs.
     wire_copy: bool = False
     byline: str | None = None
+    #: The authors' job title printed under the byline ("AP Sports Writer"), kept out of ``byline``.
+    byline_title: str | None = None
+    #: Editor's notes, notebooks and contacts: never body text.
+    ednote: list[str] = field(default_factory=list)
     dateline: Dateline | None = None
     language: str | None = None
     uri: str | None = None

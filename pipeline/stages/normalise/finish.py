@@ -14,7 +14,14 @@ from pipeline.stages.normalise.identity import check_identity
 from pipeline.stages.normalise.language import detect_language
 from pipeline.stages.normalise.options import NormaliseOptions
 from pipeline.stages.normalise.trusted import trusted_story
-from pipeline.stages.normalise.wiretext import WireText, analyse, strip_dateline, strip_trailing_boilerplate
+from pipeline.stages.normalise.wiretext import (
+    WireText,
+    analyse,
+    headline_advisories,
+    split_byline,
+    strip_head,
+    strip_trailing_boilerplate,
+)
 from schemas.raw import RawSubmission
 from schemas.story import Dateline, Story
 
@@ -34,6 +41,17 @@ def story_uri(agency: str, agency_id: str | None, digest: str) -> str:
 def finish(draft: Draft, raw: RawSubmission, options: NormaliseOptions) -> Story:
     where = draft.where
     headline, headline_fixed = clean_inline_fixed(draft.headline or "")
+    signals = list(draft.signals)
+    urgency = draft.urgency
+    pubstatus = draft.pubstatus
+    advised = headline_advisories(headline) if headline[:1].isupper() or headline[:1] in "0123456789>" else None
+    if advised is not None and advised.headline != headline:
+        headline, headline_fixed = advised.headline, True
+        signals.extend(s for s in advised.signals if s not in signals)
+        if advised.urgency is not None:
+            urgency = min(urgency or advised.urgency, advised.urgency)
+        if "kill" in advised.signals:
+            pubstatus = "canceled"
     if not headline:
         raise StageError("missing_headline", f"{where}: no headline")
     # ``fixed``: cleaned texts known to clean to themselves, which the content hash need not clean again.
@@ -44,19 +62,22 @@ def finish(draft: Draft, raw: RawSubmission, options: NormaliseOptions) -> Story
     if len(body) > 1 and body[0].casefold() == headline.casefold():
         body = body[1:]
     known = _clean_dateline(draft.dateline)
-    byline = clean_inline(draft.byline) if draft.byline else None
-    signals = list(draft.signals)
+    byline, byline_title = split_byline(clean_inline(draft.byline) if draft.byline else None, draft.byline_title)
     if draft.wire_copy:
         wt: WireText = analyse(body, agency=raw.agency, known_dateline=known)
         body, dateline = wt.body, wt.dateline
         byline = byline or wt.byline
         signals.extend(s for s in wt.signals if s not in signals)
     else:
-        body, dateline = strip_dateline(body, known)
-        body = strip_trailing_boilerplate(body)
+        head = strip_head(body, known)
+        body, dateline = head.body, head.dateline
+        signals.extend(s for s in head.signals if s not in signals)
+        byline = byline or head.byline
+        body, reporter = strip_trailing_boilerplate(body, raw.agency, dateline)
+        byline = byline or reporter
     if not body:
         raise StageError("empty_body", f"{where}: no body text")
-    if draft.pubstatus == "canceled" and "kill" not in signals:
+    if pubstatus == "canceled" and "kill" not in signals:
         signals.append("kill")
     digest = content_hash_cleaned(headline, body, fixed)
     profile = options.profile(raw.agency)
@@ -72,14 +93,16 @@ def finish(draft: Draft, raw: RawSubmission, options: NormaliseOptions) -> Story
         "headline": headline,
         "body": body,
         "byline": byline or None,
+        "byline_title": clean_inline(byline_title) or None if byline_title else None,
+        "ednote": _ednote(draft.ednote),
         "dateline": dateline,
         "language": language,
         "firstcreated": draft.firstcreated,
         "versioncreated": versioncreated,
         "embargoed": draft.embargoed,
-        "pubstatus": draft.pubstatus,
+        "pubstatus": pubstatus,
         "signals": signals,
-        "urgency": draft.urgency,
+        "urgency": urgency,
         "subjects": draft.subjects,
         "keywords": [k for k in (clean_inline(k) for k in draft.keywords) if k],
         "source_format": draft.source_format,
@@ -96,6 +119,13 @@ def finish(draft: Draft, raw: RawSubmission, options: NormaliseOptions) -> Story
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
         raise StageError("schema_violation", f"{where}: {loc}: {first['msg']}") from exc
+
+
+def _ednote(parts: list[str]) -> str | None:
+    """Editor's notes, one cleaned line each, joined by LF."""
+    if not parts:
+        return None
+    return "\n".join(c for p in parts if (c := clean_inline(p))) or None
 
 
 def _clean_dateline(dl: Dateline | None) -> Dateline | None:

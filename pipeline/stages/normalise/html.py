@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 from pipeline.stages.normalise.cleaning import clean_inline
+from pipeline.stages.normalise.wireframe import wrapped_paragraphs
 
 #: Elements that end one paragraph and start another.
 _BLOCK = frozenset(
@@ -40,7 +42,6 @@ _BLOCK = frozenset(
         "block",
         "hr",
         "main",
-        "header",
         "footer",
         "address",
     }
@@ -76,6 +77,12 @@ _SKIP = frozenset(
         "media-producer",
         "body.head",
         "body.end",
+        # Page and item furniture before the story: slugline lists, publication time, a repeated <h1>.
+        "header",
+        # NITF byline title and notes inside paragraphs are not story text.
+        "byttl",
+        "ed-msg",
+        "note",
     }
 )
 #: Class names of elements whose content is page furniture, not story text.
@@ -106,14 +113,12 @@ class _Paragraphs(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.paragraphs: list[str] = []
         self._buf: list[str] = []
-        self._stack: list[tuple[str, bool]] = []  # (tag, skipping)
+        self._stack: list[tuple[str, bool, bool]] = []  # (tag, skipping, is a dateline)
         self._skip_depth = 0
 
     def _flush(self) -> None:
         if self._buf:
-            text = clean_inline("".join(self._buf))
-            if text:
-                self.paragraphs.append(text)
+            add_block(self.paragraphs, "".join(self._buf))
             self._buf = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -121,12 +126,15 @@ class _Paragraphs(HTMLParser):
         for k, v in attrs:
             if k == "class" and v:
                 classes.update(v.lower().split())
-        skip = tag in _SKIP or bool(classes & _SKIP_CLASSES)
+        # A printed dateline's agency credit (<span class="dateline">London <span class="credit">(dpa)</span>)
+        # is part of the dateline, not furniture.
+        in_dateline = "dateline" in classes or any(d for _, _, d in self._stack)
+        skip = tag in _SKIP or (bool(classes & _SKIP_CLASSES) and not in_dateline)
         if tag in _BLOCK and not self._skip_depth:
             self._flush()
         if tag in _VOID:
             return
-        self._stack.append((tag, skip))
+        self._stack.append((tag, skip, "dateline" in classes))
         if skip:
             self._skip_depth += 1
 
@@ -140,7 +148,7 @@ class _Paragraphs(HTMLParser):
         # Pop to the matching open tag (HTML in the wild leaves tags unclosed).
         for i in range(len(self._stack) - 1, -1, -1):
             if self._stack[i][0] == tag:
-                for _, skipping in self._stack[i:]:
+                for _, skipping, _ in self._stack[i:]:
                     if skipping:
                         self._skip_depth -= 1
                 del self._stack[i:]
@@ -157,6 +165,22 @@ class _Paragraphs(HTMLParser):
     def close(self) -> None:
         super().close()
         self._flush()
+
+
+#: A line of pre-formatted wire text that starts a paragraph by indentation.
+_INDENTED = re.compile(r"\n(?:\t|  +)\S")
+
+
+def add_block(out: list[str], raw: str) -> None:
+    """Append the cleaned text of one block element to ``out``: one paragraph, or several when the block holds
+    pre-formatted wire text (lines indented to start paragraphs, as Reuters sends inside a single ``<p>``)."""
+    text = clean_inline(raw)
+    if not text:
+        return
+    if "\n" in raw and (first := _INDENTED.search(raw)) is not None and _INDENTED.search(raw, first.end()):
+        out.extend(c for p in wrapped_paragraphs(raw.split("\n")) if (c := clean_inline(p)))
+    else:
+        out.append(text)
 
 
 def html_paragraphs(markup: str) -> list[str]:
@@ -178,14 +202,17 @@ def element_paragraphs(element: ET.Element) -> list[str]:
 
     def flush() -> None:
         if buf:
-            text = clean_inline("".join(buf))
-            if text:
-                out.append(text)
+            add_block(out, "".join(buf))
             buf.clear()
 
     def walk(el: ET.Element) -> None:
         tag = el.tag.lower() if isinstance(el.tag, str) else ""
         classes = set((el.get("class") or "").lower().split())
+        if "dateline" in classes:  # the dateline with its agency credit, as printed
+            buf.append("".join(el.itertext()))
+            if el.tail:
+                buf.append(el.tail)
+            return
         if tag in _SKIP or classes & _SKIP_CLASSES:
             if el.tail:
                 buf.append(el.tail)
@@ -216,3 +243,17 @@ _TAG = re.compile(r"<[A-Za-z!/]")
 
 def looks_like_html(text: str) -> bool:
     return bool(_TAG.search(text))
+
+
+_BLOCK_TAG = re.compile(r"</?(?:p|div|br|pre)\b[^>]*>", re.I)
+_ANY_TAG = re.compile(r"<[^>]*>")
+
+
+def marked_up_text_paragraphs(text: str) -> list[str]:
+    """Paragraphs of wire text that carries a few tags (``<p>`` around indented, hard-wrapped lines).
+
+    Block tags become blank lines, other tags are dropped, entities decoded; then a blank line or an
+    indented line starts a paragraph and wrapped lines are joined, as in the wire text itself.
+    """
+    plain = html.unescape(_ANY_TAG.sub("", _BLOCK_TAG.sub("\n\n", text)))
+    return [p for p in (clean_inline(p) for p in wrapped_paragraphs(plain.split("\n"))) if p]

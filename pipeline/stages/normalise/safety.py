@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html.entities
 import re
 import xml.etree.ElementTree as ET
 from typing import Any
@@ -17,6 +18,9 @@ _JSON_TOKEN = re.compile(r'["\[\]{}]')
 #: Inside a JSON string: the rest of it up to its closing quote (possessive: no backtracking on a string left open).
 _JSON_STRING_REST = re.compile(r'[^"\\]*+(?:\\.[^"\\]*+)*+"', re.S)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+_XML_ENTITIES = frozenset({"amp", "lt", "gt", "quot", "apos"})
+_NAMED_ENTITIES = {name: char for name, char in html.entities.html5.items() if name.endswith(";")}
+_NAMED_ENTITIES = {name[:-1]: char for name, char in _NAMED_ENTITIES.items() if name[:-1] not in _XML_ENTITIES}
 
 
 def check_size(payload: bytes, max_bytes: int) -> None:
@@ -80,15 +84,49 @@ class _Builder(ET.TreeBuilder):
         return super().end(local(tag))
 
 
+#: A DTD named by a bare file name (``nitf-3-0.dtd``): no scheme, no path, nothing that could be fetched.
+_DTD_FILE_NAME = re.compile(r"[\w.\-]+\.dtd", re.I)
+
+
+class _NamedDtdParser(DefusedXMLParser):  # type: ignore[misc]  # defusedxml ships no type hints
+    """The defused parser, also accepting an internal subset that only names a DTD file.
+
+    ``<!DOCTYPE NewsML … [<!ENTITY % nitf SYSTEM "nitf-3-0.dtd"> %nitf; ]>`` (NewsML 1.2 carrying NITF) declares a
+    parameter entity for a DTD by its bare file name; the DTD is never read (expat's parameter-entity parsing stays
+    off). Every other entity declaration — general entities, parameter entities with a URL or path — is refused.
+    """
+
+    def defused_entity_decl(
+        self,
+        name: str,
+        is_parameter_entity: bool,
+        value: str | None,
+        base: str | None,
+        sysid: str | None,
+        pubid: str | None,
+        notation_name: str | None,
+    ) -> None:
+        if is_parameter_entity and value is None and sysid and _DTD_FILE_NAME.fullmatch(sysid):
+            return
+        super().defused_entity_decl(name, is_parameter_entity, value, base, sysid, pubid, notation_name)
+
+
 def parse_xml(text: str, max_depth: int) -> ET.Element:
-    """Parse decoded XML text safely: no DTD, no entity declarations, no external references.
+    """Parse decoded XML text safely: no entity declarations, no external references, no DTD ever loaded.
+
+    A DOCTYPE that only names a DTD (``<!DOCTYPE nitf SYSTEM "nitf.dtd">``) is parsed without reading it;
+    an entity declaration or external entity reference (XXE, billion laughs) is ``unsafe_xml``.
 
     Namespaces are dropped from element and attribute names (``xml:lang`` becomes ``lang``).
     """
     body = _XML_DECL.sub("", text, count=1).encode("utf-8")
     if b"<!DOCTYPE" not in body and (root := _parse_plain_xml(body, max_depth)) is not None:
         return root
-    parser = DefusedXMLParser(target=_Builder(max_depth), forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    # A DOCTYPE that only names a DTD is allowed: expat never reads the external subset (parameter-entity
+    # parsing stays off), and any entity declaration or external entity reference is still refused.
+    parser = _NamedDtdParser(target=_Builder(max_depth), forbid_dtd=False, forbid_entities=True, forbid_external=True)
+    # The DTD that would define HTML's named entities (&nbsp;, &mdash;) is never read: they are known here.
+    parser.entity.update(_NAMED_ENTITIES)
     try:
         parser.feed(body)
         parsed: ET.Element = parser.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from pipeline.stages.errors import StageError
+from pipeline.stages.normalise.wireframe import HEADER_LINE, PADDING, SOH, framing
 from schemas.raw import FormatHint
 from schemas.story import SourceFormat
 
@@ -35,6 +36,10 @@ _ROOT = re.compile(r"<(?:[A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
 
 def sniff(text: str) -> SourceFormat:
     """The format of decoded ``text`` from its first characters."""
+    if text[:1] in PADDING or text[:1] == SOH or HEADER_LINE.match(text):
+        framed = framing(text)
+        if framed is not None:
+            return framed
     head = text[:4096].lstrip("\ufeff \t\r\n")
     if not head:
         raise StageError("empty_body", "the payload is empty")

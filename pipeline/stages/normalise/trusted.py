@@ -44,6 +44,8 @@ def _plainly_valid(v: dict[str, Any]) -> bool:
         and type(v["headline"]) is str and v["headline"] != ""
         and _str_list(v["body"]) and len(v["body"]) >= 1
         and _optional_str(v["byline"])
+        and _optional_str(v["byline_title"])
+        and _optional_str(v["ednote"])
         and (v["dateline"] is None or type(v["dateline"]) is Dateline)
         and _optional_str(v["language"])
         and (v["firstcreated"] is None or _utc(v["firstcreated"]))

@@ -11,22 +11,65 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from pipeline.stages.normalise.months import month_number
 from schemas.story import Dateline, Signal
 
-_MONTH = (
-    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
-    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
-)
 _WEEKDAY = r"(?:Mon|Tues?|Wed(?:nes)?|Thu(?:rs)?|Fri|Sat(?:ur)?|Sun)(?:day)?\.?"
-_DATE_PART = re.compile(rf"^(?:{_MONTH}\s+\d{{1,2}}\b|\d{{1,2}}\s+{_MONTH}|{_WEEKDAY}\b|\d{{4}}\b)", re.I)
-_DASH = r"(?:—|–|‒|―|--|-)"
+#: The start of a printed date: ``Nov 29``, ``29 novembre``, ``3 de diciembre``, ``Monday``, ``2024``, ``4/4/2018``.
+#: The shape of a printed date's start: ``Nov 29``, ``29 novembre``, ``3 de diciembre``, ``3月``, ``Monday``,
+#: ``2024``, ``4/4/2018``. The word is then looked up in the CLDR month names (one dictionary lookup is much
+#: cheaper than a regular expression alternating 370 month names).
+_DATE_SHAPE = re.compile(
+    rf"^(?:(?P<a>[^\W\d_]{{2,15}})\.?\s+\d{{1,2}}\b|\d{{1,2}}\.?\s+(?:de\s+)?(?P<b>[^\W\d_]{{2,15}})\.?(?!\w)"
+    rf"|\d{{1,2}}月|{_WEEKDAY}\b|\d{{4}}\b|\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}\b)",
+    re.I,
+)
+
+
+def _date_start(text: str) -> bool:
+    """Whether ``text`` starts with a printed date (month names in any of the CLDR languages listed)."""
+    m = _DATE_SHAPE.match(text)
+    if m is None:
+        return False
+    word = m.group("a") or m.group("b")
+    return word is None or month_number(word) is not None or _WEEKDAY_START.match(text) is not None
+
+
+_WEEKDAY_START = re.compile(rf"^{_WEEKDAY}\b", re.I)
+
+
+#: Dashes that end a dateline; ``_`` is the dash of ANPA copy (``BEIJING (AP) _``).
+_DASH = r"(?:—|–|‒|―|--|-|_)"
 _WORD = r"[^\W\d_][^\W\d_'’.\-]*"
 _PLACE = rf"{_WORD}(?:[ '’.\-]+{_WORD}){{0,4}}"
-_EXTRA = r"(?:,\s*[^,()\n—–]{1,40}?){0,4}"
+_EXTRA = r"(?:[,،]\s*[^,،()\n—–]{1,40}?){0,4}"
 
-#: ``PLACE[, region][, date] (AGENCY) —`` (place in any case, agency in parentheses).
+#: ``PLACE[, region][, date] (AGENCY) —`` (place in any case, agency in parentheses); also ``(EFE).-`` and
+#: ``(NTB):``.
 _DATELINE_AGENCY = re.compile(
-    rf"^(?P<text>(?P<place>{_PLACE})(?P<extra>{_EXTRA})\s*\((?P<agency>[^()\n]{{1,30}})\)\s*(?P<dash>{_DASH}))(?:\s+|$)"
+    rf"^(?P<text>(?P<place>{_PLACE})(?P<extra>{_EXTRA})\s*\((?P<agency>[^()\n]{{1,30}})\)"
+    rf"\s*(?P<dash>\.?\s*{_DASH}|:))(?:\s+|$)"
+)
+#: ``Jan. 12 (BusinessDesk) -``: a date and the agency, no place.
+_DATELINE_DATE_ONLY = re.compile(
+    r"^(?P<text>(?P<date>(?P<a>[^\W\d_]{2,15})\.?\s+\d{1,2}|\d{1,2}\.?\s+(?P<b>[^\W\d_]{2,15})\.?)(?:,?\s+\d{4})?\s*"
+    rf"\((?P<agency>[^()\n]{{1,30}})\)\s*(?P<dash>\.?\s*{_DASH}|:))(?:\s+|$)"
+)
+#: ``(Sports Network) -``: the agency alone opens the story.
+_DATELINE_AGENCY_ONLY = re.compile(rf"^(?P<text>\((?P<agency>[A-Z][\w .&\-]{{1,30}})\)\s*(?P<dash>{_DASH}|:))\s+(?=\S)")
+#: ``Paris (ats afp) Les violences …``: a known agency in parentheses and no dash (ATS/SDA copy).
+_DATELINE_NO_DASH = re.compile(
+    rf"^(?P<text>(?P<place>{_PLACE})(?P<extra>{_EXTRA})\s*\((?P<agency>[^()\n]{{1,30}})\))\s+(?=[^\W\d_a-z«\"“])"
+)
+#: ``MOSCOW, January 21. /TASS/.`` (TASS puts the agency between slashes after the date).
+_DATELINE_SLASHED = re.compile(
+    rf"^(?P<text>(?P<place>{_PLACE})(?P<extra>{_EXTRA})\.?\s*/(?P<agency>[^\W\d_][\w\-]{{1,15}})/\.?(?P<dash>\s*(?:{_DASH}|:))?)"
+    r"(?:\s+|$)"
+)
+#: ``(ANSA) - Rome, October 11 -`` (the agency before the place).
+_DATELINE_AGENCY_FIRST = re.compile(
+    rf"^(?P<text>\((?P<agency>[A-Z][\w\-/]{{1,15}})\)\s*{_DASH}\s*(?P<place>{_PLACE})(?P<extra>{_EXTRA})\s*"
+    rf"(?P<dash>{_DASH}))(?:\s+|$)"
 )
 #: ``PLACE, date —`` or ``PLACE —`` with the place in capitals and no agency.
 _CAPS_WORD = r"[A-Z][A-Z'’.\-]*"
@@ -71,10 +114,14 @@ _ADVISORY = re.compile(
     r"^(?:\(\s*)?(?P<kw>RECASTS?|UPDATES?(?: \d+)?|CORRECTS?|CORRECTED|CORRECTION|REFILES?|REPEATS?|ADDS"
     r"|WRAPUP(?: \d+)?"
     r"|EDITOR[’']?S NOTE|EDITORS NOTE|NOTE TO EDITORS|ADVISORY|KILL|KILLED|WITHDRAWN|WITHDRAWS"
-    r"|(?<=\()\s*(?:Recasts|Updates|Corrects|Refiles|Adds|Repeats)(?= ))\b"
+    r"|(?:\d+(?:ST|ND|RD|TH) LEAD|(?:\d+(?:st|nd|rd|th) )?Ld-Writethru|WRITETHRU|URGENT|FLASH)(?=\s*(?:$|[-:—]))"
+    r"|(?<=\()\s*(?:Recasts|Updates|Corrects|Refiles|Adds|Repeats)(?= )"
+    r"|(?<=\()In [^()]{0,40}\b(?:story|item|report), (?:corrects|updates|adds|recasts|refiles)(?= ))\b"
 )
 _SIGNAL_OF = {
     "RECAST": "update",
+    "LD-WRITETHRU": "update",
+    "WRITETHRU": "update",
     "UPDATE": "update",
     "ADDS": "update",
     "WRAPUP": "update",
@@ -116,7 +163,7 @@ _NOTE = re.compile(
 #: way to match each string, so a near miss fails in linear time (a mandatory ``/`` inside the pattern made
 #: ``ab/ab/…1`` backtrack quadratically).
 _DESK_CODE = re.compile(r"[a-z]{2,5}(?:[-/][a-z]{2,5})+")
-_REPORTING_BY = re.compile(r"^\((?:reporting|writing) by (?P<name>[^;)]+)", re.I)
+_REPORTING_BY = re.compile(r"^\((?:reporting|writing) by (?P<name>[^;)]+)", re.I)  # names up to ";" or ")"
 #: A caption: ends with a parenthesised photo credit, or starts with a photo marker.
 _CAPTION = re.compile(
     r"(?:\((?:photo|foto|picture|image|file|credit)?[^()]{0,60}\)$|^(?:photo|file photo|picture|image|foto)\s*[:\-—–])",
@@ -183,7 +230,12 @@ _PLACE_CONNECTORS = frozenset(
 
 def _place_like(place: str) -> bool:
     """Every word capitalised (or a connector): "Gaza City", not "The minister"."""
-    return all(w[:1].isupper() or w in _PLACE_CONNECTORS for w in place.split())
+    return all(w[:1].isupper() or w in _PLACE_CONNECTORS or not _cased(w[:1]) for w in place.split())
+
+
+def _cased(ch: str) -> bool:
+    """Whether ``ch`` is a letter of a script with case (Arabic, CJK, Thai … have none)."""
+    return ch.upper() != ch.lower()
 
 
 def match_dateline(paragraph: str) -> tuple[Dateline, str] | None:
@@ -191,11 +243,26 @@ def match_dateline(paragraph: str) -> tuple[Dateline, str] | None:
     if _ADVISORY.match(paragraph):
         return None
     m = _DATELINE_AGENCY.match(paragraph)
-    if m is not None and not _place_like(m.group("place")):
-        return None
+    if m is None and paragraph[:1] == "(":
+        m = _DATELINE_AGENCY_FIRST.match(paragraph)
+    if m is None and "/" in paragraph[:120]:
+        m = _DATELINE_SLASHED.match(paragraph)
+    if m is not None and (not _place_like(m.group("place")) or _date_start(m.group("place"))):
+        m = None
+    # The shapes below all need a parenthesis early on: one cheap test spares the regexes on most paragraphs.
+    paren = paragraph.find("(", 0, 120)
+    d = _DATELINE_DATE_ONLY.match(paragraph) if m is None and paren > 0 else None
+    if d is not None and month_number(d.group("a") or d.group("b")) is not None:
+        return Dateline(text=d.group("text").strip(), date=d.group("date")), paragraph[d.end() :].strip()
+    if m is None and paren == 0 and (a := _DATELINE_AGENCY_ONLY.match(paragraph)) is not None:
+        return Dateline(text=a.group("text").strip()), paragraph[a.end() :].strip()
+    if m is None and paren > 0 and _is_agency(paragraph[paren + 1 : paragraph.find(")", paren, paren + 32)]):
+        n = _DATELINE_NO_DASH.match(paragraph)
+        if n is not None and _is_agency(n.group("agency")) and _place_like(n.group("place")):
+            m = n
     if m is None:
         m = _DATELINE_CAPS.match(paragraph)
-        if m is None or m.group("place").strip(" .'’-") in _NOT_PLACES:
+        if m is None or m.group("place").strip(" .'’-") in _NOT_PLACES or _date_start(m.group("place")):
             return None
         if len(m.group("place").replace(" ", "")) < 3:
             return None
@@ -206,14 +273,30 @@ def match_dateline(paragraph: str) -> tuple[Dateline, str] | None:
         if not rest or (not rest[0].isupper() and rest[0] not in "“\"'‘«„"):
             return None
     place = m.group("place").strip()
-    extra = [p.strip() for p in m.group("extra").split(",") if p.strip()]
+    extra = [p.strip() for p in m.group("extra").replace("،", ",").split(",") if p.strip()]
     date: str | None = None
     for i, part in enumerate(extra):
-        if _DATE_PART.match(part):
+        if _date_start(part):
             date = ", ".join(extra[i:])
             break
     rest = paragraph[m.end() :].strip()
     return Dateline(text=m.group("text").strip(), place=normal_case_place(place), date=date), rest
+
+
+def printed_dateline(printed: str) -> tuple[str | None, str | None]:
+    """(place, date) of a dateline printed on its own (a format's dateline field).
+
+    ``WASHINGTON, Nov 29 (Reuters)`` → ("Washington", "Nov 29"); a date-only dateline (``4/4/2018``,
+    ``Jan 2``) has no place; otherwise the text before the first comma is the place.
+    """
+    ended = printed if printed.rstrip()[-1:] in ("-", "—", "–", "_", ":", "/", ".") else printed + " -"
+    found = match_dateline(ended + " X")
+    if found is not None:
+        return found[0].place, found[0].date
+    first = printed.split(",")[0].strip(" -—–.")
+    if not first or _date_start(first) or any(ch.isdigit() for ch in first):
+        return None, printed if _date_start(printed.strip()) else None
+    return normal_case_place(first), None
 
 
 def strip_dateline(body: list[str], known: Dateline | None = None) -> tuple[list[str], Dateline | None]:
@@ -238,13 +321,33 @@ def _strip_found(
         return body, known
     dateline, rest = found
     if known is not None:
+        # The printed place is what readers see; the format's place (often where the story was filed or
+        # edited) and its country only fill in, or confirm, it.
+        same = dateline.place is None or not known.place or _same_place(known.place, dateline.place)
         dateline = Dateline(
             text=dateline.text,
-            place=known.place or dateline.place,
-            country=known.country or dateline.country,
+            place=known.place if same and known.place else dateline.place,
+            country=(known.country if same else None) or dateline.country,
             date=known.date or dateline.date,
         )
     return ([rest] if rest else []) + body[1:], dateline
+
+
+def _same_place(a: str, b: str) -> bool:
+    """The same place spelt alike (``Grossetto`` / ``GROSSETO``), not two places (``Bangalore`` / ``Damascus``)."""
+    a, b = a.casefold(), b.casefold()
+    if a.startswith(b) or b.startswith(a):
+        return True
+    if abs(len(a) - len(b)) > 2:
+        return False
+    # At most two letters differ between the common start and the common end.
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    return max(len(a), len(b)) - start - end <= 2
 
 
 def _advisory_signal(paragraph: str) -> Signal | bool | None:
@@ -253,6 +356,10 @@ def _advisory_signal(paragraph: str) -> Signal | bool | None:
     if m is None:
         return False
     kw = m.group("kw").upper()
+    if kw.startswith("IN "):  # "(In Jan. 3 story, corrects …)"
+        kw = kw.rsplit(", ", 1)[-1]
+    if kw[:1].isdigit():  # "1ST LEAD", "2nd Ld-Writethru"
+        return "update"
     for prefix, signal in _SIGNAL_OF.items():
         if kw.startswith(prefix):
             return signal  # type: ignore[return-value]
@@ -329,7 +436,7 @@ def analyse(paragraphs: list[str], agency: str | None = None, known_dateline: Da
             out.dropped.append(body.pop(0))
 
     # 3. Trailing boilerplate, then the sign-off (name [/ agency]) and everything after it (bios).
-    _drop_trailing(out)
+    _drop_trailing(out, agency)
     agencies = {a.upper() for a in (agency, _dateline_agency(out.dateline)) if a}
     start = max(1, len(body) // 2)
     for i in range(start, len(body)):
@@ -352,7 +459,7 @@ def analyse(paragraphs: list[str], agency: str | None = None, known_dateline: Da
         out.dropped.extend(body[i:])
         del body[i:]
         break
-    _drop_trailing(out)
+    _drop_trailing(out, agency)
 
     # 4. A closing correction or update note stays as text but carries its signal.
     for p in body[-2:]:
@@ -366,13 +473,84 @@ def analyse(paragraphs: list[str], agency: str | None = None, known_dateline: Da
     return out
 
 
-def _drop_trailing(out: WireText) -> None:
+def _drop_trailing(out: WireText, agency: str | None = None) -> None:
     body = out.body
-    while len(body) > 1 and is_boilerplate(body[-1]):
-        p = body.pop()
-        out.dropped.append(p)
-        if out.byline is None and (m := _REPORTING_BY.match(p)):
-            out.byline = m.group("name").strip()
+    agencies = {a.casefold() for a in (agency, _dateline_agency(out.dateline)) if a}
+    while True:
+        while len(body) > 1 and (is_boilerplate(body[-1]) or _only_credit(body[-1], agencies)):
+            p = body.pop()
+            out.dropped.append(p)
+            if out.byline is None and (m := _REPORTING_BY.match(p)):
+                out.byline = _names(m.group("name"))
+        # A closing rule (``___``) near the end starts contributor and contact notes, not story text.
+        rule = next((i for i in range(len(body) - 1, max(0, len(body) - 5), -1) if _SEPARATOR.match(body[i])), None)
+        if rule is None or rule == 0:
+            break
+        out.dropped.extend(body[rule:])
+        del body[rule:]
+    # Credits, desk codes, reporter lines and currency notes run into the last paragraph ("… per ounce.
+    # (Reporting by …)", "… voraus. (bsc)"): removed one after another, so a second pass finds none.
+    while body:
+        last = body[-1]
+        if last.rstrip()[-1:] not in (")", "/"):  # every closing note ends so; most paragraphs do not
+            break
+        m = _TRAILING_NOTE.search(last, max(0, len(last) - 420))
+        if m is None:
+            c = _TRAILING_CREDIT.search(last, max(0, len(last) - 60))
+            m = c if c is not None and _is_credit(c.group("credit") or c.group("slashed"), agencies) else None
+        if m is None or m.start() == 0:
+            break
+        out.dropped.append(m.group(0))
+        if out.byline is None and (r := _REPORTING_BY.match(m.group(0).strip())):
+            out.byline = _names(r.group("name"))
+        body[-1] = last[: m.start()].rstrip()
+
+
+_TRAILING_NOTE = re.compile(
+    r"\s*\((?:(?:reporting|writing|additional reporting|editing|compiled|edited) by\b[^()]{0,300}"
+    r"|[$€£¥]1 = [^()]{1,40})\)\s*$",
+    re.I,
+)
+_SEPARATOR = re.compile(r"^(?:_{3,}|-{3,}|\*{3,}|(?:\* ){2,}\*)$")
+#: A credit or desk code closing the last paragraph: ``(bsc)``, ``(SDA/sj)``, ``/ritzau/``, ``(END)``.
+_TRAILING_CREDIT = re.compile(r"\s*(?:\((?P<credit>[^()]{2,40})\)|/(?P<slashed>[^/\s]{2,20})/)\s*$")
+#: Desk codes (lower case only, so ``(NATO)`` or ``(USA)`` closing a sentence is kept).
+_DESK = re.compile(r"^[a-z]{2,5}$|^[A-Za-z]{2,12}\s*\\?/\s*[a-z]{1,5}(?:/[a-z]{1,5})*$|^(?:END|End|end)$")
+#: Agencies whose name closes copy: ``(AFP)``, ``/ritzau/``, ``(ats afp)``.
+KNOWN_AGENCIES = frozenset(
+    "afp ap ats sda apa ansa dpa efe reuters tass ritzau ntb tt stt anp belga kyodo xinhua yonhap pap ctk mti"
+    " ana ana-mpa hina tanjug aap cp pa upi bta agerpres lusa europa press epa kna".split()
+)
+
+
+def _is_agency(text: str) -> bool:
+    """``ats afp``, ``SDA-ATS``, ``dpa``: every word a known agency."""
+    words = set(re.split(r"[\s/,-]+", text.strip().casefold())) - {""}
+    return bool(words) and words <= KNOWN_AGENCIES
+
+
+def _is_credit(text: str | None, agencies: set[str]) -> bool:
+    if not text:
+        return False
+    folded = text.strip().casefold()
+    words = set(re.split(r"[\s/\\,-]+", folded)) - {""}
+    return (
+        folded in agencies or (bool(words) and words <= (KNOWN_AGENCIES | agencies)) or bool(_DESK.match(text.strip()))
+    )
+
+
+def _only_credit(paragraph: str, agencies: set[str]) -> bool:
+    """A paragraph that is only an agency credit: ``(BusinessDesk)``, ``/ritzau/``."""
+    if len(paragraph) > 60 or paragraph.rstrip()[-1:] not in (")", "/"):
+        return False
+    m = _TRAILING_CREDIT.fullmatch(paragraph)
+    return m is not None and _is_credit(m.group("credit") or m.group("slashed"), agencies)
+
+
+def _names(text: str) -> str:
+    """``David Bailey in Minneapolis, Erwin Seba in Houston and Tim Ghianni in Nashville`` → the names only."""
+    text = re.split(r";|\bEditing by\b|\bAdditional reporting\b|\bWriting by\b", text, maxsplit=1, flags=re.I)[0]
+    return re.sub(r"\s+in\s+[A-Z][\w.'’ -]*?(?=,|\s+and\s+|$)", "", text.strip()).strip(" ,")
 
 
 def _dateline_agency(dateline: Dateline | None) -> str | None:
@@ -382,11 +560,167 @@ def _dateline_agency(dateline: Dateline | None) -> str | None:
     return m.group(1) if m else None
 
 
-def strip_trailing_boilerplate(body: list[str]) -> list[str]:
-    """Drop trailing copyright lines, desk codes and page furniture (never the only paragraph)."""
-    out = WireText(body=list(body))
-    _drop_trailing(out)
-    return out.body
+def strip_trailing_boilerplate(
+    body: list[str], agency: str | None = None, dateline: Dateline | None = None
+) -> tuple[list[str], str | None]:
+    """Drop trailing copyright lines, desk codes, agency credits and page furniture (never the only paragraph).
+
+    Returns the body and the reporter named by a closing ``(Reporting by …)``, if any.
+    """
+    out = WireText(body=list(body), dateline=dateline)
+    _drop_trailing(out, agency)
+    return out.body, out.byline
+
+
+#: Advisory words that open a headline (``CORRECTED-…``, ``REFILE-…``, ``UPDATE 2-…``, ``URGENT: …``) and agency
+#: routing prefixes (``>>>ANSA/``).
+_HEADLINE_ADVISORY = re.compile(
+    r"^(?:>{2,}\s*[A-Z]{2,8}/\s*(?=\S)|(?P<kw>CORRECTED|CORRECTS?|CORRECTION|REFILED?|REPEAT|RPT|UPDATE(?: \d+)?"
+    r"|URGENT|FLASH|BULLETIN|WRAPUP(?: \d+)?|\d+(?:ST|ND|RD|TH) LEAD|KILL|KILLED|WITHDRAWN)\s*[-:—–]\s*(?=\S))"
+)
+
+
+@dataclass
+class HeadlineAdvisory:
+    """What advisory prefixes said, and the headline without them."""
+
+    headline: str
+    signals: list[Signal] = field(default_factory=list)
+    urgency: int | None = None
+
+
+def headline_advisories(headline: str) -> HeadlineAdvisory:
+    """Strip advisory prefixes from a headline: CORRECTED → correction, UPDATE n / n-th LEAD → update,
+    KILL/WITHDRAWN → kill, URGENT/BULLETIN → urgency 3, FLASH → urgency 1; REFILE/REPEAT carry nothing."""
+    out = HeadlineAdvisory(headline)
+    while (m := _HEADLINE_ADVISORY.match(out.headline)) is not None and len(out.headline) > m.end():
+        kw = m.group("kw") or ""  # empty for an agency routing prefix (">>>ANSA/")
+        sig: Signal | None = None
+        if kw.startswith("CORRECT"):
+            sig = "correction"
+        elif kw.startswith(("UPDATE", "WRAPUP")) or kw[:1].isdigit():
+            sig = "update"
+        elif kw.startswith(("KILL", "WITHDRAWN")):
+            sig = "kill"
+        elif kw == "FLASH":
+            out.urgency = 1
+        elif kw in ("URGENT", "BULLETIN"):
+            out.urgency = min(out.urgency or 3, 3)
+        if sig is not None and sig not in out.signals:
+            out.signals.append(sig)
+        out.headline = out.headline[m.end() :]
+    return out
+
+
+def strip_leading_advisories(body: list[str]) -> tuple[list[str], list[Signal]]:
+    """Advisory paragraphs at the start of a body (``REFILE``, ``1ST LEAD``, ``CORRECTS …``) → their signals."""
+    signals: list[Signal] = []
+    start = 0
+    while start < len(body) - 1 and (sig := _advisory_signal(body[start])) is not False:
+        if sig is not None and sig is not True and sig not in signals:
+            signals.append(sig)
+        start += 1
+    return body[start:], signals
+
+
+_BULLET = re.compile(r"^[*•]\s+\S")
+
+
+def _head_furniture(paragraph: str) -> bool:
+    """Advisories, bylines and summary bullets that may precede a dateline (``* Spot gold may edge up``)."""
+    if _advisory_signal(paragraph) is not False:
+        return True
+    if _BY.match(paragraph) and len(paragraph) <= 100 and not paragraph.endswith("."):
+        return True
+    return bool(_BULLET.match(paragraph)) and len(paragraph) <= 300
+
+
+@dataclass
+class Head:
+    """What :func:`strip_head` found before the story text."""
+
+    body: list[str]
+    dateline: Dateline | None
+    byline: str | None = None
+    signals: list[Signal] = field(default_factory=list)
+
+
+def strip_head(body: list[str], known: Dateline | None = None) -> Head:
+    """Advisories, a ``By`` line, summary bullets and the printed dateline at the start of a body.
+
+    When a dateline follows only such furniture (within the first eight paragraphs), the furniture is
+    dropped (its advisories give signals, its ``By`` line the byline) and the dateline taken; else
+    leading advisories and a leading ``By`` line are dropped and the first paragraph checked for a
+    dateline.
+    """
+    first: tuple[Dateline, str] | None = None
+    for i, p in enumerate(body[:8]):
+        found = match_dateline(p)
+        if i == 0:
+            first = found
+        if found is not None:
+            head = Head(body=body[i:], dateline=None)
+            for q in body[:i]:
+                _note_head(head, q)
+            head.body, head.dateline = _strip_found(head.body, known, found)
+            return head
+        if not _head_furniture(p):
+            if i == 0:  # the common case: the story starts at once, with no dateline
+                rest, dateline = _strip_found(body, known, None)
+                return Head(body=rest, dateline=dateline)
+            break
+    rest, signals = strip_leading_advisories(body)
+    rest, byline = leading_byline(rest)
+    if not rest:
+        return Head(body=rest, dateline=known, byline=byline, signals=signals)
+    # The first paragraph was already tried for a dateline when nothing was dropped before it.
+    rest, dateline = _strip_found(rest, known, first if len(rest) == len(body) else match_dateline(rest[0]))
+    return Head(body=rest, dateline=dateline, byline=byline, signals=signals)
+
+
+def _note_head(head: Head, paragraph: str) -> None:
+    sig = _advisory_signal(paragraph)
+    if sig is not False and sig is not None and sig is not True and sig not in head.signals:
+        head.signals.append(sig)
+    elif (m := _BY.match(paragraph)) and head.byline is None:
+        head.byline = m.group("name").strip()
+
+
+def leading_byline(body: list[str]) -> tuple[list[str], str | None]:
+    """A short ``By Jane Doe`` first paragraph (no final period) → (rest of the body, the name)."""
+    if len(body) > 1 and (m := _BY.match(body[0])) and len(body[0]) <= 100 and not body[0].endswith("."):
+        return body[1:], m.group("name").strip()
+    return body, None
+
+
+_BY_PREFIX = re.compile(r"^(?:By|BY|by|Von|Par|Por|Di|Av|Af|Door|Przez)\s+(?=\S)")
+#: Words that make the part of a byline after a comma a title or affiliation, not another name.
+_TITLE_WORDS = re.compile(
+    r"\b(?:press|association|agency|agencia|agence|correspondent|writer|editor|reporter|columnist|critic|staff"
+    r"|news|times|post|journal|herald|tribune|database|bureau|desk|service|the|dpa|afp|reuters|ap|ansa|efe"
+    r"|university|universit[äéy]|institute|college|school|foundation|ministry)\b",
+    re.I,
+)
+
+
+_AGENCY_SUFFIX = re.compile(r"\s*/\s*([A-Za-z][\w-]{1,12})$")
+
+
+def split_byline(byline: str | None, title: str | None) -> tuple[str | None, str | None]:
+    """``By Sam Lister, Press Association Political Correspondent`` → ("Sam Lister", "Press Association …").
+
+    A leading ``By`` is dropped; the part after the first comma is the title when it reads as a job title
+    or affiliation (``David Bailey, Erwin Seba and Tim Ghianni`` stays whole).
+    """
+    if not byline:
+        return None, title
+    byline = _BY_PREFIX.sub("", byline, count=1)
+    if (m := _AGENCY_SUFFIX.search(byline)) and _is_agency(m.group(1)):  # "Martin Hardenberger/TT"
+        return byline[: m.start()].strip(), title or m.group(1)
+    name, sep, rest = byline.partition(", ")
+    if sep and rest and _TITLE_WORDS.search(rest) and not re.search(r"\s(?:and|und|et|y|e)\s", rest):
+        return name.strip(), title or rest.strip()
+    return byline, title
 
 
 def advisory_signal(line: str) -> Signal | None:

@@ -4,6 +4,7 @@ charsets are decoded as declared or detected."""
 from __future__ import annotations
 
 import tracemalloc
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -43,7 +44,8 @@ def _reason(payload: bytes, options: NormaliseOptions | None = None, **kw: objec
         (XXE, "unsafe_xml"),
         (XXE_PARAMETER, "unsafe_xml"),
         (LAUGHS, "unsafe_xml"),
-        (EXTERNAL_DTD, "unsafe_xml"),
+        # A DOCTYPE that only names a DTD is parsed without reading it: this document is just empty.
+        (EXTERNAL_DTD, "missing_headline"),
         (b"[" * 200_000 + b"]" * 200_000, "too_deep"),
         (b'{"uri": "u", "x": ' + b'{"a": ' * 100 + b"1" + b"}" * 101, "too_deep"),
         (b"<nitf>" + b"<p>" * 1000 + b"</p>" * 1000 + b"</nitf>", "too_deep"),
@@ -188,3 +190,32 @@ def test_random_documents_only_ever_raise_stage_error(prefix: bytes, text: str) 
         normalise_all(make_raw(prefix + text.encode("utf-8")))
     except StageError:
         pass
+
+
+def test_a_named_dtd_is_never_loaded(tmp_path: Path) -> None:
+    """The DTD a DOCTYPE names is not read: an entity it would define stays undefined."""
+    dtd = tmp_path / "nitf.dtd"
+    dtd.write_text('<!ENTITY secret "LEAKED">')
+    doc = (
+        f'<?xml version="1.0"?><!DOCTYPE nitf SYSTEM "{dtd.as_uri()}"><nitf><body><body.head><hedline>'
+        "<hl1>Headline&nbsp;here</hl1></hedline></body.head><body.content><p>&secret;</p></body.content></body></nitf>"
+    )
+    assert _reason(doc.encode()) == "malformed_xml"
+    story = normalise_all(make_raw(doc.replace("&secret;", "Text &mdash; more").encode()))[0]
+    assert story.headline == "Headline here"
+    assert story.body == ["Text — more"]
+
+
+def test_utf8_bytes_declared_latin1_are_read_as_utf8() -> None:
+    payload = '<?xml version="1.0" encoding="ISO-8859-1"?><nitf><body><body.head><hedline><hl1>Décès à Zürich</hl1>'
+    payload += "</hedline></body.head><body.content><p>Café résumé.</p></body.content></body></nitf>"
+    story = normalise(make_raw(payload.encode("utf-8")))
+    assert story.headline == "Décès à Zürich"
+    latin1 = normalise(make_raw(payload.encode("latin-1")))
+    assert latin1.headline == "Décès à Zürich"
+
+
+def test_stray_latin1_bytes_in_ascii_text_are_read_as_windows_1252() -> None:
+    story = normalise(make_raw(b"Caf\xe9 talks resume\n\nThe minister said \x93yes\x94 on Monday.\n"))
+    assert story.headline == "Café talks resume"
+    assert story.body == ["The minister said “yes” on Monday."]

@@ -130,7 +130,7 @@ def test_dpa_ninjs_30() -> None:
     assert story.uri == "urn:newsml:dpa.com:20090101:190510-99-167362"
     assert story.version == 2
     assert story.headline == "Faktencheck Derby-Elfmeter: Hat Schiedsrichter Zwayer recht?"
-    assert story.byline == "Von Christian Hollmann, dpa"
+    assert (story.byline, story.byline_title) == ("Christian Hollmann", "dpa")  # the title in its own field
     assert story.language == "de"
     assert story.versioncreated == datetime(2019, 5, 10, 14, 2, 28, tzinfo=UTC)  # +02:00 in the document
     assert story.urgency == 4

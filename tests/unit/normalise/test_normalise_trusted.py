@@ -43,6 +43,7 @@ def test_every_normalised_story_is_the_validated_story() -> None:
 def _good() -> dict[str, Any]:
     return {
         "uri": "urn:x:1", "version": 2, "agency": "TCA", "headline": "H", "body": ["B"], "byline": None,
+        "byline_title": None, "ednote": None,
         "dateline": Dateline(text="BISHKEK (TCA) —", place="Bishkek"), "language": "en", "firstcreated": None,
         "versioncreated": RECEIVED, "embargoed": None, "pubstatus": "usable", "signals": ["update"], "urgency": 3,
         "subjects": [Subject(code="medtop:1")], "keywords": ["k"], "source_format": "text", "content_hash": "ab",

@@ -41,7 +41,7 @@ def test_same_tree_as_the_defused_parser(doc: str) -> None:
     ("doc", "reason"),
     [
         ('<!DOCTYPE a [<!ENTITY e "x">]><a>&e;</a>', "unsafe_xml"),
-        ('<!DOCTYPE a SYSTEM "http://example.com/a.dtd"><a/>', "unsafe_xml"),
+        ('<!DOCTYPE a [<!ENTITY % p SYSTEM "http://example.com/a.dtd"> %p;]><a/>', "unsafe_xml"),
         ("<a>&undefined;</a>", "malformed_xml"),
         ("<a><b></a>", "malformed_xml"),
         ("<a>" * 5 + "</a>" * 5, "too_deep"),
@@ -54,3 +54,8 @@ def test_errors_still_come_from_the_defused_parser(doc: str, reason: str) -> Non
     if reason == "too_deep":
         assert "(at <a>)" in err.value.message
     assert _parse_plain_xml(doc.encode("utf-8"), 4) is None or reason == "unsafe_xml"
+
+
+def test_a_doctype_that_only_names_a_dtd_is_parsed_without_it() -> None:
+    assert parse_xml('<!DOCTYPE a SYSTEM "http://example.com/a.dtd"><a>x</a>', 4).text == "x"
+    assert parse_xml('<!DOCTYPE a PUBLIC "-//X//DTD A//EN" "a.dtd" [ <!-- none --> ]><a>y</a>', 4).text == "y"

@@ -176,3 +176,11 @@ def test_status_embargo_and_derived_blocs_validate(version: str) -> None:
     assert doc["embargoedUntil" if camel else "embargoed"] == "2026-01-03T00:00:00Z"
     assert doc["urgency"] == 1
     assert doc["organisations"] == [{"name": "European Union", "rel": "relatedTo", "literal": "EU"}]
+
+
+def test_agency_subject_codes_are_never_iptc_uris() -> None:
+    from pipeline.render.ninjs import _subject
+
+    assert _subject("subj:F01001000", None) == {"literal": "subj:F01001000"}
+    assert _subject("efe:F01001000", None) == {"literal": "efe:F01001000"}
+    assert _subject("subj:11006005", None) == {"uri": "http://cv.iptc.org/newscodes/subjectcode/11006005"}

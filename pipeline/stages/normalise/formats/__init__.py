@@ -40,4 +40,4 @@ def _load() -> None:
         importlib.import_module(f"{__name__}.{name}")
 
 
-_MODULES = ("text", "ninjs", "nitf", "newsml_g2", "newsml12", "html")
+_MODULES = ("text", "ninjs", "nitf", "newsml_g2", "newsml12", "html", "iptc7901", "anpa1312")

@@ -1,21 +1,46 @@
-"""An HTML document holding one story: headline from ``<h1>`` (else ``<title>`` / ``og:title``),
-byline and times from common ``<meta>`` tags, language from ``<html lang>``, body from the block
-elements (figures, scripts, navigation and page furniture skipped). The body is then treated as
-printed wire copy (dateline, byline and trailing boilerplate handled as for plain text)."""
+"""An HTML document holding one story (an article page).
+
+Headline from the article's metadata before any ``<h1>`` (a site logo is often the first ``<h1>``):
+JSON-LD ``headline`` of a ``*Article`` object, then ``og:title`` / ``twitter:title`` (a trailing
+``| Site`` or ``| Author`` removed), then the first ``<h1>``, then ``<title>``. Byline and times from
+JSON-LD (``author``, ``datePublished``, ``dateModified``), else common ``<meta>`` tags. The body is the
+page's main content as found by trafilatura (navigation, menus, share bars, comments, scripts and
+footers left out; tables kept row by row), and is then treated as printed wire copy (dateline,
+byline and trailing boilerplate handled as for plain text). A page where trafilatura finds less than
+two paragraphs falls back to every block element of the page.
+"""
 
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 from html.parser import HTMLParser
+from typing import Any
 
+import orjson
+import trafilatura
+
+from pipeline.stages.errors import StageError
+from pipeline.stages.normalise.cleaning import clean_inline
 from pipeline.stages.normalise.draft import Draft, ParseContext
 from pipeline.stages.normalise.formats import register
 from pipeline.stages.normalise.html import html_paragraphs
 from pipeline.stages.normalise.timestamps import parse_timestamp
+from pipeline.stages.normalise.wireframe import ZONE_ABBREVIATIONS
 
-_META_BYLINE = ("author", "byl", "dc.creator", "article:author")
-_META_PUBLISHED = ("article:published_time", "dc.date", "date", "pubdate")
-_META_MODIFIED = ("article:modified_time", "last-modified")
+_META_BYLINE = ("author", "byl", "dc.creator", "article:author", "sailthru.author", "parsely-author")
+_META_PUBLISHED = (
+    "article:published_time",
+    "og:article:published_time",
+    "datepublished",
+    "dc.date",
+    "date",
+    "pubdate",
+)
+_META_MODIFIED = ("article:modified_time", "og:article:modified_time", "datemodified", "last-modified")
+_META_TITLE = ("og:title", "twitter:title")
+_META_SITE = ("og:site_name", "application-name", "twitter:site")
 
 
 class _Head(HTMLParser):
@@ -33,11 +58,14 @@ class _Head(HTMLParser):
         if tag == "html" and a.get("lang"):
             self.lang = a["lang"]
         elif tag == "meta":
-            key = (a.get("name") or a.get("property") or "").lower()
-            if key and "content" in a:
-                self.meta.setdefault(key, a["content"])
+            for attr in ("name", "property", "itemprop"):
+                key = a.get(attr, "").lower()
+                if key and "content" in a:
+                    self.meta.setdefault(key, a["content"])
         elif tag == "title" or (tag == "h1" and not self._h1_done):
             self._in = tag
+        elif tag in ("script", "style"):
+            self._in = None  # script text is never a title
 
     def handle_endtag(self, tag: str) -> None:
         if tag == self._in:
@@ -54,6 +82,9 @@ class _Head(HTMLParser):
 
 _HEAD_END = re.compile(r"</h1\s*>", re.I)
 _HEAD_LIMIT = 200_000
+_JSON_LD = re.compile(r"<script[^>]*application/ld\+json[^>]*>(.*?)</script\s*>", re.I | re.S)
+_CDATA = re.compile(r"^\s*(?://\s*)?<!\[CDATA\[|(?://\s*)?\]\]>\s*$")
+_TITLE_SUFFIX = re.compile(r"\s+[|\-–—:]\s+([^|\-–—:]{2,60})$")
 
 
 def _head_part(text: str) -> str:
@@ -62,18 +93,140 @@ def _head_part(text: str) -> str:
     return text[: m.end()] if m else text[:_HEAD_LIMIT]
 
 
+def _article_ld(text: str) -> dict[str, Any]:
+    """The first JSON-LD object whose ``@type`` is an article (``NewsArticle``, ``ReportageNewsArticle``, ...)."""
+    for m in _JSON_LD.finditer(text):
+        try:
+            data = orjson.loads(_CDATA.sub("", m.group(1)).strip())
+        except orjson.JSONDecodeError:
+            continue
+        stack: list[Any] = [data]
+        while stack:
+            node = stack.pop(0)
+            if isinstance(node, list):
+                stack.extend(node)
+            elif isinstance(node, dict):
+                kind = node.get("@type")
+                kinds = kind if isinstance(kind, list) else [kind]
+                if any(isinstance(k, str) and k.endswith("Article") for k in kinds):
+                    return node
+                stack.extend(v for k, v in node.items() if k == "@graph" or k == "mainEntity")
+    return {}
+
+
+def _ld_str(value: Any) -> str | None:
+    if isinstance(value, str):
+        return clean_inline(value) or None
+    if isinstance(value, list):
+        names = [n for v in value if (n := _ld_str(v))]
+        return ", ".join(names) or None
+    if isinstance(value, dict):
+        return _ld_str(value.get("name"))
+    return None
+
+
+def _without_suffix(title: str, names: set[str]) -> str:
+    """``Headline | The Site`` → ``Headline`` when the suffix is the site's or the author's name."""
+    m = _TITLE_SUFFIX.search(title)
+    if m and m.group(1).strip().casefold() in names:
+        return title[: m.start()].strip()
+    return title
+
+
 @register("html")
 def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
     head = _Head()
     head.feed(_head_part(text))
     head.close()
-    headline = "".join(head.h1).strip() or head.meta.get("og:title") or "".join(head.title).strip() or None
-    draft = Draft(source_format="html", headline=headline, body=html_paragraphs(text), wire_copy=True, where="html")
-    draft.language = head.lang or head.meta.get("content-language") or head.meta.get("dc.language")
-    draft.byline = next((head.meta[k] for k in _META_BYLINE if head.meta.get(k)), None)
-    published = next((head.meta[k] for k in _META_PUBLISHED if head.meta.get(k)), None)
-    modified = next((head.meta[k] for k in _META_MODIFIED if head.meta.get(k)), None)
-    draft.firstcreated = parse_timestamp(published, ctx.timezone, "HTML published-time meta")
-    draft.versioncreated = parse_timestamp(modified, ctx.timezone, "HTML modified-time meta") or draft.firstcreated
-    draft.uri = head.meta.get("og:url") or None
+    meta = head.meta
+    ld = _article_ld(text)
+    byline = _ld_str(ld.get("author")) or next((v for k in _META_BYLINE if (v := meta.get(k)) and "://" not in v), None)
+    names = {n.casefold() for n in (*(meta.get(k, "") for k in _META_SITE), byline or "") if n}
+    meta_title = next((t for k in _META_TITLE if (t := clean_inline(meta.get(k, "")))), None)
+    headline = (
+        _ld_str(ld.get("headline"))
+        or (_without_suffix(meta_title, names) if meta_title else None)
+        or clean_inline("".join(head.h1))
+        or _without_suffix(clean_inline("".join(head.title)), names)
+        or None
+    )
+    draft = Draft(source_format="html", headline=headline, body=_main_content(text), wire_copy=True, where="html")
+    draft.language = (
+        head.lang or meta.get("content-language") or meta.get("dc.language") or _ld_str(ld.get("inLanguage"))
+    )
+    if draft.language and not re.fullmatch(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*", draft.language):
+        draft.language = None
+    draft.byline = byline
+    published = _ld_str(ld.get("datePublished")) or next((meta[k] for k in _META_PUBLISHED if meta.get(k)), None)
+    modified = _ld_str(ld.get("dateModified")) or next((meta[k] for k in _META_MODIFIED if meta.get(k)), None)
+    draft.firstcreated = _timestamp(published, ctx)
+    draft.versioncreated = _timestamp(modified, ctx) or draft.firstcreated
+    draft.uri = meta.get("og:url") or None
     return [draft]
+
+
+_ZONE_SUFFIX = re.compile(r"(?<=\d)\s*([A-Z]{3,4})$")
+
+
+def _timestamp(value: str | None, ctx: ParseContext) -> datetime | None:
+    """A page's time, or None when the page gives one that is not a timestamp (pages are not wire feeds).
+
+    A zone abbreviation after the time (``2021-01-03T17:40:00EET``) is read as its offset.
+    """
+    if value and (m := _ZONE_SUFFIX.search(value.strip())) and m.group(1) in ZONE_ABBREVIATIONS:
+        local = value.strip()[: m.start()]
+        try:
+            parsed = datetime.fromisoformat(local)
+        except ValueError:
+            return None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=ZONE_ABBREVIATIONS[m.group(1)])
+        return parsed.astimezone(UTC)
+    try:
+        return parse_timestamp(value, ctx.timezone, "HTML time")
+    except StageError:
+        return None
+
+
+#: trafilatura's output elements that are paragraphs of their own.
+_BLOCKS = frozenset({"p", "head", "item", "quote", "row", "code"})
+
+
+def _main_content(text: str) -> list[str]:
+    """Paragraphs of the page's main content (trafilatura), else of every block element."""
+    extracted = trafilatura.extract(
+        text,
+        output_format="xml",
+        include_comments=False,
+        include_tables=True,
+        include_images=False,
+        include_links=False,
+        deduplicate=False,
+        with_metadata=False,
+    )
+    if not extracted:
+        return html_paragraphs(text)
+    root = ET.fromstring(extracted)
+    main = root.find("main")
+    paragraphs: list[str] = []
+    seen_text = False
+    for el in (main if main is not None else root).iter():
+        if el.tag not in _BLOCKS:
+            continue
+        if el.tag == "row":
+            cells = [c for cell in el if (c := clean_inline("".join(cell.itertext())))]
+            line = " | ".join(cells)
+        elif el.tag == "item" and len(el) and el[0].tag in _BLOCKS:
+            continue  # its paragraphs come on their own
+        else:
+            line = clean_inline("".join(el.itertext()))
+        if not line:
+            continue
+        # Lists and headings before the first paragraph are page furniture (date, section, comment count).
+        if el.tag == "p":
+            seen_text = True
+        elif not seen_text and el.tag in ("item", "row"):
+            continue
+        paragraphs.append(line)
+    # On a short page trafilatura may return the whole text as one block: the page's own blocks are better.
+    return paragraphs if len(paragraphs) > 1 else html_paragraphs(text)

@@ -21,8 +21,8 @@ from pipeline.stages.normalise.formats import register
 from pipeline.stages.normalise.html import element_paragraphs, html_paragraphs
 from pipeline.stages.normalise.safety import parse_xml
 from pipeline.stages.normalise.timestamps import parse_timestamp
-from pipeline.stages.normalise.wiretext import advisory_signal, match_dateline
-from pipeline.stages.normalise.xmltools import attr, text_of, to_int, urgency
+from pipeline.stages.normalise.wiretext import advisory_signal, printed_dateline
+from pipeline.stages.normalise.xmltools import attr, subject_code, text_of, to_int, urgency
 from schemas.story import Dateline, PubStatus, Subject
 
 _STATUS: dict[str, PubStatus] = {
@@ -83,7 +83,8 @@ def _item(item: ET.Element, ctx: ParseContext, where: str) -> Draft:
             draft.embargoed = parse_timestamp(
                 text_of(mgmt.find("StatusWillChange/DateAndTime")), tz, f"{where} StatusWillChange"
             )
-        draft.urgency = urgency(_formal(mgmt.find("Urgency")), f"{where} Urgency")
+        # FormalName as the standard says; some agencies (TASS) put the number in the element's text.
+        draft.urgency = urgency(_formal(mgmt.find("Urgency")) or text_of(mgmt.find("Urgency")), f"{where} Urgency")
     component = item.find("NewsComponent")
     if component is None:
         return draft
@@ -113,7 +114,8 @@ def _item(item: ET.Element, ctx: ParseContext, where: str) -> Draft:
         for code in meta.iter("SubjectCode"):
             for subj in code:
                 if subj.tag in ("Subject", "SubjectMatter", "SubjectDetail") and (ref := _formal(subj)):
-                    draft.subjects.append(Subject(code=f"subj:{ref}", scheme="subj"))
+                    code_, scheme = subject_code(ref, attr(subj, "Scheme"), ctx.agency)
+                    draft.subjects.append(Subject(code=code_, scheme=scheme))
         for location in meta.findall("Location"):
             if attr(location, "HowPresent") not in (None, "Origin"):
                 continue
@@ -130,16 +132,18 @@ def _item(item: ET.Element, ctx: ParseContext, where: str) -> Draft:
         ]
     draft.dateline = _dateline(printed_dateline, origin_city, origin_country)
     draft.body = _body(component)
+    if not draft.headline:
+        # The story is a NITF document in a nested component: its own headline.
+        draft.headline = text_of(component.find(".//DataContent/nitf/body/body.head/hedline/hl1")) or text_of(
+            component.find(".//DataContent/nitf/head/title")
+        )
     return draft
 
 
 def _dateline(printed: str | None, city: str | None, country: str | None) -> Dateline | None:
     if printed:
-        found = match_dateline(printed + " x")
-        if found is not None:
-            dl = found[0]
-            return Dateline(text=printed, place=city or dl.place, country=country, date=dl.date)
-        return Dateline(text=printed, place=city or printed.split(",")[0].strip(" -—–") or None, country=country)
+        place, date = printed_dateline(printed)
+        return Dateline(text=printed, place=city or place, country=country, date=date)
     if city:
         return Dateline(text=city, place=city, country=country)
     return None
@@ -148,7 +152,9 @@ def _dateline(printed: str | None, city: str | None, country: str | None) -> Dat
 def _body(component: ET.Element) -> list[str]:
     for content in component.iter("ContentItem"):
         media = _formal(content.find("MediaType"))
-        if media not in (None, "Text"):
+        mime = (_formal(content.find("MimeType")) or "").lower()
+        # Text, or ComplexData carrying a NITF/XHTML story (TASS, ATS); pictures and other media are not text.
+        if media not in (None, "Text") and not (media == "ComplexData" and ("nitf" in mime or "html" in mime)):
             continue
         data = content.find("DataContent")
         if data is None:

@@ -17,9 +17,15 @@ from pipeline.stages.normalise.cleaning import split_plain_paragraphs
 from pipeline.stages.normalise.countries import alpha2
 from pipeline.stages.normalise.draft import Draft, ParseContext
 from pipeline.stages.normalise.formats import register
-from pipeline.stages.normalise.html import element_paragraphs, html_paragraphs
+from pipeline.stages.normalise.html import (
+    element_paragraphs,
+    html_paragraphs,
+    looks_like_html,
+    marked_up_text_paragraphs,
+)
 from pipeline.stages.normalise.safety import parse_xml
 from pipeline.stages.normalise.timestamps import parse_timestamp
+from pipeline.stages.normalise.wiretext import printed_dateline
 from pipeline.stages.normalise.xmltools import attr, text_of, to_int, urgency
 from schemas.story import Dateline, PubStatus, Signal, Subject
 
@@ -101,11 +107,30 @@ def _item(item: ET.Element, ctx: ParseContext, where: str) -> Draft:
                 draft.subjects.append(Subject(code=code, name=name, scheme=scheme))
         draft.keywords = [k for kw in cmeta.findall("keyword") if (k := text_of(kw))]
         draft.dateline = _dateline(cmeta)
+    draft.ednote = [n for m in (meta, cmeta) if m is not None for n in _ednotes(m)]
     draft.body = _body(item.find("contentSet"))
     if not draft.headline:
-        # An embedded NITF body carries its own headline.
-        draft.headline = text_of(item.find("contentSet/inlineXML/nitf/body/body.head/hedline/hl1"))
+        # An embedded NITF or XHTML body carries its own headline; else the item's title.
+        for path in (
+            "contentSet/inlineXML/nitf/body/body.head/hedline/hl1",
+            "contentSet/inlineXML/nitf/head/title",
+            "contentSet/inlineXML/html/head/title",
+            "contentSet/inlineXML/html/body//h1",
+            "itemMeta/title",
+        ):
+            draft.headline = text_of(item.find(path))
+            if draft.headline:
+                break
     return draft
+
+
+def _ednotes(meta: ET.Element) -> list[str]:
+    """Editor's notes: plain-text ``edNote``s, else the text of structured ones (one line per block)."""
+    notes = meta.findall("edNote")
+    plain = [t for n in notes if not len(n) and (t := text_of(n))]
+    if plain:
+        return plain
+    return [p for n in notes for p in element_paragraphs(n)]
 
 
 def _dateline(cmeta: ET.Element) -> Dateline | None:
@@ -122,7 +147,8 @@ def _dateline(cmeta: ET.Element) -> Dateline | None:
                 break
     printed = text_of(cmeta.find("dateline"))
     if printed:
-        return Dateline(text=printed, place=place or printed.split(",")[0].strip(" -—–") or None, country=country)
+        printed_place, date = printed_dateline(printed)
+        return Dateline(text=printed, place=place or printed_place, country=country, date=date)
     if place:
         return Dateline(text=place, place=place, country=country)
     return None
@@ -138,7 +164,13 @@ def _body(content_set: ET.Element | None) -> list[str]:
     for inline in content_set.findall("inlineData"):
         data = "".join(inline.itertext())
         ctype = (attr(inline, "contenttype") or "text/plain").lower()
-        paragraphs = html_paragraphs(data) if "html" in ctype else split_plain_paragraphs(data)
+        if any(t in ctype for t in ("html", "xml", "nitf")):
+            paragraphs = html_paragraphs(data)
+        elif looks_like_html(data):
+            # Wire text wrapped in <p> tags and labelled text/plain: its line layout marks the paragraphs.
+            paragraphs = marked_up_text_paragraphs(data)
+        else:
+            paragraphs = split_plain_paragraphs(data)
         if paragraphs:
             return paragraphs
     return []

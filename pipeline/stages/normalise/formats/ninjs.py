@@ -22,10 +22,12 @@ from pipeline.stages.normalise.timestamps import parse_timestamp
 from schemas.story import Dateline, PubStatus, Subject
 
 _PUBSTATUS: dict[str, PubStatus] = {"usable": "usable", "withheld": "withheld", "canceled": "canceled"}
-_HTML_TYPES = ("html", "xhtml", "xml")
+#: Body content types parsed as markup (HTML, XHTML, NITF and other XML).
+_MARKUP_TYPES = ("html", "xml", "nitf")
 _NINJS_KEYS = frozenset(
     {
         "uri",
+        "guid",
         "headline",
         "headlines",
         "body_text",
@@ -68,7 +70,8 @@ def _str(doc: dict[str, Any], *names: str) -> str | None:
 
 
 def _item(doc: dict[str, Any], ctx: ParseContext) -> Draft:
-    uri = _str(doc, "uri")
+    # ninjs 1.x producers (Superdesk and its agencies) often send the identifier as "guid" and no "uri".
+    uri = _str(doc, "uri") or _str(doc, "guid")
     draft = Draft(source_format="ninjs", uri=uri.strip() if uri and uri.strip() else None, where="ninjs")
     draft.version = _version(_get(doc, "version"))
     draft.headline = _headline(doc)
@@ -137,35 +140,50 @@ def _headline(doc: dict[str, Any]) -> str | None:
 
 
 def _body(doc: dict[str, Any]) -> list[str]:
-    """Paragraphs of the richest body: HTML/XHTML first (it has paragraph structure), then plain text."""
-    html_bodies: list[str] = []
-    text_bodies: list[str] = []
-    for key in ("body_html", "body_xhtml", "body_richhtml"):
-        if isinstance(doc.get(key), str):
-            html_bodies.append(doc[key])
-    if isinstance(doc.get("body_text"), str):
-        text_bodies.append(doc["body_text"])
+    """Paragraphs of the richest body.
+
+    Candidates: every ``body_*`` property (ninjs 1.x allows any name matching ``^body_``: ``body_html5``,
+    ``body_richhtml`` …; ``body_text`` is plain text, the others markup) and every entry of ``bodies``,
+    each parsed by its type (HTML, XHTML and NITF as markup, plain text as text; markup sent as text is
+    parsed as markup). Markup is preferred, having paragraph structure, unless a plain-text body holds
+    clearly more text. Without a body, the descriptions.
+    """
+    markup: list[str] = []
+    plain: list[str] = []
+    for key, value in doc.items():
+        if not key.startswith("body_") or not isinstance(value, str) or not value.strip():
+            continue
+        (plain if key == "body_text" and not _is_markup(value) else markup).append(value)
     bodies = doc.get("bodies")
     if isinstance(bodies, list):
         for b in bodies:
-            if not isinstance(b, dict) or not isinstance(b.get("value"), str):
+            if not isinstance(b, dict) or not isinstance(b.get("value"), str) or not b["value"].strip():
                 continue
             ctype = str(b.get("contentType") or b.get("contenttype") or "").lower()
-            if any(t in ctype for t in _HTML_TYPES):
-                html_bodies.append(b["value"])
-            elif not ctype and looks_like_html(b["value"]):
-                html_bodies.append(b["value"])
-            else:
-                text_bodies.append(b["value"])
-    for markup in html_bodies:
-        paragraphs = html_paragraphs(markup)
-        if paragraphs:
-            return paragraphs
-    for text in text_bodies:
-        paragraphs = split_plain_paragraphs(text)
-        if any(clean_inline(p) for p in paragraphs):
-            return paragraphs
-    return _description(doc)
+            typed_markup = any(t in ctype for t in _MARKUP_TYPES)
+            (markup if typed_markup or _is_markup(b["value"]) else plain).append(b["value"])
+    best: list[str] = []
+    best_size = 0
+    # The longest markup is the richest (renderings repeat one story in several bodies): parse only it,
+    # unless it holds no text.
+    for value in sorted(markup, key=len, reverse=True):
+        best = html_paragraphs(value)
+        best_size = sum(len(p) for p in best)
+        if best_size:
+            break
+    for value in plain:
+        if best and len(value) < 1.5 * best_size:
+            continue  # not clearly more text than the markup body: no need to read it
+        paragraphs = [p for p in split_plain_paragraphs(value) if clean_inline(p)]
+        size = sum(len(p) for p in paragraphs)
+        if size > best_size * (1.5 if best else 1):
+            best, best_size = paragraphs, size
+    return best or _description(doc)
+
+
+def _is_markup(value: str) -> bool:
+    """Markup sent as a text body: starts with an XML declaration or a tag (``<?xml``, ``<nitf>``, ``<p>``)."""
+    return value.lstrip()[:1] == "<" and looks_like_html(value[:200])
 
 
 def _description(doc: dict[str, Any]) -> list[str]:

@@ -13,13 +13,15 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from pipeline.stages.errors import StageError
+from pipeline.stages.normalise.cleaning import clean_inline
 from pipeline.stages.normalise.countries import alpha2
 from pipeline.stages.normalise.draft import Draft, ParseContext
 from pipeline.stages.normalise.formats import register
 from pipeline.stages.normalise.html import element_paragraphs
 from pipeline.stages.normalise.safety import parse_xml
 from pipeline.stages.normalise.timestamps import parse_timestamp
-from pipeline.stages.normalise.xmltools import attr, text_of, to_int, urgency
+from pipeline.stages.normalise.wiretext import normal_case_place, printed_dateline
+from pipeline.stages.normalise.xmltools import attr, subject_code, text_of, to_int, urgency
 from schemas.story import Dateline, PubStatus, Subject
 
 _STATUS: dict[str, PubStatus] = {
@@ -80,8 +82,11 @@ def nitf_draft(root: ET.Element, ctx: ParseContext, where: str) -> Draft:
                 or attr(subj, "tobject.subject.matter")
                 or attr(subj, "tobject.subject.type")
             )
-            if ref or name:
-                draft.subjects.append(Subject(code=f"subj:{ref}" if ref else None, name=name, scheme="subj"))
+            if ref:
+                code, scheme = subject_code(ref, attr(subj, "tobject.subject.ipr"), ctx.agency)
+                draft.subjects.append(Subject(code=code, name=name, scheme=scheme))
+            elif name:
+                draft.subjects.append(Subject(code=None, name=name, scheme=None))
 
     draft.headline = text_of(body_head.find("hedline/hl1")) if body_head is not None else None
     if not draft.headline and head is not None:
@@ -89,8 +94,10 @@ def nitf_draft(root: ET.Element, ctx: ParseContext, where: str) -> Draft:
     if body_head is not None:
         byline = body_head.find("byline")
         if byline is not None:
+            # <byttl> (the writer's title, "AP Business Writer") is its own field, never glued to the name.
+            draft.byline_title = text_of(byline.find("byttl"))
             person = text_of(byline.find("person"))
-            draft.byline = person or text_of(byline)
+            draft.byline = person or _without_byttl(byline)
             if draft.byline and draft.byline.lower().startswith("by "):
                 draft.byline = draft.byline[3:].strip()
     draft.dateline = _dateline(body_head, docdata)
@@ -98,6 +105,15 @@ def nitf_draft(root: ET.Element, ctx: ParseContext, where: str) -> Draft:
     if content is not None:
         draft.body = element_paragraphs(content)
     return draft
+
+
+def _without_byttl(byline: ET.Element) -> str | None:
+    parts = [byline.text or ""]
+    for child in byline:
+        if child.tag != "byttl":
+            parts.append("".join(child.itertext()))
+        parts.append(child.tail or "")
+    return clean_inline("".join(parts)) or None
 
 
 def _dateline(body_head: ET.Element | None, docdata: ET.Element | None) -> Dateline | None:
@@ -109,8 +125,11 @@ def _dateline(body_head: ET.Element | None, docdata: ET.Element | None) -> Datel
     if printed:
         location = text_of(element.find("location")) if element is not None else None
         date = text_of(element.find("story.date")) if element is not None else None
-        place = location or city or printed.split(",")[0].strip(" -—–") or None
-        return Dateline(text=printed, place=place, country=country, date=date)
+        # The printed text is read only for what the elements do not give.
+        printed_place, printed_date = printed_dateline(printed) if not (location or city) or not date else (None, None)
+        # "Newport News, VA": the place without its state or country.
+        place = normal_case_place(location.split(",")[0].strip()) if location else city or printed_place
+        return Dateline(text=printed, place=place, country=country, date=date or printed_date)
     if city:
         return Dateline(text=city, place=city, country=country)
     return None

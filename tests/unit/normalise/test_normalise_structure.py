@@ -1,0 +1,178 @@
+"""Structure and furniture in XML formats (inputs written for these tests, in the shape agencies send)."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from pipeline.stages.normalise import normalise
+from tests.unit.normalise.normalise_support import make_raw
+
+G2 = """<?xml version="1.0" encoding="UTF-8"?>
+<newsMessage xmlns="http://iptc.org/std/nar/2006-10-01/"><itemSet>
+<newsItem guid="urn:newsml:example.com:20240101:1" version="2" standard="NewsML-G2">
+<itemMeta><itemClass qcode="ninat:text"/><versionCreated>2024-01-01T10:00:00Z</versionCreated>
+<pubStatus qcode="stat:usable"/></itemMeta>
+<contentMeta>{headline}<edNote>Photos available.</edNote>{dateline}</contentMeta>
+<contentSet>{content}</contentSet></newsItem></itemSet></newsMessage>"""
+
+XHTML = """<inlineXML contenttype="application/xhtml+xml"><html xmlns="http://www.w3.org/1999/xhtml">
+<head><title>Title of the story</title></head><body>
+<header><ul class="slugline"><li>Sport</li><li>Football</li></ul><time>01.01.2024 11:00</time>
+<h1>Title of the story</h1></header>
+<section class="main"><p>Berlin (dpa) - The first paragraph of the story.</p><p>The second one.</p></section>
+</body></html></inlineXML>"""
+
+
+def _g2(content: str, headline: str = "<headline>Title of the story</headline>", dateline: str = "") -> bytes:
+    return G2.format(content=content, headline=headline, dateline=dateline).encode()
+
+
+def test_g2_xhtml_header_furniture_is_not_body() -> None:
+    story = normalise(make_raw(_g2(XHTML)))
+    assert story.body == ["The first paragraph of the story.", "The second one."]
+    assert story.dateline is not None and story.dateline.place == "Berlin"
+    assert story.ednote == "Photos available."
+
+
+def test_g2_headline_from_the_xhtml_title_when_contentmeta_has_none() -> None:
+    story = normalise(make_raw(_g2(XHTML, headline="<headline/>")))
+    assert story.headline == "Title of the story"
+
+
+def test_g2_markup_in_inline_data_cdata_is_parsed_as_markup() -> None:
+    content = (
+        '<inlineData contenttype="text/plain"><![CDATA[<p>One paragraph.</p>\n<p>Two &amp; three.</p>]]></inlineData>'
+    )
+    story = normalise(make_raw(_g2(content)))
+    assert story.body == ["One paragraph.", "Two & three."]
+
+
+def test_g2_date_only_dateline_is_not_a_place() -> None:
+    story = normalise(make_raw(_g2(XHTML, dateline="<dateline>4/4/2018</dateline>")))
+    assert story.dateline is not None and story.dateline.place == "Berlin"
+
+
+NITF = """<?xml version="1.0"?><!DOCTYPE nitf SYSTEM "nitf-3-3.dtd">
+<nitf><head><docdata><doc-id id-string="x-1"/></docdata></head><body><body.head>
+<hedline><hl1>{headline}</hl1></hedline>
+<byline>By JANE DOE<byttl>AP Business Writer</byttl></byline>
+<dateline><location>NEW YORK</location></dateline></body.head>
+<body.content><p>NEW YORK (AP) — The first paragraph.</p><p>The second.</p></body.content></body></nitf>"""
+
+
+def test_nitf_byline_title_apart_and_dtd_not_rejected() -> None:
+    story = normalise(make_raw(NITF.format(headline="Markets rise").encode()))
+    assert (story.byline, story.byline_title) == ("JANE DOE", "AP Business Writer")
+    assert story.dateline is not None and story.dateline.place == "New York"
+    assert story.body == ["The first paragraph.", "The second."]
+
+
+@pytest.mark.parametrize(
+    ("headline", "clean", "signals", "urgency"),
+    [
+        ("CORRECTED-Markets rise", "Markets rise", ["correction"], None),
+        ("REFILE-UPDATE 2-Markets rise", "Markets rise", ["update"], None),
+        ("URGENT: Markets rise", "Markets rise", [], 3),
+        ("FLASH - Markets rise", "Markets rise", [], 1),
+        ("2ND LEAD: Markets rise", "Markets rise", ["update"], None),
+        ("UPDATED figures: markets rise", "UPDATED figures: markets rise", [], None),
+    ],
+)
+def test_headline_advisories_become_signals(headline: str, clean: str, signals: list[str], urgency: int | None) -> None:
+    story = normalise(make_raw(NITF.format(headline=headline).encode()))
+    assert story.headline == clean
+    assert story.signals == signals
+    assert story.urgency == urgency
+
+
+def test_leading_take_lines_and_byline_paragraphs_leave_the_body() -> None:
+    doc = NITF.format(headline="Markets rise").replace(
+        "<p>NEW YORK (AP)", "<p>REFILE</p><p>1ST LEAD</p><p>NEW YORK (AP)"
+    )
+    story = normalise(make_raw(doc.encode()))
+    assert story.body == ["The first paragraph.", "The second."]
+    assert story.signals == ["update"]
+
+
+@pytest.mark.parametrize(
+    ("last", "kept"),
+    [
+        ("The end of the story. (bsc)", "The end of the story."),
+        ("The end of the story. /ritzau/", "The end of the story."),
+        ("The end of the story. kokobj@example.com(END)", "The end of the story. kokobj@example.com"),
+        ("The alliance grew (NATO)", "The alliance grew (NATO)"),
+    ],
+)
+def test_closing_credits_and_desk_codes(last: str, kept: str) -> None:
+    doc = NITF.format(headline="Markets rise").replace("<p>The second.</p>", f"<p>{last}</p>")
+    assert normalise(make_raw(doc.encode())).body[-1] == kept
+
+
+def test_reporting_by_line_gives_the_byline_and_notes_after_a_rule_leave() -> None:
+    doc = (
+        NITF.format(headline="Markets rise")
+        .replace("<byline>By JANE DOE<byttl>AP Business Writer</byttl></byline>", "")
+        .replace(
+            "<p>The second.</p>",
+            "<p>The second.</p><p>(Reporting by Ann Lee in Paris and Bo Chan in Rome; Editing by Cy Dee)</p>",
+        )
+    )
+    story = normalise(make_raw(doc.encode()))
+    assert story.byline == "Ann Lee and Bo Chan"
+    assert story.body[-1] == "The second."
+    ruled = NITF.format(headline="Markets rise").replace(
+        "<p>The second.</p>", "<p>The second.</p><p>___</p><p>Jane Doe can be reached at example.com.</p>"
+    )
+    assert normalise(make_raw(ruled.encode())).body[-1] == "The second."
+
+
+@pytest.mark.parametrize(
+    ("byline", "name", "title"),
+    [
+        ("By Sam Lister, Press Association Political Correspondent", "Sam Lister",
+         "Press Association Political Correspondent"),
+        ("David Bailey, Erwin Seba and Tim Ghianni", "David Bailey, Erwin Seba and Tim Ghianni", None),
+    ],
+)  # fmt: skip
+def test_byline_titles_apart(byline: str, name: str, title: str | None) -> None:
+    doc = NITF.format(headline="Markets rise").replace(
+        "<byline>By JANE DOE<byttl>AP Business Writer</byttl></byline>", f"<byline>{byline}</byline>"
+    )
+    story = normalise(make_raw(doc.encode()))
+    assert (story.byline, story.byline_title) == (name, title)
+
+
+def test_agency_routing_prefix_leaves_the_headline() -> None:
+    assert normalise(make_raw(NITF.format(headline="&gt;&gt;&gt;ANSA/Gas cut").encode())).headline == "Gas cut"
+
+
+def test_ninjs_richest_body_under_any_body_name() -> None:
+    doc = {
+        "uri": "urn:x:1",
+        "headline": "H",
+        "description_text": "A short description.",
+        "body_html5": "<p>First paragraph of the long story.</p><p>Second paragraph of the long story.</p>",
+    }
+    story = normalise(make_raw(orjson.dumps(doc)))
+    assert story.body == ["First paragraph of the long story.", "Second paragraph of the long story."]
+
+
+def test_ninjs_nitf_body_is_parsed_by_its_type() -> None:
+    nitf = '<?xml version="1.0"?><nitf><head><title>T</title></head><body><body.content><p>One.</p><p>Two.</p>'
+    doc = {
+        "uri": "urn:x:2",
+        "headlines": [{"value": "H"}],
+        "bodies": [{"contentType": "text/vnd.IPTC.NITF", "value": nitf + "</body.content></body></nitf>"}],
+    }
+    assert normalise(make_raw(orjson.dumps(doc))).body == ["One.", "Two."]
+
+
+def test_agency_subject_codes_stay_under_the_agency_scheme() -> None:
+    doc = NITF.format(headline="Markets rise").replace(
+        "<docdata>",
+        '<docdata><tobject><tobject.subject tobject.subject.ipr="EFE" tobject.subject.refnum="F01001000"/>'
+        '<tobject.subject tobject.subject.ipr="IPTC" tobject.subject.refnum="11006005"/></tobject>',
+    )
+    story = normalise(make_raw(doc.encode(), agency="EFE"))
+    assert [s.code for s in story.subjects] == ["efe:F01001000", "subj:11006005"]
