@@ -20,7 +20,13 @@ from benchmarks.eval_tagging import ml_targets, run_multilingual
 
 #: language -> (country F1, focus accuracy, explicit-bloc F1) measured on the whole language row.
 BELOW_TARGET: dict[str, tuple[float, float, float]] = {
-    "ru": (0.053, 0.150, 0.0),
+    "de": (0.774, 0.613, 1.000),
+    "es": (0.753, 0.677, 0.000),
+    "it": (0.409, 0.300, 0.000),
+    "ja": (0.000, 0.075, 0.000),
+    "pt": (0.641, 0.680, 0.000),
+    "ru": (0.053, 0.150, 0.000),
+    "zh": (0.000, 0.083, 1.000),
 }
 #: Allowed drop below a listed figure before the test calls it a regression (rounding only).
 TOLERANCE = 0.0005
@@ -31,11 +37,12 @@ def test_manifest_and_labels_agree() -> None:
     labels = tc.load_labels(docs)
     ids = [d.id for d in docs]
     assert len(ids) == len(set(ids)), "duplicate document ids in the manifest"
-    assert len({d.sha256 for d in docs}) == len(docs), "the same document is listed twice"
+    assert len({(d.sha256, d.row) for d in docs}) == len(docs), "the same document is listed twice"
     assert {lab.document.id for lab in labels} == set(ids), "every document has labels and every label a document"
     for doc in docs:
         assert len(doc.sha256) == 64 and len(doc.commit) == 40, doc.id
         assert doc.extract in {"html", "text", "tsv-tokenised"}, doc.id
+        assert (doc.row is not None) == (doc.extract == "tsv-tokenised"), doc.id
         assert doc.id.split("-")[0] == doc.language, doc.id
         assert doc.licence and doc.outlet and doc.repository.count("/") == 1, doc.id
     for lab in labels:
