@@ -21,7 +21,9 @@ from benchmarks.eval_tagging import ml_targets, run_multilingual
 #: language -> (country F1, focus accuracy, explicit-bloc F1) measured on the whole language row.
 BELOW_TARGET: dict[str, tuple[float, float, float]] = {
     "de": (0.774, 0.613, 1.000),
+    "en": (0.909, 0.725, 1.000),
     "es": (0.753, 0.677, 0.000),
+    "fr": (0.517, 0.700, 0.000),
     "it": (0.409, 0.300, 0.000),
     "ja": (0.000, 0.075, 0.000),
     "pt": (0.641, 0.680, 0.000),
