@@ -23,6 +23,7 @@ import hashlib
 import io
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -170,7 +171,10 @@ def _lines(text: str) -> list[str]:
 def _from_html(data: bytes) -> tuple[str, list[str], date | None]:
     import trafilatura
 
-    doc = trafilatura.bare_extraction(_gunzip(data), with_metadata=True)
+    with warnings.catch_warnings():
+        # htmldate warns about time-zone names it cannot resolve (EST, CST); the day is all that is used.
+        warnings.simplefilter("ignore")
+        doc = trafilatura.bare_extraction(_gunzip(data), with_metadata=True)
     if doc is None:
         raise CorpusCorrupt("trafilatura found no main text in the page")
     title = (doc.title or "").strip()

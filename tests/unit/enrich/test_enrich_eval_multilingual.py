@@ -21,14 +21,16 @@ from benchmarks.eval_tagging import ml_targets, run_multilingual
 #: language -> (country F1, focus accuracy, explicit-bloc F1) measured on the whole language row.
 BELOW_TARGET: dict[str, tuple[float, float, float]] = {
     "de": (0.774, 0.613, 1.000),
-    "en": (0.909, 0.725, 1.000),
+    "el": (0.000, 0.200, 0.000),
+    "en": (0.894, 0.708, 1.000),
     "es": (0.753, 0.677, 0.000),
     "fr": (0.517, 0.700, 0.000),
     "it": (0.409, 0.300, 0.000),
     "ja": (0.000, 0.075, 0.000),
+    "pl": (0.407, 0.344, 0.000),
     "pt": (0.641, 0.680, 0.000),
-    "ru": (0.053, 0.150, 0.000),
-    "zh": (0.000, 0.083, 1.000),
+    "ru": (0.043, 0.241, 0.000),
+    "zh": (0.000, 0.115, 1.000),
 }
 #: Allowed drop below a listed figure before the test calls it a regression (rounding only).
 TOLERANCE = 0.0005
