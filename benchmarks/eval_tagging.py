@@ -287,8 +287,17 @@ def _print_multilingual(console: Any, show_errors: bool) -> None:
         console.print(f"[bold yellow]multilingual evaluation skipped:[/] {exc}")
         return
     table = Table(title="Multilingual tagging evaluation (corpus tagging-multilingual)")
-    for col in ("language", "stories", "country P", "country R", "country F1", "focus acc.", "bloc labels",
-                "bloc F1", "targets"):
+    for col in (
+        "language",
+        "stories",
+        "country P",
+        "country R",
+        "country F1",
+        "focus acc.",
+        "bloc labels",
+        "bloc F1",
+        "targets",
+    ):
         table.add_column(col, justify="right" if col != "language" else "left")
     for r in rows:
         lang = r["subset"].split()[0]
