@@ -177,12 +177,19 @@ def _from_html(data: bytes) -> tuple[str, list[str], date | None]:
         doc = trafilatura.bare_extraction(_gunzip(data), with_metadata=True)
     if doc is None:
         raise CorpusCorrupt("trafilatura found no main text in the page")
-    title = (doc.title or "").strip()
-    body = _lines(doc.text or "")
+
+    # trafilatura 2 returns a Document (a dict only with as_dict=True, not used here).
+    def field(name: str) -> str:
+        value = doc.get(name) if isinstance(doc, dict) else getattr(doc, name, None)
+        return str(value or "")
+
+    title = field("title").strip()
+    body = _lines(field("text"))
+    raw_day = field("date")
     day: date | None = None
-    if doc.date:
+    if raw_day:
         try:
-            day = date.fromisoformat(doc.date[:10])
+            day = date.fromisoformat(raw_day[:10])
         except ValueError:
             day = None
     return title, body, day
