@@ -178,25 +178,7 @@ def evaluate(cases: list[Case]) -> dict[str, Result]:
 def run(quick: bool = False) -> list[dict[str, Any]]:
     """One row per subset: stories, country P/R/F1, focus accuracy, explicit-bloc P/R/F1."""
     del quick  # the set is small; always run all of it
-    results = evaluate(load_cases())
-    rows = []
-    for name, r in results.items():
-        rows.append(
-            {
-                "subset": name,
-                "stories": r.stories,
-                "country_precision": round(r.countries.precision, 4),
-                "country_recall": round(r.countries.recall, 4),
-                "country_f1": round(r.countries.f1, 4),
-                "focus_accuracy": round(r.focus_accuracy, 4),
-                "focus_accuracy_frequency_baseline": round(r.baseline_focus_accuracy, 4),
-                "bloc_precision": round(r.blocs.precision, 4),
-                "bloc_recall": round(r.blocs.recall, 4),
-                "bloc_f1": round(r.blocs.f1, 4),
-                "errors": list(r.errors),
-            }
-        )
-    return rows
+    return [_row(name, r) for name, r in evaluate(load_cases()).items()]
 
 
 def _row(name: str, r: Result) -> dict[str, Any]:
