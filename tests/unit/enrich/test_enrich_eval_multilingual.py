@@ -20,6 +20,7 @@ from benchmarks.eval_tagging import ml_targets, run_multilingual
 
 #: language -> (country F1, focus accuracy, explicit-bloc F1) measured on the whole language row.
 BELOW_TARGET: dict[str, tuple[float, float, float]] = {
+    "ar": (0.000, 0.000, 1.000),
     "de": (0.774, 0.613, 1.000),
     "el": (0.000, 0.200, 0.000),
     "en": (0.898, 0.734, 1.000),
