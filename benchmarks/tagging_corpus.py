@@ -1,0 +1,294 @@
+"""The multilingual tagging corpus: published stories kept outside git, found through a committed manifest.
+
+``tests/data/tagging_eval/multilingual/manifest.yaml`` lists each document (repository, path, commit, sha256,
+licence note, outlet, language) and how its story text is read; ``labels.yaml`` beside it holds the labels, set
+by reading each story. The documents themselves live in ``<repo>/../shared/corpora/tagging-multilingual/`` or in
+``$WIREFEED_CORPORA/tagging-multilingual/``; every file is checked against its sha256 before use.
+
+How the text is read (``extract`` in the manifest):
+
+- ``html``: the page through trafilatura (``bare_extraction``, default settings): its title is the headline, its
+  main-text lines are the body paragraphs. Gzip-compressed pages are unpacked first.
+- ``text``: a plain-text article: the first non-empty line is the headline, the other non-empty lines the body.
+- ``tsv-tokenised``: one row (``row``: the value of the ``id`` column) of a gzip TSV with ``article`` and
+  ``headline`` columns whose words are separated by spaces (MeCab output); the spaces are removed between
+  characters that are not both ASCII letters or digits, so Japanese text reads as published.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import os
+import re
+import warnings
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+
+from schemas import Story
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS_NAME = "tagging-multilingual"
+DATA_DIR = REPO / "tests" / "data" / "tagging_eval" / "multilingual"
+MANIFEST = DATA_DIR / "manifest.yaml"
+LABELS = DATA_DIR / "labels.yaml"
+#: The day used for a story whose manifest gives none (only membership-derived bloc tags depend on it).
+DEFAULT_DAY = date(2020, 1, 1)
+
+
+class CorpusMissing(RuntimeError):
+    """The corpus folder is not where the code looks for it."""
+
+
+class CorpusCorrupt(RuntimeError):
+    """A corpus file is missing or its sha256 differs from the manifest."""
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    file: str
+    language: str
+    outlet: str
+    repository: str
+    path: str
+    commit: str
+    sha256: str
+    licence: str
+    extract: str
+    row: str | None = None
+    day: date | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Labelled:
+    document: Document
+    countries: frozenset[str]
+    focus: str | None
+    blocs: frozenset[str]
+    heldout: bool
+    note: str | None = None
+
+
+def corpus_dirs() -> list[Path]:
+    """Where the corpus may be, in order: beside the repository in shared/, then under $WIREFEED_CORPORA."""
+    dirs = [REPO / ".." / "shared" / "corpora" / CORPUS_NAME]
+    env = os.environ.get("WIREFEED_CORPORA")
+    if env:
+        dirs.append(Path(env) / CORPUS_NAME)
+    return dirs
+
+
+def find_corpus() -> Path:
+    for d in corpus_dirs():
+        if d.is_dir():
+            return d
+    looked = ", ".join(str(d.resolve()) for d in corpus_dirs())
+    raise CorpusMissing(
+        f"the {CORPUS_NAME} corpus was not found (looked in: {looked}); put the documents listed in "
+        f"{MANIFEST.relative_to(REPO)} in ../shared/corpora/{CORPUS_NAME}/ or set WIREFEED_CORPORA to the folder "
+        f"that holds {CORPUS_NAME}/"
+    )
+
+
+def load_manifest(path: Path = MANIFEST) -> list[Document]:
+    docs = []
+    for item in yaml.safe_load(path.read_text("utf-8"))["documents"]:
+        day = item.get("date")
+        docs.append(
+            Document(
+                id=str(item["id"]),
+                file=str(item["file"]),
+                language=str(item["language"]),
+                outlet=str(item["outlet"]),
+                repository=str(item["repository"]),
+                path=str(item["path"]),
+                commit=str(item["commit"]),
+                sha256=str(item["sha256"]),
+                licence=str(item["licence"]),
+                extract=str(item["extract"]),
+                row=str(item["row"]) if item.get("row") is not None else None,
+                day=day if isinstance(day, date) else (date.fromisoformat(str(day)) if day else None),
+                note=item.get("note"),
+            )
+        )
+    return docs
+
+
+def load_labels(manifest: list[Document] | None = None, path: Path = LABELS) -> list[Labelled]:
+    by_id = {d.id: d for d in (manifest if manifest is not None else load_manifest())}
+    out = []
+    for item in yaml.safe_load(path.read_text("utf-8"))["stories"]:
+        doc = by_id[str(item["id"])]
+        focus = item["focus"]
+        out.append(
+            Labelled(
+                document=doc,
+                countries=frozenset(str(c) for c in item["countries"]),
+                focus=str(focus) if focus is not None else None,
+                blocs=frozenset(str(b) for b in item["blocs"]),
+                heldout=bool(item.get("heldout", False)),
+                note=item.get("note"),
+            )
+        )
+    return out
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@lru_cache(maxsize=64)
+def read_checked(folder: Path, file: str, sha256: str) -> bytes:
+    """The file's bytes, after checking them against the manifest's sha256."""
+    path = folder / file
+    if not path.is_file():
+        raise CorpusCorrupt(f"{path} is missing: copy it from the repository and commit named in the manifest")
+    data = path.read_bytes()
+    got = sha256_of(data)
+    if got != sha256:
+        raise CorpusCorrupt(f"{path} has sha256 {got}, the manifest says {sha256}: fetch the listed commit again")
+    return data
+
+
+def _gunzip(data: bytes) -> bytes:
+    return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _from_html(data: bytes) -> tuple[str, list[str], date | None]:
+    import trafilatura
+
+    with warnings.catch_warnings():
+        # htmldate warns about time-zone names it cannot resolve (EST, CST); the day is all that is used.
+        warnings.simplefilter("ignore")
+        doc = trafilatura.bare_extraction(_gunzip(data), with_metadata=True)
+    if doc is None:
+        raise CorpusCorrupt("trafilatura found no main text in the page")
+
+    # trafilatura 2 returns a Document (a dict only with as_dict=True, not used here).
+    def field(name: str) -> str:
+        value = doc.get(name) if isinstance(doc, dict) else getattr(doc, name, None)
+        return str(value or "")
+
+    title = field("title").strip()
+    body = _lines(field("text"))
+    raw_day = field("date")
+    day: date | None = None
+    if raw_day:
+        try:
+            day = date.fromisoformat(raw_day[:10])
+        except ValueError:
+            day = None
+    return title, body, day
+
+
+def _from_text(data: bytes) -> tuple[str, list[str]]:
+    lines = _lines(_gunzip(data).decode("utf-8-sig"))
+    return lines[0], lines[1:]
+
+
+_JOIN = re.compile(r"(?<=\S) (?=\S)")
+
+
+def detokenise(text: str) -> str:
+    """Removes the spaces a word segmenter put in, keeping those between two ASCII words ("USGS / NEIC")."""
+
+    def keep(m: re.Match[str]) -> str:
+        before, after = text[m.start() - 1], text[m.end()]
+        return " " if before.isascii() and after.isascii() and before.isalnum() and after.isalnum() else ""
+
+    return _JOIN.sub(keep, text)
+
+
+@lru_cache(maxsize=8)
+def _tsv_rows(folder: Path, file: str, sha256: str) -> dict[str, dict[str, str]]:
+    raw = _gunzip(read_checked(folder, file, sha256)).decode("utf-8")
+    csv.field_size_limit(1 << 24)
+    reader = csv.DictReader(io.StringIO(raw), delimiter="\t", quoting=csv.QUOTE_NONE)
+    return {row["id"]: row for row in reader}
+
+
+def _sentences_ja(text: str) -> list[str]:
+    return [s for s in (p.strip() for p in re.split(r"(?<=。)", text)) if s]
+
+
+def cache_dir() -> Path:
+    """Where extracted story text is kept between runs ($XDG_CACHE_HOME/wirefeed/tagging-multilingual)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "wirefeed" / CORPUS_NAME
+
+
+def _extractor_version() -> str:
+    import trafilatura
+
+    return str(trafilatura.__version__)
+
+
+def story_text(doc: Document, folder: Path) -> tuple[str, list[str], date | None]:
+    """Headline, body paragraphs and (when the document gives one) the publication day.
+
+    HTML extraction takes tens of milliseconds a page, so the result is cached on disk under the file's sha256,
+    its row and the trafilatura version; the file's bytes are still checked against the manifest on every run.
+    """
+    read_checked(folder, doc.file, doc.sha256)
+    key = f"{doc.sha256}-{doc.row or ''}-{doc.extract}-{_extractor_version()}.json"
+    cached = cache_dir() / key
+    if cached.is_file():
+        item = orjson.loads(cached.read_bytes())
+        return item["headline"], item["body"], date.fromisoformat(item["day"]) if item["day"] else None
+    headline, body, day = _story_text(doc, folder)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_bytes(orjson.dumps({"headline": headline, "body": body, "day": day.isoformat() if day else None}))
+    except OSError:
+        pass  # a read-only home only costs the next run the extraction again
+    return headline, body, day
+
+
+def _story_text(doc: Document, folder: Path) -> tuple[str, list[str], date | None]:
+    if doc.extract == "tsv-tokenised":
+        row = _tsv_rows(folder, doc.file, doc.sha256)[str(doc.row)]
+        return detokenise(row["headline"]), _sentences_ja(detokenise(row["article"])), None
+    data = read_checked(folder, doc.file, doc.sha256)
+    if doc.extract == "html":
+        return _from_html(data)
+    if doc.extract == "text":
+        title, body = _from_text(data)
+        return title, body, None
+    raise ValueError(f"{doc.id}: unknown extract kind {doc.extract!r} (html, text, tsv-tokenised)")
+
+
+def build_story(doc: Document, folder: Path) -> Story:
+    headline, body, found_day = story_text(doc, folder)
+    day = doc.day or found_day or DEFAULT_DAY
+    when = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+    return Story(
+        uri=f"urn:eval:ml:{doc.id}",
+        agency="EVAL",
+        headline=headline or "(no headline)",
+        body=body,
+        dateline=None,
+        language=doc.language,
+        versioncreated=when,
+        source_format="text",
+        content_hash="0" * 64,
+        submission_id=doc.id,
+        received_at=when,
+    )
+
+
+def describe(doc: Document) -> dict[str, Any]:
+    return {"id": doc.id, "language": doc.language, "outlet": doc.outlet, "file": doc.file}
