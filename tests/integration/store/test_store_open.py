@@ -40,9 +40,10 @@ def non_daemon_threads() -> list[threading.Thread]:
 
 
 async def _wait_for_threads_to_end(before: set[threading.Thread], timeout: float = 10.0) -> list[threading.Thread]:
+    # Joined from the event loop's thread itself: a helper thread (asyncio.to_thread) would be one more thread.
     deadline = time.monotonic() + timeout
     for t in [t for t in non_daemon_threads() if t not in before]:
-        await asyncio.to_thread(t.join, max(0.0, deadline - time.monotonic()))
+        t.join(max(0.0, deadline - time.monotonic()))
     return [t for t in non_daemon_threads() if t not in before]
 
 
