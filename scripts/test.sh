@@ -94,13 +94,18 @@ watchdog() {  # $1: pytest pid; $2: pytest's output file; $3: file to write the 
 
 mark="$(mktemp)"
 out="$(mktemp)"
-trap 'rm -f "$mark" "$out"' EXIT
+fifo="$(mktemp -u)"
+mkfifo "$fifo"
+trap 'rm -f "$mark" "$out" "$fifo"' EXIT
 ci_args=()
 if [ -n "${CI:-}" ]; then
   ci_args=(--durations=25)
 fi
-# Unbuffered, through tee: the watchdog sees every line pytest prints as it prints it.
-python -u -m pytest -q -p no:cacheprovider "${ci_args[@]}" "${paths[@]}" "$@" > >(tee "$out") 2>&1 &
+# Unbuffered, through tee (started here, so that it is not a child of pytest): the watchdog sees every line pytest
+# prints as it prints it.
+tee "$out" <"$fifo" &
+tee_pid=$!
+python -u -m pytest -q -p no:cacheprovider "${ci_args[@]}" "${paths[@]}" "$@" >"$fifo" 2>&1 &
 pytest_pid=$!
 # Without job control a background job ignores SIGINT: pass Ctrl-C and termination on to pytest and its processes.
 trap 'kill -INT "$pytest_pid" 2>/dev/null || true' INT
@@ -111,6 +116,7 @@ status=0
 wait "$pytest_pid" || status=$?
 kill "$watchdog_pid" 2>/dev/null || true
 wait "$watchdog_pid" 2>/dev/null || true
+wait "$tee_pid" 2>/dev/null || true
 if [ -s "$mark" ]; then
   echo "test.sh: FAILED: the run was stopped: $(cat "$mark") (stacks above)." >&2
   exit 1

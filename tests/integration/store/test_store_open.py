@@ -4,9 +4,9 @@ apply once, and every connection thread ends with its store (a failed open leave
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import os
 import sqlite3
+import subprocess
 import sys
 import threading
 import time
@@ -21,25 +21,18 @@ from tests.integration.store.test_store import story
 OPENERS = 12
 
 
-def _spin(stop_at: float) -> None:
-    while time.monotonic() < stop_at:
-        pass
-
-
 @pytest.fixture
 def cpu_load() -> Iterator[None]:
     """One busy process per core for the duration of the test (a CI machine running other jobs)."""
-    ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_spin, args=(time.monotonic() + 120,), daemon=True) for _ in range(os.cpu_count() or 2)]
-    for p in procs:
-        p.start()
+    spin = "import time\nend = time.monotonic() + 120\nwhile time.monotonic() < end: pass\n"
+    procs = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(os.cpu_count() or 2)]
     try:
         yield
     finally:
         for p in procs:
-            p.terminate()
+            p.kill()
         for p in procs:
-            p.join(10)
+            p.wait(10)
 
 
 def non_daemon_threads() -> list[threading.Thread]:
@@ -47,9 +40,10 @@ def non_daemon_threads() -> list[threading.Thread]:
 
 
 async def _wait_for_threads_to_end(before: set[threading.Thread], timeout: float = 10.0) -> list[threading.Thread]:
+    # Joined from the event loop's thread itself: a helper thread (asyncio.to_thread) would be one more thread.
     deadline = time.monotonic() + timeout
     for t in [t for t in non_daemon_threads() if t not in before]:
-        await asyncio.to_thread(t.join, max(0.0, deadline - time.monotonic()))
+        t.join(max(0.0, deadline - time.monotonic()))
     return [t for t in non_daemon_threads() if t not in before]
 
 
