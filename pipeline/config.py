@@ -115,7 +115,7 @@ class Settings(BaseSettings):
 #: 1.5 s), so both are short here; see docs/performance.md.
 EMBEDDED_WORKER_ENV: dict[str, str] = {
     "WIREFEED_WORKER_SESSION_TIMEOUT_S": "2",
-    "WIREFEED_CONSUMER_FETCH_MAX_WAIT_MS": "10",
+    "WIREFEED_CONSUMER_FETCH_MAX_WAIT_MS": "100",
 }
 
 

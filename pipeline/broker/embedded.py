@@ -34,8 +34,9 @@ def wait_for_port(host: str, port: int, timeout: float = 15.0, proc: subprocess.
 #: Tansu's log filter unless ``RUST_LOG`` is set. Its storage layer logs ERROR for two normal events on every
 #: start — an idempotent producer asking for a producer id (which it cannot issue; producers fall back without
 #: idempotence) and a consumer group looked up before its first commit (``ObjectStore(NotFound … groups/consumers/
-#: <group>.json``) — so that layer is silenced; ``RUST_LOG=info`` shows everything.
-BROKER_LOG_FILTER = "info,tansu_storage::dynostore=off"
+#: <group>.json``) — so that layer is silenced. Warnings only: at ``info`` Tansu logs every connection and request
+#: (gigabytes per benchmark, and ten times slower); ``RUST_LOG=info`` shows everything.
+BROKER_LOG_FILTER = "warn,tansu_storage::dynostore=off"
 
 
 class EmbeddedBroker:
