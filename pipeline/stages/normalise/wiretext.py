@@ -147,6 +147,8 @@ _BOILERPLATE = [
         r"^\(?(?:end|ends|more|-30-|###|xxx)\)?$",
         r"^[-*=_~•]{3,}$",
         r"^\((?:reporting|writing|additional reporting|editing|compiled|edited) by\b.{0,300}\)$",
+        # The same credit line printed without parentheses on web pages: "Reporting by A; Editing by B".
+        r"^(?:additional )?(?:reporting|writing) by\b[^.]{0,200}; editing by\b.{0,200}$",
     )
 ]
 #: All of ``_BOILERPLATE`` as one pattern: it matches exactly when one of them does.
@@ -160,7 +162,7 @@ _NOTE = re.compile(
 )
 #: AFP-style sign-off codes: ``bur-dar-gl/fz``.
 _DESK_CODE = re.compile(r"^[a-z]{2,5}(?:[-/][a-z]{2,5})*/[a-z]{2,5}(?:[-/][a-z]{2,5})*$")
-_REPORTING_BY = re.compile(r"^\((?:reporting|writing) by (?P<name>[^;)]+)", re.I)  # names up to ";" or ")"
+_REPORTING_BY = re.compile(r"^\(?(?:reporting|writing) by (?P<name>[^;)]+)", re.I)  # names up to ";" or ")"
 #: A caption: ends with a parenthesised photo credit, or starts with a photo marker.
 _CAPTION = re.compile(
     r"(?:\((?:photo|foto|picture|image|file|credit)?[^()]{0,60}\)$|^(?:photo|file photo|picture|image|foto)\s*[:\-—–])",
