@@ -518,7 +518,7 @@ _DESK = re.compile(r"^[a-z]{2,5}$|^[A-Za-z]{2,12}\s*\\?/\s*[a-z]{1,5}(?:/[a-z]{1
 #: Agencies whose name closes copy: ``(AFP)``, ``/ritzau/``, ``(ats afp)``.
 KNOWN_AGENCIES = frozenset(
     "afp ap ats sda apa ansa dpa efe reuters tass ritzau ntb tt stt anp belga kyodo xinhua yonhap pap ctk mti"
-    " ana ana-mpa hina tanjug aap cp pa upi bta agerpres lusa europa press epa kna".split()
+    " ana ana-mpa hina tanjug aap cp pa upi bta agerpres lusa europa press epa kna cnn bbc".split()
 )
 
 
@@ -717,7 +717,8 @@ def split_byline(byline: str | None, title: str | None) -> tuple[str | None, str
     if (m := _AGENCY_SUFFIX.search(byline)) and _is_agency(m.group(1)):  # "Martin Hardenberger/TT"
         return byline[: m.start()].strip(), title or m.group(1)
     name, sep, rest = byline.partition(", ")
-    if sep and rest and _TITLE_WORDS.search(rest) and not re.search(r"\s(?:and|und|et|y|e)\s", rest):
+    titled = _TITLE_WORDS.search(rest) is not None or _is_agency(rest)
+    if sep and rest and titled and not re.search(r"\s(?:and|und|et|y|e)\s", rest):
         return name.strip(), title or rest.strip()
     return byline, title
 
