@@ -147,6 +147,8 @@ _BOILERPLATE = [
         r"^\(?(?:end|ends|more|-30-|###|xxx)\)?$",
         r"^[-*=_~•]{3,}$",
         r"^\((?:reporting|writing|additional reporting|editing|compiled|edited) by\b.{0,300}\)$",
+        # The same credit line printed without parentheses on web pages: "Reporting by A; Editing by B".
+        r"^(?:additional )?(?:reporting|writing) by\b[^.]{0,200}; editing by\b.{0,200}$",
     )
 ]
 #: All of ``_BOILERPLATE`` as one pattern: it matches exactly when one of them does.
@@ -163,7 +165,7 @@ _NOTE = re.compile(
 #: way to match each string, so a near miss fails in linear time (a mandatory ``/`` inside the pattern made
 #: ``ab/ab/…1`` backtrack quadratically).
 _DESK_CODE = re.compile(r"[a-z]{2,5}(?:[-/][a-z]{2,5})+")
-_REPORTING_BY = re.compile(r"^\((?:reporting|writing) by (?P<name>[^;)]+)", re.I)  # names up to ";" or ")"
+_REPORTING_BY = re.compile(r"^\(?(?:reporting|writing) by (?P<name>[^;)]+)", re.I)  # names up to ";" or ")"
 #: A caption: ends with a parenthesised photo credit, or starts with a photo marker.
 _CAPTION = re.compile(
     r"(?:\((?:photo|foto|picture|image|file|credit)?[^()]{0,60}\)$|^(?:photo|file photo|picture|image|foto)\s*[:\-—–])",
@@ -519,7 +521,7 @@ _DESK = re.compile(r"^[a-z]{2,5}$|^[A-Za-z]{2,12}\s*\\?/\s*[a-z]{1,5}(?:/[a-z]{1
 #: Agencies whose name closes copy: ``(AFP)``, ``/ritzau/``, ``(ats afp)``.
 KNOWN_AGENCIES = frozenset(
     "afp ap ats sda apa ansa dpa efe reuters tass ritzau ntb tt stt anp belga kyodo xinhua yonhap pap ctk mti"
-    " ana ana-mpa hina tanjug aap cp pa upi bta agerpres lusa europa press epa kna".split()
+    " ana ana-mpa hina tanjug aap cp pa upi bta agerpres lusa europa press epa kna cnn bbc".split()
 )
 
 
@@ -718,7 +720,8 @@ def split_byline(byline: str | None, title: str | None) -> tuple[str | None, str
     if (m := _AGENCY_SUFFIX.search(byline)) and _is_agency(m.group(1)):  # "Martin Hardenberger/TT"
         return byline[: m.start()].strip(), title or m.group(1)
     name, sep, rest = byline.partition(", ")
-    if sep and rest and _TITLE_WORDS.search(rest) and not re.search(r"\s(?:and|und|et|y|e)\s", rest):
+    titled = _TITLE_WORDS.search(rest) is not None or _is_agency(rest)
+    if sep and rest and titled and not re.search(r"\s(?:and|und|et|y|e)\s", rest):
         return name.strip(), title or rest.strip()
     return byline, title
 

@@ -274,3 +274,19 @@ def test_newsml12_nested_component() -> None:
     assert (story.headline, story.byline, story.language, story.body) == ("Nested", "Ann Lee", "en", [PARA])
     assert story.signals == ["update"]
     assert story.versioncreated == datetime(2024, 3, 5, 9, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("title", "headline"),
+    [
+        ("Rates rise | Example News | 19.01.2020", "Rates rise"),
+        ("Example News | Rates rise", "Rates rise"),
+        ("Rates rise - Anna Berg", "Rates rise"),
+        ("Rates rise - and markets shrug", "Rates rise - and markets shrug"),
+    ],
+)
+def test_html_title_loses_site_author_and_date_parts(title: str, headline: str) -> None:
+    doc = f"""<html><head><meta property="og:title" content="{title}">
+      <meta property="og:site_name" content="Example News"><meta name="author" content="Anna Berg"></head>
+      <body><p>FRANKFURT (Reuters) - {PARA}</p><p>Two.</p></body></html>"""
+    assert normalise(make_raw(doc)).headline == headline

@@ -176,3 +176,11 @@ def test_agency_subject_codes_stay_under_the_agency_scheme() -> None:
     )
     story = normalise(make_raw(doc.encode(), agency="EFE"))
     assert [s.code for s in story.subjects] == ["efe:F01001000", "subj:11006005"]
+
+
+def test_unbracketed_reporting_credit_leaves_the_body() -> None:
+    doc = NITF.format(headline="Markets rise").replace(
+        "<byline>By JANE DOE<byttl>AP Business Writer</byttl></byline>", ""
+    ).replace("<p>The second.</p>", "<p>The second.</p><p>Reporting by Ann Lee; Editing by Cy Dee</p>")
+    story = normalise(make_raw(doc.encode()))
+    assert (story.body[-1], story.byline) == ("The second.", "Ann Lee")

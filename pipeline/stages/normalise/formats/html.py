@@ -84,7 +84,6 @@ _HEAD_END = re.compile(r"</h1\s*>", re.I)
 _HEAD_LIMIT = 200_000
 _JSON_LD = re.compile(r"<script[^>]*application/ld\+json[^>]*>(.*?)</script\s*>", re.I | re.S)
 _CDATA = re.compile(r"^\s*(?://\s*)?<!\[CDATA\[|(?://\s*)?\]\]>\s*$")
-_TITLE_SUFFIX = re.compile(r"\s+[|\-–—:]\s+([^|\-–—:]{2,60})$")
 
 
 def _head_part(text: str) -> str:
@@ -125,12 +124,40 @@ def _ld_str(value: Any) -> str | None:
     return None
 
 
+_TITLE_PARTS = re.compile(r"\s+[|–—-]\s+|\s*\|\s*")
+_DATE_PART = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
+
+
 def _without_suffix(title: str, names: set[str]) -> str:
-    """``Headline | The Site`` → ``Headline`` when the suffix is the site's or the author's name."""
-    m = _TITLE_SUFFIX.search(title)
-    if m and m.group(1).strip().casefold() in names:
-        return title[: m.start()].strip()
-    return title
+    """``Headline | The Site``, ``Site | Headline``, ``Headline | DW | 19.01.2020`` → ``Headline``: leading and
+    trailing parts that are the site's or author's name (or a date) are dropped."""
+    # (start, end) of each part in the title, so the kept middle is returned exactly as written.
+    spans, at = [], 0
+    for sep in _TITLE_PARTS.finditer(title):
+        spans.append((at, sep.start()))
+        at = sep.end()
+    spans.append((at, len(title)))
+    if len(spans) < 2:
+        return title
+
+    def furniture(span: tuple[int, int]) -> bool:
+        part = title[span[0] : span[1]].strip()
+        return part.casefold().replace(" ", "") in names or bool(_DATE_PART.match(part))
+
+    while len(spans) > 1 and furniture(spans[-1]):
+        spans.pop()
+    while len(spans) > 1 and furniture(spans[0]):
+        spans.pop(0)
+    return title[spans[0][0] : spans[-1][1]].strip()
+
+
+def _site_names(meta: dict[str, str], byline: str | None) -> set[str]:
+    """Names a page title may carry besides the headline: site name, author, the site's host label."""
+    names = [meta.get(k, "") for k in _META_SITE] + [byline or ""]
+    url = meta.get("og:url", "")
+    if m := re.match(r"^https?://(?:www\.|m\.)?([^./]+)", url):
+        names.append(m.group(1))
+    return {n.casefold().lstrip("@").replace(" ", "") for n in names if n}
 
 
 @register("html")
@@ -141,7 +168,7 @@ def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
     meta = head.meta
     ld = _article_ld(text)
     byline = _ld_str(ld.get("author")) or next((v for k in _META_BYLINE if (v := meta.get(k)) and "://" not in v), None)
-    names = {n.casefold() for n in (*(meta.get(k, "") for k in _META_SITE), byline or "") if n}
+    names = _site_names(meta, byline)
     meta_title = next((t for k in _META_TITLE if (t := clean_inline(meta.get(k, "")))), None)
     headline = (
         _ld_str(ld.get("headline"))
