@@ -13,6 +13,7 @@ is decided here once (``Gazetteer.plans``), so a match costs a tuple lookup.
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -81,6 +82,17 @@ def _latin1_fold_table() -> bytes:
 _LATIN1_FOLD = _latin1_fold_table()
 
 
+#: Letters past Latin-1 folded to one plain letter, per script, so that spellings that vary in news text match:
+#: Greek without its accents (capitals drop them: ΡΩΣΙΑ, Ρωσία) and with one sigma, Russian ё as е, the Arabic
+#: alef with hamza or madda as plain alef and alef maqsura as ya, Turkish dotted capital İ as i.
+_WIDE_FOLD: dict[str, str] = {
+    "ά": "α", "έ": "ε", "ή": "η", "ί": "ι", "ό": "ο", "ύ": "υ", "ώ": "ω", "ϊ": "ι", "ϋ": "υ", "ΐ": "ι", "ΰ": "υ",
+    "ς": "σ", "ё": "е", "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "İ": "i",
+}  # fmt: skip
+_WIDE_TABLE = str.maketrans({k: v for k, v in _WIDE_FOLD.items() if k != v})
+_WIDE_RE = re.compile("[" + "".join(k for k, v in _WIDE_FOLD.items() if k != v) + "]")
+
+
 def fold(text: str) -> str:
     """Lower-case ``text`` for matching without changing its length (offsets stay valid)."""
     lowered = text.lower()
@@ -90,11 +102,14 @@ def fold(text: str) -> str:
 
 
 def fold_lowered(lowered: str) -> str:
-    """The rest of ``fold`` for a text already lower-cased to the same length: typographic characters made plain."""
+    """The rest of ``fold`` for a text already lower-cased to the same length: typographic characters made plain,
+    the letters of ``_WIDE_FOLD`` folded."""
     if not lowered.isascii():
         for src, dst in _FOLD_CHARS.items():
             if src in lowered:
                 lowered = lowered.replace(src, dst)
+        if _WIDE_RE.search(lowered) is not None:
+            lowered = lowered.translate(_WIDE_TABLE)
     return lowered
 
 
@@ -138,11 +153,12 @@ def fold_joined(texts: list[str], joined: str | None = None) -> str:
 
 
 def case_rule(surface: str) -> CaseRule:
-    letters = [c for c in surface if c.isalpha()]
-    if not letters:
+    first = next((c for c in surface if c.isalpha()), None)
+    if first is None:
         return "exact"
-    if letters[0].islower():
+    if not first.isupper():  # lower case, or a script without case (Arabic, CJK)
         return "any"
+    letters = [c for c in surface if c.isalpha()]
     if len(letters) > 1 and all(c.isupper() for c in letters):
         return "exact"
     return "cap"
@@ -422,6 +438,21 @@ def build_gazetteer(data_dir: Path = DATA_DIR) -> Gazetteer:
         for alias, lang in _split("|".join(bloc.aliases)):
             add(alias, "bloc", bloc.code, None, lang, _PRIORITY["bloc"])
 
+    # Names in other languages (derived by build.py): lang '*' is every language, 'intl' every one but English.
+    i18n = data_dir / "names_i18n.tsv"
+    for surface, code, kind, scope in _rows(i18n) if i18n.exists() else ():
+        lang = None if scope == "*" else scope
+        if kind == "name" or kind == "demonym":
+            add(surface, "country", code, kind, lang, _PRIORITY[kind])
+        elif kind == "city" or kind == "capital":
+            add(surface, "country", code, "city", lang, _GEONAMES_PRIORITY, capital=kind == "capital")
+        elif kind == "bloc":
+            add(surface, "bloc", code, None, lang, _PRIORITY["bloc"])
+        elif kind == "ambiguous" and surface not in rules.ambiguous:
+            candidates = tuple(code.split("|"))
+            rules.ambiguous[surface] = AmbiguousName(candidates, candidates[0], "name")
+            add(surface, "ambiguous", None, "name", lang, _PRIORITY["ambiguous"])
+
     by_surface: dict[str, list[Entry]] = {}
     for e in entries:
         bucket = by_surface.setdefault(fold(e.surface), [])
@@ -435,7 +466,7 @@ def build_gazetteer(data_dir: Path = DATA_DIR) -> Gazetteer:
     # Every surface is matched on folded text in one pass; exact-case surfaces (US, EU, U.S.) are then checked
     # against the original text, so 'us' inside 'focus' is dropped by the word-boundary test.
     keys = list(frozen)
-    if any(c in key for key in keys for c in INERT_CHARS + "\x00"):
+    if re.search(f"[{INERT_CHARS}\x00]", "\n".join(keys)):
         raise ValueError(f"a surface contains one of {INERT_CHARS!r} or NUL, which the tagger folds away: drop it")
     nfa = ahocorasick_rs.Implementation.ContiguousNFA
     matcher = ahocorasick_rs.AhoCorasick(keys, matchkind=ahocorasick_rs.MatchKind.Standard, implementation=nfa)

@@ -111,9 +111,27 @@ class Tags:
         return {c.code for c in self.countries}
 
 
+def _joins(c: str) -> bool:
+    """Whether the character ``c`` beside a match makes it part of a longer word: a letter or digit, except Han
+    ideographs and hiragana, since Chinese and Japanese put no spaces between words (katakana does join: a
+    katakana name inside a longer katakana word is part of that word)."""
+    if not c.isalnum():
+        return False
+    return c < "\u3040" or not ("\u3040" <= c < "\u30a0" or "\u3400" <= c < "\ua000" or "\uf900" <= c < "\ufb00")
+
+
+def _word(text: str) -> bool:
+    """Whether ``text`` is one word: every character joins its neighbours (``_joins``)."""
+    if not text.isalnum():
+        return False
+    return text.isascii() or all(_joins(c) for c in text)
+
+
 def _lang_ok(entry_lang: str | None, story_lang: str) -> bool:
     if entry_lang is None:
         return True
+    if entry_lang == "intl":  # names in every language but English
+        return story_lang != "en"
     if entry_lang == "nb":
         return story_lang in ("nb", "no", "nn")
     return entry_lang == story_lang
@@ -231,12 +249,12 @@ def _leftmost(gaz: Gazetteer, folded: str, check: _Checker) -> _Scan | None:
     else:
         matches = gaz.leftmost.find_matches_as_indexes(folded)
     for key, start, end in matches:
-        if joined[start - 1].isalnum():
-            if end - start == 1 or joined[start : end - 1].isalnum():
+        if _joins(joined[start - 1]):
+            if end - start == 1 or _word(joined[start : end - 1]):
                 continue  # no later start inside it has anything but a letter or digit before it
             hidden = True
-        elif joined[end].isalnum() and not (genitive and joined[end] == "s" and not joined[end + 1].isalnum()):
-            if joined[start:end].isalnum():
+        elif _joins(joined[end]) and not (genitive and joined[end] == "s" and not _joins(joined[end + 1])):
+            if _word(joined[start:end]):
                 continue
             hidden = True
         else:
@@ -244,13 +262,13 @@ def _leftmost(gaz: Gazetteer, folded: str, check: _Checker) -> _Scan | None:
             hidden = False
             if rule == CAP:
                 if not joined[start].isupper():
-                    if joined[start:end].isalnum() and not (genitive and joined[end - 1] == "s"):
+                    if _word(joined[start:end]) and not (genitive and joined[end - 1] == "s"):
                         continue
                     hidden = True
             elif rule != ANY:
                 chosen = check.entries(entries, start, end)
                 if chosen is None:
-                    if joined[start:end].isalnum() and not (genitive and joined[end - 1] == "s"):
+                    if _word(joined[start:end]) and not (genitive and joined[end - 1] == "s"):
                         continue
                     hidden = True
                 else:
@@ -279,9 +297,9 @@ def _checked(
         if start >= before:
             continue
         end += base
-        if joined[start - 1].isalnum():
+        if _joins(joined[start - 1]):
             continue
-        if joined[end].isalnum() and not (genitive and joined[end] == "s" and not joined[end + 1].isalnum()):
+        if _joins(joined[end]) and not (genitive and joined[end] == "s" and not _joins(joined[end + 1])):
             continue
         rule, entry, cls, entries, code, cue = plans[key]
         if rule == CAP:
