@@ -89,8 +89,9 @@ _WIDE_FOLD: dict[str, str] = {
     "ά": "α", "έ": "ε", "ή": "η", "ί": "ι", "ό": "ο", "ύ": "υ", "ώ": "ω", "ϊ": "ι", "ϋ": "υ", "ΐ": "ι", "ΰ": "υ",
     "ς": "σ", "ё": "е", "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "İ": "i",
 }  # fmt: skip
-_WIDE_TABLE = str.maketrans({k: v for k, v in _WIDE_FOLD.items() if k != v})
-_WIDE_RE = re.compile("[" + "".join(k for k, v in _WIDE_FOLD.items() if k != v) + "]")
+#: Everything ``fold_lowered`` replaces, in one table and one character class.
+_WIDE_TABLE = str.maketrans({**_FOLD_CHARS, **_WIDE_FOLD})
+_WIDE_RE = re.compile("[" + "".join({**_FOLD_CHARS, **_WIDE_FOLD}) + "]")
 
 
 def fold(text: str) -> str:
@@ -104,12 +105,8 @@ def fold(text: str) -> str:
 def fold_lowered(lowered: str) -> str:
     """The rest of ``fold`` for a text already lower-cased to the same length: typographic characters made plain,
     the letters of ``_WIDE_FOLD`` folded."""
-    if not lowered.isascii():
-        for src, dst in _FOLD_CHARS.items():
-            if src in lowered:
-                lowered = lowered.replace(src, dst)
-        if _WIDE_RE.search(lowered) is not None:
-            lowered = lowered.translate(_WIDE_TABLE)
+    if not lowered.isascii() and _WIDE_RE.search(lowered) is not None:
+        lowered = lowered.translate(_WIDE_TABLE)
     return lowered
 
 
@@ -226,6 +223,7 @@ class Rules:
     place_preceders: frozenset[str]
     not_first_names: frozenset[str]
     ambiguous: dict[str, AmbiguousName]
+    georgia_names: frozenset[str]
     georgia_us_cues: tuple[str, ...]
     georgia_ge_cues: tuple[str, ...]
     georgia_ge_neighbours: frozenset[str]
@@ -281,7 +279,6 @@ def key_plan(entries: tuple[Entry, ...]) -> KeyPlan:
 
 @dataclass(slots=True, eq=False)
 class Gazetteer:
-    matcher: ahocorasick_rs.AhoCorasick  # every folded surface, all matches; pattern i has key_entries[i]
     key_entries: list[tuple[Entry, ...]]
     leftmost: ahocorasick_rs.AhoCorasick  # the same surfaces, leftmost-longest: one match per place in the text
     # ``leftmost`` over UTF-8: on ASCII text (most folded text) the same matches at the same offsets, without the
@@ -294,12 +291,26 @@ class Gazetteer:
     entries_by_surface: dict[str, tuple[Entry, ...]] = field(default_factory=dict)
     plans: list[KeyPlan] = field(default_factory=list)  # pattern i's checks: key_plan(key_entries[i])
     longest: int = 0  # characters in the longest surface
+    # Every folded surface, all matches (pattern i has key_entries[i]): built on first use (``matcher``), since
+    # only a leftmost match that fails in a way that could hide another needs it.
+    overlapping: ahocorasick_rs.AhoCorasick | None = None
 
     def __post_init__(self) -> None:
         if not self.plans:
             self.plans = [key_plan(entries) for entries in self.key_entries]
         if not self.longest:
             self.longest = max(map(len, self.entries_by_surface), default=0)
+
+    @property
+    def matcher(self) -> ahocorasick_rs.AhoCorasick:
+        """The automaton of every folded surface reporting all matches, overlapping ones included."""
+        if self.overlapping is None:
+            self.overlapping = ahocorasick_rs.AhoCorasick(
+                list(self.entries_by_surface),
+                matchkind=ahocorasick_rs.MatchKind.Standard,
+                implementation=ahocorasick_rs.Implementation.ContiguousNFA,
+            )
+        return self.overlapping
 
     def blocs_by_member(self, day: date) -> dict[str, tuple[str, ...]]:
         """Country code → codes of the derivable blocs it is a member of on ``day`` (cached per day)."""
@@ -369,6 +380,7 @@ def load_rules(path: Path | None = None) -> tuple[Rules, tuple[str, ...]]:
             k: AmbiguousName(tuple(v["candidates"]), v["default"], v.get("cue", "name"))
             for k, v in raw["ambiguous"].items()
         },
+        georgia_names=frozenset(geo["names"]),
         georgia_us_cues=tuple(geo["us_cues"]),
         georgia_ge_cues=tuple(geo["ge_cues"]),
         georgia_ge_neighbours=frozenset(geo["ge_neighbours"]),
@@ -444,6 +456,8 @@ def build_gazetteer(data_dir: Path = DATA_DIR) -> Gazetteer:
         lang = None if scope == "*" else scope
         if kind == "name" or kind == "demonym":
             add(surface, "country", code, kind, lang, _PRIORITY[kind])
+        elif kind == "metonym":
+            add(surface, "country", code, "metonym", lang, _PRIORITY["metonym"])
         elif kind == "city" or kind == "capital":
             add(surface, "country", code, "city", lang, _GEONAMES_PRIORITY, capital=kind == "capital")
         elif kind == "bloc":
@@ -469,13 +483,11 @@ def build_gazetteer(data_dir: Path = DATA_DIR) -> Gazetteer:
     if re.search(f"[{INERT_CHARS}\x00]", "\n".join(keys)):
         raise ValueError(f"a surface contains one of {INERT_CHARS!r} or NUL, which the tagger folds away: drop it")
     nfa = ahocorasick_rs.Implementation.ContiguousNFA
-    matcher = ahocorasick_rs.AhoCorasick(keys, matchkind=ahocorasick_rs.MatchKind.Standard, implementation=nfa)
     leftmost = ahocorasick_rs.AhoCorasick(keys, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest, implementation=nfa)
     leftmost_bytes = ahocorasick_rs.BytesAhoCorasick(
         [k.encode() for k in keys], matchkind=ahocorasick_rs.MatchKind.LeftmostLongest, implementation=nfa
     )
     return Gazetteer(
-        matcher=matcher,
         key_entries=[frozen[k] for k in keys],
         leftmost=leftmost,
         leftmost_bytes=leftmost_bytes,

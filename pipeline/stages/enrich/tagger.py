@@ -448,7 +448,7 @@ def _special_rules(gaz: Gazetteer, parts: list[_Part], found: _Scan) -> list[_M]
     # 3. Georgia: the country or the US state.
     if has_georgia:
         georgia = [
-            m for m in mentions if m.code == "GE" and m.entry.surface in ("Georgia", "Georgian", "Georgians")
+            m for m in mentions if m.code == "GE" and m.entry.surface in rules.georgia_names
         ]
         if georgia:
             full = "\n".join(t for _, _, t in parts)
