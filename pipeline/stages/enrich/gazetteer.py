@@ -277,40 +277,100 @@ def key_plan(entries: tuple[Entry, ...]) -> KeyPlan:
     return (rule, entry, cls, readings, code, cue)
 
 
+_NFA = ahocorasick_rs.Implementation.ContiguousNFA
+
+
+def lang_ok(entry_lang: str | None, story_lang: str) -> bool:
+    """Whether an entry of language ``entry_lang`` (None: every language; 'intl': every one but English; 'nb'
+    also Norwegian 'no' and 'nn') applies to a story in ``story_lang``."""
+    if entry_lang is None:
+        return True
+    if entry_lang == "intl":
+        return story_lang != "en"
+    if entry_lang == "nb":
+        return story_lang in ("nb", "no", "nn")
+    return entry_lang == story_lang
+
+
 @dataclass(slots=True, eq=False)
 class Gazetteer:
-    key_entries: list[tuple[Entry, ...]]
-    leftmost: ahocorasick_rs.AhoCorasick  # the same surfaces, leftmost-longest: one match per place in the text
-    # ``leftmost`` over UTF-8: on ASCII text (most folded text) the same matches at the same offsets, without the
-    # conversion of a str's offsets, which costs about a tenth of the pass.
-    leftmost_bytes: ahocorasick_rs.BytesAhoCorasick
+    """Every surface with its entries, and its automata. The tagger matches a story with the gazetteer of its
+    language (``for_language``): the surfaces that have an entry for that language, so that an English story is
+    not slowed down by the names of eighteen other languages. Automata are built on first use."""
+
+    key_entries: list[tuple[Entry, ...]]  # pattern i's entries, best first
     country_names: dict[str, str]
     blocs: dict[str, Bloc]
     rules: Rules
     surfaces: int = 0
-    entries_by_surface: dict[str, tuple[Entry, ...]] = field(default_factory=dict)
+    entries_by_surface: dict[str, tuple[Entry, ...]] = field(default_factory=dict)  # every surface, all languages
     plans: list[KeyPlan] = field(default_factory=list)  # pattern i's checks: key_plan(key_entries[i])
     longest: int = 0  # characters in the longest surface
-    # Every folded surface, all matches (pattern i has key_entries[i]): built on first use (``matcher``), since
-    # only a leftmost match that fails in a way that could hide another needs it.
-    overlapping: ahocorasick_rs.AhoCorasick | None = None
+    keys: list[str] = field(default_factory=list)  # pattern i's folded surface
+    language: str | None = None  # the story language this gazetteer serves (None: every one)
+    views: dict[str, Gazetteer] = field(default_factory=dict)  # per story language, built on first use
+    automata: dict[str, object] = field(default_factory=dict)  # built on first use
 
     def __post_init__(self) -> None:
+        if not self.keys:
+            self.keys = list(self.entries_by_surface)
         if not self.plans:
             self.plans = [key_plan(entries) for entries in self.key_entries]
         if not self.longest:
             self.longest = max(map(len, self.entries_by_surface), default=0)
 
+    def _automaton(self, kind: str) -> object:
+        auto = self.automata.get(kind)
+        if auto is None:
+            if kind == "bytes":
+                auto = ahocorasick_rs.BytesAhoCorasick(
+                    [k.encode() for k in self.keys], matchkind=ahocorasick_rs.MatchKind.LeftmostLongest,
+                    implementation=_NFA,
+                )  # fmt: skip
+            else:
+                matchkind = (
+                    ahocorasick_rs.MatchKind.Standard if kind == "all" else ahocorasick_rs.MatchKind.LeftmostLongest
+                )
+                auto = ahocorasick_rs.AhoCorasick(self.keys, matchkind=matchkind, implementation=_NFA)
+            self.automata[kind] = auto
+        return auto
+
+    @property
+    def leftmost(self) -> ahocorasick_rs.AhoCorasick:
+        """Leftmost-longest: one match per place in the text; the pass the tagger runs."""
+        return self._automaton("leftmost")  # type: ignore[return-value]
+
+    @property
+    def leftmost_bytes(self) -> ahocorasick_rs.BytesAhoCorasick:
+        """``leftmost`` over UTF-8: on ASCII text (most folded text) the same matches at the same offsets, without
+        the conversion of a str's offsets, which costs about a tenth of the pass."""
+        return self._automaton("bytes")  # type: ignore[return-value]
+
     @property
     def matcher(self) -> ahocorasick_rs.AhoCorasick:
-        """The automaton of every folded surface reporting all matches, overlapping ones included."""
-        if self.overlapping is None:
-            self.overlapping = ahocorasick_rs.AhoCorasick(
-                list(self.entries_by_surface),
-                matchkind=ahocorasick_rs.MatchKind.Standard,
-                implementation=ahocorasick_rs.Implementation.ContiguousNFA,
+        """Every match, overlapping ones included: only a leftmost match that fails in a way that could hide
+        another needs it."""
+        return self._automaton("all")  # type: ignore[return-value]
+
+    def for_language(self, lang: str) -> Gazetteer:
+        """The gazetteer of the surfaces with an entry that applies to stories in ``lang`` (cached)."""
+        view = self.views.get(lang)
+        if view is None:
+            index = [i for i, entries in enumerate(self.key_entries) if any(lang_ok(e.lang, lang) for e in entries)]
+            view = Gazetteer(
+                key_entries=[self.key_entries[i] for i in index],
+                country_names=self.country_names,
+                blocs=self.blocs,
+                rules=self.rules,
+                surfaces=len(index),
+                entries_by_surface=self.entries_by_surface,
+                plans=[self.plans[i] for i in index],
+                longest=self.longest,
+                keys=[self.keys[i] for i in index],
+                language=lang,
             )
-        return self.overlapping
+            self.views[lang] = view
+        return view
 
     def blocs_by_member(self, day: date) -> dict[str, tuple[str, ...]]:
         """Country code → codes of the derivable blocs it is a member of on ``day`` (cached per day)."""
@@ -398,7 +458,9 @@ def _plural(demonym: str) -> str | None:
     return None
 
 
-def build_gazetteer(data_dir: Path = DATA_DIR) -> Gazetteer:
+def build_gazetteer(data_dir: Path = DATA_DIR, languages: bool = True) -> Gazetteer:
+    """The gazetteer from the data files; ``languages=False`` leaves out ``names_i18n.tsv`` (the names in other
+    languages), for comparison."""
     entries: list[Entry] = []
     country_names: dict[str, str] = {}
 
@@ -450,10 +512,12 @@ def build_gazetteer(data_dir: Path = DATA_DIR) -> Gazetteer:
         for alias, lang in _split("|".join(bloc.aliases)):
             add(alias, "bloc", bloc.code, None, lang, _PRIORITY["bloc"])
 
-    # Names in other languages (derived by build.py): lang '*' is every language, 'intl' every one but English.
+    # Names in other languages (derived by build.py). Both '*' (names in other scripts) and 'intl' (Latin
+    # alternate names of cities) apply to every language but English: English stories are matched against the
+    # English names alone.
     i18n = data_dir / "names_i18n.tsv"
-    for surface, code, kind, scope in _rows(i18n) if i18n.exists() else ():
-        lang = None if scope == "*" else scope
+    for surface, code, kind, scope in _rows(i18n) if languages and i18n.exists() else ():
+        lang = "intl" if scope == "*" else scope
         if kind == "name" or kind == "demonym":
             add(surface, "country", code, kind, lang, _PRIORITY[kind])
         elif kind == "metonym":
@@ -482,15 +546,9 @@ def build_gazetteer(data_dir: Path = DATA_DIR) -> Gazetteer:
     keys = list(frozen)
     if re.search(f"[{INERT_CHARS}\x00]", "\n".join(keys)):
         raise ValueError(f"a surface contains one of {INERT_CHARS!r} or NUL, which the tagger folds away: drop it")
-    nfa = ahocorasick_rs.Implementation.ContiguousNFA
-    leftmost = ahocorasick_rs.AhoCorasick(keys, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest, implementation=nfa)
-    leftmost_bytes = ahocorasick_rs.BytesAhoCorasick(
-        [k.encode() for k in keys], matchkind=ahocorasick_rs.MatchKind.LeftmostLongest, implementation=nfa
-    )
     return Gazetteer(
         key_entries=[frozen[k] for k in keys],
-        leftmost=leftmost,
-        leftmost_bytes=leftmost_bytes,
+        keys=keys,
         country_names=country_names,
         blocs=blocs,
         rules=rules,

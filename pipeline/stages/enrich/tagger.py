@@ -26,6 +26,7 @@ from pipeline.stages.enrich.gazetteer import (
     Gazetteer,
     Reading,
     fold_joined,
+    lang_ok,
     load_gazetteer,
 )
 from pipeline.stages.enrich.trusted import trusted, trusted_all
@@ -127,14 +128,7 @@ def _word(text: str) -> bool:
     return text.isascii() or all(_joins(c) for c in text)
 
 
-def _lang_ok(entry_lang: str | None, story_lang: str) -> bool:
-    if entry_lang is None:
-        return True
-    if entry_lang == "intl":  # names in every language but English
-        return story_lang != "en"
-    if entry_lang == "nb":
-        return story_lang in ("nb", "no", "nn")
-    return entry_lang == story_lang
+_lang_ok = lang_ok
 
 
 #: Languages whose genitive is a bare -s on the name (Sveriges, Natos, Indias): the name still matches.
@@ -161,6 +155,7 @@ def scan(gaz: Gazetteer, parts: list[_Part], story_lang: str) -> _Scan:
     last so that every match has a character on each side, and matched in one pass (``_leftmost``; rarely a
     second one, ``_overlapping``).
     """
+    gaz = gaz.for_language(story_lang)  # the surfaces with an entry for the story's language
     texts = [t for _, _, t in parts]
     joined = "\n" + "\n".join(texts) + "\n"
     bounds: list[int] = []  # where each part starts in ``joined``, then where a part after the last would
