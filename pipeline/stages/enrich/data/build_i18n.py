@@ -8,8 +8,8 @@ Sources (licences in ``README.md``):
   that pass ``_latin_alternate`` (GeoNames does not say which language a Latin alternate name belongs to);
 - ``i18n_curated.tsv``: short forms, demonyms, bloc names and shared names no package gives;
 - inflection: ``pymorphy3`` (its Russian dictionary) generates every case form; the dictionaries of
-  ``simplemma`` read backwards give the forms of Polish, Finnish, Greek, German and Ukrainian names; endings (``_endings``)
-  cover what the dictionaries miss; Arabic gets its proclitics (و ب ل ف ك and ال contractions).
+  ``simplemma`` read backwards give the forms of Polish, Finnish, Greek, German and Ukrainian names; endings
+  (``_endings``) cover what the dictionaries miss; Arabic gets its proclitics (و ب ل ف ك and ال contractions).
 
 Each row is ``surface<TAB>code<TAB>kind<TAB>lang``: kind ``name``, ``demonym``, ``city``, ``capital``, ``bloc`` or
 ``ambiguous`` (code then lists the candidates, the default first); lang a language code, ``*`` for every language
