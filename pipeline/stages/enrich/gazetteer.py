@@ -518,8 +518,10 @@ def build_gazetteer(data_dir: Path = DATA_DIR, languages: bool = True) -> Gazett
     i18n = data_dir / "names_i18n.tsv"
     for surface, code, kind, scope in _rows(i18n) if languages and i18n.exists() else ():
         lang = "intl" if scope == "*" else scope
-        if kind == "name" or kind == "demonym":
-            add(surface, "country", code, kind, lang, _PRIORITY[kind])
+        if kind == "name":
+            add(surface, "country", code, "name", lang, _PRIORITY["name"])
+        elif kind == "demonym":
+            add(surface, "country", code, "demonym", lang, _PRIORITY["demonym"])
         elif kind == "metonym":
             add(surface, "country", code, "metonym", lang, _PRIORITY["metonym"])
         elif kind == "city" or kind == "capital":
