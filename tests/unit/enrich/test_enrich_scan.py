@@ -3,6 +3,7 @@ reading of the rules, the folding of a story's parts, the metonym pattern and th
 
 from __future__ import annotations
 
+import unicodedata
 from bisect import bisect_right
 from datetime import date
 
@@ -27,9 +28,25 @@ from pipeline.stages.enrich.tagger import (
 )
 
 _GAZ = load_gazetteer()
+_AUTOMATA = (_GAZ.leftmost, _GAZ.leftmost_bytes, _GAZ.matcher)  # built on first use: built here, before any timing
 _SURFACES = sorted({e.surface for bucket in _GAZ.entries_by_surface.values() for e in bucket})
 _FILLER = ["the", "said", "in", "of", "and", "Mr", "'s", "’s", "s", ",", ".", "—", "(AP)", "US", "us", "focus", "İ"]
-_LANGS = ["en", "nb", "no", "nn", "sv", "da", "de", "fr"]
+_FILLER += [
+    "在",
+    "の",
+    "ー",
+    "و",
+    "ال",
+    "ς",
+    "ё",
+]  # a Han character, hiragana, katakana, Arabic clitics, folded letters
+_LANGS = ["en", "nb", "no", "nn", "sv", "da", "de", "fr", "ru", "ar", "zh", "ja"]
+
+
+def _joins(c: str) -> bool:
+    """A letter or digit beside a match makes it part of a word, except a Chinese character or a hiragana."""
+    name = unicodedata.name(c, "")
+    return c.isalnum() and not name.startswith(("CJK UNIFIED IDEOGRAPH", "CJK COMPATIBILITY IDEOGRAPH", "HIRAGANA"))
 
 
 def _variant(word: str, how: int) -> str:
@@ -58,11 +75,11 @@ def reference_scan(gaz: Gazetteer, parts: list[tuple[str, int, str]], lang: str)
     n = len(joined)
     found = []
     for key, start, end in gaz.matcher.find_matches_as_indexes(fold(joined), overlapping=True):
-        if start > 0 and joined[start - 1].isalnum():
+        if start > 0 and _joins(joined[start - 1]):
             continue
-        if end < n and joined[end].isalnum():
+        if end < n and _joins(joined[end]):
             genitive = lang in _GENITIVE_S_LANGS and joined[end] == "s"
-            if not (genitive and (end + 1 == n or not joined[end + 1].isalnum())):
+            if not (genitive and (end + 1 == n or not _joins(joined[end + 1]))):
                 continue
         for entry in gaz.key_entries[key]:
             if not _lang_ok(entry.lang, lang):

