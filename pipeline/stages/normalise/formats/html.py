@@ -160,6 +160,41 @@ def _site_names(meta: dict[str, str], byline: str | None) -> set[str]:
     return {n.casefold().lstrip("@").replace(" ", "") for n in names if n}
 
 
+#: A script element's tags (attributes end at the next ``<``, so a run of ``<script`` without ``>`` is scanned once).
+_SCRIPT_TAG = re.compile(r"<(/?)script\b[^<>]{0,1000}>", re.I)
+#: Where markup resumes after a script that is never closed: the next tag of ordinary page content.
+_MARKUP_RESUMES = re.compile(
+    r"</?(?:p|div|h[1-6]|section|article|main|header|footer|aside|nav|ul|ol|li|table|tr|td|br|span|a|b|i|em|"
+    r"strong|body|html|figure|blockquote)\b",
+    re.I,
+)
+
+
+def _close_unclosed_scripts(text: str) -> str:
+    """Close every ``<script>`` that is followed by another ``<script>`` or the end of the page before its
+    ``</script>``, where ordinary markup resumes.
+
+    An HTML parser reads everything after an unclosed ``<script>`` as script, so one broken tag would drop the
+    rest of the story; the text after it is kept instead (the script's own code still is not).
+    """
+    tags = list(_SCRIPT_TAG.finditer(text))
+    parts: list[str] = []
+    at = 0
+    for i, tag in enumerate(tags):
+        following = tags[i + 1] if i + 1 < len(tags) else None
+        if tag.group(1) or (following is not None and following.group(1)):
+            continue  # a closing tag, or an opening tag that is closed
+        limit = following.start() if following is not None else len(text)
+        resumes = _MARKUP_RESUMES.search(text, tag.end(), limit)
+        cut = resumes.start() if resumes else limit
+        parts += [text[at:cut], "</script>"]
+        at = cut
+    if not parts:
+        return text
+    parts.append(text[at:])
+    return "".join(parts)
+
+
 @register("html")
 def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
     head = _Head()
@@ -177,7 +212,8 @@ def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
         or _without_suffix(clean_inline("".join(head.title)), names)
         or None
     )
-    draft = Draft(source_format="html", headline=headline, body=_main_content(text), wire_copy=True, where="html")
+    body = _main_content(_close_unclosed_scripts(text))
+    draft = Draft(source_format="html", headline=headline, body=body, wire_copy=True, where="html")
     draft.language = (
         head.lang or meta.get("content-language") or meta.get("dc.language") or _ld_str(ld.get("inLanguage"))
     )
