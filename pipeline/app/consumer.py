@@ -128,25 +128,27 @@ class GaplessConsumer(faust_aiokafka.Consumer):
         await self._thread.call_thread(consumer.seek, tp, offset)
         self.cursors.moved(tp, offset, time.monotonic())
 
-    def _position(self, tp: TP) -> int | None:
-        """The fetch position of ``tp`` as aiokafka holds it, read like ``highwater`` (no call into the consumer
-        thread: its ``position()`` waits there while a position is being reset, and would hold every other call)."""
-        try:
-            state = self._thread._ensure_consumer()._subscription.subscription.assignment.state_value(tp)
-            return state.position if state.has_valid_position else None
-        except Exception:  # not assigned any more
+    def _tp_state(self, tp: TP) -> Any | None:
+        """aiokafka's state of ``tp`` (fetch position, highwater), or None when it is not assigned. Read directly, with
+        no call into the consumer thread: its ``position()`` waits there while a position is being reset, and would
+        hold every other call. The attributes read here are checked by name in ``tests/unit/test_consumer_state.py``."""
+        subscription = self._thread._ensure_consumer()._subscription
+        if not subscription.is_assigned(tp):
             return None
+        return subscription.subscription.assignment.state_value(tp)  # None if revoked meanwhile
+
+    def _position(self, tp: TP) -> int | None:
+        state = self._tp_state(tp)
+        return state.position if state is not None and state.has_valid_position else None
+
+    def _highwater(self, tp: TP) -> int | None:
+        state = self._tp_state(tp)
+        return None if state is None else state.highwater
 
     def _buffered(self, tp: TP) -> int:
         """Messages waiting in the stream buffers of the channels that read ``tp``."""
         channels = self.app.topics._tp_index.get(tp, ())
         return sum(channel.queue.qsize() for channel in channels)
-
-    def _highwater(self, tp: TP) -> int | None:
-        try:
-            return self._thread.highwater(tp)
-        except Exception:  # not assigned any more, or no fetch response yet
-            return None
 
     async def seek(self, partition: TP, offset: int) -> None:
         await super().seek(partition, offset)
