@@ -109,6 +109,10 @@ def test_identity_fields_are_checked_at_normalise() -> None:
                              received_at=NOW, payload=orjson.dumps(doc))
 
     assert normalise(ninjs("urn:test:fine:1")).uri == "urn:test:fine:1"
+    # Agencies' own identifiers that are not absolute URIs identify stories too.
+    for real in ("tag_reuters.com_2014_newsml_KBN0FL0NN", "20160512:RTZ:8883:0", "BD-20160112123540",
+                 "fd8e441b-a698-4411-9246-7d5de21cced9", "www.elmundo.es/elmundo/2012/10/28/espana/1351388909.html"):
+        assert normalise(ninjs(real)).uri == real
     for uri, version in [("urn:test:\x00nul", 1), ("urn:test:" + "x" * 8192, 1), ("no scheme here", 1),
                          ("urn:test:tab\there", 1), ("urn:test:ok", 2**40)]:
         with pytest.raises(StageError) as err:

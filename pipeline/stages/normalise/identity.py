@@ -17,9 +17,10 @@ MAX_URI_CHARS = 512
 #: Highest version accepted: the store keeps versions as 32-bit integers.
 MAX_VERSION = 2**31 - 1
 MAX_AGENCY_CHARS = 100
-#: An absolute URI (RFC 3986 scheme, then at least one character), as an IRI: any character but whitespace,
-#: controls and the delimiters RFC 3986 excludes. A space would also break dedupe's bucket entries.
-_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s\x00-\x1f\x7f-\x9f\"<>\\^`{|}\u2028\u2029]+")
+#: An identifier as agencies send them: an absolute URI (``urn:newsml:…``, ``http://…``) or an agency's own id
+#: (``tag_reuters.com_2014_newsml_KBN0FL0NN``, ``20160512:RTZ:8883:0``, a UUID, a NewsML-G2 guid): any character but
+#: whitespace, controls and the delimiters RFC 3986 excludes. A space would also break dedupe's bucket entries.
+_URI = re.compile(r"[^\s\x00-\x1f\x7f-\x9f\"<>\\^`{|}\u2028\u2029]+")
 #: Control and format characters (NUL, C0/C1, bidi overrides, zero-width) anywhere in an agency name.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 
@@ -32,7 +33,7 @@ def check_identity(uri: str, version: int, agency: str, where: str = "story") ->
         shown = uri[:80].encode("unicode_escape").decode("ascii")
         raise StageError(
             "invalid_identity",
-            f"{where}: the uri {shown!r} is not an absolute URI (scheme ':' then no spaces or control characters)",
+            f"{where}: the uri {shown!r} holds spaces, control characters or one of \"<>\\^`{{|}}",
         )
     if not 1 <= version <= MAX_VERSION:
         raise StageError("invalid_identity", f"{where}: version {version} is outside 1..{MAX_VERSION}")
