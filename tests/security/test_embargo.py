@@ -16,6 +16,7 @@ from pipeline.api.read import read_router
 from pipeline.ingest.publisher import RawPublisher, make_submission
 from pipeline.sinks.store import Store, StoryQuery
 from pipeline.topics import NOTIFICATIONS
+from tests.apikeys import authenticator, issue_key
 from tests.integration.harness import PipelineRun, read_topic, wait_until
 from tests.integration.store.store_factory import story
 from tests.security import stores
@@ -37,8 +38,10 @@ async def test_an_embargoed_story_is_held_until_its_time(store: Store) -> None:
     assert await store.get_cluster("cl-urn:emb:1") == []
 
     app = FastAPI()
-    app.include_router(read_router(lambda: store))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client:
+    app.include_router(read_router(lambda: store, authenticator(store)))
+    headers = {"X-API-Key": await issue_key(store, "newsroom", "reader")}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api",
+                                 headers=headers) as client:
         assert (await client.get("/stories/urn:emb:1")).status_code == 404
         assert [s["uri"] for s in (await client.get("/stories")).json()["items"]] == ["urn:open:1"]
 
