@@ -53,6 +53,8 @@ INTERNALS: tuple[Internal, ...] = (
     Internal("faust-streaming", "faust.transport.conductor:Conductor", "_tp_index", CONSUMER),
     Internal("faust-streaming", "faust.app.base:App", "_new_transport", CONSUMER, "method"),
     Internal("mode-streaming", "mode.worker:Worker", "_schedule_shutdown", "pipeline/app/worker.py", "method"),
+    Internal("faust-streaming", "faust.tables.manager:TableManager", "_update_channels", "pipeline/app/base.py",
+             "method"),
     Internal("aiokafka", "aiokafka.consumer.consumer:AIOKafkaConsumer", "_subscription", CONSUMER),
     Internal("aiokafka", "aiokafka.consumer.subscription_state:SubscriptionState", "subscription", CONSUMER,
              "property"),
