@@ -10,10 +10,9 @@ What keeps it equal to the topic path:
 
 - the probe, the answer and the relink use the same pure calls (``NearIndex.probe``/``relink``, ``with_answer``,
   ``decide``) on the same table slice, keyed the same way (``"<partition>|<bucket>"``);
-- the writes are staged with the rest of the dedupe batch and flushed only after its outputs are acknowledged;
-- one ``asyncio.Lock``: the ``dedupe-near`` agent, the dedupe agent (for a batch when it holds near partitions)
-  and expiry each hold it across read, outputs and flush, so no one reads a bucket another has staged but not
-  yet written;
+- the writes are staged with the rest of the dedupe batch and written only after its outputs are acknowledged;
+- one ``asyncio.Lock`` (``Deduper.lock``): every batch step of both agents and expiry hold it across read,
+  outputs and flush, so no one reads a bucket another has staged but not yet written;
 - ownership is read once per batch; a key whose partition is unknown (no metadata yet) goes through the topic.
 """
 
