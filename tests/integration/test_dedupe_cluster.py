@@ -154,6 +154,17 @@ async def test_state_survives_kill_minus_nine(run: PipelineRun) -> None:
     assert record["verdict"] == "duplicate" and record["duplicate_of"] == f"{uri}@1"
     assert len([v for v in await read_topic(run.bootstrap, run.topic(ENRICHED))]) == 1
 
+    # A copy under another agency's uri is found through the near table, rebuilt from its per-entry changelog.
+    copy = "urn:test:restart-copy"
+    await run.publish(ninjs(copy, HEADLINE, PARAS), "AKI", format_hint="ninjs")
+
+    async def copy_recorded() -> list[dict] | None:
+        found = [r for r in _distinct(await read_topic(run.bootstrap, run.topic(DUPLICATES))) if r["uri"] == copy]
+        return found or None
+
+    [record] = await wait_until(copy_recorded, 120, "the copy judged a duplicate after the restart", run)
+    assert record["verdict"] == "duplicate" and record["duplicate_of"] == f"{uri}@1"
+
 
 async def test_expired_state_is_deleted_after_a_restart(run: PipelineRun) -> None:
     await run.create_topics()
