@@ -221,7 +221,8 @@ async def preload(settings: Settings, messages: Sequence[tuple[bytes, bytes]]) -
         acks="all",
         enable_idempotence=settings.producer_idempotence,
         linger_ms=5,
-        max_batch_size=1_048_576,
+        # A batch must fit the topics' max.message.bytes (``max_message_bytes``): Kafka refuses a larger one.
+        max_batch_size=settings.max_message_bytes // 2,
         max_request_size=4_194_304,
     )
     await producer.start()
@@ -349,7 +350,8 @@ async def raw_worker(settings: Settings, max_records: int = 1000) -> None:
         acks="all",
         enable_idempotence=settings.producer_idempotence,
         linger_ms=1,
-        max_batch_size=1_048_576,
+        # A batch must fit the topics' max.message.bytes (``max_message_bytes``): Kafka refuses a larger one.
+        max_batch_size=settings.max_message_bytes // 2,
         max_request_size=4_194_304,
     )
     await consumer.start()

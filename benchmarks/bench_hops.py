@@ -1,0 +1,224 @@
+"""Where a story's latency goes, hop by hop, on a warm worker at a paced rate.
+
+``python -m benchmarks.bench_hops [--broker embedded|kafka] [--rate 50] [--seconds 6]`` starts one worker, waits
+until a first story is notified, offers ``rate`` stories/s for ``seconds``, then reads every topic of the run back
+and follows each story by its uri through the producer timestamps (``CreateTime``, set when a client hands the
+message to its producer):
+
+* ``publish``: the submission's ``received_at`` → its `wire.raw` message (the publisher);
+* ``normalise``: `wire.raw` → `wire.normalised` (the worker's fetch, Faust's hand-over, the batch window, the stage);
+* ``dedupe+enrich``: `wire.normalised` → `wire.enriched`;
+* ``store+notify``: `wire.enriched` → the notification (fetch, batch window, database commit);
+* ``read``: the notification → received by this process (its own consumer, 10 ms fetch wait);
+
+and prints p50/p90/p99 per hop. All clocks are this machine's, so the hops add up to the end-to-end latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from rich.console import Console
+from rich.table import Table
+
+from benchmarks.baselines import load_average
+from benchmarks.bench_pipeline import USER_DEFAULTS, percentile
+from benchmarks.corpus import Corpus
+from pipeline.config import Settings, embedded_worker_env
+from pipeline.ingest.publisher import RawPublisher, make_submission
+from pipeline.kafka import client_kwargs
+from pipeline.topics import ENRICHED, NORMALISED, NOTIFICATIONS, RAW
+from tests.integration.harness import PipelineRun
+
+HOPS = ("publish", "normalise", "dedupe+enrich", "store+notify", "read", "total")
+
+
+async def read_topic(settings: Settings, topic: str) -> list[Any]:
+    """Every message of ``topic`` (all partitions, from the beginning), read until a poll returns nothing."""
+    consumer = AIOKafkaConsumer(**client_kwargs(settings), group_id=None, enable_auto_commit=False,
+                                auto_offset_reset="earliest", fetch_max_wait_ms=50, max_partition_fetch_bytes=4_194_304)
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        out: list[Any] = []
+        idle = 0
+        while idle < 3:
+            batch = await consumer.getmany(timeout_ms=300, max_records=10_000)
+            got = [m for msgs in batch.values() for m in msgs]
+            out += got
+            idle = 0 if got else idle + 1
+        return out
+    finally:
+        await consumer.stop()
+
+
+async def wait_notified(consumer: AIOKafkaConsumer, n: int, timeout: float, seen: dict[str, float]) -> None:
+    """Read notifications into ``seen`` (uri → receive time) until ``n`` are seen or ``timeout`` passes (one poll
+    at least)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        batch = await consumer.getmany(timeout_ms=5 if timeout == 0 else 20, max_records=10_000)
+        now = time.time()
+        for msgs in batch.values():
+            for m in msgs:
+                seen.setdefault(orjson.loads(m.value)["uri"], now)
+        if len(seen) >= n or time.monotonic() >= deadline:
+            return
+
+
+async def paced(run: PipelineRun, rate: int, seconds: float) -> dict[str, Any]:
+    settings = run.settings
+    consumer = AIOKafkaConsumer(**client_kwargs(settings), group_id=None, enable_auto_commit=False,
+                                auto_offset_reset="earliest", fetch_max_wait_ms=10)
+    await consumer.start()
+    received: dict[str, float] = {}
+    corpus = Corpus(seed=17)
+    started_wait = time.monotonic()
+    try:
+        topic = run.topic(NOTIFICATIONS)
+        while not consumer.partitions_for_topic(topic):
+            await consumer._client.force_metadata_update()
+            await asyncio.sleep(0.2)
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        async with RawPublisher(settings, linger_ms=1) as pub:
+            # A first story, notified before the paced phase starts: the worker has joined and is warm.
+            await pub.publish_many([make_submission(s.payload, s.agency, content_type=s.content_type)
+                                    for s in corpus.stories(1, 0)])
+            await wait_notified(consumer, 1, 180, received)
+            if not received:
+                raise RuntimeError(f"no notification within 180 s of starting the worker; logs:\n{run.logs()}")
+            ready_s = time.monotonic() - started_wait
+            await asyncio.sleep(1.0)
+            total = int(rate * seconds)
+            load_before = load_average()
+            t0 = time.perf_counter()
+            sent = 0
+            tasks = []
+            while sent < total:
+                due = min(total, int(rate * (time.perf_counter() - t0)) + 1)
+                if due > sent:
+                    raws = [make_submission(s.payload, s.agency, content_type=s.content_type)
+                            for s in corpus.stories(due - sent, 1 + sent)]
+                    tasks.append(asyncio.create_task(pub.publish_many(raws)))
+                    sent = due
+                await wait_notified(consumer, 1 + total, 0.0, received)
+                await asyncio.sleep(0.004)
+            await asyncio.gather(*tasks)
+        await wait_notified(consumer, 1 + total, 60, received)
+    finally:
+        await consumer.stop()
+    return {"ready_s": ready_s, "received": received, "sent": total,
+            "load_avg": (load_before + load_average()) / 2}
+
+
+def hop_table(run: PipelineRun, topics: dict[str, list[Any]], received: dict[str, float]) -> dict[str, list[float]]:
+    """Per story (by uri): milliseconds spent in each hop."""
+    raw_ts = {orjson.loads(m.value)["submission_id"]: (m.timestamp, orjson.loads(m.value)["received_at"])
+              for m in topics["raw"]}
+    by_uri: dict[str, dict[str, float]] = defaultdict(dict)
+    for m in topics["normalised"]:
+        doc = orjson.loads(m.value)
+        sub = raw_ts.get(doc["submission_id"])
+        if sub is None:
+            continue
+        by_uri[doc["uri"]].update(norm=m.timestamp / 1000, raw=sub[0] / 1000,
+                                  made=datetime.fromisoformat(sub[1]).timestamp())
+    for name, topic in (("enriched", topics["enriched"]), ("note", topics["notifications"])):
+        for m in topic:
+            uri = orjson.loads(m.value)["uri"]
+            by_uri[uri].setdefault(name, m.timestamp / 1000)
+    hops: dict[str, list[float]] = {h: [] for h in HOPS}
+    for uri, t in by_uri.items():
+        if uri not in received or not {"made", "raw", "norm", "enriched", "note"} <= t.keys():
+            continue
+        t["got"] = received[uri]
+        for hop, (a, b) in zip(HOPS, (("made", "raw"), ("raw", "norm"), ("norm", "enriched"), ("enriched", "note"),
+                                      ("note", "got"), ("made", "got")), strict=True):
+            hops[hop].append((t[b] - t[a]) * 1000)
+    return hops
+
+
+async def measure(bootstrap: str, data_dir: Path, *, idempotence: bool, rate: int, seconds: float,
+                  extra_env: dict[str, str]) -> dict[str, Any]:
+    run = PipelineRun(bootstrap=bootstrap, data_dir=data_dir / "hops", idempotence=idempotence,
+                      extra_env={**USER_DEFAULTS, **extra_env})
+    from benchmarks.baselines import preload
+
+    await preload(run.settings, [])
+    run.start_worker()
+    try:
+        result = await paced(run, rate, seconds)
+    finally:
+        run.stop()
+    names = {"raw": RAW, "normalised": NORMALISED, "enriched": ENRICHED, "notifications": NOTIFICATIONS}
+    topics = {k: await read_topic(run.settings, run.topic(spec)) for k, spec in names.items()}
+    hops = hop_table(run, topics, result["received"])
+    # The first story (the warm-up one) is left out.
+    rows = []
+    for hop, values in hops.items():
+        vals = values[1:] if len(values) > 1 else values
+        rows.append({"hop": hop, "n": len(vals), "p50_ms": percentile(vals, 50), "p90_ms": percentile(vals, 90),
+                     "p99_ms": percentile(vals, 99), "mean_ms": sum(vals) / len(vals) if vals else float("nan")})
+    return {"rate": rate, "seconds": seconds, "sent": result["sent"], "notified": len(result["received"]) - 1,
+            "ready_s": result["ready_s"], "load_avg": result["load_avg"], "hops": rows}
+
+
+def run_broker(broker: str, rate: int, seconds: float, extra_env: dict[str, str]) -> dict[str, Any]:
+    data_dir = Path(tempfile.mkdtemp(prefix="wirefeed-hops-"))
+    if broker == "embedded":
+        from pipeline.broker.embedded import EmbeddedBroker
+
+        with EmbeddedBroker(log_path=data_dir / "broker.log") as b:
+            env = {**embedded_worker_env(os.environ), **extra_env}
+            return asyncio.run(measure(b.bootstrap, data_dir, idempotence=False, rate=rate, seconds=seconds,
+                                       extra_env=env))
+    from tests.support.apache_kafka import ApacheKafkaCluster
+
+    with ApacheKafkaCluster(nodes=1, heap="1g", cleanup=True) as cluster:
+        return asyncio.run(measure(cluster.bootstrap, data_dir, idempotence=True, rate=rate, seconds=seconds,
+                                   extra_env=extra_env))
+
+
+def table(result: dict[str, Any], title: str) -> Table:
+    t = Table(title=title)
+    for c in ("hop", "n", "p50 ms", "p90 ms", "p99 ms", "mean ms"):
+        t.add_column(c, justify="right")
+    for r in result["hops"]:
+        t.add_row(r["hop"], str(r["n"]), *(f"{r[k]:,.1f}" for k in ("p50_ms", "p90_ms", "p99_ms", "mean_ms")))
+    return t
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_hops", description=__doc__.splitlines()[0])
+    parser.add_argument("--broker", choices=("embedded", "kafka"), default="embedded")
+    parser.add_argument("--rate", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=6.0)
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra environment for the worker (repeatable)")
+    args = parser.parse_args(argv)
+    extra = dict(e.split("=", 1) for e in args.env)
+    result = run_broker(args.broker, args.rate, args.seconds, extra)
+    title = (f"{args.broker}, {args.rate}/s for {args.seconds:g} s: {result['notified']} of {result['sent']} "
+             f"notified, first story after {result['ready_s']:.1f} s, load {result['load_avg']:.1f} {extra or ''}")
+    Console(width=120).print(table(result, title))
+    return 0 if result["notified"] == result["sent"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
