@@ -11,7 +11,9 @@ message to its producer):
 * ``store+notify``: `wire.enriched` → the notification (fetch, batch window, database commit);
 * ``read``: the notification → received by this process (its own consumer, 10 ms fetch wait);
 
-and prints p50/p90/p99 per hop. All clocks are this machine's, so the hops add up to the end-to-end latency.
+and prints p50/p90/p99 per hop, with the worker's CPU time: its share of a core over 5 idle seconds, and CPU ms per
+story over the paced phase (user + system, all threads, from /proc): the figures that do not depend on how loaded
+the machine is. All clocks are this machine's, so the hops add up to the end-to-end latency.
 """
 
 from __future__ import annotations
@@ -40,6 +42,13 @@ from pipeline.ingest.publisher import RawPublisher, make_submission
 from pipeline.kafka import client_kwargs
 from pipeline.topics import ENRICHED, NORMALISED, NOTIFICATIONS, RAW
 from tests.integration.harness import PipelineRun
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, every thread) a live process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
 
 HOPS = ("publish", "normalise", "dedupe+enrich", "store+notify", "read", "total")
 
@@ -80,7 +89,7 @@ async def wait_notified(consumer: AIOKafkaConsumer, n: int, timeout: float, seen
             return
 
 
-async def paced(run: PipelineRun, rate: int, seconds: float) -> dict[str, Any]:
+async def paced(run: PipelineRun, rate: int, seconds: float, profile: Path | None = None) -> dict[str, Any]:
     settings = run.settings
     consumer = AIOKafkaConsumer(**client_kwargs(settings), group_id=None, enable_auto_commit=False,
                                 auto_offset_reset="earliest", fetch_max_wait_ms=10)
@@ -104,7 +113,17 @@ async def paced(run: PipelineRun, rate: int, seconds: float) -> dict[str, Any]:
             if not received:
                 raise RuntimeError(f"no notification within 180 s of starting the worker; logs:\n{run.logs()}")
             ready_s = time.monotonic() - started_wait
-            await asyncio.sleep(1.0)
+            pid = run.workers[0].pid
+            idle_cpu, idle_t = cpu_seconds(pid), time.monotonic()
+            await asyncio.sleep(5.0)
+            idle_share = (cpu_seconds(pid) - idle_cpu) / (time.monotonic() - idle_t)
+            busy_cpu, busy_t = cpu_seconds(pid), time.monotonic()
+            spy = None
+            if profile is not None:  # every thread, on CPU only: where the worker's CPU time per story goes
+                spy = await asyncio.create_subprocess_exec(
+                    "py-spy", "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", "200",
+                    "--nonblocking", "--format", "raw", "--output", str(profile),
+                    stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
             total = int(rate * seconds)
             load_before = load_average()
             t0 = time.perf_counter()
@@ -121,9 +140,15 @@ async def paced(run: PipelineRun, rate: int, seconds: float) -> dict[str, Any]:
                 await asyncio.sleep(0.004)
             await asyncio.gather(*tasks)
         await wait_notified(consumer, 1 + total, 60, received)
+        busy_cpu = cpu_seconds(pid) - busy_cpu
+        busy_s = time.monotonic() - busy_t
+        if spy is not None:
+            await spy.wait()
     finally:
         await consumer.stop()
-    return {"ready_s": ready_s, "received": received, "sent": total,
+    return {"ready_s": ready_s, "received": received, "sent": total, "idle_cpu_share": idle_share,
+            "cpu_ms_per_story": busy_cpu / total * 1000,
+            "net_cpu_ms_per_story": (busy_cpu - idle_share * busy_s) / total * 1000,
             "load_avg": (load_before + load_average()) / 2}
 
 
@@ -155,7 +180,7 @@ def hop_table(run: PipelineRun, topics: dict[str, list[Any]], received: dict[str
 
 
 async def measure(bootstrap: str, data_dir: Path, *, idempotence: bool, rate: int, seconds: float,
-                  extra_env: dict[str, str]) -> dict[str, Any]:
+                  extra_env: dict[str, str], profile: Path | None = None) -> dict[str, Any]:
     run = PipelineRun(bootstrap=bootstrap, data_dir=data_dir / "hops", idempotence=idempotence,
                       extra_env={**USER_DEFAULTS, **extra_env})
     from benchmarks.baselines import preload
@@ -163,7 +188,7 @@ async def measure(bootstrap: str, data_dir: Path, *, idempotence: bool, rate: in
     await preload(run.settings, [])
     run.start_worker()
     try:
-        result = await paced(run, rate, seconds)
+        result = await paced(run, rate, seconds, profile)
     finally:
         run.stop()
     names = {"raw": RAW, "normalised": NORMALISED, "enriched": ENRICHED, "notifications": NOTIFICATIONS}
@@ -176,10 +201,13 @@ async def measure(bootstrap: str, data_dir: Path, *, idempotence: bool, rate: in
         rows.append({"hop": hop, "n": len(vals), "p50_ms": percentile(vals, 50), "p90_ms": percentile(vals, 90),
                      "p99_ms": percentile(vals, 99), "mean_ms": sum(vals) / len(vals) if vals else float("nan")})
     return {"rate": rate, "seconds": seconds, "sent": result["sent"], "notified": len(result["received"]) - 1,
-            "ready_s": result["ready_s"], "load_avg": result["load_avg"], "hops": rows}
+            "ready_s": result["ready_s"], "load_avg": result["load_avg"], "hops": rows,
+            "idle_cpu_share": result["idle_cpu_share"], "cpu_ms_per_story": result["cpu_ms_per_story"],
+            "net_cpu_ms_per_story": result["net_cpu_ms_per_story"]}
 
 
-def run_broker(broker: str, rate: int, seconds: float, extra_env: dict[str, str]) -> dict[str, Any]:
+def run_broker(broker: str, rate: int, seconds: float, extra_env: dict[str, str],
+               profile: Path | None = None) -> dict[str, Any]:
     data_dir = Path(tempfile.mkdtemp(prefix="wirefeed-hops-"))
     if broker == "embedded":
         from pipeline.broker.embedded import EmbeddedBroker
@@ -187,12 +215,12 @@ def run_broker(broker: str, rate: int, seconds: float, extra_env: dict[str, str]
         with EmbeddedBroker(log_path=data_dir / "broker.log") as b:
             env = {**embedded_worker_env(os.environ), **extra_env}
             return asyncio.run(measure(b.bootstrap, data_dir, idempotence=False, rate=rate, seconds=seconds,
-                                       extra_env=env))
+                                       extra_env=env, profile=profile))
     from tests.support.apache_kafka import ApacheKafkaCluster
 
     with ApacheKafkaCluster(nodes=1, heap="1g", cleanup=True) as cluster:
         return asyncio.run(measure(cluster.bootstrap, data_dir, idempotence=True, rate=rate, seconds=seconds,
-                                   extra_env=extra_env))
+                                   extra_env=extra_env, profile=profile))
 
 
 def table(result: dict[str, Any], title: str) -> Table:
@@ -211,11 +239,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="extra environment for the worker (repeatable)")
+    parser.add_argument("--profile", type=Path, help="py-spy collapsed stacks of the worker's paced phase to FILE")
     args = parser.parse_args(argv)
     extra = dict(e.split("=", 1) for e in args.env)
-    result = run_broker(args.broker, args.rate, args.seconds, extra)
+    result = run_broker(args.broker, args.rate, args.seconds, extra, args.profile)
     title = (f"{args.broker}, {args.rate}/s for {args.seconds:g} s: {result['notified']} of {result['sent']} "
-             f"notified, first story after {result['ready_s']:.1f} s, load {result['load_avg']:.1f} {extra or ''}")
+             f"notified, first story after {result['ready_s']:.1f} s, load {result['load_avg']:.1f} {extra or ''}; "
+             f"worker CPU: idle {result['idle_cpu_share']:.1%} of a core, {result['cpu_ms_per_story']:.2f} ms per "
+             f"story while paced ({result['net_cpu_ms_per_story']:.2f} ms above idle)")
     Console(width=120).print(table(result, title))
     return 0 if result["notified"] == result["sent"] else 1
 
