@@ -52,6 +52,15 @@ def load_average() -> float:
     return os.getloadavg()[0]
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, every thread) a live process has used so far (Linux /proc); 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_bytes(pid: int) -> int | None:
     """VmRSS of a live process (Linux /proc), or None."""
     try:

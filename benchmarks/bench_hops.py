@@ -34,7 +34,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.baselines import load_average
+from benchmarks.baselines import cpu_seconds, load_average
 from benchmarks.bench_pipeline import USER_DEFAULTS, percentile
 from benchmarks.corpus import Corpus
 from pipeline.config import Settings, embedded_worker_env
@@ -42,13 +42,6 @@ from pipeline.ingest.publisher import RawPublisher, make_submission
 from pipeline.kafka import client_kwargs
 from pipeline.topics import ENRICHED, NORMALISED, NOTIFICATIONS, RAW
 from tests.integration.harness import PipelineRun
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system, every thread) a live process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
 
 HOPS = ("publish", "normalise", "dedupe+enrich", "store+notify", "read", "total")
 

@@ -40,6 +40,7 @@ from rich.table import Table
 from benchmarks.baselines import (
     Drain,
     TopicCounter,
+    cpu_seconds,
     load_average,
     measure_drain,
     preload,
@@ -116,13 +117,29 @@ def worker_rss_mb(run: PipelineRun) -> list[float]:
 
 async def _throughput(
     run: PipelineRun, notes: Notifications, store: StoreCounter, target: int, timeout: float
-) -> Drain:
+) -> tuple[Drain, dict[str, float]]:
+    """The drain, and the workers' CPU time from the first story through to the last (seconds, all workers):
+    CPU per story is what a core carries, whatever share of the machine the workers got."""
     alive = lambda: all(p.poll() is None for p in run.workers)  # noqa: E731
+    cpu: dict[str, float] = {}
+
+    def workers_cpu() -> float:
+        return sum(cpu_seconds(p.pid) for p in run.workers)
 
     async def both() -> int:
-        return min(await notes.counter.count(), store.count())
+        n = min(await notes.counter.count(), store.count())
+        if n and "first" not in cpu:
+            cpu["first"], cpu["first_t"], cpu["first_n"] = workers_cpu(), time.perf_counter(), n
+        if n >= target and "last" not in cpu:
+            cpu["last"], cpu["last_t"] = workers_cpu(), time.perf_counter()
+        return n
 
-    return await measure_drain(both, target, timeout, alive=alive)
+    drain = await measure_drain(both, target, timeout, alive=alive)
+    if {"first", "last"} <= cpu.keys() and target > cpu["first_n"]:
+        used = cpu["last"] - cpu["first"]
+        return drain, {"cpu_ms_per_story": used / (target - cpu["first_n"]) * 1000,
+                       "cores_used": used / max(1e-9, cpu["last_t"] - cpu["first_t"])}
+    return drain, {}
 
 
 async def _paced(
@@ -212,8 +229,9 @@ async def pipeline_scenario(
     }
     try:
         async with notes.counter:
-            drain = await _throughput(run, notes, store, len(messages), timeout)
+            drain, cpu = await _throughput(run, notes, store, len(messages), timeout)
             result.update(
+                **cpu,
                 done=drain.done,
                 msgs_per_s=drain.rate,
                 wall_s=drain.wall_seconds,
@@ -397,10 +415,12 @@ async def profile_worker(
 
 def throughput_table(rows: Sequence[dict[str, Any]], title: str) -> Table:
     table = Table(title=title)
-    for col in ("what", "workers", "partitions", "messages", "msgs/s", "× Baseline A", "start s", "RSS MB", "load avg"):
+    for col in ("what", "workers", "partitions", "messages", "msgs/s", "× Baseline A", "start s", "RSS MB",
+                "CPU ms/story", "per core/s", "cores used", "load avg"):
         table.add_column(col, justify="left" if col == "what" else "right")
     for r in rows:
         rss = r.get("rss_mb", 0)
+        cpu = r.get("cpu_ms_per_story")
         table.add_row(
             r["name"] + (f" [red]{r['error']}[/red]" if r.get("error") else ""),
             str(r.get("workers", 1)),
@@ -410,6 +430,9 @@ def throughput_table(rows: Sequence[dict[str, Any]], title: str) -> Table:
             f"{r.get('ratio_a', float('nan')):.3f}",
             f"{r.get('startup_s', float('nan')):.1f}",
             ", ".join(f"{x:.0f}" for x in rss) if isinstance(rss, list) else f"{rss:.0f}",
+            f"{cpu:.2f}" if cpu else "",
+            f"{1000 / cpu:,.0f}" if cpu else "",
+            f"{r['cores_used']:.2f}" if cpu else "",
             f"{r.get('load_avg', 0):.1f}",
         )
     return table
