@@ -38,22 +38,26 @@ async def finished_batches(stream: Any, max_: int, within: float,
     #: Set while events may join the open batch; cleared while a batch is out or the open one is full.
     gate = asyncio.Event()
 
+    closed = False
+
     async def add(value: Any) -> Any:
         # Stream processors run one event at a time, in order: one waiting here holds back the events after it.
         while not gate.is_set():
             await stream.wait(gate)
             if stream.should_stop:
-                return value
+                break
         event = stream.current_event
         if event is None:
             raise RuntimeError("batching: the stream has no current event")
+        if closed or stream.should_stop:  # delivered after the generator was closed: never processed, never acked
+            _forget([event])
+            return value
         events.append(event)
         arrived.set()
         if len(events) >= max_:
             gate.clear()
         return value
 
-    enable_acks = stream.enable_acks
     stream.enable_acks = False  # acked here, after the agent finished the batch
     stream.add_processor(add)
     stream._enable_passive(aiter(stream.channel))
@@ -82,7 +86,10 @@ async def finished_batches(stream: Any, max_: int, within: float,
                 await stream.ack(event)
             batch = []
     finally:
+        closed = True
         _forget(batch)
         _forget(events)
-        stream.enable_acks = enable_acks
+        # Acks stay off: an event the stream still delivers after this (no agent reads it any more) must not be
+        # acked unprocessed; unacked, it is read again.
         stream._processors.remove(add)
+        gate.set()  # an event held back in ``add`` is let go (forgotten), as Faust's take_events lets its own go

@@ -99,3 +99,20 @@ async def test_a_batch_interrupted_by_an_error_is_never_acked() -> None:
         assert cs.acked == [b"a", b"b"]
         # Marked so that Faust's own ack skips them: their offsets are never committed.
         assert [e.message.acked for e in interrupted] == [True, True]
+
+
+async def test_events_delivered_after_the_batches_stop_are_never_acked() -> None:
+    """An event held back while the batch was out, and any event the stream delivers once the agent stopped
+    reading: none is acked, so none is committed unprocessed."""
+    async with channel_stream() as cs:
+        gen = finished_batches(cs.stream, 1, 1.0)
+        await cs.send(b"a", b"b", b"c")
+        first = await gen.__anext__()
+        await asyncio.sleep(0.05)  # b waits in the stream for the batch to be taken
+        await gen.__anext__()  # a is finished and acked; b is out
+        await gen.aclose()  # the agent stops with b unfinished
+        await cs.send(b"d")
+        await asyncio.sleep(0.05)
+        assert [e.value for e in first] == [b"a"]
+        assert cs.acked == [b"a"]
+        assert cs.stream.enable_acks is False
