@@ -80,10 +80,13 @@ class TopicCounter:
     """
 
     def __init__(
-        self, settings: Settings, topic: str, on_message: Callable[[bytes, float], None] | None = None
+        self, settings: Settings, topic: str, on_message: Callable[[bytes, float], None] | None = None,
+        on_record: Callable[[Any], None] | None = None,
     ) -> None:
         self.topic = topic
         self.on_message = on_message
+        #: Sees each whole record (key, value, timestamp, partition, offset).
+        self.on_record = on_record
         self.seen = 0
         self._consumer = AIOKafkaConsumer(
             **client_kwargs(settings),
@@ -127,9 +130,11 @@ class TopicCounter:
         now = time.time()
         for msgs in batch.values():
             self.seen += len(msgs)
-            if self.on_message:
-                for m in msgs:
+            for m in msgs:
+                if self.on_message:
                     self.on_message(m.value or b"", now)
+                if self.on_record:
+                    self.on_record(m)
         return self.seen
 
 

@@ -30,16 +30,14 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.baselines import cpu_seconds, load_average
+from benchmarks.baselines import TopicCounter, cpu_seconds, load_average
 from benchmarks.bench_pipeline import USER_DEFAULTS, percentile
 from benchmarks.corpus import Corpus
 from pipeline.config import Settings, embedded_worker_env
 from pipeline.ingest.publisher import RawPublisher, make_submission
-from pipeline.kafka import client_kwargs
 from pipeline.topics import ENRICHED, NORMALISED, NOTIFICATIONS, RAW
 from tests.integration.harness import PipelineRun
 
@@ -47,62 +45,38 @@ HOPS = ("publish", "normalise", "dedupe+enrich", "store+notify", "read", "total"
 
 
 async def read_topic(settings: Settings, topic: str) -> list[Any]:
-    """Every message of ``topic`` (all partitions, from the beginning), read until a poll returns nothing."""
-    consumer = AIOKafkaConsumer(**client_kwargs(settings), group_id=None, enable_auto_commit=False,
-                                auto_offset_reset="earliest", fetch_max_wait_ms=50, max_partition_fetch_bytes=4_194_304)
-    await consumer.start()
-    try:
-        await consumer._client.force_metadata_update()
-        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        out: list[Any] = []
+    """Every record of ``topic`` (all partitions, from the beginning), read until three polls return nothing."""
+    records: list[Any] = []
+    async with TopicCounter(settings, topic, on_record=records.append) as counter:
         idle = 0
         while idle < 3:
-            batch = await consumer.getmany(timeout_ms=300, max_records=10_000)
-            got = [m for msgs in batch.values() for m in msgs]
-            out += got
-            idle = 0 if got else idle + 1
-        return out
-    finally:
-        await consumer.stop()
+            before = counter.seen
+            idle = 0 if await counter.count(timeout_ms=300) > before else idle + 1
+    return records
 
 
-async def wait_notified(consumer: AIOKafkaConsumer, n: int, timeout: float, seen: dict[str, float]) -> None:
-    """Read notifications into ``seen`` (uri → receive time) until ``n`` are seen or ``timeout`` passes (one poll
-    at least)."""
+async def wait_notified(counter: TopicCounter, n: int, timeout: float) -> None:
+    """Read notifications until ``n`` are seen or ``timeout`` passes (one poll at least)."""
     deadline = time.monotonic() + timeout
-    while True:
-        batch = await consumer.getmany(timeout_ms=5 if timeout == 0 else 20, max_records=10_000)
-        now = time.time()
-        for msgs in batch.values():
-            for m in msgs:
-                seen.setdefault(orjson.loads(m.value)["uri"], now)
-        if len(seen) >= n or time.monotonic() >= deadline:
-            return
+    while await counter.count(timeout_ms=5 if timeout == 0 else 20) < n and time.monotonic() < deadline:
+        pass
 
 
 async def paced(run: PipelineRun, rate: int, seconds: float, profile: Path | None = None) -> dict[str, Any]:
     settings = run.settings
-    consumer = AIOKafkaConsumer(**client_kwargs(settings), group_id=None, enable_auto_commit=False,
-                                auto_offset_reset="earliest", fetch_max_wait_ms=10)
-    await consumer.start()
     received: dict[str, float] = {}
+
+    def seen(value: bytes, at: float) -> None:
+        received.setdefault(orjson.loads(value)["uri"], at)
+
     corpus = Corpus(seed=17)
     started_wait = time.monotonic()
-    try:
-        topic = run.topic(NOTIFICATIONS)
-        while not consumer.partitions_for_topic(topic):
-            await consumer._client.force_metadata_update()
-            await asyncio.sleep(0.2)
-        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
+    async with TopicCounter(settings, run.topic(NOTIFICATIONS), on_message=seen) as counter:
         async with RawPublisher(settings, linger_ms=1) as pub:
             # A first story, notified before the paced phase starts: the worker has joined and is warm.
             await pub.publish_many([make_submission(s.payload, s.agency, content_type=s.content_type)
                                     for s in corpus.stories(1, 0)])
-            await wait_notified(consumer, 1, 180, received)
+            await wait_notified(counter, 1, 180)
             if not received:
                 raise RuntimeError(f"no notification within 180 s of starting the worker; logs:\n{run.logs()}")
             ready_s = time.monotonic() - started_wait
@@ -129,16 +103,14 @@ async def paced(run: PipelineRun, rate: int, seconds: float, profile: Path | Non
                             for s in corpus.stories(due - sent, 1 + sent)]
                     tasks.append(asyncio.create_task(pub.publish_many(raws)))
                     sent = due
-                await wait_notified(consumer, 1 + total, 0.0, received)
+                await wait_notified(counter, 1 + total, 0.0)
                 await asyncio.sleep(0.004)
             await asyncio.gather(*tasks)
-        await wait_notified(consumer, 1 + total, 60, received)
+        await wait_notified(counter, 1 + total, 60)
         busy_cpu = cpu_seconds(pid) - busy_cpu
         busy_s = time.monotonic() - busy_t
         if spy is not None:
             await spy.wait()
-    finally:
-        await consumer.stop()
     return {"ready_s": ready_s, "received": received, "sent": total, "idle_cpu_share": idle_share,
             "cpu_ms_per_story": busy_cpu / total * 1000,
             "net_cpu_ms_per_story": (busy_cpu - idle_share * busy_s) / total * 1000,
