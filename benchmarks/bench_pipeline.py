@@ -49,6 +49,7 @@ from benchmarks.baselines import (
     run_baseline,
 )
 from benchmarks.corpus import Corpus
+from pipeline.app.ready import ready_file
 from pipeline.config import Settings, embedded_worker_env
 from pipeline.ingest.publisher import RawPublisher, make_submission
 from pipeline.topics import NOTIFICATIONS
@@ -118,27 +119,27 @@ def worker_rss_mb(run: PipelineRun) -> list[float]:
 async def _throughput(
     run: PipelineRun, notes: Notifications, store: StoreCounter, target: int, timeout: float
 ) -> tuple[Drain, dict[str, float]]:
-    """The drain, and the workers' CPU time from the first story through to the last (seconds, all workers):
-    CPU per story is what a core carries, whatever share of the machine the workers got."""
+    """The drain, and the workers' CPU time from the end of each one's first rebalance (the stories are waiting
+    already, so work starts there; imports, warm-up and the join are left out) to the last story: CPU per story
+    is what a core carries, whatever share of the machine the workers got."""
     alive = lambda: all(p.poll() is None for p in run.workers)  # noqa: E731
-    cpu: dict[str, float] = {}
-
-    def workers_cpu() -> float:
-        return sum(cpu_seconds(p.pid) for p in run.workers)
+    start: dict[int, tuple[float, float]] = {}
+    end: dict[str, float] = {}
 
     async def both() -> int:
+        for p in run.workers:
+            if p.pid not in start and ready_file(run.data_dir, p.pid).exists():
+                start[p.pid] = (cpu_seconds(p.pid), time.perf_counter())
         n = min(await notes.counter.count(), store.count())
-        if n and "first" not in cpu:
-            cpu["first"], cpu["first_t"], cpu["first_n"] = workers_cpu(), time.perf_counter(), n
-        if n >= target and "last" not in cpu:
-            cpu["last"], cpu["last_t"] = workers_cpu(), time.perf_counter()
+        if n >= target and not end:
+            end.update(cpu=sum(cpu_seconds(p.pid) for p in run.workers), t=time.perf_counter())
         return n
 
     drain = await measure_drain(both, target, timeout, alive=alive)
-    if {"first", "last"} <= cpu.keys() and target > cpu["first_n"]:
-        used = cpu["last"] - cpu["first"]
-        return drain, {"cpu_ms_per_story": used / (target - cpu["first_n"]) * 1000,
-                       "cores_used": used / max(1e-9, cpu["last_t"] - cpu["first_t"])}
+    if end and len(start) == len(run.workers):
+        used = end["cpu"] - sum(c for c, _ in start.values())
+        wall = end["t"] - min(t for _, t in start.values())
+        return drain, {"cpu_ms_per_story": used / target * 1000, "cores_used": used / max(1e-9, wall)}
     return drain, {}
 
 
