@@ -52,6 +52,15 @@ def load_average() -> float:
     return os.getloadavg()[0]
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, every thread) a live process has used so far (Linux /proc); 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_bytes(pid: int) -> int | None:
     """VmRSS of a live process (Linux /proc), or None."""
     try:
@@ -71,10 +80,13 @@ class TopicCounter:
     """
 
     def __init__(
-        self, settings: Settings, topic: str, on_message: Callable[[bytes, float], None] | None = None
+        self, settings: Settings, topic: str, on_message: Callable[[bytes, float], None] | None = None,
+        on_record: Callable[[Any], None] | None = None,
     ) -> None:
         self.topic = topic
         self.on_message = on_message
+        #: Sees each whole record (key, value, timestamp, partition, offset).
+        self.on_record = on_record
         self.seen = 0
         self._consumer = AIOKafkaConsumer(
             **client_kwargs(settings),
@@ -118,9 +130,11 @@ class TopicCounter:
         now = time.time()
         for msgs in batch.values():
             self.seen += len(msgs)
-            if self.on_message:
-                for m in msgs:
+            for m in msgs:
+                if self.on_message:
                     self.on_message(m.value or b"", now)
+                if self.on_record:
+                    self.on_record(m)
         return self.seen
 
 
@@ -221,7 +235,8 @@ async def preload(settings: Settings, messages: Sequence[tuple[bytes, bytes]]) -
         acks="all",
         enable_idempotence=settings.producer_idempotence,
         linger_ms=5,
-        max_batch_size=1_048_576,
+        # A batch must fit the topics' max.message.bytes (``max_message_bytes``): Kafka refuses a larger one.
+        max_batch_size=settings.max_message_bytes // 2,
         max_request_size=4_194_304,
     )
     await producer.start()
@@ -349,7 +364,8 @@ async def raw_worker(settings: Settings, max_records: int = 1000) -> None:
         acks="all",
         enable_idempotence=settings.producer_idempotence,
         linger_ms=1,
-        max_batch_size=1_048_576,
+        # A batch must fit the topics' max.message.bytes (``max_message_bytes``): Kafka refuses a larger one.
+        max_batch_size=settings.max_message_bytes // 2,
         max_request_size=4_194_304,
     )
     await consumer.start()

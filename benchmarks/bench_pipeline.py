@@ -40,6 +40,7 @@ from rich.table import Table
 from benchmarks.baselines import (
     Drain,
     TopicCounter,
+    cpu_seconds,
     load_average,
     measure_drain,
     preload,
@@ -48,12 +49,15 @@ from benchmarks.baselines import (
     run_baseline,
 )
 from benchmarks.corpus import Corpus
-from pipeline.config import embedded_worker_env
+from pipeline.app.ready import ready_file
+from pipeline.config import Settings, embedded_worker_env
 from pipeline.ingest.publisher import RawPublisher, make_submission
 from pipeline.topics import NOTIFICATIONS
 from tests.integration.harness import PipelineRun
 
 LOADS = (50, 200, 1000)
+#: The test harness gives its workers a 50 ms store batch window; a benchmark measures what `wirefeed run` gives.
+USER_DEFAULTS = {"WIREFEED_STORE_BATCH_SECONDS": str(Settings.model_fields["store_batch_seconds"].default)}
 #: Baseline A drains a few thousand messages in a handful of polls; it gets the same messages repeated up to at
 #: least this many, so its rate spans enough polls to be stable.
 BASELINE_A_MIN = 10_000
@@ -114,13 +118,29 @@ def worker_rss_mb(run: PipelineRun) -> list[float]:
 
 async def _throughput(
     run: PipelineRun, notes: Notifications, store: StoreCounter, target: int, timeout: float
-) -> Drain:
+) -> tuple[Drain, dict[str, float]]:
+    """The drain, and the workers' CPU time from the end of each one's first rebalance (the stories are waiting
+    already, so work starts there; imports, warm-up and the join are left out) to the last story: CPU per story
+    is what a core carries, whatever share of the machine the workers got."""
     alive = lambda: all(p.poll() is None for p in run.workers)  # noqa: E731
+    start: dict[int, tuple[float, float]] = {}
+    end: dict[str, float] = {}
 
     async def both() -> int:
-        return min(await notes.counter.count(), store.count())
+        for p in run.workers:
+            if p.pid not in start and ready_file(run.data_dir, p.pid).exists():
+                start[p.pid] = (cpu_seconds(p.pid), time.perf_counter())
+        n = min(await notes.counter.count(), store.count())
+        if n >= target and not end:
+            end.update(cpu=sum(cpu_seconds(p.pid) for p in run.workers), t=time.perf_counter())
+        return n
 
-    return await measure_drain(both, target, timeout, alive=alive)
+    drain = await measure_drain(both, target, timeout, alive=alive)
+    if end and len(start) == len(run.workers):
+        used = end["cpu"] - sum(c for c, _ in start.values())
+        wall = end["t"] - min(t for _, t in start.values())
+        return drain, {"cpu_ms_per_story": used / target * 1000, "cores_used": used / max(1e-9, wall)}
+    return drain, {}
 
 
 async def _paced(
@@ -195,7 +215,7 @@ async def pipeline_scenario(
         data_dir=data_dir / f"pipeline-{workers}w-{partitions}p-{uuid.uuid4().hex[:6]}",
         partitions=partitions,
         idempotence=idempotence,
-        extra_env=extra_env or {},
+        extra_env={**USER_DEFAULTS, **(extra_env or {})},
     )
     await preload(run.settings, messages)
     for _ in range(workers):
@@ -210,8 +230,9 @@ async def pipeline_scenario(
     }
     try:
         async with notes.counter:
-            drain = await _throughput(run, notes, store, len(messages), timeout)
+            drain, cpu = await _throughput(run, notes, store, len(messages), timeout)
             result.update(
+                **cpu,
                 done=drain.done,
                 msgs_per_s=drain.rate,
                 wall_s=drain.wall_seconds,
@@ -395,10 +416,12 @@ async def profile_worker(
 
 def throughput_table(rows: Sequence[dict[str, Any]], title: str) -> Table:
     table = Table(title=title)
-    for col in ("what", "workers", "partitions", "messages", "msgs/s", "× Baseline A", "start s", "RSS MB", "load avg"):
+    for col in ("what", "workers", "partitions", "messages", "msgs/s", "× Baseline A", "start s", "RSS MB",
+                "CPU ms/story", "per core/s", "cores used", "load avg"):
         table.add_column(col, justify="left" if col == "what" else "right")
     for r in rows:
         rss = r.get("rss_mb", 0)
+        cpu = r.get("cpu_ms_per_story")
         table.add_row(
             r["name"] + (f" [red]{r['error']}[/red]" if r.get("error") else ""),
             str(r.get("workers", 1)),
@@ -408,6 +431,9 @@ def throughput_table(rows: Sequence[dict[str, Any]], title: str) -> Table:
             f"{r.get('ratio_a', float('nan')):.3f}",
             f"{r.get('startup_s', float('nan')):.1f}",
             ", ".join(f"{x:.0f}" for x in rss) if isinstance(rss, list) else f"{rss:.0f}",
+            f"{cpu:.2f}" if cpu else "",
+            f"{1000 / cpu:,.0f}" if cpu else "",
+            f"{r['cores_used']:.2f}" if cpu else "",
             f"{r.get('load_avg', 0):.1f}",
         )
     return table

@@ -60,18 +60,18 @@ def _make_worker_class() -> type:
 def warm_up(settings: Settings) -> None:
     """Run the pure stages once on a short built-in story, so that what they load on first use (gazetteer, language
     profiles, compiled patterns) is loaded before the worker joins the group and not while the first story waits."""
+    from pipeline.ingest.publisher import make_submission
     from pipeline.stages.dedupe import DedupeIndex, DedupeState
     from pipeline.stages.normalise import NormaliseOptions
     from pipeline.stages.process import process
-    from schemas import RawSubmission, utcnow
+    from schemas import utcnow
 
     text = (b"Ministers meet in Bishkek\n\nBISHKEK, Kyrgyzstan - Ministers of Kyrgyzstan, Kazakhstan and Russia met "
             b"in Bishkek on Monday to discuss trade within the Eurasian Economic Union and transit through China.\n")
     options = NormaliseOptions(max_bytes=settings.max_payload_bytes, max_depth=settings.max_nesting_depth,
                                default_timezone=settings.default_timezone)
     now = utcnow()
-    raw = RawSubmission(submission_id="warm-up", agency="WARMUP", format_hint="text",  # type: ignore[call-arg]
-                        received_at=now, payload=text)
+    raw = make_submission(text, "WARMUP", format_hint="text", submission_id="warm-up", received_at=now)
     process(raw, DedupeIndex(DedupeState()), options, now)
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.app.batching import finished_batches
 from pipeline.app.outbox import Outbox
-from tests.unit.faust_fakes import Event, Message, TakingStream
+from tests.unit.faust_streams import channel_stream
 
 
 @dataclass
@@ -80,19 +80,20 @@ async def test_a_batch_whose_outputs_fail_is_never_acked() -> None:
     leaves the batch unfinished, so its offsets are never acked (and never committed)."""
     producer = FakeProducer()
     out = Outbox(producer)
-    stream = TakingStream([[Event(Message(0)), Event(Message(1))], [Event(Message(2)), Event(Message(3))]])
+    async with channel_stream() as cs:
+        await cs.send(b"0", b"1", b"2", b"3")
 
-    async def agent() -> None:
-        async for events in finished_batches(stream, 10, 0.1):
-            for event in events:
-                await out.send("t", None, b"%d" % event.message.offset)
-            for fut in producer.futures[-len(events):]:  # the broker answers: the second batch's first send fails
-                if event.message.offset == 3 and fut is producer.futures[-2]:
-                    fut.set_exception(RuntimeError("not enough replicas"))
-                else:
-                    fut.set_result("ok")
-            await out.flush()
+        async def agent() -> None:
+            async for events in finished_batches(cs.stream, 2, 1.0):
+                for event in events:
+                    await out.send("t", None, event.value)
+                for fut in producer.futures[-len(events):]:  # the broker answers: the second batch's first send fails
+                    if event.value == b"3" and fut is producer.futures[-2]:
+                        fut.set_exception(RuntimeError("not enough replicas"))
+                    else:
+                        fut.set_result("ok")
+                await out.flush()
 
-    with pytest.raises(RuntimeError, match="not enough replicas"):
-        await agent()
-    assert stream.acked == [0, 1]
+        with pytest.raises(RuntimeError, match="not enough replicas"):
+            await agent()
+        assert cs.acked == [b"0", b"1"]
