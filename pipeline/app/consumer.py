@@ -24,12 +24,14 @@ from it. Compacted topics (table changelogs) keep Faust's behaviour.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, cast
 
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, Message
+from mode.utils.objects import cached_property
+from mode.utils.queues import FlowControlEvent
 
 from pipeline.app.cursors import Decision, GaplessCursors, start_offset
 from pipeline.topics import CATALOGUE, topic_name
@@ -46,9 +48,31 @@ def catalogue_topics(prefix: str) -> frozenset[str]:
     return frozenset(topic_name(spec, prefix) for spec in CATALOGUE if spec.cleanup_policy == "delete")
 
 
+class ObservedFlowControl(FlowControlEvent):
+    """Faust's flow control of the stream buffers, telling its listeners each time it empties them.
+
+    Faust empties every stream buffer whenever it resumes the flow, also while it is already flowing: at the end
+    of a rebalance, after the partitions were sought to their committed offsets, records already delivered from
+    there are dropped with the buffers."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.on_clear: list[Callable[[], None]] = []
+
+    def clear(self) -> None:
+        super().clear()
+        for listener in self.on_clear:
+            listener()
+
+
 class GaplessConsumer(faust_aiokafka.Consumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        flow = self.app.flow_control
+        if not isinstance(flow, ObservedFlowControl):
+            raise TypeError("GaplessConsumer needs an app whose flow_control is an ObservedFlowControl: "
+                            "build the app as a WirefeedFaustApp")
+        flow.on_clear.append(self._buffers_cleared)
         self.gapless_topics: frozenset[str] = getattr(self.app, "gapless_topics", frozenset()) or catalogue_topics(
             getattr(self.app.conf, "wirefeed_topic_prefix", "")
         )
@@ -60,6 +84,11 @@ class GaplessConsumer(faust_aiokafka.Consumer):
 
     def _gapless(self, tp: TP) -> bool:
         return tp.topic in self.gapless_topics
+
+    def _buffers_cleared(self) -> None:
+        """Faust emptied the stream buffers: deliver again every record delivered and not finished."""
+        for tp in list(self.cursors.cursors):
+            self.cursors.cleared(tp, self._acked_index.get(tp, ()))
 
     async def _getmany(self, active_partitions: set[TP] | None, timeout: float) -> Any:
         epochs = self.cursors.epochs()
@@ -223,6 +252,10 @@ class WirefeedFaustApp(faust.App):
 
     #: Topics delivered without holes (delete-policy, no transactions); empty: the catalogue's delete-policy topics.
     gapless_topics: frozenset[str] = frozenset()
+
+    @cached_property
+    def flow_control(self) -> FlowControlEvent:
+        return ObservedFlowControl(loop=self.loop)
 
     def _new_transport(self) -> Any:
         return GaplessTransport(self.conf.broker_consumer, self)
