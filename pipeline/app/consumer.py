@@ -23,13 +23,14 @@ from it. Compacted topics (table changelogs) keep Faust's behaviour.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, cast
 
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
-from faust.types import TP, Message
+from faust.types import TP, FutureMessage, Message
 from mode.utils.objects import cached_property
 from mode.utils.queues import FlowControlEvent
 
@@ -41,6 +42,8 @@ STALL_AFTER_S = 5.0
 #: How long an offset delivered and never finished may hold the commit while later offsets are finished before the
 #: partition is read again from it.
 HOLE_AFTER_S = 30.0
+#: How long a commit made while the worker stops waits for table changelog writes before it is skipped.
+STOPPING_WAIT_S = 5.0
 
 
 def catalogue_topics(prefix: str) -> frozenset[str]:
@@ -63,6 +66,19 @@ class ObservedFlowControl(FlowControlEvent):
         super().clear()
         for listener in self.on_clear:
             listener()
+
+
+class TrackedTable(faust.Table):  # type: ignore[type-arg]
+    """Faust's table, keeping each changelog write until the broker has acknowledged it, so that the consumer
+    commits no input offset before the table writes it caused are durable (:meth:`GaplessConsumer._commit`)."""
+
+    def send_changelog(self, *args: Any, **kwargs: Any) -> FutureMessage:
+        fut = super().send_changelog(*args, **kwargs)
+        writes: set[asyncio.Future[Any]] | None = getattr(self.app, "changelog_writes", None)
+        if writes is not None:
+            writes.add(fut)
+            fut.add_done_callback(writes.discard)
+        return fut
 
 
 class GaplessConsumer(faust_aiokafka.Consumer):
@@ -220,6 +236,29 @@ class GaplessConsumer(faust_aiokafka.Consumer):
         await self._thread.call_thread(consumer.seek, tp, offset)
         self.cursors.sought(tp, offset, time.monotonic())
 
+    async def _commit(self, offsets: Mapping[TP, int]) -> bool:
+        """Commit ``offsets`` once every table changelog write made so far is acknowledged.
+
+        Faust's flush before a commit stops waiting for its producer buffer after 0.1 s without a send (a broker
+        failing over), so table writes could still be unsent when the offsets of the inputs that caused them were
+        committed: a partition moved to another worker then recovered its table without them (a story waiting for
+        its near-duplicate answers was forgotten, and the answers were dropped as already decided). A write that
+        failed stops the commit; while the worker stops, a write that cannot be acknowledged skips it (the inputs
+        are read again)."""
+        writes: set[asyncio.Future[Any]] = getattr(self.app, "changelog_writes", set())
+        if writes:
+            pending = list(writes)
+            _, waiting = await asyncio.wait(pending, timeout=STOPPING_WAIT_S if self.should_stop else None)
+            if waiting:
+                self.log.warning("not committing: %d table changelog writes not acknowledged while stopping",
+                                 len(waiting))
+                return False
+            for fut in pending:
+                if not fut.cancelled() and fut.exception() is not None:
+                    raise RuntimeError("a table changelog write failed; its input offsets are not committed "
+                                       "(the worker restarts from the last commit)") from fut.exception()
+        return bool(await super()._commit(offsets))
+
     def _new_offset(self, tp: TP) -> int | None:
         if not self._gapless(tp):
             return super()._new_offset(tp)
@@ -252,6 +291,12 @@ class WirefeedFaustApp(faust.App):
 
     #: Topics delivered without holes (delete-policy, no transactions); empty: the catalogue's delete-policy topics.
     gapless_topics: frozenset[str] = frozenset()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("Table", TrackedTable)
+        super().__init__(*args, **kwargs)
+        #: Table changelog writes not yet acknowledged (:class:`TrackedTable`).
+        self.changelog_writes: set[asyncio.Future[Any]] = set()
 
     @cached_property
     def flow_control(self) -> FlowControlEvent:
