@@ -1,24 +1,26 @@
-"""The Faust consumer, delivering every record of the pipeline's own topics and committing only finished offsets.
+"""The seam between the pipeline and faust-streaming: the app, its consumer and its tables, and the one module that
+reads private parts of faust-streaming, mode and aiokafka (named in ``tests/unit/test_pinned_internals.py``, with
+the versions pinned in ``pyproject.toml``).
 
-The rule is :mod:`pipeline.app.cursors` (pure, unit- and model-tested); this module feeds it from faust-streaming's
-aiokafka consumer, for every partition of the app's ``gapless_topics`` (by default the delete-policy topics of the
-catalogue):
+The delivery rule is :mod:`pipeline.app.cursors` (pure, unit- and model-tested); :class:`GaplessConsumer` feeds it
+for every partition of the app's ``gapless_topics`` (by default the delete-policy topics of the catalogue):
 
 - each fetched batch is tagged with the partitions' epochs taken just before the fetch, and each record is delivered
   or skipped by :meth:`GaplessCursors.decide`; after the batch, :meth:`GaplessCursors.batch_done` marks the
   partitions whose records were skipped or dropped on the way, and they are sought back before the next fetch;
 - Faust's read offset is cleared before each delivery, so its drain loop neither records a "gap" nor drops the
   record as already read;
-- a record whose hand-over to a stream a rebalance interrupted (Faust's drain loop drops it) counts as not
-  delivered, and its partition is sought back to it once the flow resumes;
+- a record whose hand-over to a stream a suspension of the flow interrupted counts as not delivered, and whenever
+  Faust empties its stream buffers every record delivered and not finished is delivered again;
 - on assignment a partition is sought to its committed offset, or to its log start when it has none or when
   retention deleted records past it (the count is logged);
-- the offset committed is :meth:`GaplessCursors.commit`: the lowest delivered offset not acked, else the next one.
+- the offset committed is :meth:`GaplessCursors.commit`: the lowest delivered offset not finished, else the next
+  one, and only once every table changelog write made so far is acknowledged (:class:`TrackedTable`).
 
-Two checks sit outside the rule, against ways Faust can lose a delivered record: a partition that Faust keeps out of
-the fetches as if its stream buffer were full while that buffer is empty is fetched again, and a partition whose
-commit has been held for :data:`HOLE_AFTER_S` by a delivered offset never acked, while later ones were, is read again
-from it. Compacted topics (table changelogs) keep Faust's behaviour.
+Two checks sit outside the rule: a partition that Faust keeps out of the fetches as if its stream buffer were full
+while that buffer is empty is fetched again, and a partition whose commit has been held for :data:`HOLE_AFTER_S` by
+a delivered offset never finished, while later ones were, is read again from it. Compacted topics (table
+changelogs) keep Faust's behaviour. Why each piece exists: docs/guarantees.md.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, cast
 
 import faust
+from faust.tables import TableManager
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, FutureMessage, Message
 from mode.utils.objects import cached_property
@@ -52,11 +55,8 @@ def catalogue_topics(prefix: str) -> frozenset[str]:
 
 
 class ObservedFlowControl(FlowControlEvent):
-    """Faust's flow control of the stream buffers, telling its listeners each time it empties them.
-
-    Faust empties every stream buffer whenever it resumes the flow, also while it is already flowing: at the end
-    of a rebalance, after the partitions were sought to their committed offsets, records already delivered from
-    there are dropped with the buffers."""
+    """Faust's flow control of the stream buffers, telling its listeners each time it empties them (Faust empties
+    them whenever it resumes the flow, also while the flow is on)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -81,6 +81,28 @@ class TrackedTable(faust.Table):  # type: ignore[type-arg]
         return fut
 
 
+class FetchWaitThread(faust_aiokafka.AIOKafkaConsumerThread):
+    """Faust's consumer thread, with the fetch wait of the app's ``wirefeed_fetch_max_wait_ms`` setting when it has
+    one (faust-streaming hard-codes 1,500 ms)."""
+
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        wait_ms = getattr(self.app.conf, "wirefeed_fetch_max_wait_ms", None)
+        if wait_ms is not None:
+            consumer._fetch_max_wait_ms = wait_ms
+        return consumer
+
+
+class ReadyTableManager(TableManager):  # type: ignore[misc]
+    """Faust's table manager without its fixed 1 s pause before it finalises the tables: every table of the app is
+    declared when the app is built, before the worker starts."""
+
+    async def on_start(self) -> None:
+        if not self.should_stop:
+            await self._update_channels()
+            await self.recovery.start()
+
+
 class GaplessConsumer(faust_aiokafka.Consumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -97,6 +119,9 @@ class GaplessConsumer(faust_aiokafka.Consumer):
         #: The epochs of the gapless partitions when the batch being handed over was fetched, and its last offsets.
         self._batch_epochs: dict[TP, int] = {}
         self._batch_ends: dict[TP, int] = {}
+
+    def _new_consumer_thread(self) -> FetchWaitThread:
+        return FetchWaitThread(self, loop=self.loop, beacon=self.beacon)
 
     def _gapless(self, tp: TP) -> bool:
         return tp.topic in self.gapless_topics
@@ -166,18 +191,25 @@ class GaplessConsumer(faust_aiokafka.Consumer):
                                  "the commit for %.0fs; re-reading from %r", tp, hole, HOLE_AFTER_S, hole)
                 await self._reseek(tp, hole)
 
+    def _aiokafka(self) -> Any:
+        """The aiokafka consumer, which lives in Faust's consumer thread."""
+        return self._thread._ensure_consumer()
+
+    async def _seek_in_thread(self, tp: TP, offset: int) -> None:
+        """Seek ``tp`` to ``offset`` from the consumer's own thread (Faust's ``_seek`` calls aiokafka from the app's
+        thread, which races the fetcher's record buffer in the consumer thread)."""
+        await self._thread.call_thread(self._aiokafka().seek, tp, offset)
+
     async def _reseek(self, tp: TP, offset: int) -> None:
-        """Seek ``tp`` back to ``offset`` from the consumer's own thread. Faust's ``_seek`` calls aiokafka from the
-        app's thread, which races the fetcher's record buffer in the consumer thread."""
-        consumer = self._thread._ensure_consumer()
-        await self._thread.call_thread(consumer.seek, tp, offset)
+        """Seek ``tp`` back to ``offset`` (where the commit stands is kept)."""
+        await self._seek_in_thread(tp, offset)
         self.cursors.moved(tp, offset, time.monotonic())
 
     def _tp_state(self, tp: TP) -> Any | None:
         """aiokafka's state of ``tp`` (fetch position, highwater), or None when it is not assigned. Read directly, with
         no call into the consumer thread: its ``position()`` waits there while a position is being reset, and would
         hold every other call. The attributes read here are checked by name in ``tests/unit/test_consumer_state.py``."""
-        subscription = self._thread._ensure_consumer()._subscription
+        subscription = self._aiokafka()._subscription
         if not subscription.is_assigned(tp):
             return None
         return subscription.subscription.assignment.state_value(tp)  # None if revoked meanwhile
@@ -231,20 +263,14 @@ class GaplessConsumer(faust_aiokafka.Consumer):
         return committed
 
     async def _seek_to_start(self, tp: TP, offset: int) -> None:
-        """Seek ``tp`` to where the group starts reading it, from the consumer's own thread."""
-        consumer = self._thread._ensure_consumer()
-        await self._thread.call_thread(consumer.seek, tp, offset)
+        """Seek ``tp`` to where the group starts reading it."""
+        await self._seek_in_thread(tp, offset)
         self.cursors.sought(tp, offset, time.monotonic())
 
     async def _commit(self, offsets: Mapping[TP, int]) -> bool:
-        """Commit ``offsets`` once every table changelog write made so far is acknowledged.
-
-        Faust's flush before a commit stops waiting for its producer buffer after 0.1 s without a send (a broker
-        failing over), so table writes could still be unsent when the offsets of the inputs that caused them were
-        committed: a partition moved to another worker then recovered its table without them (a story waiting for
-        its near-duplicate answers was forgotten, and the answers were dropped as already decided). A write that
-        failed stops the commit; while the worker stops, a write that cannot be acknowledged skips it (the inputs
-        are read again)."""
+        """Commit ``offsets`` once every table changelog write made so far is acknowledged (Faust's own flush
+        before a commit may leave writes in its buffer). A write that failed stops the commit; while the worker
+        stops, a write not acknowledged within :data:`STOPPING_WAIT_S` skips it (the inputs are read again)."""
         writes: set[asyncio.Future[Any]] = getattr(self.app, "changelog_writes", set())
         if writes:
             pending = list(writes)
@@ -287,13 +313,15 @@ class GaplessTransport(faust_aiokafka.Transport):
 
 
 class WirefeedFaustApp(faust.App):
-    """A Faust app whose consumer is :class:`GaplessConsumer`."""
+    """A Faust app whose consumer is :class:`GaplessConsumer`, whose tables are :class:`TrackedTable` and whose table
+    manager is :class:`ReadyTableManager`."""
 
     #: Topics delivered without holes (delete-policy, no transactions); empty: the catalogue's delete-policy topics.
     gapless_topics: frozenset[str] = frozenset()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("Table", TrackedTable)
+        kwargs.setdefault("TableManager", ReadyTableManager)
         super().__init__(*args, **kwargs)
         #: Table changelog writes not yet acknowledged (:class:`TrackedTable`).
         self.changelog_writes: set[asyncio.Future[Any]] = set()
