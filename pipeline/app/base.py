@@ -7,11 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import faust
-from faust.tables import TableManager
-from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TopicT
 
-from pipeline.app.consumer import GaplessConsumer, GaplessTransport, WirefeedFaustApp
+from pipeline.app.consumer import WirefeedFaustApp
 from pipeline.app.outbox import Outbox
 from pipeline.codec import encode
 from pipeline.config import Settings
@@ -51,46 +49,11 @@ def broker_credentials(settings: Settings) -> Any:
     )
 
 
-class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
-    """Faust's consumer thread with the fetch wait from the settings (faust-streaming hard-codes 1,500 ms)."""
-
-    def _create_worker_consumer(self, transport: Any) -> Any:
-        consumer = super()._create_worker_consumer(transport)
-        consumer._fetch_max_wait_ms = self.app.conf.wirefeed_fetch_max_wait_ms
-        return consumer
-
-
-class _Consumer(GaplessConsumer):
-    def _new_consumer_thread(self) -> _ConsumerThread:
-        return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
-
-
-class _Transport(GaplessTransport):
-    Consumer = _Consumer
-
-
-class _TableManager(TableManager):  # type: ignore[misc]
-    """Faust's table manager without its fixed 1 s pause before it finalises the tables: every table of the
-    pipeline is declared when the app is built (:func:`pipeline.app.create_wirefeed`), before the worker starts."""
-
-    async def on_start(self) -> None:
-        if not self.should_stop:
-            await self._update_channels()
-            await self.recovery.start()
-
-
-class PipelineFaustApp(WirefeedFaustApp):
-    """The worker's app: the gapless consumer, with the fetch wait of ``WIREFEED_CONSUMER_FETCH_MAX_WAIT_MS``."""
-
-    def _new_transport(self) -> Any:
-        return _Transport(self.conf.broker_consumer, self)
-
-
 def faust_app(settings: Settings) -> faust.App:
     if not settings.broker:
         raise RuntimeError("no broker configured: set WIREFEED_BROKER or pass --broker host:port")
     brokers = ";".join(f"kafka://{b.strip()}" for b in settings.broker.split(","))
-    app = PipelineFaustApp(
+    app = WirefeedFaustApp(
         settings.app_id,
         broker=brokers,
         broker_credentials=broker_credentials(settings),
@@ -112,7 +75,6 @@ def faust_app(settings: Settings) -> faust.App:
         broker_heartbeat_interval=min(3.0, settings.worker_session_timeout_s / 3),
         table_standby_replicas=0,
         datadir=str(settings.data_dir / "faust"),
-        TableManager=_TableManager,
         web_enabled=settings.web_port > 0,
         web_port=max(settings.web_port, 1),
         web_bind="127.0.0.1",

@@ -1,35 +1,41 @@
-"""The Faust consumer, delivering every record of the pipeline's own topics and committing only finished offsets.
+"""The seam between the pipeline and faust-streaming: the app, its consumer and its tables, and the one module that
+reads private parts of faust-streaming, mode and aiokafka (named in ``tests/unit/test_pinned_internals.py``, with
+the versions pinned in ``pyproject.toml``).
 
-The rule is :mod:`pipeline.app.cursors` (pure, unit- and model-tested); this module feeds it from faust-streaming's
-aiokafka consumer, for every partition of the app's ``gapless_topics`` (by default the delete-policy topics of the
-catalogue):
+The delivery rule is :mod:`pipeline.app.cursors` (pure, unit- and model-tested); :class:`GaplessConsumer` feeds it
+for every partition of the app's ``gapless_topics`` (by default the delete-policy topics of the catalogue):
 
 - each fetched batch is tagged with the partitions' epochs taken just before the fetch, and each record is delivered
   or skipped by :meth:`GaplessCursors.decide`; after the batch, :meth:`GaplessCursors.batch_done` marks the
   partitions whose records were skipped or dropped on the way, and they are sought back before the next fetch;
 - Faust's read offset is cleared before each delivery, so its drain loop neither records a "gap" nor drops the
   record as already read;
-- a record whose hand-over to a stream a rebalance interrupted (Faust's drain loop drops it) counts as not
-  delivered, and its partition is sought back to it once the flow resumes;
+- a record whose hand-over to a stream a suspension of the flow interrupted counts as not delivered, and whenever
+  Faust empties its stream buffers every record delivered and not finished is delivered again;
 - on assignment a partition is sought to its committed offset, or to its log start when it has none or when
   retention deleted records past it (the count is logged);
-- the offset committed is :meth:`GaplessCursors.commit`: the lowest delivered offset not acked, else the next one.
+- the offset committed is :meth:`GaplessCursors.commit`: the lowest delivered offset not finished, else the next
+  one, and only once every table changelog write made so far is acknowledged (:class:`TrackedTable`).
 
-Two checks sit outside the rule, against ways Faust can lose a delivered record: a partition that Faust keeps out of
-the fetches as if its stream buffer were full while that buffer is empty is fetched again, and a partition whose
-commit has been held for :data:`HOLE_AFTER_S` by a delivered offset never acked, while later ones were, is read again
-from it. Compacted topics (table changelogs) keep Faust's behaviour.
+Two checks sit outside the rule: a partition that Faust keeps out of the fetches as if its stream buffer were full
+while that buffer is empty is fetched again, and a partition whose commit has been held for :data:`HOLE_AFTER_S` by
+a delivered offset never finished, while later ones were, is read again from it. Compacted topics (table
+changelogs) keep Faust's behaviour. Why each piece exists: docs/guarantees.md.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, cast
 
 import faust
+from faust.tables import TableManager
 from faust.transport.drivers import aiokafka as faust_aiokafka
-from faust.types import TP, Message
+from faust.types import TP, FutureMessage, Message
+from mode.utils.objects import cached_property
+from mode.utils.queues import FlowControlEvent
 
 from pipeline.app.cursors import Decision, GaplessCursors, start_offset
 from pipeline.topics import CATALOGUE, topic_name
@@ -39,6 +45,8 @@ STALL_AFTER_S = 5.0
 #: How long an offset delivered and never finished may hold the commit while later offsets are finished before the
 #: partition is read again from it.
 HOLE_AFTER_S = 30.0
+#: How long a commit made while the worker stops waits for table changelog writes before it is skipped.
+STOPPING_WAIT_S = 5.0
 
 
 def catalogue_topics(prefix: str) -> frozenset[str]:
@@ -46,9 +54,63 @@ def catalogue_topics(prefix: str) -> frozenset[str]:
     return frozenset(topic_name(spec, prefix) for spec in CATALOGUE if spec.cleanup_policy == "delete")
 
 
+class ObservedFlowControl(FlowControlEvent):
+    """Faust's flow control of the stream buffers, telling its listeners each time it empties them (Faust empties
+    them whenever it resumes the flow, also while the flow is on)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.on_clear: list[Callable[[], None]] = []
+
+    def clear(self) -> None:
+        super().clear()
+        for listener in self.on_clear:
+            listener()
+
+
+class TrackedTable(faust.Table):  # type: ignore[type-arg]
+    """Faust's table, keeping each changelog write until the broker has acknowledged it, so that the consumer
+    commits no input offset before the table writes it caused are durable (:meth:`GaplessConsumer._commit`)."""
+
+    def send_changelog(self, *args: Any, **kwargs: Any) -> FutureMessage:
+        fut = super().send_changelog(*args, **kwargs)
+        writes: set[asyncio.Future[Any]] | None = getattr(self.app, "changelog_writes", None)
+        if writes is not None:
+            writes.add(fut)
+            fut.add_done_callback(writes.discard)
+        return fut
+
+
+class FetchWaitThread(faust_aiokafka.AIOKafkaConsumerThread):
+    """Faust's consumer thread, with the fetch wait of the app's ``wirefeed_fetch_max_wait_ms`` setting when it has
+    one (faust-streaming hard-codes 1,500 ms)."""
+
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        wait_ms = getattr(self.app.conf, "wirefeed_fetch_max_wait_ms", None)
+        if wait_ms is not None:
+            consumer._fetch_max_wait_ms = wait_ms
+        return consumer
+
+
+class ReadyTableManager(TableManager):  # type: ignore[misc]
+    """Faust's table manager without its fixed 1 s pause before it finalises the tables: every table of the app is
+    declared when the app is built, before the worker starts."""
+
+    async def on_start(self) -> None:
+        if not self.should_stop:
+            await self._update_channels()
+            await self.recovery.start()
+
+
 class GaplessConsumer(faust_aiokafka.Consumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        flow = self.app.flow_control
+        if not isinstance(flow, ObservedFlowControl):
+            raise TypeError("GaplessConsumer needs an app whose flow_control is an ObservedFlowControl: "
+                            "build the app as a WirefeedFaustApp")
+        flow.on_clear.append(self._buffers_cleared)
         self.gapless_topics: frozenset[str] = getattr(self.app, "gapless_topics", frozenset()) or catalogue_topics(
             getattr(self.app.conf, "wirefeed_topic_prefix", "")
         )
@@ -58,8 +120,16 @@ class GaplessConsumer(faust_aiokafka.Consumer):
         self._batch_epochs: dict[TP, int] = {}
         self._batch_ends: dict[TP, int] = {}
 
+    def _new_consumer_thread(self) -> FetchWaitThread:
+        return FetchWaitThread(self, loop=self.loop, beacon=self.beacon)
+
     def _gapless(self, tp: TP) -> bool:
         return tp.topic in self.gapless_topics
+
+    def _buffers_cleared(self) -> None:
+        """Faust emptied the stream buffers: deliver again every record delivered and not finished."""
+        for tp in list(self.cursors.cursors):
+            self.cursors.cleared(tp, self._acked_index.get(tp, ()))
 
     async def _getmany(self, active_partitions: set[TP] | None, timeout: float) -> Any:
         epochs = self.cursors.epochs()
@@ -121,18 +191,25 @@ class GaplessConsumer(faust_aiokafka.Consumer):
                                  "the commit for %.0fs; re-reading from %r", tp, hole, HOLE_AFTER_S, hole)
                 await self._reseek(tp, hole)
 
+    def _aiokafka(self) -> Any:
+        """The aiokafka consumer, which lives in Faust's consumer thread."""
+        return self._thread._ensure_consumer()
+
+    async def _seek_in_thread(self, tp: TP, offset: int) -> None:
+        """Seek ``tp`` to ``offset`` from the consumer's own thread (Faust's ``_seek`` calls aiokafka from the app's
+        thread, which races the fetcher's record buffer in the consumer thread)."""
+        await self._thread.call_thread(self._aiokafka().seek, tp, offset)
+
     async def _reseek(self, tp: TP, offset: int) -> None:
-        """Seek ``tp`` back to ``offset`` from the consumer's own thread. Faust's ``_seek`` calls aiokafka from the
-        app's thread, which races the fetcher's record buffer in the consumer thread."""
-        consumer = self._thread._ensure_consumer()
-        await self._thread.call_thread(consumer.seek, tp, offset)
+        """Seek ``tp`` back to ``offset`` (where the commit stands is kept)."""
+        await self._seek_in_thread(tp, offset)
         self.cursors.moved(tp, offset, time.monotonic())
 
     def _tp_state(self, tp: TP) -> Any | None:
         """aiokafka's state of ``tp`` (fetch position, highwater), or None when it is not assigned. Read directly, with
         no call into the consumer thread: its ``position()`` waits there while a position is being reset, and would
         hold every other call. The attributes read here are checked by name in ``tests/unit/test_consumer_state.py``."""
-        subscription = self._thread._ensure_consumer()._subscription
+        subscription = self._aiokafka()._subscription
         if not subscription.is_assigned(tp):
             return None
         return subscription.subscription.assignment.state_value(tp)  # None if revoked meanwhile
@@ -186,10 +263,27 @@ class GaplessConsumer(faust_aiokafka.Consumer):
         return committed
 
     async def _seek_to_start(self, tp: TP, offset: int) -> None:
-        """Seek ``tp`` to where the group starts reading it, from the consumer's own thread."""
-        consumer = self._thread._ensure_consumer()
-        await self._thread.call_thread(consumer.seek, tp, offset)
+        """Seek ``tp`` to where the group starts reading it."""
+        await self._seek_in_thread(tp, offset)
         self.cursors.sought(tp, offset, time.monotonic())
+
+    async def _commit(self, offsets: Mapping[TP, int]) -> bool:
+        """Commit ``offsets`` once every table changelog write made so far is acknowledged (Faust's own flush
+        before a commit may leave writes in its buffer). A write that failed stops the commit; while the worker
+        stops, a write not acknowledged within :data:`STOPPING_WAIT_S` skips it (the inputs are read again)."""
+        writes: set[asyncio.Future[Any]] = getattr(self.app, "changelog_writes", set())
+        if writes:
+            pending = list(writes)
+            _, waiting = await asyncio.wait(pending, timeout=STOPPING_WAIT_S if self.should_stop else None)
+            if waiting:
+                self.log.warning("not committing: %d table changelog writes not acknowledged while stopping",
+                                 len(waiting))
+                return False
+            for fut in pending:
+                if not fut.cancelled() and fut.exception() is not None:
+                    raise RuntimeError("a table changelog write failed; its input offsets are not committed "
+                                       "(the worker restarts from the last commit)") from fut.exception()
+        return bool(await super()._commit(offsets))
 
     def _new_offset(self, tp: TP) -> int | None:
         if not self._gapless(tp):
@@ -219,10 +313,22 @@ class GaplessTransport(faust_aiokafka.Transport):
 
 
 class WirefeedFaustApp(faust.App):
-    """A Faust app whose consumer is :class:`GaplessConsumer`."""
+    """A Faust app whose consumer is :class:`GaplessConsumer`, whose tables are :class:`TrackedTable` and whose table
+    manager is :class:`ReadyTableManager`."""
 
     #: Topics delivered without holes (delete-policy, no transactions); empty: the catalogue's delete-policy topics.
     gapless_topics: frozenset[str] = frozenset()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("Table", TrackedTable)
+        kwargs.setdefault("TableManager", ReadyTableManager)
+        super().__init__(*args, **kwargs)
+        #: Table changelog writes not yet acknowledged (:class:`TrackedTable`).
+        self.changelog_writes: set[asyncio.Future[Any]] = set()
+
+    @cached_property
+    def flow_control(self) -> FlowControlEvent:
+        return ObservedFlowControl(loop=self.loop)
 
     def _new_transport(self) -> Any:
         return GaplessTransport(self.conf.broker_consumer, self)

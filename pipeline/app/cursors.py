@@ -111,6 +111,20 @@ class GaplessCursors(Generic[K]):
             cursor.next = offset
             cursor.delivered = [o for o in cursor.delivered if o < offset]
 
+    def cleared(self, tp: K, finished: Container[int]) -> None:
+        """The framework emptied the buffers between the fetcher and the streams: a record delivered and not
+        ``finished`` may be gone from them. The partition is sought back to the first such record before the next
+        fetch; records that were still being processed are delivered twice, which the sinks absorb."""
+        cursor = self.cursors.get(tp)
+        if cursor is None or cursor.next is None:
+            return
+        for offset in cursor.delivered:
+            if offset not in finished:
+                cursor.next = offset
+                cursor.delivered = [o for o in cursor.delivered if o < offset]
+                cursor.rewind = True
+                return
+
     def epochs(self) -> dict[K, int]:
         """The epoch of every partition, taken just before a fetch: pass it to :meth:`decide` for its records."""
         return {tp: cursor.epoch for tp, cursor in self.cursors.items()}

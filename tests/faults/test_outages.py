@@ -11,13 +11,17 @@ from __future__ import annotations
 import asyncio
 import time
 
+import orjson
 import pytest
 
+from pipeline.topics import DLQ, DUPLICATES, ENRICHED, NORMALISED
 from tests.faults.common import (
     FAST_FAILOVER,
+    Expected,
     FaultRow,
     FaultRun,
     LagWatch,
+    committed_offsets,
     corpus_submissions,
     judge,
     publish_stream,
@@ -26,9 +30,11 @@ from tests.faults.common import (
     rng_for,
     size,
     stored_count,
+    stored_rows,
     wait_notified,
     wait_stored,
 )
+from tests.integration.harness import read_records
 from tests.support.apache_kafka import ApacheKafkaCluster
 
 pytestmark = [pytest.mark.slow]
@@ -58,7 +64,10 @@ async def test_broker_loss_in_a_three_node_cluster(kafka_cluster_factory, tmp_pa
             await asyncio.to_thread(cluster.start_node, victim)
             back = time.monotonic()
             await publisher
-            await wait_stored(run, exp, timeout=size(400, 1800))
+            try:
+                await wait_stored(run, exp, timeout=size(400, 1800))
+            except AssertionError as exc:
+                raise AssertionError(f"{await trace_missing(run, exp)}\n{exc}") from None
             recovery = time.monotonic() - back
             await wait_notified(run, timeout=120)
             verdict = await judge(run, exp, len(raws))
@@ -108,6 +117,38 @@ async def test_postgres_stopped_for_30_seconds(
         run.stop()
         if not postgres_server.running():
             postgres_server.start()
+
+
+async def trace_missing(run: FaultRun, exp: Expected, limit: int = 20) -> str:
+    """Where each accepted story missing from the store stopped: its records on `wire.normalised`,
+    `wire.enriched`, `wire.duplicates` and `wire.dlq` (partition@offset), beside the group's committed offsets."""
+    missing = sorted(exp.accepted - set(await stored_rows(run.check_url)))
+    topics = (NORMALISED, ENRICHED, DUPLICATES, DLQ)
+    found: dict[tuple[str, str], list[str]] = {}
+    committed: dict[str, dict[int, int]] = {}
+    for spec in topics:
+        name = run.topic(spec)
+        committed[spec.name] = await committed_offsets(run.settings, name)
+        for rec in await read_records(run.bootstrap, name):
+            try:
+                doc = orjson.loads(rec.value or b"null")
+            except orjson.JSONDecodeError:
+                continue
+            uri = doc.get("uri") if isinstance(doc, dict) else None
+            if uri is None and isinstance(doc, dict):
+                uri = (doc.get("story") or {}).get("uri") if isinstance(doc.get("story"), dict) else None
+            if uri is not None:
+                found.setdefault((spec.name, uri), []).append(f"p{rec.partition}@{rec.offset}")
+    lines = [
+        f"{len(missing)} missing; committed offsets: "
+        + "; ".join(f"{t}={dict(sorted(c.items()))}" for t, c in committed.items())
+    ]
+    for uri, version in missing[:limit]:
+        where = ", ".join(
+            f"{spec.name} {' '.join(found[(spec.name, uri)])}" for spec in topics if (spec.name, uri) in found
+        )
+        lines.append(f"  {uri}@{version}: {where or 'on none of them'}")
+    return "\n".join(lines)
 
 
 async def _until(check, n: int, timeout: float, run: FaultRun) -> None:  # type: ignore[no-untyped-def]

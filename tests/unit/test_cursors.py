@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -175,6 +176,69 @@ def test_a_commit_held_by_a_delivered_but_unfinished_offset_is_read_again_from_i
     assert cursors.held(("other", 0), {1}, now=300) is None
 
 
+def test_records_dropped_with_the_stream_buffers_are_delivered_again() -> None:
+    # 10 finished, 11 with the agent, 12 and 13 in the buffer that Faust empties when it resumes the flow.
+    cursors: GaplessCursors[Key] = GaplessCursors()
+    cursors.sought(TP, 10, now=0)
+    assert deliver_all(cursors, [10, 11, 12, 13]) == [Decision.DELIVER] * 4
+    cursors.cleared(TP, {10})
+    assert cursors.rewinds() == [(TP, 11)]
+    assert cursors.decide(TP, 14, cursors.epochs()[TP], now=1) is Decision.SKIP  # not past 11..13 before the seek
+    assert cursors.commit(TP, {10, 11}) == 11
+    cursors.moved(TP, 11, now=2)
+    assert deliver_all(cursors, [11, 12, 13, 14]) == [Decision.DELIVER] * 4
+    assert cursors.commit(TP, {11, 12, 13, 14}) == 15
+    cursors.cleared(TP, set())  # nothing delivered and unfinished: nothing to read again
+    assert cursors.rewinds() == []
+
+
+async def test_the_consumer_reads_again_what_faust_drops_when_it_resumes_the_flow() -> None:
+    # At the end of a rebalance Faust seeks the partitions to their committed offsets, then resumes the flow, which
+    # empties every stream buffer, records delivered since the seek included. Before the consumer heard of it, those
+    # records were lost unless a later one finished (then, after 30 s, the held-commit check read them again).
+    from faust.types import TP as FaustTP
+    from mode.utils.queues import FlowControlQueue
+
+    from pipeline.app.consumer import WirefeedFaustApp
+
+    app = WirefeedFaustApp("cursors-flow", broker="kafka://127.0.0.1:9", store="memory://")
+    tp = FaustTP("wire.raw", 0)
+    app.gapless_topics = frozenset({tp.topic})
+    consumer = app.consumer  # never started: no connection
+    buffer: FlowControlQueue[int] = FlowControlQueue(flow_control=app.flow_control, clear_on_resume=True)
+    consumer.cursors.sought(tp, 10, now=0)
+    epoch = consumer.cursors.epochs()[tp]
+    for offset in (10, 11, 12):
+        assert consumer.cursors.decide(tp, offset, epoch, now=0) is Decision.DELIVER
+        buffer.put_nowait(offset)
+    consumer._acked_index[tp].add(10)  # the agent took 10 and finished it
+    buffer.get_nowait()
+    app.flow_control.resume()
+    assert buffer.empty()  # Faust's behaviour: 11 and 12 are gone
+    assert consumer.cursors.rewinds() == [(tp, 11)]
+
+
+async def test_no_offset_is_committed_before_the_table_writes_it_caused_are_acknowledged() -> None:
+    # Faust's own flush before a commit gives up after 0.1 s without a send (a broker failing over): a dedupe-pending
+    # entry still in its buffer was lost when the partition moved, and the story's answers were dropped.
+    import asyncio
+
+    from pipeline.app.base import faust_app
+    from pipeline.config import Settings
+
+    app = faust_app(Settings(broker="127.0.0.1:9", app_id="cursors-commit"))
+    table = app.Table("dedupe-pending", partitions=4)
+    write = table.send_changelog(1, "1|ref", "waiting")  # buffered in Faust's producer, never started here
+    assert app.changelog_writes == {write}  # type: ignore[attr-defined]
+    commit = asyncio.ensure_future(app.consumer._commit({}))
+    await asyncio.sleep(0.3)
+    assert not commit.done()  # waits for the write
+    write.set_exception(OSError("broker gone"))
+    with pytest.raises(RuntimeError, match="changelog write failed"):
+        await asyncio.wait_for(commit, 5)
+    assert app.changelog_writes == set()  # type: ignore[attr-defined]
+
+
 # The model: one partition's log with transaction markers, compaction and retention; an aiokafka-like fetcher;
 # Faust-like hand-over with stale batches, broken-off iterations, rebalances and crashes; and the rule above.
 
@@ -285,6 +349,13 @@ class DeliveryModel(RuleBasedStateMachine):
             offset = self.in_flight.pop()
             self.cursors.dropped(TP, offset)
         self.end_batch()
+
+    @rule(taken=st.integers(0, 4))
+    def clear_buffers(self, taken: int) -> None:
+        """Faust empties the stream buffers while the flow is on (it resumes the flow): the records the agent had
+        not taken yet are gone; the consumer hears of it."""
+        self.in_flight = self.in_flight[:taken]
+        self.cursors.cleared(TP, self.acked)
 
     @rule(pick=st.integers(0, 1000))
     def finish(self, pick: int) -> None:
