@@ -15,7 +15,8 @@ for every partition of the app's ``gapless_topics`` (by default the delete-polic
 - on assignment a partition is sought to its committed offset, or to its log start when it has none or when
   retention deleted records past it (the count is logged);
 - the offset committed is :meth:`GaplessCursors.commit`: the lowest delivered offset not finished, else the next
-  one, and only once every table changelog write made so far is acknowledged (:class:`TrackedTable`).
+  one. Table changelog writes are not Faust's buffered ``send_changelog``: the dedupe agent writes them through
+  the producer and waits for their acknowledgement before a batch counts as finished (``pipeline/app/state.py``).
 
 Two checks sit outside the rule: a partition that Faust keeps out of the fetches as if its stream buffer were full
 while that buffer is empty is fetched again, and a partition whose commit has been held for :data:`HOLE_AFTER_S` by
@@ -25,7 +26,6 @@ changelogs) keep Faust's behaviour. Why each piece exists: docs/guarantees.md.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, cast
@@ -33,7 +33,7 @@ from typing import Any, cast
 import faust
 from faust.tables import TableManager
 from faust.transport.drivers import aiokafka as faust_aiokafka
-from faust.types import TP, FutureMessage, Message
+from faust.types import TP, Message
 from mode.utils.objects import cached_property
 from mode.utils.queues import FlowControlEvent
 
@@ -45,8 +45,6 @@ STALL_AFTER_S = 5.0
 #: How long an offset delivered and never finished may hold the commit while later offsets are finished before the
 #: partition is read again from it.
 HOLE_AFTER_S = 30.0
-#: How long a commit made while the worker stops waits for table changelog writes before it is skipped.
-STOPPING_WAIT_S = 5.0
 
 
 def catalogue_topics(prefix: str) -> frozenset[str]:
@@ -66,19 +64,6 @@ class ObservedFlowControl(FlowControlEvent):
         super().clear()
         for listener in self.on_clear:
             listener()
-
-
-class TrackedTable(faust.Table):  # type: ignore[type-arg]
-    """Faust's table, keeping each changelog write until the broker has acknowledged it, so that the consumer
-    commits no input offset before the table writes it caused are durable (:meth:`GaplessConsumer._commit`)."""
-
-    def send_changelog(self, *args: Any, **kwargs: Any) -> FutureMessage:
-        fut = super().send_changelog(*args, **kwargs)
-        writes: set[asyncio.Future[Any]] | None = getattr(self.app, "changelog_writes", None)
-        if writes is not None:
-            writes.add(fut)
-            fut.add_done_callback(writes.discard)
-        return fut
 
 
 class FetchWaitThread(faust_aiokafka.AIOKafkaConsumerThread):
@@ -267,24 +252,6 @@ class GaplessConsumer(faust_aiokafka.Consumer):
         await self._seek_in_thread(tp, offset)
         self.cursors.sought(tp, offset, time.monotonic())
 
-    async def _commit(self, offsets: Mapping[TP, int]) -> bool:
-        """Commit ``offsets`` once every table changelog write made so far is acknowledged (Faust's own flush
-        before a commit may leave writes in its buffer). A write that failed stops the commit; while the worker
-        stops, a write not acknowledged within :data:`STOPPING_WAIT_S` skips it (the inputs are read again)."""
-        writes: set[asyncio.Future[Any]] = getattr(self.app, "changelog_writes", set())
-        if writes:
-            pending = list(writes)
-            _, waiting = await asyncio.wait(pending, timeout=STOPPING_WAIT_S if self.should_stop else None)
-            if waiting:
-                self.log.warning("not committing: %d table changelog writes not acknowledged while stopping",
-                                 len(waiting))
-                return False
-            for fut in pending:
-                if not fut.cancelled() and fut.exception() is not None:
-                    raise RuntimeError("a table changelog write failed; its input offsets are not committed "
-                                       "(the worker restarts from the last commit)") from fut.exception()
-        return bool(await super()._commit(offsets))
-
     def _new_offset(self, tp: TP) -> int | None:
         if not self._gapless(tp):
             return super()._new_offset(tp)
@@ -313,18 +280,14 @@ class GaplessTransport(faust_aiokafka.Transport):
 
 
 class WirefeedFaustApp(faust.App):
-    """A Faust app whose consumer is :class:`GaplessConsumer`, whose tables are :class:`TrackedTable` and whose table
-    manager is :class:`ReadyTableManager`."""
+    """A Faust app whose consumer is :class:`GaplessConsumer` and whose table manager is :class:`ReadyTableManager`."""
 
     #: Topics delivered without holes (delete-policy, no transactions); empty: the catalogue's delete-policy topics.
     gapless_topics: frozenset[str] = frozenset()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("Table", TrackedTable)
         kwargs.setdefault("TableManager", ReadyTableManager)
         super().__init__(*args, **kwargs)
-        #: Table changelog writes not yet acknowledged (:class:`TrackedTable`).
-        self.changelog_writes: set[asyncio.Future[Any]] = set()
 
     @cached_property
     def flow_control(self) -> FlowControlEvent:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -216,27 +215,6 @@ async def test_the_consumer_reads_again_what_faust_drops_when_it_resumes_the_flo
     app.flow_control.resume()
     assert buffer.empty()  # Faust's behaviour: 11 and 12 are gone
     assert consumer.cursors.rewinds() == [(tp, 11)]
-
-
-async def test_no_offset_is_committed_before_the_table_writes_it_caused_are_acknowledged() -> None:
-    # Faust's own flush before a commit gives up after 0.1 s without a send (a broker failing over): a dedupe-pending
-    # entry still in its buffer was lost when the partition moved, and the story's answers were dropped.
-    import asyncio
-
-    from pipeline.app.base import faust_app
-    from pipeline.config import Settings
-
-    app = faust_app(Settings(broker="127.0.0.1:9", app_id="cursors-commit"))
-    table = app.Table("dedupe-pending", partitions=4)
-    write = table.send_changelog(1, "1|ref", "waiting")  # buffered in Faust's producer, never started here
-    assert app.changelog_writes == {write}  # type: ignore[attr-defined]
-    commit = asyncio.ensure_future(app.consumer._commit({}))
-    await asyncio.sleep(0.3)
-    assert not commit.done()  # waits for the write
-    write.set_exception(OSError("broker gone"))
-    with pytest.raises(RuntimeError, match="changelog write failed"):
-        await asyncio.wait_for(commit, 5)
-    assert app.changelog_writes == set()  # type: ignore[attr-defined]
 
 
 # The model: one partition's log with transaction markers, compaction and retention; an aiokafka-like fetcher;

@@ -55,7 +55,6 @@ INTERNALS: tuple[Internal, ...] = (
     Internal("mode-streaming", "mode.worker:Worker", "_schedule_shutdown", "pipeline/app/worker.py", "method"),
     Internal("faust-streaming", "faust.tables.manager:TableManager", "_update_channels", CONSUMER, "method"),
     Internal("faust-streaming", "faust.transport.consumer:Consumer", "_getmany", CONSUMER, "method"),
-    Internal("faust-streaming", "faust.transport.consumer:ThreadDelegateConsumer", "_commit", CONSUMER, "method"),
     Internal("faust-streaming", "faust.transport.drivers.aiokafka:Consumer", "_new_consumer_thread", CONSUMER,
              "method"),
     Internal("faust-streaming", "faust.transport.drivers.aiokafka:AIOKafkaConsumerThread",
