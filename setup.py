@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 
 from setuptools import setup
@@ -33,8 +34,13 @@ class BuildExtWithRecord(build_ext):
         (built / RECORD).write_text(json.dumps(record) + "\n")
 
 
+#: Commands that only read the distribution's metadata (the build backend runs this file for them before it builds):
+#: the extension is not built for them, and translating the tagger to C for nothing costs seconds each time.
+METADATA_ONLY = ("egg_info", "dist_info")
+
+command = sys.argv[1] if len(sys.argv) > 1 else ""
 ext_modules = []
-if os.environ.get("WIREFEED_PURE_PYTHON", "") in ("", "0"):
+if os.environ.get("WIREFEED_PURE_PYTHON", "") in ("", "0") and command not in METADATA_ONLY:
     from mypyc.build import mypycify
 
     # The build environment holds only the build requirements: the tagger's imports from other distributions

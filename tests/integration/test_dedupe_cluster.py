@@ -3,7 +3,6 @@ kill -9, and expiry that also removes state restored from the changelog."""
 
 from __future__ import annotations
 
-import asyncio
 import signal
 from datetime import UTC, datetime, timedelta
 
@@ -143,7 +142,8 @@ async def test_state_survives_kill_minus_nine(run: PipelineRun) -> None:
     uri = "urn:test:restart"
     await run.publish(ninjs(uri, HEADLINE, PARAS), "TCA", format_hint="ninjs")
     await wait_until(lambda: _has(run, uri), 90, "the story on wire.enriched", run)
-    await asyncio.sleep(3)  # state is written after the output is acknowledged; let it reach the changelog
+    # State is written after the output is acknowledged: the restart below must find it on the changelog.
+    await wait_until(lambda: _state_written(run), 60, "the story's dedupe state on the changelog", run)
     run.stop_worker(worker, signal.SIGKILL)
 
     run.start_worker()
@@ -173,7 +173,8 @@ async def test_expired_state_is_deleted_after_a_restart(run: PipelineRun) -> Non
     three_days_ago = datetime.now(UTC) - timedelta(days=3)
     await run.publish(ninjs(uri, HEADLINE, PARAS, when=three_days_ago), "TCA", format_hint="ninjs")
     await wait_until(lambda: _has(run, uri), 90, "the story on wire.enriched", run)
-    await asyncio.sleep(3)
+    # State is written after the output is acknowledged: the restart below must find it on the changelog.
+    await wait_until(lambda: _state_written(run), 60, "the story's dedupe state on the changelog", run)
     run.stop_worker(worker)
 
     # Restart with a one-day window: the restored entries are older than it and must really be deleted.
@@ -185,6 +186,12 @@ async def test_expired_state_is_deleted_after_a_restart(run: PipelineRun) -> Non
         return await _tombstones(run.bootstrap, changelog) > 0
 
     await wait_until(tombstone, 120, "a tombstone for the expired uri entry on the changelog", run)
+
+
+async def _state_written(run: PipelineRun) -> bool:
+    """An entry is on the uri table's changelog (the tests that wait for it have sent one story)."""
+    changelog = f"{run.settings.app_id}-dedupe-uris-changelog"
+    return any(r.value is not None for r in await read_records(run.bootstrap, changelog))
 
 
 async def _tombstones(bootstrap: str, topic: str) -> int:

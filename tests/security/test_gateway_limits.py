@@ -9,21 +9,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 
-from pipeline.broker.admin import ensure_topics
 from pipeline.codec import decode
 from pipeline.config import Settings
 from pipeline.ingest.app import create_gateway_app, serve_in_background
 from pipeline.ingest.service import payload_limit
-from pipeline.sinks.store import Store, open_store
+from pipeline.sinks.store import Store
 from pipeline.topics import RAW, topic_name
 from schemas import RawSubmission
 from tests.apikeys import issue_key
 from tests.integration.harness import read_topic
+from tests.security.conftest import Service
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -45,16 +44,8 @@ class Gateway:
 
 
 @pytest.fixture
-async def gateway(kafka_bootstrap: str, tmp_path: Path) -> AsyncIterator[Gateway]:
-    settings = Settings(
-        broker=kafka_bootstrap,
-        topic_prefix=f"lim{uuid.uuid4().hex[:8]}.",
-        data_dir=tmp_path,
-        store_url=f"sqlite:///{tmp_path / 'keys.sqlite3'}",
-        partitions=1,
-    )
-    await ensure_topics(settings)
-    store = await open_store(settings.resolved_store_url)
+async def gateway(kafka_bootstrap: str, service: Service) -> AsyncIterator[Gateway]:
+    settings, store = await service(kafka_bootstrap)
     key = await issue_key(store, "AAA")
     server = await serve_in_background(create_gateway_app(settings, store))
     http = httpx.AsyncClient(base_url=server.url, timeout=60, headers={"X-API-Key": key})
@@ -63,7 +54,6 @@ async def gateway(kafka_bootstrap: str, tmp_path: Path) -> AsyncIterator[Gateway
     finally:
         await http.aclose()
         await server.stop()
-        await store.close()
 
 
 def assert_clean(body: str) -> None:

@@ -10,22 +10,21 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
 from pipeline.api.auth import SESSION_COOKIE
-from pipeline.broker.admin import ensure_topics
 from pipeline.codec import encode
 from pipeline.config import Settings
 from pipeline.ingest.app import serve_in_background
 from pipeline.server import create_server_app
-from pipeline.sinks.store import Store, open_store
+from pipeline.sinks.store import Store
 from pipeline.topics import DLQ, topic_name
 from schemas import Rejection
 from tests.apikeys import issue_key
+from tests.security.conftest import Service
 
 #: Every endpoint that reads something (GET), and who may read it.
 READ_ENDPOINTS: dict[str, set[str]] = {
@@ -52,17 +51,8 @@ class Server:
 
 
 @pytest.fixture
-async def server(embedded_bootstrap: str, tmp_path: Path) -> AsyncIterator[Server]:
-    settings = Settings(
-        broker=embedded_bootstrap,
-        topic_prefix=f"sec{uuid.uuid4().hex[:8]}.",
-        data_dir=tmp_path,
-        store_url=f"sqlite:///{tmp_path / 'store.sqlite3'}",
-        partitions=1,
-        gateway_key_cache_seconds=0,
-    )
-    await ensure_topics(settings)
-    store = await open_store(settings.resolved_store_url)
+async def server(embedded_bootstrap: str, service: Service) -> AsyncIterator[Server]:
+    settings, store = await service(embedded_bootstrap, gateway_key_cache_seconds=0)
     keys = {
         "agency": await issue_key(store, "AAA", "agency"),
         "other_agency": await issue_key(store, "BBB", "agency"),
@@ -76,7 +66,6 @@ async def server(embedded_bootstrap: str, tmp_path: Path) -> AsyncIterator[Serve
         yield Server(running.url, store, settings, keys)
     finally:
         await running.stop()
-        await store.close()
 
 
 async def status_of(http: httpx.AsyncClient, path: str, key: str | None) -> int:

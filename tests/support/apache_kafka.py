@@ -402,8 +402,10 @@ class ApacheKafkaCluster:
         raise KafkaSetupError(f"could not start Kafka after 3 attempts: {last_error}")
 
     def stop(self) -> None:
-        """SIGTERM every node (clean shutdown), wait, then SIGKILL what is left."""
-        _terminate(self._procs)
+        """SIGTERM every node (clean shutdown), wait, then SIGKILL what is left. Several nodes are killed at once:
+        stopped together, none can finish a clean shutdown (each waits for a controller quorum that is stopping
+        too, until the grace time runs out), and the cluster is thrown away."""
+        _terminate(self._procs, grace=20.0 if len(self._procs) == 1 else 0.0)
         self._procs.clear()
         if self.cleanup and self._own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
