@@ -133,6 +133,8 @@ _lang_ok = lang_ok
 
 #: Languages whose genitive is a bare -s on the name (Sveriges, Natos, Indias): the name still matches.
 _GENITIVE_S_LANGS = frozenset({"nb", "no", "nn", "sv", "da"})
+#: Languages that write every noun with a capital: a capitalised word before a place says nothing of a person.
+_NOUNS_CAPITALISED = frozenset({"de", "lb"})
 
 
 class _Scan:
@@ -402,7 +404,7 @@ def tag_story(
     found = scan(gaz, parts, lang)
     mentions = found.mentions
     if found.special:
-        mentions = _special_rules(gaz, parts, found)
+        mentions = _special_rules(gaz, parts, found, lang)
 
     # 5. 'Moscow, Idaho': a city followed by ', <state or country>' of another country belongs there.
     if found.pairs or found.special:
@@ -416,11 +418,11 @@ def tag_story(
     return countries, focus, blocs, dateline_country
 
 
-def _special_rules(gaz: Gazetteer, parts: list[_Part], found: _Scan) -> list[_M]:
+def _special_rules(gaz: Gazetteer, parts: list[_Part], found: _Scan, lang: str) -> list[_M]:
     """Steps 2–4 of tagging, for stories that name a person-like place, Georgia or a shared name."""
     rules = gaz.rules
     mentions = found.mentions
-    has_person = any(m.entry.person_name for m in mentions)
+    has_person = any(m.entry.person_name or m.entry.name_like for m in mentions)
     has_georgia = any(m.code == "GE" for m in mentions)
     has_ambiguous = any(m.entry.kind == "ambiguous" for m in mentions)
 
@@ -430,14 +432,17 @@ def _special_rules(gaz: Gazetteer, parts: list[_Part], found: _Scan) -> list[_M]
         starts_in: dict[int, set[int]] = {}
         for x in mentions + found.blockers:
             starts_in.setdefault(x.slot, set()).add(x.start)
+        nouns_capitalised = lang in _NOUNS_CAPITALISED
         for m in mentions:
-            if m.entry.person_name:
+            if m.entry.person_name or m.entry.name_like:
                 slot = m.slot
                 part, _, text = parts[slot]
                 place_starts = frozenset(starts_in[slot])
                 title_case = part == "headline" and R.is_title_case(text)
                 m.checked = True
-                m.evidence = R.person_evidence(rules, text, m.start, m.end, title_case, place_starts)
+                m.evidence = R.person_evidence(
+                    rules, text, m.start, m.end, title_case, place_starts, m.entry.name_like, nouns_capitalised
+                )
         mentions = _apply_person_rule(mentions, parts)
 
     # 3. Georgia: the country or the US state.
@@ -487,13 +492,17 @@ def _continues_list(text: str, b: _M, mentions: list[_M]) -> bool:
 
 
 def _apply_person_rule(mentions: list[_M], parts: list[_Part]) -> list[_M]:
-    """Drop mentions read as person names. A name with person evidence and no place evidence anywhere in the
-    story is a person in all its mentions ('Jordan said' after 'Michael Jordan')."""
+    """Drop mentions read as person names. A known person name (Jordan) with person evidence and no place
+    evidence anywhere in the story is a person in all its mentions ('Jordan said' after 'Michael Jordan'); any
+    other place written like a name (Sofia, Rivera) only where its own mentions all read as a person's name."""
     by_surface: dict[str, set[str | None]] = {}
     for m in mentions:
         if m.checked:
             by_surface.setdefault(parts[m.slot][2][m.start : m.end], set()).add(m.evidence)
     person_only = {s for s, evs in by_surface.items() if "person" in evs and "place" not in evs}
+    for m in mentions:
+        if m.checked and m.entry.name_like and by_surface.get(parts[m.slot][2][m.start : m.end]) != {"person"}:
+            person_only.discard(parts[m.slot][2][m.start : m.end])
     return [
         m
         for m in mentions

@@ -232,3 +232,25 @@ def test_time_aware_membership_in_another_language() -> None:
     after = tag(make_story("Brexit", body, language="fr", on=date(2021, 6, 1)))
     assert list(next(b for b in before.blocs if b.code == "EU").members) == ["GB"]
     assert list(next(b for b in after.blocs if b.code == "EU").members) == []
+
+
+# Places written like given names or surnames (Sofia, Sucre, Rivera, Virginia) inside a person's name are not
+# places; the same places stay places after a preposition, an institution's word or a German noun.
+PERSON_CASES: list[tuple[str, str, str, str, set[str]]] = [
+    ("es-sucre", "es", "Cuarta dosis", "El ministro de Salud, Luis Francisco Sucre, informó en Panamá.", {"PA"}),
+    ("fr-sofia", "fr", "Les rumeurs en France", "Selon Ana Sofia Cardenal, la France doit réagir.", {"FR"}),
+    ("it-virginia", "it", "Roma, la scuola", "La sindaca Virginia Raggi non ha risposto, dice l'Italia.", {"IT"}),
+    ("en-virginia", "en", "The interview", "Prince Andrew denied meeting Virginia Giuffre in Britain.", {"GB"}),
+    ("es-sofia-place", "es", "Viaje oficial", "El ministro viajó a Sofia para reunirse con su colega.", {"BG"}),
+    ("de-bern", "de", "Unfall auf der A6", "Die Kantonspolizei Bern meldete einen Unfall.", {"CH"}),
+    ("en-ucl", "en", "Eye study", "A professor at University College London, said the study was small.", {"GB"}),
+    ("en-delhi", "en", "Blast victims", "The Delhi High Court on Wednesday ordered the payment.", {"IN"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("lang", "headline", "body", "countries"), [c[1:] for c in PERSON_CASES], ids=[c[0] for c in PERSON_CASES]
+)
+def test_places_inside_person_names(lang: str, headline: str, body: str, countries: set[str]) -> None:
+    tags = tag(make_story(headline, body, language=lang))
+    assert tags.codes == countries
