@@ -9,6 +9,7 @@ when the scan found such a name, and the tags and spans are built once, from val
 from __future__ import annotations
 
 import itertools
+import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date
@@ -413,7 +414,10 @@ def tag_story(
     # 6. The dateline country; 7. capitals standing for their government; 8. a bloc's seat in a story that
     # names the bloc stands for the bloc (Brussels → EU, not BE). Done in one pass with the scoring.
     dateline_country = _dateline_country(story, gaz, parts, mentions)
-    countries, focus = _score(gaz, parts, mentions, dateline_country, {m.code for m in found.blocs}, kept)
+    # A story without a dateline may still open with one ("HANOI, Vietnam (AP) —"): it weighs as one in the
+    # focus, but it is not the story's dateline.
+    filed_from = dateline_country if story.dateline is not None else _lead_dateline(parts, mentions)
+    countries, focus = _score(gaz, parts, mentions, filed_from, {m.code for m in found.blocs}, kept)
     blocs = _blocs(gaz, found.blocs, [c.code for c in countries], _story_date(story))
     return countries, focus, blocs, dateline_country
 
@@ -522,6 +526,26 @@ def _dateline_country(story: Story, gaz: Gazetteer, parts: list[_Part], mentions
         for entry in gaz.lookup(story.dateline.place):
             if entry.kind == "country" and entry.code:
                 return entry.code
+    return None
+
+
+#: What follows the place of a dateline left at the start of the lead: a dash, a colon, an agency in brackets,
+#: the Spanish ".-" or TASS's "/ТАСС/", within a few words (", Vietnam", ", 16 мая.").
+_LEAD_DATELINE_END = re.compile(r"[^\n]{0,40}?(?:—|–|--| - |: |\(|\.-|/)")
+
+
+def _lead_dateline(parts: list[_Part], mentions: list[_M]) -> str | None:
+    """The country of a place written in capitals at the very start of the first body paragraph and followed by
+    a dateline's punctuation ("NEW DELHI:", "ВАШИНГТОН, 16 мая. /ТАСС/.")."""
+    for m in mentions:
+        part, index, text = parts[m.slot]
+        if part != "body":
+            continue
+        if index != 0 or m.start > 1 or not m.code:
+            return None
+        if text[m.start : m.end].isupper() and _LEAD_DATELINE_END.match(text, m.end):
+            return m.code
+        return None
     return None
 
 

@@ -254,3 +254,30 @@ PERSON_CASES: list[tuple[str, str, str, str, set[str]]] = [
 def test_places_inside_person_names(lang: str, headline: str, body: str, countries: set[str]) -> None:
     tags = tag(make_story(headline, body, language=lang))
     assert tags.codes == countries
+
+
+# Cities under each language's own name (CLDR's exemplar cities), with their inflected forms.
+CITY_CASES: list[tuple[str, str, str, set[str]]] = [
+    ("it-roma", "it", "Realizzato nel quartiere di Roma dove il cantautore è cresciuto.", {"IT"}),
+    ("de-wien", "de", "Das Konzert in Wien war ausverkauft.", {"AT"}),
+    ("pl-rzym", "pl", "Premier przyleciał do Rzymu, a potem był w Kijowie.", {"IT", "UA"}),
+    ("pt-nova-york", "pt", "As ações subiram em Nova York.", {"US"}),
+    ("ru-stanley-cup", "ru", "Первый матч Кубка Стэнли прошёл вчера.", set()),
+]
+
+
+@pytest.mark.parametrize(("lang", "body", "countries"), [c[1:] for c in CITY_CASES], ids=[c[0] for c in CITY_CASES])
+def test_cities_in_their_language(lang: str, body: str, countries: set[str]) -> None:
+    assert tag(make_story("Notizia", body, language=lang)).codes == countries
+
+
+def test_a_dateline_left_in_the_lead_weighs_in_the_focus() -> None:
+    lead = (
+        "DUBAI, United Arab Emirates — The carrier ordered jets from Boeing of the United States and from Airbus of "
+        "France, Airbus said in France."
+    )
+    tags = tag(make_story("Carrier inks jet order", lead))
+    assert tags.focus_country == "AE"
+    assert tags.dateline_country is None  # the story has no dateline: nothing to fill in
+    not_a_dateline = "DUBAI is a big city, and Paris and France are too, France said in France."
+    assert tag(make_story("Cities", not_a_dateline)).focus_country == "FR"
