@@ -437,12 +437,17 @@ def _special_rules(gaz: Gazetteer, parts: list[_Part], found: _Scan, lang: str) 
         for x in mentions + found.blockers:
             starts_in.setdefault(x.slot, set()).add(x.start)
         nouns_capitalised = lang in _NOUNS_CAPITALISED
+        # Per part, built once: where places start, and whether it is a title-case headline.
+        seen: dict[int, tuple[frozenset[int], bool]] = {}
         for m in mentions:
             if m.entry.person_name or m.entry.name_like:
                 slot = m.slot
                 part, _, text = parts[slot]
-                place_starts = frozenset(starts_in[slot])
-                title_case = part == "headline" and R.is_title_case(text)
+                context = seen.get(slot)
+                if context is None:
+                    context = (frozenset(starts_in[slot]), part == "headline" and R.is_title_case(text))
+                    seen[slot] = context
+                place_starts, title_case = context
                 m.checked = True
                 m.evidence = R.person_evidence(
                     rules, text, m.start, m.end, title_case, place_starts, m.entry.name_like, nouns_capitalised

@@ -281,3 +281,14 @@ def test_a_dateline_left_in_the_lead_weighs_in_the_focus() -> None:
     assert tags.dateline_country is None  # the story has no dateline: nothing to fill in
     not_a_dateline = "DUBAI is a big city, and Paris and France are too, France said in France."
     assert tag(make_story("Cities", not_a_dateline)).focus_country == "FR"
+
+
+@pytest.mark.parametrize(
+    ("lang", "body", "countries"),
+    [
+        ("pt", "A balança comercial registra superávit de US$ 1,55 bilhão no Brasil.", {"BR"}),
+        ("en", "The contract is worth US$ 5 billion, the US said.", {"US"}),
+    ],
+)
+def test_the_us_dollar_sign_is_a_currency(lang: str, body: str, countries: set[str]) -> None:
+    assert tag(make_story("Balança comercial", body, language=lang)).codes == countries
