@@ -416,7 +416,9 @@ def tag_story(
     dateline_country = _dateline_country(story, gaz, parts, mentions)
     # A story without a dateline may still open with one ("HANOI, Vietnam (AP) —"): it weighs as one in the
     # focus, but it is not the story's dateline.
-    filed_from = dateline_country if story.dateline is not None else _lead_dateline(parts, mentions)
+    filed_from = dateline_country
+    if story.dateline is None and story.body and story.body[0][:1].isupper():
+        filed_from = _lead_dateline(parts, mentions)
     countries, focus = _score(gaz, parts, mentions, filed_from, {m.code for m in found.blocs}, kept)
     blocs = _blocs(gaz, found.blocs, [c.code for c in countries], _story_date(story))
     return countries, focus, blocs, dateline_country
@@ -426,33 +428,43 @@ def _special_rules(gaz: Gazetteer, parts: list[_Part], found: _Scan, lang: str) 
     """Steps 2–4 of tagging, for stories that name a person-like place, Georgia or a shared name."""
     rules = gaz.rules
     mentions = found.mentions
-    has_person = any(m.entry.person_name or m.entry.name_like for m in mentions)
-    has_georgia = any(m.code == "GE" for m in mentions)
-    has_ambiguous = any(m.entry.kind == "ambiguous" for m in mentions)
+    has_person = has_georgia = has_ambiguous = False
+    for m in mentions:
+        entry = m.entry
+        has_person = has_person or entry.person_name or entry.name_like
+        has_georgia = has_georgia or m.code == "GE"
+        has_ambiguous = has_ambiguous or entry.kind == "ambiguous"
 
     # 2. Person names (Michael Jordan, Chad Smith): evidence per mention, then per story.
     if has_person:
-        # Where every match but the blocs starts, by part: the places the person rule sees.
-        starts_in: dict[int, set[int]] = {}
-        for x in mentions + found.blockers:
-            starts_in.setdefault(x.slot, set()).add(x.start)
+        # Where every match but the blocs starts, by part: the places the person rule sees (built when needed).
+        starts_in: dict[int, set[int]] | None = None
         nouns_capitalised = lang in _NOUNS_CAPITALISED
         # Per part, built once: where places start, and whether it is a title-case headline.
         seen: dict[int, tuple[frozenset[int], bool]] = {}
         for m in mentions:
-            if m.entry.person_name or m.entry.name_like:
-                slot = m.slot
-                part, _, text = parts[slot]
-                context = seen.get(slot)
-                if context is None:
-                    context = (frozenset(starts_in[slot]), part == "headline" and R.is_title_case(text))
-                    seen[slot] = context
-                place_starts, title_case = context
-                m.checked = True
-                m.evidence = R.person_evidence(
-                    rules, text, m.start, m.end, title_case, place_starts, m.entry.name_like, nouns_capitalised
-                )
-        mentions = _apply_person_rule(mentions, parts)
+            entry = m.entry
+            if not (entry.person_name or entry.name_like):
+                continue
+            slot = m.slot
+            part, _, text = parts[slot]
+            if entry.name_like and not _word_beside(text, m.start, m.end):
+                continue  # no word right beside it: nothing there can make it part of a person's name
+            if starts_in is None:
+                starts_in = {}
+                for x in mentions + found.blockers:
+                    starts_in.setdefault(x.slot, set()).add(x.start)
+            context = seen.get(slot)
+            if context is None:
+                context = (frozenset(starts_in[slot]), part == "headline" and R.is_title_case(text))
+                seen[slot] = context
+            place_starts, title_case = context
+            m.checked = True
+            m.evidence = R.person_evidence(
+                rules, text, m.start, m.end, title_case, place_starts, entry.name_like, nouns_capitalised
+            )
+        if starts_in is not None:  # some mention was checked
+            mentions = _apply_person_rule(mentions, parts)
 
     # 3. Georgia: the country or the US state.
     if has_georgia:
@@ -503,20 +515,26 @@ def _continues_list(text: str, b: _M, mentions: list[_M]) -> bool:
 def _apply_person_rule(mentions: list[_M], parts: list[_Part]) -> list[_M]:
     """Drop mentions read as person names. A known person name (Jordan) with person evidence and no place
     evidence anywhere in the story is a person in all its mentions ('Jordan said' after 'Michael Jordan'); any
-    other place written like a name (Sofia, Rivera) only where its own mentions all read as a person's name."""
+    other place written like a name (Sofia, Rivera) only where it reads as a person's name itself."""
     by_surface: dict[str, set[str | None]] = {}
     for m in mentions:
-        if m.checked:
+        if m.checked and m.entry.person_name:
             by_surface.setdefault(parts[m.slot][2][m.start : m.end], set()).add(m.evidence)
     person_only = {s for s, evs in by_surface.items() if "person" in evs and "place" not in evs}
-    for m in mentions:
-        if m.checked and m.entry.name_like and by_surface.get(parts[m.slot][2][m.start : m.end]) != {"person"}:
-            person_only.discard(parts[m.slot][2][m.start : m.end])
     return [
         m
         for m in mentions
-        if m.evidence != "person" and not (m.checked and parts[m.slot][2][m.start : m.end] in person_only)
+        if m.evidence != "person"
+        and not (m.checked and m.entry.person_name and parts[m.slot][2][m.start : m.end] in person_only)
     ]
+
+
+def _word_beside(text: str, start: int, end: int) -> bool:
+    """Whether a capitalised word follows [start, end) after one space, or a word (or an abbreviation's point)
+    ends one space before it: what the person rule needs to see anything."""
+    if end + 1 < len(text) and text[end] == " " and text[end + 1].isupper():
+        return True
+    return start >= 2 and text[start - 1] == " " and (text[start - 2].isalpha() or text[start - 2] == ".")
 
 
 def _dateline_country(story: Story, gaz: Gazetteer, parts: list[_Part], mentions: list[_M]) -> str | None:
