@@ -408,7 +408,8 @@ def tag_story(
         mentions = _special_rules(gaz, parts, found, lang)
 
     # 5. 'Moscow, Idaho': a city followed by ', <state or country>' of another country belongs there.
-    if found.pairs or found.special:
+    # (The rules above only drop mentions or change their codes: they never make two mentions adjacent.)
+    if found.pairs:
         _place_in_region(parts, mentions)
 
     # 6. The dateline country; 7. capitals standing for their government; 8. a bloc's seat in a story that
