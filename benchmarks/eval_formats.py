@@ -20,8 +20,6 @@ content hash expected).
 from __future__ import annotations
 
 import argparse
-import hashlib
-import os
 import re
 import sys
 import unicodedata
@@ -36,6 +34,7 @@ from urllib.parse import quote
 import orjson
 import yaml
 
+from benchmarks import corpora
 from pipeline.render.ninjs import to_ninjs, validate_ninjs
 from pipeline.stages.enrich import enrich
 from pipeline.stages.errors import StageError
@@ -81,16 +80,7 @@ def norm(text: str | None) -> str:
 
 def corpus_dir(env: Mapping[str, str] | None = None) -> Path | None:
     """Where the corpus files are: ``$WIREFEED_CORPORA/agency-copy``, else ``<repo>/../shared/corpora/agency-copy``."""
-    if env is None:
-        env = os.environ
-    candidates = []
-    if env.get("WIREFEED_CORPORA"):
-        candidates.append(Path(env["WIREFEED_CORPORA"]) / CORPUS_NAME)
-    candidates.append(REPO / ".." / "shared" / "corpora" / CORPUS_NAME)
-    for path in candidates:
-        if path.is_dir():
-            return path.resolve()
-    return None
+    return corpora.find(CORPUS_NAME, env, REPO)
 
 
 def load_yaml(path: Path) -> Any:
@@ -117,16 +107,10 @@ def read_documents(root: Path, manifest: dict[str, Any]) -> tuple[dict[str, byte
     found: dict[str, bytes] = {}
     problems = []
     for doc in manifest["documents"]:
-        path = root / doc["file"]
-        if not path.is_file():
-            problems.append(f"{doc['id']}: {path} is missing")
-            continue
-        data = path.read_bytes()
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != doc["sha256"]:
-            problems.append(f"{doc['id']}: {path} has sha256 {digest}, the manifest says {doc['sha256']}")
-            continue
-        found[doc["id"]] = data
+        try:
+            found[doc["id"]] = corpora.read_checked(root, doc["file"], doc["sha256"])
+        except corpora.CorpusCorrupt as exc:
+            problems.append(f"{doc['id']}: {exc}")
     return found, problems
 
 

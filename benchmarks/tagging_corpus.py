@@ -2,8 +2,9 @@
 
 ``tests/data/tagging_eval/multilingual/manifest.yaml`` lists each document (repository, path, commit, sha256,
 licence note, outlet, language) and how its story text is read; ``labels.yaml`` beside it holds the labels, set
-by reading each story. The documents themselves live in ``<repo>/../shared/corpora/tagging-multilingual/`` or in
-``$WIREFEED_CORPORA/tagging-multilingual/``; every file is checked against its sha256 before use.
+by reading each story. The documents themselves live in ``$WIREFEED_CORPORA/tagging-multilingual/`` or in
+``<repo>/../shared/corpora/tagging-multilingual/`` (found by ``benchmarks.corpora``); every file is checked
+against its sha256 before use.
 
 How the text is read (``extract`` in the manifest):
 
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import io
 import os
 import re
@@ -33,6 +33,7 @@ from typing import Any
 import orjson
 import yaml
 
+from benchmarks import corpora
 from schemas import Story
 
 REPO = Path(__file__).resolve().parents[1]
@@ -44,12 +45,8 @@ LABELS = DATA_DIR / "labels.yaml"
 DEFAULT_DAY = date(2020, 1, 1)
 
 
-class CorpusMissing(RuntimeError):
-    """The corpus folder is not where the code looks for it."""
-
-
-class CorpusCorrupt(RuntimeError):
-    """A corpus file is missing or its sha256 differs from the manifest."""
+CorpusMissing = corpora.CorpusMissing
+CorpusCorrupt = corpora.CorpusCorrupt
 
 
 @dataclass(frozen=True)
@@ -80,24 +77,12 @@ class Labelled:
 
 
 def corpus_dirs() -> list[Path]:
-    """Where the corpus may be, in order: beside the repository in shared/, then under $WIREFEED_CORPORA."""
-    dirs = [REPO / ".." / "shared" / "corpora" / CORPUS_NAME]
-    env = os.environ.get("WIREFEED_CORPORA")
-    if env:
-        dirs.append(Path(env) / CORPUS_NAME)
-    return dirs
+    """Where the corpus may be, in order: under $WIREFEED_CORPORA, then beside the repository in shared/."""
+    return corpora.candidates(CORPUS_NAME, repo=REPO)
 
 
 def find_corpus() -> Path:
-    for d in corpus_dirs():
-        if d.is_dir():
-            return d
-    looked = ", ".join(str(d.resolve()) for d in corpus_dirs())
-    raise CorpusMissing(
-        f"the {CORPUS_NAME} corpus was not found (looked in: {looked}); put the documents listed in "
-        f"{MANIFEST.relative_to(REPO)} in ../shared/corpora/{CORPUS_NAME}/ or set WIREFEED_CORPORA to the folder "
-        f"that holds {CORPUS_NAME}/"
-    )
+    return corpora.require(CORPUS_NAME, MANIFEST, repo=REPO)
 
 
 def load_manifest(path: Path = MANIFEST) -> list[Document]:
@@ -143,21 +128,13 @@ def load_labels(manifest: list[Document] | None = None, path: Path = LABELS) -> 
     return out
 
 
-def sha256_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+sha256_of = corpora.sha256_of
 
 
 @lru_cache(maxsize=64)
 def read_checked(folder: Path, file: str, sha256: str) -> bytes:
     """The file's bytes, after checking them against the manifest's sha256."""
-    path = folder / file
-    if not path.is_file():
-        raise CorpusCorrupt(f"{path} is missing: copy it from the repository and commit named in the manifest")
-    data = path.read_bytes()
-    got = sha256_of(data)
-    if got != sha256:
-        raise CorpusCorrupt(f"{path} has sha256 {got}, the manifest says {sha256}: fetch the listed commit again")
-    return data
+    return corpora.read_checked(folder, file, sha256)
 
 
 def _gunzip(data: bytes) -> bytes:

@@ -175,6 +175,7 @@ class Entry:
     capital: bool = False
     admin: bool = False  # a first-level division (US state), e.g. the 'Idaho' of 'Moscow, Idaho'
     person_name: bool = False  # also a given name or surname (Jordan, Chad): the person rules apply
+    name_like: bool = False  # a one-word place written like a name (Sofia, Rivera): the per-mention person rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +256,7 @@ def entry_class(entry: Entry) -> EntryClass:
         return BLOCKER
     if entry.kind == "bloc":
         return BLOC
-    if entry.kind == "ambiguous" or entry.person_name or entry.code == "GE":
+    if entry.kind == "ambiguous" or entry.person_name or entry.name_like or entry.code == "GE":
         return SPECIAL
     return PLAIN
 
@@ -458,6 +459,11 @@ def _plural(demonym: str) -> str | None:
     return None
 
 
+def _name_like(surface: str) -> bool:
+    """A one-word Latin-script place name written like a given name or surname (Sofia, Rivera, Virginia)."""
+    return surface.isalpha() and surface[:1].isupper() and surface[1:].islower() and max(surface) < "\u0250"
+
+
 def build_gazetteer(data_dir: Path = DATA_DIR, languages: bool = True) -> Gazetteer:
     """The gazetteer from the data files; ``languages=False`` leaves out ``names_i18n.tsv`` (the names in other
     languages), for comparison."""
@@ -477,7 +483,10 @@ def build_gazetteer(data_dir: Path = DATA_DIR, languages: bool = True) -> Gazett
         admin: bool = False,
     ) -> None:
         person = surface in rules.person_names
-        entries.append(Entry(surface, kind, code, cue, case_rule(surface), lang, priority, capital, admin, person))
+        name_like = not person and cue == "city" and _name_like(surface)
+        entries.append(
+            Entry(surface, kind, code, cue, case_rule(surface), lang, priority, capital, admin, person, name_like)
+        )
 
     for row in _rows(data_dir / "countries.tsv"):
         code, name = row[0], row[1]

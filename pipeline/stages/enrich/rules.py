@@ -50,11 +50,30 @@ def is_shouting(text: str) -> bool:
     return len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
 
 
+def starts_sentence(text: str, i: int) -> bool:
+    """Whether the word at ``i`` opens its text or a sentence (its capital says nothing about a name)."""
+    j = i - 1
+    while j >= 0 and text[j] in " \"'«“„(":
+        j -= 1
+    return j < 0 or text[j] in ".!?…"
+
+
 def person_evidence(
-    rules: Rules, text: str, start: int, end: int, title_case: bool, place_starts: frozenset[int]
+    rules: Rules,
+    text: str,
+    start: int,
+    end: int,
+    title_case: bool,
+    place_starts: frozenset[int],
+    strict: bool = False,
+    nouns_capitalised: bool = False,
 ) -> str | None:
     """``'person'`` when the name at [start, end) reads as part of a person's name, ``'place'`` when the
-    words around it show a place, None when nothing tells."""
+    words around it show a place, None when nothing tells.
+
+    ``strict`` (places that are not known person names: Sofia, Rivera) asks more of a capitalised word before
+    the name: it must not open a sentence, and in a language that capitalises its nouns (``nouns_capitalised``,
+    German: "Kantonspolizei Bern") it does not count at all."""
     before = prev_word(text, start)
     if before is not None:
         if before in rules.titles:
@@ -69,6 +88,7 @@ def person_evidence(
         and is_capitalised_word(before)
         and before not in rules.not_first_names
         and (start - 1 - len(before)) not in place_starts
+        and not (strict and (nouns_capitalised or starts_sentence(text, start - 1 - len(before))))
     ):
         return "person"
     if (

@@ -9,6 +9,7 @@ when the scan found such a name, and the tags and spans are built once, from val
 from __future__ import annotations
 
 import itertools
+import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date
@@ -133,6 +134,8 @@ _lang_ok = lang_ok
 
 #: Languages whose genitive is a bare -s on the name (Sveriges, Natos, Indias): the name still matches.
 _GENITIVE_S_LANGS = frozenset({"nb", "no", "nn", "sv", "da"})
+#: Languages that write every noun with a capital: a capitalised word before a place says nothing of a person.
+_NOUNS_CAPITALISED = frozenset({"de", "lb"})
 
 
 class _Scan:
@@ -402,43 +405,67 @@ def tag_story(
     found = scan(gaz, parts, lang)
     mentions = found.mentions
     if found.special:
-        mentions = _special_rules(gaz, parts, found)
+        mentions = _special_rules(gaz, parts, found, lang)
 
     # 5. 'Moscow, Idaho': a city followed by ', <state or country>' of another country belongs there.
-    if found.pairs or found.special:
+    # (The rules above only drop mentions or change their codes: they never make two mentions adjacent.)
+    if found.pairs:
         _place_in_region(parts, mentions)
 
     # 6. The dateline country; 7. capitals standing for their government; 8. a bloc's seat in a story that
     # names the bloc stands for the bloc (Brussels → EU, not BE). Done in one pass with the scoring.
     dateline_country = _dateline_country(story, gaz, parts, mentions)
-    countries, focus = _score(gaz, parts, mentions, dateline_country, {m.code for m in found.blocs}, kept)
+    # A story without a dateline may still open with one ("HANOI, Vietnam (AP) —"): it weighs as one in the
+    # focus, but it is not the story's dateline.
+    filed_from = dateline_country
+    if story.dateline is None and story.body and story.body[0][:1].isupper():
+        filed_from = _lead_dateline(parts, mentions)
+    countries, focus = _score(gaz, parts, mentions, filed_from, {m.code for m in found.blocs}, kept)
     blocs = _blocs(gaz, found.blocs, [c.code for c in countries], _story_date(story))
     return countries, focus, blocs, dateline_country
 
 
-def _special_rules(gaz: Gazetteer, parts: list[_Part], found: _Scan) -> list[_M]:
+def _special_rules(gaz: Gazetteer, parts: list[_Part], found: _Scan, lang: str) -> list[_M]:
     """Steps 2–4 of tagging, for stories that name a person-like place, Georgia or a shared name."""
     rules = gaz.rules
     mentions = found.mentions
-    has_person = any(m.entry.person_name for m in mentions)
-    has_georgia = any(m.code == "GE" for m in mentions)
-    has_ambiguous = any(m.entry.kind == "ambiguous" for m in mentions)
+    has_person = has_georgia = has_ambiguous = False
+    for m in mentions:
+        entry = m.entry
+        has_person = has_person or entry.person_name or entry.name_like
+        has_georgia = has_georgia or m.code == "GE"
+        has_ambiguous = has_ambiguous or entry.kind == "ambiguous"
 
     # 2. Person names (Michael Jordan, Chad Smith): evidence per mention, then per story.
     if has_person:
-        # Where every match but the blocs starts, by part: the places the person rule sees.
-        starts_in: dict[int, set[int]] = {}
-        for x in mentions + found.blockers:
-            starts_in.setdefault(x.slot, set()).add(x.start)
+        # Where every match but the blocs starts, by part: the places the person rule sees (built when needed).
+        starts_in: dict[int, set[int]] | None = None
+        nouns_capitalised = lang in _NOUNS_CAPITALISED
+        # Per part, built once: where places start, and whether it is a title-case headline.
+        seen: dict[int, tuple[frozenset[int], bool]] = {}
         for m in mentions:
-            if m.entry.person_name:
-                slot = m.slot
-                part, _, text = parts[slot]
-                place_starts = frozenset(starts_in[slot])
-                title_case = part == "headline" and R.is_title_case(text)
-                m.checked = True
-                m.evidence = R.person_evidence(rules, text, m.start, m.end, title_case, place_starts)
-        mentions = _apply_person_rule(mentions, parts)
+            entry = m.entry
+            if not (entry.person_name or entry.name_like):
+                continue
+            slot = m.slot
+            part, _, text = parts[slot]
+            if entry.name_like and not _word_beside(text, m.start, m.end):
+                continue  # no word right beside it: nothing there can make it part of a person's name
+            if starts_in is None:
+                starts_in = {}
+                for x in mentions + found.blockers:
+                    starts_in.setdefault(x.slot, set()).add(x.start)
+            context = seen.get(slot)
+            if context is None:
+                context = (frozenset(starts_in[slot]), part == "headline" and R.is_title_case(text))
+                seen[slot] = context
+            place_starts, title_case = context
+            m.checked = True
+            m.evidence = R.person_evidence(
+                rules, text, m.start, m.end, title_case, place_starts, entry.name_like, nouns_capitalised
+            )
+        if starts_in is not None:  # some mention was checked
+            mentions = _apply_person_rule(mentions, parts)
 
     # 3. Georgia: the country or the US state.
     if has_georgia:
@@ -487,18 +514,28 @@ def _continues_list(text: str, b: _M, mentions: list[_M]) -> bool:
 
 
 def _apply_person_rule(mentions: list[_M], parts: list[_Part]) -> list[_M]:
-    """Drop mentions read as person names. A name with person evidence and no place evidence anywhere in the
-    story is a person in all its mentions ('Jordan said' after 'Michael Jordan')."""
+    """Drop mentions read as person names. A known person name (Jordan) with person evidence and no place
+    evidence anywhere in the story is a person in all its mentions ('Jordan said' after 'Michael Jordan'); any
+    other place written like a name (Sofia, Rivera) only where it reads as a person's name itself."""
     by_surface: dict[str, set[str | None]] = {}
     for m in mentions:
-        if m.checked:
+        if m.checked and m.entry.person_name:
             by_surface.setdefault(parts[m.slot][2][m.start : m.end], set()).add(m.evidence)
     person_only = {s for s, evs in by_surface.items() if "person" in evs and "place" not in evs}
     return [
         m
         for m in mentions
-        if m.evidence != "person" and not (m.checked and parts[m.slot][2][m.start : m.end] in person_only)
+        if m.evidence != "person"
+        and not (m.checked and m.entry.person_name and parts[m.slot][2][m.start : m.end] in person_only)
     ]
+
+
+def _word_beside(text: str, start: int, end: int) -> bool:
+    """Whether a capitalised word follows [start, end) after one space, or a word (or an abbreviation's point)
+    ends one space before it: what the person rule needs to see anything."""
+    if end + 1 < len(text) and text[end] == " " and text[end + 1].isupper():
+        return True
+    return start >= 2 and text[start - 1] == " " and (text[start - 2].isalpha() or text[start - 2] == ".")
 
 
 def _dateline_country(story: Story, gaz: Gazetteer, parts: list[_Part], mentions: list[_M]) -> str | None:
@@ -513,6 +550,26 @@ def _dateline_country(story: Story, gaz: Gazetteer, parts: list[_Part], mentions
         for entry in gaz.lookup(story.dateline.place):
             if entry.kind == "country" and entry.code:
                 return entry.code
+    return None
+
+
+#: What follows the place of a dateline left at the start of the lead: a dash, a colon, an agency in brackets,
+#: the Spanish ".-" or TASS's "/ТАСС/", within a few words (", Vietnam", ", 16 мая.").
+_LEAD_DATELINE_END = re.compile(r"[^\n]{0,40}?(?:—|–|--| - |: |\(|\.-|/)")
+
+
+def _lead_dateline(parts: list[_Part], mentions: list[_M]) -> str | None:
+    """The country of a place written in capitals at the very start of the first body paragraph and followed by
+    a dateline's punctuation ("NEW DELHI:", "ВАШИНГТОН, 16 мая. /ТАСС/.")."""
+    for m in mentions:
+        part, index, text = parts[m.slot]
+        if part != "body":
+            continue
+        if index != 0 or m.start > 1 or not m.code:
+            return None
+        if text[m.start : m.end].isupper() and _LEAD_DATELINE_END.match(text, m.end):
+            return m.code
+        return None
     return None
 
 

@@ -20,18 +20,19 @@ from benchmarks.eval_tagging import ml_targets, run_multilingual
 
 #: language -> (country F1, focus accuracy, explicit-bloc F1) measured on the whole language row.
 BELOW_TARGET: dict[str, tuple[float, float, float]] = {
-    "ar": (0.000, 0.000, 1.000),
-    "de": (0.774, 0.613, 1.000),
-    "el": (0.000, 0.200, 0.000),
-    "en": (0.898, 0.734, 1.000),
-    "es": (0.753, 0.677, 0.000),
-    "fr": (0.489, 0.640, 0.000),
-    "it": (0.433, 0.320, 0.000),
-    "ja": (0.000, 0.075, 0.000),
-    "pl": (0.407, 0.344, 0.000),
-    "pt": (0.641, 0.680, 0.000),
-    "ru": (0.043, 0.241, 0.000),
-    "zh": (0.000, 0.115, 1.000),
+    "ar": (0.785, 1.000, 1.000),
+    "de": (0.869, 0.645, 1.000),
+    "el": (0.862, 0.880, 1.000),
+    "en": (0.903, 0.734, 1.000),
+    "es": (0.914, 0.774, 1.000),
+    "fi": (0.750, 1.000, 1.000),
+    "fr": (0.812, 0.840, 0.800),
+    "it": (0.878, 0.720, 1.000),
+    "ja": (0.839, 0.600, 1.000),
+    "pl": (0.886, 0.687, 1.000),
+    "pt": (0.843, 0.680, 1.000),
+    "ru": (0.898, 0.793, 1.000),
+    "zh": (0.905, 0.769, 1.000),
 }
 #: Allowed drop below a listed figure before the test calls it a regression (rounding only).
 TOLERANCE = 0.0005

