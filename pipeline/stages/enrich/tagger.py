@@ -119,7 +119,12 @@ def _joins(c: str) -> bool:
     katakana name inside a longer katakana word is part of that word)."""
     if not c.isalnum():
         return False
-    return c < "\u3040" or not ("\u3040" <= c < "\u30a0" or "\u3400" <= c < "\ua000" or "\uf900" <= c < "\ufb00")
+    return c < "\u3040" or not (
+        "\u3040" <= c < "\u30a0"  # hiragana
+        or "\u3400" <= c < "\ua000"  # CJK ideographs and extension A
+        or "\uf900" <= c < "\ufb00"  # compatibility ideographs
+        or "\U00020000" <= c < "\U00032400"  # extensions B to H and the compatibility supplement
+    )
 
 
 def _word(text: str) -> bool:

@@ -130,6 +130,7 @@ def test_scan_on_known_cases() -> None:
         "Moscow, Idaho and Paris, Texas; Guinea-Bissau and Guinea.",
         "Talks in east Jerusalem and the Bahamas, then Europa. Pa. Guinea-Bissaux. guinea-Bissau-Guinean troops",
         "Indias regjering svarte Norges statsminister; the island of Island.",
+        "\U000275ceAbuja and 𠀀Bischkek: a Han ideograph outside the basic block does not join a Latin name.",
     ]
     for text in cases:
         for lang in _LANGS:
