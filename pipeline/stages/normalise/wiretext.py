@@ -149,6 +149,15 @@ _BOILERPLATE = [
         r"^\((?:reporting|writing|additional reporting|editing|compiled|edited) by\b.{0,300}\)$",
         # The same credit line printed without parentheses on web pages: "Reporting by A; Editing by B".
         r"^(?:additional )?(?:reporting|writing) by\b[^.]{0,200}; editing by\b.{0,200}$",
+        # Contributor credits and syndication notes closing web copy.
+        r"^.{0,200}\bcontributed (?:to )?(?:this (?:report|story|article)|reporting)\b.{0,80}$",
+        r"^(?:this (?:article|story|report) (?:was )?)?originally (?:appeared|published)\b.{0,150}$",
+        # Page loaders and lead-ins to embedded media that was not kept: "Loading comments…", "… footage below:".
+        r"^loading\b.{0,40}(?:\.\.\.|…)$",
+        r"^.{0,200}\b(?:below|following)\s*:$",
+        # A line of bracketed labels only (Chinese portals' "【纠错】 【责任编辑:…】") and editor credits.
+        r"^(?:【[^】]{1,40}】\s*)+$",
+        r"^[（(\[]\s*(?:责任编辑|编辑|责编|來源|来源)\s*[:：︰].{0,60}[)）\]]$",
     )
 ]
 #: All of ``_BOILERPLATE`` as one pattern: it matches exactly when one of them does.
@@ -180,6 +189,7 @@ class WireText:
     body: list[str]
     dateline: Dateline | None = None
     byline: str | None = None
+    byline_title: str | None = None
     signals: list[Signal] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
 
@@ -479,7 +489,9 @@ def _drop_trailing(out: WireText, agency: str | None = None) -> None:
     body = out.body
     agencies = {a.casefold() for a in (agency, _dateline_agency(out.dateline)) if a}
     while True:
-        while len(body) > 1 and (is_boilerplate(body[-1]) or _only_credit(body[-1], agencies)):
+        while len(body) > 1 and (
+            is_boilerplate(body[-1]) or _only_credit(body[-1], agencies) or _signature(body[-1], out)
+        ):
             p = body.pop()
             out.dropped.append(p)
             if out.byline is None and (m := _REPORTING_BY.match(p)):
@@ -494,6 +506,9 @@ def _drop_trailing(out: WireText, agency: str | None = None) -> None:
     # (Reporting by …)", "… voraus. (bsc)"): removed one after another, so a second pass finds none.
     while body:
         last = body[-1]
+        if "@" in last[-80:] and (e := _TRAILING_EMAIL.search(last, max(0, len(last) - 80))) and e.start() > 0:
+            out.dropped.append(e.group(0))  # the writer's address after the last sentence
+            body[-1] = last = last[: e.start()]
         if last.rstrip()[-1:] not in (")", "/"):  # every closing note ends so; most paragraphs do not
             break
         m = _TRAILING_NOTE.search(last, max(0, len(last) - 420))
@@ -506,6 +521,41 @@ def _drop_trailing(out: WireText, agency: str | None = None) -> None:
         if out.byline is None and (r := _REPORTING_BY.match(m.group(0).strip())):
             out.byline = _names(r.group("name"))
         body[-1] = last[: m.start()].rstrip()
+
+
+_EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+_TRAILING_EMAIL = re.compile(rf"(?<=[.!?\"”’])\s+{_EMAIL}$")
+
+
+def _sig_name(n: int) -> str:
+    """A writer's name of two to four words, as the named group ``name<n>``."""
+    return rf"(?P<name{n}>[^\W\d_][\w'’.\-]*(?: [^\W\d_][\w'’.\-]*){{1,3}})"
+
+
+#: Writers' sign-offs closing web copy; the name is the byline when no other is known. A name followed by a
+#: title word and an address (``최윤호 기자 uknow@donga.com``) also gives the title.
+#: Reporter titles printed between a name and an address (Korean, Chinese, Japanese).
+_ADDRESS_TITLES = "기자|특파원|记者|記者|特派员|特派員"
+_SIGNATURE = re.compile(
+    rf"^(?:(?:--|—|–)\s*by {_sig_name(1)}(?:\s+follow @\w+)?"
+    rf"|follow {_sig_name(2)} on (?:twitter|x|facebook|instagram|linkedin|bluesky)\b.{{0,40}}"
+    rf"|write to {_sig_name(3)} at {_EMAIL}\.?"
+    rf"|{_sig_name(4)} can be reached at .{{1,80}}"
+    rf"|(?P<who>[^\W\d_]\S{{0,20}}(?: [^\W\d_]\S{{0,20}}){{0,2}}?)(?: (?P<title>{_ADDRESS_TITLES}))? {_EMAIL}"
+    rf"|{_EMAIL})$",
+    re.I,
+)
+
+
+def _signature(paragraph: str, out: WireText) -> bool:
+    """A closing sign-off line (writer's address, "Follow … on Twitter", "… can be reached at …"): drop it and
+    take its name as the byline when none is known."""
+    if len(paragraph) > 120 or not (m := _SIGNATURE.match(paragraph)):
+        return False
+    name = next((n for n in m.group("name1", "name2", "name3", "name4", "who") if n), None)
+    if name and out.byline is None:
+        out.byline, out.byline_title = name, m.group("title")
+    return True
 
 
 _TRAILING_NOTE = re.compile(

@@ -100,7 +100,7 @@ def test_leading_take_lines_and_byline_paragraphs_leave_the_body() -> None:
     [
         ("The end of the story. (bsc)", "The end of the story."),
         ("The end of the story. /ritzau/", "The end of the story."),
-        ("The end of the story. kokobj@example.com(END)", "The end of the story. kokobj@example.com"),
+        ("The end of the story. kokobj@example.com(END)", "The end of the story."),
         ("The alliance grew (NATO)", "The alliance grew (NATO)"),
     ],
 )
