@@ -11,10 +11,11 @@ notebook phrases in several languages) are in the generic profile and apply to a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pipeline.stages.normalise.draft import Draft, ParseContext
-from pipeline.stages.normalise.wireframe import Frame, split_frame
+from pipeline.stages.normalise.wireframe import Frame, split_frame, trailer_time
 from schemas.story import SourceFormat
 
 #: Lines that open an editor's note in any agency's copy: everything from there on is not story text.
@@ -155,9 +156,31 @@ def apply_take(draft: Draft, line: str) -> bool:
 BY_LINE = re.compile(r"^(?:By|BY|Von|VON|Par|PAR|Por|POR|Di|Av|Af|Door|Przez|От)\s+(?P<name>\S.*)$")
 
 
-def framed_draft(text: str, ctx: ParseContext, fmt: SourceFormat, where: str) -> tuple[Frame, WireProfile, Draft]:
-    """The framing of ``text``, the agency's profile (by authenticated agency, else header/trailer) and an empty
-    draft in the profile's language: where both wire parsers start."""
+@dataclass(frozen=True)
+class HeaderFields:
+    """Where a framing's header line carries the story's priority (and a take): the line's index in the header,
+    its pattern (a ``priority`` group, optionally ``version``) and the priority → urgency mapping."""
+
+    line: int
+    pattern: re.Pattern[str]
+    urgency: Callable[[str], int | None]
+
+
+def framed_draft(
+    text: str, ctx: ParseContext, fmt: SourceFormat, where: str, fields: HeaderFields
+) -> tuple[Frame, WireProfile, Draft, re.Match[str] | None]:
+    """Where both wire parsers start: the framing of ``text``, the agency's profile (by authenticated agency,
+    else header/trailer), a draft in the profile's language with the header's urgency and take and the
+    trailer's time, and the header line's match (None when the line is absent or of another shape)."""
     frame = split_frame(text)
     profile = wire_profile(ctx.agency, *frame.header[:1], *frame.trailer)
-    return frame, profile, Draft(source_format=fmt, where=where, language=profile.language)
+    draft = Draft(source_format=fmt, where=where, language=profile.language)
+    match = None
+    if len(frame.header) > fields.line:
+        match = fields.pattern.match(" ".join(frame.header[fields.line].split()))
+    if match is not None:
+        draft.urgency = fields.urgency(match.group("priority"))
+        if version := match.groupdict().get("version"):
+            apply_take(draft, version)
+    draft.versioncreated = trailer_time(frame.trailer, ctx.timezone)
+    return frame, profile, draft, match
