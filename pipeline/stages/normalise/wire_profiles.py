@@ -127,6 +127,13 @@ TAKE_LINE = re.compile(
 )
 
 
+def take_kind(part: str) -> str | None:
+    """What one take word says: ``update``, ``correction``, ``kill``, ``flash``, ``urgent``, ``other``; None when
+    ``part`` is no take word."""
+    m = TAKE_LINE.match(part.strip())
+    return m.lastgroup if m else None
+
+
 def apply_take(draft: Draft, line: str) -> bool:
     """When ``line`` is a take/version line, record what it says on ``draft`` and return True.
 
@@ -150,6 +157,20 @@ def apply_take(draft: Draft, line: str) -> bool:
         elif kind == "urgent":
             draft.urgency = min(draft.urgency or 3, 3)
     return True
+
+
+_SLUG_VERSIONS = re.compile(r"\(([^()]+)\)\s*$")
+
+
+def apply_slug_takes(draft: Draft, slugline: str) -> None:
+    """The versions a slugline carries, as take lines: ``USA-WEATHER/ (UPDATE 1, PIX, CORRECTED)`` (in a closing
+    parenthesis) or ``BC-US--Earns-Nutrisystem, 1st Ld-Writethru`` (after the first comma). Parts that are not
+    take lines (``PIX``) carry nothing."""
+    m = _SLUG_VERSIONS.search(slugline)
+    versions = m.group(1) if m else slugline.partition(",")[2]
+    for part in versions.split(","):
+        if part.strip():
+            apply_take(draft, part)
 
 
 #: A byline line in wire copy, in the languages the agencies write (``By``, ``Von``, ``Par``, ``Por`` …).

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from pipeline.stages.normalise.months import month_number
+from pipeline.stages.normalise.wire_profiles import take_kind
 from schemas.story import Dateline, Signal
 
 _WEEKDAY = r"(?:Mon|Tues?|Wed(?:nes)?|Thu(?:rs)?|Fri|Sat(?:ur)?|Sun)(?:day)?\.?"
@@ -151,7 +152,8 @@ _BOILERPLATE = [
         r"^(?:additional )?(?:reporting|writing) by\b[^.]{0,200}; editing by\b.{0,200}$",
         # Contributor credits and syndication notes closing web copy.
         r"^.{0,200}\bcontributed (?:to )?(?:this (?:report|story|article)|reporting)\b.{0,80}$",
-        r"^(?:this (?:article|story|report) (?:was )?)?originally (?:appeared|published)\b.{0,150}$",
+        r"^(?:this (?:article|story|report) (?:by .{1,60}? )?(?:was )?)?(?:originally|first) (?:appeared|published)\b"
+        r".{0,150}$",
         # Page loaders and lead-ins to embedded media that was not kept: "Loading comments…", "… footage below:".
         r"^loading\b.{0,40}(?:\.\.\.|…)$",
         r"^.{0,200}\b(?:below|following)\s*:$",
@@ -328,6 +330,12 @@ def _strip_found(
         if first.startswith(known.text):
             rest = first[len(known.text) :].lstrip(" —–-:")
             return ([rest] if rest else []) + body[1:], known
+        # Or its place, printed in capitals and followed by a dash (``OTTAWA - …``).
+        if known.place and first[: len(known.place)].casefold() == known.place.casefold():
+            m = _PLACE_DASH.match(first, len(known.place))
+            if m is not None and first[: len(known.place)].isupper():
+                rest = first[m.end() :]
+                return ([rest] if rest else []) + body[1:], known
         return body, known
     if found is None:
         return body, known
@@ -343,6 +351,10 @@ def _strip_found(
             date=known.date or dateline.date,
         )
     return ([rest] if rest else []) + body[1:], dateline
+
+
+#: What follows a place printed as the dateline: a dash (one of them) before the text.
+_PLACE_DASH = re.compile(rf"\s+{_DASH}\s+(?=\S)")
 
 
 def _same_place(a: str, b: str) -> bool:
@@ -641,27 +653,57 @@ class HeadlineAdvisory:
     urgency: int | None = None
 
 
+#: A prefix of capitalised words before a dash or colon (``CORRECTION ET MISE À JOUR -``): an advisory when every
+#: part, split at ``,``/``&``/and, is a take line in one of the agencies' languages (checked in code).
+_HEADLINE_TAKES = re.compile(r"^(?P<words>[^\W_][^\W_'’]*(?: [^\W_][^\W_'’]*){0,5}?)\s*[-:—–]\s+(?=\S)")
+_TAKE_JOIN = re.compile(r"\s*[,&]\s*|\s+(?:ET|AND|UND|Y|E|OG|OCH|JA)\s+")
+_TAKE_KEYWORD = {"update": "UPDATE", "correction": "CORRECTED", "kill": "KILL", "flash": "FLASH", "urgent": "URGENT"}
+
+
+def _headline_takes(headline: str) -> tuple[list[str], int] | None:
+    """The take keywords of a capitalised advisory prefix in any listed language, and where the headline starts."""
+    m = _HEADLINE_TAKES.match(headline)
+    if m is None or not m.group("words").isupper():
+        return None
+    kinds = [take_kind(part) for part in _TAKE_JOIN.split(m.group("words"))]
+    if not kinds or None in kinds:
+        return None
+    return [_TAKE_KEYWORD.get(k or "", "REFILE") for k in kinds], m.end()
+
+
 def headline_advisories(headline: str) -> HeadlineAdvisory:
     """Strip advisory prefixes from a headline: CORRECTED → correction, UPDATE n / n-th LEAD → update,
-    KILL/WITHDRAWN → kill, URGENT/BULLETIN → urgency 3, FLASH → urgency 1; REFILE/REPEAT carry nothing."""
+    KILL/WITHDRAWN → kill, URGENT/BULLETIN → urgency 3, FLASH → urgency 1; REFILE/REPEAT carry nothing.
+    The same words in the agencies' other languages (``CORRECTION ET MISE À JOUR -``) count as well."""
     out = HeadlineAdvisory(headline)
-    while (m := _HEADLINE_ADVISORY.match(out.headline)) is not None and len(out.headline) > m.end():
-        kw = m.group("kw") or ""  # empty for an agency routing prefix (">>>ANSA/")
-        sig: Signal | None = None
-        if kw.startswith("CORRECT"):
-            sig = "correction"
-        elif kw.startswith(("UPDATE", "WRAPUP")) or kw[:1].isdigit():
-            sig = "update"
-        elif kw.startswith(("KILL", "WITHDRAWN")):
-            sig = "kill"
-        elif kw == "FLASH":
-            out.urgency = 1
-        elif kw in ("URGENT", "BULLETIN"):
-            out.urgency = min(out.urgency or 3, 3)
-        if sig is not None and sig not in out.signals:
-            out.signals.append(sig)
-        out.headline = out.headline[m.end() :]
-    return out
+    while True:
+        m = _HEADLINE_ADVISORY.match(out.headline)
+        if m is not None and len(out.headline) > m.end():
+            keywords, end = [m.group("kw") or ""], m.end()  # empty for an agency routing prefix (">>>ANSA/")
+        elif (takes := _headline_takes(out.headline)) is not None and len(out.headline) > takes[1]:
+            keywords, end = takes
+        else:
+            return out
+        for kw in keywords:
+            _advise(out, kw)
+        out.headline = out.headline[end:]
+
+
+def _advise(out: HeadlineAdvisory, kw: str) -> None:
+    """Record what one advisory keyword says."""
+    sig: Signal | None = None
+    if kw.startswith("CORRECT"):
+        sig = "correction"
+    elif kw.startswith(("UPDATE", "WRAPUP")) or kw[:1].isdigit():
+        sig = "update"
+    elif kw.startswith(("KILL", "WITHDRAWN")):
+        sig = "kill"
+    elif kw == "FLASH":
+        out.urgency = 1
+    elif kw in ("URGENT", "BULLETIN"):
+        out.urgency = min(out.urgency or 3, 3)
+    if sig is not None and sig not in out.signals:
+        out.signals.append(sig)
 
 
 def strip_leading_advisories(body: list[str]) -> tuple[list[str], list[Signal]]:
