@@ -13,6 +13,7 @@ each accepted document is timed alone, the row gives the median document's cost 
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
 import sys
@@ -121,7 +122,7 @@ def _corpus_row(seconds: float) -> dict[str, Any]:
             normalise_all(raw, options)
         except StageError:
             continue  # rejected documents are not stories
-        rate, _ = _rate(lambda raw=raw: normalise_all(raw, options), per_doc)
+        rate, _ = _rate(functools.partial(normalise_all, raw, options), per_doc)
         costs.append(1e6 / rate)
         sizes.append(len(payload))
     median_us = statistics.median(costs)
