@@ -229,3 +229,21 @@ def test_unfilled_template_time_is_no_time_but_a_bad_time_is_refused() -> None:
     assert parse_timestamp("yyyy-MM-ddTHH:mm:ss", "UTC", "x") is None
     with pytest.raises(StageError, match="is not a timestamp"):
         parse_timestamp("next Tuesday", "UTC", "nitf date.issue@norm")
+
+
+def test_ninjs_body_in_html_preferred_to_a_longer_body_in_an_agency_own_xml() -> None:
+    own = (
+        '<AGENCYXML><HEAD><SERVID>XX</SERVID><NR>a0f2d045-1058-46d1-9f9a-ad80ed1bc86f</NR><DATESENT>20210526'
+        "</DATESENT></HEAD><TEXT><P>The first paragraph of the story.</P><P>The second one.</P></TEXT></AGENCYXML>"
+    )
+    html = "<html><body><p>The first paragraph of the story.</p><p>The second one.</p></body></html>"
+    doc = {
+        "uri": "urn:example:1",
+        "headline": "Title of the story",
+        "bodies": [
+            {"role": "own", "contenttype": "application/xml", "value": own},
+            {"role": "html5", "contenttype": "text/html", "value": html},
+        ],
+    }
+    story = normalise(make_raw(orjson.dumps(doc)))
+    assert story.body == ["The first paragraph of the story.", "The second one."]
