@@ -252,8 +252,19 @@ def _cased(ch: str) -> bool:
     return ch.upper() != ch.lower()
 
 
+#: A Chinese agency dateline: agency, place, date and 电 ("wire"): ``新华社北京11月17日电``.
+_DATELINE_CJK = re.compile(
+    r"^(?P<text>(?P<agency>[\u4e00-\u9fff]{1,4}[社网])(?P<place>[\u4e00-\u9fff]{2,8}?)(?P<date>\d{1,2}月\d{1,2}日)电)"
+    r"\s*"
+)
+#: The reporter credit right after it: ``（记者唐霁）``.
+_CJK_REPORTER = re.compile(r"^[（(]\s*记者\s*(?P<name>[^（()）]{1,30})[）)]\s*")
+
+
 def match_dateline(paragraph: str) -> tuple[Dateline, str] | None:
     """A dateline at the start of ``paragraph``: (Dateline, rest of the paragraph), else None."""
+    if "\u4e00" <= paragraph[:1] <= "\u9fff" and (c := _DATELINE_CJK.match(paragraph)) is not None:
+        return Dateline(text=c.group("text"), place=c.group("place"), date=c.group("date")), paragraph[c.end() :]
     if _ADVISORY.match(paragraph):
         return None
     m = _DATELINE_AGENCY.match(paragraph)
@@ -430,6 +441,9 @@ def analyse(paragraphs: list[str], agency: str | None = None, known_dateline: Da
             out.dropped.append(p)
         del body[:dl_index]
         body[:], out.dateline = _strip_found(body, known_dateline, found)  # found is match_dateline(body[0])
+        if body and (r := _CJK_REPORTER.match(body[0])) is not None and len(body[0]) > r.end():
+            out.byline = out.byline or r.group("name").strip()
+            body[0] = body[0][r.end() :]
     else:
         # No dateline: drop leading advisories, bylines (with their credit line) and captions, one at a
         # time, keeping the rest.
@@ -656,6 +670,8 @@ class HeadlineAdvisory:
 #: A prefix of capitalised words before a dash or colon (``CORRECTION ET MISE À JOUR -``): an advisory when every
 #: part, split at ``,``/``&``/and, is a take line in one of the agencies' languages (checked in code).
 _HEADLINE_TAKES = re.compile(r"^(?P<words>[^\W_][^\W_'’]*(?: [^\W_][^\W_'’]*){0,5}?)\s*[-:—–]\s+(?=\S)")
+#: A desk marker closing a headline between asterisks: ``… against their will*** TRANSLATED ***``.
+_HEADLINE_MARKER = re.compile(r"\s*\*{2,}\s*[A-Z0-9][A-Z0-9 ]{2,30}?\s*\*{2,}$")
 _TAKE_JOIN = re.compile(r"\s*[,&]\s*|\s+(?:ET|AND|UND|Y|E|OG|OCH|JA)\s+")
 _TAKE_KEYWORD = {"update": "UPDATE", "correction": "CORRECTED", "kill": "KILL", "flash": "FLASH", "urgent": "URGENT"}
 
@@ -676,6 +692,8 @@ def headline_advisories(headline: str) -> HeadlineAdvisory:
     KILL/WITHDRAWN → kill, URGENT/BULLETIN → urgency 3, FLASH → urgency 1; REFILE/REPEAT carry nothing.
     The same words in the agencies' other languages (``CORRECTION ET MISE À JOUR -``) count as well."""
     out = HeadlineAdvisory(headline)
+    if headline.endswith("*") and (marker := _HEADLINE_MARKER.search(headline)) is not None and marker.start() > 0:
+        out.headline = headline[: marker.start()]
     while True:
         m = _HEADLINE_ADVISORY.match(out.headline)
         if m is not None and len(out.headline) > m.end():

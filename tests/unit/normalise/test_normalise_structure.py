@@ -112,6 +112,8 @@ def test_nitf_urgency_in_head_structured_location_and_its_printed_place() -> Non
         ("CORRECTION ET MISE À JOUR - Les marchés montent", "Les marchés montent", ["correction", "update"], None),
         ("KORREKTUR: Märkte steigen", "Märkte steigen", ["correction"], None),
         ("US ELECTION - Markets rise", "US ELECTION - Markets rise", [], None),
+        ("Markets rise*** TRANSLATED ***", "Markets rise", [], None),
+        ("Markets rise *** 2ND TAKE ***", "Markets rise", [], None),
     ],
 )
 def test_headline_advisories_become_signals(headline: str, clean: str, signals: list[str], urgency: int | None) -> None:

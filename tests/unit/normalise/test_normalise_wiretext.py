@@ -152,6 +152,15 @@ CASES = [
     Case("reached-at", [BODY, LAST, "Jane Roe can be reached at jroe@example.com."], [BODY, LAST], byline="Jane Roe"),
     Case("address-only", [BODY, LAST, "jroe@example.com"], [BODY, LAST]),
     Case("address-run-in", [BODY, f"{LAST} jroe@example.com"], [BODY, LAST]),
+    Case(
+        "cjk-dateline-reporter",
+        ["新华社北京11月17日电（记者王明）记者17日从国家卫生健康委获悉，相关部门持续保障临床用药需求。", LAST],
+        ["记者17日从国家卫生健康委获悉，相关部门持续保障临床用药需求。", LAST],
+        "新华社北京11月17日电",
+        "北京",
+        "11月17日",
+        byline="王明",
+    ),
     Case("name-title-address", [BODY, LAST, "최윤호 기자 uknow@example.kr"], [BODY, LAST], byline="최윤호"),
     Case(
         "contributed-sentence-kept",
