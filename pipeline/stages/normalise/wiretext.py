@@ -157,6 +157,7 @@ _BOILERPLATE = [
         # Page loaders and lead-ins to embedded media that was not kept: "Loading comments…", "… footage below:".
         r"^loading\b.{0,40}(?:\.\.\.|…)$",
         r"^.{0,200}\b(?:below|following)\s*:$",
+        r"^[^.!?]{1,40}:$",  # a short label whose content was not kept ("Embed (medium):")
         # A line of bracketed labels only (Chinese portals' "【纠错】 【责任编辑:…】") and editor credits.
         r"^(?:【[^】]{1,40}】\s*)+$",
         r"^[（(\[]\s*(?:责任编辑|编辑|责编|來源|来源)\s*[:：︰].{0,60}[)）\]]$",
@@ -516,7 +517,7 @@ def _drop_trailing(out: WireText, agency: str | None = None) -> None:
     agencies = {a.casefold() for a in (agency, _dateline_agency(out.dateline)) if a}
     while True:
         while len(body) > 1 and (
-            is_boilerplate(body[-1]) or _only_credit(body[-1], agencies) or _signature(body[-1], out)
+            _signature(body[-1], out) or is_boilerplate(body[-1]) or _only_credit(body[-1], agencies)
         ):
             p = body.pop()
             out.dropped.append(p)
@@ -815,7 +816,9 @@ _TITLE_WORDS = re.compile(
 )
 
 
-_AGENCY_SUFFIX = re.compile(r"\s*/\s*([A-Za-z][\w-]{1,12})$")
+_AGENCY_SUFFIX = re.compile(r"\s*/\s*([A-Za-z][\w.-]{1,24})$")
+#: A newsroom named by its web address: ``Faktisk.no``, ``Example.com``.
+_DOMAIN = re.compile(r"[A-Za-z][\w-]{1,20}\.[a-z]{2,6}")
 
 
 def split_byline(byline: str | None, title: str | None) -> tuple[str | None, str | None]:
@@ -827,7 +830,8 @@ def split_byline(byline: str | None, title: str | None) -> tuple[str | None, str
     if not byline:
         return None, title
     byline = _BY_PREFIX.sub("", byline, count=1)
-    if (m := _AGENCY_SUFFIX.search(byline)) and _is_agency(m.group(1)):  # "Martin Hardenberger/TT"
+    m = _AGENCY_SUFFIX.search(byline)
+    if m and (_is_agency(m.group(1)) or _DOMAIN.fullmatch(m.group(1))):  # "Martin Hardenberger/TT", "… / Faktisk.no"
         return byline[: m.start()].strip(), title or m.group(1)
     name, sep, rest = byline.partition(", ")
     titled = _TITLE_WORDS.search(rest) is not None or _is_agency(rest)

@@ -249,3 +249,13 @@ def test_ninjs_body_in_html_preferred_to_a_longer_body_in_an_agency_own_xml() ->
     }
     story = normalise(make_raw(orjson.dumps(doc)))
     assert story.body == ["The first paragraph of the story.", "The second one."]
+
+
+def test_embed_code_written_out_as_text_is_not_a_paragraph() -> None:
+    embed = (
+        "&lt;div class=&quot;embed&quot; data-id=&quot;a0G&quot;&gt;&lt;/div&gt;"
+        "&lt;script src=&quot;e.js&quot;&gt;&lt;/script&gt;"
+    )
+    doc = NITF.format(headline="Markets rise").replace("<p>The second.</p>", f"<p>The second.</p><p>{embed}</p>")
+    story = normalise(make_raw(doc.encode()))
+    assert story.body == ["The first paragraph.", "The second."]

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from normalise_support import make_raw
 
 from pipeline.stages.normalise import normalise
-from pipeline.stages.normalise.wiretext import match_dateline
+from pipeline.stages.normalise.wiretext import match_dateline, split_byline
 
 BODY = "The minister said talks would resume next week after a pause of several months."
 LAST = "Officials declined to comment further on the negotiations."
@@ -144,6 +144,11 @@ CASES = [
     Case("originally-appeared", [BODY, LAST, "This article originally appeared on The Daily."], [BODY, LAST]),
     Case("loader", [BODY, LAST, "Loading comments..."], [BODY, LAST]),
     Case("media-lead-in", [BODY, LAST, "Watch the launch in the video below:"], [BODY, LAST]),
+    Case(
+        "embed-labels",
+        [BODY, BODY, BODY, BODY, LAST, "Embed (large):", "Embed (small):"],
+        [BODY, BODY, BODY, BODY, LAST],
+    ),
     Case("bracket-labels", [BODY, LAST, "【纠错】 【责任编辑:王明 】"], [BODY, LAST]),
     Case("editor-credit-zh", [BODY, LAST, "（编辑：王明 李华）"], [BODY, LAST]),
     Case("dash-by-follow", [BODY, LAST, "-- By Jane Roe Follow @janeroe"], [BODY, LAST], byline="Jane Roe"),
@@ -316,3 +321,9 @@ def test_closing_address_line_gives_byline_and_title() -> None:
     story = normalise(make_raw(text, agency="TCA"))
     assert story.body == [BODY, LAST]
     assert (story.byline, story.byline_title) == ("최윤호", "기자")
+
+
+def test_byline_after_a_slash_names_an_agency_or_a_newsroom_by_its_address() -> None:
+    assert split_byline("Geir Molnes / Faktisk.no", None) == ("Geir Molnes", "Faktisk.no")
+    assert split_byline("Martin Hardenberger/TT", None) == ("Martin Hardenberger", "TT")
+    assert split_byline("Jane Doe/John Roe", None) == ("Jane Doe/John Roe", None)
