@@ -150,14 +150,11 @@ _BOILERPLATE = [
         r"^\((?:reporting|writing|additional reporting|editing|compiled|edited) by\b.{0,300}\)$",
         # The same credit line printed without parentheses on web pages: "Reporting by A; Editing by B".
         r"^(?:additional )?(?:reporting|writing) by\b[^.]{0,200}; editing by\b.{0,200}$",
-        # Contributor credits and syndication notes closing web copy.
-        r"^.{0,200}\bcontributed (?:to )?(?:this (?:report|story|article)|reporting)\b.{0,80}$",
+        # Syndication notes closing web copy.
         r"^(?:this (?:article|story|report) (?:by .{1,60}? )?(?:was )?)?(?:originally|first) (?:appeared|published)\b"
         r".{0,150}$",
-        # Page loaders and lead-ins to embedded media that was not kept: "Loading comments…", "… footage below:".
+        # Page loaders: "Loading comments…".
         r"^loading\b.{0,40}(?:\.\.\.|…)$",
-        r"^.{0,200}\b(?:below|following)\s*:$",
-        r"^[^.!?]{1,40}:$",  # a short label whose content was not kept ("Embed (medium):")
         # A line of bracketed labels only (Chinese portals' "【纠错】 【责任编辑:…】") and editor credits.
         r"^(?:【[^】]{1,40}】\s*)+$",
         r"^[（(\[]\s*(?:责任编辑|编辑|责编|來源|来源)\s*[:：︰].{0,60}[)）\]]$",
@@ -402,9 +399,21 @@ def _advisory_signal(paragraph: str) -> Signal | bool | None:
     return None
 
 
+#: Contributor credits closing web copy ("Jane Roe in Cairo contributed to this report.").
+_CONTRIBUTED = re.compile(r"\bcontributed (?:to )?(?:this (?:report|story|article)|reporting)\b.{0,80}$")
+#: Lead-ins to embedded media that was not kept ("… in the video below:") and short labels ("Embed (medium):").
+_LEAD_IN = re.compile(r"(?:\b(?:below|following)\s*|^[^.!?]{1,40}):$", re.I)
+
+
 def is_boilerplate(paragraph: str) -> bool:
     if "/" in paragraph and _DESK_CODE.fullmatch(paragraph):
         return True
+    if len(paragraph) <= 280:
+        # Each has a cheap necessary condition, so long paragraphs and most short ones skip the pattern.
+        if paragraph[-1:] == ":" and _LEAD_IN.search(paragraph):
+            return True
+        if "contributed" in paragraph and _CONTRIBUTED.search(paragraph):
+            return True
     return _BOILERPLATE_ANY.match(paragraph) is not None
 
 
@@ -679,6 +688,8 @@ _TAKE_KEYWORD = {"update": "UPDATE", "correction": "CORRECTED", "kill": "KILL", 
 
 def _headline_takes(headline: str) -> tuple[list[str], int] | None:
     """The take keywords of a capitalised advisory prefix in any listed language, and where the headline starts."""
+    if not headline[:2].isupper():  # the prefix is in capitals: most headlines fail here
+        return None
     m = _HEADLINE_TAKES.match(headline)
     if m is None or not m.group("words").isupper():
         return None
