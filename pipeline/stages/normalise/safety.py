@@ -156,14 +156,9 @@ def _parse_plain_xml(body: bytes, max_depth: int) -> ET.Element | None:
             return None
         level = [child for element in level for child in element]
         depth += 1
-    # Namespaced names repeat throughout a document: each is split once. Attributes without a namespace (most)
-    # are left as they are.
-    names: dict[str, str] = {}
     for element in root.iter():
-        tag = element.tag
-        if tag[:1] == "{":
-            element.tag = names.get(tag) or names.setdefault(tag, local(tag))
-        attrib = element.attrib
-        if attrib and any(k[:1] == "{" for k in attrib):
-            element.attrib = {local(k): v for k, v in attrib.items()}
+        if element.tag[:1] == "{":
+            element.tag = local(element.tag)
+        if element.attrib:
+            element.attrib = {local(k): v for k, v in element.attrib.items()}
     return root
