@@ -66,7 +66,8 @@ def finish(draft: Draft, raw: RawSubmission, options: NormaliseOptions) -> Story
     if draft.wire_copy:
         wt: WireText = analyse(body, agency=raw.agency, known_dateline=known)
         body, dateline = wt.body, wt.dateline
-        byline = byline or wt.byline
+        if not byline and wt.byline:
+            byline, byline_title = wt.byline, byline_title or wt.byline_title
         signals.extend(s for s in wt.signals if s not in signals)
     else:
         head = strip_head(body, known)

@@ -175,12 +175,21 @@ def add_block(out: list[str], raw: str) -> None:
     """Append the cleaned text of one block element to ``out``: one paragraph, or several when the block holds
     pre-formatted wire text (lines indented to start paragraphs, as Reuters sends inside a single ``<p>``)."""
     text = clean_inline(raw)
-    if not text:
+    if not text or (text[0] == "<" and text[-1] == ">" and _embed_code(text)):
         return
     if "\n" in raw and (first := _INDENTED.search(raw)) is not None and _INDENTED.search(raw, first.end()):
         out.extend(c for p in wrapped_paragraphs(raw.split("\n")) if (c := clean_inline(p)))
     else:
         out.append(text)
+
+
+_CODE_TAG = re.compile(r"</?[A-Za-z][\w-]*(?:\s[^<>]*)?/?>")
+
+
+def _embed_code(text: str) -> bool:
+    """A block whose text is markup written out as text (an embed snippet: ``<div …></div><script …></script>``):
+    nothing in it is outside a tag."""
+    return not _CODE_TAG.sub("", text).strip()
 
 
 def html_paragraphs(markup: str) -> list[str]:

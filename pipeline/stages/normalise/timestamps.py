@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pipeline.stages.errors import StageError
 
 _COMPACT_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
+#: The year field of a format template (``YYYY-MM-DD``, ``yyyyMMdd``): never part of a real timestamp.
+_PLACEHOLDER = re.compile(r"YYYY|yyyy")
 
 
 @lru_cache(maxsize=64)
@@ -24,13 +26,14 @@ def zone(name: str) -> ZoneInfo:
 def parse_timestamp(value: str | None, tz: str, where: str) -> datetime | None:
     """ISO 8601 (extended or basic, e.g. ``20210516T080625Z``) or RFC 2822 text → UTC datetime.
 
-    Empty or missing values give None. A value that is not a timestamp raises ``schema_violation``
-    naming ``where``. A value without an offset is taken as wall time in ``tz``.
+    Empty or missing values give None, and so does a template placeholder an editing system left unfilled
+    (``YYYYMMDD000000-HHMM``): it says no time was set. Any other value that is not a timestamp raises
+    ``schema_violation`` naming ``where``. A value without an offset is taken as wall time in ``tz``.
     """
     if value is None:
         return None
     text = value.strip()
-    if not text:
+    if not text or _PLACEHOLDER.search(text):
         return None
     parsed: datetime | None = None
     candidate = text.replace(" ", "T", 1) if re.match(r"^\d{4}-\d{2}-\d{2} \d", text) else text

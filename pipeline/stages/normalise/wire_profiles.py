@@ -11,10 +11,11 @@ notebook phrases in several languages) are in the generic profile and apply to a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pipeline.stages.normalise.draft import Draft, ParseContext
-from pipeline.stages.normalise.wireframe import Frame, split_frame
+from pipeline.stages.normalise.wireframe import Frame, split_frame, trailer_time
 from schemas.story import SourceFormat
 
 #: Lines that open an editor's note in any agency's copy: everything from there on is not story text.
@@ -126,6 +127,13 @@ TAKE_LINE = re.compile(
 )
 
 
+def take_kind(part: str) -> str | None:
+    """What one take word says: ``update``, ``correction``, ``kill``, ``flash``, ``urgent``, ``other``; None when
+    ``part`` is no take word."""
+    m = TAKE_LINE.match(part.strip())
+    return m.lastgroup if m else None
+
+
 def apply_take(draft: Draft, line: str) -> bool:
     """When ``line`` is a take/version line, record what it says on ``draft`` and return True.
 
@@ -151,13 +159,49 @@ def apply_take(draft: Draft, line: str) -> bool:
     return True
 
 
+_SLUG_VERSIONS = re.compile(r"\(([^()]+)\)\s*$")
+
+
+def apply_slug_takes(draft: Draft, slugline: str) -> None:
+    """The versions a slugline carries, as take lines: ``USA-WEATHER/ (UPDATE 1, PIX, CORRECTED)`` (in a closing
+    parenthesis) or ``BC-US--Earns-Nutrisystem, 1st Ld-Writethru`` (after the first comma). Parts that are not
+    take lines (``PIX``) carry nothing."""
+    m = _SLUG_VERSIONS.search(slugline)
+    versions = m.group(1) if m else slugline.partition(",")[2]
+    for part in versions.split(","):
+        if part.strip():
+            apply_take(draft, part)
+
+
 #: A byline line in wire copy, in the languages the agencies write (``By``, ``Von``, ``Par``, ``Por`` …).
 BY_LINE = re.compile(r"^(?:By|BY|Von|VON|Par|PAR|Por|POR|Di|Av|Af|Door|Przez|От)\s+(?P<name>\S.*)$")
 
 
-def framed_draft(text: str, ctx: ParseContext, fmt: SourceFormat, where: str) -> tuple[Frame, WireProfile, Draft]:
-    """The framing of ``text``, the agency's profile (by authenticated agency, else header/trailer) and an empty
-    draft in the profile's language: where both wire parsers start."""
+@dataclass(frozen=True)
+class HeaderFields:
+    """Where a framing's header line carries the story's priority (and a take): the line's index in the header,
+    its pattern (a ``priority`` group, optionally ``version``) and the priority → urgency mapping."""
+
+    line: int
+    pattern: re.Pattern[str]
+    urgency: Callable[[str], int | None]
+
+
+def framed_draft(
+    text: str, ctx: ParseContext, fmt: SourceFormat, where: str, fields: HeaderFields
+) -> tuple[Frame, WireProfile, Draft, re.Match[str] | None]:
+    """Where both wire parsers start: the framing of ``text``, the agency's profile (by authenticated agency,
+    else header/trailer), a draft in the profile's language with the header's urgency and take and the
+    trailer's time, and the header line's match (None when the line is absent or of another shape)."""
     frame = split_frame(text)
     profile = wire_profile(ctx.agency, *frame.header[:1], *frame.trailer)
-    return frame, profile, Draft(source_format=fmt, where=where, language=profile.language)
+    draft = Draft(source_format=fmt, where=where, language=profile.language)
+    match = None
+    if len(frame.header) > fields.line:
+        match = fields.pattern.match(" ".join(frame.header[fields.line].split()))
+    if match is not None:
+        draft.urgency = fields.urgency(match.group("priority"))
+        if version := match.groupdict().get("version"):
+            apply_take(draft, version)
+    draft.versioncreated = trailer_time(frame.trailer, ctx.timezone)
+    return frame, profile, draft, match

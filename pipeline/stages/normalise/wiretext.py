@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from pipeline.stages.normalise.months import month_number
+from pipeline.stages.normalise.wire_profiles import take_kind
 from schemas.story import Dateline, Signal
 
 _WEEKDAY = r"(?:Mon|Tues?|Wed(?:nes)?|Thu(?:rs)?|Fri|Sat(?:ur)?|Sun)(?:day)?\.?"
@@ -149,6 +150,14 @@ _BOILERPLATE = [
         r"^\((?:reporting|writing|additional reporting|editing|compiled|edited) by\b.{0,300}\)$",
         # The same credit line printed without parentheses on web pages: "Reporting by A; Editing by B".
         r"^(?:additional )?(?:reporting|writing) by\b[^.]{0,200}; editing by\b.{0,200}$",
+        # Syndication notes closing web copy.
+        r"^(?:this (?:article|story|report) (?:by .{1,60}? )?(?:was )?)?(?:originally|first) (?:appeared|published)\b"
+        r".{0,150}$",
+        # Page loaders: "Loading comments…".
+        r"^loading\b.{0,40}(?:\.\.\.|…)$",
+        # A line of bracketed labels only (Chinese portals' "【纠错】 【责任编辑:…】") and editor credits.
+        r"^(?:【[^】]{1,40}】\s*)+$",
+        r"^[（(\[]\s*(?:责任编辑|编辑|责编|來源|来源)\s*[:：︰].{0,60}[)）\]]$",
     )
 ]
 #: All of ``_BOILERPLATE`` as one pattern: it matches exactly when one of them does.
@@ -180,6 +189,7 @@ class WireText:
     body: list[str]
     dateline: Dateline | None = None
     byline: str | None = None
+    byline_title: str | None = None
     signals: list[Signal] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
 
@@ -240,8 +250,19 @@ def _cased(ch: str) -> bool:
     return ch.upper() != ch.lower()
 
 
+#: A Chinese agency dateline: agency, place, date and 电 ("wire"): ``新华社北京11月17日电``.
+_DATELINE_CJK = re.compile(
+    r"^(?P<text>(?P<agency>[\u4e00-\u9fff]{1,4}[社网])(?P<place>[\u4e00-\u9fff]{2,8}?)(?P<date>\d{1,2}月\d{1,2}日)电)"
+    r"\s*"
+)
+#: The reporter credit right after it: ``（记者唐霁）``.
+_CJK_REPORTER = re.compile(r"^[（(]\s*记者\s*(?P<name>[^（()）]{1,30})[）)]\s*")
+
+
 def match_dateline(paragraph: str) -> tuple[Dateline, str] | None:
     """A dateline at the start of ``paragraph``: (Dateline, rest of the paragraph), else None."""
+    if "\u4e00" <= paragraph[:1] <= "\u9fff" and (c := _DATELINE_CJK.match(paragraph)) is not None:
+        return Dateline(text=c.group("text"), place=c.group("place"), date=c.group("date")), paragraph[c.end() :]
     if _ADVISORY.match(paragraph):
         return None
     m = _DATELINE_AGENCY.match(paragraph)
@@ -318,6 +339,12 @@ def _strip_found(
         if first.startswith(known.text):
             rest = first[len(known.text) :].lstrip(" —–-:")
             return ([rest] if rest else []) + body[1:], known
+        # Or its place, printed in capitals and followed by a dash (``OTTAWA - …``).
+        if known.place and first[: len(known.place)].casefold() == known.place.casefold():
+            m = _PLACE_DASH.match(first, len(known.place))
+            if m is not None and first[: len(known.place)].isupper():
+                rest = first[m.end() :]
+                return ([rest] if rest else []) + body[1:], known
         return body, known
     if found is None:
         return body, known
@@ -333,6 +360,10 @@ def _strip_found(
             date=known.date or dateline.date,
         )
     return ([rest] if rest else []) + body[1:], dateline
+
+
+#: What follows a place printed as the dateline: a dash (one of them) before the text.
+_PLACE_DASH = re.compile(rf"\s+{_DASH}\s+(?=\S)")
 
 
 def _same_place(a: str, b: str) -> bool:
@@ -368,9 +399,21 @@ def _advisory_signal(paragraph: str) -> Signal | bool | None:
     return None
 
 
+#: Contributor credits closing web copy ("Jane Roe in Cairo contributed to this report.").
+_CONTRIBUTED = re.compile(r"\bcontributed (?:to )?(?:this (?:report|story|article)|reporting)\b.{0,80}$")
+#: Lead-ins to embedded media that was not kept ("… in the video below:") and short labels ("Embed (medium):").
+_LEAD_IN = re.compile(r"(?:\b(?:below|following)\s*|^[^.!?]{1,40}):$", re.I)
+
+
 def is_boilerplate(paragraph: str) -> bool:
     if "/" in paragraph and _DESK_CODE.fullmatch(paragraph):
         return True
+    if len(paragraph) <= 280:
+        # Each has a cheap necessary condition, so long paragraphs and most short ones skip the pattern.
+        if paragraph[-1:] == ":" and _LEAD_IN.search(paragraph):
+            return True
+        if "contributed" in paragraph and _CONTRIBUTED.search(paragraph):
+            return True
     return _BOILERPLATE_ANY.match(paragraph) is not None
 
 
@@ -408,6 +451,9 @@ def analyse(paragraphs: list[str], agency: str | None = None, known_dateline: Da
             out.dropped.append(p)
         del body[:dl_index]
         body[:], out.dateline = _strip_found(body, known_dateline, found)  # found is match_dateline(body[0])
+        if body and (r := _CJK_REPORTER.match(body[0])) is not None and len(body[0]) > r.end():
+            out.byline = out.byline or r.group("name").strip()
+            body[0] = body[0][r.end() :]
     else:
         # No dateline: drop leading advisories, bylines (with their credit line) and captions, one at a
         # time, keeping the rest.
@@ -479,7 +525,9 @@ def _drop_trailing(out: WireText, agency: str | None = None) -> None:
     body = out.body
     agencies = {a.casefold() for a in (agency, _dateline_agency(out.dateline)) if a}
     while True:
-        while len(body) > 1 and (is_boilerplate(body[-1]) or _only_credit(body[-1], agencies)):
+        while len(body) > 1 and (
+            _signature(body[-1], out) or is_boilerplate(body[-1]) or _only_credit(body[-1], agencies)
+        ):
             p = body.pop()
             out.dropped.append(p)
             if out.byline is None and (m := _REPORTING_BY.match(p)):
@@ -494,6 +542,9 @@ def _drop_trailing(out: WireText, agency: str | None = None) -> None:
     # (Reporting by …)", "… voraus. (bsc)"): removed one after another, so a second pass finds none.
     while body:
         last = body[-1]
+        if "@" in last[-80:] and (e := _TRAILING_EMAIL.search(last, max(0, len(last) - 80))) and e.start() > 0:
+            out.dropped.append(e.group(0))  # the writer's address after the last sentence
+            body[-1] = last = last[: e.start()]
         if last.rstrip()[-1:] not in (")", "/"):  # every closing note ends so; most paragraphs do not
             break
         m = _TRAILING_NOTE.search(last, max(0, len(last) - 420))
@@ -506,6 +557,41 @@ def _drop_trailing(out: WireText, agency: str | None = None) -> None:
         if out.byline is None and (r := _REPORTING_BY.match(m.group(0).strip())):
             out.byline = _names(r.group("name"))
         body[-1] = last[: m.start()].rstrip()
+
+
+_EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+_TRAILING_EMAIL = re.compile(rf"(?<=[.!?\"”’])\s+{_EMAIL}$")
+
+
+def _sig_name(n: int) -> str:
+    """A writer's name of two to four words, as the named group ``name<n>``."""
+    return rf"(?P<name{n}>[^\W\d_][\w'’.\-]*(?: [^\W\d_][\w'’.\-]*){{1,3}})"
+
+
+#: Writers' sign-offs closing web copy; the name is the byline when no other is known. A name followed by a
+#: title word and an address (``최윤호 기자 uknow@donga.com``) also gives the title.
+#: Reporter titles printed between a name and an address (Korean, Chinese, Japanese).
+_ADDRESS_TITLES = "기자|특파원|记者|記者|特派员|特派員"
+_SIGNATURE = re.compile(
+    rf"^(?:(?:--|—|–)\s*by {_sig_name(1)}(?:\s+follow @\w+)?"
+    rf"|follow {_sig_name(2)} on (?:twitter|x|facebook|instagram|linkedin|bluesky)\b.{{0,40}}"
+    rf"|write to {_sig_name(3)} at {_EMAIL}\.?"
+    rf"|{_sig_name(4)} can be reached at .{{1,80}}"
+    rf"|(?P<who>[^\W\d_]\S{{0,20}}(?: [^\W\d_]\S{{0,20}}){{0,2}}?)(?: (?P<title>{_ADDRESS_TITLES}))? {_EMAIL}"
+    rf"|{_EMAIL})$",
+    re.I,
+)
+
+
+def _signature(paragraph: str, out: WireText) -> bool:
+    """A closing sign-off line (writer's address, "Follow … on Twitter", "… can be reached at …"): drop it and
+    take its name as the byline when none is known."""
+    if len(paragraph) > 120 or not (m := _SIGNATURE.match(paragraph)):
+        return False
+    name = next((n for n in m.group("name1", "name2", "name3", "name4", "who") if n), None)
+    if name and out.byline is None:
+        out.byline, out.byline_title = name, m.group("title")
+    return True
 
 
 _TRAILING_NOTE = re.compile(
@@ -591,27 +677,63 @@ class HeadlineAdvisory:
     urgency: int | None = None
 
 
+#: A prefix of capitalised words before a dash or colon (``CORRECTION ET MISE À JOUR -``): an advisory when every
+#: part, split at ``,``/``&``/and, is a take line in one of the agencies' languages (checked in code).
+_HEADLINE_TAKES = re.compile(r"^(?P<words>[^\W_][^\W_'’]*(?: [^\W_][^\W_'’]*){0,5}?)\s*[-:—–]\s+(?=\S)")
+#: A desk marker closing a headline between asterisks: ``… against their will*** TRANSLATED ***``.
+_HEADLINE_MARKER = re.compile(r"\s*\*{2,}\s*[A-Z0-9][A-Z0-9 ]{2,30}?\s*\*{2,}$")
+_TAKE_JOIN = re.compile(r"\s*[,&]\s*|\s+(?:ET|AND|UND|Y|E|OG|OCH|JA)\s+")
+_TAKE_KEYWORD = {"update": "UPDATE", "correction": "CORRECTED", "kill": "KILL", "flash": "FLASH", "urgent": "URGENT"}
+
+
+def _headline_takes(headline: str) -> tuple[list[str], int] | None:
+    """The take keywords of a capitalised advisory prefix in any listed language, and where the headline starts."""
+    if not headline[:2].isupper():  # the prefix is in capitals: most headlines fail here
+        return None
+    m = _HEADLINE_TAKES.match(headline)
+    if m is None or not m.group("words").isupper():
+        return None
+    kinds = [take_kind(part) for part in _TAKE_JOIN.split(m.group("words"))]
+    if not kinds or None in kinds:
+        return None
+    return [_TAKE_KEYWORD.get(k or "", "REFILE") for k in kinds], m.end()
+
+
 def headline_advisories(headline: str) -> HeadlineAdvisory:
     """Strip advisory prefixes from a headline: CORRECTED → correction, UPDATE n / n-th LEAD → update,
-    KILL/WITHDRAWN → kill, URGENT/BULLETIN → urgency 3, FLASH → urgency 1; REFILE/REPEAT carry nothing."""
+    KILL/WITHDRAWN → kill, URGENT/BULLETIN → urgency 3, FLASH → urgency 1; REFILE/REPEAT carry nothing.
+    The same words in the agencies' other languages (``CORRECTION ET MISE À JOUR -``) count as well."""
     out = HeadlineAdvisory(headline)
-    while (m := _HEADLINE_ADVISORY.match(out.headline)) is not None and len(out.headline) > m.end():
-        kw = m.group("kw") or ""  # empty for an agency routing prefix (">>>ANSA/")
-        sig: Signal | None = None
-        if kw.startswith("CORRECT"):
-            sig = "correction"
-        elif kw.startswith(("UPDATE", "WRAPUP")) or kw[:1].isdigit():
-            sig = "update"
-        elif kw.startswith(("KILL", "WITHDRAWN")):
-            sig = "kill"
-        elif kw == "FLASH":
-            out.urgency = 1
-        elif kw in ("URGENT", "BULLETIN"):
-            out.urgency = min(out.urgency or 3, 3)
-        if sig is not None and sig not in out.signals:
-            out.signals.append(sig)
-        out.headline = out.headline[m.end() :]
-    return out
+    if headline.endswith("*") and (marker := _HEADLINE_MARKER.search(headline)) is not None and marker.start() > 0:
+        out.headline = headline[: marker.start()]
+    while True:
+        m = _HEADLINE_ADVISORY.match(out.headline)
+        if m is not None and len(out.headline) > m.end():
+            keywords, end = [m.group("kw") or ""], m.end()  # empty for an agency routing prefix (">>>ANSA/")
+        elif (takes := _headline_takes(out.headline)) is not None and len(out.headline) > takes[1]:
+            keywords, end = takes
+        else:
+            return out
+        for kw in keywords:
+            _advise(out, kw)
+        out.headline = out.headline[end:]
+
+
+def _advise(out: HeadlineAdvisory, kw: str) -> None:
+    """Record what one advisory keyword says."""
+    sig: Signal | None = None
+    if kw.startswith("CORRECT"):
+        sig = "correction"
+    elif kw.startswith(("UPDATE", "WRAPUP")) or kw[:1].isdigit():
+        sig = "update"
+    elif kw.startswith(("KILL", "WITHDRAWN")):
+        sig = "kill"
+    elif kw == "FLASH":
+        out.urgency = 1
+    elif kw in ("URGENT", "BULLETIN"):
+        out.urgency = min(out.urgency or 3, 3)
+    if sig is not None and sig not in out.signals:
+        out.signals.append(sig)
 
 
 def strip_leading_advisories(body: list[str]) -> tuple[list[str], list[Signal]]:
@@ -705,7 +827,9 @@ _TITLE_WORDS = re.compile(
 )
 
 
-_AGENCY_SUFFIX = re.compile(r"\s*/\s*([A-Za-z][\w-]{1,12})$")
+_AGENCY_SUFFIX = re.compile(r"\s*/\s*([A-Za-z][\w.-]{1,24})$")
+#: A newsroom named by its web address: ``Faktisk.no``, ``Example.com``.
+_DOMAIN = re.compile(r"[A-Za-z][\w-]{1,20}\.[a-z]{2,6}")
 
 
 def split_byline(byline: str | None, title: str | None) -> tuple[str | None, str | None]:
@@ -717,7 +841,8 @@ def split_byline(byline: str | None, title: str | None) -> tuple[str | None, str
     if not byline:
         return None, title
     byline = _BY_PREFIX.sub("", byline, count=1)
-    if (m := _AGENCY_SUFFIX.search(byline)) and _is_agency(m.group(1)):  # "Martin Hardenberger/TT"
+    m = _AGENCY_SUFFIX.search(byline)
+    if m and (_is_agency(m.group(1)) or _DOMAIN.fullmatch(m.group(1))):  # "Martin Hardenberger/TT", "… / Faktisk.no"
         return byline[: m.start()].strip(), title or m.group(1)
     name, sep, rest = byline.partition(", ")
     titled = _TITLE_WORDS.search(rest) is not None or _is_agency(rest)

@@ -35,6 +35,21 @@ def test_g2_xhtml_header_furniture_is_not_body() -> None:
     assert story.ednote == "Photos available."
 
 
+@pytest.mark.parametrize(
+    ("slugline", "signals"),
+    [
+        ("USA-WEATHER/ (UPDATE 1, PIX, CORRECTED)", ["update", "correction"]),
+        ("BC-US--Earns-Nutrisystem, 1st Ld-Writethru", ["update"]),
+        ("GLOBAL-MARKETS/", []),
+        ("Sport, Football", []),
+    ],
+)
+def test_g2_slugline_versions_are_take_lines(slugline: str, signals: list[str]) -> None:
+    headline = f"<headline>Title of the story</headline><slugline>{slugline}</slugline>"
+    story = normalise(make_raw(_g2(XHTML, headline=headline)))
+    assert story.signals == signals
+
+
 def test_g2_headline_from_the_xhtml_title_when_contentmeta_has_none() -> None:
     story = normalise(make_raw(_g2(XHTML, headline="<headline/>")))
     assert story.headline == "Title of the story"
@@ -68,6 +83,23 @@ def test_nitf_byline_title_apart_and_dtd_not_rejected() -> None:
     assert story.body == ["The first paragraph.", "The second."]
 
 
+def test_nitf_urgency_in_head_structured_location_and_its_printed_place() -> None:
+    doc = (
+        NITF.format(headline="Markets rise")
+        .replace("</docdata></head>", '</docdata><urgency ed-urg="2"/></head>')
+        .replace(
+            "<location>NEW YORK</location>",
+            "<location><city>New York</city><state>New York</state><country>USA</country></location>",
+        )
+        .replace("<p>The second.</p>", "<p>The second.</p><p>This report by AP was first published May 3, 2020.</p>")
+        .replace("NEW YORK (AP) — ", "NEW YORK - ")
+    )
+    story = normalise(make_raw(doc.encode()))
+    assert story.urgency == 2
+    assert story.dateline is not None and story.dateline.place == "New York"
+    assert story.body == ["The first paragraph.", "The second."]
+
+
 @pytest.mark.parametrize(
     ("headline", "clean", "signals", "urgency"),
     [
@@ -77,6 +109,11 @@ def test_nitf_byline_title_apart_and_dtd_not_rejected() -> None:
         ("FLASH - Markets rise", "Markets rise", [], 1),
         ("2ND LEAD: Markets rise", "Markets rise", ["update"], None),
         ("UPDATED figures: markets rise", "UPDATED figures: markets rise", [], None),
+        ("CORRECTION ET MISE À JOUR - Les marchés montent", "Les marchés montent", ["correction", "update"], None),
+        ("KORREKTUR: Märkte steigen", "Märkte steigen", ["correction"], None),
+        ("US ELECTION - Markets rise", "US ELECTION - Markets rise", [], None),
+        ("Markets rise*** TRANSLATED ***", "Markets rise", [], None),
+        ("Markets rise *** 2ND TAKE ***", "Markets rise", [], None),
     ],
 )
 def test_headline_advisories_become_signals(headline: str, clean: str, signals: list[str], urgency: int | None) -> None:
@@ -100,7 +137,7 @@ def test_leading_take_lines_and_byline_paragraphs_leave_the_body() -> None:
     [
         ("The end of the story. (bsc)", "The end of the story."),
         ("The end of the story. /ritzau/", "The end of the story."),
-        ("The end of the story. kokobj@example.com(END)", "The end of the story. kokobj@example.com"),
+        ("The end of the story. kokobj@example.com(END)", "The end of the story."),
         ("The alliance grew (NATO)", "The alliance grew (NATO)"),
     ],
 )
@@ -184,3 +221,41 @@ def test_unbracketed_reporting_credit_leaves_the_body() -> None:
     ).replace("<p>The second.</p>", "<p>The second.</p><p>Reporting by Ann Lee; Editing by Cy Dee</p>")
     story = normalise(make_raw(doc.encode()))
     assert (story.body[-1], story.byline) == ("The second.", "Ann Lee")
+
+
+def test_unfilled_template_time_is_no_time_but_a_bad_time_is_refused() -> None:
+    from pipeline.stages.errors import StageError
+    from pipeline.stages.normalise.timestamps import parse_timestamp
+
+    assert parse_timestamp("YYYYMMDD000000-HHMM", "UTC", "nitf date.release@norm") is None
+    assert parse_timestamp("yyyy-MM-ddTHH:mm:ss", "UTC", "x") is None
+    with pytest.raises(StageError, match="is not a timestamp"):
+        parse_timestamp("next Tuesday", "UTC", "nitf date.issue@norm")
+
+
+def test_ninjs_body_in_html_preferred_to_a_longer_body_in_an_agency_own_xml() -> None:
+    own = (
+        '<AGENCYXML><HEAD><SERVID>XX</SERVID><NR>a0f2d045-1058-46d1-9f9a-ad80ed1bc86f</NR><DATESENT>20210526'
+        "</DATESENT></HEAD><TEXT><P>The first paragraph of the story.</P><P>The second one.</P></TEXT></AGENCYXML>"
+    )
+    html = "<html><body><p>The first paragraph of the story.</p><p>The second one.</p></body></html>"
+    doc = {
+        "uri": "urn:example:1",
+        "headline": "Title of the story",
+        "bodies": [
+            {"role": "own", "contenttype": "application/xml", "value": own},
+            {"role": "html5", "contenttype": "text/html", "value": html},
+        ],
+    }
+    story = normalise(make_raw(orjson.dumps(doc)))
+    assert story.body == ["The first paragraph of the story.", "The second one."]
+
+
+def test_embed_code_written_out_as_text_is_not_a_paragraph() -> None:
+    embed = (
+        "&lt;div class=&quot;embed&quot; data-id=&quot;a0G&quot;&gt;&lt;/div&gt;"
+        "&lt;script src=&quot;e.js&quot;&gt;&lt;/script&gt;"
+    )
+    doc = NITF.format(headline="Markets rise").replace("<p>The second.</p>", f"<p>The second.</p><p>{embed}</p>")
+    story = normalise(make_raw(doc.encode()))
+    assert story.body == ["The first paragraph.", "The second."]

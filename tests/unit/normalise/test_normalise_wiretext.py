@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from normalise_support import make_raw
 
 from pipeline.stages.normalise import normalise
-from pipeline.stages.normalise.wiretext import match_dateline
+from pipeline.stages.normalise.wiretext import match_dateline, split_byline
 
 BODY = "The minister said talks would resume next week after a pause of several months."
 LAST = "Officials declined to comment further on the negotiations."
@@ -140,6 +140,43 @@ CASES = [
     ),
     Case("follow-us", [BODY, LAST, "Follow us on Twitter @agency"], [BODY, LAST]),
     Case("ends-marker", [BODY, LAST, "(END)"], [BODY, LAST]),
+    Case("contributed", [BODY, LAST, "Jane Roe in Cairo contributed to this report."], [BODY, LAST]),
+    Case("originally-appeared", [BODY, LAST, "This article originally appeared on The Daily."], [BODY, LAST]),
+    Case("loader", [BODY, LAST, "Loading comments..."], [BODY, LAST]),
+    Case("media-lead-in", [BODY, LAST, "Watch the launch in the video below:"], [BODY, LAST]),
+    Case(
+        "embed-labels",
+        [BODY, BODY, BODY, BODY, LAST, "Embed (large):", "Embed (small):"],
+        [BODY, BODY, BODY, BODY, LAST],
+    ),
+    Case("bracket-labels", [BODY, LAST, "【纠错】 【责任编辑:王明 】"], [BODY, LAST]),
+    Case("editor-credit-zh", [BODY, LAST, "（编辑：王明 李华）"], [BODY, LAST]),
+    Case("dash-by-follow", [BODY, LAST, "-- By Jane Roe Follow @janeroe"], [BODY, LAST], byline="Jane Roe"),
+    Case("follow-writer", [BODY, LAST, "Follow Jane Roe on Twitter."], [BODY, LAST], byline="Jane Roe"),
+    Case("write-to", [BODY, LAST, "Write to Jane Roe at jane.roe@example.com"], [BODY, LAST], byline="Jane Roe"),
+    Case("reached-at", [BODY, LAST, "Jane Roe can be reached at jroe@example.com."], [BODY, LAST], byline="Jane Roe"),
+    Case("address-only", [BODY, LAST, "jroe@example.com"], [BODY, LAST]),
+    Case("address-run-in", [BODY, f"{LAST} jroe@example.com"], [BODY, LAST]),
+    Case(
+        "cjk-dateline-reporter",
+        ["新华社北京11月17日电（记者王明）记者17日从国家卫生健康委获悉，相关部门持续保障临床用药需求。", LAST],
+        ["记者17日从国家卫生健康委获悉，相关部门持续保障临床用药需求。", LAST],
+        "新华社北京11月17日电",
+        "北京",
+        "11月17日",
+        byline="王明",
+    ),
+    Case("name-title-address", [BODY, LAST, "최윤호 기자 uknow@example.kr"], [BODY, LAST], byline="최윤호"),
+    Case(
+        "contributed-sentence-kept",
+        [BODY, "Several donors contributed to the fund, which reached $2 million.", LAST],
+        [BODY, "Several donors contributed to the fund, which reached $2 million.", LAST],
+    ),
+    Case(
+        "address-in-sentence-kept",
+        [BODY, "Readers can write to the council at letters@example.org with their views on the plan."],
+        [BODY, "Readers can write to the council at letters@example.org with their views on the plan."],
+    ),
     # --- must NOT be cut ---
     Case(
         "updates-sentence-kept",
@@ -277,3 +314,16 @@ def test_dateline_is_moved_out_and_nothing_else(paragraphs: list[str], dateline:
 )
 def test_line_layout(text: str, paragraphs: list[str]) -> None:
     assert normalise(make_raw("Headline\n\n" + text)).body == paragraphs
+
+
+def test_closing_address_line_gives_byline_and_title() -> None:
+    text = f"A headline for the story\n\n{BODY}\n\n{LAST}\n\n최윤호 기자 uknow@example.kr\n"
+    story = normalise(make_raw(text, agency="TCA"))
+    assert story.body == [BODY, LAST]
+    assert (story.byline, story.byline_title) == ("최윤호", "기자")
+
+
+def test_byline_after_a_slash_names_an_agency_or_a_newsroom_by_its_address() -> None:
+    assert split_byline("Geir Molnes / Faktisk.no", None) == ("Geir Molnes", "Faktisk.no")
+    assert split_byline("Martin Hardenberger/TT", None) == ("Martin Hardenberger", "TT")
+    assert split_byline("Jane Doe/John Roe", None) == ("Jane Doe/John Roe", None)

@@ -18,13 +18,16 @@ import re
 from pipeline.stages.errors import StageError
 from pipeline.stages.normalise.draft import Draft, ParseContext
 from pipeline.stages.normalise.formats import register
-from pipeline.stages.normalise.wire_profiles import BY_LINE, apply_take, framed_draft
-from pipeline.stages.normalise.wireframe import trailer_time
+from pipeline.stages.normalise.wire_profiles import BY_LINE, HeaderFields, apply_take, framed_draft
 
 _PRIORITY = {"f": 1, "b": 2, "u": 3}
 #: Second header line: priority, category, format id (control characters already blanked), slug, version, date.
-_HEADER2 = re.compile(
-    r"^(?P<priority>[a-z])\s+(?P<category>[a-z])\s+(?P<slug>\S+)\s*(?P<version>.*?)\s+\d{2}-\d{2}(?:\s+\d{1,5})?$"
+_HEADER = HeaderFields(
+    1,
+    re.compile(
+        r"^(?P<priority>[a-z])\s+(?P<category>[a-z])\s+(?P<slug>\S+)\s*(?P<version>.*?)\s+\d{2}-\d{2}(?:\s+\d{1,5})?$"
+    ),
+    _PRIORITY.get,
 )
 _RULE = re.compile(r"^[_\-=*]{3,}$")
 _END = re.compile(r"^(?:END|MORE|\(MORE\)|\(END\))$")
@@ -34,11 +37,7 @@ _WORDS = re.compile(r"^\d{1,5}$")
 
 @register("anpa1312")
 def parse_anpa1312(text: str, ctx: ParseContext) -> list[Draft]:
-    frame, profile, draft = framed_draft(text, ctx, "anpa1312", "ANPA 1312")
-    if len(frame.header) > 1 and (m := _HEADER2.match(" ".join(frame.header[1].split()))):
-        draft.urgency = _PRIORITY.get(m.group("priority"))
-        if m.group("version"):
-            apply_take(draft, m.group("version"))
+    frame, profile, draft, _ = framed_draft(text, ctx, "anpa1312", "ANPA 1312", _HEADER)
     keyword_seen = False
     in_body = False
     after_byline = False
@@ -102,7 +101,6 @@ def parse_anpa1312(text: str, ctx: ParseContext) -> list[Draft]:
     if not draft.headline:
         raise StageError("missing_headline", "ANPA 1312: no headline line after the keyword line")
     draft.body = paragraphs
-    draft.versioncreated = trailer_time(frame.trailer, ctx.timezone)
     return [draft]
 
 

@@ -255,6 +255,20 @@ def _timestamp(value: str | None, ctx: ParseContext) -> datetime | None:
 _BLOCKS = frozenset({"p", "head", "item", "quote", "row", "code"})
 
 
+def _line_breaks(el: ET.Element) -> list[str]:
+    """The element's text, split where trafilatura marks a line break (``<lb/>``)."""
+    parts = [el.text or ""]
+    for child in el:
+        if child.tag == "lb":
+            parts.append("")
+        else:
+            inner = _line_breaks(child)
+            parts[-1] += inner[0]
+            parts.extend(inner[1:])
+        parts[-1] += child.tail or ""
+    return parts
+
+
 def _main_content(text: str) -> list[str]:
     """Paragraphs of the page's main content (trafilatura), else of every block element."""
     extracted = trafilatura.extract(
@@ -266,6 +280,7 @@ def _main_content(text: str) -> list[str]:
         include_links=False,
         deduplicate=False,
         with_metadata=False,
+        favor_precision=True,  # page trailers (related links, sign-up boxes, cookie notes) left out
     )
     if not extracted:
         return html_paragraphs(text)
@@ -282,7 +297,12 @@ def _main_content(text: str) -> list[str]:
         elif el.tag == "item" and len(el) and el[0].tag in _BLOCKS:
             continue  # its paragraphs come on their own
         else:
-            line = clean_inline("".join(el.itertext()))
+            lines = [c for part in _line_breaks(el) if (c := clean_inline(part))]
+            if len(lines) > 1:  # a <br> inside a paragraph starts a paragraph of its own
+                seen_text = seen_text or el.tag == "p"
+                paragraphs.extend(lines)
+                continue
+            line = lines[0] if lines else ""
         if not line:
             continue
         # Lists and headings before the first paragraph are page furniture (date, section, comment count).

@@ -17,10 +17,15 @@ import re
 from pipeline.stages.errors import StageError
 from pipeline.stages.normalise.draft import Draft, ParseContext
 from pipeline.stages.normalise.formats import register
-from pipeline.stages.normalise.wire_profiles import BY_LINE, WireProfile, apply_take, framed_draft
-from pipeline.stages.normalise.wireframe import trailer_time, wrapped_paragraphs
+from pipeline.stages.normalise.wire_profiles import BY_LINE, HeaderFields, WireProfile, apply_take, framed_draft
+from pipeline.stages.normalise.wireframe import wrapped_paragraphs
 
-_HEADER = re.compile(r"^(?P<service>\S+)\s+(?P<priority>\d)\s+(?P<category>[a-z]{1,3})\b", re.I)
+#: The SOH header line: service and number, priority digit (the urgency; 0: none), category.
+_HEADER = HeaderFields(
+    0,
+    re.compile(r"^(?P<service>\S+)\s+(?P<priority>\d)\s+(?P<category>[a-z]{1,3})\b", re.I),
+    lambda priority: int(priority) or None,
+)
 _NOTE = re.compile(r"^\(.*\)$")
 _SLUG = re.compile(r"^/?[^\s/][^/]*(?:/[^/]+)*/$")
 _MARKDOWN = re.compile(r"^(?:#+\s*|[-*]\s+)")
@@ -29,10 +34,7 @@ _RULE = re.compile(r"^[*\-=_ ]{3,}$")
 
 @register("iptc7901")
 def parse_iptc7901(text: str, ctx: ParseContext) -> list[Draft]:
-    frame, profile, draft = framed_draft(text, ctx, "iptc7901", "IPTC 7901")
-    header = frame.header[0] if frame.header else ""
-    if m := _HEADER.match(header):
-        draft.urgency = int(m.group("priority")) or None
+    frame, profile, draft, _ = framed_draft(text, ctx, "iptc7901", "IPTC 7901", _HEADER)
     draft.keywords = [k for line in frame.header[1:] for k in (p.strip() for p in line.split("/")) if k]
     lines = frame.text
     start = next((i for i, ln in enumerate(lines) if ln.strip()), len(lines))
@@ -62,7 +64,6 @@ def parse_iptc7901(text: str, ctx: ParseContext) -> list[Draft]:
     draft.headline = " ".join(headline)
     draft.body, notes = _body(lines[head_end:], profile)
     draft.ednote.extend(notes)
-    draft.versioncreated = trailer_time(frame.trailer, ctx.timezone)
     return [draft]
 
 

@@ -25,6 +25,7 @@ from pipeline.stages.normalise.html import (
 )
 from pipeline.stages.normalise.safety import parse_xml
 from pipeline.stages.normalise.timestamps import parse_timestamp
+from pipeline.stages.normalise.wire_profiles import apply_slug_takes
 from pipeline.stages.normalise.wiretext import printed_dateline
 from pipeline.stages.normalise.xmltools import attr, text_of, to_int, urgency
 from schemas.story import Dateline, PubStatus, Signal, Subject
@@ -98,6 +99,8 @@ def _item(item: ET.Element, ctx: ParseContext, where: str) -> Draft:
         draft.urgency = urgency(text_of(cmeta.find("urgency")), f"{where} urgency")
         draft.language = attr(cmeta.find("language"), "tag") or draft.language
         draft.headline = text_of(cmeta.find("headline"))
+        if slugline := text_of(cmeta.find("slugline")):
+            apply_slug_takes(draft, slugline)
         draft.byline = text_of(cmeta.find("by"))
         for subj in cmeta.findall("subject"):
             code = attr(subj, "qcode") or attr(subj, "uri")

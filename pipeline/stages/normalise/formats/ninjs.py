@@ -10,6 +10,7 @@ Each field is read under every name it has had, so mixed documents work too.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pipeline.stages.errors import StageError
@@ -148,12 +149,15 @@ def _body(doc: dict[str, Any]) -> list[str]:
     parsed as markup). Markup is preferred, having paragraph structure, unless a plain-text body holds
     clearly more text. Without a body, the descriptions.
     """
-    markup: list[str] = []
+    markup: list[tuple[bool, str]] = []  # (in a vocabulary read here: HTML, XHTML, NITF; the markup)
     plain: list[str] = []
     for key, value in doc.items():
         if not key.startswith("body_") or not isinstance(value, str) or not value.strip():
             continue
-        (plain if key == "body_text" and not _is_markup(value) else markup).append(value)
+        if key == "body_text" and not _is_markup(value):
+            plain.append(value)
+        else:
+            markup.append((_known_markup(value), value))
     bodies = doc.get("bodies")
     if isinstance(bodies, list):
         for b in bodies:
@@ -161,12 +165,16 @@ def _body(doc: dict[str, Any]) -> list[str]:
                 continue
             ctype = str(b.get("contentType") or b.get("contenttype") or "").lower()
             typed_markup = any(t in ctype for t in _MARKUP_TYPES)
-            (markup if typed_markup or _is_markup(b["value"]) else plain).append(b["value"])
+            if typed_markup or _is_markup(b["value"]):
+                markup.append((_known_markup(b["value"]), b["value"]))
+            else:
+                plain.append(b["value"])
     best: list[str] = []
     best_size = 0
     # The longest markup is the richest (renderings repeat one story in several bodies): parse only it,
-    # unless it holds no text.
-    for value in sorted(markup, key=len, reverse=True):
+    # unless it holds no text. An agency's own XML vocabulary (TT's <TTNITF>, whose header elements are not
+    # story text) comes after every body in a vocabulary read here.
+    for _, value in sorted(markup, key=lambda m: (m[0], len(m[1])), reverse=True):
         best = html_paragraphs(value)
         best_size = sum(len(p) for p in best)
         if best_size:
@@ -179,6 +187,20 @@ def _body(doc: dict[str, Any]) -> list[str]:
         if size > best_size * (1.5 if best else 1):
             best, best_size = paragraphs, size
     return best or _description(doc)
+
+
+_ROOT = re.compile(r"^\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*|<!DOCTYPE[^>]*>\s*)*<([A-Za-z][\w.:-]*)", re.S)
+#: Root elements of markup whose structure is read here; bare fragments (``<p>…``) are HTML too.
+_KNOWN_ROOTS = frozenset(
+    "html body main article section header div p span a b i em strong h1 h2 h3 h4 h5 h6 ul ol li table blockquote"
+    " figure pre br hr nitf body.content hl1 hl2".split()
+)
+
+
+def _known_markup(value: str) -> bool:
+    """Whether a markup body is HTML, XHTML or NITF (by its root element), not an agency's own XML."""
+    m = _ROOT.match(value[:2000])
+    return m is None or m.group(1).lower().rsplit(":", 1)[-1] in _KNOWN_ROOTS
 
 
 def _is_markup(value: str) -> bool:

@@ -64,7 +64,11 @@ def nitf_draft(root: ET.Element, ctx: ParseContext, where: str) -> Draft:
         draft.embargoed = parse_timestamp(
             attr(docdata.find("date.release"), "norm"), ctx.timezone, f"{where} date.release@norm"
         )
-        draft.urgency = urgency(attr(docdata.find("urgency"), "ed-urg"), f"{where} urgency@ed-urg")
+        # The DTD puts <urgency> in docdata; some senders (The Canadian Press) put it in head.
+        urgency_element = docdata.find("urgency")
+        if urgency_element is None and head is not None:
+            urgency_element = head.find("urgency")
+        draft.urgency = urgency(attr(urgency_element, "ed-urg"), f"{where} urgency@ed-urg")
         status = (attr(docdata, "management-status") or "usable").lower()
         if status not in _STATUS:
             raise StageError("schema_violation", f"{where}: management-status {status!r} is not known")
@@ -123,7 +127,9 @@ def _dateline(body_head: ET.Element | None, docdata: ET.Element | None) -> Datel
     element = body_head.find("dateline") if body_head is not None else None
     printed = text_of(element)
     if printed:
-        location = text_of(element.find("location")) if element is not None else None
+        located = element.find("location") if element is not None else None
+        # A structured location (city, state, country elements) names the place by its city.
+        location = text_of(located.find("city")) or text_of(located) if located is not None else None
         date = text_of(element.find("story.date")) if element is not None else None
         # The printed text is read only for what the elements do not give.
         printed_place, printed_date = printed_dateline(printed) if not (location or city) or not date else (None, None)
