@@ -14,7 +14,7 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from pipeline.app.budget import CpuBudgetExceeded, cpu_budget, normalise_within_budget
@@ -82,7 +82,9 @@ def test_known_shapes_grow_linearly_and_finish_within_a_second_at_1_mb(
 _UNITS = st.text(alphabet=st.sampled_from(list("ab/-.,;:!? \n\t\"\\[]{}<>()")), min_size=1, max_size=6)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Timings are not shrunk or explained: Hypothesis traces the code it explains, which multiplies its CPU time.
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+          phases=(Phase.explicit, Phase.reuse, Phase.generate))
 @given(unit=_UNITS, shape=st.sampled_from([("Headline\n\n", "text/plain", "text"),
                                            ('{"headline": "h", "body_text": "', "application/json", "ninjs"),
                                            ("<nitf><body><p>", "application/xml", "auto")]))

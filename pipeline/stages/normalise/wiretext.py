@@ -458,8 +458,9 @@ def analyse(paragraphs: list[str], agency: str | None = None, known_dateline: Da
         # No dateline: drop leading advisories, bylines (with their credit line) and captions, one at a
         # time, keeping the rest.
         after_byline = False
-        while len(body) > 1:
-            p = body[0]
+        k = 0  # leading paragraphs dropped so far (removed in one step: popping the front is quadratic)
+        while len(body) - k > 1:
+            p = body[k]
             sig = _advisory_signal(p)
             was_byline, after_byline = after_byline, False
             if sig is not False:
@@ -473,7 +474,9 @@ def analyse(paragraphs: list[str], agency: str | None = None, known_dateline: Da
                 pass
             else:
                 break
-            out.dropped.append(body.pop(0))
+            out.dropped.append(p)
+            k += 1
+        del body[:k]
 
     # 2. A byline paragraph right after the dateline paragraph is rare; one right at the start of the
     #    remaining body ("By Jane Doe") is common.
@@ -515,9 +518,12 @@ def analyse(paragraphs: list[str], agency: str | None = None, known_dateline: Da
             add_signal("correction" if m.group(1).lower() == "corrected" else "update")
 
     # 5. Advisory lines at the very start of the (post-dateline) body are not story text either.
-    while len(body) > 1 and (sig := _advisory_signal(body[0])) is not False:
+    k = 0
+    while len(body) - k > 1 and (sig := _advisory_signal(body[k])) is not False:
         add_signal(sig)  # type: ignore[arg-type]
-        out.dropped.append(body.pop(0))
+        out.dropped.append(body[k])
+        k += 1
+    del body[:k]
     return out
 
 
