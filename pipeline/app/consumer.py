@@ -275,12 +275,38 @@ class GaplessConsumer(faust_aiokafka.Consumer):
         await super().on_partitions_revoked(revoked)
 
 
+class TrackedProducer(faust_aiokafka.Producer):
+    """Faust's producer, with every topic it sends to on its client's metadata topic list before the first send.
+
+    aiokafka's client fetches metadata for *all* topics while its topic list is empty, and only for the listed
+    topics once a send to a topic missing from its metadata adds that topic to the list. A batch waiting for a topic
+    known only from an all-topics fetch (created just before) then has no leader in any later metadata, and the
+    sender asks for metadata again and again, for ever; the batch is never written and nothing is logged
+    (``tests/integration/test_producer_metadata.py`` shows it on Apache Kafka). Listing each topic before its first
+    send closes that path: the metadata always covers every topic with a pending batch.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tracked_topics: set[str] = set()
+
+    async def send(self, topic: str, key: bytes | None, value: bytes | None, partition: int | None,
+                   timestamp: float | None, headers: Any, *, transactional_id: str | None = None) -> Any:
+        if topic not in self.tracked_topics:
+            await self._ensure_producer().client.add_topic(topic)  # resolves once the metadata covers it
+            self.tracked_topics.add(topic)
+        return await super().send(topic, key, value, partition, timestamp, headers,
+                                  transactional_id=transactional_id)
+
+
 class GaplessTransport(faust_aiokafka.Transport):
     Consumer = GaplessConsumer
+    Producer = TrackedProducer
 
 
 class WirefeedFaustApp(faust.App):
-    """A Faust app whose consumer is :class:`GaplessConsumer` and whose table manager is :class:`ReadyTableManager`."""
+    """A Faust app whose consumer is :class:`GaplessConsumer`, whose producer is :class:`TrackedProducer` and whose
+    table manager is :class:`ReadyTableManager`."""
 
     #: Topics delivered without holes (delete-policy, no transactions); empty: the catalogue's delete-policy topics.
     gapless_topics: frozenset[str] = frozenset()

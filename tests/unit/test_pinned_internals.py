@@ -52,6 +52,8 @@ INTERNALS: tuple[Internal, ...] = (
              "method"),
     Internal("faust-streaming", "faust.transport.conductor:Conductor", "_tp_index", CONSUMER),
     Internal("faust-streaming", "faust.app.base:App", "_new_transport", CONSUMER, "method"),
+    Internal("faust-streaming", "faust.transport.drivers.aiokafka:Producer", "_ensure_producer", CONSUMER,
+             "method"),
     Internal("mode-streaming", "mode.worker:Worker", "_schedule_shutdown", "pipeline/app/worker.py", "method"),
     Internal("faust-streaming", "faust.tables.manager:TableManager", "_update_channels", CONSUMER, "method"),
     Internal("faust-streaming", "faust.transport.consumer:Consumer", "_getmany", CONSUMER, "method"),
