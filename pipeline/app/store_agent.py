@@ -130,6 +130,7 @@ def register(wf: Wirefeed, subscriptions: tuple[Subscription, ...] | None = None
     @wf.app.agent(wf.topic(ENRICHED), name="store-notify", concurrency=1)
     async def store_agent(stream):  # type: ignore[no-untyped-def]
         async with store() as db:
+            # run_worker creates them before joining; this covers an app started another way (idempotent).
             await retry_forever("create notification topics", ensure_topics, s, router.topics)
             open_db["store"] = db
             try:

@@ -76,12 +76,15 @@ def warm_up(settings: Settings) -> None:
 
 
 def run_worker(settings: Settings) -> NoReturn:
-    """Create missing topics, then run the Faust worker until SIGINT/SIGTERM (bounded by the shutdown timeout)."""
+    """Create missing topics (the catalogue's, the tables' changelogs and the subscriptions'), then run the Faust
+    worker until SIGINT/SIGTERM (bounded by the shutdown timeout)."""
     from pipeline.app import create_wirefeed
     from pipeline.app.dedupe_agent import changelog_topics
+    from pipeline.sinks.subscriptions import router_from_settings
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    asyncio.run(ensure_topics(settings, compacted=changelog_topics(settings)))
+    subscription_topics = router_from_settings(settings).topics
+    asyncio.run(ensure_topics(settings, extra=subscription_topics, compacted=changelog_topics(settings)))
     if settings.metrics_port:
         from pipeline.ops.metrics import start_metrics_server
 
