@@ -27,7 +27,7 @@ from pipeline.config import Settings
 pytestmark = pytest.mark.kafka
 
 #: Long enough that the first topic's batch is still in the accumulator when the second send refreshes metadata.
-LINGER_MS = 2000
+LINGER_MS = 5000
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ async def test_aiokafka_loses_a_topic_known_only_from_an_all_topics_fetch(
         await create(admin, second)
         sent_first = await producer.send(first, b"1", key=b"k")  # known: queued without touching the topic list
         sent_second = await producer.send(second, b"2", key=b"k")  # unknown: the list becomes [second]
-        done, _ = await asyncio.wait([sent_first, sent_second], timeout=5)
+        done, _ = await asyncio.wait([sent_first, sent_second], timeout=8)
         assert sent_second in done
         assert sent_first not in done, (
             "aiokafka now delivers a batch for a topic known only from an all-topics metadata fetch; "
@@ -93,7 +93,7 @@ async def test_the_worker_producer_writes_to_both_topics(kafka_bootstrap: str, a
         await producer.create_topic(first, partitions=1, replication=1)
         await create(admin, second)
         sent = [await producer.send(topic, b"k", b"v", None, None, None) for topic in (first, second)]
-        results = await asyncio.wait_for(asyncio.gather(*sent), 15)
+        results = await asyncio.wait_for(asyncio.gather(*sent), 30)
         assert [r.topic for r in results] == [first, second]
     finally:
         await asyncio.wait_for(producer.stop(), 30)
