@@ -16,8 +16,15 @@ partitioner as ``Topic.send``, so keyed outputs land on the same partitions as b
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable
 from typing import Any, Protocol
+
+log = logging.getLogger("wirefeed.outbox")
+
+#: How long a flush waits for acknowledgements before it logs which topics it is still waiting for (and again after
+#: each further period). The producer's own timeout is far longer; a flush that waits this long is worth a line.
+SLOW_ACK_S = 30.0
 
 
 class Producer(Protocol):
@@ -30,16 +37,18 @@ class Producer(Protocol):
 class Outbox:
     """Sends of one batch; :meth:`flush` waits for the broker's acknowledgement of every one."""
 
-    __slots__ = ("pending", "producer", "sent")
+    __slots__ = ("pending", "producer", "sent", "topics")
 
     def __init__(self, producer: Producer) -> None:
         self.producer = producer
         self.pending: list[Awaitable[Any]] = []
+        self.topics: list[str] = []  # the topic of each pending send, for the slow-acknowledgement warning
         self.sent = 0
 
     async def send(self, topic: str, key: bytes | None, value: bytes) -> None:
         """Hand one message to the producer; returns once it is queued (it waits only when the buffer is full)."""
         self.pending.append(await self.producer.send(topic, key, value, None, None, None))
+        self.topics.append(topic)
         self.sent += 1
 
     def __len__(self) -> int:
@@ -52,8 +61,18 @@ class Outbox:
         unfinished), and every pending future has been waited for, so none is left with an unretrieved error."""
         if not self.pending:
             return
-        pending, self.pending = self.pending, []
-        results = await asyncio.gather(*pending, return_exceptions=True)
-        for result in results:
+        futures = [asyncio.ensure_future(p) for p in self.pending]
+        topics, self.pending, self.topics = self.topics, [], []
+        waiting = asyncio.gather(*futures, return_exceptions=True)
+        waited = 0.0
+        while True:
+            done, _ = await asyncio.wait([waiting], timeout=SLOW_ACK_S)
+            if done:
+                break
+            waited += SLOW_ACK_S
+            unacked = sorted({topic for topic, fut in zip(topics, futures, strict=True) if not fut.done()})
+            log.warning("%d of %d messages not acknowledged by the broker after %.0f s (topics: %s); still waiting",
+                        sum(not f.done() for f in futures), len(futures), waited, ", ".join(unacked))
+        for result in waiting.result():
             if isinstance(result, BaseException):
                 raise result

@@ -84,6 +84,15 @@ class PipelineRun:
         self.workers.remove(proc)
         return code
 
+    async def dump_tasks(self) -> None:
+        """Have each running worker write the stack of every thread and asyncio task to its log (mode's SIGUSR1
+        handler), so a test that timed out shows what each worker was waiting for."""
+        alive = [p for p in self.workers if p.poll() is None]
+        for proc in alive:
+            proc.send_signal(signal.SIGUSR1)
+        if alive:
+            await asyncio.sleep(2)
+
     def logs(self) -> str:
         return "\n".join(p.read_text(errors="replace")[-4000:] for p in sorted(self.data_dir.glob("worker-*.log")))
 
@@ -153,6 +162,8 @@ async def wait_until(check: Callable[[], object], timeout: float, what: str, run
                 if proc.poll() is not None:
                     raise AssertionError(f"worker exited ({proc.returncode}) waiting for {what}:\n{run.logs()}")
         if time.monotonic() > deadline:
+            if run is not None:
+                await run.dump_tasks()
             logs = run.logs() if run else ""
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}\n{logs}")
         await asyncio.sleep(0.25)

@@ -25,6 +25,10 @@ async def _running_worker(bootstrap: str, data_dir: Path, **env: str) -> Pipelin
 
 async def test_sigterm_stops_a_worker_cleanly(kafka_bootstrap: str, tmp_path: Path) -> None:
     run = await _running_worker(kafka_bootstrap, tmp_path / "data")
+    # SIGUSR1 (what the harness sends when a test times out) writes every thread's and task's stack to the log.
+    await run.dump_tasks()
+    log = (run.data_dir / "worker-0.log").read_text(errors="replace")
+    assert "THREAD MainThread" in log and "TASK _sender_routine" in log, run.logs()
     code = run.stop_worker(run.workers[0])
     assert code == 0, run.logs()
 

@@ -97,3 +97,22 @@ async def test_a_batch_whose_outputs_fail_is_never_acked() -> None:
         with pytest.raises(RuntimeError, match="not enough replicas"):
             await agent()
         assert cs.acked == [b"0", b"1"]
+
+
+async def test_a_flush_waiting_long_names_the_topics_it_waits_for(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr("pipeline.app.outbox.SLOW_ACK_S", 0.05)
+    producer = FakeProducer()
+    out = Outbox(producer)
+    await out.send("notify.a", b"k", b"1")
+    await out.send("notify.b", b"k", b"2")
+    producer.futures[1].set_result("ok")
+    flush = asyncio.ensure_future(out.flush())
+    await asyncio.sleep(0.12)
+    assert not flush.done()
+    warnings = [r.getMessage() for r in caplog.records if r.name == "wirefeed.outbox"]
+    assert warnings and all("1 of 2 messages not acknowledged" in w and "(topics: notify.a)" in w for w in warnings)
+    producer.futures[0].set_result("ok")
+    await asyncio.wait_for(flush, 1)
+    assert len(out) == 0
