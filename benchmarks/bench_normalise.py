@@ -8,8 +8,9 @@ Two baselines, measured in the same run:
 
 - **the code of another commit** (``--baseline REF``, default ``main``): the tree of ``REF`` is extracted
   (``git archive``) to a temporary folder, and ``benchmarks/bench_normalise_worker.py`` times the same documents
-  with this checkout's stage and with that tree's stage, in two worker processes whose rounds alternate, so both
-  see the same load. Each figure is the best round. ``× REF`` is this checkout's stories/s over REF's;
+  with this checkout's stage and with that tree's stage, in two worker processes that take turns document by
+  document (which goes first alternates), so both see the same load. Each figure is the best round. ``× REF``
+  is this checkout's stories/s over REF's;
 - **parsing alone** (``orjson.loads`` for JSON, defusedxml ``fromstring`` for XML, decode + line split for text):
   what any consumer of the bytes must pay; ``overhead ×`` is how many times slower the full step is.
 
@@ -136,20 +137,23 @@ def time_trees(trees: dict[str, Path], job: dict[str, Any], rounds: int) -> dict
             assert proc.stdin is not None
             proc.stdin.write(json.dumps(job) + "\n")
             proc.stdin.flush()
-        for n in range(rounds):
-            # Which tree goes first alternates, so neither always runs right after the other.
-            for label, proc in list(procs.items())[:: 1 if n % 2 == 0 else -1]:
-                assert proc.stdin is not None and proc.stdout is not None
-                proc.stdin.write("round\n")
-                proc.stdin.flush()
-                line = proc.stdout.readline()
-                if not line:
-                    raise RuntimeError(f"the {label} worker stopped (its error is printed above)")
-                result: dict[str, float | None] = json.loads(line)
-                mine = best.setdefault(label, {})
-                for key, us in result.items():
-                    old = mine.get(key)
-                    mine[key] = us if old is None or (us is not None and us < old) else old
+        # Document by document, each tree in turn (which goes first alternates), so both see the same load.
+        turn = 0
+        for _ in range(rounds):
+            for doc in job["docs"]:
+                turn += 1
+                for label, proc in list(procs.items())[:: 1 if turn % 2 else -1]:
+                    assert proc.stdin is not None and proc.stdout is not None
+                    proc.stdin.write(json.dumps([doc["key"]]) + "\n")
+                    proc.stdin.flush()
+                    line = proc.stdout.readline()
+                    if not line:
+                        raise RuntimeError(f"the {label} worker stopped (its error is printed above)")
+                    result: dict[str, float | None] = json.loads(line)
+                    mine = best.setdefault(label, {})
+                    for key, us in result.items():
+                        old = mine.get(key)
+                        mine[key] = us if old is None or (us is not None and us < old) else old
     finally:
         for proc in procs.values():
             if proc.stdin is not None:

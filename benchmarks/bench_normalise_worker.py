@@ -5,9 +5,10 @@ checkout, or an extracted copy of another commit, so two versions can be timed s
 script imports nothing else of the repository, so it runs unchanged against older trees.
 
 Protocol, one JSON document a line: the first line on stdin is the job
-``{"docs": [{"key", "agency", "payload_hex"}], "agencies": {...}, "seconds": s}``; every further line starts one
-round, answered on stdout with ``{key: µs per call}`` (CPU time of this process, ``time.process_time``), each
-document timed for about ``s`` seconds after one untimed call. A rejected document answers ``null``.
+``{"docs": [{"key", "agency", "payload_hex"}], "agencies": {...}, "seconds": s}``; every further line is a list of
+keys, answered on stdout with ``{key: µs per call}`` (CPU time of this process, ``time.process_time``), each
+document timed for about ``s`` seconds (after one untimed call when the job is read). A rejected document answers
+``null``.
 """
 
 from __future__ import annotations
@@ -59,8 +60,9 @@ def main(tree: str) -> int:
             calls[doc["key"]] = None
             continue
         calls[doc["key"]] = call
-    for _line in sys.stdin:
-        result = {k: None if fn is None else per_call_us(fn, job["seconds"]) for k, fn in calls.items()}
+    for line in sys.stdin:
+        keys: list[str] = json.loads(line)
+        result = {k: None if (fn := calls[k]) is None else per_call_us(fn, job["seconds"]) for k in keys}
         sys.stdout.write(json.dumps(result) + "\n")
         sys.stdout.flush()
     return 0
