@@ -29,7 +29,6 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -41,6 +40,7 @@ from defusedxml.ElementTree import fromstring
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.bench_normalise_worker import per_call_us
 from pipeline.stages.normalise import normalise_all
 from schemas import RawSubmission
 
@@ -74,24 +74,11 @@ def _baseline(payload: bytes) -> Callable[[], object]:
     return lambda: payload.decode("utf-8").splitlines()
 
 
-def _rate(fn: Callable[[], object], seconds: float, repeats: int = 3) -> tuple[float, int]:
-    """Calls per second of ``fn``: the best of ``repeats`` rounds of about ``seconds / repeats`` each
+def _rate(fn: Callable[[], object], seconds: float, repeats: int = 3) -> float:
+    """Calls per CPU second of ``fn``: the best of ``repeats`` rounds of about ``seconds / repeats`` each
     (after one warm-up call). The best round is the one least disturbed by other work on the machine."""
     fn()
-    best, total = 0.0, 0
-    for _ in range(repeats):
-        n, batch = 0, 1
-        start = time.process_time()
-        while True:
-            for _ in range(batch):
-                fn()
-            n += batch
-            elapsed = time.process_time() - start
-            if elapsed >= seconds / repeats:
-                break
-            batch = min(batch * 2, 1000)
-        best, total = max(best, n / elapsed), total + n
-    return best, total
+    return max(1e6 / per_call_us(fn, seconds / repeats) for _ in range(repeats))
 
 
 def _documents() -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, str], str | None]:
@@ -176,7 +163,7 @@ def run(quick: bool = False, baseline: str | None = "main") -> dict[str, Any]:
     for name, path in CASES:
         payload = path.read_bytes()
         stories = len(normalise_all(submission_of(payload)))
-        base_per_s, _ = _rate(_baseline(payload), seconds)
+        base_per_s = _rate(_baseline(payload), seconds)
         us = best["this"][name]
         assert us is not None, f"{name} was rejected"
         row = {
