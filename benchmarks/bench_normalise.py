@@ -1,23 +1,35 @@
-"""Normalise throughput per core: stories/s for the seed story, each IPTC sample format and the real-copy corpus.
+"""Normalise throughput per core: stories/s for the seed story, each IPTC sample and the real-copy corpus.
 
-Run ``python -m benchmarks.bench_normalise [--quick]``. Single process; every rate is per second of this
-process's CPU time (``time.process_time``), so other work on a shared machine changes it less than wall time
-would. The baseline, measured in the same run, is parsing alone (``orjson.loads`` for JSON, defusedxml
-``fromstring`` for XML, decode + line split for text): what any consumer of the bytes must pay. ``overhead`` is
-how many times slower the full normalise step is than that baseline. Each rate is the best of three rounds.
+Run ``python -m benchmarks.bench_normalise [--quick] [--baseline REF | --no-baseline]``. Every rate is per second
+of CPU time of the process that runs the stage (``time.process_time``), so other work on a shared machine changes
+it less than wall time would.
 
-The last row is the real-copy corpus (``benchmarks.eval_formats`` finds it; skipped with the reason when absent):
-each accepted document is timed alone, the row gives the median document's cost (stories/s of the median
+Two baselines, measured in the same run:
+
+- **the code of another commit** (``--baseline REF``, default ``main``): the tree of ``REF`` is extracted
+  (``git archive``) to a temporary folder, and ``benchmarks/bench_normalise_worker.py`` times the same documents
+  with this checkout's stage and with that tree's stage, in two worker processes that take turns document by
+  document (which goes first alternates), so both see the same load. Each figure is the best round. ``× REF``
+  is this checkout's stories/s over REF's;
+- **parsing alone** (``orjson.loads`` for JSON, defusedxml ``fromstring`` for XML, decode + line split for text):
+  what any consumer of the bytes must pay; ``overhead ×`` is how many times slower the full step is.
+
+The corpus tables (``benchmarks.eval_formats`` finds the real-copy corpus; skipped with the reason when absent) give
+each format's median document and the median accepted document of the whole corpus (stories/s of the median
 µs/document, the document's own agency profile applied).
 """
 
 from __future__ import annotations
 
-import functools
+import io
+import json
 import math
 import statistics
+import subprocess
 import sys
-import time
+import tarfile
+import tempfile
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,10 +40,12 @@ from defusedxml.ElementTree import fromstring
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.stages.errors import StageError
+from benchmarks.bench_normalise_worker import per_call_us
 from pipeline.stages.normalise import normalise_all
 from schemas import RawSubmission
 
+REPO = Path(__file__).resolve().parents[1]
+WORKER = Path(__file__).with_name("bench_normalise_worker.py")
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
 CASES: list[tuple[str, Path]] = [
     ("seed (plain text)", SHARED / "fixtures" / "seed-story-tca.txt"),
@@ -46,6 +60,11 @@ CASES: list[tuple[str, Path]] = [
 RECEIVED = datetime(2026, 1, 1, tzinfo=UTC)
 
 
+def submission_of(payload: bytes) -> RawSubmission:
+    """A sample submitted as the benchmark submits it (agency ``BENCH``, format ``auto``)."""
+    return RawSubmission(submission_id="bench", agency="BENCH", received_at=RECEIVED, payload=payload)
+
+
 def _baseline(payload: bytes) -> Callable[[], object]:
     head = payload.lstrip()[:1]
     if head == b"{":
@@ -55,109 +74,168 @@ def _baseline(payload: bytes) -> Callable[[], object]:
     return lambda: payload.decode("utf-8").splitlines()
 
 
-def _rate(fn: Callable[[], object], seconds: float, repeats: int = 3) -> tuple[float, int]:
-    """Calls per second of ``fn``: the best of ``repeats`` rounds of about ``seconds / repeats`` each
+def _rate(fn: Callable[[], object], seconds: float, repeats: int = 3) -> float:
+    """Calls per CPU second of ``fn``: the best of ``repeats`` rounds of about ``seconds / repeats`` each
     (after one warm-up call). The best round is the one least disturbed by other work on the machine."""
     fn()
-    best, total = 0.0, 0
-    for _ in range(repeats):
-        n, batch = 0, 1
-        start = time.process_time()
-        while True:
-            for _ in range(batch):
-                fn()
-            n += batch
-            elapsed = time.process_time() - start
-            if elapsed >= seconds / repeats:
-                break
-            batch = min(batch * 2, 1000)
-        best, total = max(best, n / elapsed), total + n
-    return best, total
+    return max(1e6 / per_call_us(fn, seconds / repeats) for _ in range(repeats))
 
 
-def run(quick: bool = False) -> list[dict[str, Any]]:
-    seconds = 0.2 if quick else 1.5
-    rows: list[dict[str, Any]] = []
-    for name, path in CASES:
-        payload = path.read_bytes()
-        raw = RawSubmission(submission_id="bench", agency="BENCH", received_at=RECEIVED, payload=payload)
-        stories = len(normalise_all(raw))  # also loads the language model once, outside the timing
-        docs_per_s, n = _rate(lambda raw=raw: normalise_all(raw), seconds)
-        base_per_s, _ = _rate(_baseline(payload), seconds)
-        rows.append(
-            {
-                "case": name,
-                "bytes": len(payload),
-                "stories_per_doc": stories,
-                "stories_per_s": docs_per_s * stories,
-                "us_per_doc": 1e6 / docs_per_s,
-                "baseline_parse_per_s": base_per_s,
-                "overhead_x": base_per_s / docs_per_s,
-                "iterations": n,
-            }
-        )
-    rows.append(_corpus_row(seconds))
-    return rows
-
-
-def _corpus_row(seconds: float) -> dict[str, Any]:
-    """The median accepted corpus document: its cost per document and the stories/s it gives."""
+def _documents() -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, str], str | None]:
+    """The timed documents (samples, then corpus), the agency profiles, each corpus document's format, and why
+    the corpus is absent (None when present)."""
+    docs = [{"key": name, "agency": "BENCH", "payload_hex": path.read_bytes().hex()} for name, path in CASES]
     from benchmarks import eval_formats as ev
 
     root = ev.corpus_dir()
     if root is None:
-        return {"case": "corpus median (absent: set WIREFEED_CORPORA)", "skipped": True}
+        return docs, {}, {}, "real-copy corpus absent: set WIREFEED_CORPORA to the folder holding agency-copy/"
     manifest = ev.load_manifest()
-    payloads, _problems = ev.read_documents(root, manifest)
-    options = ev.options_for(manifest)
-    costs: list[float] = []
-    sizes: list[int] = []
-    per_doc = max(seconds / 10, 0.02)
-    for doc in manifest["documents"]:
-        payload = payloads.get(doc["id"])
-        if payload is None:
-            continue
-        raw = ev.submission(doc["id"], doc["agency"], payload)
-        try:
-            normalise_all(raw, options)
-        except StageError:
-            continue  # rejected documents are not stories
-        rate, _ = _rate(functools.partial(normalise_all, raw, options), per_doc)
-        costs.append(1e6 / rate)
-        sizes.append(len(payload))
-    median_us = statistics.median(costs)
-    return {
-        "case": f"corpus median ({len(costs)} documents)",
-        "bytes": int(statistics.median(sizes)),
-        "stories_per_doc": 1,
-        "stories_per_s": 1e6 / median_us,
-        "us_per_doc": median_us,
-        "baseline_parse_per_s": float("nan"),
-        "overhead_x": float("nan"),
-        "iterations": len(costs),
+    payloads, problems = ev.read_documents(root, manifest)
+    if problems:
+        return docs, {}, {}, "real-copy corpus unusable: " + "; ".join(problems[:3])
+    formats = {}
+    for d in manifest["documents"]:
+        key = f"corpus:{d['id']}"
+        docs.append({"key": key, "agency": d["agency"], "payload_hex": payloads[d["id"]].hex()})
+        formats[key] = d["format"]
+    return docs, manifest.get("agencies") or {}, formats, None
+
+
+def extract_tree(ref: str, into: Path) -> Path:
+    """The files of commit ``ref`` of this repository, extracted under ``into``."""
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", ref], check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+def time_trees(trees: dict[str, Path], job: dict[str, Any], rounds: int) -> dict[str, dict[str, float | None]]:
+    """Best µs per call of every document for each tree, the trees' rounds alternating."""
+    procs = {
+        label: subprocess.Popen(
+            [sys.executable, str(WORKER), str(tree)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        for label, tree in trees.items()
     }
+    best: dict[str, dict[str, float | None]] = {}
+    try:
+        for proc in procs.values():
+            assert proc.stdin is not None
+            proc.stdin.write(json.dumps(job) + "\n")
+            proc.stdin.flush()
+        # Document by document, each tree in turn (which goes first alternates), so both see the same load.
+        turn = 0
+        for _ in range(rounds):
+            for doc in job["docs"]:
+                turn += 1
+                for label, proc in list(procs.items())[:: 1 if turn % 2 else -1]:
+                    assert proc.stdin is not None and proc.stdout is not None
+                    proc.stdin.write(json.dumps([doc["key"]]) + "\n")
+                    proc.stdin.flush()
+                    line = proc.stdout.readline()
+                    if not line:
+                        raise RuntimeError(f"the {label} worker stopped (its error is printed above)")
+                    result: dict[str, float | None] = json.loads(line)
+                    mine = best.setdefault(label, {})
+                    for key, us in result.items():
+                        old = mine.get(key)
+                        mine[key] = us if old is None or (us is not None and us < old) else old
+    finally:
+        for proc in procs.values():
+            if proc.stdin is not None:
+                proc.stdin.close()
+            proc.wait(timeout=60)
+    return best
+
+
+def run(quick: bool = False, baseline: str | None = "main") -> dict[str, Any]:
+    """Rows of the sample table and of the corpus table; ``baseline`` None times this checkout alone."""
+    docs, agencies, formats, absent = _documents()
+    job = {"docs": docs, "agencies": agencies, "seconds": 0.01 if quick else 0.05}
+    with tempfile.TemporaryDirectory(prefix="wirefeed-baseline-") as tmp:
+        trees = {"this": REPO}
+        if baseline is not None:
+            trees[baseline] = extract_tree(baseline, Path(tmp))
+        best = time_trees(trees, job, rounds=2 if quick else 3)
+    seconds = 0.2 if quick else 1.0
+    samples = []
+    for name, path in CASES:
+        payload = path.read_bytes()
+        stories = len(normalise_all(submission_of(payload)))
+        base_per_s = _rate(_baseline(payload), seconds)
+        us = best["this"][name]
+        assert us is not None, f"{name} was rejected"
+        row = {
+            "case": name, "bytes": len(payload), "stories_per_doc": stories, "us_per_doc": us,
+            "stories_per_s": stories * 1e6 / us, "baseline_parse_per_s": base_per_s,
+            "overhead_x": base_per_s * us / 1e6,
+        }
+        if baseline is not None and (old := best[baseline][name]) is not None:
+            row |= {"baseline_stories_per_s": stories * 1e6 / old, "speedup_x": old / us}
+        samples.append(row)
+    corpus: list[dict[str, Any]] = []
+    if absent is None:
+        by_format: dict[str, list[str]] = defaultdict(list)
+        for key, fmt in formats.items():
+            if best["this"][key] is not None:
+                by_format[fmt].append(key)
+        groups = [*sorted(by_format.items()), ("corpus median", [k for ks in by_format.values() for k in ks])]
+        for label, keys in groups:
+            us = _median_us(best["this"], keys)
+            row = {"case": label, "documents": len(keys), "us_per_doc": us, "stories_per_s": 1e6 / us}
+            if baseline is not None:
+                old = _median_us(best[baseline], keys)
+                row |= {"baseline_stories_per_s": 1e6 / old, "speedup_x": old / us}
+            corpus.append(row)
+    return {"baseline": baseline, "samples": samples, "corpus": corpus, "corpus_absent": absent}
+
+
+def _median_us(times: dict[str, float | None], keys: list[str]) -> float:
+    return statistics.median(t for k in keys if (t := times[k]) is not None)
 
 
 def main(argv: list[str]) -> int:
-    rows = run(quick="--quick" in argv)
-    table = Table(title="normalise: stories/s per core (CPU time, single process)")
-    for col in ("case", "bytes", "stories/doc", "stories/s", "µs/doc", "baseline parse/s", "overhead ×"):
+    baseline: str | None = "main"
+    if "--no-baseline" in argv:
+        baseline = None
+    elif "--baseline" in argv:
+        baseline = argv[argv.index("--baseline") + 1]
+    result = run(quick="--quick" in argv, baseline=baseline)
+    ref = result["baseline"]
+    console = Console(width=160)
+    table = Table(title="normalise: stories/s per core (CPU time, one process per tree)")
+    cols = ["case", "bytes", "stories/doc", "stories/s", "µs/doc"]
+    cols += [f"{ref} stories/s", f"× {ref}"] if ref else []
+    cols += ["parse only/s", "overhead ×"]
+    for col in cols:
         table.add_column(col, justify="left" if col == "case" else "right")
-    for r in rows:
-        if r.get("skipped"):
-            table.add_row(r["case"], *["-"] * 6)
-            continue
-        table.add_row(
-            r["case"],
-            f"{r['bytes']:,}",
-            str(r["stories_per_doc"]),
-            f"{r['stories_per_s']:,.0f}",
-            f"{r['us_per_doc']:,.0f}",
-            "-" if math.isnan(r["baseline_parse_per_s"]) else f"{r['baseline_parse_per_s']:,.0f}",
-            "-" if math.isnan(r["overhead_x"]) else f"{r['overhead_x']:.1f}",
-        )
-    Console(width=140).print(table)
+    for r in result["samples"]:
+        cells = [r["case"], f"{r['bytes']:,}", str(r["stories_per_doc"]), f"{r['stories_per_s']:,.0f}"]
+        cells.append(f"{r['us_per_doc']:,.0f}")
+        if ref:
+            cells += [_num(r.get("baseline_stories_per_s")), _num(r.get("speedup_x"), ".2f")]
+        cells += [f"{r['baseline_parse_per_s']:,.0f}", f"{r['overhead_x']:.1f}"]
+        table.add_row(*cells)
+    console.print(table)
+    if result["corpus_absent"]:
+        console.print(f"corpus: skipped ({result['corpus_absent']})")
+        return 0
+    table = Table(title="real-copy corpus: the median document of each format (stories/s per core)")
+    cols = ["format", "documents", "stories/s", "µs/doc"] + ([f"{ref} stories/s", f"× {ref}"] if ref else [])
+    for col in cols:
+        table.add_column(col, justify="left" if col == "format" else "right")
+    for r in result["corpus"]:
+        cells = [r["case"], str(r["documents"]), f"{r['stories_per_s']:,.0f}", f"{r['us_per_doc']:,.0f}"]
+        if ref:
+            cells += [_num(r.get("baseline_stories_per_s")), _num(r.get("speedup_x"), ".2f")]
+        table.add_row(*cells)
+    console.print(table)
     return 0
+
+
+def _num(value: float | None, spec: str = ",.0f") -> str:
+    return "-" if value is None or math.isnan(value) else format(value, spec)
 
 
 if __name__ == "__main__":

@@ -18,8 +18,18 @@ _PARAGRAPH_BREAK = re.compile(r"\r\n|\r|\n")
 _BLANK_LINE = re.compile(r"\n[ \t\u00a0]*\n")
 
 
+def _printable_nfc(text: str) -> bool:
+    """Text that cleaning at most folds spaces in: printable and NFC.
+
+    Printable (``str.isprintable``) leaves out every character of :data:`_CONTROL` and every whitespace
+    character but U+0020 (all are Unicode "Other" or "Separator"; ``tests/unit/normalise/test_normalise_clean_fixed``
+    checks every code point), so only NFC is left to check, and ASCII is NFC already.
+    """
+    return text.isprintable() and (text.isascii() or unicodedata.is_normalized("NFC", text))
+
+
 def _loose_spaces(text: str) -> bool:
-    """Printable ASCII ``text`` whose spaces need folding: a run of two, or one at either end."""
+    """Printable ``text`` whose spaces need folding: a run of two, or one at either end."""
     return "  " in text or text[:1] == " " or text[-1:] == " "
 
 
@@ -33,7 +43,7 @@ def clean_inline(text: str) -> str:
 
     Whitespace is every character ``str.split()`` splits on (Unicode White_Space, incl. NBSP).
     """
-    if text.isascii() and text.isprintable():  # NFC, no control characters, no whitespace but U+0020
+    if _printable_nfc(text):
         return " ".join(text.split()) if _loose_spaces(text) else text
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
@@ -49,7 +59,7 @@ def clean_inline_fixed(text: str) -> tuple[str, bool]:
     spaces are NFC again (a space starts no canonical composition) and hold nothing to remove or fold. Removing
     a control character can bring a combining mark next to a base it composes with, so then it is not known.
     """
-    if text.isascii() and text.isprintable():  # NFC, no control characters, no whitespace but U+0020
+    if _printable_nfc(text):
         return (" ".join(text.split()) if _loose_spaces(text) else text), True
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)

@@ -156,9 +156,12 @@ def _parse_plain_xml(body: bytes, max_depth: int) -> ET.Element | None:
             return None
         level = [child for element in level for child in element]
         depth += 1
+    if b"xmlns" not in body and b"xml:" not in body:
+        return root  # no namespace declared and no xml: attribute: no name to shorten
     for element in root.iter():
         if element.tag[:1] == "{":
             element.tag = local(element.tag)
-        if element.attrib:
-            element.attrib = {local(k): v for k, v in element.attrib.items()}
+        attrib = element.attrib
+        if attrib and "{" in "".join(attrib):  # rebuilt only when an attribute name is namespaced
+            element.attrib = {local(k): v for k, v in attrib.items()}
     return root

@@ -109,3 +109,31 @@ def test_split_plain_paragraphs_equals_the_line_by_line_definition(text: str) ->
     from pipeline.stages.normalise.cleaning import split_plain_paragraphs
 
     assert split_plain_paragraphs(text) == _reference_split(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_TEXT, max_size=6))
+def test_paragraphs_cleaned_together_as_one_by_one(paragraphs: list[str]) -> None:
+    body, fixed = clean_paragraphs_fixed(paragraphs)
+    one_by_one = [clean_inline_fixed(p) for p in paragraphs]
+    assert body == [c for c, _ in one_by_one if c]
+    assert fixed == {c for c, is_fixed in one_by_one if c and is_fixed}
+
+
+def test_printable_text_holds_no_control_and_no_whitespace_but_space() -> None:
+    import sys
+
+    from pipeline.stages.normalise.cleaning import _CONTROL
+
+    for code in range(sys.maxunicode + 1):
+        c = chr(code)
+        if c.isprintable():
+            assert _CONTROL.match(c) is None, hex(code)
+            assert c == " " or c.split() == [c], hex(code)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30))
+def test_clean_inline_matches_the_reference_on_any_text(text: str) -> None:
+    assert clean_inline(text) == _reference_clean(text)
+    assert clean_inline_fixed(text)[0] == _reference_clean(text)
