@@ -23,7 +23,7 @@ from benchmarks.eval_tagging import ml_targets, run_multilingual
 BELOW_TARGET: dict[str, tuple[float, float, float]] = {
     "ar": (0.785, 1.000, 1.000),
     "de": (0.869, 0.645, 1.000),
-    "el": (0.862, 0.880, 1.000),
+    "el": (0.919, 0.916, 0.888),
     "en": (0.903, 0.734, 1.000),
     "es": (0.914, 0.774, 1.000),
     "fi": (0.849, 0.727, 1.000),
