@@ -14,6 +14,11 @@ How the text is read (``extract`` in the manifest):
 - ``tsv-tokenised``: one row (``row``: the value of the ``id`` column) of a gzip TSV with ``article`` and
   ``headline`` columns whose words are separated by spaces (MeCab output); the spaces are removed between
   characters that are not both ASCII letters or digits, so Japanese text reads as published.
+- ``conllu``: one document (``row``) of a CoNLL-U treebank file, rebuilt from its sentences' ``# text`` lines.
+  A file with ``# newdoc id`` lines names documents by that id, with ``# doc_title`` as the headline and
+  ``# newpar`` starting each paragraph; a file without them groups sentences by the ``# sent_id`` prefix before
+  its last dot (``wn003.1``, ``wn003.2`` … form document ``wn003``), the first sentence being the headline and
+  each further sentence a paragraph.
 """
 
 from __future__ import annotations
@@ -198,6 +203,60 @@ def _tsv_rows(folder: Path, file: str, sha256: str) -> dict[str, dict[str, str]]
     return {row["id"]: row for row in reader}
 
 
+@dataclass
+class _ConlluDoc:
+    title: str | None
+    paragraphs: list[list[str]]
+
+
+@lru_cache(maxsize=8)
+def _conllu_docs(folder: Path, file: str, sha256: str) -> dict[str, _ConlluDoc]:
+    """The documents of a CoNLL-U file by id (see the module's docstring for how a document is found)."""
+    raw = _gunzip(read_checked(folder, file, sha256)).decode("utf-8-sig")
+    docs: dict[str, _ConlluDoc] = {}
+    current: _ConlluDoc | None = None
+    by_newdoc = "\n# newdoc id" in raw or raw.startswith("# newdoc id")
+    for block in raw.split("\n\n"):
+        meta: dict[str, str] = {}
+        flags: set[str] = set()
+        for line in block.splitlines():
+            if not line.startswith("#"):
+                continue
+            key, sep, value = line[1:].partition("=")
+            if sep:
+                meta[key.strip()] = value.strip()
+            else:
+                flags.add(key.strip())  # "# newpar" without an id
+        text = meta.get("text")
+        if text is None:
+            continue
+        if "newdoc id" in meta:
+            current = docs.setdefault(meta["newdoc id"], _ConlluDoc(meta.get("doc_title"), []))
+        elif not by_newdoc and (doc_id := _doc_of_sentence(meta.get("sent_id", ""))):
+            current = docs.setdefault(doc_id, _ConlluDoc(None, []))
+        if current is None:
+            continue
+        if not current.paragraphs or "newpar id" in meta or "newpar" in flags or current.title is None:
+            current.paragraphs.append([])
+        current.paragraphs[-1].append(text)
+    return docs
+
+
+def _doc_of_sentence(sent_id: str) -> str | None:
+    """The document a sentence id names: the part before a backslash (Lassy: ``WR-P-P-H-0000000005\\…p.1.s.1``),
+    else the part before the last dot (TDT: ``wn003.1``)."""
+    if "\\" in sent_id:
+        return sent_id.split("\\", 1)[0]
+    return sent_id.rsplit(".", 1)[0] if "." in sent_id else None
+
+
+def _from_conllu(doc: _ConlluDoc) -> tuple[str, list[str]]:
+    paragraphs = [" ".join(p) for p in doc.paragraphs if p]
+    if doc.title is not None:
+        return doc.title, paragraphs
+    return paragraphs[0], paragraphs[1:]
+
+
 def _sentences_ja(text: str) -> list[str]:
     return [s for s in (p.strip() for p in re.split(r"(?<=。)", text)) if s]
 
@@ -239,13 +298,15 @@ def _story_text(doc: Document, folder: Path) -> tuple[str, list[str], date | Non
     if doc.extract == "tsv-tokenised":
         row = _tsv_rows(folder, doc.file, doc.sha256)[str(doc.row)]
         return detokenise(row["headline"]), _sentences_ja(detokenise(row["article"])), None
+    if doc.extract == "conllu":
+        return (*_from_conllu(_conllu_docs(folder, doc.file, doc.sha256)[str(doc.row)]), None)
     data = read_checked(folder, doc.file, doc.sha256)
     if doc.extract == "html":
         return _from_html(data)
     if doc.extract == "text":
         title, body = _from_text(data)
         return title, body, None
-    raise ValueError(f"{doc.id}: unknown extract kind {doc.extract!r} (html, text, tsv-tokenised)")
+    raise ValueError(f"{doc.id}: unknown extract kind {doc.extract!r} (html, text, tsv-tokenised, conllu)")
 
 
 def build_story(doc: Document, folder: Path) -> Story:

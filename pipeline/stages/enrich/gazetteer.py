@@ -537,6 +537,8 @@ def build_gazetteer(data_dir: Path = DATA_DIR, languages: bool = True) -> Gazett
             add(surface, "country", code, "city", lang, _GEONAMES_PRIORITY, capital=kind == "capital")
         elif kind == "bloc":
             add(surface, "bloc", code, None, lang, _PRIORITY["bloc"])
+        elif kind == "blocker":  # "en inglés": the language, not the country
+            add(surface, "blocker", None, None, lang, _PRIORITY["blocker"])
         elif kind == "ambiguous" and surface not in rules.ambiguous:
             candidates = tuple(code.split("|"))
             rules.ambiguous[surface] = AmbiguousName(candidates, candidates[0], "name")

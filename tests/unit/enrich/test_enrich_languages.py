@@ -292,3 +292,31 @@ def test_a_dateline_left_in_the_lead_weighs_in_the_focus() -> None:
 )
 def test_the_us_dollar_sign_is_a_currency(lang: str, body: str, countries: set[str]) -> None:
     assert tag(make_story("Balança comercial", body, language=lang)).codes == countries
+
+
+# Country adjectives derived from the languages' names (Dutch -e, Swedish -t, Polish and Finnish case forms …);
+# a phrase naming the language ("en inglés", "på engelska") is not the country; a derived form that is another
+# word of the language (French 'malaise', unease) is left out.
+ADJECTIVE_CASES: list[tuple[str, str, str, set[str]]] = [
+    ("nl-adjective", "nl", "De Italiaanse en Poolse ministers spraken met een Zweedse delegatie.", {"IT", "PL", "SE"}),
+    ("sv-adjective", "sv", "Den italienska regeringen och ett polskt företag skrev avtal.", {"IT", "PL"}),
+    ("da-adjective", "da", "Den italienske premierminister mødte tyske ministre.", {"IT", "DE"}),
+    ("pl-adjective", "pl", "Przedstawiciele włoskiego rządu rozmawiali z czeską delegacją.", {"IT", "CZ"}),
+    ("fi-adjective", "fi", "Kanadalaisen yhtiön johtaja tapasi ranskalaisia ministereitä.", {"CA", "FR"}),
+    ("fr-adjective", "fr", "La délégation italienne a rencontré des diplomates allemands.", {"IT", "DE"}),
+    ("es-adjective", "es", "La delegación francesa y los diplomáticos alemanes firmaron.", {"FR", "DE"}),
+    ("it-adjective", "it", "La delegazione tedesca ha incontrato i diplomatici francesi.", {"DE", "FR"}),
+    ("pt-adjective", "pt", "A delegação francesa e os diplomatas ingleses assinaram.", {"FR", "GB"}),
+    ("tr-adjective", "tr", "İtalyan ve Alman bakanlar bir araya geldi.", {"IT", "DE"}),
+    ("es-language", "es", "El comunicado se publicó en inglés y en francés.", set()),
+    ("sv-language", "sv", "Rapporten finns på engelska och på tyska.", set()),
+    ("pl-language", "pl", "Dokument wydano w języku angielskim.", set()),
+    ("fr-malaise", "fr", "Le malaise des enseignants grandit.", set()),
+]
+
+
+@pytest.mark.parametrize(
+    ("lang", "body", "countries"), [c[1:] for c in ADJECTIVE_CASES], ids=[c[0] for c in ADJECTIVE_CASES]
+)
+def test_country_adjectives_in_their_language(lang: str, body: str, countries: set[str]) -> None:
+    assert tag(make_story("Notizia", body, language=lang)).codes == countries

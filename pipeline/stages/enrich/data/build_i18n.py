@@ -8,13 +8,19 @@ Sources (licences in ``README.md``):
   that pass ``_latin_alternate`` (GeoNames does not say which language a Latin alternate name belongs to);
 - city names in each language: CLDR's exemplar cities of the time zones through ``babel`` (Roma, Wien, Rzym,
   Nova York), placed in their country by the GeoNames cities of the same time zone;
+- country adjectives (``_language_adjectives``): in most covered Latin-script languages a nation's adjective is its
+  language's name (Dutch 'Italiaans' → 'Italiaanse', Swedish 'italienska' → 'italiensk', Polish 'włoski' →
+  'włoskiego'), so CLDR's language names through ``babel``, put in the country CLDR gives as the language's most
+  likely one (where it is official and spoken by most people), give the adjectives with regular endings; Finnish
+  forms its adjectives from the country name ('Kanada' → 'kanadalainen', 'kanadalaisen' …);
 - ``i18n_curated.tsv``: short forms, demonyms, bloc names and shared names no package gives;
 - inflection: ``pymorphy3`` (its Russian dictionary) generates every case form; the dictionaries of
   ``simplemma`` read backwards give the forms of Polish, Finnish, Greek, German and Ukrainian names; endings
   (``_endings``) cover what the dictionaries miss; Arabic gets its proclitics (و ب ل ف ك and ال contractions).
 
-Each row is ``surface<TAB>code<TAB>kind<TAB>lang``: kind ``name``, ``demonym``, ``city``, ``capital``, ``bloc`` or
-``ambiguous`` (code then lists the candidates, the default first); lang a language code, ``*`` for every language
+Each row is ``surface<TAB>code<TAB>kind<TAB>lang``: kind ``name``, ``demonym``, ``city``, ``capital``, ``bloc``,
+``blocker`` (code ``-``: a phrase that hides the names inside it, "en inglés") or ``ambiguous`` (code then lists the
+candidates, the default first); lang a language code, ``*`` for every language
 (names in scripts English text never contains), or ``intl`` for every language but English (Latin alternate names
 of cities: 'Moskau', 'Pékin').
 """
@@ -26,6 +32,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
+from typing import cast
 
 from pipeline.stages.enrich.gazetteer import INERT_CHARS
 
@@ -238,6 +245,139 @@ def _endings(lang: str, surface: str, kind: str) -> set[str]:
         elif surface[-1] == "a":
             out |= {surface[:-1] + e for e in ("i", "y", "ę", "ą", "e")}  # Polski, Francji, Francję, Francją
     return out
+
+
+#: Languages whose name is no single country's adjective (spoken across many countries, or the word means the
+#: language or script far more often: Perzisch, Hebreeuws), and the countries whose adjective the language's
+#: name is where CLDR's most likely country is another (English → the United States, Portuguese → Brazil).
+NOT_NATIONAL_LANGUAGES = frozenset(
+    "ar bi bn dv fa gil gn gsw he ht ko mh na niu ny pap pau rn sm sn sw tet tkl to tpi tvl ur wo".split()
+)
+LANGUAGE_COUNTRY_OVERRIDE = {"en": "GB", "pt": "PT"}
+#: Where the adjective is the language's name, and how it is inflected (``_adjective_forms``).
+ADJECTIVE_LANGS = ("nl", "de", "fr", "es", "it", "pt", "sv", "da", "nb", "pl", "tr")
+
+
+def _national_languages(known: set[str]) -> dict[str, str]:
+    """Language code → the country whose adjective its name is: CLDR's most likely country of the language,
+    where the language is official and spoken by at least half the people."""
+    from babel import Locale
+    from babel.core import get_global
+    from babel.languages import get_territory_language_info
+
+    likely = cast("dict[str, str]", get_global("likely_subtags"))
+    out: dict[str, str] = {}
+    for lang in map(str, Locale.parse("en").languages):
+        if "_" in lang or lang in NOT_NATIONAL_LANGUAGES or lang not in likely:
+            continue
+        country = likely[lang].rsplit("_", 1)[-1]
+        info = get_territory_language_info(country).get(lang, {})
+        share = float(info.get("population_percent") or 0)
+        if info.get("official_status") in ("official", "de_facto_official") and share >= 50:
+            out[lang] = LANGUAGE_COUNTRY_OVERRIDE.get(lang, country)
+    return {lang: code for lang, code in out.items() if code in known}
+
+
+def _adjective_forms(lang: str, name: str) -> set[str]:
+    """A country adjective's forms from the language's name in ``lang`` (empty where the rule does not hold)."""
+    if " " in name or "-" in name or len(name) < 4:
+        return set()
+    if lang == "nl" and name.endswith("ees"):
+        return {name[:-2] + "se"}  # Chinees → Chinese, Portugees → Portugese
+    if lang == "nl" and name.endswith("s"):
+        return {name + "e"}  # Italiaans → Italiaanse; the bare form is the language (and Frans a first name)
+    if lang == "de" and name.endswith("sch"):
+        return {name.lower()}  # italienisch; _endings adds -e, -en, -er, -es, -em
+    if lang == "fr":
+        if name.endswith("ien"):
+            return {name, name + "ne", name + "s", name + "nes"}
+        if name.endswith(("ais", "ois")):
+            return {name, name + "e", name + "es"}
+        return {name, name + "s"} if name.endswith("e") else {name, name + "e", name + "s", name + "es"}
+    if lang in ("es", "pt", "it"):
+        if name.endswith("o"):
+            plural_m, plural_f = ("i", "e") if lang == "it" else ("os", "as")
+            stem = name[:-1] + ("h" if lang == "it" and name.endswith("co") else "")
+            return {name, name[:-1] + "a", stem + plural_m, stem + plural_f}
+        if lang == "it" and name.endswith("e"):
+            return {name, name[:-1] + "i"}
+        if name.endswith(("és", "ês")):
+            return {name, name[:-2] + "esa", name[:-2] + "eses", name[:-2] + "esas"}
+        if lang == "es" and name.endswith("án"):
+            return {name, name[:-2] + "ana", name[:-2] + "anes", name[:-2] + "anas"}
+        return set()
+    if lang == "sv" and name.endswith("ska"):
+        return {name, name[:-1], name[:-1] + "t"}  # italienska, italiensk, italienskt
+    if lang in ("da", "nb") and name.endswith("sk"):
+        return {name, name + "e"}
+    if lang == "pl" and name.endswith("ki"):
+        stem = name[:-1]  # włosk-
+        return {name} | {stem + e for e in ("a", "ie", "iego", "iej", "ich", "im", "imi", "iemu", "ą")}
+    if lang == "tr" and name.endswith(("ca", "ce", "ça", "çe")) and len(name) >= 6:
+        return {name[:-2]}  # İtalyanca → İtalyan
+    return set()
+
+
+def _finnish_adjectives(name: str) -> set[str]:
+    """'Kanada' → kanadalainen and its case forms; 'Irak' → irakilainen; a name ending in -i also gets the -alainen
+    form (Ruotsi → ruotsalainen)."""
+    if " " in name or "-" in name or len(name) < 4:
+        return set()
+    word = name.lower()
+    a = "a" if any(v in word for v in "aou") else "ä"
+    stems = {word + "l" + a + "i"} if word[-1] in "aeiouyäö" else {word + "il" + a + "i"}
+    if word.endswith("i"):
+        stems.add(word[:-1] + a + "l" + a + "i")
+    endings = ("nen", "sen", "set", "sten", "si" + a, "st" + a, "selle", "sille", "sess" + a, "siss" + a,
+               "sen" + a, "sin" + a, "seksi", "sell" + a, "sill" + a, "selt" + a, "silt" + a, "sten")  # fmt: skip
+    return {stem + e for stem in stems for e in endings}
+
+
+#: How each language says "in <language>" ("en inglés", "på engelska", "w języku angielskim"): such a phrase names
+#: the language, not the country, and is kept from matching as a blocker. ``{}`` is the language's name, ``{stem}``
+#: a Polish adjective's stem.
+LANGUAGE_MENTIONS: dict[str, tuple[str, ...]] = {
+    "es": ("en {}", "del {}", "al {}"),
+    "fr": ("en {}",),
+    "it": ("in {}",),
+    "pt": ("em {}", "para o {}"),
+    "sv": ("på {}",),
+    "da": ("på {}",),
+    "nb": ("på {}",),
+    "de": ("auf {}",),
+    "pl": ("języku {stem}im", "język {}", "języka {stem}iego"),
+}
+
+
+def _language_adjectives(known: set[str]) -> Iterable[tuple[str, str, str]]:
+    """(lang, code, form) of the country adjectives derived from CLDR names (see the module's docstring), and
+    (lang, '-', phrase) of the phrases that name the language ("en inglés"), kept out as blockers. A derived form
+    that simplemma's dictionary of the language knows as another word is left out (French 'malaise', unease, is
+    not a form of 'malais')."""
+    from babel import Locale
+    from simplemma.strategies.dictionaries import DefaultDictionaryFactory
+
+    factory = DefaultDictionaryFactory(cache_max_size=1)
+    national = _national_languages(known)
+    for lang in ADJECTIVE_LANGS:
+        words = factory.get_dictionary(lang)
+        names = Locale.parse(lang).languages
+        for language, code in national.items():
+            name = names.get(language, "")
+            forms = _adjective_forms(lang, name)
+            if not forms:
+                continue
+            own = {name.lower(), min(sorted(forms), key=len).lower()}  # the adjective's base forms
+            for form in forms:
+                lemma = words.get(form.lower())
+                if lemma is None or lemma in own:
+                    yield lang, code, form
+            for phrase in LANGUAGE_MENTIONS.get(lang, ()):
+                yield lang, "-", phrase.format(name, stem=name[:-1])
+    territories = Locale.parse("fi").territories
+    for code in sorted(known):
+        for form in _finnish_adjectives(territories.get(code, "")):
+            yield "fi", code, form
 
 
 def _cyrillic_lang(surface: str) -> str:
@@ -459,6 +599,14 @@ def build() -> list[tuple[str, str, str, str]]:
             kind = "capital" if zone.rsplit("/", 1)[-1].replace("_", " ") in capital_names else "city"
             put(exemplar, str(holder), kind, _scope(lang, exemplar), lang)
 
+    # Country adjectives derived from language and country names, before the curated ones (which win a conflict
+    # only by agreeing: a name given for two countries is left out).
+    for lang, code, form in _language_adjectives(known):
+        if code == "-":
+            put(form, code, "blocker", lang, lang)
+        elif form not in country_surfaces:
+            put(form, code, "demonym", _scope(lang, form), lang)
+
     # Curated names; 'drop' rows take out a name that is far more often a word in its language.
     dropped = set()
     for lang, code, kind, form in _curated():
@@ -476,7 +624,9 @@ def build() -> list[tuple[str, str, str, str]]:
     for (surface, kind, scope), code in base.items():
         if not code:
             continue
-        if scope in LATIN:
+        if kind == "blocker":
+            langs = []
+        elif scope in LATIN:
             langs = [scope]
         elif scope == "*":
             script = script_of(surface)
