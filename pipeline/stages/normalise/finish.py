@@ -78,6 +78,7 @@ def finish(draft: Draft, raw: RawSubmission, options: NormaliseOptions) -> Story
         byline = byline or reporter
     if not body:
         raise StageError("empty_body", f"{where}: no body text")
+    byline = byline or (clean_inline(draft.byline_guess) if draft.byline_guess else None)
     if pubstatus == "canceled" and "kill" not in signals:
         signals.append("kill")
     digest = content_hash_cleaned(headline, body, fixed)
