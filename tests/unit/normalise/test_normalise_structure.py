@@ -285,3 +285,13 @@ def test_newsml12_origin_from_metadata_properties_when_the_dateline_is_a_date() 
     props = '<Property FormalName="Country" Value="GRC"/><Property FormalName="City" Value="Athens"/>'
     story = normalise(make_raw(_newsml12("<PublicIdentifier>urn:newsml:x:1:2:1</PublicIdentifier>", "4/4/2018", props)))
     assert story.dateline is not None and (story.dateline.place, story.dateline.country) == ("Athens", "GR")
+
+
+def test_newsml12_printed_place_loses_the_region_code_of_its_country_area() -> None:
+    loc = (
+        '<Location HowPresent="Origin"><Property FormalName="Country" Value="CH"/>'
+        '<Property FormalName="CountryArea" Value="KGR"/></Location>'
+    )
+    ident = "<PublicIdentifier>urn:newsml:x:1:2:1</PublicIdentifier>"
+    story = normalise(make_raw(_newsml12(ident, "Landquart GR", loc)))
+    assert story.dateline is not None and (story.dateline.place, story.dateline.country) == ("Landquart", "CH")

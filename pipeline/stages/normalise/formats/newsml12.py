@@ -111,7 +111,7 @@ def _item(item: ET.Element, ctx: ParseContext, where: str) -> Draft:
     meta = component.find("DescriptiveMetadata")
     if meta is None:
         meta = component.find(".//DescriptiveMetadata")
-    origin_country = origin_city = None
+    origin_country = origin_city = origin_area = None
     if meta is not None:
         draft.language = _formal(meta.find("Language"))
         for code in meta.iter("SubjectCode"):
@@ -126,12 +126,14 @@ def _item(item: ET.Element, ctx: ParseContext, where: str) -> Draft:
                 origin_country = alpha2(attr(prop, "Value"))
             elif _formal(prop) == "City":
                 origin_city = attr(prop, "Value")
+            elif _formal(prop) == "CountryArea":
+                origin_area = attr(prop, "Value")
         draft.keywords = [
             v
             for p in meta.findall("Property")
             if _formal(p) == "Keyword" and not attr(p, "Role") and (v := attr(p, "Value"))
         ]
-    draft.dateline = _dateline(printed_dateline, origin_city, origin_country)
+    draft.dateline = _dateline(printed_dateline, origin_city, origin_country, origin_area)
     draft.body = _body(component)
     if not draft.headline:
         # The story is a NITF document in a nested component: its own headline.
@@ -141,9 +143,12 @@ def _item(item: ET.Element, ctx: ParseContext, where: str) -> Draft:
     return draft
 
 
-def _dateline(printed: str | None, city: str | None, country: str | None) -> Dateline | None:
+def _dateline(printed: str | None, city: str | None, country: str | None, area: str | None) -> Dateline | None:
     if printed:
         place, date = printed_dateline(printed)
+        # "Landquart GR": the place followed by its region's code (CountryArea "KGR", the canton of Graubünden).
+        if place and area and len(area) >= 2 and place.endswith(" " + area[-2:].upper()):
+            place = place[:-3].rstrip()
         return Dateline(text=printed, place=city or place, country=country, date=date)
     if city:
         return Dateline(text=city, place=city, country=country)
