@@ -115,6 +115,7 @@ _ADVISORY = re.compile(
     r"^(?:\(\s*)?(?P<kw>RECASTS?|UPDATES?(?: \d+)?|CORRECTS?|CORRECTED|CORRECTION|REFILES?|REPEATS?|ADDS"
     r"|WRAPUP(?: \d+)?"
     r"|EDITOR[’']?S NOTE|EDITORS NOTE|NOTE TO EDITORS|ADVISORY|KILL|KILLED|WITHDRAWN|WITHDRAWS"
+    r"|(?i:nieuw bericht)(?=, vervangt\b)"
     r"|(?:\d+(?:ST|ND|RD|TH) LEAD|(?:\d+(?:st|nd|rd|th) )?Ld-Writethru|WRITETHRU|URGENT|FLASH)(?=\s*(?:$|[-:—]))"
     r"|(?<=\()\s*(?:Recasts|Updates|Corrects|Refiles|Adds|Repeats)(?= )"
     r"|(?<=\()In [^()]{0,40}\b(?:story|item|report), (?:corrects|updates|adds|recasts|refiles)(?= ))\b"
@@ -129,7 +130,10 @@ _SIGNAL_OF = {
     "CORRECT": "correction",
     "KILL": "kill",
     "WITHDRAW": "kill",
+    "NIEUW BERICHT": "update",  # ANP: "new story, replaces: <earlier headline>"
 }
+#: A first word printed letter-spaced for emphasis (ANP's "N i e u w bericht"), read as one word.
+_LETTER_SPACED = re.compile(r"^(?:[^\W\d_] ){3,}[^\W\d_](?= )")
 
 _BOILERPLATE = [
     re.compile(p, re.I)
@@ -385,6 +389,8 @@ def _same_place(a: str, b: str) -> bool:
 
 def _advisory_signal(paragraph: str) -> Signal | bool | None:
     """False when ``paragraph`` is not an advisory; else the signal it carries (or None)."""
+    if paragraph[1:2] == " " and (spaced := _LETTER_SPACED.match(paragraph)):
+        paragraph = spaced.group().replace(" ", "") + paragraph[spaced.end() :]
     m = _ADVISORY.match(paragraph)
     if m is None:
         return False

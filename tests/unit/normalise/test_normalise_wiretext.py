@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from normalise_support import make_raw
 
 from pipeline.stages.normalise import normalise
-from pipeline.stages.normalise.wiretext import match_dateline, split_byline
+from pipeline.stages.normalise.wiretext import match_dateline, split_byline, strip_head
 
 BODY = "The minister said talks would resume next week after a pause of several months."
 LAST = "Officials declined to comment further on the negotiations."
@@ -327,3 +327,16 @@ def test_byline_after_a_slash_names_an_agency_or_a_newsroom_by_its_address() -> 
     assert split_byline("Geir Molnes / Faktisk.no", None) == ("Geir Molnes", "Faktisk.no")
     assert split_byline("Martin Hardenberger/TT", None) == ("Martin Hardenberger", "TT")
     assert split_byline("Jane Doe/John Roe", None) == ("Jane Doe/John Roe", None)
+
+
+def test_letter_spaced_replacement_advisory_leaves_the_head_as_an_update() -> None:
+    head = strip_head(
+        [
+            "N i e u w bericht, vervangt: Bonden stellen ultimatum",
+            "Utrecht (ANP) - De bonden kondigen stakingen aan.",
+            "Het overleg gaat door.",
+        ]
+    )
+    assert head.body == ["De bonden kondigen stakingen aan.", "Het overleg gaat door."]
+    assert head.dateline is not None and head.dateline.place == "Utrecht"
+    assert head.signals == ["update"]
