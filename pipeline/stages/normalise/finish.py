@@ -14,6 +14,7 @@ from pipeline.stages.normalise.identity import check_identity
 from pipeline.stages.normalise.language import detect_language
 from pipeline.stages.normalise.options import NormaliseOptions
 from pipeline.stages.normalise.trusted import trusted_story
+from pipeline.stages.normalise.wire_profiles import wire_profile
 from pipeline.stages.normalise.wiretext import (
     WireText,
     analyse,
@@ -83,7 +84,10 @@ def finish(draft: Draft, raw: RawSubmission, options: NormaliseOptions) -> Story
         signals.append("kill")
     digest = content_hash_cleaned(headline, body, fixed)
     profile = options.profile(raw.agency)
-    language = draft.language or profile.language or detect_language(headline, body)
+    # Text too short or tabular to detect (results, tables) takes the agency's one service language, if it has one.
+    language = (
+        draft.language or profile.language or detect_language(headline, body) or wire_profile(raw.agency).language
+    )
     versioncreated = draft.versioncreated or draft.firstcreated or raw.received_at
     uri = draft.uri or story_uri(raw.agency, draft.agency_id, digest)
     version = draft.version or 1

@@ -91,6 +91,8 @@ PROFILES: tuple[WireProfile, ...] = (
     _profile("Kyodo", "KYODO NEWS", "KWS", language="en"),
     # AAP (telex-framed text): the desk signs off in capitals under the story ("AAP BETTING").
     _profile("AAP", "AUSTRALIAN ASSOCIATED PRESS", language="en", signoff=re.compile(r"^AAP(?: [A-Z]{2,12}){1,3}$")),
+    # PA (the UK's Press Association: NITF, English).
+    _profile("PA", "PRESS ASSOCIATION", "PA MEDIA", language="en"),
     # The Canadian Press (ANPA 1312, English and French).
     _profile("CP", "CANADIAN PRESS", "THE CANADIAN PRESS", "PC"),
 )

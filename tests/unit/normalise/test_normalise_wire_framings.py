@@ -190,3 +190,9 @@ def test_telex_without_headline_line_takes_the_routing_keyword_and_drops_the_sig
     assert story.body[0].startswith("Latest betting for tomorrow's Eagle Farm gallops.")
     assert story.body[-1].endswith("4.80 Wonder Boom")
     assert story.language == "en"
+
+
+def test_undetectable_text_takes_the_agency_service_language() -> None:
+    results = b"Premier League table\n\n1 Arsenal 38 26 6 6 88 43 84\n\n2 Chelsea 38 25 7 6 80 39 82\n"
+    assert normalise(make_raw(results, agency="PA")).language == "en"
+    assert normalise(make_raw(results, agency="TCA")).language is None
