@@ -544,8 +544,13 @@ def _drop_trailing(out: WireText, agency: str | None = None) -> None:
             out.dropped.append(p)
             if out.byline is None and (m := _REPORTING_BY.match(p)):
                 out.byline = _names(m.group("name"))
-        # A closing rule (``___``) near the end starts contributor and contact notes, not story text.
+        # A closing rule (``___``) near the end starts contributor and contact notes, not story text; so does a
+        # media-contact line ("Media contact:", "… can contact X for more information on:").
         rule = next((i for i in range(len(body) - 1, max(0, len(body) - 5), -1) if _SEPARATOR.match(body[i])), None)
+        if rule is None:
+            rule = next(
+                (i for i in range(len(body) - 1, max(0, len(body) - 7), -1) if _contact_lead(body[i])), None
+            )
         if rule is None or rule == 0:
             break
         out.dropped.extend(body[rule:])
@@ -569,6 +574,18 @@ def _drop_trailing(out: WireText, agency: str | None = None) -> None:
         if out.byline is None and (r := _REPORTING_BY.match(m.group(0).strip())):
             out.byline = _names(r.group("name"))
         body[-1] = last[: m.start()].rstrip()
+
+
+#: The line that opens a release's or story's media contacts.
+_CONTACT_LEAD = re.compile(
+    r"^(?:media|press|investor|news media)\s+(?:contacts?|enquiries|inquiries)\b[^.!?]{0,60}$"
+    r"|\bcontact\b[^.!?]{0,100}\bfor (?:more|further) (?:information|details)\b[^.!?]{0,20}:$",
+    re.I,
+)
+
+
+def _contact_lead(paragraph: str) -> bool:
+    return len(paragraph) <= 160 and "ontact" in paragraph and _CONTACT_LEAD.search(paragraph) is not None
 
 
 _EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"

@@ -340,3 +340,17 @@ def test_letter_spaced_replacement_advisory_leaves_the_head_as_an_update() -> No
     assert head.body == ["De bonden kondigen stakingen aan.", "Het overleg gaat door."]
     assert head.dateline is not None and head.dateline.place == "Utrecht"
     assert head.signals == ["update"]
+
+
+@pytest.mark.parametrize(
+    "lead",
+    ["Media contact:", "Media organisations can contact the agency's media manager for more information on:"],
+)
+def test_media_contacts_closing_the_story_are_not_body(lead: str) -> None:
+    doc = (
+        "Doping hotline opens\n\nAthletes can report doping on a new hotline from Monday, the agency said.\n\n"
+        f"Anyone with information should call the hotline.\n\n{lead}\n\nJane Roe\n\nPhone: +61 2 6206 0208\n\n"
+        "Email: jane.roe@example.org\n"
+    )
+    story = normalise(make_raw(doc.encode()))
+    assert story.body[-1] == "Anyone with information should call the hotline."
