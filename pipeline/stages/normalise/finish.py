@@ -77,6 +77,9 @@ def finish(draft: Draft, raw: RawSubmission, options: NormaliseOptions) -> Story
         byline = byline or head.byline
         body, reporter = strip_trailing_boilerplate(body, raw.agency, dateline)
         byline = byline or reporter
+    # The headline may also be printed again under the dateline (press releases): not body text either.
+    if len(body) > 1 and body[0].casefold() == headline.casefold():
+        body = body[1:]
     if not body:
         raise StageError("empty_body", f"{where}: no body text")
     byline = byline or (clean_inline(draft.byline_guess) if draft.byline_guess else None)

@@ -64,7 +64,7 @@ _DATELINE_NO_DASH = re.compile(
 )
 #: ``MOSCOW, January 21. /TASS/.`` (TASS puts the agency between slashes after the date).
 _DATELINE_SLASHED = re.compile(
-    rf"^(?P<text>(?P<place>{_PLACE})(?P<extra>{_EXTRA})\.?\s*/(?P<agency>[^\W\d_][\w\-]{{1,15}})/\.?(?P<dash>\s*(?:{_DASH}|:))?)"
+    rf"^(?P<text>(?P<place>{_PLACE})(?P<extra>{_EXTRA})\.?\s*/(?P<agency>[^\W\d_][\w\-]{{1,23}})/\.?(?P<dash>\s*(?:{_DASH}|:))?)"
     r"(?:\s+|$)"
 )
 #: ``(ANSA) - Rome, October 11 -`` (the agency before the place).
@@ -537,6 +537,13 @@ def _drop_trailing(out: WireText, agency: str | None = None) -> None:
     body = out.body
     agencies = {a.casefold() for a in (agency, _dateline_agency(out.dateline)) if a}
     while True:
+        # A media-contact line ("Media contact:", "… can contact X for more information on:") or the heading of a
+        # release's company profile ("About IndiGrid") near the end starts notes, not story text: cut first, so
+        # a contact's "Email: …" line is never read as a signature.
+        contact = next((i for i in range(len(body) - 1, max(0, len(body) - 7), -1) if _contact_lead(body[i])), None)
+        if contact is not None:
+            out.dropped.extend(body[contact:])
+            del body[contact:]
         while len(body) > 1 and (
             _signature(body[-1], out) or is_boilerplate(body[-1]) or _only_credit(body[-1], agencies)
         ):
@@ -544,13 +551,8 @@ def _drop_trailing(out: WireText, agency: str | None = None) -> None:
             out.dropped.append(p)
             if out.byline is None and (m := _REPORTING_BY.match(p)):
                 out.byline = _names(m.group("name"))
-        # A closing rule (``___``) near the end starts contributor and contact notes, not story text; so does a
-        # media-contact line ("Media contact:", "… can contact X for more information on:").
+        # A closing rule (``___``) near the end starts contributor and contact notes, not story text.
         rule = next((i for i in range(len(body) - 1, max(0, len(body) - 5), -1) if _SEPARATOR.match(body[i])), None)
-        if rule is None:
-            rule = next(
-                (i for i in range(len(body) - 1, max(0, len(body) - 7), -1) if _contact_lead(body[i])), None
-            )
         if rule is None or rule == 0:
             break
         out.dropped.extend(body[rule:])
@@ -582,9 +584,13 @@ _CONTACT_LEAD = re.compile(
     r"|\bcontact\b[^.!?]{0,100}\bfor (?:more|further) (?:information|details)\b[^.!?]{0,20}:$",
     re.I,
 )
+#: The heading of a release's closing company profile: "About IndiGrid", "About Example Corp.".
+_ABOUT = re.compile(r"^About [^\W\d_][\w&.,'’\- ]{0,60}:?$")
 
 
 def _contact_lead(paragraph: str) -> bool:
+    if paragraph[:6] == "About " and _ABOUT.match(paragraph):
+        return True
     return len(paragraph) <= 160 and "ontact" in paragraph and _CONTACT_LEAD.search(paragraph) is not None
 
 

@@ -196,3 +196,23 @@ def test_undetectable_text_takes_the_agency_service_language() -> None:
     results = b"Premier League table\n\n1 Arsenal 38 26 6 6 88 43 84\n\n2 Chelsea 38 25 7 6 80 39 82\n"
     assert normalise(make_raw(results, agency="PA")).language == "en"
     assert normalise(make_raw(results, agency="TCA")).language is None
+
+
+def test_press_release_header_dateline_repeated_headline_and_company_profile() -> None:
+    doc = (
+        "Source: Example Grid\r\nMEDIA RELEASE PR74541\r\nExample Grid Delivers Another Strong Quarter\r\n\r\n"
+        "MUMBAI, India, July 25, 2018/PRNewswire-AsiaNet/\r\n\r\nExample Grid Delivers Another Strong Quarter\r\n\r\n"
+        "Example Grid announced its results for the quarter ended 30 June 2018.\r\n\r\n"
+        '"We delivered another strong quarter," the chief executive said.\r\n\r\n'
+        "About Example Grid:\r\n\r\nExample Grid is the first power sector trust in India.\r\n\r\n"
+        "Media contact:\r\nJane Roe\r\nPhone: +91-9971757474\r\nEmail: jane.roe@example.com\r\n\r\n"
+        "Source: Example Grid\r\n"
+    )
+    story = normalise(make_raw(doc.encode()))
+    assert story.headline == "Example Grid Delivers Another Strong Quarter"
+    assert story.dateline is not None and story.dateline.place == "Mumbai"
+    assert story.body == [
+        "Example Grid announced its results for the quarter ended 30 June 2018.",
+        '"We delivered another strong quarter," the chief executive said.',
+    ]
+    assert story.byline is None

@@ -7,7 +7,8 @@ Medianet still send it) is understood: the ``ZCZC`` line and the routing lines u
 indented line starts a paragraph: the story has no headline line), when the last routing keyword (the text after
 the last ``:``) stands for it.
 
-Release furniture is not story text either: a leading line that is only a date (``Tue 13 October 2015``), and
+Release furniture is not story text either: header lines above the headline (``Source: IndiGrid``, ``MEDIA
+RELEASE PR74541``), a leading line that is only a date (``Tue 13 October 2015``), and
 closing lines that are a bare web address, a ``SOURCE:`` line or the agency's desk sign-off (its wire profile's,
 ``AAP BETTING``).
 """
@@ -52,6 +53,8 @@ _DATE_ONLY = re.compile(
     r"^(?:[^\W\d_]{2,12}\.?,?\s+)?(?:\d{1,2}\.?\s+(?P<a>[^\W\d_]{3,12})\.?|(?P<b>[^\W\d_]{3,12})\.?\s+\d{1,2}),?"
     r"\s+\d{4}$"
 )
+#: A header line of a press release above its headline.
+_RELEASE_HEAD = re.compile(r"(?:Source: [^\n]{1,80}|(?:MEDIA|PRESS|NEWS) RELEASE(?: [A-Z]{0,4}\d+)?)[ \t]*\r?\n")
 #: Closing lines of a release: a bare web address, the release's source.
 _CLOSING = re.compile(r"^(?:https?://\S+|SOURCE:.*|Source:.*)$")
 
@@ -91,6 +94,9 @@ def parse_text(text: str, ctx: ParseContext) -> list[Draft]:
         if not headline:
             raise StageError("missing_headline", "telex message: no headline line and no keyword after ZCZC")
     else:
+        # A release's header lines before its headline: "Source: IndiGrid", "MEDIA RELEASE PR74541".
+        while (m := _RELEASE_HEAD.match(stripped)) and "\n" in stripped:
+            stripped = stripped[m.end() :].lstrip()
         first_line, _, rest = stripped.partition("\n")
         headline = clean_inline(first_line)
         if not headline:
