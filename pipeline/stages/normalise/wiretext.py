@@ -537,9 +537,9 @@ def _drop_trailing(out: WireText, agency: str | None = None) -> None:
     body = out.body
     agencies = {a.casefold() for a in (agency, _dateline_agency(out.dateline)) if a}
     while True:
-        # A media-contact line ("Media contact:", "… can contact X for more information on:") or the heading of a
-        # release's company profile ("About IndiGrid") near the end starts notes, not story text: cut first, so
-        # a contact's "Email: …" line is never read as a signature.
+        # A media-contact line ("Media contact:", "… can contact X for more information on:"), the heading of a
+        # release's company profile ("About IndiGrid") or a portal's republication note ("原标题：…") near the end
+        # starts notes, not story text: cut first, so a contact's "Email: …" line is never read as a signature.
         contact = next((i for i in range(len(body) - 1, max(0, len(body) - 7), -1) if _contact_lead(body[i])), None)
         if contact is not None:
             out.dropped.extend(body[contact:])
@@ -588,8 +588,14 @@ _CONTACT_LEAD = re.compile(
 _ABOUT = re.compile(r"^About [^\W\d_][\w&.,'’\- ]{0,60}:?$")
 
 
+#: Chinese portals' republication note ("原标题：…", the original headline), followed by the producer's credits.
+ORIGINAL_TITLE = ("原标题：", "原标题:")
+
+
 def _contact_lead(paragraph: str) -> bool:
     if paragraph[:6] == "About " and _ABOUT.match(paragraph):
+        return True
+    if paragraph.startswith(ORIGINAL_TITLE):
         return True
     return len(paragraph) <= 160 and "ontact" in paragraph and _CONTACT_LEAD.search(paragraph) is not None
 

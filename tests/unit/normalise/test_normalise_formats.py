@@ -323,3 +323,13 @@ def test_html_publisher_is_not_the_byline_and_the_page_markup_names_the_writer()
 def test_html_byline_printed_in_the_story_wins_over_the_markup_guess() -> None:
     page = _page("", '<a rel="author" href="/desk">National Desk</a>', f"By Anna Berg</p><p>{PARA}")
     assert normalise(make_raw(page)).byline == "Anna Berg"
+
+
+def test_html_microdata_time_in_the_article_is_the_publication_time() -> None:
+    page = _page("", '<meta itemprop="datePublished" content="2017-11-16T14:15+0000" />')
+    assert normalise(make_raw(page)).firstcreated == datetime(2017, 11, 16, 14, 15, tzinfo=UTC)
+
+
+def test_html_original_title_note_above_the_story_is_not_body() -> None:
+    page = _page("", "", f"原标题：视界丨这个地方 为何老外却说了不得</p><p>{PARA}")
+    assert normalise(make_raw(page)).body[0] == PARA

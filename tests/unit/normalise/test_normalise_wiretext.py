@@ -354,3 +354,11 @@ def test_media_contacts_closing_the_story_are_not_body(lead: str) -> None:
     )
     story = normalise(make_raw(doc.encode()))
     assert story.body[-1] == "Anyone with information should call the hotline."
+
+
+def test_portal_original_title_note_and_credits_are_not_body() -> None:
+    doc = (
+        "宇航员在太空中喝酒\n\n宇航员在轨道上不能喝酒。\n\n我们留在地球上的人，则可以准备好香槟酒。\n\n"
+        "原标题：他是首个在月球喝酒的人\n\n出品︱科学人栏目组 胖胖\n"
+    )
+    assert normalise(make_raw(doc.encode())).body[-1] == "我们留在地球上的人，则可以准备好香槟酒。"

@@ -28,6 +28,7 @@ from pipeline.stages.normalise.formats import register
 from pipeline.stages.normalise.html import html_paragraphs
 from pipeline.stages.normalise.timestamps import parse_timestamp
 from pipeline.stages.normalise.wireframe import ZONE_ABBREVIATIONS
+from pipeline.stages.normalise.wiretext import ORIGINAL_TITLE
 
 _META_BYLINE = ("author", "byl", "dc.creator", "article:author", "sailthru.author", "parsely-author")
 _META_PUBLISHED = (
@@ -245,6 +246,8 @@ def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
     draft.byline_guess = guess
     published = _ld_str(ld.get("datePublished")) or next((meta[k] for k in _META_PUBLISHED if meta.get(k)), None)
     modified = _ld_str(ld.get("dateModified")) or next((meta[k] for k in _META_MODIFIED if meta.get(k)), None)
+    published = published or _microdata_time(text, "datePublished")
+    modified = modified or _microdata_time(text, "dateModified")
     draft.firstcreated = _timestamp(published, ctx)
     draft.versioncreated = _timestamp(modified, ctx) or draft.firstcreated
     draft.uri = meta.get("og:url") or None
@@ -265,7 +268,8 @@ _PAGE_HEAD_BLOCKS = 5
 
 def _without_page_head(paragraphs: list[str], titles: list[str]) -> list[str]:
     """The body without the page head that main-content extraction keeps above the story: skip links, the
-    headline or page title printed again, and a photo caption with its credit.
+    headline or page title printed again, a Chinese portal's note of the original headline (``原标题：…``) and a
+    photo caption with its credit.
 
     Only leading paragraphs are examined, and at least one paragraph is always kept. (A paragraph equal to the
     page's description is kept: many sites describe the page with the story's own first paragraph.)
@@ -274,7 +278,7 @@ def _without_page_head(paragraphs: list[str], titles: list[str]) -> list[str]:
 
     def page_head(paragraph: str) -> bool:
         p = _fold(paragraph)
-        if p in folded_titles or p in _SKIP_LINKS:
+        if p in folded_titles or p in _SKIP_LINKS or paragraph.startswith(ORIGINAL_TITLE):
             return True
         return len(paragraph) < 300 and bool(_CAPTION_CREDIT.search(paragraph))
 
@@ -282,6 +286,21 @@ def _without_page_head(paragraphs: list[str], titles: list[str]) -> list[str]:
     while drop < min(_PAGE_HEAD_BLOCKS, len(paragraphs) - 1) and page_head(paragraphs[drop]):
         drop += 1
     return paragraphs[drop:]
+
+
+#: A microdata time anywhere in the page (``<meta itemprop="datePublished" content=…>``, ``<time itemprop=…
+#: datetime=…>``): pages put them in the article, after the part read for the head.
+_MICRODATA_TIME = re.compile(
+    r"<(?:meta|time)\b[^<>]{0,300}?\bitemprop=[\"'](date(?:Published|Modified))[\"'][^<>]{0,300}>", re.I
+)
+_TIME_VALUE = re.compile(r"\b(?:content|datetime)=[\"']([^\"'<>]{4,40})[\"']", re.I)
+
+
+def _microdata_time(text: str, prop: str) -> str | None:
+    for m in _MICRODATA_TIME.finditer(text):
+        if m.group(1).casefold() == prop.casefold() and (v := _TIME_VALUE.search(m.group(0))):
+            return v.group(1)
+    return None
 
 
 _ZONE_SUFFIX = re.compile(r"(?<=\d)\s*([A-Z]{3,4})$")
