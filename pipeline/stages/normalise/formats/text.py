@@ -65,13 +65,17 @@ def _date_only(line: str) -> bool:
 
 
 def _without_closing(rest: str, signoff: re.Pattern[str] | None) -> str:
-    """``rest`` without its closing furniture lines (blank, web address, ``SOURCE:``, the desk sign-off)."""
-    lines = rest.splitlines()
-    while lines and (
-        not (last := lines[-1].strip()) or _CLOSING.match(last) or (signoff is not None and signoff.match(last))
-    ):
-        lines.pop()
-    return "\n".join(lines)
+    """``rest`` without its closing furniture lines (blank, web address, ``SOURCE:``, the desk sign-off).
+
+    Read from the end, line by line, so a long story is not split into lines for it."""
+    end = len(rest)
+    while end > 0:
+        start = rest.rfind("\n", 0, end) + 1
+        last = rest[start:end].strip()
+        if last and not _CLOSING.match(last) and not (signoff is not None and signoff.match(last)):
+            break
+        end = max(start - 1, 0)
+    return rest[:end]
 
 
 def _keyword(routing: list[str]) -> str | None:
