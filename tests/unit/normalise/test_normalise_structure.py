@@ -295,3 +295,14 @@ def test_newsml12_printed_place_loses_the_region_code_of_its_country_area() -> N
     ident = "<PublicIdentifier>urn:newsml:x:1:2:1</PublicIdentifier>"
     story = normalise(make_raw(_newsml12(ident, "Landquart GR", loc)))
     assert story.dateline is not None and (story.dateline.place, story.dateline.country) == ("Landquart", "CH")
+
+
+def test_g2_agency_xml_dateline_block_byline_and_picture_are_not_body() -> None:
+    own = """<inlineXML contenttype="application/ttnitf+xml"><BODY xmlns=""><TEXT><RUBRIK>Title of the story</RUBRIK>
+      <DAT><ORT>EU</ORT><SOURCE>Bryssel, TT:s korrespondent</SOURCE></DAT>
+      <INGRESS><P>The first paragraph of the story.</P></INGRESS><BRODTEXT><P>The second one.</P></BRODTEXT>
+      <BYLINE EPOST="a@example.se">Anna Berg/TT</BYLINE>
+      <BILD><BILDFIL>http://example.se/1</BILDFIL><BILDTEXT><P>A caption.</P></BILDTEXT></BILD></TEXT></BODY>
+      </inlineXML>"""
+    story = normalise(make_raw(_g2(own)))
+    assert story.body == ["The first paragraph of the story.", "The second one."]
