@@ -18,6 +18,8 @@ class Draft:
     #: True when the body is printed wire copy that may hold captions, bylines and sign-offs.
     wire_copy: bool = False
     byline: str | None = None
+    #: A byline found outside the story text (an HTML page's markup): used only when the text prints none.
+    byline_guess: str | None = None
     #: The authors' job title printed under the byline ("AP Sports Writer"), kept out of ``byline``.
     byline_title: str | None = None
     #: Editor's notes, notebooks and contacts: never body text.

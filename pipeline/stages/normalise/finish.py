@@ -14,6 +14,7 @@ from pipeline.stages.normalise.identity import check_identity
 from pipeline.stages.normalise.language import detect_language
 from pipeline.stages.normalise.options import NormaliseOptions
 from pipeline.stages.normalise.trusted import trusted_story
+from pipeline.stages.normalise.wire_profiles import wire_profile
 from pipeline.stages.normalise.wiretext import (
     WireText,
     analyse,
@@ -76,13 +77,20 @@ def finish(draft: Draft, raw: RawSubmission, options: NormaliseOptions) -> Story
         byline = byline or head.byline
         body, reporter = strip_trailing_boilerplate(body, raw.agency, dateline)
         byline = byline or reporter
+    # The headline may also be printed again under the dateline (press releases): not body text either.
+    if len(body) > 1 and body[0].casefold() == headline.casefold():
+        body = body[1:]
     if not body:
         raise StageError("empty_body", f"{where}: no body text")
+    byline = byline or (clean_inline(draft.byline_guess) if draft.byline_guess else None)
     if pubstatus == "canceled" and "kill" not in signals:
         signals.append("kill")
     digest = content_hash_cleaned(headline, body, fixed)
     profile = options.profile(raw.agency)
-    language = draft.language or profile.language or detect_language(headline, body)
+    # Text too short or tabular to detect (results, tables) takes the agency's one service language, if it has one.
+    language = (
+        draft.language or profile.language or detect_language(headline, body) or wire_profile(raw.agency).language
+    )
     versioncreated = draft.versioncreated or draft.firstcreated or raw.received_at
     uri = draft.uri or story_uri(raw.agency, draft.agency_id, digest)
     version = draft.version or 1

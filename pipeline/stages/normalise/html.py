@@ -83,6 +83,10 @@ _SKIP = frozenset(
         "byttl",
         "ed-msg",
         "note",
+        # Agencies' own XML (TT): the dateline block, the byline and a picture with its caption.
+        "dat",
+        "byline",
+        "bild",
     }
 )
 #: Class names of elements whose content is page furniture, not story text.

@@ -84,16 +84,18 @@ class _Builder(ET.TreeBuilder):
         return super().end(local(tag))
 
 
-#: A DTD named by a bare file name (``nitf-3-0.dtd``): no scheme, no path, nothing that could be fetched.
-_DTD_FILE_NAME = re.compile(r"[\w.\-]+\.dtd", re.I)
+#: A DTD named by a file name or a relative path (``nitf-3-0.dtd``, ``../nitf/dtd/nitf-3-0.dtd``): no scheme,
+#: no absolute path, nothing that names a host. It is never read either way.
+_DTD_FILE_NAME = re.compile(r"(?:[\w.\-]+/)*[\w.\-]+\.dtd", re.I)
 
 
 class _NamedDtdParser(DefusedXMLParser):  # type: ignore[misc]  # defusedxml ships no type hints
     """The defused parser, also accepting an internal subset that only names a DTD file.
 
     ``<!DOCTYPE NewsML … [<!ENTITY % nitf SYSTEM "nitf-3-0.dtd"> %nitf; ]>`` (NewsML 1.2 carrying NITF) declares a
-    parameter entity for a DTD by its bare file name; the DTD is never read (expat's parameter-entity parsing stays
-    off). Every other entity declaration — general entities, parameter entities with a URL or path — is refused.
+    parameter entity for a DTD by its file name or relative path; the DTD is never read (expat's parameter-entity
+    parsing stays off). Every other entity declaration — general entities, parameter entities with a URL or an
+    absolute path — is refused.
     """
 
     def defused_entity_decl(

@@ -1,4 +1,4 @@
-"""Per-agency dialects of IPTC 7901 and ANPA 1312 wire copy: one registry, read by both parsers.
+"""Per-agency dialects of IPTC 7901, ANPA 1312 and telex-framed wire copy: one registry, read by the parsers.
 
 A :class:`WireProfile` says how one agency marks what is not story text: the line that opens its
 "not for publication" notebook, its desk sign-off (``dpa wsz jln npr``), the head lines that are notes
@@ -89,6 +89,10 @@ PROFILES: tuple[WireProfile, ...] = (
     _profile("AP", "ASSOCIATED PRESS", language="en"),
     # Kyodo (ANPA 1312, English world service).
     _profile("Kyodo", "KYODO NEWS", "KWS", language="en"),
+    # AAP (telex-framed text): the desk signs off in capitals under the story ("AAP BETTING").
+    _profile("AAP", "AUSTRALIAN ASSOCIATED PRESS", language="en", signoff=re.compile(r"^AAP(?: [A-Z]{2,12}){1,3}$")),
+    # PA (the UK's Press Association: NITF, English).
+    _profile("PA", "PRESS ASSOCIATION", "PA MEDIA", language="en"),
     # The Canadian Press (ANPA 1312, English and French).
     _profile("CP", "CANADIAN PRESS", "THE CANADIAN PRESS", "PC"),
 )

@@ -64,7 +64,7 @@ _DATELINE_NO_DASH = re.compile(
 )
 #: ``MOSCOW, January 21. /TASS/.`` (TASS puts the agency between slashes after the date).
 _DATELINE_SLASHED = re.compile(
-    rf"^(?P<text>(?P<place>{_PLACE})(?P<extra>{_EXTRA})\.?\s*/(?P<agency>[^\W\d_][\w\-]{{1,15}})/\.?(?P<dash>\s*(?:{_DASH}|:))?)"
+    rf"^(?P<text>(?P<place>{_PLACE})(?P<extra>{_EXTRA})\.?\s*/(?P<agency>[^\W\d_][\w\-]{{1,23}})/\.?(?P<dash>\s*(?:{_DASH}|:))?)"
     r"(?:\s+|$)"
 )
 #: ``(ANSA) - Rome, October 11 -`` (the agency before the place).
@@ -115,6 +115,7 @@ _ADVISORY = re.compile(
     r"^(?:\(\s*)?(?P<kw>RECASTS?|UPDATES?(?: \d+)?|CORRECTS?|CORRECTED|CORRECTION|REFILES?|REPEATS?|ADDS"
     r"|WRAPUP(?: \d+)?"
     r"|EDITOR[’']?S NOTE|EDITORS NOTE|NOTE TO EDITORS|ADVISORY|KILL|KILLED|WITHDRAWN|WITHDRAWS"
+    r"|(?i:nieuw bericht)(?=, vervangt\b)"
     r"|(?:\d+(?:ST|ND|RD|TH) LEAD|(?:\d+(?:st|nd|rd|th) )?Ld-Writethru|WRITETHRU|URGENT|FLASH)(?=\s*(?:$|[-:—]))"
     r"|(?<=\()\s*(?:Recasts|Updates|Corrects|Refiles|Adds|Repeats)(?= )"
     r"|(?<=\()In [^()]{0,40}\b(?:story|item|report), (?:corrects|updates|adds|recasts|refiles)(?= ))\b"
@@ -129,7 +130,10 @@ _SIGNAL_OF = {
     "CORRECT": "correction",
     "KILL": "kill",
     "WITHDRAW": "kill",
+    "NIEUW BERICHT": "update",  # ANP: "new story, replaces: <earlier headline>"
 }
+#: A first word printed letter-spaced for emphasis (ANP's "N i e u w bericht"), read as one word.
+_LETTER_SPACED = re.compile(r"^(?:[^\W\d_] ){3,}[^\W\d_](?= )")
 
 _BOILERPLATE = [
     re.compile(p, re.I)
@@ -385,6 +389,8 @@ def _same_place(a: str, b: str) -> bool:
 
 def _advisory_signal(paragraph: str) -> Signal | bool | None:
     """False when ``paragraph`` is not an advisory; else the signal it carries (or None)."""
+    if paragraph[1:2] == " " and (spaced := _LETTER_SPACED.match(paragraph)):
+        paragraph = spaced.group().replace(" ", "") + paragraph[spaced.end() :]
     m = _ADVISORY.match(paragraph)
     if m is None:
         return False
@@ -531,6 +537,13 @@ def _drop_trailing(out: WireText, agency: str | None = None) -> None:
     body = out.body
     agencies = {a.casefold() for a in (agency, _dateline_agency(out.dateline)) if a}
     while True:
+        # A media-contact line ("Media contact:", "… can contact X for more information on:"), the heading of a
+        # release's company profile ("About IndiGrid") or a portal's republication note ("原标题：…") near the end
+        # starts notes, not story text: cut first, so a contact's "Email: …" line is never read as a signature.
+        contact = next((i for i in range(len(body) - 1, max(0, len(body) - 7), -1) if _contact_lead(body[i])), None)
+        if contact is not None:
+            out.dropped.extend(body[contact:])
+            del body[contact:]
         while len(body) > 1 and (
             _signature(body[-1], out) or is_boilerplate(body[-1]) or _only_credit(body[-1], agencies)
         ):
@@ -563,6 +576,28 @@ def _drop_trailing(out: WireText, agency: str | None = None) -> None:
         if out.byline is None and (r := _REPORTING_BY.match(m.group(0).strip())):
             out.byline = _names(r.group("name"))
         body[-1] = last[: m.start()].rstrip()
+
+
+#: The line that opens a release's or story's media contacts.
+_CONTACT_LEAD = re.compile(
+    r"^(?:media|press|investor|news media)\s+(?:contacts?|enquiries|inquiries)\b[^.!?]{0,60}$"
+    r"|\bcontact\b[^.!?]{0,100}\bfor (?:more|further) (?:information|details)\b[^.!?]{0,20}:$",
+    re.I,
+)
+#: The heading of a release's closing company profile: "About IndiGrid", "About Example Corp.".
+_ABOUT = re.compile(r"^About [^\W\d_][\w&.,'’\- ]{0,60}:?$")
+
+
+#: Chinese portals' republication note ("原标题：…", the original headline), followed by the producer's credits.
+ORIGINAL_TITLE = ("原标题：", "原标题:")
+
+
+def _contact_lead(paragraph: str) -> bool:
+    if paragraph[:6] == "About " and _ABOUT.match(paragraph):
+        return True
+    if paragraph.startswith(ORIGINAL_TITLE):
+        return True
+    return len(paragraph) <= 160 and "ontact" in paragraph and _CONTACT_LEAD.search(paragraph) is not None
 
 
 _EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"

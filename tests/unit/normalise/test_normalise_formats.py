@@ -290,3 +290,46 @@ def test_html_title_loses_site_author_and_date_parts(title: str, headline: str) 
       <meta property="og:site_name" content="Example News"><meta name="author" content="Anna Berg"></head>
       <body><p>FRANKFURT (Reuters) - {PARA}</p><p>Two.</p></body></html>"""
     assert normalise(make_raw(doc)).headline == headline
+
+
+def test_html_page_head_above_the_story_is_not_body() -> None:
+    doc = f"""<!DOCTYPE html><html lang="de"><head><title>Zinsen steigen</title>
+      <meta property="og:title" content="Zinsen steigen"></head>
+      <body><article><p>Main Content</p><h1>Zinsen steigen</h1><p>Zinsen steigen</p>
+      <p>Die Notenbank in Frankfurt am Main. Bild: dpa</p>
+      <p>{PARA}</p><p>Second paragraph of the story, long enough to be story text for the extractor.</p>
+      <p>Third paragraph, also long enough to be kept as text of the story by the extractor.</p>
+      </article></body></html>"""
+    story = normalise(make_raw(doc))
+    assert story.headline == "Zinsen steigen"
+    assert story.body[0] == PARA
+
+
+def _page(author_meta: str, byline_markup: str, first: str = PARA) -> bytes:
+    return f"""<!DOCTYPE html><html lang="en"><head><title>Rates rise</title>
+      <meta property="og:site_name" content="Example News">{author_meta}</head>
+      <body><article><h1>Rates rise</h1>{byline_markup}
+      <p>{first}</p><p>Second paragraph of the story, long enough to be story text for the extractor.</p>
+      <p>Third paragraph, also long enough to be kept as text of the story by the extractor.</p>
+      </article></body></html>""".encode()
+
+
+def test_html_publisher_is_not_the_byline_and_the_page_markup_names_the_writer() -> None:
+    publisher = '<meta name="author" content="Example News Ltd">'
+    assert normalise(make_raw(_page(publisher, ""))).byline is None
+    assert normalise(make_raw(_page("", '<a rel="author" href="/staff/jroe">Jane Roe</a>'))).byline == "Jane Roe"
+
+
+def test_html_byline_printed_in_the_story_wins_over_the_markup_guess() -> None:
+    page = _page("", '<a rel="author" href="/desk">National Desk</a>', f"By Anna Berg</p><p>{PARA}")
+    assert normalise(make_raw(page)).byline == "Anna Berg"
+
+
+def test_html_microdata_time_in_the_article_is_the_publication_time() -> None:
+    page = _page("", '<meta itemprop="datePublished" content="2017-11-16T14:15+0000" />')
+    assert normalise(make_raw(page)).firstcreated == datetime(2017, 11, 16, 14, 15, tzinfo=UTC)
+
+
+def test_html_original_title_note_above_the_story_is_not_body() -> None:
+    page = _page("", "", f"原标题：视界丨这个地方 为何老外却说了不得</p><p>{PARA}")
+    assert normalise(make_raw(page)).body[0] == PARA

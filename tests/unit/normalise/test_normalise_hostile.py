@@ -206,6 +206,24 @@ def test_a_named_dtd_is_never_loaded(tmp_path: Path) -> None:
     assert story.body == ["Text — more"]
 
 
+def test_a_dtd_named_by_relative_path_in_the_internal_subset_is_parsed_never_loaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "dtd").mkdir()
+    (tmp_path / "dtd" / "nitf.dtd").write_text('<!ENTITY secret "LEAKED">')
+    monkeypatch.chdir(tmp_path)
+    doc = (
+        '<?xml version="1.0"?><!DOCTYPE nitf [<!ENTITY % nitf SYSTEM "../x/../dtd/nitf.dtd"> %nitf; ]><nitf><body>'
+        "<body.head><hedline><hl1>Headline here</hl1></hedline></body.head><body.content><p>&secret;</p>"
+        "</body.content></body></nitf>"
+    )
+    assert _reason(doc.encode()) == "malformed_xml"  # the DTD's entity is never defined
+    story = normalise_all(make_raw(doc.replace("&secret;", "Text").encode()))[0]
+    assert (story.headline, story.body) == ("Headline here", ["Text"])
+    hostile = doc.replace("../x/../dtd/nitf.dtd", "/etc/nitf.dtd")
+    assert _reason(hostile.replace("&secret;", "Text").encode()) == "unsafe_xml"
+
+
 def test_utf8_bytes_declared_latin1_are_read_as_utf8() -> None:
     payload = '<?xml version="1.0" encoding="ISO-8859-1"?><nitf><body><body.head><hedline><hl1>Décès à Zürich</hl1>'
     payload += "</hedline></body.head><body.content><p>Café résumé.</p></body.content></body></nitf>"

@@ -259,3 +259,50 @@ def test_embed_code_written_out_as_text_is_not_a_paragraph() -> None:
     doc = NITF.format(headline="Markets rise").replace("<p>The second.</p>", f"<p>The second.</p><p>{embed}</p>")
     story = normalise(make_raw(doc.encode()))
     assert story.body == ["The first paragraph.", "The second."]
+
+
+def _newsml12(identifier: str, dateline: str, metadata: str) -> bytes:
+    return f"""<?xml version="1.0" encoding="UTF-8"?><NewsML><NewsItem><Identification><NewsIdentifier>
+      {identifier}<RevisionId PreviousRevision="1" Update="N">2</RevisionId></NewsIdentifier></Identification>
+      <NewsComponent><NewsLines><HeadLine>Wages rise</HeadLine><DateLine>{dateline}</DateLine></NewsLines>
+      <DescriptiveMetadata><Language FormalName="en"/>{metadata}</DescriptiveMetadata>
+      <ContentItem><MediaType FormalName="Text"/><DataContent><p>Wages rose in March, the ministry said.</p>
+      </DataContent></ContentItem></NewsComponent></NewsItem></NewsML>""".encode()
+
+
+def test_newsml12_uri_is_the_public_identifier_without_its_revision() -> None:
+    ident = (
+        "<ProviderId>ANP</ProviderId><DateId>20181210</DateId><NewsItemId>X-041-v2</NewsItemId>"
+        "<PublicIdentifier>urn:newsml:anp.nl:20181210:X-041:2</PublicIdentifier>"
+    )
+    story = normalise(make_raw(_newsml12(ident, "", "")))
+    assert (story.uri, story.version) == ("urn:newsml:anp.nl:20181210:X-041", 2)
+    parts = "<ProviderId>ANP</ProviderId><DateId>20181210</DateId><NewsItemId>X-041</NewsItemId>"
+    assert normalise(make_raw(_newsml12(parts, "", ""))).uri == "urn:newsml:ANP:20181210:X-041"
+
+
+def test_newsml12_origin_from_metadata_properties_when_the_dateline_is_a_date() -> None:
+    props = '<Property FormalName="Country" Value="GRC"/><Property FormalName="City" Value="Athens"/>'
+    story = normalise(make_raw(_newsml12("<PublicIdentifier>urn:newsml:x:1:2:1</PublicIdentifier>", "4/4/2018", props)))
+    assert story.dateline is not None and (story.dateline.place, story.dateline.country) == ("Athens", "GR")
+
+
+def test_newsml12_printed_place_loses_the_region_code_of_its_country_area() -> None:
+    loc = (
+        '<Location HowPresent="Origin"><Property FormalName="Country" Value="CH"/>'
+        '<Property FormalName="CountryArea" Value="KGR"/></Location>'
+    )
+    ident = "<PublicIdentifier>urn:newsml:x:1:2:1</PublicIdentifier>"
+    story = normalise(make_raw(_newsml12(ident, "Landquart GR", loc)))
+    assert story.dateline is not None and (story.dateline.place, story.dateline.country) == ("Landquart", "CH")
+
+
+def test_g2_agency_xml_dateline_block_byline_and_picture_are_not_body() -> None:
+    own = """<inlineXML contenttype="application/ttnitf+xml"><BODY xmlns=""><TEXT><RUBRIK>Title of the story</RUBRIK>
+      <DAT><ORT>EU</ORT><SOURCE>Bryssel, TT:s korrespondent</SOURCE></DAT>
+      <INGRESS><P>The first paragraph of the story.</P></INGRESS><BRODTEXT><P>The second one.</P></BRODTEXT>
+      <BYLINE EPOST="a@example.se">Anna Berg/TT</BYLINE>
+      <BILD><BILDFIL>http://example.se/1</BILDFIL><BILDTEXT><P>A caption.</P></BILDTEXT></BILD></TEXT></BODY>
+      </inlineXML>"""
+    story = normalise(make_raw(_g2(own)))
+    assert story.body == ["The first paragraph of the story.", "The second one."]

@@ -159,3 +159,60 @@ def test_7901_with_its_control_characters_stripped_is_still_7901() -> None:
 def test_7901_rubric_lines_before_the_headline() -> None:
     payload = DPA.replace("1ST LEAD\r\nTestland votes", "Situation\r\nTestland:\r\nTestland votes")
     assert normalise(make_raw(payload, agency="dpa")).headline == "Testland votes for a new parliament in early poll"
+
+
+def test_telex_framed_release_routing_date_source_and_trailer_are_not_story() -> None:
+    doc = (
+        "   ZCZC XYZ\r\n%NETALL ABC DEF\r\n$J\r\n:\r\n:Example Authority\r\n*X\r\n"
+        "Media release: Insolvencies rise\r\n\r\nTue 13 October 2015\r\n\r\n"
+        "The authority today released the quarterly insolvency statistics.\r\n\r\n"
+        "Debt agreements were the most common kind.\r\n\r\n\r\n"
+        "http://example.com/releases/1\r\nSOURCE: Example Authority\r\n\r\nNNNN\r\nZCZC next message\r\n"
+    )
+    story = normalise(make_raw(doc.encode()))
+    assert story.headline == "Media release: Insolvencies rise"
+    assert story.body == [
+        "The authority today released the quarterly insolvency statistics.",
+        "Debt agreements were the most common kind.",
+    ]
+
+
+def test_telex_without_headline_line_takes_the_routing_keyword_and_drops_the_signoff() -> None:
+    doc = (
+        "ZCZC FMG000\nYY TDR\n:POTTED :Eagle Farm MARKET DAY\n"
+        "    BRISBANE, Oct 12 AAP - Latest betting for tomorrow's Eagle\nFarm gallops.-\n\n"
+        "Race one Eagle Farm - Fernwood Fitness Hcp\n  3.00 Dream Kisses\n  4.80 Wonder Boom\n"
+        "    AAP BETTING\n\n\nNNNN\n"
+    )
+    story = normalise(make_raw(doc.encode(), agency="AAP"))
+    assert story.headline == "Eagle Farm MARKET DAY"
+    assert story.dateline is not None and story.dateline.place == "Brisbane"
+    assert story.body[0].startswith("Latest betting for tomorrow's Eagle Farm gallops.")
+    assert story.body[-1].endswith("4.80 Wonder Boom")
+    assert story.language == "en"
+
+
+def test_undetectable_text_takes_the_agency_service_language() -> None:
+    results = b"Premier League table\n\n1 Arsenal 38 26 6 6 88 43 84\n\n2 Chelsea 38 25 7 6 80 39 82\n"
+    assert normalise(make_raw(results, agency="PA")).language == "en"
+    assert normalise(make_raw(results, agency="TCA")).language is None
+
+
+def test_press_release_header_dateline_repeated_headline_and_company_profile() -> None:
+    doc = (
+        "Source: Example Grid\r\nMEDIA RELEASE PR74541\r\nExample Grid Delivers Another Strong Quarter\r\n\r\n"
+        "MUMBAI, India, July 25, 2018/PRNewswire-AsiaNet/\r\n\r\nExample Grid Delivers Another Strong Quarter\r\n\r\n"
+        "Example Grid announced its results for the quarter ended 30 June 2018.\r\n\r\n"
+        '"We delivered another strong quarter," the chief executive said.\r\n\r\n'
+        "About Example Grid:\r\n\r\nExample Grid is the first power sector trust in India.\r\n\r\n"
+        "Media contact:\r\nJane Roe\r\nPhone: +91-9971757474\r\nEmail: jane.roe@example.com\r\n\r\n"
+        "Source: Example Grid\r\n"
+    )
+    story = normalise(make_raw(doc.encode()))
+    assert story.headline == "Example Grid Delivers Another Strong Quarter"
+    assert story.dateline is not None and story.dateline.place == "Mumbai"
+    assert story.body == [
+        "Example Grid announced its results for the quarter ended 30 June 2018.",
+        '"We delivered another strong quarter," the chief executive said.',
+    ]
+    assert story.byline is None

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from normalise_support import make_raw
 
 from pipeline.stages.normalise import normalise
-from pipeline.stages.normalise.wiretext import match_dateline, split_byline
+from pipeline.stages.normalise.wiretext import match_dateline, split_byline, strip_head
 
 BODY = "The minister said talks would resume next week after a pause of several months."
 LAST = "Officials declined to comment further on the negotiations."
@@ -327,3 +327,38 @@ def test_byline_after_a_slash_names_an_agency_or_a_newsroom_by_its_address() -> 
     assert split_byline("Geir Molnes / Faktisk.no", None) == ("Geir Molnes", "Faktisk.no")
     assert split_byline("Martin Hardenberger/TT", None) == ("Martin Hardenberger", "TT")
     assert split_byline("Jane Doe/John Roe", None) == ("Jane Doe/John Roe", None)
+
+
+def test_letter_spaced_replacement_advisory_leaves_the_head_as_an_update() -> None:
+    head = strip_head(
+        [
+            "N i e u w bericht, vervangt: Bonden stellen ultimatum",
+            "Utrecht (ANP) - De bonden kondigen stakingen aan.",
+            "Het overleg gaat door.",
+        ]
+    )
+    assert head.body == ["De bonden kondigen stakingen aan.", "Het overleg gaat door."]
+    assert head.dateline is not None and head.dateline.place == "Utrecht"
+    assert head.signals == ["update"]
+
+
+@pytest.mark.parametrize(
+    "lead",
+    ["Media contact:", "Media organisations can contact the agency's media manager for more information on:"],
+)
+def test_media_contacts_closing_the_story_are_not_body(lead: str) -> None:
+    doc = (
+        "Doping hotline opens\n\nAthletes can report doping on a new hotline from Monday, the agency said.\n\n"
+        f"Anyone with information should call the hotline.\n\n{lead}\n\nJane Roe\n\nPhone: +61 2 6206 0208\n\n"
+        "Email: jane.roe@example.org\n"
+    )
+    story = normalise(make_raw(doc.encode()))
+    assert story.body[-1] == "Anyone with information should call the hotline."
+
+
+def test_portal_original_title_note_and_credits_are_not_body() -> None:
+    doc = (
+        "宇航员在太空中喝酒\n\n宇航员在轨道上不能喝酒。\n\n我们留在地球上的人，则可以准备好香槟酒。\n\n"
+        "原标题：他是首个在月球喝酒的人\n\n出品︱科学人栏目组 胖胖\n"
+    )
+    assert normalise(make_raw(doc.encode())).body[-1] == "我们留在地球上的人，则可以准备好香槟酒。"

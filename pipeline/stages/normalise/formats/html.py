@@ -28,6 +28,7 @@ from pipeline.stages.normalise.formats import register
 from pipeline.stages.normalise.html import html_paragraphs
 from pipeline.stages.normalise.timestamps import parse_timestamp
 from pipeline.stages.normalise.wireframe import ZONE_ABBREVIATIONS
+from pipeline.stages.normalise.wiretext import ORIGINAL_TITLE
 
 _META_BYLINE = ("author", "byl", "dc.creator", "article:author", "sailthru.author", "parsely-author")
 _META_PUBLISHED = (
@@ -160,6 +161,16 @@ def _site_names(meta: dict[str, str], byline: str | None) -> set[str]:
     return {n.casefold().lstrip("@").replace(" ", "") for n in names if n}
 
 
+#: Author names a content system fills in when the writer's name is missing.
+_PLACEHOLDER_AUTHORS = frozenset({"username", "admin", "administrator"})
+
+
+def _is_publisher(byline: str, publishers: set[str]) -> bool:
+    """True when the "author" is the site or its publisher (``Ediciones El País`` on ``EL PAÍS``), not a writer."""
+    folded = byline.casefold().replace(" ", "")
+    return any(name == folded or (len(name) >= 4 and name in folded) for name in publishers)
+
+
 #: A script element's tags (attributes end at the next ``<``, so a run of ``<script`` without ``>`` is scanned once).
 _SCRIPT_TAG = re.compile(r"<(/?)script\b[^<>]{0,1000}>", re.I)
 #: Where markup resumes after a script that is never closed: the next tag of ordinary page content.
@@ -203,6 +214,17 @@ def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
     meta = head.meta
     ld = _article_ld(text)
     byline = _ld_str(ld.get("author")) or next((v for k in _META_BYLINE if (v := meta.get(k)) and "://" not in v), None)
+    publishers = _site_names(meta, _ld_str(ld.get("publisher")))
+    guess = None
+    if byline is not None and _is_publisher(byline, publishers):
+        byline = None
+    if byline is None:
+        # trafilatura reads bylines from the page's markup (author links, byline classes): a guess that a byline
+        # printed at the head of the story text overrides.
+        found = trafilatura.extract_metadata(text)
+        guess = found.author if found is not None and found.author else None
+        if guess is not None and (_is_publisher(guess, publishers) or guess.casefold() in _PLACEHOLDER_AUTHORS):
+            guess = None
     names = _site_names(meta, byline)
     meta_title = next((t for k in _META_TITLE if (t := clean_inline(meta.get(k, "")))), None)
     headline = (
@@ -212,7 +234,8 @@ def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
         or _without_suffix(clean_inline("".join(head.title)), names)
         or None
     )
-    body = _main_content(_close_unclosed_scripts(text))
+    titles = [t for t in (headline, meta_title, clean_inline("".join(head.h1)), clean_inline("".join(head.title))) if t]
+    body = _without_page_head(_main_content(_close_unclosed_scripts(text)), titles)
     draft = Draft(source_format="html", headline=headline, body=body, wire_copy=True, where="html")
     draft.language = (
         head.lang or meta.get("content-language") or meta.get("dc.language") or _ld_str(ld.get("inLanguage"))
@@ -220,12 +243,64 @@ def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
     if draft.language and not re.fullmatch(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*", draft.language):
         draft.language = None
     draft.byline = byline
+    draft.byline_guess = guess
     published = _ld_str(ld.get("datePublished")) or next((meta[k] for k in _META_PUBLISHED if meta.get(k)), None)
     modified = _ld_str(ld.get("dateModified")) or next((meta[k] for k in _META_MODIFIED if meta.get(k)), None)
+    published = published or _microdata_time(text, "datePublished")
+    modified = modified or _microdata_time(text, "dateModified")
     draft.firstcreated = _timestamp(published, ctx)
     draft.versioncreated = _timestamp(modified, ctx) or draft.firstcreated
     draft.uri = meta.get("og:url") or None
     return [draft]
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+#: Skip links that screen-reader navigation puts before the article.
+_SKIP_LINKS = frozenset({"main content", "skip to main content", "skip to content", "jump to main content"})
+#: A photo caption ending in its credit (``… Bild: dpa``, ``… Photo: Reuters``): not story text.
+_CAPTION_CREDIT = re.compile(r"\b(?:Bild|Foto|Photo|Image|Imagen|Credit|Fotó)\s*:\s*[^.:!?]{1,60}$", re.I)
+#: Paragraphs examined at the head of the body (a page head is at most a few blocks).
+_PAGE_HEAD_BLOCKS = 5
+
+
+def _without_page_head(paragraphs: list[str], titles: list[str]) -> list[str]:
+    """The body without the page head that main-content extraction keeps above the story: skip links, the
+    headline or page title printed again, a Chinese portal's note of the original headline (``原标题：…``) and a
+    photo caption with its credit.
+
+    Only leading paragraphs are examined, and at least one paragraph is always kept. (A paragraph equal to the
+    page's description is kept: many sites describe the page with the story's own first paragraph.)
+    """
+    folded_titles = {_fold(t) for t in titles}
+
+    def page_head(paragraph: str) -> bool:
+        p = _fold(paragraph)
+        if p in folded_titles or p in _SKIP_LINKS or paragraph.startswith(ORIGINAL_TITLE):
+            return True
+        return len(paragraph) < 300 and bool(_CAPTION_CREDIT.search(paragraph))
+
+    drop = 0
+    while drop < min(_PAGE_HEAD_BLOCKS, len(paragraphs) - 1) and page_head(paragraphs[drop]):
+        drop += 1
+    return paragraphs[drop:]
+
+
+#: A microdata time anywhere in the page (``<meta itemprop="datePublished" content=…>``, ``<time itemprop=…
+#: datetime=…>``): pages put them in the article, after the part read for the head.
+_MICRODATA_TIME = re.compile(
+    r"<(?:meta|time)\b[^<>]{0,300}?\bitemprop=[\"'](date(?:Published|Modified))[\"'][^<>]{0,300}>", re.I
+)
+_TIME_VALUE = re.compile(r"\b(?:content|datetime)=[\"']([^\"'<>]{4,40})[\"']", re.I)
+
+
+def _microdata_time(text: str, prop: str) -> str | None:
+    for m in _MICRODATA_TIME.finditer(text):
+        if m.group(1).casefold() == prop.casefold() and (v := _TIME_VALUE.search(m.group(0))):
+            return v.group(1)
+    return None
 
 
 _ZONE_SUFFIX = re.compile(r"(?<=\d)\s*([A-Z]{3,4})$")

@@ -1,12 +1,13 @@
 """IPTC NewsML 1.2: a ``NewsML`` envelope with one or more ``NewsItem``s.
 
-Identity: ``urn:newsml:<ProviderId>:<DateId>:<NewsItemId>`` (the ``PublicIdentifier`` without its
-revision suffix, so every revision shares the uri); version from ``RevisionId``. ``NewsManagement``:
+Identity: the ``PublicIdentifier`` without its revision suffix (so every revision shares the uri), else
+``urn:newsml:<ProviderId>:<DateId>:<NewsItemId>``; version from ``RevisionId``. ``NewsManagement``:
 ``FirstCreated``, ``ThisRevisionCreated``, ``Status``, ``Urgency``, ``StatusWillChange`` (embargo).
 ``NewsLines``: ``HeadLine``, ``ByLine``, ``DateLine``, advisory ``NewsLine``s (``RECASTS``, ``UPDATES``,
 ``CORRECTS`` give signals). ``DescriptiveMetadata``: ``Language``, ``SubjectCode``, ``Location
-HowPresent="Origin"`` (alpha-3 country → alpha-2), ``Property Keyword``. The body is the first text
-``ContentItem``: embedded NITF ``body.content`` or plain ``DataContent``.
+HowPresent="Origin"`` or the metadata's own ``Country``/``City`` properties (alpha-3 country → alpha-2),
+``Property Keyword``. The body is the first text ``ContentItem``: embedded NITF ``body.content`` or plain
+``DataContent``.
 """
 
 from __future__ import annotations
@@ -60,11 +61,13 @@ def _item(item: ET.Element, ctx: ParseContext, where: str) -> Draft:
     ident = item.find("Identification/NewsIdentifier")
     if ident is not None:
         provider, date_id, item_id = (text_of(ident.find(t)) for t in ("ProviderId", "DateId", "NewsItemId"))
-        if provider and date_id and item_id:
+        public = text_of(ident.find("PublicIdentifier"))
+        if public and public.count(":") >= 5:  # urn:newsml:<provider>:<date>:<item>:<revision>
+            draft.uri = public.rsplit(":", 1)[0]
+        elif provider and date_id and item_id:
             draft.uri = f"urn:newsml:{provider}:{date_id}:{item_id}"
         else:
-            public = text_of(ident.find("PublicIdentifier"))
-            draft.uri = public.rsplit(":", 1)[0] if public and public.count(":") >= 4 else public
+            draft.uri = public
         revision = ident.find("RevisionId")
         draft.version = to_int(text_of(revision), f"{where} RevisionId")
         if (draft.version or 1) > 1 or (attr(revision, "PreviousRevision") or "0") != "0":
@@ -108,7 +111,7 @@ def _item(item: ET.Element, ctx: ParseContext, where: str) -> Draft:
     meta = component.find("DescriptiveMetadata")
     if meta is None:
         meta = component.find(".//DescriptiveMetadata")
-    origin_country = origin_city = None
+    origin_country = origin_city = origin_area = None
     if meta is not None:
         draft.language = _formal(meta.find("Language"))
         for code in meta.iter("SubjectCode"):
@@ -116,21 +119,21 @@ def _item(item: ET.Element, ctx: ParseContext, where: str) -> Draft:
                 if subj.tag in ("Subject", "SubjectMatter", "SubjectDetail") and (ref := _formal(subj)):
                     code_, scheme = subject_code(ref, attr(subj, "Scheme"), ctx.agency)
                     draft.subjects.append(Subject(code=code_, scheme=scheme))
-        for location in meta.findall("Location"):
-            if attr(location, "HowPresent") not in (None, "Origin"):
-                continue
-            for prop in location.iter("Property"):
-                if _formal(prop) == "Country":
-                    origin_country = alpha2(attr(prop, "Value"))
-                elif _formal(prop) == "City":
-                    origin_city = attr(prop, "Value")
-            break
+        origins = [loc for loc in meta.findall("Location") if attr(loc, "HowPresent") in (None, "Origin")]
+        # A Location of origin, else Country and City properties of the metadata itself (ANA-MPA).
+        for prop in origins[0].iter("Property") if origins else meta.findall("Property"):
+            if _formal(prop) == "Country":
+                origin_country = alpha2(attr(prop, "Value"))
+            elif _formal(prop) == "City":
+                origin_city = attr(prop, "Value")
+            elif _formal(prop) == "CountryArea":
+                origin_area = attr(prop, "Value")
         draft.keywords = [
             v
             for p in meta.findall("Property")
             if _formal(p) == "Keyword" and not attr(p, "Role") and (v := attr(p, "Value"))
         ]
-    draft.dateline = _dateline(printed_dateline, origin_city, origin_country)
+    draft.dateline = _dateline(printed_dateline, origin_city, origin_country, origin_area)
     draft.body = _body(component)
     if not draft.headline:
         # The story is a NITF document in a nested component: its own headline.
@@ -140,9 +143,12 @@ def _item(item: ET.Element, ctx: ParseContext, where: str) -> Draft:
     return draft
 
 
-def _dateline(printed: str | None, city: str | None, country: str | None) -> Dateline | None:
+def _dateline(printed: str | None, city: str | None, country: str | None, area: str | None) -> Dateline | None:
     if printed:
         place, date = printed_dateline(printed)
+        # "Landquart GR": the place followed by its region's code (CountryArea "KGR", the canton of Graubünden).
+        if place and area and len(area) >= 2 and place.endswith(" " + area[-2:].upper()):
+            place = place[:-3].rstrip()
         return Dateline(text=printed, place=city or place, country=country, date=date)
     if city:
         return Dateline(text=city, place=city, country=country)
