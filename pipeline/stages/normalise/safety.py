@@ -148,6 +148,13 @@ def _parse_plain_xml(body: bytes, max_depth: int) -> ET.Element | None:
     dropped and the depth checked in one walk. Any parse error, and a tree deeper than ``max_depth``, return
     None, so the defused parser, element by element, reports the error exactly as before.
     """
+    # Start tags left open at the end (start tags less end tags, self-closing tags, comments, declarations and
+    # processing instructions, counted in C): over the depth limit the document is unterminated or too deep, and
+    # the C tree builder would spend superlinear time on its nesting before the walk below could refuse it.
+    left_open = (body.count(b"<") - 2 * body.count(b"</") - body.count(b"/>") - body.count(b"<!")
+                 - body.count(b"<?"))
+    if left_open > max_depth:
+        return None
     try:
         root = ET.fromstring(body)
     except ET.ParseError:
