@@ -80,7 +80,9 @@ watchdog() {  # $1: pytest pid; $2: pytest's output file; $3: file to write the 
       for p in "${procs[@]}"; do
         if [[ "$(readlink "/proc/$p/exe" 2>/dev/null)" == *python* ]]; then
           echo "----- process $p: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" >&2
-          py-spy dump --pid "$p" >&2 2>&1 || echo "(py-spy could not read process $p)" >&2
+          # --nonblocking reads a process py-spy cannot suspend (one already stopped, or being traced).
+          py-spy dump --pid "$p" >&2 2>&1 || py-spy dump --nonblocking --pid "$p" >&2 2>&1 \
+            || echo "(py-spy could not read process $p)" >&2
         fi
       done
       kill -TERM "${procs[@]}" 2>/dev/null || true
