@@ -85,7 +85,10 @@ def stage_rows(quick: bool) -> dict[str, Any]:
         started = time.perf_counter()
         load = os.getloadavg()[0]
         try:
-            rows = importlib.import_module(f"benchmarks.bench_{name}").run(quick=quick)
+            result = importlib.import_module(f"benchmarks.bench_{name}").run(quick=quick)
+            # A benchmark returns its rows, or a dict of row lists by table (normalise: samples, corpus).
+            rows = result if isinstance(result, list) else [r for v in result.values() if isinstance(v, list)
+                                                           for r in v if isinstance(r, dict)]
         except Exception as exc:  # one broken benchmark must not hide the others
             out[name] = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()[-2000:]}
             console.print(f"[red]bench_{name} failed: {exc}[/red]")
