@@ -20,7 +20,6 @@ from pydantic import BaseModel, ValidationError
 from pipeline.app.base import Wirefeed
 from pipeline.app.batching import finished_batches
 from pipeline.app.outbox import Outbox
-from pipeline.broker.admin import ensure_topics
 from pipeline.codec import encode
 from pipeline.ops import metrics
 from pipeline.sinks.store import Store, StoreDataError, open_store
@@ -130,8 +129,6 @@ def register(wf: Wirefeed, subscriptions: tuple[Subscription, ...] | None = None
     @wf.app.agent(wf.topic(ENRICHED), name="store-notify", concurrency=1)
     async def store_agent(stream):  # type: ignore[no-untyped-def]
         async with store() as db:
-            # run_worker creates them before joining; this covers an app started another way (idempotent).
-            await retry_forever("create notification topics", ensure_topics, s, router.topics)
             open_db["store"] = db
             try:
                 await store_batches(stream, db)
