@@ -27,7 +27,7 @@ changelogs) keep Faust's behaviour. Why each piece exists: docs/guarantees.md.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from typing import Any, cast
 
 import faust
@@ -290,13 +290,23 @@ class TrackedProducer(faust_aiokafka.Producer):
         super().__init__(*args, **kwargs)
         self.tracked_topics: set[str] = set()
 
-    async def send(self, topic: str, key: bytes | None, value: bytes | None, partition: int | None,
-                   timestamp: float | None, headers: Any, *, transactional_id: str | None = None) -> Any:
-        if topic not in self.tracked_topics:
+    def send(self, topic: str, key: bytes | None, value: bytes | None, partition: int | None,  # type: ignore[override]
+             timestamp: float | None, headers: Any, *, transactional_id: str | None = None) -> Any:
+        """Faust's ``send`` itself for a topic already listed (no extra coroutine per message); the first send to a
+        topic lists it first."""
+        send = super().send(topic, key, value, partition, timestamp, headers, transactional_id=transactional_id)
+        if topic in self.tracked_topics:
+            return send
+        return self._list_then_send(topic, send)
+
+    async def _list_then_send(self, topic: str, send: Coroutine[Any, Any, Any]) -> Any:
+        try:
             await self._ensure_producer().client.add_topic(topic)  # resolves once the metadata covers it
-            self.tracked_topics.add(topic)
-        return await super().send(topic, key, value, partition, timestamp, headers,
-                                  transactional_id=transactional_id)
+        except BaseException:
+            send.close()  # never started: nothing was sent
+            raise
+        self.tracked_topics.add(topic)
+        return await send
 
 
 class GaplessTransport(faust_aiokafka.Transport):
