@@ -306,3 +306,38 @@ def test_g2_agency_xml_dateline_block_byline_and_picture_are_not_body() -> None:
       </inlineXML>"""
     story = normalise(make_raw(_g2(own)))
     assert story.body == ["The first paragraph of the story.", "The second one."]
+
+
+def _newsml12_nested(outer_lines: str, inner: str) -> bytes:
+    return f"""<?xml version="1.0" encoding="UTF-8"?><NewsML><NewsItem><Identification><NewsIdentifier>
+      <PublicIdentifier>urn:newsml:x.com:20240101:7:1</PublicIdentifier><RevisionId>1</RevisionId>
+      </NewsIdentifier></Identification><NewsComponent>{outer_lines}<NewsComponent>{inner}</NewsComponent>
+      </NewsComponent></NewsItem></NewsML>""".encode()
+
+
+_TEXT_ITEM = """<ContentItem><MediaType FormalName="Text"/><DataContent>{}</DataContent></ContentItem>"""
+
+
+@pytest.mark.parametrize(
+    ("outer", "inner"),
+    [
+        # Envelope NewsLines without a headline; the text component's own NewsLines carry it.
+        (
+            "<NewsLines><CopyrightLine>(c) X</CopyrightLine></NewsLines>",
+            "<NewsLines><HeadLine>Wages rise in March</HeadLine></NewsLines>"
+            + _TEXT_ITEM.format("<p>Wages rose, the ministry said.</p>"),
+        ),
+        # No HeadLine anywhere: the XHTML payload's own <h1>.
+        (
+            "",
+            _TEXT_ITEM.format(
+                "<html><head><title>X.com</title></head><body><h1>Wages rise in March</h1>"
+                "<p>Wages rose, the ministry said.</p></body></html>"
+            ),
+        ),
+    ],
+)
+def test_newsml12_headline_found_in_nested_lines_or_payload(outer: str, inner: str) -> None:
+    story = normalise(make_raw(_newsml12_nested(outer, inner)))
+    assert story.headline == "Wages rise in March"
+    assert story.body == ["Wages rose, the ministry said."]

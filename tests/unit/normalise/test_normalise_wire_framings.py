@@ -216,3 +216,26 @@ def test_press_release_header_dateline_repeated_headline_and_company_profile() -
         '"We delivered another strong quarter," the chief executive said.',
     ]
     assert story.byline is None
+
+
+ANPA_PLAIN = (
+    "\x16\x16\x01k0042\x1fsports\r\n"
+    "r s\x13\x11 Testland-Cup    12-24 0210\r\n"
+    "\x02Testland United wins the cup final\r\n"
+    "\t   TESTCITY, Dec. 24 Kyodo - Testland United beat City 2-1 in the cup final on Sunday.\r\n"
+    "\t   The winning goal came in extra time.\r\n"
+    "\x03\r\n\x04"
+)
+
+
+def test_anpa_without_head_lines_takes_its_first_flush_left_line_as_headline() -> None:
+    story = normalise(make_raw(ANPA_PLAIN.encode("latin-1"), agency="Kyodo"))
+    assert story.headline == "Testland United wins the cup final"
+    assert story.body[-1] == "The winning goal came in extra time."
+
+
+def test_anpa_with_paragraphs_only_is_named_by_the_header_keyword() -> None:
+    payload = ANPA_PLAIN.replace("Testland United wins the cup final\r\n", "")
+    story = normalise(make_raw(payload.encode("latin-1"), agency="Kyodo"))
+    assert story.headline == "Testland-Cup"
+    assert story.body[0].startswith("Testland United beat City")

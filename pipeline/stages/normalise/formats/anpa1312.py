@@ -37,7 +37,7 @@ _WORDS = re.compile(r"^\d{1,5}$")
 
 @register("anpa1312")
 def parse_anpa1312(text: str, ctx: ParseContext) -> list[Draft]:
-    frame, profile, draft, _ = framed_draft(text, ctx, "anpa1312", "ANPA 1312", _HEADER)
+    frame, profile, draft, header = framed_draft(text, ctx, "anpa1312", "ANPA 1312", _HEADER)
     keyword_seen = False
     in_body = False
     after_byline = False
@@ -90,6 +90,9 @@ def parse_anpa1312(text: str, ctx: ParseContext) -> list[Draft]:
         elif raw[:1] == "\t" or raw[:2] == "  ":
             in_body = True
             new_paragraph(line)
+        elif not keyword_seen and draft.headline is None and not in_body and not paragraphs and not current:
+            # Copy sent without ``^`` head lines: its first line flush left, before any paragraph, is the headline.
+            draft.headline = line
         elif current:
             current.append(line)
         else:
@@ -98,6 +101,9 @@ def parse_anpa1312(text: str, ctx: ParseContext) -> list[Draft]:
     if not draft.headline and draft.keywords:
         # A story sent with its keyword line only (alerts, agate): the slug names it.
         draft.headline = draft.keywords[0]
+    if not draft.headline and header is not None and (slug := header.group("slug").strip("-")):
+        # Neither head lines nor a flush-left first line: the header's keyword names the story.
+        draft.headline = slug
     if not draft.headline:
         raise StageError("missing_headline", "ANPA 1312: no headline line after the keyword line")
     draft.body = paragraphs

@@ -100,6 +100,11 @@ def _item(item: ET.Element, ctx: ParseContext, where: str) -> Draft:
         draft.headline = text_of(lines.find("HeadLine"))
         draft.byline = text_of(lines.find("ByLine"))
         printed_dateline = text_of(lines.find("DateLine"))
+        if not draft.headline:
+            # An envelope component whose NewsLines carry no headline: the first nested one that has it.
+            draft.headline = next(
+                (h for nl in component.iter("NewsLines") if (h := text_of(nl.find("HeadLine")))), None
+            )
         for line in lines.findall("NewsLine"):
             if _formal(line.find("NewsLineType")) == "AdvisoryLine":
                 signal = advisory_signal(text_of(line.find("NewsLineText")) or "")
@@ -136,11 +141,24 @@ def _item(item: ET.Element, ctx: ParseContext, where: str) -> Draft:
     draft.dateline = _dateline(printed_dateline, origin_city, origin_country, origin_area)
     draft.body = _body(component)
     if not draft.headline:
-        # The story is a NITF document in a nested component: its own headline.
-        draft.headline = text_of(component.find(".//DataContent/nitf/body/body.head/hedline/hl1")) or text_of(
-            component.find(".//DataContent/nitf/head/title")
-        )
+        draft.headline = _payload_headline(component)
     return draft
+
+
+#: Where a story payload inside ``DataContent`` names itself, most specific first: a NITF headline, an XHTML
+#: ``<h1>``, then either document's title.
+_PAYLOAD_HEADLINES = (
+    ".//DataContent/nitf/body/body.head/hedline/hl1",
+    ".//DataContent//hedline/hl1",
+    ".//DataContent//body//h1",
+    ".//DataContent/nitf/head/title",
+    ".//DataContent//head/title",
+)
+
+
+def _payload_headline(component: ET.Element) -> str | None:
+    """The headline of a story sent as a NITF or XHTML document in a (nested) component's ``DataContent``."""
+    return next((h for path in _PAYLOAD_HEADLINES if (h := text_of(component.find(path)))), None)
 
 
 def _dateline(printed: str | None, city: str | None, country: str | None, area: str | None) -> Dateline | None:
