@@ -341,3 +341,26 @@ def test_newsml12_headline_found_in_nested_lines_or_payload(outer: str, inner: s
     story = normalise(make_raw(_newsml12_nested(outer, inner)))
     assert story.headline == "Wages rise in March"
     assert story.body == ["Wages rose, the ministry said."]
+
+
+def _by_role(lang: str, title: str, lead: str, body: str) -> str:
+    parts = (("Title", title), ("Lead", lead), ("Body", body))
+    return f'<NewsComponent xml:lang="{lang}"><Role FormalName="Short"/>' + "".join(
+        f'<NewsComponent><Role FormalName="{role}"/><ContentItem><Format FormalName="Text"/>'
+        f"<DataContent>{text}</DataContent></ContentItem></NewsComponent>"
+        for role, text in parts
+    ) + "</NewsComponent>"
+
+
+def test_newsml12_text_split_by_role_reads_lead_and_body_of_the_fullest_version() -> None:
+    versions = _by_role("nl", "Wages rise in March", "", "Short.") + _by_role(
+        "fr", "Wages rise in March", "Wages rose by 3 %.", "The ministry said so on Monday."
+    )
+    doc = f"""<NewsML><NewsItem><Identification><NewsIdentifier><ProviderId>x.com</ProviderId>
+      <DateId>20240101</DateId><NewsItemId>7</NewsItemId><RevisionId>1</RevisionId></NewsIdentifier></Identification>
+      <NewsComponent xml:lang="nl"><NewsLines><HeadLine>Wages rise in March</HeadLine></NewsLines>{versions}
+      </NewsComponent></NewsItem></NewsML>"""
+    story = normalise(make_raw(doc.encode()))
+    assert story.headline == "Wages rise in March"
+    assert story.body == ["Wages rose by 3 %.", "The ministry said so on Monday."]
+    assert story.language == "nl"

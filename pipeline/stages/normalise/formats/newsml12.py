@@ -119,6 +119,9 @@ def _item(item: ET.Element, ctx: ParseContext, where: str) -> Draft:
     origin_country = origin_city = origin_area = None
     if meta is not None:
         draft.language = _formal(meta.find("Language"))
+    # Without a Language element, the component's xml:lang (Belga) names the item's language.
+    draft.language = draft.language or attr(component, "lang")
+    if meta is not None:
         for code in meta.iter("SubjectCode"):
             for subj in code:
                 if subj.tag in ("Subject", "SubjectMatter", "SubjectDetail") and (ref := _formal(subj)):
@@ -173,7 +176,31 @@ def _dateline(printed: str | None, city: str | None, country: str | None, area: 
     return None
 
 
+#: Roles of the components an item splits its text into (Belga: Title, Lead, Body); the title is the headline.
+_TEXT_ROLES = ("lead", "body")
+
+
+def _role(component: ET.Element) -> str:
+    return (_formal(component.find("Role")) or "").lower()
+
+
 def _body(component: ET.Element) -> list[str]:
+    """The story text: the Lead and Body components of a text split by role, else the first text ContentItem.
+
+    An item may carry its text split by role in several versions (one per language, each a component with its own
+    Title, Lead and Body): the version with the most body text is the story, as for ninjs's richest body.
+    """
+    versions = [c for c in component.iter("NewsComponent") if any(_role(k) == "body" for k in c)]
+    if versions:
+        best = max(versions, key=lambda v: sum(len(text_of(k) or "") for k in v if _role(k) == "body"))
+        paragraphs = [p for k in best if k.tag == "NewsComponent" and _role(k) in _TEXT_ROLES for p in _content(k)]
+        if paragraphs:
+            return paragraphs
+    return _content(component)
+
+
+def _content(component: ET.Element) -> list[str]:
+    """The paragraphs of the first text ContentItem in ``component`` (embedded NITF, XHTML or plain text)."""
     for content in component.iter("ContentItem"):
         media = _formal(content.find("MediaType"))
         mime = (_formal(content.find("MimeType")) or "").lower()
