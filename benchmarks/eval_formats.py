@@ -218,7 +218,8 @@ def compare(exp: dict[str, Any], story: Story, agency: str) -> dict[str, tuple[A
 
 
 def render_checks(story: Story, agency: str, options: NormaliseOptions) -> tuple[EnrichedStory, dict[str, str]]:
-    """Schema problems of the ninjs 2.2 and 3.1 renderings, and a round-trip mismatch (3.1 rendering normalised)."""
+    """Schema problems of the ninjs 2.2 and 3.1 renderings, and a round-trip mismatch (3.1 rendering normalised:
+    uri, version, content hash and blocks must come back)."""
     enriched = enrich(story, DedupeInfo(verdict="new", cluster_id=f"c-{story.content_hash[:12]}"), now=RECEIVED)
     problems: dict[str, str] = {}
     rendering: dict[str, Any] = {}
@@ -239,7 +240,7 @@ def render_checks(story: Story, agency: str, options: NormaliseOptions) -> tuple
         back = again[0]
         diffs = [
             f"{name} {getattr(story, name)!r} → {getattr(back, name)!r}"
-            for name in ("uri", "version", "content_hash")
+            for name in ("uri", "version", "content_hash", "blocks")
             if getattr(story, name) != getattr(back, name)
         ]
         if diffs:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas._types import CountryCode, UtcDatetime
 
@@ -32,6 +32,42 @@ class Subject(BaseModel):
     scheme: str | None = None
 
 
+BlockKind = Literal["paragraph", "crosshead", "quote", "table", "caption", "factbox"]
+#: Block kinds whose text is part of ``Story.body``; captions and fact boxes stand beside the story text.
+BODY_KINDS = frozenset({"paragraph", "crosshead", "quote", "table"})
+
+
+class Block(BaseModel):
+    """One block of the story in reading order, with its role."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: BlockKind
+    text: str | None = Field(
+        None, description="paragraph, crosshead, quote, caption: the text; factbox: its title, if any"
+    )
+    rows: list[list[str]] | None = Field(None, description="table: its rows, each a list of cell texts")
+    paragraphs: list[str] | None = Field(None, description="factbox: its paragraphs")
+    credit: str | None = Field(None, description="caption: the photographer or source credited")
+
+
+def row_text(cells: list[str]) -> str:
+    """A table row as one body paragraph: its non-empty cells joined by `` | ``."""
+    return " | ".join(c for c in cells if c)
+
+
+def body_of(blocks: list[Block]) -> list[str]:
+    """The plain-text body of ``blocks``: the text of paragraphs, crossheads and quotes, one paragraph per table
+    row (:func:`row_text`); captions and fact boxes are not body text."""
+    out: list[str] = []
+    for b in blocks:
+        if b.kind == "table":
+            out.extend(t for r in b.rows or [] if (t := row_text(r)))
+        elif b.kind in BODY_KINDS and b.text:
+            out.append(b.text)
+    return out
+
+
 class Story(BaseModel):
     """The canonical story. Identity is (uri, version)."""
 
@@ -43,6 +79,11 @@ class Story(BaseModel):
     agency: str = Field(min_length=1, description="Authenticated source agency")
     headline: str = Field(min_length=1)
     body: list[str] = Field(min_length=1, description="Clean body paragraphs, NFC, dateline removed")
+    blocks: list[Block] | None = Field(
+        None,
+        description="The story's structure when it has more than paragraphs (crossheads, quotes, tables, captions,"
+        " fact boxes), in reading order; `body` is its plain text (see `body_of`). Absent for plain paragraphs.",
+    )
     byline: str | None = Field(None, description="Names of the authors, without job titles")
     byline_title: str | None = Field(
         None, description="The authors' job title or affiliation as printed under the byline, e.g. 'AP Business Writer'"
@@ -65,3 +106,9 @@ class Story(BaseModel):
     content_hash: str = Field(description="sha256 hex of the normalised headline and body")
     submission_id: str = Field(description="The RawSubmission this came from")
     received_at: UtcDatetime = Field(description="When the pipeline accepted the submission")
+
+    @model_validator(mode="after")
+    def _blocks_match_body(self) -> Story:
+        if self.blocks is not None and body_of(self.blocks) != self.body:
+            raise ValueError("body must be the plain text of blocks (body_of(blocks))")
+        return self

@@ -5,7 +5,8 @@ Mapping:
 - ``uri``, ``version`` (as a string), ``type`` ``text``, ``pubstatus``, ``urgency``, ``language``,
   ``versioncreated`` / ``firstcreated`` / ``embargoed`` (3.1: ``embargoedUntil``) as RFC 3339 UTC;
 - ``headlines``: the headline (role ``main``); ``bodies``: the paragraphs as ``text/plain`` (blank-line
-  separated) and as ``text/html`` (``<p>`` per paragraph, escaped); ``by``: the byline;
+  separated) and as ``text/html`` (``<p>`` per paragraph, escaped; a story with blocks keeps its crossheads,
+  quotes, tables, captions and fact boxes, see :func:`body_html`); ``by``: the byline;
   ``located``: the dateline place (else the dateline as printed);
 - ``places``: every tagged country, ``uri`` ``http://cvx.iptc.org/iso3166-1a2/<code>`` (the IPTC
   ISO 3166 scheme), ``literal`` the code, ``rel`` ``about`` for the focus country and ``mentions``
@@ -30,6 +31,7 @@ from typing import Any, Literal
 import orjson
 
 from schemas.enriched import EnrichedStory
+from schemas.story import Block, Story
 
 NinjsVersion = Literal["2.2", "3.1"]
 SCHEMA_DIR = Path(__file__).parent / "schemas"
@@ -64,6 +66,34 @@ def _subject(code: str | None, name: str | None) -> dict[str, str]:
     return out
 
 
+def _block_html(block: Block) -> str:
+    e = html.escape
+    if block.kind == "crosshead":
+        return f"<h2>{e(block.text or '')}</h2>"
+    if block.kind == "quote":
+        return f"<blockquote><p>{e(block.text or '')}</p></blockquote>"
+    if block.kind == "table":
+        rows = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in block.rows or [])
+        return f"<table><tbody>{rows}</tbody></table>"
+    if block.kind == "caption":
+        credit = f' <span class="credit">{e(block.credit)}</span>' if block.credit else ""
+        return f"<figure><figcaption>{e(block.text or '')}{credit}</figcaption></figure>"
+    if block.kind == "factbox":
+        title = f"<h2>{e(block.text)}</h2>" if block.text else ""
+        paragraphs = "".join(f"<p>{e(p)}</p>" for p in block.paragraphs or [])
+        return f'<aside class="factbox">{title}{paragraphs}</aside>'
+    return f"<p>{e(block.text or '')}</p>"
+
+
+def body_html(story: Story) -> str:
+    """The body as HTML: ``<p>`` per paragraph; with blocks, crossheads as ``<h2>``, quotes as ``<blockquote>``,
+    tables as ``<table>`` (one ``<td>`` per cell), captions as ``<figure><figcaption>`` with the credit in a
+    ``credit`` span, fact boxes as ``<aside class="factbox">`` (title as ``<h2>``)."""
+    if story.blocks is None:
+        return "".join(f"<p>{html.escape(p)}</p>" for p in story.body)
+    return "".join(_block_html(b) for b in story.blocks)
+
+
 def to_ninjs(story: EnrichedStory, version: NinjsVersion) -> dict[str, Any]:
     """The ninjs document for ``story`` in the requested version (validates against the official schema)."""
     if version not in ("2.2", "3.1"):
@@ -88,7 +118,7 @@ def to_ninjs(story: EnrichedStory, version: NinjsVersion) -> dict[str, Any]:
     doc["headlines"] = [{"role": "main", content_type: "text/plain", "value": story.headline}]
     doc["bodies"] = [
         {"role": "main", content_type: "text/plain", "value": "\n\n".join(story.body)},
-        {"role": "main", content_type: "text/html", "value": "".join(f"<p>{html.escape(p)}</p>" for p in story.body)},
+        {"role": "main", content_type: "text/html", "value": body_html(story)},
     ]
     if story.byline:
         doc["by"] = story.byline

@@ -5,10 +5,12 @@ from __future__ import annotations
 import html
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 from pipeline.stages.normalise.cleaning import clean_inline
 from pipeline.stages.normalise.wireframe import wrapped_paragraphs
+from schemas.story import Block, BlockKind, body_of, row_text
 
 #: Elements that end one paragraph and start another.
 _BLOCK = frozenset(
@@ -24,6 +26,10 @@ _BLOCK = frozenset(
         "hl1",
         "hl2",
         "blockquote",
+        "bq",
+        # Agencies' own XML (TT): quotes and crossheads.
+        "citat",
+        "mellis",
         "li",
         "pre",
         "section",
@@ -109,16 +115,39 @@ _SKIP_CLASSES = frozenset(
         "promo",
     }
 )
+#: Crossheads (NITF ``hl2``, XHTML ``h2``–``h6``, TT ``MELLIS``) and block quotes (TT ``CITAT``).
+_ROLES: dict[str, BlockKind] = {
+    **dict.fromkeys(("hl2", "h2", "h3", "h4", "h5", "h6", "mellis"), "crosshead"),
+    **dict.fromkeys(("blockquote", "bq", "citat"), "quote"),
+}
+#: A picture with its caption and credit (XHTML ``figure``, NITF ``media``, TT ``BILD``): not body text, but
+#: kept beside it as a caption block.
+_FIGURES = frozenset({"figure", "media", "bild"})
+_CAPTIONS = frozenset({"figcaption", "media-caption", "bildtext"})
+_CREDITS = frozenset({"media-producer", "bildskapare", "credit"})
+#: Class names of fact boxes: text set apart from the story (kept as a fact box block, not body).
+_FACTBOX_CLASSES = frozenset({"factbox", "fact-box", "facts", "infobox", "fakta", "faktaruta"})
+#: Headings that title a fact box.
+_BOX_TITLES = frozenset({"rubrik", "title", "h1", "h2", "h3", "h4", "hl1", "hl2"})
 _VOID = frozenset({"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "embed", "source", "wbr"})
 
 
 class _Paragraphs(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.paragraphs: list[str] = []
+        self.structure = Structure()
+        self.paragraphs = self.structure.paragraphs
         self._buf: list[str] = []
         self._stack: list[tuple[str, bool, bool]] = []  # (tag, skipping, is a dateline)
         self._skip_depth = 0
+        self._roles: list[tuple[BlockKind, int]] = []  # open crossheads and quotes: (kind, first paragraph)
+        self._table: list[list[str]] | None = None  # rows of the open table
+        self._cell: list[str] | None = None
+        self._tables = 0  # tables open (a table nested in a cell is read as cell text)
+        self._figure: dict[str, list[str]] | None = None  # caption and credit text of the open figure
+        self._figure_part: str | None = None
+        self._box: _Paragraphs | None = None  # the open fact box, read by its own parser
+        self._box_depth = 0
 
     def _flush(self) -> None:
         if self._buf:
@@ -126,16 +155,46 @@ class _Paragraphs(HTMLParser):
             self._buf = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._box is not None:
+            self._box_depth += tag not in _VOID
+            self._box.handle_starttag(tag, attrs)
+            return
         classes = set()
         for k, v in attrs:
             if k == "class" and v:
                 classes.update(v.lower().split())
+        if classes & _FACTBOX_CLASSES and tag not in _VOID and not self._skip_depth:
+            self._flush()
+            self._box, self._box_depth = _Paragraphs(), 1
+            return
+        if self._figure is not None:
+            part = "caption" if tag in _CAPTIONS else "credit" if tag in _CREDITS or classes & _CREDITS else None
+            self._figure_part = part or self._figure_part
+        elif (tag in _FIGURES or tag in _CAPTIONS) and not self._skip_depth:
+            self._figure = {"caption": [], "credit": [], "tag": [tag]}
+            self._figure_part = "caption" if tag in _CAPTIONS else None
+        if self._table is not None:
+            if self._cell is not None and tag in _BLOCK:
+                self._cell.append(" ")  # a block inside a cell (a nested table's cells) is a word apart
+            if tag == "table":
+                self._tables += 1
+            elif self._tables == 1 and tag == "tr":
+                self._table.append([])
+            elif self._tables == 1 and tag in ("td", "th"):
+                self._cell = []
+            return
+        if tag == "table" and not self._skip_depth:
+            self._flush()
+            self._table, self._tables = [], 1
+            return
         # A printed dateline's agency credit (<span class="dateline">London <span class="credit">(dpa)</span>)
         # is part of the dateline, not furniture.
         in_dateline = "dateline" in classes or any(d for _, _, d in self._stack)
         skip = tag in _SKIP or (bool(classes & _SKIP_CLASSES) and not in_dateline)
         if tag in _BLOCK and not self._skip_depth:
             self._flush()
+            if (kind := _ROLES.get(tag)) is not None:
+                self._roles.append((kind, len(self.paragraphs)))
         if tag in _VOID:
             return
         self._stack.append((tag, skip, "dateline" in classes))
@@ -143,10 +202,41 @@ class _Paragraphs(HTMLParser):
             self._skip_depth += 1
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _BLOCK and not self._skip_depth:
+        if self._box is not None:
+            self._box.handle_startendtag(tag, attrs)
+        elif tag in _BLOCK and not self._skip_depth and self._table is None:
             self._flush()
 
     def handle_endtag(self, tag: str) -> None:
+        if self._box is not None:
+            self._box_depth -= tag not in _VOID
+            if self._box_depth > 0:
+                self._box.handle_endtag(tag)
+                return
+            box, self._box = self._box, None
+            box.close()
+            self.structure.aside(_box_block(box.structure))
+            return
+        if self._figure is not None:
+            if tag in _CAPTIONS or tag in _CREDITS:
+                self._figure_part = None
+            if tag == self._figure["tag"][0]:
+                figure, self._figure = self._figure, None
+                if text := clean_inline("".join(figure["caption"])):
+                    credit = clean_inline("".join(figure["credit"])) or None
+                    self.structure.aside(Block(kind="caption", text=text, credit=credit))
+        if self._table is not None:
+            if tag == "table":
+                self._tables -= 1
+            if self._tables == 0:
+                table, self._table = self._table, None
+                self.structure.table(table)
+            elif self._tables == 1 and tag in ("td", "th") and self._cell is not None:
+                if not self._table:
+                    self._table.append([])
+                self._table[-1].append(clean_inline("".join(self._cell)))
+                self._cell = None
+            return
         if tag in _VOID:
             return
         # Pop to the matching open tag (HTML in the wild leaves tags unclosed).
@@ -161,14 +251,38 @@ class _Paragraphs(HTMLParser):
             return
         if tag in _BLOCK and not self._skip_depth:
             self._flush()
+            if (kind := _ROLES.get(tag)) is not None and self._roles and self._roles[-1][0] == kind:
+                self.structure.mark(kind, self._roles.pop()[1])
 
     def handle_data(self, data: str) -> None:
-        if not self._skip_depth:
+        if self._box is not None:
+            self._box.handle_data(data)
+        elif self._figure is not None and self._figure_part is not None:
+            self._figure[self._figure_part].append(data)
+        elif self._cell is not None:
+            self._cell.append(data)
+        elif not self._skip_depth and self._table is None:
             self._buf.append(data)
 
     def close(self) -> None:
         super().close()
+        if self._box is not None:
+            box, self._box = self._box, None
+            box.close()
+            self.structure.aside(_box_block(box.structure))
+        if self._table is not None:
+            self.structure.table(self._table)
+            self._table = None
         self._flush()
+
+
+def _box_block(inner: Structure) -> Block:
+    """A fact box read as its own body: a crosshead first in it is its title."""
+    paragraphs = inner.paragraphs
+    title = None
+    if paragraphs and any(start == 0 and b.kind == "crosshead" for start, b in inner.marks):
+        title, paragraphs = paragraphs[0], paragraphs[1:]
+    return Block(kind="factbox", text=title, paragraphs=paragraphs)
 
 
 #: A line of pre-formatted wire text that starts a paragraph by indentation.
@@ -198,19 +312,111 @@ def _embed_code(text: str) -> bool:
 
 def html_paragraphs(markup: str) -> list[str]:
     """Paragraphs of text in ``markup``: block elements split, furniture (figures, scripts) skipped."""
+    return html_structure(markup).paragraphs
+
+
+def html_structure(markup: str) -> Structure:
+    """Paragraphs and blocks of ``markup``, as :func:`element_structure` reads them from an XML element."""
     parser = _Paragraphs()
     parser.feed(markup)
     parser.close()
-    return parser.paragraphs
+    return parser.structure
+
+
+@dataclass
+class Structure:
+    """What a body's markup holds: its paragraphs (the plain text: crossheads, quotes and table rows included) and,
+    when it has more than paragraphs, its blocks in reading order (``schemas.story.body_of(blocks)`` is
+    ``paragraphs``)."""
+
+    paragraphs: list[str] = field(default_factory=list)
+    #: (index in ``paragraphs`` where the block starts, the block) for every block that is not a plain paragraph.
+    marks: list[tuple[int, Block]] = field(default_factory=list)
+
+    def mark(self, kind: BlockKind, start: int) -> None:
+        """The paragraphs from ``start`` on, just added, are crossheads or quotes (an inner role wins: a crosshead
+        inside a quote stays a crosshead)."""
+        taken = {i for i, b in self.marks if b.kind in _ROLES.values()}
+        self.marks.extend(
+            (i, Block(kind=kind, text=self.paragraphs[i])) for i in range(start, len(self.paragraphs)) if i not in taken
+        )
+
+    def table(self, rows: list[list[str]]) -> None:
+        rows = [r for r in rows if row_text(r)]
+        if rows:
+            self.marks.append((len(self.paragraphs), Block(kind="table", rows=rows)))
+            self.paragraphs.extend(row_text(r) for r in rows)
+
+    def aside(self, block: Block) -> None:
+        """A caption or fact box: beside the story text, at this point of it."""
+        self.marks.append((len(self.paragraphs), block))
+
+    @property
+    def blocks(self) -> list[Block] | None:
+        if not self.marks:
+            return None
+        out: list[Block] = []
+        i = 0
+        for start, block in sorted(self.marks, key=lambda m: m[0]):
+            out.extend(Block(kind="paragraph", text=t) for t in self.paragraphs[i:start])
+            out.append(block)
+            i = max(i, start + len(body_of([block])))
+        out.extend(Block(kind="paragraph", text=t) for t in self.paragraphs[i:])
+        # Blocks are only kept when their text is exactly the paragraphs (never a story the contract refuses).
+        return out if body_of(out) == self.paragraphs else None
 
 
 def element_paragraphs(element: ET.Element) -> list[str]:
-    """Paragraphs of an already-parsed (safe) XML element, e.g. NITF ``body.content`` or G2 ``inlineXML``.
+    """Paragraphs of an already-parsed (safe) XML element, e.g. NITF ``body.content`` or G2 ``inlineXML``."""
+    return element_structure(element).paragraphs
+
+
+def _tag(el: ET.Element) -> str:
+    return el.tag.lower() if isinstance(el.tag, str) else ""
+
+
+def _classes(el: ET.Element) -> set[str]:
+    return set((el.get("class") or "").lower().split())
+
+
+def _text(el: ET.Element | None) -> str | None:
+    return clean_inline("".join(el.itertext())) or None if el is not None else None
+
+
+def _first(el: ET.Element, tags: frozenset[str]) -> ET.Element | None:
+    return next((d for d in el.iter() if _tag(d) in tags or _classes(d) & tags), None)
+
+
+def _table_rows(table: ET.Element) -> list[list[str]]:
+    return [
+        [clean_inline("".join(c.itertext())) for c in tr if _tag(c) in ("td", "th")]
+        for tr in table.iter()
+        if _tag(tr) == "tr"
+    ]
+
+
+def _factbox(box: ET.Element) -> Block:
+    """A fact box: its title (a heading first in it) and its paragraphs."""
+    inner = element_structure(box)
+    title = next((_text(c) for c in box if _tag(c) in _BOX_TITLES), None)
+    paragraphs = inner.paragraphs
+    if title and paragraphs and paragraphs[0] == title:
+        paragraphs = paragraphs[1:]
+    return Block(kind="factbox", text=title, paragraphs=paragraphs)
+
+
+def element_structure(element: ET.Element) -> Structure:
+    """Paragraphs and blocks of an already-parsed (safe) XML element, e.g. NITF ``body.content`` or G2
+    ``inlineXML``.
 
     The same rules as :func:`html_paragraphs` (block elements split, furniture skipped), walked over
-    the element tree directly (namespaces already dropped by ``safety.parse_xml``).
+    the element tree directly (namespaces already dropped by ``safety.parse_xml``). Crossheads and quotes are
+    paragraphs marked with their role; a table gives one paragraph per row; a picture's caption and credit and
+    a fact box (an element of a fact-box class; in TT's XML, each ``TEXT`` after the story's) are blocks beside
+    the paragraphs.
     """
-    out: list[str] = []
+    st = Structure()
+    out = st.paragraphs
     buf: list[str] = []
 
     def flush() -> None:
@@ -218,37 +424,51 @@ def element_paragraphs(element: ET.Element) -> list[str]:
             add_block(out, "".join(buf))
             buf.clear()
 
-    def walk(el: ET.Element) -> None:
-        tag = el.tag.lower() if isinstance(el.tag, str) else ""
-        classes = set((el.get("class") or "").lower().split())
+    def walk(el: ET.Element, factbox: bool = False) -> None:
+        tag = _tag(el)
+        classes = _classes(el)
         if "dateline" in classes:  # the dateline with its agency credit, as printed
             buf.append("".join(el.itertext()))
-            if el.tail:
-                buf.append(el.tail)
-            return
-        if tag in _SKIP or classes & _SKIP_CLASSES:
-            if el.tail:
-                buf.append(el.tail)
-            return
-        block = tag in _BLOCK
-        if block:
+        elif factbox or classes & _FACTBOX_CLASSES:
             flush()
-        if el.text:
-            buf.append(el.text)
-        for child in el:
-            walk(child)
-        if block:
+            st.aside(_factbox(el))
+        elif tag == "table":
             flush()
+            st.table(_table_rows(el))
+        elif tag in _FIGURES or tag in _CAPTIONS:
+            caption = el if tag in _CAPTIONS else _first(el, _CAPTIONS)
+            if text := _text(caption):
+                st.aside(Block(kind="caption", text=text, credit=_text(_first(el, _CREDITS))))
+        elif not (tag in _SKIP or classes & _SKIP_CLASSES):
+            block = tag in _BLOCK
+            if block:
+                flush()
+            start = len(out)
+            if el.text:
+                buf.append(el.text)
+            texts = 0
+            for child in el:
+                # TT's XML: a TEXT after the story's own is a fact box.
+                is_text = _tag(child) == "text"
+                walk(child, factbox=is_text and texts > 0)
+                texts += is_text
+            if block:
+                flush()
+            if (kind := _ROLES.get(tag)) is not None:
+                st.mark(kind, start)
         if el.tail:
             buf.append(el.tail)
 
     # The container itself: its text and children, not its tail (which is outside it).
     if element.text:
         buf.append(element.text)
+    texts = 0
     for child in element:
-        walk(child)
+        is_text = _tag(child) == "text"
+        walk(child, factbox=is_text and texts > 0)
+        texts += is_text
     flush()
-    return out
+    return st
 
 
 _TAG = re.compile(r"<[A-Za-z!/]")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, get_args
 
-from schemas.story import Dateline, PubStatus, Signal, SourceFormat, Story, Subject
+from schemas.story import Block, Dateline, PubStatus, Signal, SourceFormat, Story, Subject, body_of
 
 _PUBSTATUS = frozenset(get_args(PubStatus))
 _SIGNALS = frozenset(get_args(Signal))
@@ -36,6 +36,11 @@ def _str_list(values: Any) -> bool:
     return type(values) is list and all(type(v) is str for v in values)
 
 
+def _blocks(blocks: Any, body: list[str]) -> bool:
+    """Blocks already validated at their construction whose plain text is the body (the model's own check)."""
+    return type(blocks) is list and all(type(b) is Block for b in blocks) and body_of(blocks) == body
+
+
 def _plainly_valid(v: dict[str, Any]) -> bool:
     return (
         type(v["uri"]) is str and v["uri"] != ""
@@ -43,6 +48,7 @@ def _plainly_valid(v: dict[str, Any]) -> bool:
         and type(v["agency"]) is str and v["agency"] != ""
         and type(v["headline"]) is str and v["headline"] != ""
         and _str_list(v["body"]) and len(v["body"]) >= 1
+        and (v["blocks"] is None or _blocks(v["blocks"], v["body"]))
         and _optional_str(v["byline"])
         and _optional_str(v["byline_title"])
         and _optional_str(v["ednote"])

@@ -12,7 +12,7 @@ from benchmarks.corpus import Corpus
 from pipeline.stages.errors import StageError
 from pipeline.stages.normalise import normalise_all
 from pipeline.stages.normalise.trusted import FIELDS, trusted_story
-from schemas.story import Dateline, Story, Subject
+from schemas.story import Block, Dateline, Story, Subject
 from tests.unit.normalise.normalise_support import RECEIVED, SAMPLES, SEED, make_raw
 
 
@@ -42,7 +42,7 @@ def test_every_normalised_story_is_the_validated_story() -> None:
 
 def _good() -> dict[str, Any]:
     return {
-        "uri": "urn:x:1", "version": 2, "agency": "TCA", "headline": "H", "body": ["B"], "byline": None,
+        "uri": "urn:x:1", "version": 2, "agency": "TCA", "headline": "H", "body": ["B"], "blocks": None, "byline": None,
         "byline_title": None, "ednote": None,
         "dateline": Dateline(text="BISHKEK (TCA) —", place="Bishkek"), "language": "en", "firstcreated": None,
         "versioncreated": RECEIVED, "embargoed": None, "pubstatus": "usable", "signals": ["update"], "urgency": 3,
@@ -55,6 +55,10 @@ def test_trusted_story_equals_validation_on_good_values() -> None:
     story = trusted_story(_good())
     assert story is not None
     assert story.model_dump_json() == Story(**_good()).model_dump_json()
+    structured = {**_good(), "blocks": [Block(kind="crosshead", text="B")]}
+    story = trusted_story(structured)
+    assert story is not None
+    assert story.model_dump_json() == Story(**structured).model_dump_json()
 
 
 @pytest.mark.parametrize(
@@ -66,6 +70,7 @@ def test_trusted_story_equals_validation_on_good_values() -> None:
         ("embargoed", datetime(2026, 1, 1)), ("pubstatus", "gone"), ("signals", ["nope"]), ("urgency", 0),
         ("urgency", 10), ("urgency", 3.0), ("subjects", [{"code": "x"}]), ("keywords", [None]),
         ("source_format", "pdf"), ("dateline", {"text": "X"}), ("received_at", None),
+        ("blocks", [{"kind": "paragraph", "text": "B"}]), ("blocks", [Block(kind="paragraph", text="other")]),
     ],
 )  # fmt: skip
 def test_anything_not_plainly_valid_goes_to_validation(field: str, value: Any) -> None:

@@ -19,7 +19,7 @@ from pipeline.stages.normalise.cleaning import split_plain_paragraphs
 from pipeline.stages.normalise.countries import alpha2
 from pipeline.stages.normalise.draft import Draft, ParseContext
 from pipeline.stages.normalise.formats import register
-from pipeline.stages.normalise.html import element_paragraphs, html_paragraphs
+from pipeline.stages.normalise.html import Structure, element_structure, html_structure
 from pipeline.stages.normalise.safety import parse_xml
 from pipeline.stages.normalise.timestamps import parse_timestamp
 from pipeline.stages.normalise.wiretext import advisory_signal, printed_dateline
@@ -142,7 +142,8 @@ def _item(item: ET.Element, ctx: ParseContext, where: str) -> Draft:
             if _formal(p) == "Keyword" and not attr(p, "Role") and (v := attr(p, "Value"))
         ]
     draft.dateline = _dateline(printed_dateline, origin_city, origin_country, origin_area)
-    draft.body = _body(component)
+    structure = _body(component)
+    draft.body, draft.blocks = structure.paragraphs, structure.blocks
     if not draft.headline:
         draft.headline = _payload_headline(component)
     return draft
@@ -184,7 +185,7 @@ def _role(component: ET.Element) -> str:
     return (_formal(component.find("Role")) or "").lower()
 
 
-def _body(component: ET.Element) -> list[str]:
+def _body(component: ET.Element) -> Structure:
     """The story text: the Lead and Body components of a text split by role, else the first text ContentItem.
 
     An item may carry its text split by role in several versions (one per language, each a component with its own
@@ -193,13 +194,13 @@ def _body(component: ET.Element) -> list[str]:
     versions = [c for c in component.iter("NewsComponent") if any(_role(k) == "body" for k in c)]
     if versions:
         best = max(versions, key=lambda v: sum(len(text_of(k) or "") for k in v if _role(k) == "body"))
-        paragraphs = [p for k in best if k.tag == "NewsComponent" and _role(k) in _TEXT_ROLES for p in _content(k)]
-        if paragraphs:
-            return paragraphs
+        parts = [_content(k) for k in best if k.tag == "NewsComponent" and _role(k) in _TEXT_ROLES]
+        if any(p.paragraphs for p in parts):
+            return Structure([p for part in parts for p in part.paragraphs])
     return _content(component)
 
 
-def _content(component: ET.Element) -> list[str]:
+def _content(component: ET.Element) -> Structure:
     """The paragraphs of the first text ContentItem in ``component`` (embedded NITF, XHTML or plain text)."""
     for content in component.iter("ContentItem"):
         media = _formal(content.find("MediaType"))
@@ -212,12 +213,12 @@ def _content(component: ET.Element) -> list[str]:
             continue
         nitf_content = data.find(".//body.content")
         if nitf_content is not None:
-            return element_paragraphs(nitf_content)
+            return element_structure(nitf_content)
         if len(data):
-            paragraphs = element_paragraphs(data)
+            structure = element_structure(data)
         else:
             raw = data.text or ""
-            paragraphs = html_paragraphs(raw) if "<" in raw else split_plain_paragraphs(raw)
-        if paragraphs:
-            return paragraphs
-    return []
+            structure = html_structure(raw) if "<" in raw else Structure(split_plain_paragraphs(raw))
+        if structure.paragraphs:
+            return structure
+    return Structure()

@@ -18,8 +18,10 @@ from pipeline.stages.normalise.countries import alpha2
 from pipeline.stages.normalise.draft import Draft, ParseContext
 from pipeline.stages.normalise.formats import register
 from pipeline.stages.normalise.html import (
+    Structure,
     element_paragraphs,
-    html_paragraphs,
+    element_structure,
+    html_structure,
     looks_like_html,
     marked_up_text_paragraphs,
 )
@@ -111,7 +113,11 @@ def _item(item: ET.Element, ctx: ParseContext, where: str) -> Draft:
         draft.keywords = [k for kw in cmeta.findall("keyword") if (k := text_of(kw))]
         draft.dateline = _dateline(cmeta)
     draft.ednote = [n for m in (meta, cmeta) if m is not None for n in _ednotes(m)]
-    draft.body = _body(item.find("contentSet"))
+    content_set = item.find("contentSet")
+    structure = _body(content_set)
+    draft.body, draft.blocks = structure.paragraphs, structure.blocks
+    if not draft.byline and content_set is not None:
+        draft.byline = _payload_byline(content_set)
     if not draft.headline:
         # An embedded NITF or XHTML body carries its own headline; else the item's title.
         for path in (
@@ -125,6 +131,14 @@ def _item(item: ET.Element, ctx: ParseContext, where: str) -> Draft:
             if draft.headline:
                 break
     return draft
+
+
+def _payload_byline(content_set: ET.Element) -> str | None:
+    """A byline element holding plain text only (TT's own XML: ``<BYLINE>Name/TT</BYLINE>``). A NITF byline
+    (``<person>``, ``<byttl>``) is a header whose placeholders (``By Staff Reporter``) and titles are no names."""
+    return next(
+        (b for el in content_set.iter() if el.tag.lower() == "byline" and not len(el) and (b := text_of(el))), None
+    )
 
 
 def _ednotes(meta: ET.Element) -> list[str]:
@@ -157,23 +171,23 @@ def _dateline(cmeta: ET.Element) -> Dateline | None:
     return None
 
 
-def _body(content_set: ET.Element | None) -> list[str]:
+def _body(content_set: ET.Element | None) -> Structure:
     if content_set is None:
-        return []
+        return Structure()
     for inline in content_set.findall("inlineXML"):
-        paragraphs = element_paragraphs(inline)
-        if paragraphs:
-            return paragraphs
+        structure = element_structure(inline)
+        if structure.paragraphs:
+            return structure
     for inline in content_set.findall("inlineData"):
         data = "".join(inline.itertext())
         ctype = (attr(inline, "contenttype") or "text/plain").lower()
         if any(t in ctype for t in ("html", "xml", "nitf")):
-            paragraphs = html_paragraphs(data)
+            structure = html_structure(data)
         elif looks_like_html(data):
             # Wire text wrapped in <p> tags and labelled text/plain: its line layout marks the paragraphs.
-            paragraphs = marked_up_text_paragraphs(data)
+            structure = Structure(marked_up_text_paragraphs(data))
         else:
-            paragraphs = split_plain_paragraphs(data)
-        if paragraphs:
-            return paragraphs
-    return []
+            structure = Structure(split_plain_paragraphs(data))
+        if structure.paragraphs:
+            return structure
+    return Structure()

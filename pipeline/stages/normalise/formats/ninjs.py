@@ -17,7 +17,7 @@ from pipeline.stages.errors import StageError
 from pipeline.stages.normalise.cleaning import clean_inline, split_plain_paragraphs
 from pipeline.stages.normalise.draft import Draft, ParseContext
 from pipeline.stages.normalise.formats import register
-from pipeline.stages.normalise.html import html_paragraphs, looks_like_html
+from pipeline.stages.normalise.html import Structure, html_paragraphs, html_structure, looks_like_html
 from pipeline.stages.normalise.safety import load_json
 from pipeline.stages.normalise.timestamps import parse_timestamp
 from schemas.story import Dateline, PubStatus, Subject
@@ -76,7 +76,8 @@ def _item(doc: dict[str, Any], ctx: ParseContext) -> Draft:
     draft = Draft(source_format="ninjs", uri=uri.strip() if uri and uri.strip() else None, where="ninjs")
     draft.version = _version(_get(doc, "version"))
     draft.headline = _headline(doc)
-    draft.body = _body(doc)
+    structure = _body(doc)
+    draft.body, draft.blocks = structure.paragraphs, structure.blocks
     by = _get(doc, "byline", "by")
     if isinstance(by, list):  # some producers send a list of names
         by = ", ".join(str(b.get("name", "")) if isinstance(b, dict) else str(b) for b in by)
@@ -140,7 +141,7 @@ def _headline(doc: dict[str, Any]) -> str | None:
     return None
 
 
-def _body(doc: dict[str, Any]) -> list[str]:
+def _body(doc: dict[str, Any]) -> Structure:
     """Paragraphs of the richest body.
 
     Candidates: every ``body_*`` property (ninjs 1.x allows any name matching ``^body_``: ``body_html5``,
@@ -169,24 +170,24 @@ def _body(doc: dict[str, Any]) -> list[str]:
                 markup.append((_known_markup(b["value"]), b["value"]))
             else:
                 plain.append(b["value"])
-    best: list[str] = []
+    best = Structure()
     best_size = 0
     # The longest markup is the richest (renderings repeat one story in several bodies): parse only it,
     # unless it holds no text. An agency's own XML vocabulary (TT's <TTNITF>, whose header elements are not
     # story text) comes after every body in a vocabulary read here.
     for _, value in sorted(markup, key=lambda m: (m[0], len(m[1])), reverse=True):
-        best = html_paragraphs(value)
-        best_size = sum(len(p) for p in best)
+        best = html_structure(value)
+        best_size = sum(len(p) for p in best.paragraphs)
         if best_size:
             break
     for value in plain:
-        if best and len(value) < 1.5 * best_size:
+        if best.paragraphs and len(value) < 1.5 * best_size:
             continue  # not clearly more text than the markup body: no need to read it
         paragraphs = [p for p in split_plain_paragraphs(value) if clean_inline(p)]
         size = sum(len(p) for p in paragraphs)
-        if size > best_size * (1.5 if best else 1):
-            best, best_size = paragraphs, size
-    return best or _description(doc)
+        if size > best_size * (1.5 if best.paragraphs else 1):
+            best, best_size = Structure(paragraphs), size
+    return best if best.paragraphs else Structure(_description(doc))
 
 
 _ROOT = re.compile(r"^\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*|<!DOCTYPE[^>]*>\s*)*<([A-Za-z][\w.:-]*)", re.S)

@@ -17,7 +17,7 @@ from pipeline.stages.normalise.cleaning import clean_inline
 from pipeline.stages.normalise.countries import alpha2
 from pipeline.stages.normalise.draft import Draft, ParseContext
 from pipeline.stages.normalise.formats import register
-from pipeline.stages.normalise.html import element_paragraphs
+from pipeline.stages.normalise.html import element_structure
 from pipeline.stages.normalise.safety import parse_xml
 from pipeline.stages.normalise.timestamps import parse_timestamp
 from pipeline.stages.normalise.wiretext import normal_case_place, printed_dateline
@@ -107,7 +107,8 @@ def nitf_draft(root: ET.Element, ctx: ParseContext, where: str) -> Draft:
     draft.dateline = _dateline(body_head, docdata)
     content = body.find("body.content") if body is not None else None
     if content is not None:
-        draft.body = element_paragraphs(content)
+        structure = element_structure(content)
+        draft.body, draft.blocks = structure.paragraphs, structure.blocks
     return draft
 
 
