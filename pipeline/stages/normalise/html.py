@@ -287,15 +287,24 @@ def _box_block(inner: Structure) -> Block:
 
 #: A line of pre-formatted wire text that starts a paragraph by indentation.
 _INDENTED = re.compile(r"\n(?:\t|  +)\S")
+#: A flush-left line: wire text's wrapped lines are; markup indented by a pretty-printer has none.
+_FLUSH = re.compile(r"\n\S")
 
 
 def add_block(out: list[str], raw: str) -> None:
     """Append the cleaned text of one block element to ``out``: one paragraph, or several when the block holds
-    pre-formatted wire text (lines indented to start paragraphs, as Reuters sends inside a single ``<p>``)."""
+    pre-formatted wire text (lines indented to start paragraphs, as Reuters sends inside a single ``<p>``, the lines
+    they wrap to flush left). A block whose every line is indented (XML laid out by a pretty-printer, its text
+    around links on lines of their own) is one paragraph."""
     text = clean_inline(raw)
     if not text or (text[0] == "<" and text[-1] == ">" and _embed_code(text)):
         return
-    if "\n" in raw and (first := _INDENTED.search(raw)) is not None and _INDENTED.search(raw, first.end()):
+    if (
+        "\n" in raw
+        and (first := _INDENTED.search(raw)) is not None
+        and _INDENTED.search(raw, first.end())
+        and _FLUSH.search(raw)
+    ):
         out.extend(c for p in wrapped_paragraphs(raw.split("\n")) if (c := clean_inline(p)))
     else:
         out.append(text)

@@ -157,6 +157,9 @@ _BOILERPLATE = [
         # Syndication notes closing web copy.
         r"^(?:this (?:article|story|report) (?:by .{1,60}? )?(?:was )?)?(?:originally|first) (?:appeared|published)\b"
         r".{0,150}$",
+        # A pointer to read the story on another site ("Read the fact check at Faktisk.no", "Les saken på vg.no").
+        r"^(?:read|les|läs|lue|lies|lisez|lire|lea|leer|leggi|lees)\b[^.!?]{0,60}\b"
+        r"(?:on|at|in|på|auf|bei|sur|en|su|op)\s+\S+\.[a-z]{2,6}/?$",
         # Page loaders: "Loading comments…".
         r"^loading\b.{0,40}(?:\.\.\.|…)$",
         # A line of bracketed labels only (Chinese portals' "【纠错】 【责任编辑:…】") and editor credits.

@@ -364,3 +364,19 @@ def test_newsml12_text_split_by_role_reads_lead_and_body_of_the_fullest_version(
     assert story.headline == "Wages rise in March"
     assert story.body == ["Wages rose by 3 %.", "The ministry said so on Monday."]
     assert story.language == "nl"
+
+
+def test_pretty_printed_paragraph_around_links_is_one_paragraph_but_wire_text_is_split() -> None:
+    pretty = (
+        "<p>\n        The researcher, who leads\n        <a href='https://example.org/'>a network</a>\n"
+        "        , says the document is false.\n      </p>"
+    )
+    wire = "<p>\n    The first paragraph,\nwrapped here.\n    The second one,\nwrapped too.</p>"
+    doc = NITF.format(headline="Markets rise").replace("<p>The second.</p>", pretty + wire)
+    story = normalise(make_raw(doc.encode()))
+    assert story.body == [
+        "The first paragraph.",
+        "The researcher, who leads a network , says the document is false.",
+        "The first paragraph, wrapped here.",
+        "The second one, wrapped too.",
+    ]

@@ -143,6 +143,13 @@ CASES = [
     Case("contributed", [BODY, LAST, "Jane Roe in Cairo contributed to this report."], [BODY, LAST]),
     Case("originally-appeared", [BODY, LAST, "This article originally appeared on The Daily."], [BODY, LAST]),
     Case("loader", [BODY, LAST, "Loading comments..."], [BODY, LAST]),
+    Case("read-it-there", [BODY, LAST, "Les faktasjekken på Example.no"], [BODY, LAST]),
+    Case("read-it-there-en", [BODY, LAST, "Read the full report at example.org/"], [BODY, LAST]),
+    Case(
+        "les-sentence-kept",
+        [BODY, LAST, "Les manifestants sont restés devant le siège de la société."],
+        [BODY, LAST, "Les manifestants sont restés devant le siège de la société."],
+    ),
     Case("media-lead-in", [BODY, LAST, "Watch the launch in the video below:"], [BODY, LAST]),
     Case(
         "embed-labels",
