@@ -450,6 +450,9 @@ def analyse(paragraphs: list[str], agency: str | None = None, known_dateline: Da
         if (found := match_dateline(p)) is not None:
             dl_index = i
             break
+    else:
+        if (release := _release_dateline(body)) is not None:
+            dl_index, found = release
     if dl_index is not None:
         for p in body[:dl_index]:
             sig = _advisory_signal(p)
@@ -543,8 +546,8 @@ def _drop_trailing(out: WireText, agency: str | None = None) -> None:
         # A media-contact line ("Media contact:", "… can contact X for more information on:"), the heading of a
         # release's company profile ("About IndiGrid") or a portal's republication note ("原标题：…") near the end
         # starts notes, not story text: cut first, so a contact's "Email: …" line is never read as a signature.
-        contact = next((i for i in range(len(body) - 1, max(0, len(body) - 7), -1) if _contact_lead(body[i])), None)
-        if contact is not None:
+        # Repeated: a profile heading above the contacts comes within reach once the contacts are cut.
+        while (contact := _last_contact_lead(body)) is not None:
             out.dropped.extend(body[contact:])
             del body[contact:]
         while len(body) > 1 and (
@@ -584,23 +587,33 @@ def _drop_trailing(out: WireText, agency: str | None = None) -> None:
 #: The line that opens a release's or story's media contacts.
 _CONTACT_LEAD = re.compile(
     r"^(?:media|press|investor|news media)\s+(?:contacts?|enquiries|inquiries)\b[^.!?]{0,60}$"
-    r"|\bcontact\b[^.!?]{0,100}\bfor (?:more|further) (?:information|details)\b[^.!?]{0,20}:$",
+    r"|\bcontact\b[^.!?]{0,100}\bfor (?:more|further) (?:information|details)\b[^.!?]{0,20}:$"
+    r"|^pour (?:en savoir plus|plus d'information|plus de renseignements)[^.!?]{0,40}\bcommuniquer avec\s*:$",
     re.I,
 )
-#: The heading of a release's closing company profile: "About IndiGrid", "About Example Corp.".
-_ABOUT = re.compile(r"^About [^\W\d_][\w&.,'’\- ]{0,60}:?$")
+#: The heading of a release's closing company profile: "About IndiGrid", "À propos de TELUS".
+_ABOUT = re.compile(
+    r"^(?:About|À propos de|A propos de|Acerca de|Über|Informazioni su|Om) [^\W\d_][\w&.,'’\- ]{0,60}:?$"
+)
 
 
 #: Chinese portals' republication note ("原标题：…", the original headline), followed by the producer's credits.
 ORIGINAL_TITLE = ("原标题：", "原标题:")
 
 
+def _last_contact_lead(body: list[str]) -> int | None:
+    """The index of the last contact lead among the last six paragraphs (never the first paragraph)."""
+    return next((i for i in range(len(body) - 1, max(0, len(body) - 7), -1) if _contact_lead(body[i])), None)
+
+
 def _contact_lead(paragraph: str) -> bool:
-    if paragraph[:6] == "About " and _ABOUT.match(paragraph):
+    if paragraph[:1] in "AÀÜIO" and _ABOUT.match(paragraph):
         return True
     if paragraph.startswith(ORIGINAL_TITLE):
         return True
-    return len(paragraph) <= 160 and "ontact" in paragraph and _CONTACT_LEAD.search(paragraph) is not None
+    return len(paragraph) <= 160 and ("ontact" in paragraph or "ommuniquer" in paragraph) and (
+        _CONTACT_LEAD.search(paragraph) is not None
+    )
 
 
 _EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
@@ -826,6 +839,8 @@ def strip_head(body: list[str], known: Dateline | None = None) -> Head:
         found = match_dateline(p)
         if i == 0:
             first = found
+        if found is None and i == 0 and (release := _release_dateline(body)) is not None:
+            i, found = release
         if found is not None:
             head = Head(body=body[i:], dateline=None)
             for q in body[:i]:
@@ -844,6 +859,23 @@ def strip_head(body: list[str], known: Dateline | None = None) -> Head:
     # The first paragraph was already tried for a dateline when nothing was dropped before it.
     rest, dateline = _strip_found(rest, known, first if len(rest) == len(body) else match_dateline(rest[0]))
     return Head(body=rest, dateline=dateline, byline=byline, signals=signals)
+
+
+#: A press-release service's credit in a dateline: ``(GLOBE NEWSWIRE)``, ``(BUSINESS WIRE)``, ``/PRNewswire/``.
+_RELEASE_WIRE = re.compile(r"[(/][^()/]{0,30}wire[^()/]{0,10}[)/]", re.I)
+
+
+def _release_dateline(body: list[str]) -> tuple[int, tuple[Dateline, str]] | None:
+    """A press release's dateline within its first eight paragraphs, after what the release service prints above
+    it (the headline with a correction advisory, a correction note, the headline again, highlight lines): its
+    index and match."""
+    for i in range(1, min(8, len(body))):
+        p = body[i]
+        if len(body[i - 1]) > 600:
+            return None  # story text came first: not a release's head
+        if _RELEASE_WIRE.search(p, 0, 200) and (found := match_dateline(p)) is not None:
+            return i, found
+    return None
 
 
 def _note_head(head: Head, paragraph: str) -> None:

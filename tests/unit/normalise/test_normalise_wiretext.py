@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from normalise_support import make_raw
 
 from pipeline.stages.normalise import normalise
-from pipeline.stages.normalise.wiretext import match_dateline, split_byline, strip_head
+from pipeline.stages.normalise.wiretext import match_dateline, split_byline, strip_head, strip_trailing_boilerplate
 
 BODY = "The minister said talks would resume next week after a pause of several months."
 LAST = "Officials declined to comment further on the negotiations."
@@ -369,3 +369,39 @@ def test_portal_original_title_note_and_credits_are_not_body() -> None:
         "原标题：他是首个在月球喝酒的人\n\n出品︱科学人栏目组 胖胖\n"
     )
     assert normalise(make_raw(doc.encode())).body[-1] == "我们留在地球上的人，则可以准备好香槟酒。"
+
+
+def test_release_head_before_a_release_service_dateline_leaves_the_body() -> None:
+    body = [
+        "CORRECTION - Example Corp opens a plant",
+        "The following release corrects and replaces the release issued earlier today by Example Corp.",
+        "Example Corp opens a plant",
+        "Plant to employ 300",
+        "OTTAWA, May 26, 2020 (GLOBE NEWSWIRE) -- Example Corp opened a plant on Tuesday.",
+        "The plant cost $10 million.",
+    ]
+    head = strip_head(body)
+    assert head.body == ["Example Corp opened a plant on Tuesday.", "The plant cost $10 million."]
+    assert head.dateline is not None and head.dateline.place == "Ottawa"
+    story = [
+        "A long first paragraph of story text that runs on. " * 14,
+        "OTTAWA, May 26, 2020 (GLOBE NEWSWIRE) -- quoted in the story.",
+    ]
+    assert strip_head(story).body == story  # story text came first: not a release's head
+
+
+def test_french_release_profile_and_contacts_close_the_body() -> None:
+    body = [
+        BODY,
+        LAST,
+        "À propos de Example",
+        "Example est une société de télécommunications.",
+        "Pour en savoir plus sur Example, visitez example.com.",
+        "Pour en savoir plus, veuillez communiquer avec :",
+        "Jeanne Roe",
+        "Relations médiatiques",
+        "jeanne.roe@example.com",
+        "1 Note de bas de page.",
+        "2 Une autre note.",
+    ]
+    assert strip_trailing_boilerplate(body)[0] == [BODY, LAST]
