@@ -455,12 +455,7 @@ def element_structure(element: ET.Element) -> Structure:
             start = len(out)
             if el.text:
                 buf.append(el.text)
-            texts = 0
-            for child in el:
-                # TT's XML: a TEXT after the story's own is a fact box.
-                is_text = _tag(child) == "text"
-                walk(child, factbox=is_text and texts > 0)
-                texts += is_text
+            walk_children(el)
             if block:
                 flush()
             if (kind := _ROLES.get(tag)) is not None:
@@ -468,14 +463,18 @@ def element_structure(element: ET.Element) -> Structure:
         if el.tail:
             buf.append(el.tail)
 
+    def walk_children(el: ET.Element) -> None:
+        texts = 0
+        for child in el:
+            # TT's XML: a TEXT after the story's own is a fact box.
+            is_text = _tag(child) == "text"
+            walk(child, factbox=is_text and texts > 0)
+            texts += is_text
+
     # The container itself: its text and children, not its tail (which is outside it).
     if element.text:
         buf.append(element.text)
-    texts = 0
-    for child in element:
-        is_text = _tag(child) == "text"
-        walk(child, factbox=is_text and texts > 0)
-        texts += is_text
+    walk_children(element)
     flush()
     return st
 
