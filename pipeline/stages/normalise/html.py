@@ -356,6 +356,12 @@ class Structure:
             self.marks.append((len(self.paragraphs), Block(kind="table", rows=rows)))
             self.paragraphs.extend(row_text(r) for r in rows)
 
+    def extend(self, other: Structure) -> None:
+        """``other`` read after what this one holds (a story sent in parts: lead, then body)."""
+        n = len(self.paragraphs)
+        self.marks.extend((i + n, b) for i, b in other.marks)
+        self.paragraphs.extend(other.paragraphs)
+
     def aside(self, block: Block) -> None:
         """A caption or fact box: beside the story text, at this point of it."""
         self.marks.append((len(self.paragraphs), block))

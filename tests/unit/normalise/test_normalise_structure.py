@@ -354,7 +354,7 @@ def _by_role(lang: str, title: str, lead: str, body: str) -> str:
 
 def test_newsml12_text_split_by_role_reads_lead_and_body_of_the_fullest_version() -> None:
     versions = _by_role("nl", "Wages rise in March", "", "Short.") + _by_role(
-        "fr", "Wages rise in March", "Wages rose by 3 %.", "The ministry said so on Monday."
+        "fr", "Wages rise in March", "Wages rose by 3 %.", "&lt;h2&gt;Why&lt;/h2&gt;The ministry said so on Monday."
     )
     doc = f"""<NewsML><NewsItem><Identification><NewsIdentifier><ProviderId>x.com</ProviderId>
       <DateId>20240101</DateId><NewsItemId>7</NewsItemId><RevisionId>1</RevisionId></NewsIdentifier></Identification>
@@ -362,8 +362,9 @@ def test_newsml12_text_split_by_role_reads_lead_and_body_of_the_fullest_version(
       </NewsComponent></NewsItem></NewsML>"""
     story = normalise(make_raw(doc.encode()))
     assert story.headline == "Wages rise in March"
-    assert story.body == ["Wages rose by 3 %.", "The ministry said so on Monday."]
+    assert story.body == ["Wages rose by 3 %.", "Why", "The ministry said so on Monday."]
     assert story.language == "nl"
+    assert story.blocks is not None and [b.kind for b in story.blocks] == ["paragraph", "crosshead", "paragraph"]
 
 
 def test_pretty_printed_paragraph_around_links_is_one_paragraph_but_wire_text_is_split() -> None:

@@ -194,9 +194,12 @@ def _body(component: ET.Element) -> Structure:
     versions = [c for c in component.iter("NewsComponent") if any(_role(k) == "body" for k in c)]
     if versions:
         best = max(versions, key=lambda v: sum(len(text_of(k) or "") for k in v if _role(k) == "body"))
-        parts = [_content(k) for k in best if k.tag == "NewsComponent" and _role(k) in _TEXT_ROLES]
-        if any(p.paragraphs for p in parts):
-            return Structure([p for part in parts for p in part.paragraphs])
+        structure = Structure()
+        for k in best:
+            if k.tag == "NewsComponent" and _role(k) in _TEXT_ROLES:
+                structure.extend(_content(k))
+        if structure.paragraphs:
+            return structure
     return _content(component)
 
 
