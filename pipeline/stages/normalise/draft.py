@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from schemas.story import Block, Dateline, PubStatus, Signal, SourceFormat, Subject
+from pipeline.stages.normalise.structure import Structure
+from schemas.story import Dateline, PubStatus, Signal, SourceFormat, Subject
 
 
 @dataclass
@@ -15,8 +16,9 @@ class Draft:
     source_format: SourceFormat
     headline: str | None = None
     body: list[str] = field(default_factory=list)
-    #: The body's structure when its markup has more than paragraphs (``body`` is its plain text).
-    blocks: list[Block] | None = None
+    #: The body's markup as read: its paragraphs (``body`` as parsed) and its crossheads, quotes, tables, captions
+    #: and fact boxes; finishing keeps the blocks that follow the finished body (``Story.blocks``).
+    structure: Structure | None = None
     #: True when the body is printed wire copy that may hold captions, bylines and sign-offs.
     wire_copy: bool = False
     byline: str | None = None

@@ -13,7 +13,7 @@ from pipeline.stages.normalise.hashing import content_hash_cleaned
 from pipeline.stages.normalise.identity import check_identity
 from pipeline.stages.normalise.language import detect_language
 from pipeline.stages.normalise.options import NormaliseOptions
-from pipeline.stages.normalise.structure import align_blocks
+from pipeline.stages.normalise.structure import blocks_of
 from pipeline.stages.normalise.trusted import trusted_story
 from pipeline.stages.normalise.wire_profiles import wire_profile
 from pipeline.stages.normalise.wiretext import (
@@ -83,7 +83,7 @@ def finish(draft: Draft, raw: RawSubmission, options: NormaliseOptions) -> Story
         body = body[1:]
     if not body:
         raise StageError("empty_body", f"{where}: no body text")
-    blocks = align_blocks(draft.blocks, body) if draft.blocks else None
+    blocks = blocks_of(draft.structure, body) if draft.structure is not None else None
     byline = byline or (clean_inline(draft.byline_guess) if draft.byline_guess else None)
     if pubstatus == "canceled" and "kill" not in signals:
         signals.append("kill")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import html
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 from pipeline.stages.normalise.cleaning import clean_inline
+from pipeline.stages.normalise.structure import Structure
 from pipeline.stages.normalise.wireframe import wrapped_paragraphs
-from schemas.story import Block, BlockKind, body_of, row_text
+from schemas.story import Block, BlockKind
 
 #: Elements that end one paragraph and start another.
 _BLOCK = frozenset(
@@ -332,58 +332,14 @@ def html_structure(markup: str) -> Structure:
     return parser.structure
 
 
-@dataclass
-class Structure:
-    """What a body's markup holds: its paragraphs (the plain text: crossheads, quotes and table rows included) and,
-    when it has more than paragraphs, its blocks in reading order (``schemas.story.body_of(blocks)`` is
-    ``paragraphs``)."""
-
-    paragraphs: list[str] = field(default_factory=list)
-    #: (index in ``paragraphs`` where the block starts, the block) for every block that is not a plain paragraph.
-    marks: list[tuple[int, Block]] = field(default_factory=list)
-
-    def mark(self, kind: BlockKind, start: int) -> None:
-        """The paragraphs from ``start`` on, just added, are crossheads or quotes (an inner role wins: a crosshead
-        inside a quote stays a crosshead)."""
-        taken = {i for i, b in self.marks if b.kind in _ROLES.values()}
-        self.marks.extend(
-            (i, Block(kind=kind, text=self.paragraphs[i])) for i in range(start, len(self.paragraphs)) if i not in taken
-        )
-
-    def table(self, rows: list[list[str]]) -> None:
-        rows = [r for r in rows if row_text(r)]
-        if rows:
-            self.marks.append((len(self.paragraphs), Block(kind="table", rows=rows)))
-            self.paragraphs.extend(row_text(r) for r in rows)
-
-    def extend(self, other: Structure) -> None:
-        """``other`` read after what this one holds (a story sent in parts: lead, then body)."""
-        n = len(self.paragraphs)
-        self.marks.extend((i + n, b) for i, b in other.marks)
-        self.paragraphs.extend(other.paragraphs)
-
-    def aside(self, block: Block) -> None:
-        """A caption or fact box: beside the story text, at this point of it."""
-        self.marks.append((len(self.paragraphs), block))
-
-    @property
-    def blocks(self) -> list[Block] | None:
-        if not self.marks:
-            return None
-        out: list[Block] = []
-        i = 0
-        for start, block in sorted(self.marks, key=lambda m: m[0]):
-            out.extend(Block(kind="paragraph", text=t) for t in self.paragraphs[i:start])
-            out.append(block)
-            i = max(i, start + len(body_of([block])))
-        out.extend(Block(kind="paragraph", text=t) for t in self.paragraphs[i:])
-        # Blocks are only kept when their text is exactly the paragraphs (never a story the contract refuses).
-        return out if body_of(out) == self.paragraphs else None
-
-
 def element_paragraphs(element: ET.Element) -> list[str]:
     """Paragraphs of an already-parsed (safe) XML element, e.g. NITF ``body.content`` or G2 ``inlineXML``."""
     return element_structure(element).paragraphs
+
+
+_NO_CLASSES: frozenset[str] = frozenset()
+#: Elements read apart from the paragraph flow: tables, pictures and captions.
+_SPECIAL = frozenset({"table"}) | _FIGURES | _CAPTIONS
 
 
 def _tag(el: ET.Element) -> str:
@@ -440,28 +396,30 @@ def element_structure(element: ET.Element) -> Structure:
             buf.clear()
 
     def walk(el: ET.Element, factbox: bool = False) -> None:
-        tag = _tag(el)
-        classes = _classes(el)
+        tag = el.tag.lower() if isinstance(el.tag, str) else ""
+        cls = el.get("class")
+        classes = set(cls.lower().split()) if cls else _NO_CLASSES
         if "dateline" in classes:  # the dateline with its agency credit, as printed
             buf.append("".join(el.itertext()))
-        elif factbox or classes & _FACTBOX_CLASSES:
+        elif tag in _SPECIAL or factbox or (classes and classes & _FACTBOX_CLASSES):
             flush()
-            st.aside(_factbox(el))
-        elif tag == "table":
-            flush()
-            st.table(_table_rows(el))
-        elif tag in _FIGURES or tag in _CAPTIONS:
-            caption = el if tag in _CAPTIONS else _first(el, _CAPTIONS)
-            if text := _text(caption):
-                st.aside(Block(kind="caption", text=text, credit=_text(_first(el, _CREDITS))))
-        elif not (tag in _SKIP or classes & _SKIP_CLASSES):
+            if tag == "table":
+                st.table(_table_rows(el))
+            elif tag in _FIGURES or tag in _CAPTIONS:
+                caption = el if tag in _CAPTIONS else _first(el, _CAPTIONS)
+                if text := _text(caption):
+                    st.aside(Block(kind="caption", text=text, credit=_text(_first(el, _CREDITS))))
+            else:
+                st.aside(_factbox(el))
+        elif not (tag in _SKIP or (classes and classes & _SKIP_CLASSES)):
             block = tag in _BLOCK
             if block:
                 flush()
             start = len(out)
             if el.text:
                 buf.append(el.text)
-            walk_children(el)
+            if len(el):
+                walk_children(el)
             if block:
                 flush()
             if (kind := _ROLES.get(tag)) is not None:
@@ -470,12 +428,14 @@ def element_structure(element: ET.Element) -> Structure:
             buf.append(el.tail)
 
     def walk_children(el: ET.Element) -> None:
-        texts = 0
+        texts = False
         for child in el:
             # TT's XML: a TEXT after the story's own is a fact box.
-            is_text = _tag(child) == "text"
-            walk(child, factbox=is_text and texts > 0)
-            texts += is_text
+            if child.tag == "TEXT" or child.tag == "text":
+                walk(child, factbox=texts)
+                texts = True
+            else:
+                walk(child)
 
     # The container itself: its text and children, not its tail (which is outside it).
     if element.text:

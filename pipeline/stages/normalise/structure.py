@@ -1,45 +1,107 @@
-"""The body's structure after finishing: the parsed blocks matched to the finished paragraphs."""
+"""The body's structure: blocks as the markup gave them, and as they follow the finished paragraphs."""
 
 from __future__ import annotations
 
-from schemas.story import BODY_KINDS, Block, row_text
+from dataclasses import dataclass, field
+
+from schemas.story import Block, BlockKind, row_text
+
+#: Kinds that mark one paragraph with its role.
+ROLE_KINDS = frozenset({"crosshead", "quote"})
 
 
-def align_blocks(blocks: list[Block], body: list[str]) -> list[Block] | None:
-    """The blocks of a finished ``body``, from the ``blocks`` its markup gave.
+@dataclass
+class Structure:
+    """What a body's markup holds: its paragraphs (the plain text: crossheads, quotes and table rows included) and
+    the blocks that are not plain paragraphs, each at the paragraph where it starts."""
+
+    paragraphs: list[str] = field(default_factory=list)
+    #: (index in ``paragraphs`` where the block starts, the block) for every block that is not a plain paragraph.
+    marks: list[tuple[int, Block]] = field(default_factory=list)
+
+    def mark(self, kind: BlockKind, start: int) -> None:
+        """The paragraphs from ``start`` on, just added, are crossheads or quotes (an inner role wins: a crosshead
+        inside a quote stays a crosshead)."""
+        taken = {i for i, b in self.marks if b.kind in ROLE_KINDS}
+        self.marks.extend(
+            (i, Block(kind=kind, text=self.paragraphs[i])) for i in range(start, len(self.paragraphs)) if i not in taken
+        )
+
+    def table(self, rows: list[list[str]]) -> None:
+        rows = [r for r in rows if row_text(r)]
+        if rows:
+            self.marks.append((len(self.paragraphs), Block(kind="table", rows=rows)))
+            self.paragraphs.extend(row_text(r) for r in rows)
+
+    def extend(self, other: Structure) -> None:
+        """``other`` read after what this one holds (a story sent in parts: lead, then body)."""
+        n = len(self.paragraphs)
+        self.marks.extend((i + n, b) for i, b in other.marks)
+        self.paragraphs.extend(other.paragraphs)
+
+    def aside(self, block: Block) -> None:
+        """A caption or fact box: beside the story text, at this point of it."""
+        self.marks.append((len(self.paragraphs), block))
+
+    @property
+    def blocks(self) -> list[Block] | None:
+        """Every block in reading order (None when there are only paragraphs)."""
+        return blocks_of(self, self.paragraphs)
+
+
+def blocks_of(structure: Structure, body: list[str]) -> list[Block] | None:
+    """The blocks of a finished ``body`` read from ``structure``.
 
     Finishing drops paragraphs (a repeated headline, advisories, closing notes) and trims others (a dateline cut
-    from the first, a credit from the last): each finished paragraph is matched, in order, to the first block
-    line not yet used that it equals or is part of, and takes that line's place; block lines left unmatched are
-    dropped. Captions and fact boxes, never body text, stay where they were. None when a paragraph matches no
-    line (finishing changed more than that) or when only plain paragraphs are left.
+    from the first, a credit from the last): each finished paragraph is matched, in order, to the first paragraph
+    of the structure not yet used that it equals or is part of, and takes that paragraph's role (a crosshead, a
+    quote, a table row); unmatched paragraphs are left out. Captions and fact boxes, never body text, stay at their
+    place. None when a finished paragraph matches none (finishing changed more than that) or when nothing but
+    plain paragraphs is left.
     """
-    lines: list[tuple[int, int, str]] = []  # (block index, row index or -1, the text the block gives the body)
-    for bi, b in enumerate(blocks):
+    if not structure.marks:
+        return None
+    paragraphs = structure.paragraphs
+    n = len(paragraphs)
+    roles: dict[int, Block] = {}
+    rows_at: dict[int, tuple[int, list[str]]] = {}  # paragraph index → (its table's start, its row)
+    asides: list[tuple[int, Block]] = []
+    for start, b in structure.marks:
         if b.kind == "table":
-            lines.extend((bi, ri, t) for ri, r in enumerate(b.rows or []) if (t := row_text(r)))
-        elif b.kind in BODY_KINDS and b.text:
-            lines.append((bi, -1, b.text))
-    kept: dict[int, list[tuple[int, str]]] = {}
-    j = 0
-    for paragraph in body:
-        while j < len(lines) and paragraph != lines[j][2] and paragraph not in lines[j][2]:
-            j += 1
-        if j == len(lines):
-            return None
-        bi, ri, _ = lines[j]
-        kept.setdefault(bi, []).append((ri, paragraph))
-        j += 1
-    out: list[Block] = []
-    for bi, b in enumerate(blocks):
-        if b.kind not in BODY_KINDS:
-            out.append(b)
-        elif (matched := kept.get(bi)) is None:
-            continue
-        elif b.kind == "table":
-            rows = b.rows or []
-            out.append(Block(kind="table", rows=[rows[ri] if row_text(rows[ri]) == t else [t] for ri, t in matched]))
+            for k, row in enumerate(b.rows or ()):
+                rows_at[start + k] = (start, row)
+        elif b.kind in ROLE_KINDS:
+            roles.setdefault(start, b)
         else:
-            text = matched[0][1]
-            out.append(b if b.text == text else Block(kind=b.kind, text=text))
+            asides.append((start, b))
+    asides.sort(key=lambda m: m[0])
+    out: list[Block] = []
+    rows: list[list[str]] = []
+    table_start = -1
+    a = j = 0
+    for text in body:
+        while j < n and text != paragraphs[j] and text not in paragraphs[j]:
+            j += 1
+        if j == n:
+            return None
+        cell = rows_at.get(j)
+        if rows and (cell is None or cell[0] != table_start or (a < len(asides) and asides[a][0] <= j)):
+            out.append(Block(kind="table", rows=rows))  # the open table ends before this paragraph
+            rows = []
+        while a < len(asides) and asides[a][0] <= j:
+            out.append(asides[a][1])
+            a += 1
+        if cell is not None:
+            table_start = cell[0]
+            rows.append(cell[1] if text == paragraphs[j] else [text])
+        else:
+            role = roles.get(j)
+            if role is None:
+                out.append(Block(kind="paragraph", text=text))
+            else:
+                out.append(role if role.text == text else Block(kind=role.kind, text=text))
+        j += 1
+    if rows:
+        out.append(Block(kind="table", rows=rows))
+    out.extend(b for _, b in asides[a:])
     return out if any(b.kind != "paragraph" for b in out) else None

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from pipeline.stages.normalise import normalise
 from pipeline.stages.normalise.html import html_structure
-from pipeline.stages.normalise.structure import align_blocks
+from pipeline.stages.normalise.structure import Structure, blocks_of
 from schemas.story import Block, Story, body_of
 from tests.unit.normalise.normalise_support import make_raw
 from tests.unit.normalise.test_normalise_structure import NITF, _g2
@@ -96,20 +96,18 @@ def test_plain_paragraphs_have_no_blocks() -> None:
 
 
 def test_blocks_follow_what_finishing_drops_and_trims() -> None:
-    blocks = [
-        Block(kind="paragraph", text="Title"),
-        Block(kind="paragraph", text="LONDON (X) - First."),
-        Block(kind="crosshead", text="Head"),
-        Block(kind="table", rows=[["a", "b"], ["c", "d"]]),
-        Block(kind="caption", text="Cap."),
-        Block(kind="paragraph", text="Last. (Reporting by A)"),
-    ]
+    structure = Structure(["Title", "LONDON (X) - First.", "Head", "a | b", "c | d", "Last. (Reporting by A)"])
+    structure.marks.append((2, Block(kind="crosshead", text="Head")))
+    structure.marks.append((3, Block(kind="table", rows=[["a", "b"], ["c", "d"]])))
+    structure.marks.append((5, Block(kind="caption", text="Cap.")))
     body = ["First.", "Head", "a | b", "c | d", "Last."]
-    aligned = align_blocks(blocks, body)
-    assert aligned is not None and body_of(aligned) == body
-    assert [b.kind for b in aligned] == ["paragraph", "crosshead", "table", "caption", "paragraph"]
-    assert align_blocks(blocks, ["Something else."]) is None
-    assert align_blocks(blocks[:2], ["First."]) is None  # only paragraphs left: no structure to keep
+    blocks = blocks_of(structure, body)
+    assert blocks is not None and body_of(blocks) == body
+    assert [b.kind for b in blocks] == ["paragraph", "crosshead", "table", "caption", "paragraph"]
+    assert blocks_of(structure, ["Something else."]) is None
+    assert blocks_of(structure, ["First."]) == [Block(kind="paragraph", text="First."), blocks[3]]  # the caption
+    del structure.marks[2]
+    assert blocks_of(structure, ["First."]) is None  # only paragraphs left: no structure to keep
 
 
 def test_contract_refuses_blocks_that_are_not_the_body() -> None:

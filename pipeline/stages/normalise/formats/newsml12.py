@@ -19,8 +19,9 @@ from pipeline.stages.normalise.cleaning import split_plain_paragraphs
 from pipeline.stages.normalise.countries import alpha2
 from pipeline.stages.normalise.draft import Draft, ParseContext
 from pipeline.stages.normalise.formats import register
-from pipeline.stages.normalise.html import Structure, element_structure, html_structure
+from pipeline.stages.normalise.html import element_structure, html_structure
 from pipeline.stages.normalise.safety import parse_xml
+from pipeline.stages.normalise.structure import Structure
 from pipeline.stages.normalise.timestamps import parse_timestamp
 from pipeline.stages.normalise.wiretext import advisory_signal, printed_dateline
 from pipeline.stages.normalise.xmltools import attr, subject_code, text_of, to_int, urgency
@@ -143,7 +144,7 @@ def _item(item: ET.Element, ctx: ParseContext, where: str) -> Draft:
         ]
     draft.dateline = _dateline(printed_dateline, origin_city, origin_country, origin_area)
     structure = _body(component)
-    draft.body, draft.blocks = structure.paragraphs, structure.blocks
+    draft.body, draft.structure = structure.paragraphs, structure
     if not draft.headline:
         draft.headline = _payload_headline(component)
     return draft

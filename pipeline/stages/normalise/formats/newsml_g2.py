@@ -18,7 +18,6 @@ from pipeline.stages.normalise.countries import alpha2
 from pipeline.stages.normalise.draft import Draft, ParseContext
 from pipeline.stages.normalise.formats import register
 from pipeline.stages.normalise.html import (
-    Structure,
     element_paragraphs,
     element_structure,
     html_structure,
@@ -26,6 +25,7 @@ from pipeline.stages.normalise.html import (
     marked_up_text_paragraphs,
 )
 from pipeline.stages.normalise.safety import parse_xml
+from pipeline.stages.normalise.structure import Structure
 from pipeline.stages.normalise.timestamps import parse_timestamp
 from pipeline.stages.normalise.wire_profiles import apply_slug_takes
 from pipeline.stages.normalise.wiretext import printed_dateline
@@ -115,7 +115,7 @@ def _item(item: ET.Element, ctx: ParseContext, where: str) -> Draft:
     draft.ednote = [n for m in (meta, cmeta) if m is not None for n in _ednotes(m)]
     content_set = item.find("contentSet")
     structure = _body(content_set)
-    draft.body, draft.blocks = structure.paragraphs, structure.blocks
+    draft.body, draft.structure = structure.paragraphs, structure
     if not draft.byline and content_set is not None:
         draft.byline = _payload_byline(content_set)
     if not draft.headline:

@@ -17,8 +17,9 @@ from pipeline.stages.errors import StageError
 from pipeline.stages.normalise.cleaning import clean_inline, split_plain_paragraphs
 from pipeline.stages.normalise.draft import Draft, ParseContext
 from pipeline.stages.normalise.formats import register
-from pipeline.stages.normalise.html import Structure, html_paragraphs, html_structure, looks_like_html
+from pipeline.stages.normalise.html import html_paragraphs, html_structure, looks_like_html
 from pipeline.stages.normalise.safety import load_json
+from pipeline.stages.normalise.structure import Structure
 from pipeline.stages.normalise.timestamps import parse_timestamp
 from schemas.story import Dateline, PubStatus, Subject
 
@@ -77,7 +78,7 @@ def _item(doc: dict[str, Any], ctx: ParseContext) -> Draft:
     draft.version = _version(_get(doc, "version"))
     draft.headline = _headline(doc)
     structure = _body(doc)
-    draft.body, draft.blocks = structure.paragraphs, structure.blocks
+    draft.body, draft.structure = structure.paragraphs, structure
     by = _get(doc, "byline", "by")
     if isinstance(by, list):  # some producers send a list of names
         by = ", ".join(str(b.get("name", "")) if isinstance(b, dict) else str(b) for b in by)

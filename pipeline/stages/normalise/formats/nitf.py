@@ -108,7 +108,7 @@ def nitf_draft(root: ET.Element, ctx: ParseContext, where: str) -> Draft:
     content = body.find("body.content") if body is not None else None
     if content is not None:
         structure = element_structure(content)
-        draft.body, draft.blocks = structure.paragraphs, structure.blocks
+        draft.body, draft.structure = structure.paragraphs, structure
     return draft
 
 
