@@ -32,19 +32,19 @@ class Subject(BaseModel):
     scheme: str | None = None
 
 
-BlockKind = Literal["paragraph", "crosshead", "quote", "table", "caption", "factbox"]
+BlockKind = Literal["crosshead", "quote", "table", "caption", "factbox"]
 #: Block kinds whose text is part of ``Story.body``; captions and fact boxes stand beside the story text.
-BODY_KINDS = frozenset({"paragraph", "crosshead", "quote", "table"})
+BODY_KINDS = frozenset({"crosshead", "quote", "table"})
 
 
 class Block(BaseModel):
-    """One block of the story in reading order, with its role."""
+    """A block of the story that is not a plain paragraph, with its role."""
 
     model_config = ConfigDict(extra="forbid")
 
     kind: BlockKind
     text: str | None = Field(
-        None, description="paragraph, crosshead, quote, caption: the text; factbox: its title, if any"
+        None, description="crosshead, quote, caption: the text; factbox: its title, if any"
     )
     rows: list[list[str]] | None = Field(None, description="table: its rows, each a list of cell texts")
     paragraphs: list[str] | None = Field(None, description="factbox: its paragraphs")
@@ -56,12 +56,14 @@ def row_text(cells: list[str]) -> str:
     return " | ".join(c for c in cells if c)
 
 
-def body_of(blocks: list[Block]) -> list[str]:
-    """The plain-text body of ``blocks``: the text of paragraphs, crossheads and quotes, one paragraph per table
-    row (:func:`row_text`); captions and fact boxes are not body text."""
+def body_of(blocks: list[str | Block]) -> list[str]:
+    """The plain-text body of ``blocks``: paragraphs (plain strings), the text of crossheads and quotes, one
+    paragraph per table row (:func:`row_text`); captions and fact boxes are not body text."""
     out: list[str] = []
     for b in blocks:
-        if b.kind == "table":
+        if isinstance(b, str):
+            out.append(b)
+        elif b.kind == "table":
             out.extend(t for r in b.rows or [] if (t := row_text(r)))
         elif b.kind in BODY_KINDS and b.text:
             out.append(b.text)
@@ -79,10 +81,11 @@ class Story(BaseModel):
     agency: str = Field(min_length=1, description="Authenticated source agency")
     headline: str = Field(min_length=1)
     body: list[str] = Field(min_length=1, description="Clean body paragraphs, NFC, dateline removed")
-    blocks: list[Block] | None = Field(
+    blocks: list[str | Block] | None = Field(
         None,
-        description="The story's structure when it has more than paragraphs (crossheads, quotes, tables, captions,"
-        " fact boxes), in reading order; `body` is its plain text (see `body_of`). Absent for plain paragraphs.",
+        description="The story's structure when it has more than paragraphs, in reading order: a string is a plain"
+        " paragraph, an object a crosshead, quote, table, caption or fact box; `body` is its plain text (see"
+        " `body_of`). Absent for plain paragraphs.",
     )
     byline: str | None = Field(None, description="Names of the authors, without job titles")
     byline_title: str | None = Field(

@@ -66,8 +66,10 @@ def _subject(code: str | None, name: str | None) -> dict[str, str]:
     return out
 
 
-def _block_html(block: Block) -> str:
+def _block_html(block: str | Block) -> str:
     e = html.escape
+    if isinstance(block, str):
+        return f"<p>{e(block)}</p>"
     if block.kind == "crosshead":
         return f"<h2>{e(block.text or '')}</h2>"
     if block.kind == "quote":

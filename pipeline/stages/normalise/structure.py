@@ -44,12 +44,12 @@ class Structure:
         self.marks.append((len(self.paragraphs), block))
 
     @property
-    def blocks(self) -> list[Block] | None:
-        """Every block in reading order (None when there are only paragraphs)."""
+    def blocks(self) -> list[str | Block] | None:
+        """Every paragraph (a string) and block in reading order (None when there are only paragraphs)."""
         return blocks_of(self, self.paragraphs)
 
 
-def blocks_of(structure: Structure, body: list[str]) -> list[Block] | None:
+def blocks_of(structure: Structure, body: list[str]) -> list[str | Block] | None:
     """The blocks of a finished ``body`` read from ``structure``.
 
     Finishing drops paragraphs (a repeated headline, advisories, closing notes) and trims others (a dateline cut
@@ -75,7 +75,7 @@ def blocks_of(structure: Structure, body: list[str]) -> list[Block] | None:
         else:
             asides.append((start, b))
     asides.sort(key=lambda m: m[0])
-    out: list[Block] = []
+    out: list[str | Block] = []
     rows: list[list[str]] = []
     table_start = -1
     a = j = 0
@@ -97,11 +97,11 @@ def blocks_of(structure: Structure, body: list[str]) -> list[Block] | None:
         else:
             role = roles.get(j)
             if role is None:
-                out.append(Block(kind="paragraph", text=text))
+                out.append(text)
             else:
                 out.append(role if role.text == text else Block(kind=role.kind, text=text))
         j += 1
     if rows:
         out.append(Block(kind="table", rows=rows))
     out.extend(b for _, b in asides[a:])
-    return out if any(b.kind != "paragraph" for b in out) else None
+    return out if any(not isinstance(b, str) for b in out) else None

@@ -38,7 +38,7 @@ def _str_list(values: Any) -> bool:
 
 def _blocks(blocks: Any, body: list[str]) -> bool:
     """Blocks already validated at their construction whose plain text is the body (the model's own check)."""
-    return type(blocks) is list and all(type(b) is Block for b in blocks) and body_of(blocks) == body
+    return type(blocks) is list and all(type(b) is str or type(b) is Block for b in blocks) and body_of(blocks) == body
 
 
 def _plainly_valid(v: dict[str, Any]) -> bool:

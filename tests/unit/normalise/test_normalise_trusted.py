@@ -70,7 +70,7 @@ def test_trusted_story_equals_validation_on_good_values() -> None:
         ("embargoed", datetime(2026, 1, 1)), ("pubstatus", "gone"), ("signals", ["nope"]), ("urgency", 0),
         ("urgency", 10), ("urgency", 3.0), ("subjects", [{"code": "x"}]), ("keywords", [None]),
         ("source_format", "pdf"), ("dateline", {"text": "X"}), ("received_at", None),
-        ("blocks", [{"kind": "paragraph", "text": "B"}]), ("blocks", [Block(kind="paragraph", text="other")]),
+        ("blocks", [{"kind": "paragraph", "text": "B"}]), ("blocks", ["other"]),
     ],
 )  # fmt: skip
 def test_anything_not_plainly_valid_goes_to_validation(field: str, value: Any) -> None:
