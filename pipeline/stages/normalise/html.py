@@ -148,6 +148,10 @@ class _Paragraphs(HTMLParser):
         self._figure_part: str | None = None
         self._box: _Paragraphs | None = None  # the open fact box, read by its own parser
         self._box_depth = 0
+        self._open = False  # a fact box, figure or table is open (else every event takes the plain path)
+
+    def _reopen(self) -> None:
+        self._open = self._box is not None or self._figure is not None or self._table is not None
 
     def _flush(self) -> None:
         if self._buf:
@@ -159,33 +163,13 @@ class _Paragraphs(HTMLParser):
             self._box_depth += tag not in _VOID
             self._box.handle_starttag(tag, attrs)
             return
-        classes = set()
+        classes: set[str] | frozenset[str] = _NO_CLASSES
         for k, v in attrs:
             if k == "class" and v:
-                classes.update(v.lower().split())
-        if classes & _FACTBOX_CLASSES and tag not in _VOID and not self._skip_depth:
-            self._flush()
-            self._box, self._box_depth = _Paragraphs(), 1
-            return
-        if self._figure is not None:
-            part = "caption" if tag in _CAPTIONS else "credit" if tag in _CREDITS or classes & _CREDITS else None
-            self._figure_part = part or self._figure_part
-        elif (tag in _FIGURES or tag in _CAPTIONS) and not self._skip_depth:
-            self._figure = {"caption": [], "credit": [], "tag": [tag]}
-            self._figure_part = "caption" if tag in _CAPTIONS else None
-        if self._table is not None:
-            if self._cell is not None and tag in _BLOCK:
-                self._cell.append(" ")  # a block inside a cell (a nested table's cells) is a word apart
-            if tag == "table":
-                self._tables += 1
-            elif self._tables == 1 and tag == "tr":
-                self._table.append([])
-            elif self._tables == 1 and tag in ("td", "th"):
-                self._cell = []
-            return
-        if tag == "table" and not self._skip_depth:
-            self._flush()
-            self._table, self._tables = [], 1
+                classes = classes | set(v.lower().split()) if classes else set(v.lower().split())
+        if (self._open or tag in _SPECIAL or (classes and classes & _FACTBOX_CLASSES)) and self._special_start(
+            tag, classes
+        ):
             return
         # A printed dateline's agency credit (<span class="dateline">London <span class="credit">(dpa)</span>)
         # is part of the dateline, not furniture.
@@ -201,6 +185,35 @@ class _Paragraphs(HTMLParser):
         if skip:
             self._skip_depth += 1
 
+    def _special_start(self, tag: str, classes: set[str] | frozenset[str]) -> bool:
+        """A fact box, figure or table opening, or a tag inside one: True when the tag needs nothing more."""
+        if classes & _FACTBOX_CLASSES and tag not in _VOID and not self._skip_depth:
+            self._flush()
+            self._box, self._box_depth, self._open = _Paragraphs(), 1, True
+            return True
+        if self._figure is not None:
+            part = "caption" if tag in _CAPTIONS else "credit" if tag in _CREDITS or classes & _CREDITS else None
+            self._figure_part = part or self._figure_part
+        elif (tag in _FIGURES or tag in _CAPTIONS) and not self._skip_depth:
+            self._figure = {"caption": [], "credit": [], "tag": [tag]}
+            self._figure_part = "caption" if tag in _CAPTIONS else None
+            self._open = True
+        if self._table is not None:
+            if self._cell is not None and tag in _BLOCK:
+                self._cell.append(" ")  # a block inside a cell (a nested table's cells) is a word apart
+            if tag == "table":
+                self._tables += 1
+            elif self._tables == 1 and tag == "tr":
+                self._table.append([])
+            elif self._tables == 1 and tag in ("td", "th"):
+                self._cell = []
+            return True
+        if tag == "table" and not self._skip_depth:
+            self._flush()
+            self._table, self._tables, self._open = [], 1, True
+            return True
+        return False
+
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if self._box is not None:
             self._box.handle_startendtag(tag, attrs)
@@ -208,34 +221,7 @@ class _Paragraphs(HTMLParser):
             self._flush()
 
     def handle_endtag(self, tag: str) -> None:
-        if self._box is not None:
-            self._box_depth -= tag not in _VOID
-            if self._box_depth > 0:
-                self._box.handle_endtag(tag)
-                return
-            box, self._box = self._box, None
-            box.close()
-            self.structure.aside(_box_block(box.structure))
-            return
-        if self._figure is not None:
-            if tag in _CAPTIONS or tag in _CREDITS:
-                self._figure_part = None
-            if tag == self._figure["tag"][0]:
-                figure, self._figure = self._figure, None
-                if text := clean_inline("".join(figure["caption"])):
-                    credit = clean_inline("".join(figure["credit"])) or None
-                    self.structure.aside(Block(kind="caption", text=text, credit=credit))
-        if self._table is not None:
-            if tag == "table":
-                self._tables -= 1
-            if self._tables == 0:
-                table, self._table = self._table, None
-                self.structure.table(table)
-            elif self._tables == 1 and tag in ("td", "th") and self._cell is not None:
-                if not self._table:
-                    self._table.append([])
-                self._table[-1].append(clean_inline("".join(self._cell)))
-                self._cell = None
+        if self._open and self._special_end(tag):
             return
         if tag in _VOID:
             return
@@ -254,8 +240,47 @@ class _Paragraphs(HTMLParser):
             if (kind := _ROLES.get(tag)) is not None and self._roles and self._roles[-1][0] == kind:
                 self.structure.mark(kind, self._roles.pop()[1])
 
-    def handle_data(self, data: str) -> None:
+    def _special_end(self, tag: str) -> bool:
+        """A tag closing inside (or closing) a fact box, figure or table: True when it needs nothing more."""
         if self._box is not None:
+            self._box_depth -= tag not in _VOID
+            if self._box_depth > 0:
+                self._box.handle_endtag(tag)
+                return True
+            box, self._box = self._box, None
+            box.close()
+            self.structure.aside(_box_block(box.structure))
+            self._reopen()
+            return True
+        if self._figure is not None:
+            if tag in _CAPTIONS or tag in _CREDITS:
+                self._figure_part = None
+            if tag == self._figure["tag"][0]:
+                figure, self._figure = self._figure, None
+                if text := clean_inline("".join(figure["caption"])):
+                    credit = clean_inline("".join(figure["credit"])) or None
+                    self.structure.aside(Block(kind="caption", text=text, credit=credit))
+                self._reopen()
+        if self._table is not None:
+            if tag == "table":
+                self._tables -= 1
+            if self._tables == 0:
+                table, self._table = self._table, None
+                self.structure.table(table)
+                self._reopen()
+            elif self._tables == 1 and tag in ("td", "th") and self._cell is not None:
+                if not self._table:
+                    self._table.append([])
+                self._table[-1].append(clean_inline("".join(self._cell)))
+                self._cell = None
+            return True
+        return False
+
+    def handle_data(self, data: str) -> None:
+        if not self._open:
+            if not self._skip_depth:
+                self._buf.append(data)
+        elif self._box is not None:
             self._box.handle_data(data)
         elif self._figure is not None and self._figure_part is not None:
             self._figure[self._figure_part].append(data)
