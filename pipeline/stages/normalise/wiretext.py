@@ -873,7 +873,11 @@ def _release_dateline(body: list[str]) -> tuple[int, tuple[Dateline, str]] | Non
         p = body[i]
         if len(body[i - 1]) > 600:
             return None  # story text came first: not a release's head
-        if _RELEASE_WIRE.search(p, 0, 200) and (found := match_dateline(p)) is not None:
+        if (
+            (p.find("ire", 0, 200) >= 0 or p.find("IRE", 0, 200) >= 0)  # cheap: most paragraphs have neither
+            and _RELEASE_WIRE.search(p, 0, 200)
+            and (found := match_dateline(p)) is not None
+        ):
             return i, found
     return None
 
