@@ -192,7 +192,9 @@ def _body(component: ET.Element) -> Structure:
     An item may carry its text split by role in several versions (one per language, each a component with its own
     Title, Lead and Body): the version with the most body text is the story, as for ninjs's richest body.
     """
-    versions = [c for c in component.iter("NewsComponent") if any(_role(k) == "body" for k in c)]
+    versions = [
+        c for c in component.iter("NewsComponent") if any(k.tag == "NewsComponent" and _role(k) == "body" for k in c)
+    ]
     if versions:
         best = max(versions, key=lambda v: sum(len(text_of(k) or "") for k in v if _role(k) == "body"))
         structure = Structure()
