@@ -49,9 +49,11 @@ _W_LEAD_FIRST = 0.5  # the first paragraph's first country
 _W_FREQUENCY = 5.0  # mentions weighted by cue, relative to the most-mentioned country
 _W_MAX = _W_HEADLINE + _W_HEADLINE_FIRST + _W_DATELINE + _W_DATELINE_HEADLINE + _W_LEAD + _W_LEAD_FIRST + _W_FREQUENCY
 #: Without a headline or dateline country, a focus needs this share of the weighted mentions and this lead over
-#: the runner-up; otherwise the story (a regional round-up) has no focus country.
+#: the runner-up, or more weighted mentions than any other and a salience this many times the runner-up's (local
+#: news that names its country and one stray place); otherwise the story (a regional round-up) has no focus country.
 _FOCUS_MIN_SHARE = 0.4
 _FOCUS_MIN_LEAD = 1.5
+_FOCUS_MIN_SALIENCE_LEAD = 1.2
 
 #: A cue's bit, and the cue lists in ``_CUE_ORDER`` of every set of bits.
 _CUE_BIT: dict[str, int] = {c: 1 << i for i, c in enumerate(_CUE_ORDER)}
@@ -666,15 +668,21 @@ def _score(
                 "spans": spans,
             }
         )
-    return _country_tags(rows), _focus(ranked, weight, headline_named | headline_place, dateline_country)
+    return _country_tags(rows), _focus(ranked, raw, weight, headline_named | headline_place, dateline_country)
 
 
-def _focus(ranked: list[str], weight: dict[str, float], in_headline: set[str], dateline: str | None) -> str | None:
+def _focus(
+    ranked: list[str], raw: dict[str, float], weight: dict[str, float], in_headline: set[str], dateline: str | None
+) -> str | None:
+    """The focus country: the top-ranked one when the headline or the dateline names it, or when it leads the
+    others clearly enough (``_FOCUS_MIN_*``); otherwise none."""
     best = ranked[0]
     if best in in_headline or (best == dateline and weight[best] > 0):
         return best
     total = sum(weight.values())
     runner_up = max((weight[c] for c in ranked[1:]), default=0.0)
+    if len(ranked) > 1 and weight[best] > runner_up and raw[best] >= _FOCUS_MIN_SALIENCE_LEAD * raw[ranked[1]]:
+        return best
     if total and weight[best] / total >= _FOCUS_MIN_SHARE and weight[best] >= _FOCUS_MIN_LEAD * runner_up:
         return best
     return None

@@ -283,6 +283,26 @@ def test_a_dateline_left_in_the_lead_weighs_in_the_focus() -> None:
     assert tag(make_story("Cities", not_a_dateline)).focus_country == "FR"
 
 
+def test_focus_without_headline_country_goes_to_a_clear_leader() -> None:
+    """A story whose headline and dateline name no country: the country named first and most in the text is the
+    focus when it is named more and its salience clearly leads (one stray city elsewhere, named later, does not
+    share it, though it weighs nearly as much as one mention of the country); a round-up naming each
+    country once has none."""
+    local = make_story(
+        "Tulva katkaisi tien",
+        "Suomen tieverkolla sattui tulva, kertoi liikennevirasto.",
+        "Sama urakoitsija rakentaa siltaa myös Tukholmassa.",
+        language="fi",
+    )
+    assert tag(local).focus_country == "FI"
+    roundup = make_story(
+        "Growth to slow",
+        "Growth will slow this year, the fund said, citing weaker demand from China.",
+        "Brazil and Mexico will grow less than expected, while Argentina will contract.",
+    )
+    assert tag(roundup).focus_country is None
+
+
 @pytest.mark.parametrize(
     ("lang", "body", "countries"),
     [
