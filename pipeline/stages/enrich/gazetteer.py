@@ -535,6 +535,8 @@ def build_gazetteer(data_dir: Path = DATA_DIR, languages: bool = True) -> Gazett
             add(surface, "country", code, "metonym", lang, _PRIORITY["metonym"])
         elif kind == "city" or kind == "capital":
             add(surface, "country", code, "city", lang, _GEONAMES_PRIORITY, capital=kind == "capital")
+        elif kind == "region":  # a state, province or region: like a US state ('Lenzburg, Aargau')
+            add(surface, "country", code, "city", lang, _GEONAMES_PRIORITY, admin=True)
         elif kind == "bloc":
             add(surface, "bloc", code, None, lang, _PRIORITY["bloc"])
         elif kind == "blocker":  # "en inglés": the language, not the country

@@ -22,19 +22,19 @@ from benchmarks.eval_tagging import ml_targets, run_multilingual
 #: language -> (country F1, focus accuracy, explicit-bloc F1) measured on the whole language row.
 BELOW_TARGET: dict[str, tuple[float, float, float]] = {
     "ar": (0.785, 1.000, 1.000),
-    "de": (0.869, 0.645, 1.000),
+    "de": (0.871, 0.677, 1.000),
     "el": (0.919, 0.916, 0.888),
-    "en": (0.903, 0.738, 1.000),
-    "es": (0.914, 0.774, 1.000),
-    "fi": (0.895, 0.681, 1.000),
+    "en": (0.912, 0.773, 1.000),
+    "es": (0.905, 0.774, 1.000),
+    "fi": (0.906, 0.727, 1.000),
     "fr": (0.853, 0.800, 0.800),
-    "it": (0.930, 0.800, 1.000),
-    "nl": (0.846, 0.606, 1.000),
+    "it": (0.942, 0.840, 1.000),
+    "nl": (0.849, 0.666, 1.000),
     "ja": (0.839, 0.625, 1.000),
-    "pl": (0.867, 0.718, 1.000),
+    "pl": (0.903, 0.781, 1.000),
     "pt": (0.843, 0.680, 1.000),
-    "ru": (0.898, 0.793, 1.000),
-    "uk": (0.837, 0.722, 1.000),
+    "ru": (0.911, 0.758, 1.000),
+    "uk": (0.863, 0.777, 1.000),
     "zh": (0.905, 0.807, 1.000),
 }
 #: Allowed drop below a listed figure before the test calls it a regression (rounding only).

@@ -271,6 +271,32 @@ def test_cities_in_their_language(lang: str, body: str, countries: set[str]) -> 
     assert tag(make_story("Notizia", body, language=lang)).codes == countries
 
 
+# States, provinces and regions (ISO 3166-2 first level through iso-codes): each language's own name, the local
+# name in the languages of the country, inflected like the other names; shared or ordinary-word names left out.
+REGION_CASES: list[tuple[str, str, str, set[str]]] = [
+    ("de-aargau", "de", "Der Unfall ereignete sich bei Lenzburg, wie die Kantonspolizei Aargau mitteilte.", {"CH"}),
+    ("de-bayern", "de", "Die Polizei in Bayern sucht Zeugen.", {"DE"}),
+    ("ru-bavaria", "ru", "Выборы в Баварии прошли спокойно.", {"DE"}),
+    ("uk-lviv-oblast", "uk", "Вибух стався у Львівській області.", {"UA"}),
+    ("zh-bavaria", "zh", "巴伐利亚州举行选举。", {"DE"}),
+    ("pt-minas", "pt", "O presidente visitou Minas Gerais no final de outubro.", {"BR"}),
+    ("nl-engeland", "nl", "De priester uit het noorden van Engeland brak het record.", {"GB"}),
+    ("en-gauteng", "en", "The horses were put down in Vereeniging, Gauteng on Monday.", {"ZA"}),
+    ("en-odisha", "en", "Police in Odisha's Kandhamal district said one person died.", {"IN"}),
+    ("en-canterbury", "en", "The Archbishop of Canterbury spoke on Sunday.", set()),
+    ("en-west-coast", "en", "Storms hit the West Coast again.", set()),
+    ("es-valle", "es", "Valle abajo, el río estaba inundado.", set()),
+    ("de-marken", "de", "Die Marken des Konzerns verkaufen sich gut.", set()),
+]
+
+
+@pytest.mark.parametrize(
+    ("lang", "body", "countries"), [c[1:] for c in REGION_CASES], ids=[c[0] for c in REGION_CASES]
+)
+def test_regions_in_their_language(lang: str, body: str, countries: set[str]) -> None:
+    assert tag(make_story("Notizia", body, language=lang)).codes == countries
+
+
 def test_a_dateline_left_in_the_lead_weighs_in_the_focus() -> None:
     lead = (
         "DUBAI, United Arab Emirates — The carrier ordered jets from Boeing of the United States and from Airbus of "
