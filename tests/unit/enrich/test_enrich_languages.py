@@ -297,6 +297,28 @@ def test_regions_in_their_language(lang: str, body: str, countries: set[str]) ->
     assert tag(make_story("Notizia", body, language=lang)).codes == countries
 
 
+# Curated adjectives of often-named countries whose adjective is not their language's name, inflected like the
+# other names; the Indian Ocean and the British Isles are not India and the United Kingdom.
+DEMONYM_CASES: list[tuple[str, str, str, set[str]]] = [
+    ("pt-brasileira", "pt", "A balança comercial brasileira registrou superávit.", {"BR"}),
+    ("nl-britse", "nl", "Het Britse amusementsconcern koopt het bedrijf.", {"GB"}),
+    ("es-venezolanos", "es", "El diario recibirá las denuncias de los venezolanos.", {"VE"}),
+    ("ru-brazilian", "ru", "Победа бразильского бойца удивила всех.", {"BR"}),
+    ("nl-colombiaanse", "nl", "Colombiaanse soldaten hebben 24 mensen bevrijd.", {"CO"}),
+    ("fr-ocean-indien", "fr", "Le cyclone se forme dans l'océan Indien.", set()),
+    ("ru-indian-ocean", "ru", "Циклон сформировался в Индийском океане.", set()),
+    ("it-indiana", "it", "Il governatore dell'Indiana ha firmato la legge.", {"US"}),
+    ("it-isole-britanniche", "it", "Piogge in tutte le Isole Britanniche.", set()),
+]
+
+
+@pytest.mark.parametrize(
+    ("lang", "body", "countries"), [c[1:] for c in DEMONYM_CASES], ids=[c[0] for c in DEMONYM_CASES]
+)
+def test_curated_adjectives(lang: str, body: str, countries: set[str]) -> None:
+    assert tag(make_story("Notizia", body, language=lang)).codes == countries
+
+
 def test_a_dateline_left_in_the_lead_weighs_in_the_focus() -> None:
     lead = (
         "DUBAI, United Arab Emirates — The carrier ordered jets from Boeing of the United States and from Airbus of "
