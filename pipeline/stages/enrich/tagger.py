@@ -129,6 +129,15 @@ def _joins(c: str) -> bool:
     )
 
 
+def _joins_at(outer: str, inner: str) -> bool:
+    """Whether ``outer``, the character beside a match, makes it part of a longer word, ``inner`` being the
+    match's own character next to it: as ``_joins``, except that digits stand apart from Chinese and Japanese
+    text, which writes them without spaces (新华社北京11月17日电, 2019年東京)."""
+    if not _joins(outer):
+        return False
+    return not (inner >= "\u3040" and outer.isdigit())
+
+
 def _word(text: str) -> bool:
     """Whether ``text`` is one word: every character joins its neighbours (``_joins``)."""
     if not text.isalnum():
@@ -254,11 +263,13 @@ def _leftmost(gaz: Gazetteer, folded: str, check: _Checker) -> _Scan | None:
     else:
         matches = gaz.leftmost.find_matches_as_indexes(folded)
     for key, start, end in matches:
-        if _joins(joined[start - 1]):
+        if _joins_at(joined[start - 1], joined[start]):
             if end - start == 1 or _word(joined[start : end - 1]):
                 continue  # no later start inside it has anything but a letter or digit before it
             hidden = True
-        elif _joins(joined[end]) and not (genitive and joined[end] == "s" and not _joins(joined[end + 1])):
+        elif _joins_at(joined[end], joined[end - 1]) and not (
+            genitive and joined[end] == "s" and not _joins(joined[end + 1])
+        ):
             if _word(joined[start:end]):
                 continue
             hidden = True
@@ -302,9 +313,11 @@ def _checked(
         if start >= before:
             continue
         end += base
-        if _joins(joined[start - 1]):
+        if _joins_at(joined[start - 1], joined[start]):
             continue
-        if _joins(joined[end]) and not (genitive and joined[end] == "s" and not _joins(joined[end + 1])):
+        if _joins_at(joined[end], joined[end - 1]) and not (
+            genitive and joined[end] == "s" and not _joins(joined[end + 1])
+        ):
             continue
         rule, entry, cls, entries, code, cue = plans[key]
         if rule == CAP:
@@ -425,7 +438,7 @@ def tag_story(
     # A story without a dateline may still open with one ("HANOI, Vietnam (AP) —"): it weighs as one in the
     # focus, but it is not the story's dateline.
     filed_from = dateline_country
-    if story.dateline is None and story.body and story.body[0][:1].isupper():
+    if story.dateline is None and story.body and (story.body[0][:1].isupper() or story.body[0][:1] >= "\u3000"):
         filed_from = _lead_dateline(parts, mentions)
     countries, focus = _score(gaz, parts, mentions, filed_from, {m.code for m in found.blocs}, kept)
     blocs = _blocs(gaz, found.blocs, [c.code for c in countries], _story_date(story))
@@ -565,17 +578,29 @@ def _dateline_country(story: Story, gaz: Gazetteer, parts: list[_Part], mentions
 _LEAD_DATELINE_END = re.compile(r"[^\n]{0,40}?(?:—|–|--| - |: |\(|\.-|/)")
 
 
+#: A Chinese or Japanese agency's dateline around the place at the start of the lead: "新华社北京11月17日电",
+#: "中新网上海3月2日电", "【北京共同】".
+_CJK_LEAD_DATELINE_START = re.compile(r"(?:【|新华社|新華社|中新社|中新网)?")
+_CJK_LEAD_DATELINE_END = re.compile(r"\s?(?:\d{1,2}月\d{1,2}日\s?电|[^\n】]{1,4}】)")
+
+
 def _lead_dateline(parts: list[_Part], mentions: list[_M]) -> str | None:
-    """The country of a place written in capitals at the very start of the first body paragraph and followed by
-    a dateline's punctuation ("NEW DELHI:", "ВАШИНГТОН, 16 мая. /ТАСС/.")."""
+    """The country of a place at the very start of the first body paragraph in a dateline's form: written in
+    capitals and followed by a dateline's punctuation ("NEW DELHI:", "ВАШИНГТОН, 16 мая. /ТАСС/."), or in a
+    Chinese or Japanese agency's dateline ("新华社北京11月17日电", "【北京共同】")."""
     for m in mentions:
         part, index, text = parts[m.slot]
         if part != "body":
             continue
-        if index != 0 or m.start > 1 or not m.code:
+        if index != 0 or not m.code:
             return None
-        if text[m.start : m.end].isupper() and _LEAD_DATELINE_END.match(text, m.end):
-            return m.code
+        if m.start <= 1:
+            if text[m.start : m.end].isupper() and _LEAD_DATELINE_END.match(text, m.end):
+                return m.code
+        if m.start <= 4 and text[m.start] >= "\u3040":
+            head = _CJK_LEAD_DATELINE_START.match(text)
+            if head is not None and head.end() == m.start and _CJK_LEAD_DATELINE_END.match(text, m.end):
+                return m.code
         return None
     return None
 

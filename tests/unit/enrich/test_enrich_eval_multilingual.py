@@ -35,7 +35,7 @@ BELOW_TARGET: dict[str, tuple[float, float, float]] = {
     "pt": (0.895, 0.680, 1.000),
     "ru": (0.934, 0.793, 1.000),
     "uk": (0.863, 0.777, 1.000),
-    "zh": (0.905, 0.807, 1.000),
+    "zh": (0.907, 0.846, 1.000),
 }
 #: Allowed drop below a listed figure before the test calls it a regression (rounding only).
 TOLERANCE = 0.0005

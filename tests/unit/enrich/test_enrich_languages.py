@@ -319,6 +319,23 @@ def test_curated_adjectives(lang: str, body: str, countries: set[str]) -> None:
     assert tag(make_story("Notizia", body, language=lang)).codes == countries
 
 
+@pytest.mark.parametrize(
+    ("lang", "body"),
+    [
+        ("zh", "新华社北京11月17日电 记者从会议获悉，日本代表出席。"),
+        ("zh", "中新网北京3月2日电 日本代表出席会议。"),
+        ("ja", "【北京共同】日本の代表団が会議に出席した。"),
+    ],
+)
+def test_chinese_and_japanese_agency_datelines_in_the_lead(lang: str, body: str) -> None:
+    """Digits stand apart from Chinese and Japanese text (北京11月), and an agency's dateline at the start of the
+    lead weighs in the focus as an English one does."""
+    tags = tag(make_story("会议", body, language=lang))
+    assert tags.codes == {"CN", "JP"}
+    assert tags.focus_country == "CN"
+    assert tag(make_story("会议", "2019年東京で会議が開かれた。", language="ja")).codes == {"JP"}
+
+
 def test_a_dateline_left_in_the_lead_weighs_in_the_focus() -> None:
     lead = (
         "DUBAI, United Arab Emirates — The carrier ordered jets from Boeing of the United States and from Airbus of "
