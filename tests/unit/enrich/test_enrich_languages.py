@@ -283,18 +283,31 @@ REGION_CASES: list[tuple[str, str, str, set[str]]] = [
     ("nl-engeland", "nl", "De priester uit het noorden van Engeland brak het record.", {"GB"}),
     ("en-gauteng", "en", "The horses were put down in Vereeniging, Gauteng on Monday.", {"ZA"}),
     ("en-odisha", "en", "Police in Odisha's Kandhamal district said one person died.", {"IN"}),
-    ("en-canterbury", "en", "The Archbishop of Canterbury spoke on Sunday.", set()),
+    ("en-canterbury", "en", "The Archbishop of Canterbury spoke on Sunday.", {"GB"}),  # the town, not NZ's region
     ("en-west-coast", "en", "Storms hit the West Coast again.", set()),
     ("es-valle", "es", "Valle abajo, el río estaba inundado.", set()),
     ("de-marken", "de", "Die Marken des Konzerns verkaufen sich gut.", set()),
 ]
 
 
-@pytest.mark.parametrize(
-    ("lang", "body", "countries"), [c[1:] for c in REGION_CASES], ids=[c[0] for c in REGION_CASES]
-)
+@pytest.mark.parametrize(("lang", "body", "countries"), [c[1:] for c in REGION_CASES], ids=[c[0] for c in REGION_CASES])
 def test_regions_in_their_language(lang: str, body: str, countries: set[str]) -> None:
     assert tag(make_story("Notizia", body, language=lang)).codes == countries
+
+
+# Towns of 50,000 and more in English-speaking countries, for English stories; those more often a person or
+# another place are left out (Charles Darwin; Langley, Virginia).
+TOWN_CASES: list[tuple[str, str, set[str]]] = [
+    ("en-basingstoke", "A Basingstoke man has pleaded not guilty.", {"GB"}),
+    ("en-gisborne", "A Gisborne man is in hospital with moderate burns.", {"NZ"}),
+    ("en-darwin", "Charles Darwin wrote the book.", set()),
+    ("en-langley", "Officials at Langley declined to comment.", set()),
+]
+
+
+@pytest.mark.parametrize(("body", "countries"), [c[1:] for c in TOWN_CASES], ids=[c[0] for c in TOWN_CASES])
+def test_english_towns(body: str, countries: set[str]) -> None:
+    assert tag(make_story("News", body)).codes == countries
 
 
 # Curated adjectives of often-named countries whose adjective is not their language's name, inflected like the

@@ -392,6 +392,9 @@ def _language_adjectives(known: set[str]) -> Iterable[tuple[str, str, str]]:
 #: English stories (the other languages name them in their own stories through ``HOME``). The United States'
 #: states are in the English files already.
 ENGLISH_HOME = ("GB", "IE", "CA", "AU", "NZ", "IN", "PK", "ZA")
+#: Countries whose towns of ``HOME_MIN_POPULATION`` are named in English stories (the United States' are too
+#: many and too often people's names: Lincoln, Jackson, Warren).
+ENGLISH_TOWNS = ("GB", "IE", "CA", "AU", "NZ")
 #: Subdivision names (or their translations) far more often something else in news text: the US West Coast,
 #: German 'Marken' (brands, for Marche), Spanish 'Cortes' (the parliament), 'Hauptstadt' (capital), 'Kurdistan'
 #: (Iraq's region far more often than Iran's province), a given name (Luca).
@@ -646,13 +649,21 @@ def build() -> list[tuple[str, str, str, str]]:
                     if lang in ("ru", "uk"):
                         home_lang[name] = lang
                     city_kind.setdefault(name, "city")
-    # States, provinces and regions, where no city has the name (the city of Jerusalem, not the districts).
-    regions: dict[tuple[str, str], set[str]] = defaultdict(set)
-    # A name that is also a town of another country (Canterbury, Nelson) is left out.
-    city_surfaces = {name for name, _ in city_names}
+    # A town or region name that is also a town of another country (Canterbury, Nelson) is left out.
     towns: dict[str, set[str]] = defaultdict(set)
     for city in gc.get_cities().values():
         towns[str(city["name"])].add(str(city["countrycode"]))
+    # Towns of English-speaking countries for English stories (Basingstoke, Gisborne), where the English files
+    # have only cities of 500,000 and more.
+    for city in gc.get_cities().values():
+        code, name = str(city["countrycode"]), str(city["name"])
+        if code in ENGLISH_TOWNS and int(city["population"]) >= HOME_MIN_POPULATION and towns[name] == {code}:
+            if name not in english and name[0].isupper():
+                city_names[(name, "en")].add(code)
+                city_kind.setdefault(name, "city")
+    # States, provinces and regions, where no city has the name (the city of Jerusalem, not the districts).
+    regions: dict[tuple[str, str], set[str]] = defaultdict(set)
+    city_surfaces = {name for name, _ in city_names}
     for name, code, scope in _subdivisions(known):
         if name in city_surfaces or towns.get(name, {code}) != {code} or (scope == "en" and name in english):
             continue
