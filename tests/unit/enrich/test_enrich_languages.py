@@ -266,11 +266,6 @@ CITY_CASES: list[tuple[str, str, str, set[str]]] = [
 ]
 
 
-@pytest.mark.parametrize(("lang", "body", "countries"), [c[1:] for c in CITY_CASES], ids=[c[0] for c in CITY_CASES])
-def test_cities_in_their_language(lang: str, body: str, countries: set[str]) -> None:
-    assert tag(make_story("Notizia", body, language=lang)).codes == countries
-
-
 # States, provinces and regions (ISO 3166-2 first level through iso-codes): each language's own name, the local
 # name in the languages of the country, inflected like the other names; shared or ordinary-word names left out.
 REGION_CASES: list[tuple[str, str, str, set[str]]] = [
@@ -290,24 +285,14 @@ REGION_CASES: list[tuple[str, str, str, set[str]]] = [
 ]
 
 
-@pytest.mark.parametrize(("lang", "body", "countries"), [c[1:] for c in REGION_CASES], ids=[c[0] for c in REGION_CASES])
-def test_regions_in_their_language(lang: str, body: str, countries: set[str]) -> None:
-    assert tag(make_story("Notizia", body, language=lang)).codes == countries
-
-
 # Towns of 50,000 and more in English-speaking countries, for English stories; those more often a person or
 # another place are left out (Charles Darwin; Langley, Virginia).
-TOWN_CASES: list[tuple[str, str, set[str]]] = [
-    ("en-basingstoke", "A Basingstoke man has pleaded not guilty.", {"GB"}),
-    ("en-gisborne", "A Gisborne man is in hospital with moderate burns.", {"NZ"}),
-    ("en-darwin", "Charles Darwin wrote the book.", set()),
-    ("en-langley", "Officials at Langley declined to comment.", set()),
+TOWN_CASES: list[tuple[str, str, str, set[str]]] = [
+    ("en-basingstoke", "en", "A Basingstoke man has pleaded not guilty.", {"GB"}),
+    ("en-gisborne", "en", "A Gisborne man is in hospital with moderate burns.", {"NZ"}),
+    ("en-darwin", "en", "Charles Darwin wrote the book.", set()),
+    ("en-langley", "en", "Officials at Langley declined to comment.", set()),
 ]
-
-
-@pytest.mark.parametrize(("body", "countries"), [c[1:] for c in TOWN_CASES], ids=[c[0] for c in TOWN_CASES])
-def test_english_towns(body: str, countries: set[str]) -> None:
-    assert tag(make_story("News", body)).codes == countries
 
 
 # Curated adjectives of often-named countries whose adjective is not their language's name, inflected like the
@@ -323,13 +308,6 @@ DEMONYM_CASES: list[tuple[str, str, str, set[str]]] = [
     ("it-indiana", "it", "Il governatore dell'Indiana ha firmato la legge.", {"US"}),
     ("it-isole-britanniche", "it", "Piogge in tutte le Isole Britanniche.", set()),
 ]
-
-
-@pytest.mark.parametrize(
-    ("lang", "body", "countries"), [c[1:] for c in DEMONYM_CASES], ids=[c[0] for c in DEMONYM_CASES]
-)
-def test_curated_adjectives(lang: str, body: str, countries: set[str]) -> None:
-    assert tag(make_story("Notizia", body, language=lang)).codes == countries
 
 
 @pytest.mark.parametrize(
@@ -413,8 +391,10 @@ ADJECTIVE_CASES: list[tuple[str, str, str, set[str]]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("lang", "body", "countries"), [c[1:] for c in ADJECTIVE_CASES], ids=[c[0] for c in ADJECTIVE_CASES]
-)
-def test_country_adjectives_in_their_language(lang: str, body: str, countries: set[str]) -> None:
+PLACE_CASES = CITY_CASES + REGION_CASES + TOWN_CASES + DEMONYM_CASES + ADJECTIVE_CASES
+
+
+@pytest.mark.parametrize(("lang", "body", "countries"), [c[1:] for c in PLACE_CASES], ids=[c[0] for c in PLACE_CASES])
+def test_places_and_adjectives_in_their_language(lang: str, body: str, countries: set[str]) -> None:
+    """Cities, regions, towns and country adjectives, each in the language of its story."""
     assert tag(make_story("Notizia", body, language=lang)).codes == countries
