@@ -295,6 +295,16 @@ TOWN_CASES: list[tuple[str, str, str, set[str]]] = [
 ]
 
 
+# Japanese words that hold a foreign place's name in Chinese characters or katakana: Hokkaido (北海, Beihai), the
+# Tōkai region (海地, Haiti in Chinese), a sports coach (コーチ, Kochi).
+JAPANESE_CASES: list[tuple[str, str, str, set[str]]] = [
+    ("ja-hokkaido", "ja", "北海道新聞によると、試合は札幌で行われた。", {"JP"}),
+    ("ja-tokai", "ja", "13日にも東海地方から関東地方に接近する見込み。", {"JP"}),
+    ("ja-coach", "ja", "引退後は投手コーチを担当した。", set()),
+    ("zh-beihai", "zh", "北海市举行了会议。", {"CN"}),
+]
+
+
 # Curated adjectives of often-named countries whose adjective is not their language's name, inflected like the
 # other names; the Indian Ocean and the British Isles are not India and the United Kingdom.
 DEMONYM_CASES: list[tuple[str, str, str, set[str]]] = [
@@ -391,7 +401,7 @@ ADJECTIVE_CASES: list[tuple[str, str, str, set[str]]] = [
 ]
 
 
-PLACE_CASES = CITY_CASES + REGION_CASES + TOWN_CASES + DEMONYM_CASES + ADJECTIVE_CASES
+PLACE_CASES = CITY_CASES + REGION_CASES + TOWN_CASES + JAPANESE_CASES + DEMONYM_CASES + ADJECTIVE_CASES
 
 
 @pytest.mark.parametrize(("lang", "body", "countries"), [c[1:] for c in PLACE_CASES], ids=[c[0] for c in PLACE_CASES])
