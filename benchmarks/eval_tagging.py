@@ -3,7 +3,8 @@
 Run ``python -m benchmarks.eval_tagging`` to print the table quoted in ``docs/tagging.md``; ``run()`` returns the
 rows. The set is ``tests/data/tagging_eval/stories.yaml``: the seed story and the IPTC agency samples in
 ``<repo>/../shared`` (read through the real normalise stage) and hand-written stories with hand labels.
-``--errors`` lists every disagreement (for the multilingual corpus, those of its tuning part only).
+``--errors`` lists every disagreement (for the multilingual corpus, those of its tuning part only), then the
+tuning part's focus misses grouped by mechanism (``focus_misses``).
 
 It then scores the multilingual corpus (``benchmarks/tagging_corpus.py``): published stories in many languages,
 kept outside git and found through ``tests/data/tagging_eval/multilingual/manifest.yaml``, one row per language
@@ -250,6 +251,38 @@ def run_multilingual(folder: Path | None = None) -> list[dict[str, Any]]:
     return rows
 
 
+#: The focus misses by mechanism (``focus_misses``), in the order they are printed.
+FOCUS_MISS_CLASSES = (
+    "focus country not found",
+    "right country first, no focus",
+    "another country chosen",
+    "focus where the label has none",
+)
+
+
+def focus_misses(pairs: list[tuple[Case, bool]]) -> dict[str, list[str]]:
+    """The focus misses of the tuning part (held-out stories are left out), by mechanism: the labelled focus not
+    among the tagged countries; ranked first but given no focus; another country given the focus; a focus where
+    the label has none."""
+    out: dict[str, list[str]] = {name: [] for name in FOCUS_MISS_CLASSES}
+    for case, held in pairs:
+        if held:
+            continue
+        tags = tag(case.story)
+        if tags.focus_country == case.focus:
+            continue
+        if case.focus is None:
+            name = FOCUS_MISS_CLASSES[3]
+        elif case.focus not in tags.codes:
+            name = FOCUS_MISS_CLASSES[0]
+        elif tags.focus_country is None:
+            name = FOCUS_MISS_CLASSES[1]
+        else:
+            name = FOCUS_MISS_CLASSES[2]
+        out[name].append(case.id)
+    return out
+
+
 def _merge(into: Result, r: Result) -> None:
     into.stories += r.stories
     for mine, theirs in ((into.countries, r.countries), (into.blocs, r.blocs)):
@@ -305,6 +338,9 @@ def _print_multilingual(console: Any, show_errors: bool) -> None:
     if show_errors:
         for line in rows[-1]["errors"]:
             console.print(line, markup=False)
+        console.print("focus misses of the tuning part, by mechanism:")
+        for name, ids in focus_misses(ml_cases()).items():
+            console.print(f"  {name}: {len(ids)}: {' '.join(ids)}", markup=False)
 
 
 def main(argv: list[str]) -> int:

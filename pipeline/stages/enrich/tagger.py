@@ -49,9 +49,11 @@ _W_LEAD_FIRST = 0.5  # the first paragraph's first country
 _W_FREQUENCY = 5.0  # mentions weighted by cue, relative to the most-mentioned country
 _W_MAX = _W_HEADLINE + _W_HEADLINE_FIRST + _W_DATELINE + _W_DATELINE_HEADLINE + _W_LEAD + _W_LEAD_FIRST + _W_FREQUENCY
 #: Without a headline or dateline country, a focus needs this share of the weighted mentions and this lead over
-#: the runner-up; otherwise the story (a regional round-up) has no focus country.
+#: the runner-up, or more weighted mentions than any other and a salience this many times the runner-up's (local
+#: news that names its country and one stray place); otherwise the story (a regional round-up) has no focus country.
 _FOCUS_MIN_SHARE = 0.4
 _FOCUS_MIN_LEAD = 1.5
+_FOCUS_MIN_SALIENCE_LEAD = 1.2
 
 #: A cue's bit, and the cue lists in ``_CUE_ORDER`` of every set of bits.
 _CUE_BIT: dict[str, int] = {c: 1 << i for i, c in enumerate(_CUE_ORDER)}
@@ -125,6 +127,15 @@ def _joins(c: str) -> bool:
         or "\uf900" <= c < "\ufb00"  # compatibility ideographs
         or "\U00020000" <= c < "\U00032400"  # extensions B to H and the compatibility supplement
     )
+
+
+def _joins_at(outer: str, inner: str) -> bool:
+    """Whether ``outer``, the character beside a match, makes it part of a longer word, ``inner`` being the
+    match's own character next to it: as ``_joins``, except that digits stand apart from Chinese and Japanese
+    text, which writes them without spaces (新华社北京11月17日电, 2019年東京)."""
+    if not _joins(outer):
+        return False
+    return not (inner >= "\u3040" and outer.isdigit())
 
 
 def _word(text: str) -> bool:
@@ -252,11 +263,13 @@ def _leftmost(gaz: Gazetteer, folded: str, check: _Checker) -> _Scan | None:
     else:
         matches = gaz.leftmost.find_matches_as_indexes(folded)
     for key, start, end in matches:
-        if _joins(joined[start - 1]):
+        if _joins_at(joined[start - 1], joined[start]):
             if end - start == 1 or _word(joined[start : end - 1]):
                 continue  # no later start inside it has anything but a letter or digit before it
             hidden = True
-        elif _joins(joined[end]) and not (genitive and joined[end] == "s" and not _joins(joined[end + 1])):
+        elif _joins_at(joined[end], joined[end - 1]) and not (
+            genitive and joined[end] == "s" and not _joins(joined[end + 1])
+        ):
             if _word(joined[start:end]):
                 continue
             hidden = True
@@ -300,9 +313,11 @@ def _checked(
         if start >= before:
             continue
         end += base
-        if _joins(joined[start - 1]):
+        if _joins_at(joined[start - 1], joined[start]):
             continue
-        if _joins(joined[end]) and not (genitive and joined[end] == "s" and not _joins(joined[end + 1])):
+        if _joins_at(joined[end], joined[end - 1]) and not (
+            genitive and joined[end] == "s" and not _joins(joined[end + 1])
+        ):
             continue
         rule, entry, cls, entries, code, cue = plans[key]
         if rule == CAP:
@@ -423,7 +438,7 @@ def tag_story(
     # A story without a dateline may still open with one ("HANOI, Vietnam (AP) —"): it weighs as one in the
     # focus, but it is not the story's dateline.
     filed_from = dateline_country
-    if story.dateline is None and story.body and story.body[0][:1].isupper():
+    if story.dateline is None and story.body and (story.body[0][:1].isupper() or story.body[0][:1] >= "\u3000"):
         filed_from = _lead_dateline(parts, mentions)
     countries, focus = _score(gaz, parts, mentions, filed_from, {m.code for m in found.blocs}, kept)
     blocs = _blocs(gaz, found.blocs, [c.code for c in countries], _story_date(story))
@@ -563,17 +578,29 @@ def _dateline_country(story: Story, gaz: Gazetteer, parts: list[_Part], mentions
 _LEAD_DATELINE_END = re.compile(r"[^\n]{0,40}?(?:—|–|--| - |: |\(|\.-|/)")
 
 
+#: A Chinese or Japanese agency's dateline around the place at the start of the lead: "新华社北京11月17日电",
+#: "中新网上海3月2日电", "【北京共同】".
+_CJK_LEAD_DATELINE_START = re.compile(r"(?:【|新华社|新華社|中新社|中新网)?")
+_CJK_LEAD_DATELINE_END = re.compile(r"\s?(?:\d{1,2}月\d{1,2}日\s?电|[^\n】]{1,4}】)")
+
+
 def _lead_dateline(parts: list[_Part], mentions: list[_M]) -> str | None:
-    """The country of a place written in capitals at the very start of the first body paragraph and followed by
-    a dateline's punctuation ("NEW DELHI:", "ВАШИНГТОН, 16 мая. /ТАСС/.")."""
+    """The country of a place at the very start of the first body paragraph in a dateline's form: written in
+    capitals and followed by a dateline's punctuation ("NEW DELHI:", "ВАШИНГТОН, 16 мая. /ТАСС/."), or in a
+    Chinese or Japanese agency's dateline ("新华社北京11月17日电", "【北京共同】")."""
     for m in mentions:
         part, index, text = parts[m.slot]
         if part != "body":
             continue
-        if index != 0 or m.start > 1 or not m.code:
+        if index != 0 or not m.code:
             return None
-        if text[m.start : m.end].isupper() and _LEAD_DATELINE_END.match(text, m.end):
-            return m.code
+        if m.start <= 1:
+            if text[m.start : m.end].isupper() and _LEAD_DATELINE_END.match(text, m.end):
+                return m.code
+        if m.start <= 4 and text[m.start] >= "\u3040":
+            head = _CJK_LEAD_DATELINE_START.match(text)
+            if head is not None and head.end() == m.start and _CJK_LEAD_DATELINE_END.match(text, m.end):
+                return m.code
         return None
     return None
 
@@ -666,15 +693,21 @@ def _score(
                 "spans": spans,
             }
         )
-    return _country_tags(rows), _focus(ranked, weight, headline_named | headline_place, dateline_country)
+    return _country_tags(rows), _focus(ranked, raw, weight, headline_named | headline_place, dateline_country)
 
 
-def _focus(ranked: list[str], weight: dict[str, float], in_headline: set[str], dateline: str | None) -> str | None:
+def _focus(
+    ranked: list[str], raw: dict[str, float], weight: dict[str, float], in_headline: set[str], dateline: str | None
+) -> str | None:
+    """The focus country: the top-ranked one when the headline or the dateline names it, or when it leads the
+    others clearly enough (``_FOCUS_MIN_*``); otherwise none."""
     best = ranked[0]
     if best in in_headline or (best == dateline and weight[best] > 0):
         return best
     total = sum(weight.values())
     runner_up = max((weight[c] for c in ranked[1:]), default=0.0)
+    if len(ranked) > 1 and weight[best] > runner_up and raw[best] >= _FOCUS_MIN_SALIENCE_LEAD * raw[ranked[1]]:
+        return best
     if total and weight[best] / total >= _FOCUS_MIN_SHARE and weight[best] >= _FOCUS_MIN_LEAD * runner_up:
         return best
     return None

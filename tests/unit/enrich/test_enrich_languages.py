@@ -266,9 +266,75 @@ CITY_CASES: list[tuple[str, str, str, set[str]]] = [
 ]
 
 
-@pytest.mark.parametrize(("lang", "body", "countries"), [c[1:] for c in CITY_CASES], ids=[c[0] for c in CITY_CASES])
-def test_cities_in_their_language(lang: str, body: str, countries: set[str]) -> None:
-    assert tag(make_story("Notizia", body, language=lang)).codes == countries
+# States, provinces and regions (ISO 3166-2 first level through iso-codes): each language's own name, the local
+# name in the languages of the country, inflected like the other names; shared or ordinary-word names left out.
+REGION_CASES: list[tuple[str, str, str, set[str]]] = [
+    ("de-aargau", "de", "Der Unfall ereignete sich bei Lenzburg, wie die Kantonspolizei Aargau mitteilte.", {"CH"}),
+    ("de-bayern", "de", "Die Polizei in Bayern sucht Zeugen.", {"DE"}),
+    ("ru-bavaria", "ru", "Выборы в Баварии прошли спокойно.", {"DE"}),
+    ("uk-lviv-oblast", "uk", "Вибух стався у Львівській області.", {"UA"}),
+    ("zh-bavaria", "zh", "巴伐利亚州举行选举。", {"DE"}),
+    ("pt-minas", "pt", "O presidente visitou Minas Gerais no final de outubro.", {"BR"}),
+    ("nl-engeland", "nl", "De priester uit het noorden van Engeland brak het record.", {"GB"}),
+    ("en-gauteng", "en", "The horses were put down in Vereeniging, Gauteng on Monday.", {"ZA"}),
+    ("en-odisha", "en", "Police in Odisha's Kandhamal district said one person died.", {"IN"}),
+    ("en-canterbury", "en", "The Archbishop of Canterbury spoke on Sunday.", {"GB"}),  # the town, not NZ's region
+    ("en-west-coast", "en", "Storms hit the West Coast again.", set()),
+    ("es-valle", "es", "Valle abajo, el río estaba inundado.", set()),
+    ("de-marken", "de", "Die Marken des Konzerns verkaufen sich gut.", set()),
+]
+
+
+# Towns of 50,000 and more in English-speaking countries, for English stories; those more often a person or
+# another place are left out (Charles Darwin; Langley, Virginia).
+TOWN_CASES: list[tuple[str, str, str, set[str]]] = [
+    ("en-basingstoke", "en", "A Basingstoke man has pleaded not guilty.", {"GB"}),
+    ("en-gisborne", "en", "A Gisborne man is in hospital with moderate burns.", {"NZ"}),
+    ("en-darwin", "en", "Charles Darwin wrote the book.", set()),
+    ("en-langley", "en", "Officials at Langley declined to comment.", set()),
+]
+
+
+# Japanese words that hold a foreign place's name in Chinese characters or katakana: Hokkaido (北海, Beihai), the
+# Tōkai region (海地, Haiti in Chinese), a sports coach (コーチ, Kochi).
+JAPANESE_CASES: list[tuple[str, str, str, set[str]]] = [
+    ("ja-hokkaido", "ja", "北海道新聞によると、試合は札幌で行われた。", {"JP"}),
+    ("ja-tokai", "ja", "13日にも東海地方から関東地方に接近する見込み。", {"JP"}),
+    ("ja-coach", "ja", "引退後は投手コーチを担当した。", set()),
+    ("zh-beihai", "zh", "北海市举行了会议。", {"CN"}),
+]
+
+
+# Curated adjectives of often-named countries whose adjective is not their language's name, inflected like the
+# other names; the Indian Ocean and the British Isles are not India and the United Kingdom.
+DEMONYM_CASES: list[tuple[str, str, str, set[str]]] = [
+    ("pt-brasileira", "pt", "A balança comercial brasileira registrou superávit.", {"BR"}),
+    ("nl-britse", "nl", "Het Britse amusementsconcern koopt het bedrijf.", {"GB"}),
+    ("es-venezolanos", "es", "El diario recibirá las denuncias de los venezolanos.", {"VE"}),
+    ("ru-brazilian", "ru", "Победа бразильского бойца удивила всех.", {"BR"}),
+    ("nl-colombiaanse", "nl", "Colombiaanse soldaten hebben 24 mensen bevrijd.", {"CO"}),
+    ("fr-ocean-indien", "fr", "Le cyclone se forme dans l'océan Indien.", set()),
+    ("ru-indian-ocean", "ru", "Циклон сформировался в Индийском океане.", set()),
+    ("it-indiana", "it", "Il governatore dell'Indiana ha firmato la legge.", {"US"}),
+    ("it-isole-britanniche", "it", "Piogge in tutte le Isole Britanniche.", set()),
+]
+
+
+@pytest.mark.parametrize(
+    ("lang", "body"),
+    [
+        ("zh", "新华社北京11月17日电 记者从会议获悉，日本代表出席。"),
+        ("zh", "中新网北京3月2日电 日本代表出席会议。"),
+        ("ja", "【北京共同】日本の代表団が会議に出席した。"),
+    ],
+)
+def test_chinese_and_japanese_agency_datelines_in_the_lead(lang: str, body: str) -> None:
+    """Digits stand apart from Chinese and Japanese text (北京11月), and an agency's dateline at the start of the
+    lead weighs in the focus as an English one does."""
+    tags = tag(make_story("会议", body, language=lang))
+    assert tags.codes == {"CN", "JP"}
+    assert tags.focus_country == "CN"
+    assert tag(make_story("会议", "2019年東京で会議が開かれた。", language="ja")).codes == {"JP"}
 
 
 def test_a_dateline_left_in_the_lead_weighs_in_the_focus() -> None:
@@ -281,6 +347,26 @@ def test_a_dateline_left_in_the_lead_weighs_in_the_focus() -> None:
     assert tags.dateline_country is None  # the story has no dateline: nothing to fill in
     not_a_dateline = "DUBAI is a big city, and Paris and France are too, France said in France."
     assert tag(make_story("Cities", not_a_dateline)).focus_country == "FR"
+
+
+def test_focus_without_headline_country_goes_to_a_clear_leader() -> None:
+    """A story whose headline and dateline name no country: the country named first and most in the text is the
+    focus when it is named more and its salience clearly leads (one stray city elsewhere, named later, does not
+    share it, though it weighs nearly as much as one mention of the country); a round-up naming each
+    country once has none."""
+    local = make_story(
+        "Tulva katkaisi tien",
+        "Suomen tieverkolla sattui tulva, kertoi liikennevirasto.",
+        "Sama urakoitsija rakentaa siltaa myös Tukholmassa.",
+        language="fi",
+    )
+    assert tag(local).focus_country == "FI"
+    roundup = make_story(
+        "Growth to slow",
+        "Growth will slow this year, the fund said, citing weaker demand from China.",
+        "Brazil and Mexico will grow less than expected, while Argentina will contract.",
+    )
+    assert tag(roundup).focus_country is None
 
 
 @pytest.mark.parametrize(
@@ -315,8 +401,10 @@ ADJECTIVE_CASES: list[tuple[str, str, str, set[str]]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("lang", "body", "countries"), [c[1:] for c in ADJECTIVE_CASES], ids=[c[0] for c in ADJECTIVE_CASES]
-)
-def test_country_adjectives_in_their_language(lang: str, body: str, countries: set[str]) -> None:
+PLACE_CASES = CITY_CASES + REGION_CASES + TOWN_CASES + JAPANESE_CASES + DEMONYM_CASES + ADJECTIVE_CASES
+
+
+@pytest.mark.parametrize(("lang", "body", "countries"), [c[1:] for c in PLACE_CASES], ids=[c[0] for c in PLACE_CASES])
+def test_places_and_adjectives_in_their_language(lang: str, body: str, countries: set[str]) -> None:
+    """Cities, regions, towns and country adjectives, each in the language of its story."""
     assert tag(make_story("Notizia", body, language=lang)).codes == countries
