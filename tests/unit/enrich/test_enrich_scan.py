@@ -49,6 +49,13 @@ def _joins(c: str) -> bool:
     return c.isalnum() and not name.startswith(("CJK UNIFIED IDEOGRAPH", "CJK COMPATIBILITY IDEOGRAPH", "HIRAGANA"))
 
 
+def _joins_at(outer: str, inner: str) -> bool:
+    """``outer`` beside a match joins it as :func:`_joins` says, except a digit beside a match that ends (or
+    starts) in Chinese or Japanese script: those write numbers without spaces (北京11月)."""
+    cjk = unicodedata.name(inner, "").startswith(("CJK", "HIRAGANA", "KATAKANA"))
+    return _joins(outer) and not (cjk and outer.isdigit())
+
+
 def _variant(word: str, how: int) -> str:
     return [word, word.upper(), word.lower(), word.title(), word.swapcase()][how]
 
@@ -75,9 +82,9 @@ def reference_scan(gaz: Gazetteer, parts: list[tuple[str, int, str]], lang: str)
     n = len(joined)
     found = []
     for key, start, end in gaz.matcher.find_matches_as_indexes(fold(joined), overlapping=True):
-        if start > 0 and _joins(joined[start - 1]):
+        if start > 0 and _joins_at(joined[start - 1], joined[start]):
             continue
-        if end < n and _joins(joined[end]):
+        if end < n and _joins_at(joined[end], joined[end - 1]):
             genitive = lang in _GENITIVE_S_LANGS and joined[end] == "s"
             if not (genitive and (end + 1 == n or not _joins(joined[end + 1]))):
                 continue
