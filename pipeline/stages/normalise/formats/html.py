@@ -20,11 +20,13 @@ from typing import Any
 
 import orjson
 import trafilatura
+from lxml.html import HtmlElement
 
 from pipeline.stages.errors import StageError
 from pipeline.stages.normalise.cleaning import clean_inline
 from pipeline.stages.normalise.draft import Draft, ParseContext
 from pipeline.stages.normalise.formats import register
+from pipeline.stages.normalise.formats.html_page import PageStructure, fold, page_structure, parse_page
 from pipeline.stages.normalise.html import html_paragraphs
 from pipeline.stages.normalise.timestamps import parse_timestamp
 from pipeline.stages.normalise.wireframe import ZONE_ABBREVIATIONS
@@ -161,6 +163,28 @@ def _site_names(meta: dict[str, str], byline: str | None) -> set[str]:
     return {n.casefold().lstrip("@").replace(" ", "") for n in names if n}
 
 
+#: Characters of a headline that another title must share with it to be about the same story.
+_SHARED_RUN = 4
+
+
+def _is_story_headline(h1: str, meta_titles: list[str | None], names: set[str]) -> bool:
+    """True when ``h1``, the ``<h1>`` right above the story, is its headline: not the site's name, and sharing a
+    run of characters (a word) with the page's metadata titles when it has any (a section name set as an
+    ``<h1>`` shares none). The printed ``<h1>`` wins over ``og:title`` and JSON-LD, which sites often write for
+    sharing and search apart from the printed headline; but an ``<h1>`` that is the metadata headline with text
+    after it holds furniture set inside the heading (the site's name, the writer, a photo credit)."""
+    if len(h1) > 300 or h1.casefold().replace(" ", "") in names:
+        return False
+    others = [fold(t) for t in meta_titles if t]
+    if not others:
+        return True
+    folded = fold(h1)
+    if others[0] != folded and folded.startswith(others[0]):
+        return False
+    runs = {folded[i : i + _SHARED_RUN] for i in range(len(folded) - _SHARED_RUN + 1)}
+    return any(r in t for r in runs if r.strip() == r and " " not in r for t in others)
+
+
 #: Author names a content system fills in when the writer's name is missing.
 _PLACEHOLDER_AUTHORS = frozenset({"username", "admin", "administrator"})
 
@@ -234,8 +258,16 @@ def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
         or _without_suffix(clean_inline("".join(head.title)), names)
         or None
     )
-    titles = [t for t in (headline, meta_title, clean_inline("".join(head.h1)), clean_inline("".join(head.title))) if t]
-    body = _without_page_head(_main_content(_close_unclosed_scripts(text)), titles)
+    page = _close_unclosed_scripts(text)
+    tree = parse_page(page)
+    structure = page_structure(tree) if tree is not None else PageStructure()
+    paragraphs = _main_content(page, tree)
+    page_title = clean_inline("".join(head.title))
+    story_h1 = structure.story_h1(paragraphs[0]) if paragraphs else None
+    if story_h1 and headline and _is_story_headline(story_h1, [headline, meta_title, page_title], names):
+        headline = story_h1
+    titles = [t for t in (headline, meta_title, clean_inline("".join(head.h1)), page_title) if t]
+    body = _without_page_head(paragraphs, titles, structure.standfirsts)
     draft = Draft(source_format="html", headline=headline, body=body, wire_copy=True, where="html")
     draft.language = (
         head.lang or meta.get("content-language") or meta.get("dc.language") or _ld_str(ld.get("inLanguage"))
@@ -254,10 +286,6 @@ def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
     return [draft]
 
 
-def _fold(text: str) -> str:
-    return " ".join(text.casefold().split())
-
-
 #: Skip links that screen-reader navigation puts before the article.
 _SKIP_LINKS = frozenset({"main content", "skip to main content", "skip to content", "jump to main content"})
 #: A photo caption ending in its credit (``… Bild: dpa``, ``… Photo: Reuters``): not story text.
@@ -266,19 +294,20 @@ _CAPTION_CREDIT = re.compile(r"\b(?:Bild|Foto|Photo|Image|Imagen|Credit|Fotó)\s
 _PAGE_HEAD_BLOCKS = 5
 
 
-def _without_page_head(paragraphs: list[str], titles: list[str]) -> list[str]:
+def _without_page_head(paragraphs: list[str], titles: list[str], standfirsts: set[str]) -> list[str]:
     """The body without the page head that main-content extraction keeps above the story: skip links, the
-    headline or page title printed again, a Chinese portal's note of the original headline (``原标题：…``) and a
+    headline or page title printed again, a standfirst (a paragraph printed in an element the page names as its
+    intro, dek, summary or subtitle), a Chinese portal's note of the original headline (``原标题：…``) and a
     photo caption with its credit.
 
     Only leading paragraphs are examined, and at least one paragraph is always kept. (A paragraph equal to the
     page's description is kept: many sites describe the page with the story's own first paragraph.)
     """
-    folded_titles = {_fold(t) for t in titles}
+    folded_titles = {fold(t) for t in titles}
 
     def page_head(paragraph: str) -> bool:
-        p = _fold(paragraph)
-        if p in folded_titles or p in _SKIP_LINKS or paragraph.startswith(ORIGINAL_TITLE):
+        p = fold(paragraph)
+        if p in folded_titles or p in _SKIP_LINKS or p in standfirsts or paragraph.startswith(ORIGINAL_TITLE):
             return True
         return len(paragraph) < 300 and bool(_CAPTION_CREDIT.search(paragraph))
 
@@ -344,10 +373,11 @@ def _line_breaks(el: ET.Element) -> list[str]:
     return parts
 
 
-def _main_content(text: str) -> list[str]:
-    """Paragraphs of the page's main content (trafilatura), else of every block element."""
+def _main_content(text: str, tree: HtmlElement | None) -> list[str]:
+    """Paragraphs of the page's main content (trafilatura, on the page's tree when it has one), else of every
+    block element."""
     extracted = trafilatura.extract(
-        text,
+        tree if tree is not None else text,
         output_format="xml",
         include_comments=False,
         include_tables=True,

@@ -1,0 +1,74 @@
+"""HTML article pages: what the page's own structure says about the story (standfirst, the story's ``<h1>``,
+bylines printed in the page, trailers after the story)."""
+
+from __future__ import annotations
+
+from normalise_support import make_raw
+
+from pipeline.stages.normalise import normalise
+
+LEAD = "The central bank raised its key rate by half a point on Tuesday, its third rise this year."
+SECOND = "Second paragraph of the story, long enough to be story text for the extractor to keep."
+THIRD = "Third paragraph, also long enough to be kept as text of the story by the extractor here."
+STANDFIRST = "Borrowing costs climb again as the bank fights prices that keep rising faster than wages."
+
+
+def _page(head: str, article: str, description: str = STANDFIRST) -> str:
+    return f"""<!DOCTYPE html><html lang="en"><head><title>Rates rise | Example News</title>
+      <meta property="og:site_name" content="Example News"><meta name="description" content="{description}">
+      {head}</head><body><header><h1>Example News</h1><nav><a href="/">Home</a></nav></header>
+      <article>{article}</article><footer><p>About us</p></footer></body></html>"""
+
+
+def test_standfirst_printed_apart_from_the_story_is_not_body() -> None:
+    article = f"""<h1>Rates rise</h1><p class="article-intro">{STANDFIRST}</p>
+      <div class="share-bar"><a href="/s">Share</a></div>
+      <div class="text"><p>{LEAD}</p><p>{SECOND}</p><p>{THIRD}</p></div>"""
+    assert normalise(make_raw(_page("", article))).body == [LEAD, SECOND, THIRD]
+
+
+def test_dek_marked_as_the_description_is_not_body() -> None:
+    article = f"""<h1>Rates rise</h1><h2 itemprop="description">{STANDFIRST}</h2>
+      <p>{LEAD}</p><p>{SECOND}</p><p>{THIRD}</p>"""
+    assert normalise(make_raw(_page("", article))).body[0] == LEAD
+
+
+def test_intro_that_the_story_goes_on_from_is_the_lead() -> None:
+    # The same class, but the next paragraph continues the story: the intro is the story's opening paragraph.
+    article = f"""<h1>Rates rise</h1><div class="story-intro"><p><strong>{LEAD}</strong></p></div>
+      <p>{SECOND}</p><p>{THIRD}</p>"""
+    assert normalise(make_raw(_page("", article, description=LEAD))).body == [LEAD, SECOND, THIRD]
+
+
+def test_share_bar_summary_is_not_a_standfirst() -> None:
+    article = f"""<h1>Rates rise</h1><div class="util-bar-share-summary"><p>{LEAD}</p></div>
+      <div class="text"><p>{LEAD}</p><p>{SECOND}</p><p>{THIRD}</p></div>"""
+    assert normalise(make_raw(_page("", article, description=LEAD))).body[0] == LEAD
+
+
+def test_long_element_named_intro_is_a_container_not_a_standfirst() -> None:
+    article = f"""<div class="intro-default"><h1>Rates rise</h1><p>{LEAD}</p><p>{SECOND}</p><p>{THIRD}</p>
+      <p>{SECOND} {THIRD} {SECOND} {THIRD} {SECOND} {THIRD}</p></div>"""
+    assert normalise(make_raw(_page("", article, description=LEAD))).body[0] == LEAD
+
+
+def _story(h1: str) -> str:
+    return f"<h1>{h1}</h1><p>{LEAD}</p><p>{SECOND}</p><p>{THIRD}</p>"
+
+
+def test_headline_is_the_h1_above_the_story_not_the_logo_h1_or_the_share_title() -> None:
+    head = '<meta property="og:title" content="Central bank rate rise: what it means">'
+    story = normalise(make_raw(_page(head, _story("Central bank raises rates for the third time"))))
+    assert story.headline == "Central bank raises rates for the third time"
+    assert story.body[0] == LEAD
+
+
+def test_h1_that_appends_furniture_to_the_metadata_headline_is_not_the_headline() -> None:
+    head = '<meta property="og:title" content="Rates rise again">'
+    page = _page(head, _story("Rates rise again<span>Example Daily Edition</span>"))
+    assert normalise(make_raw(page)).headline == "Rates rise again"
+
+
+def test_h1_sharing_nothing_with_the_page_titles_is_not_the_headline() -> None:
+    head = '<meta property="og:title" content="Rates rise again">'
+    assert normalise(make_raw(_page(head, _story("Opinion")))).headline == "Rates rise again"
