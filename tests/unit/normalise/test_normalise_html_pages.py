@@ -72,3 +72,15 @@ def test_h1_that_appends_furniture_to_the_metadata_headline_is_not_the_headline(
 def test_h1_sharing_nothing_with_the_page_titles_is_not_the_headline() -> None:
     head = '<meta property="og:title" content="Rates rise again">'
     assert normalise(make_raw(_page(head, _story("Opinion")))).headline == "Rates rise again"
+
+
+def test_lists_and_headings_after_the_last_paragraph_are_not_body() -> None:
+    trailer = """<h5>Get reporter alerts</h5><ul><li>Anna Berg</li><li>Tom Lee</li></ul>
+      <ul id="topics"><li>Politics &amp; Government</li><li>Central banks</li></ul>"""
+    assert normalise(make_raw(_page("", _story("Rates rise") + trailer))).body == [LEAD, SECOND, THIRD]
+
+
+def test_a_list_inside_the_story_stays() -> None:
+    article = _story("Rates rise") + "<ul><li>Mortgages cost more.</li><li>Savers earn more.</li></ul><p>Last.</p>"
+    body = normalise(make_raw(_page("", article))).body
+    assert body[-3:] == ["Mortgages cost more.", "Savers earn more.", "Last."]

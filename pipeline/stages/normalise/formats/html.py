@@ -392,6 +392,7 @@ def _main_content(text: str, tree: HtmlElement | None) -> list[str]:
     root = ET.fromstring(extracted)
     main = root.find("main")
     paragraphs: list[str] = []
+    kinds: list[str] = []  # the output element each paragraph came from
     seen_text = False
     for el in (main if main is not None else root).iter():
         if el.tag not in _BLOCKS:
@@ -406,6 +407,7 @@ def _main_content(text: str, tree: HtmlElement | None) -> list[str]:
             if len(lines) > 1:  # a <br> inside a paragraph starts a paragraph of its own
                 seen_text = seen_text or el.tag == "p"
                 paragraphs.extend(lines)
+                kinds.extend(el.tag for _ in lines)
                 continue
             line = lines[0] if lines else ""
         if not line:
@@ -416,5 +418,13 @@ def _main_content(text: str, tree: HtmlElement | None) -> list[str]:
         elif not seen_text and el.tag in ("item", "row"):
             continue
         paragraphs.append(line)
+        kinds.append(el.tag)
+    # Lists and headings after the last paragraph are page trailers (topics, related links, a sign-up heading,
+    # the writers' names again): a story does not end on a heading, and a list that ends the page's text is
+    # not the story's (a story's own list is followed by its closing paragraph).
+    end = len(paragraphs)
+    while end > 1 and kinds[end - 1] in ("item", "head") and "p" in kinds[: end - 1]:
+        end -= 1
+    paragraphs = paragraphs[:end]
     # On a short page trafilatura may return the whole text as one block: the page's own blocks are better.
     return paragraphs if len(paragraphs) > 1 else html_paragraphs(text)
