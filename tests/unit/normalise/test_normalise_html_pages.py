@@ -84,3 +84,15 @@ def test_a_list_inside_the_story_stays() -> None:
     article = _story("Rates rise") + "<ul><li>Mortgages cost more.</li><li>Savers earn more.</li></ul><p>Last.</p>"
     body = normalise(make_raw(_page("", article))).body
     assert body[-3:] == ["Mortgages cost more.", "Savers earn more.", "Last."]
+
+
+def test_byline_printed_in_the_page_markup_when_the_metadata_names_no_writer() -> None:
+    byline = '<div class="firma">Por Anna Berg</div>'
+    article = _story("Rates rise").replace("<p>", byline + "<p>", 1)
+    assert normalise(make_raw(_page("", article))).byline == "Anna Berg"
+
+
+def test_byline_element_holding_the_date_gives_the_names_inside_it() -> None:
+    byline = '<span class="firma"><span class="autor">Ana Ruiz / Luis Gil</span> Madrid 27 OCT 2012</span>'
+    article = _story("Rates rise").replace("<p>", byline + "<p>", 1)
+    assert normalise(make_raw(_page("", article))).byline == "Ana Ruiz / Luis Gil"

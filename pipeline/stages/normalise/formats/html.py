@@ -30,7 +30,7 @@ from pipeline.stages.normalise.formats.html_page import PageStructure, fold, pag
 from pipeline.stages.normalise.html import html_paragraphs
 from pipeline.stages.normalise.timestamps import parse_timestamp
 from pipeline.stages.normalise.wireframe import ZONE_ABBREVIATIONS
-from pipeline.stages.normalise.wiretext import ORIGINAL_TITLE
+from pipeline.stages.normalise.wiretext import ORIGINAL_TITLE, split_byline
 
 _META_BYLINE = ("author", "byl", "dc.creator", "article:author", "sailthru.author", "parsely-author")
 _META_PUBLISHED = (
@@ -261,6 +261,12 @@ def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
     page = _close_unclosed_scripts(text)
     tree = parse_page(page)
     structure = page_structure(tree) if tree is not None else PageStructure()
+    if byline is None and guess is None and structure.byline:
+        # The writers' names printed in the page's byline element: also a guess that a byline printed at the
+        # head of the story text overrides.
+        guess = split_byline(structure.byline, None)[0]
+        if guess is not None and _is_publisher(guess, publishers):
+            guess = None
     paragraphs = _main_content(page, tree)
     page_title = clean_inline("".join(head.title))
     story_h1 = structure.story_h1(paragraphs[0]) if paragraphs else None

@@ -83,12 +83,27 @@ def _standfirst(el: HtmlElement) -> bool:
     return _names_standfirst(el) and len(el.text_content()) <= _STANDFIRST_MAX and _set_apart(el)
 
 
+#: Class or id words of the element that prints the writers' names (``firma``, ``autor``: Spanish pages).
+_BYLINE_WORDS = frozenset({"byline", "author", "autor", "firma"})
+#: A printed byline is names, not a paragraph; one with digits also holds the date (the names come apart).
+_BYLINE_MAX = 80
+
+
+def _names_byline(el: HtmlElement) -> bool:
+    if el.get("itemprop") == "author" or el.get("rel") == "author":
+        return True
+    words = {w.casefold() for w in _NAME_WORDS.findall(f"{el.get('class') or ''} {el.get('id') or ''}")}
+    return bool(words & _BYLINE_WORDS)
+
+
 @dataclass
 class PageStructure:
     #: Folded texts of the standfirst elements and of each block inside them.
     standfirsts: set[str] = field(default_factory=set)
     #: Every ``<h1>`` of the page, in document order, with the number of elements before it.
     h1s: list[tuple[int, str]] = field(default_factory=list)
+    #: The first byline printed in the page's markup (an element named byline or author holding only names).
+    byline: str | None = None
     #: For each element in document order, its own text folded (to find where the story starts).
     _texts: list[str] = field(default_factory=list)
 
@@ -114,6 +129,10 @@ def page_structure(tree: HtmlElement) -> PageStructure:
         if tag in ("title", "script", "style", "noscript", "template") or not tag:
             out._texts.append("")
             continue
+        if out.byline is None and tag not in ("meta", "link") and _names_byline(el):
+            names = clean_inline(el.text_content())
+            if names and len(names) <= _BYLINE_MAX and not any(c.isdigit() for c in names):
+                out.byline = names
         if tag == "h1":  # its text may sit in a link or span inside it
             h1 = clean_inline(el.text_content())
             out.h1s.append((len(out._texts), h1))
