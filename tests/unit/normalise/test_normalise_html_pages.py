@@ -6,6 +6,7 @@ from __future__ import annotations
 from normalise_support import make_raw
 
 from pipeline.stages.normalise import normalise
+from pipeline.stages.normalise.formats.html_page import page_structure, parse_page
 
 LEAD = "The central bank raised its key rate by half a point on Tuesday, its third rise this year."
 SECOND = "Second paragraph of the story, long enough to be story text for the extractor to keep."
@@ -96,3 +97,21 @@ def test_byline_element_holding_the_date_gives_the_names_inside_it() -> None:
     byline = '<span class="firma"><span class="autor">Ana Ruiz / Luis Gil</span> Madrid 27 OCT 2012</span>'
     article = _story("Rates rise").replace("<p>", byline + "<p>", 1)
     assert normalise(make_raw(_page("", article))).byline == "Ana Ruiz / Luis Gil"
+
+
+def test_an_empty_span_before_the_paragraph_text_does_not_take_the_opening_words() -> None:
+    words = "Some traders found the statement gloomier than expected, and bond yields fell on Wednesday."
+    article = f"""<h1>Rates rise</h1><p><span id="byLine"></span>{words}</p>
+      <p><span id="byLine"></span>{SECOND}</p><p><span id="byLine"></span>{THIRD}</p>"""
+    assert normalise(make_raw(_page("", article))).body == [words, SECOND, THIRD]
+
+
+def test_story_h1_passes_over_h1_texts_kept_at_the_head_of_the_extracted_text() -> None:
+    page = f"""<html><body><div class="blog"><h1>Market Insider</h1></div>
+      <div class="post"><h1>Rates rise</h1><p>{LEAD}</p><p>{SECOND}</p></div></body></html>"""
+    tree = parse_page(page)
+    assert tree is not None
+    structure = page_structure(tree)
+    assert structure.story_h1(["Market Insider", "Rates rise", LEAD, SECOND]) == "Rates rise"
+    assert structure.story_h1([LEAD, SECOND]) == "Rates rise"
+    assert structure.story_h1(["A paragraph found nowhere on the page"]) is None

@@ -26,7 +26,13 @@ from pipeline.stages.errors import StageError
 from pipeline.stages.normalise.cleaning import clean_inline
 from pipeline.stages.normalise.draft import Draft, ParseContext
 from pipeline.stages.normalise.formats import register
-from pipeline.stages.normalise.formats.html_page import PageStructure, fold, page_structure, parse_page
+from pipeline.stages.normalise.formats.html_page import (
+    PageStructure,
+    drop_empty_inline,
+    fold,
+    page_structure,
+    parse_page,
+)
 from pipeline.stages.normalise.html import html_paragraphs
 from pipeline.stages.normalise.timestamps import parse_timestamp
 from pipeline.stages.normalise.wireframe import ZONE_ABBREVIATIONS
@@ -260,6 +266,8 @@ def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
     )
     page = _close_unclosed_scripts(text)
     tree = parse_page(page)
+    if tree is not None:
+        drop_empty_inline(tree)
     structure = page_structure(tree) if tree is not None else PageStructure()
     if byline is None and guess is None and structure.byline:
         # The writers' names printed in the page's byline element: also a guess that a byline printed at the
@@ -269,7 +277,7 @@ def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
             guess = None
     paragraphs = _main_content(page, tree)
     page_title = clean_inline("".join(head.title))
-    story_h1 = structure.story_h1(paragraphs[0]) if paragraphs else None
+    story_h1 = structure.story_h1(paragraphs[:_PAGE_HEAD_BLOCKS])
     if story_h1 and headline and _is_story_headline(story_h1, [headline, meta_title, page_title], names):
         headline = story_h1
     titles = [t for t in (headline, meta_title, clean_inline("".join(head.h1)), page_title) if t]

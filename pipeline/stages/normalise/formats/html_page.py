@@ -107,12 +107,17 @@ class PageStructure:
     #: For each element in document order, its own text folded (to find where the story starts).
     _texts: list[str] = field(default_factory=list)
 
-    def story_h1(self, first_paragraph: str) -> str | None:
-        """The last ``<h1>`` up to the element where ``first_paragraph`` starts (extraction often keeps the
-        headline as the first paragraph): the story's own headline, where a site logo or section name set as an
-        earlier ``<h1>`` is passed over. None when the paragraph is not found or no ``<h1>`` comes before it."""
-        probe = fold(first_paragraph)[:24]
-        if not probe or not self.h1s:
+    def story_h1(self, paragraphs: list[str]) -> str | None:
+        """The last ``<h1>`` before the element where the story's first paragraph starts (the extracted
+        paragraphs that are ``<h1>`` texts themselves passed over): the story's own headline, where a site logo
+        or section name set as an earlier ``<h1>`` is passed over. None when the paragraph is not found or no
+        ``<h1>`` comes before it."""
+        if not self.h1s:
+            return None
+        headings = {fold(h) for _, h in self.h1s}
+        first = next((p for p in paragraphs if fold(p) not in headings), None)
+        probe = fold(first)[:24] if first else ""
+        if not probe:
             return None
         for at, own in enumerate(self._texts):
             if own.startswith(probe):
@@ -149,3 +154,20 @@ def page_structure(tree: HtmlElement) -> PageStructure:
         elif inside:
             marked.add(el)
     return out
+
+
+#: Inline elements that hold nothing when they are empty (``<br>``, ``<img>`` and the like mean something empty).
+_INLINE = frozenset({"span", "a", "b", "i", "em", "strong", "font", "small", "u", "label"})
+
+
+def drop_empty_inline(tree: HtmlElement) -> None:
+    """Remove an empty inline element that opens a paragraph (``<p><span id="byLine"></span>Some traders …``),
+    keeping the text after it: main-content extraction drops an element it takes for furniture together with
+    the text that follows it, which here is the paragraph's own opening words."""
+    empty = []
+    for p in tree.iter("p"):
+        first = p[0] if len(p) and not (p.text or "").strip() else None
+        if first is not None and first.tag in _INLINE and len(first) == 0 and not first.text and first.tail:
+            empty.append(first)
+    for el in empty:
+        el.drop_tree()
