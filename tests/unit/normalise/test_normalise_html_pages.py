@@ -115,3 +115,10 @@ def test_story_h1_passes_over_h1_texts_kept_at_the_head_of_the_extracted_text() 
     assert structure.story_h1(["Market Insider", "Rates rise", LEAD, SECOND]) == "Rates rise"
     assert structure.story_h1([LEAD, SECOND]) == "Rates rise"
     assert structure.story_h1(["A paragraph found nowhere on the page"]) is None
+
+
+def test_note_and_credit_block_under_the_story_are_not_body() -> None:
+    trailer = """<p>(Sourcing: much of this list was obtained from the national conference of legislatures).</p>
+      <p>Anna Berg and Tom Lee contributed to this report</p>
+      <p>The-Example-Wire<br>&trade; &amp; &copy; 2013 Example News Network, Inc. All rights reserved.</p>"""
+    assert normalise(make_raw(_page("", _story("Rates rise") + trailer))).body == [LEAD, SECOND, THIRD]

@@ -36,7 +36,7 @@ from pipeline.stages.normalise.formats.html_page import (
 from pipeline.stages.normalise.html import html_paragraphs
 from pipeline.stages.normalise.timestamps import parse_timestamp
 from pipeline.stages.normalise.wireframe import ZONE_ABBREVIATIONS
-from pipeline.stages.normalise.wiretext import ORIGINAL_TITLE, split_byline
+from pipeline.stages.normalise.wiretext import ORIGINAL_TITLE, is_boilerplate, split_byline
 
 _META_BYLINE = ("author", "byl", "dc.creator", "article:author", "sailthru.author", "parsely-author")
 _META_PUBLISHED = (
@@ -387,6 +387,25 @@ def _line_breaks(el: ET.Element) -> list[str]:
     return parts
 
 
+#: A note in parentheses under the story (``(Sourcing: much of this list was obtained from …).``).
+_NOTE = re.compile(r"^\([^()]{1,300}\)\.?$")
+
+
+def _drop_trailers(paragraphs: list[str], kinds: list[str]) -> None:
+    """Remove the page trailers after the story's last paragraph: lists and headings (topics, related links, a
+    sign-up heading, the writers' names again: a story does not end on a heading, and a story's own list is
+    followed by its closing paragraph) and notes in parentheses. Boilerplate lines among them (credits,
+    copyright) are left for the boilerplate pass, which reads a reporter's name in them."""
+    at = len(paragraphs) - 1
+    while at > 0 and "p" in kinds[:at]:
+        text = paragraphs[at]
+        if kinds[at] in ("item", "head") or (_NOTE.match(text) and not is_boilerplate(text)):
+            del paragraphs[at], kinds[at]
+        elif not is_boilerplate(text):
+            return
+        at -= 1
+
+
 def _main_content(text: str, tree: HtmlElement | None) -> list[str]:
     """Paragraphs of the page's main content (trafilatura, on the page's tree when it has one), else of every
     block element."""
@@ -418,6 +437,8 @@ def _main_content(text: str, tree: HtmlElement | None) -> list[str]:
             continue  # its paragraphs come on their own
         else:
             lines = [c for part in _line_breaks(el) if (c := clean_inline(part))]
+            if len(lines) > 1 and is_boilerplate(joined := " ".join(lines)):
+                lines = [joined]  # a credit block (``The-CNN-Wire<br>™ & © 2013 …``) is dropped as one
             if len(lines) > 1:  # a <br> inside a paragraph starts a paragraph of its own
                 seen_text = seen_text or el.tag == "p"
                 paragraphs.extend(lines)
@@ -433,12 +454,6 @@ def _main_content(text: str, tree: HtmlElement | None) -> list[str]:
             continue
         paragraphs.append(line)
         kinds.append(el.tag)
-    # Lists and headings after the last paragraph are page trailers (topics, related links, a sign-up heading,
-    # the writers' names again): a story does not end on a heading, and a list that ends the page's text is
-    # not the story's (a story's own list is followed by its closing paragraph).
-    end = len(paragraphs)
-    while end > 1 and kinds[end - 1] in ("item", "head") and "p" in kinds[: end - 1]:
-        end -= 1
-    paragraphs = paragraphs[:end]
+    _drop_trailers(paragraphs, kinds)
     # On a short page trafilatura may return the whole text as one block: the page's own blocks are better.
     return paragraphs if len(paragraphs) > 1 else html_paragraphs(text)
