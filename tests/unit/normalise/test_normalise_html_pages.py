@@ -3,6 +3,8 @@ bylines printed in the page, trailers after the story)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from normalise_support import make_raw
 
 from pipeline.stages.normalise import normalise
@@ -122,3 +124,9 @@ def test_note_and_credit_block_under_the_story_are_not_body() -> None:
       <p>Anna Berg and Tom Lee contributed to this report</p>
       <p>The-Example-Wire<br>&trade; &amp; &copy; 2013 Example News Network, Inc. All rights reserved.</p>"""
     assert normalise(make_raw(_page("", _story("Rates rise") + trailer))).body == [LEAD, SECOND, THIRD]
+
+
+def test_publish_date_meta_in_rfc_2822_with_a_zone_abbreviation() -> None:
+    head = '<meta name="publish_date" content="Sat, 09 Oct 2010 07:15:45 EST" />'
+    story = normalise(make_raw(_page(head, _story("Rates rise"))))
+    assert story.firstcreated == datetime(2010, 10, 9, 12, 15, 45, tzinfo=UTC)

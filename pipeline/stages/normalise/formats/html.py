@@ -46,6 +46,9 @@ _META_PUBLISHED = (
     "dc.date",
     "date",
     "pubdate",
+    "publish_date",
+    "publish-date",
+    "publishdate",
 )
 _META_MODIFIED = ("article:modified_time", "og:article:modified_time", "datemodified", "last-modified")
 _META_TITLE = ("og:title", "twitter:title")
@@ -352,17 +355,18 @@ _ZONE_SUFFIX = re.compile(r"(?<=\d)\s*([A-Z]{3,4})$")
 def _timestamp(value: str | None, ctx: ParseContext) -> datetime | None:
     """A page's time, or None when the page gives one that is not a timestamp (pages are not wire feeds).
 
-    A zone abbreviation after the time (``2021-01-03T17:40:00EET``) is read as its offset.
+    A zone abbreviation after an ISO time (``2021-01-03T17:40:00EET``) is read as its offset; other text
+    (RFC 2822 ``Sat, 09 Oct 2010 07:15:45 EST``, ISO with an offset) as the feeds' timestamps are.
     """
     if value and (m := _ZONE_SUFFIX.search(value.strip())) and m.group(1) in ZONE_ABBREVIATIONS:
-        local = value.strip()[: m.start()]
         try:
-            parsed = datetime.fromisoformat(local)
+            parsed = datetime.fromisoformat(value.strip()[: m.start()])
         except ValueError:
-            return None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=ZONE_ABBREVIATIONS[m.group(1)])
-        return parsed.astimezone(UTC)
+            parsed = None
+        if parsed is not None:
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=ZONE_ABBREVIATIONS[m.group(1)])
+            return parsed.astimezone(UTC)
     try:
         return parse_timestamp(value, ctx.timezone, "HTML time")
     except StageError:
