@@ -107,7 +107,8 @@ _NOT_PLACES = frozenset(
 _NAME = r"[^\W\d_][^\W\d_'’.\-]*(?: (?:[^\W\d_][^\W\d_'’.\-]*|[a-z]{1,3})){1,4}"
 _CAP_WORD = r"[^\W\d_a-z][^\W\d_'’.\-]*"
 _PERSON = re.compile(rf"^(?P<name>{_CAP_WORD}(?: (?:van|von|de|da|del|der|al|bin|la|le|{_CAP_WORD})){{1,3}})$")
-_BY = re.compile(r"^(?:By|BY|Von|Par|Por|Av)\s+(?P<name>[^\s].{1,100})$")
+#: A printed byline: ``By …`` and its equivalents, and Chinese ``执笔/…`` / ``文/…`` / ``作者：…`` ("written by").
+_BY = re.compile(r"^(?:(?:By|BY|Von|Par|Por|Av)\s+|(?:执笔|文|作者)\s*[/／:：]\s*)(?P<name>[^\s].{1,100})$")
 _SIGNOFF_COMBINED = re.compile(rf"^(?P<name>{_NAME})\s*[/|,]\s*(?P<agency>[A-Z][A-Za-z&\-]{{1,15}})$")
 _AGENCY_TOKEN = re.compile(r"^\(?[A-Z][A-Z0-9&.\-]{1,11}\)?$")
 

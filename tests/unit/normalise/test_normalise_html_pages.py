@@ -130,3 +130,12 @@ def test_publish_date_meta_in_rfc_2822_with_a_zone_abbreviation() -> None:
     head = '<meta name="publish_date" content="Sat, 09 Oct 2010 07:15:45 EST" />'
     story = normalise(make_raw(_page(head, _story("Rates rise"))))
     assert story.firstcreated == datetime(2010, 10, 9, 12, 15, 45, tzinfo=UTC)
+
+
+def test_chinese_byline_label_and_picture_credit_are_not_body() -> None:
+    first = "西方世界的一些政客正试图串联起来，今天宣布成立一个新的联盟，引起了各方的广泛关注和讨论。"
+    article = f"""<h1>新联盟今天成立</h1><p>执笔/叨叨姐、胡一刀</p><p>{first}</p><p>{SECOND}</p><p>{THIRD}</p>
+      <p>图片均来自网络</p>"""
+    story = normalise(make_raw(_page('<meta property="og:title" content="新联盟今天成立">', article)))
+    assert story.byline == "叨叨姐、胡一刀"
+    assert story.body == [first, SECOND, THIRD]

@@ -391,8 +391,10 @@ def _line_breaks(el: ET.Element) -> list[str]:
     return parts
 
 
-#: A note in parentheses under the story (``(Sourcing: much of this list was obtained from …).``).
-_NOTE = re.compile(r"^\([^()]{1,300}\)\.?$")
+#: A note in parentheses under the story (``(Sourcing: much of this list was obtained from …).``), or the
+#: pictures' credit (``Photos: Reuters``, ``图片均来自网络``: "pictures all from the web").
+_NOTE = re.compile(r"^(?:\([^()]{1,300}\)\.?|(?:photos?|pictures?|images?|fotos?|bilder?)\s*:\s*[^.!?]{1,60}"
+                   r"|图片均?来(?:自|源)[:：]?[^。]{0,30})$", re.I)
 
 
 def _drop_trailers(paragraphs: list[str], kinds: list[str]) -> None:
