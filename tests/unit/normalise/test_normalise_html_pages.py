@@ -139,3 +139,14 @@ def test_chinese_byline_label_and_picture_credit_are_not_body() -> None:
     story = normalise(make_raw(_page('<meta property="og:title" content="新联盟今天成立">', article)))
     assert story.byline == "叨叨姐、胡一刀"
     assert story.body == [first, SECOND, THIRD]
+
+
+def test_closing_paragraph_wholly_in_italics_is_a_note_not_the_story() -> None:
+    bio = "<p><b><i>Anna Berg is an economist at the University of Lisbon.</i></b></p>"
+    assert normalise(make_raw(_page("", _story("Rates rise") + bio))).body == [LEAD, SECOND, THIRD]
+
+
+def test_closing_paragraph_with_an_italic_phrase_stays() -> None:
+    last = "<p>Markets, she said, <em>will adjust</em> within weeks as they always have done before.</p>"
+    body = normalise(make_raw(_page("", _story("Rates rise") + last))).body
+    assert body[-1] == "Markets, she said, will adjust within weeks as they always have done before."

@@ -285,6 +285,10 @@ def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
         headline = story_h1
     titles = [t for t in (headline, meta_title, clean_inline("".join(head.h1)), page_title) if t]
     body = _without_page_head(paragraphs, titles, structure.standfirsts)
+    # A closing paragraph printed wholly in bold or italics is a note under the story (the writer's bio, a
+    # contact line), not its last paragraph.
+    while len(body) > 1 and fold(body[-1]) in structure.emphasised:
+        body.pop()
     draft = Draft(source_format="html", headline=headline, body=body, wire_copy=True, where="html")
     draft.language = (
         head.lang or meta.get("content-language") or meta.get("dc.language") or _ld_str(ld.get("inLanguage"))

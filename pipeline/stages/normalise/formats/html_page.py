@@ -96,6 +96,16 @@ def _names_byline(el: HtmlElement) -> bool:
     return bool(words & _BYLINE_WORDS)
 
 
+_EMPHASIS = frozenset({"b", "i", "em", "strong"})
+
+
+def _wholly_emphasised(p: HtmlElement) -> bool:
+    """True when all of the paragraph's text sits in bold or italic elements."""
+    if (p.text or "").strip() or not len(p):
+        return False
+    return all(child.tag in _EMPHASIS and not (child.tail or "").strip() for child in p)
+
+
 @dataclass
 class PageStructure:
     #: Folded texts of the standfirst elements and of each block inside them.
@@ -104,6 +114,8 @@ class PageStructure:
     h1s: list[tuple[int, str]] = field(default_factory=list)
     #: The first byline printed in the page's markup (an element named byline or author holding only names).
     byline: str | None = None
+    #: Folded texts of paragraphs printed wholly in bold or italics (notes, author bios, contact lines).
+    emphasised: set[str] = field(default_factory=set)
     #: For each element in document order, its own text folded (to find where the story starts).
     _texts: list[str] = field(default_factory=list)
 
@@ -138,6 +150,8 @@ def page_structure(tree: HtmlElement) -> PageStructure:
             names = clean_inline(el.text_content())
             if names and len(names) <= _BYLINE_MAX and not any(c.isdigit() for c in names):
                 out.byline = names
+        if tag == "p" and _wholly_emphasised(el) and (text := fold(clean_inline(el.text_content()))):
+            out.emphasised.add(text)
         if tag == "h1":  # its text may sit in a link or span inside it
             h1 = clean_inline(el.text_content())
             out.h1s.append((len(out._texts), h1))
