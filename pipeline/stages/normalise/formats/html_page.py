@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
+from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
@@ -49,6 +51,7 @@ _STANDFIRST_WORDS = frozenset(
         "chapo",
     }
 )
+_NO_WORDS: frozenset[str] = frozenset()
 _NAME_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 #: Elements whose text can be one paragraph of the extracted body.
 _TEXT_BLOCKS = frozenset({"p", "h2", "h3", "h4", "h5", "h6", "div", "span", "li", "blockquote", "strong"})
@@ -60,10 +63,15 @@ _NOT_STANDFIRST_WORDS = frozenset({"share", "sharing", "social"})
 _STANDFIRST_MAX = 600
 
 
-def _names_standfirst(el: HtmlElement) -> bool:
+@lru_cache(maxsize=4096)
+def _words(names: str) -> frozenset[str]:
+    """The words of an element's class and id (pages repeat the same few class strings)."""
+    return frozenset(w.casefold() for w in _NAME_WORDS.findall(names))
+
+
+def _names_standfirst(el: HtmlElement, words: frozenset[str]) -> bool:
     if (el.get("itemprop") or "").strip().casefold() == "description":
         return True
-    words = {w.casefold() for w in _NAME_WORDS.findall(f"{el.get('class') or ''} {el.get('id') or ''}")}
     return bool(words & _STANDFIRST_WORDS) and not words & _NOT_STANDFIRST_WORDS
 
 
@@ -79,8 +87,8 @@ def _set_apart(el: HtmlElement) -> bool:
     return after is None or after.tag != "p" or not (after.text_content() or "").strip()
 
 
-def _standfirst(el: HtmlElement) -> bool:
-    return _names_standfirst(el) and len(el.text_content()) <= _STANDFIRST_MAX and _set_apart(el)
+def _standfirst(el: HtmlElement, words: frozenset[str]) -> bool:
+    return _names_standfirst(el, words) and len(el.text_content()) <= _STANDFIRST_MAX and _set_apart(el)
 
 
 #: Class or id words of the element that prints the writers' names (``firma``, ``autor``: Spanish pages).
@@ -89,11 +97,8 @@ _BYLINE_WORDS = frozenset({"byline", "author", "autor", "firma"})
 _BYLINE_MAX = 80
 
 
-def _names_byline(el: HtmlElement) -> bool:
-    if el.get("itemprop") == "author" or el.get("rel") == "author":
-        return True
-    words = {w.casefold() for w in _NAME_WORDS.findall(f"{el.get('class') or ''} {el.get('id') or ''}")}
-    return bool(words & _BYLINE_WORDS)
+def _names_byline(el: HtmlElement, words: frozenset[str]) -> bool:
+    return bool(words & _BYLINE_WORDS) or el.get("itemprop") == "author" or el.get("rel") == "author"
 
 
 _EMPHASIS = frozenset({"b", "i", "em", "strong"})
@@ -106,67 +111,77 @@ def _wholly_emphasised(p: HtmlElement) -> bool:
     return all(child.tag in _EMPHASIS and not (child.tail or "").strip() for child in p)
 
 
+#: Elements whose text is never where the story starts.
+_NO_STORY_TEXT = frozenset({"title", "script", "style", "noscript", "template"})
+
+
 @dataclass
 class PageStructure:
     #: Folded texts of the standfirst elements and of each block inside them.
     standfirsts: set[str] = field(default_factory=set)
-    #: Every ``<h1>`` of the page, in document order, with the number of elements before it.
-    h1s: list[tuple[int, str]] = field(default_factory=list)
     #: The first byline printed in the page's markup (an element named byline or author holding only names).
     byline: str | None = None
     #: Folded texts of paragraphs printed wholly in bold or italics (notes, author bios, contact lines).
     emphasised: set[str] = field(default_factory=set)
-    #: For each element in document order, its own text folded (to find where the story starts).
-    _texts: list[str] = field(default_factory=list)
+    #: The page, read again to find where the story starts.
+    tree: HtmlElement | None = None
 
     def story_h1(self, paragraphs: list[str]) -> str | None:
-        """The last ``<h1>`` before the element where the story's first paragraph starts (the extracted
+        """The last ``<h1>`` up to the element where the story's first paragraph starts (the extracted
         paragraphs that are ``<h1>`` texts themselves passed over): the story's own headline, where a site logo
         or section name set as an earlier ``<h1>`` is passed over. None when the paragraph is not found or no
         ``<h1>`` comes before it."""
-        if not self.h1s:
+        if self.tree is None:
             return None
-        headings = {fold(h) for _, h in self.h1s}
+        headings = {fold(clean_inline(h.text_content())) for h in self.tree.iter("h1")}
+        if not headings:
+            return None
         first = next((p for p in paragraphs if fold(p) not in headings), None)
         probe = fold(first)[:24] if first else ""
         if not probe:
             return None
-        for at, own in enumerate(self._texts):
-            if own.startswith(probe):
-                before = [h for pos, h in self.h1s if pos <= at and h]
-                return before[-1] if before else None
+        last: str | None = None
+        for el in self.tree.iter():
+            tag = el.tag
+            if not isinstance(tag, str) or tag in _NO_STORY_TEXT:
+                continue
+            if tag == "h1":  # its text may sit in a link or span inside it
+                h1 = clean_inline(el.text_content())
+                last = h1 or last
+                if h1 and fold(h1).startswith(probe):
+                    return h1
+            elif (text := el.text) and fold(text).startswith(probe):
+                return last
         return None
 
 
+#: Elements whose names say nothing of the story.
+_NOT_NAMED = _NO_STORY_TEXT | {"meta", "link"}
+#: Elements that may name a standfirst or a byline.
+_CANDIDATES = etree.XPath("//*[@class or @id or @itemprop or @rel]")
+#: A cheap first test of an element's class and id: one of the words somewhere in them (checked whole later).
+_MAY_NAME = re.compile("|".join(sorted(_STANDFIRST_WORDS | _BYLINE_WORDS)))  # on lower-cased names
+
+
 def page_structure(tree: HtmlElement) -> PageStructure:
-    out = PageStructure()
-    marked: set[HtmlElement] = set()  # standfirst elements and their descendants
-    for el in tree.iter():
-        tag = el.tag if isinstance(el.tag, str) else ""
-        if tag in ("title", "script", "style", "noscript", "template") or not tag:
-            out._texts.append("")
+    out = PageStructure(tree=tree)
+    for el in _CANDIDATES(tree):
+        names = f"{el.get('class') or ''} {el.get('id') or ''}"
+        words = _words(names) if _MAY_NAME.search(names.lower()) else _NO_WORDS
+        if (not words and el.get("itemprop") is None and el.get("rel") is None) or el.tag in _NOT_NAMED:
             continue
-        if out.byline is None and tag not in ("meta", "link") and _names_byline(el):
+        if out.byline is None and _names_byline(el, words):
             names = clean_inline(el.text_content())
             if names and len(names) <= _BYLINE_MAX and not any(c.isdigit() for c in names):
                 out.byline = names
-        if tag == "p" and _wholly_emphasised(el) and (text := fold(clean_inline(el.text_content()))):
-            out.emphasised.add(text)
-        if tag == "h1":  # its text may sit in a link or span inside it
-            h1 = clean_inline(el.text_content())
-            out.h1s.append((len(out._texts), h1))
-            out._texts.append(fold(h1))
-        else:
-            out._texts.append(fold(clean_inline(el.text or "")))
-        parent = el.getparent()
-        inside = parent is not None and parent in marked
         # A standfirst's own text, and the text of each block inside it (extraction may split it there).
-        if (inside and tag in _TEXT_BLOCKS) or (not inside and _standfirst(el)):
-            marked.add(el)
-            if text := fold(clean_inline(el.text_content())):
-                out.standfirsts.add(text)
-        elif inside:
-            marked.add(el)
+        if _standfirst(el, words):
+            for block in (el, *el.iterdescendants(*_TEXT_BLOCKS)):
+                if text := fold(clean_inline(block.text_content())):
+                    out.standfirsts.add(text)
+    for p in tree.iter("p"):
+        if _wholly_emphasised(p) and (text := fold(clean_inline(p.text_content()))):
+            out.emphasised.add(text)
     return out
 
 
