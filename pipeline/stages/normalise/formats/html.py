@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from copy import deepcopy
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
@@ -251,10 +252,12 @@ def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
     guess = None
     if byline is not None and _is_publisher(byline, publishers):
         byline = None
+    page = _close_unclosed_scripts(text)
+    tree = parse_page(page)
     if byline is None:
         # trafilatura reads bylines from the page's markup (author links, byline classes): a guess that a byline
-        # printed at the head of the story text overrides.
-        found = trafilatura.extract_metadata(text)
+        # printed at the head of the story text overrides. (It is given a copy: it prunes the tree it reads.)
+        found = trafilatura.extract_metadata(deepcopy(tree) if tree is not None else text)
         guess = found.author if found is not None and found.author else None
         if guess is not None and (_is_publisher(guess, publishers) or guess.casefold() in _PLACEHOLDER_AUTHORS):
             guess = None
@@ -267,8 +270,6 @@ def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
         or _without_suffix(clean_inline("".join(head.title)), names)
         or None
     )
-    page = _close_unclosed_scripts(text)
-    tree = parse_page(page)
     if tree is not None:
         drop_empty_inline(tree)
     structure = page_structure(tree) if tree is not None else PageStructure()
