@@ -150,3 +150,10 @@ def test_closing_paragraph_with_an_italic_phrase_stays() -> None:
     last = "<p>Markets, she said, <em>will adjust</em> within weeks as they always have done before.</p>"
     body = normalise(make_raw(_page("", _story("Rates rise") + last))).body
     assert body[-1] == "Markets, she said, will adjust within weeks as they always have done before."
+
+
+def test_agency_copyright_sign_off_names_the_reporter_and_leaves_the_body() -> None:
+    article = _story("Rates rise").replace(f"<p>{THIRD}</p>", f"<p>{THIRD}(c)AFP/Anna BERG</p>")
+    story = normalise(make_raw(_page("", article)))
+    assert story.body[-1] == THIRD
+    assert story.byline == "Anna BERG"
