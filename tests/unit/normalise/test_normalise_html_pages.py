@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import trafilatura
+from lxml import etree
 from normalise_support import make_raw
 
 from pipeline.stages.normalise import normalise
@@ -157,3 +159,13 @@ def test_agency_copyright_sign_off_names_the_reporter_and_leaves_the_body() -> N
     story = normalise(make_raw(_page("", article)))
     assert story.body[-1] == THIRD
     assert story.byline == "Anna BERG"
+
+
+def test_trafilatura_metadata_pass_leaves_the_parsed_page_as_it_was() -> None:
+    # parse_html hands the one parsed tree to trafilatura's metadata pass and then extracts from it.
+    byline = '<p class="byline">By <a rel="author" href="/a">Anna Berg</a></p><time datetime="2024-03-05">5</time>'
+    tree = parse_page(_page("", _story("Rates rise").replace("<p>", byline + "<p>", 1)))
+    assert tree is not None
+    before = etree.tostring(tree)
+    trafilatura.extract_metadata(tree)
+    assert etree.tostring(tree) == before

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from copy import deepcopy
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
@@ -256,8 +255,9 @@ def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
     tree = parse_page(page)
     if byline is None:
         # trafilatura reads bylines from the page's markup (author links, byline classes): a guess that a byline
-        # printed at the head of the story text overrides. (It is given a copy: it prunes the tree it reads.)
-        found = trafilatura.extract_metadata(deepcopy(tree) if tree is not None else text)
+        # printed at the head of the story text overrides. It reads the parsed page as it is: where it prunes
+        # (author search, htmldate) it works on its own copy.
+        found = trafilatura.extract_metadata(tree if tree is not None else text)
         guess = found.author if found is not None and found.author else None
         if guess is not None and (_is_publisher(guess, publishers) or guess.casefold() in _PLACEHOLDER_AUTHORS):
             guess = None
