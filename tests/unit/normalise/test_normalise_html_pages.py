@@ -169,3 +169,28 @@ def test_trafilatura_metadata_pass_leaves_the_parsed_page_as_it_was() -> None:
     before = etree.tostring(tree)
     trafilatura.extract_metadata(tree)
     assert etree.tostring(tree) == before
+
+
+def test_title_suffix_after_the_headline_the_description_carries_is_dropped() -> None:
+    page = f"""<!DOCTYPE html><html lang="zh"><head><title>法国全国大罢工再次严重影响交通-新华网</title>
+      <meta name="description" content="法国全国大罢工再次严重影响交通 ---法国9日再次爆发全国跨行业大罢工。">
+      </head><body><div><p>{LEAD}</p><p>{SECOND}</p><p>{THIRD}</p></div></body></html>"""
+    assert normalise(make_raw(page)).headline == "法国全国大罢工再次严重影响交通"
+
+
+def test_hyphenated_title_the_description_goes_on_from_is_kept() -> None:
+    page = f"""<!DOCTYPE html><html lang="en"><head><title>COVID-19 vaccine</title>
+      <meta name="description" content="COVID-19 vaccines reach the last districts.">
+      </head><body><div><p>{LEAD}</p><p>{SECOND}</p><p>{THIRD}</p></div></body></html>"""
+    assert normalise(make_raw(page)).headline == "COVID-19 vaccine"
+
+
+def test_closing_contact_line_is_not_the_story() -> None:
+    contact = '<p>"<em>Questions? Comments? Email us at</em></p>'
+    assert normalise(make_raw(_page("", _story("Rates rise") + contact))).body == [LEAD, SECOND, THIRD]
+
+
+def test_closing_link_list_and_appeal_under_it_are_not_the_story() -> None:
+    related = """<p><strong>Earlier coverage</strong><br><a href="/1">Bank holds rates for now</a><br><a href="/2">Prices rise faster than wages</a></p><p>Support us: account 0993000060423</p>
+      <p>Facebook https://fb.me/example</p>"""
+    assert normalise(make_raw(_page("", _story("Rates rise") + related))).body == [LEAD, SECOND, THIRD]

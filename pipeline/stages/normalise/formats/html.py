@@ -163,6 +163,28 @@ def _without_suffix(title: str, names: set[str]) -> str:
     return title[spans[0][0] : spans[-1][1]].strip()
 
 
+#: A title's last part after a hyphen, underscore or bar, spaced or not (``Headline-新华网``, ``Headline - Site``).
+_LAST_TITLE_PART = re.compile(r"^(.+?)\s*[|–—_-]\s*[^|–—_-]{1,30}$")
+
+
+_HEADLINE_ENDS = frozenset(" .,:;!?。，：；！？")
+
+
+def _without_unnamed_suffix(title: str, description: str) -> str:
+    """``Headline-新华网`` → ``Headline`` when the page's description begins with ``Headline`` and not with the
+    whole title: the description carries the headline, so the part after it is the site's name even when the
+    page names no site."""
+    m = _LAST_TITLE_PART.match(title)
+    if m is None:
+        return title
+    described, kept = fold(description), fold(m.group(1))
+    if not kept or not described.startswith(kept) or described.startswith(fold(title)):
+        return title
+    following = described[len(kept) : len(kept) + 1]
+    # The headline ends there in the description too (``COVID-19 …`` is not ``COVID`` with a suffix).
+    return m.group(1) if not following or following in _HEADLINE_ENDS else title
+
+
 def _site_names(meta: dict[str, str], byline: str | None) -> set[str]:
     """Names a page title may carry besides the headline: site name, author, the site's host label."""
     names = [meta.get(k, "") for k in _META_SITE] + [byline or ""]
@@ -262,12 +284,13 @@ def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
         if guess is not None and (_is_publisher(guess, publishers) or guess.casefold() in _PLACEHOLDER_AUTHORS):
             guess = None
     names = _site_names(meta, byline)
+    description = clean_inline(meta.get("description") or meta.get("og:description") or "")
     meta_title = next((t for k in _META_TITLE if (t := clean_inline(meta.get(k, "")))), None)
     headline = (
         _ld_str(ld.get("headline"))
-        or (_without_suffix(meta_title, names) if meta_title else None)
+        or (_without_unnamed_suffix(_without_suffix(meta_title, names), description) if meta_title else None)
         or clean_inline("".join(head.h1))
-        or _without_suffix(clean_inline("".join(head.title)), names)
+        or _without_unnamed_suffix(_without_suffix(clean_inline("".join(head.title)), names), description)
         or None
     )
     if tree is not None:
@@ -286,6 +309,7 @@ def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
         headline = story_h1
     titles = [t for t in (headline, meta_title, clean_inline("".join(head.h1)), page_title) if t]
     body = _without_page_head(paragraphs, titles, structure.standfirsts)
+    _drop_link_list(body, structure.links)
     # A closing paragraph printed wholly in bold or italics is a note under the story (the writer's bio, a
     # contact line), not its last paragraph.
     while len(body) > 1 and fold(body[-1]) in structure.emphasised:
@@ -396,10 +420,13 @@ def _line_breaks(el: ET.Element) -> list[str]:
     return parts
 
 
-#: A note in parentheses under the story (``(Sourcing: much of this list was obtained from …).``), or the
-#: pictures' credit (``Photos: Reuters``, ``图片均来自网络``: "pictures all from the web").
+#: A note in parentheses under the story (``(Sourcing: much of this list was obtained from …).``), the
+#: pictures' credit (``Photos: Reuters``, ``图片均来自网络``: "pictures all from the web"), or a closing contact
+#: line (``Questions? Comments? Email us at …``).
 _NOTE = re.compile(r"^(?:\([^()]{1,300}\)\.?|(?:photos?|pictures?|images?|fotos?|bilder?)\s*:\s*[^.!?]{1,60}"
-                   r"|图片均?来(?:自|源)[:：]?[^。]{0,30})$", re.I)
+                   r"|图片均?来(?:自|源)[:：]?[^。]{0,30}"
+                   r"|\W{0,3}(?:questions|comments|feedback|tips?)\?[^.!]{0,60}\b(?:e-?mail|write|contact)\b[^.!?]{0,80})$",
+                   re.I)
 
 
 def _drop_trailers(paragraphs: list[str], kinds: list[str]) -> None:
@@ -415,6 +442,26 @@ def _drop_trailers(paragraphs: list[str], kinds: list[str]) -> None:
         elif not is_boilerplate(text):
             return
         at -= 1
+
+
+#: Paragraphs under a closing link list are short (appeals, account numbers, social handles), not story text.
+_AFTER_LINKS_MAX = 200
+#: A label above a link list (``Related stories``) is a few words without a full stop.
+_LINK_LABEL_MAX = 40
+
+
+def _drop_link_list(paragraphs: list[str], links: set[str]) -> None:
+    """Remove a closing list of links (related stories) printed in the story's paragraphs, its label and the
+    short lines after it (a donation appeal, the site's social accounts): two paragraphs in a row that are each
+    wholly a link's text, with nothing but short paragraphs after them."""
+    for at in range(1, len(paragraphs) - 1):
+        if fold(paragraphs[at]) in links and fold(paragraphs[at + 1]) in links:
+            if all(len(p) <= _AFTER_LINKS_MAX for p in paragraphs[at + 2 :]):
+                label = paragraphs[at - 1]
+                if at > 1 and len(label) <= _LINK_LABEL_MAX and not label.rstrip().endswith((".", "。")):
+                    at -= 1
+                del paragraphs[at:]
+            return
 
 
 def _main_content(text: str, tree: HtmlElement | None) -> list[str]:

@@ -123,6 +123,8 @@ class PageStructure:
     byline: str | None = None
     #: Folded texts of paragraphs printed wholly in bold or italics (notes, author bios, contact lines).
     emphasised: set[str] = field(default_factory=set)
+    #: Folded texts of links printed in paragraphs (``<p>Related<br><a>Story one</a><br><a>Story two</a></p>``).
+    links: set[str] = field(default_factory=set)
     #: The page, read again to find where the story starts.
     tree: HtmlElement | None = None
 
@@ -182,7 +184,13 @@ def page_structure(tree: HtmlElement) -> PageStructure:
     for p in tree.iter("p"):
         if _wholly_emphasised(p) and (text := fold(clean_inline(p.text_content()))):
             out.emphasised.add(text)
+    for a in _PARAGRAPH_LINKS(tree):
+        if text := fold(clean_inline(a.text_content())):
+            out.links.add(text)
     return out
+
+
+_PARAGRAPH_LINKS = etree.XPath("//p//a")
 
 
 #: Inline elements that hold nothing when they are empty (``<br>``, ``<img>`` and the like mean something empty).
