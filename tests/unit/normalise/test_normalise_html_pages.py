@@ -191,6 +191,8 @@ def test_closing_contact_line_is_not_the_story() -> None:
 
 
 def test_closing_link_list_and_appeal_under_it_are_not_the_story() -> None:
-    related = """<p><strong>Earlier coverage</strong><br><a href="/1">Bank holds rates for now</a><br><a href="/2">Prices rise faster than wages</a></p><p>Support us: account 0993000060423</p>
+    links = '<a href="/1">Bank holds rates for now</a><br><a href="/2">Prices rise faster than wages</a>'
+    related = f"""<p><strong>Earlier coverage</strong><br>{links}</p>
+      <p>Support us: account 0993000060423</p>
       <p>Facebook https://fb.me/example</p>"""
     assert normalise(make_raw(_page("", _story("Rates rise") + related))).body == [LEAD, SECOND, THIRD]
