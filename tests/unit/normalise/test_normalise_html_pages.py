@@ -196,3 +196,13 @@ def test_closing_link_list_and_appeal_under_it_are_not_the_story() -> None:
       <p>Support us: account 0993000060423</p>
       <p>Facebook https://fb.me/example</p>"""
     assert normalise(make_raw(_page("", _story("Rates rise") + related))).body == [LEAD, SECOND, THIRD]
+
+
+def test_hidden_share_heading_and_date_only_dateline_leave_the_body() -> None:
+    first = "ナイジェリア北東部ボルノ州で16日夜、少女を使った自爆攻撃が起き、31人が死亡した。"
+    article = f"""<h1>自爆攻撃、31人死亡</h1>
+      <section class="article-sns"><h2 class="hide-text">このニュースをシェア</h2></section>
+      <div class="article-body"><p>【6月18日 AFP】{first}</p><p>{SECOND}</p><p>{THIRD}</p></div>"""
+    story = normalise(make_raw(_page('<meta property="og:title" content="自爆攻撃、31人死亡">', article)))
+    assert story.body == [first, SECOND, THIRD]
+    assert story.dateline is None

@@ -308,7 +308,10 @@ def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
     if story_h1 and headline and _is_story_headline(story_h1, [headline, meta_title, page_title], names):
         headline = story_h1
     titles = [t for t in (headline, meta_title, clean_inline("".join(head.h1)), page_title) if t]
-    body = _without_page_head(paragraphs, titles, structure.standfirsts)
+    body = _without_page_head(paragraphs, titles, structure.standfirsts | structure.hidden)
+    # A date-only dateline (``【6月18日 AFP】``) names no place: the story starts after it.
+    if body:
+        body[0] = _DATE_ONLY_DATELINE.sub("", body[0], count=1) or body[0]
     _drop_link_list(body, structure.links)
     # A closing paragraph printed wholly in bold or italics is a note under the story (the writer's bio, a
     # contact line), not its last paragraph.
@@ -332,6 +335,8 @@ def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
     return [draft]
 
 
+#: A bracketed dateline of a date and an agency only (``【6月18日 AFP】``, AFP's Japanese service).
+_DATE_ONLY_DATELINE = re.compile(r"^【\s*(?:\d{4}年\s*)?\d{1,2}月\s*\d{1,2}日\s*[A-Za-z][A-Za-z .-]{0,19}】\s*")
 #: Skip links that screen-reader navigation puts before the article.
 _SKIP_LINKS = frozenset({"main content", "skip to main content", "skip to content", "jump to main content"})
 #: A photo caption ending in its credit (``… Bild: dpa``, ``… Photo: Reuters``): not story text.
@@ -343,7 +348,8 @@ _PAGE_HEAD_BLOCKS = 5
 def _without_page_head(paragraphs: list[str], titles: list[str], standfirsts: set[str]) -> list[str]:
     """The body without the page head that main-content extraction keeps above the story: skip links, the
     headline or page title printed again, a standfirst (a paragraph printed in an element the page names as its
-    intro, dek, summary or subtitle), a Chinese portal's note of the original headline (``原标题：…``) and a
+    intro, dek, summary or subtitle) or a label printed for screen readers only (a share bar's hidden heading), a
+    Chinese portal's note of the original headline (``原标题：…``) and a
     photo caption with its credit.
 
     Only leading paragraphs are examined, and at least one paragraph is always kept. (A paragraph equal to the

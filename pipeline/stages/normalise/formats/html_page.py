@@ -59,6 +59,12 @@ _TEXT_BLOCKS = frozenset({"p", "h2", "h3", "h4", "h5", "h6", "div", "span", "li"
 
 #: Words that make a standfirst-like name something else: a share bar repeating the page's description.
 _NOT_STANDFIRST_WORDS = frozenset({"share", "sharing", "social"})
+#: Class words of text printed for screen readers only (``hide-text``, ``visually-hidden``, ``sr-only``): a share
+#: bar's heading, a section label, never the story.
+_HIDDEN_WORDS = frozenset({"hide", "hidden"})
+_SCREEN_READER = frozenset({"sr", "only"})
+#: Hidden text is a label: a few words, never a paragraph of the story.
+_HIDDEN_MAX = 80
 #: A standfirst is a sentence or two; a longer element so named is a container (``intro-default`` on the article).
 _STANDFIRST_MAX = 600
 
@@ -123,6 +129,8 @@ class PageStructure:
     byline: str | None = None
     #: Folded texts of paragraphs printed wholly in bold or italics (notes, author bios, contact lines).
     emphasised: set[str] = field(default_factory=set)
+    #: Folded texts of short elements printed for screen readers only (a share bar's hidden heading).
+    hidden: set[str] = field(default_factory=set)
     #: Folded texts of links printed in paragraphs (``<p>Related<br><a>Story one</a><br><a>Story two</a></p>``).
     links: set[str] = field(default_factory=set)
     #: The page, read again to find where the story starts.
@@ -162,7 +170,7 @@ _NOT_NAMED = _NO_STORY_TEXT | {"meta", "link"}
 #: Elements that may name a standfirst or a byline.
 _CANDIDATES = etree.XPath("//*[@class or @id or @itemprop or @rel]")
 #: A cheap first test of an element's class and id: one of the words somewhere in them (checked whole later).
-_MAY_NAME = re.compile("|".join(sorted(_STANDFIRST_WORDS | _BYLINE_WORDS)))  # on lower-cased names
+_MAY_NAME = re.compile("|".join(sorted(_STANDFIRST_WORDS | _BYLINE_WORDS | {"hid", "sr"})))  # on lower-cased names
 
 
 def page_structure(tree: HtmlElement) -> PageStructure:
@@ -176,6 +184,10 @@ def page_structure(tree: HtmlElement) -> PageStructure:
             names = clean_inline(el.text_content())
             if names and len(names) <= _BYLINE_MAX and not any(c.isdigit() for c in names):
                 out.byline = names
+        if words & _HIDDEN_WORDS or _SCREEN_READER <= words:
+            text = fold(clean_inline(el.text_content()))
+            if text and len(text) <= _HIDDEN_MAX:
+                out.hidden.add(text)
         # A standfirst's own text, and the text of each block inside it (extraction may split it there).
         if _standfirst(el, words):
             for block in (el, *el.iterdescendants(*_TEXT_BLOCKS)):
