@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import trafilatura
 from lxml import etree
-from normalise_support import make_raw
+from normalise_support import RECEIVED, make_raw
 
 from pipeline.stages.normalise import normalise
 from pipeline.stages.normalise.formats.html_page import page_structure, parse_page
@@ -206,3 +206,19 @@ def test_hidden_share_heading_and_date_only_dateline_leave_the_body() -> None:
     story = normalise(make_raw(_page('<meta property="og:title" content="自爆攻撃、31人死亡">', article)))
     assert story.body == [first, SECOND, THIRD]
     assert story.dateline is None
+
+
+def test_date_only_publication_date_is_no_precise_time() -> None:
+    story = normalise(make_raw(_page('<meta name="publishdate" content="2012-10-27">', _story("Rates rise"))))
+    assert story.firstcreated is None
+    assert story.versioncreated == RECEIVED  # the time the page was received, not midnight of that date
+
+
+def test_byline_naming_the_site_or_publisher_is_no_byline() -> None:
+    printed = _story("Rates rise").replace("<p>", "<p>By Example News</p><p>", 1)
+    story = normalise(make_raw(_page("", printed)))
+    assert story.byline is None
+    assert story.body == [LEAD, SECOND, THIRD]
+    ld = """<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Rates rise",
+      "author": {"@type": "Organization", "name": "Daily Planet"}, "publisher": {"name": "Daily Planet"}}</script>"""
+    assert normalise(make_raw(_page(ld, _story("Rates rise")))).byline is None

@@ -24,7 +24,7 @@ from lxml.html import HtmlElement
 
 from pipeline.stages.errors import StageError
 from pipeline.stages.normalise.cleaning import clean_inline
-from pipeline.stages.normalise.draft import Draft, ParseContext
+from pipeline.stages.normalise.draft import Draft, ParseContext, names_publisher
 from pipeline.stages.normalise.formats import register
 from pipeline.stages.normalise.formats.html_page import (
     PageStructure,
@@ -220,12 +220,6 @@ def _is_story_headline(h1: str, meta_titles: list[str | None], names: set[str]) 
 _PLACEHOLDER_AUTHORS = frozenset({"username", "admin", "administrator"})
 
 
-def _is_publisher(byline: str, publishers: set[str]) -> bool:
-    """True when the "author" is the site or its publisher (``Ediciones El País`` on ``EL PAÍS``), not a writer."""
-    folded = byline.casefold().replace(" ", "")
-    return any(name == folded or (len(name) >= 4 and name in folded) for name in publishers)
-
-
 #: A script element's tags (attributes end at the next ``<``, so a run of ``<script`` without ``>`` is scanned once).
 _SCRIPT_TAG = re.compile(r"<(/?)script\b[^<>]{0,1000}>", re.I)
 #: Where markup resumes after a script that is never closed: the next tag of ordinary page content.
@@ -271,7 +265,7 @@ def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
     byline = _ld_str(ld.get("author")) or next((v for k in _META_BYLINE if (v := meta.get(k)) and "://" not in v), None)
     publishers = _site_names(meta, _ld_str(ld.get("publisher")))
     guess = None
-    if byline is not None and _is_publisher(byline, publishers):
+    if byline is not None and names_publisher(byline, publishers):
         byline = None
     page = _close_unclosed_scripts(text)
     tree = parse_page(page)
@@ -281,7 +275,7 @@ def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
         # (author search, htmldate) it works on its own copy.
         found = trafilatura.extract_metadata(tree if tree is not None else text)
         guess = found.author if found is not None and found.author else None
-        if guess is not None and (_is_publisher(guess, publishers) or guess.casefold() in _PLACEHOLDER_AUTHORS):
+        if guess is not None and (names_publisher(guess, publishers) or guess.casefold() in _PLACEHOLDER_AUTHORS):
             guess = None
     names = _site_names(meta, byline)
     description = clean_inline(meta.get("description") or meta.get("og:description") or "")
@@ -300,7 +294,7 @@ def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
         # The writers' names printed in the page's byline element: also a guess that a byline printed at the
         # head of the story text overrides.
         guess = split_byline(structure.byline, None)[0]
-        if guess is not None and _is_publisher(guess, publishers):
+        if guess is not None and names_publisher(guess, publishers):
             guess = None
     paragraphs = _main_content(page, tree)
     page_title = clean_inline("".join(head.title))
@@ -325,6 +319,7 @@ def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
         draft.language = None
     draft.byline = byline
     draft.byline_guess = guess
+    draft.publishers = frozenset(publishers)
     published = _ld_str(ld.get("datePublished")) or next((meta[k] for k in _META_PUBLISHED if meta.get(k)), None)
     modified = _ld_str(ld.get("dateModified")) or next((meta[k] for k in _META_MODIFIED if meta.get(k)), None)
     published = published or _microdata_time(text, "datePublished")
@@ -384,15 +379,21 @@ def _microdata_time(text: str, prop: str) -> str | None:
     return None
 
 
+#: A time of day in a timestamp: ``14:15``, or ISO basic ``20210516T080625Z``.
+_TIME_OF_DAY = re.compile(r"\d:\d|\dT\d")
 _ZONE_SUFFIX = re.compile(r"(?<=\d)\s*([A-Z]{3,4})$")
 
 
 def _timestamp(value: str | None, ctx: ParseContext) -> datetime | None:
     """A page's time, or None when the page gives one that is not a timestamp (pages are not wire feeds).
 
+    A date without a time of day (``2012-10-27``) is None too: the Story contract has no date-only time, and
+    midnight in the agency's zone would be an instant the page never gave.
     A zone abbreviation after an ISO time (``2021-01-03T17:40:00EET``) is read as its offset; other text
     (RFC 2822 ``Sat, 09 Oct 2010 07:15:45 EST``, ISO with an offset) as the feeds' timestamps are.
     """
+    if value and not _TIME_OF_DAY.search(value):
+        return None
     if value and (m := _ZONE_SUFFIX.search(value.strip())) and m.group(1) in ZONE_ABBREVIATIONS:
         try:
             parsed = datetime.fromisoformat(value.strip()[: m.start()])
