@@ -222,3 +222,11 @@ def test_byline_naming_the_site_or_publisher_is_no_byline() -> None:
     ld = """<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Rates rise",
       "author": {"@type": "Organization", "name": "Daily Planet"}, "publisher": {"name": "Daily Planet"}}</script>"""
     assert normalise(make_raw(_page(ld, _story("Rates rise")))).byline is None
+
+
+def test_fact_box_beside_the_story_is_not_body() -> None:
+    box = """<div class="box"><div class="fields"><div><strong>Company:</strong><br><span>Example Bank</span></div>
+      <div><strong>Founded:</strong><br><span>1/2/2004</span></div></div>
+      <div class="copy"><p>Example Bank is the largest lender in the region, founded in 2004 by its owners.</p></div>
+      </div><p>Sponsored Ads</p>"""
+    assert normalise(make_raw(_page("", _story("Rates rise") + box))).body == [LEAD, SECOND, THIRD]

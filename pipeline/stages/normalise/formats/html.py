@@ -307,6 +307,9 @@ def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
     if body:
         body[0] = _DATE_ONLY_DATELINE.sub("", body[0], count=1) or body[0]
     _drop_link_list(body, structure.links)
+    # A fact box's paragraphs (a company's profile beside the story) are not the story's.
+    if structure.fact_box:
+        body = [p for p in body if fold(p) not in structure.fact_box] or body
     # A closing paragraph printed wholly in bold or italics is a note under the story (the writer's bio, a
     # contact line), not its last paragraph.
     while len(body) > 1 and fold(body[-1]) in structure.emphasised:

@@ -131,6 +131,8 @@ class PageStructure:
     emphasised: set[str] = field(default_factory=set)
     #: Folded texts of short elements printed for screen readers only (a share bar's hidden heading).
     hidden: set[str] = field(default_factory=set)
+    #: Folded texts of the blocks in a fact box: a box of labelled fields (``<strong>Company:</strong><br>…``).
+    fact_box: set[str] = field(default_factory=set)
     #: Folded texts of links printed in paragraphs (``<p>Related<br><a>Story one</a><br><a>Story two</a></p>``).
     links: set[str] = field(default_factory=set)
     #: The page, read again to find where the story starts.
@@ -196,6 +198,10 @@ def page_structure(tree: HtmlElement) -> PageStructure:
     for p in tree.iter("p"):
         if _wholly_emphasised(p) and (text := fold(clean_inline(p.text_content()))):
             out.emphasised.add(text)
+    for box in _fact_boxes(tree):
+        for block in box.iterdescendants(*_TEXT_BLOCKS):  # the fields' values and the profile's paragraphs
+            if text := fold(clean_inline(block.text_content())):
+                out.fact_box.add(text)
     for a in _PARAGRAPH_LINKS(tree):
         if text := fold(clean_inline(a.text_content())):
             out.links.add(text)
@@ -203,6 +209,27 @@ def page_structure(tree: HtmlElement) -> PageStructure:
 
 
 _PARAGRAPH_LINKS = etree.XPath("//p//a")
+#: A field label on a line of its own: bold text ending in a colon, followed by a line break.
+_FIELD_LABELS = etree.XPath("//strong[following-sibling::*[1][self::br]] | //b[following-sibling::*[1][self::br]]")
+#: Levels above a field label where the box holding the fields and its text may start.
+_FACT_BOX_LEVELS = 3
+
+
+def _fact_boxes(tree: HtmlElement) -> list[HtmlElement]:
+    """Elements holding two or more labelled fields (``Company:``, ``Website:``, ``Funding:``, each on a line of
+    its own): a fact box beside the story, whose paragraphs are not the story's."""
+    counts: dict[HtmlElement, int] = {}
+    for label in _FIELD_LABELS(tree):
+        if not (label.text or "").strip().endswith(":") or (label.tail or "").strip():
+            continue
+        box = label.getparent()
+        for _ in range(_FACT_BOX_LEVELS - 1):
+            if box is None:
+                break
+            box = box.getparent()
+        if box is not None:
+            counts[box] = counts.get(box, 0) + 1
+    return [box for box, n in counts.items() if n >= 2]
 
 
 #: Inline elements that hold nothing when they are empty (``<br>``, ``<img>`` and the like mean something empty).
