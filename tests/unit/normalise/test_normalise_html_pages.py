@@ -230,3 +230,10 @@ def test_fact_box_beside_the_story_is_not_body() -> None:
       <div class="copy"><p>Example Bank is the largest lender in the region, founded in 2004 by its owners.</p></div>
       </div><p>Sponsored Ads</p>"""
     assert normalise(make_raw(_page("", _story("Rates rise") + box))).body == [LEAD, SECOND, THIRD]
+
+
+def test_deck_grouped_with_the_h1_is_not_body() -> None:
+    deck = "Are the bank's rate rises really about prices, or about its own credibility?"
+    article = f"""<div class="headline"><h1>Rates rise</h1><h3>{deck}</h3></div>
+      <div class="text"><p>{LEAD}</p><p>{SECOND}</p><p>{THIRD}</p></div>"""
+    assert normalise(make_raw(_page("", article))).body == [LEAD, SECOND, THIRD]

@@ -198,6 +198,14 @@ def page_structure(tree: HtmlElement) -> PageStructure:
     for p in tree.iter("p"):
         if _wholly_emphasised(p) and (text := fold(clean_inline(p.text_content()))):
             out.emphasised.add(text)
+    for h1 in tree.iter("h1"):
+        # A deck: a heading grouped with the <h1> in an element that holds only headings (``hgroup`` or a
+        # headline ``div``), printed apart from the story under it.
+        group = h1.getparent()
+        if group is not None and all(child.tag in _HEADINGS for child in group if isinstance(child.tag, str)):
+            for deck in group:
+                if deck is not h1 and isinstance(deck.tag, str) and (text := fold(clean_inline(deck.text_content()))):
+                    out.standfirsts.add(text)
     for box in _fact_boxes(tree):
         for block in box.iterdescendants(*_TEXT_BLOCKS):  # the fields' values and the profile's paragraphs
             if text := fold(clean_inline(block.text_content())):
@@ -209,6 +217,7 @@ def page_structure(tree: HtmlElement) -> PageStructure:
 
 
 _PARAGRAPH_LINKS = etree.XPath("//p//a")
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 #: A field label on a line of its own: bold text ending in a colon, followed by a line break.
 _FIELD_LABELS = etree.XPath("//strong[following-sibling::*[1][self::br]] | //b[following-sibling::*[1][self::br]]")
 #: Levels above a field label where the box holding the fields and its text may start.
