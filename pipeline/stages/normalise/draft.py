@@ -9,6 +9,13 @@ from pipeline.stages.normalise.structure import Structure
 from schemas.story import Dateline, PubStatus, Signal, SourceFormat, Subject
 
 
+def names_publisher(byline: str, publishers: frozenset[str] | set[str]) -> bool:
+    """True when the "author" is the site or its publisher (``Ediciones El País`` on ``EL PAÍS``,
+    ``Daily Planet staff``), not a writer; ``publishers`` are folded names (case-blind, without spaces)."""
+    folded = byline.casefold().replace(" ", "")
+    return any(name == folded or (len(name) >= 4 and name in folded) for name in publishers)
+
+
 @dataclass
 class Draft:
     """One story as a parser read it. Text fields are raw (the finisher cleans them)."""
@@ -24,6 +31,8 @@ class Draft:
     byline: str | None = None
     #: A byline found outside the story text (an HTML page's markup): used only when the text prints none.
     byline_guess: str | None = None
+    #: The site's and publisher's names (folded: case-blind, without spaces): a byline naming one is no writer.
+    publishers: frozenset[str] = frozenset()
     #: The authors' job title printed under the byline ("AP Sports Writer"), kept out of ``byline``.
     byline_title: str | None = None
     #: Editor's notes, notebooks and contacts: never body text.

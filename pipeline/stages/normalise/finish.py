@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from pipeline.stages.errors import StageError
 from pipeline.stages.normalise.cleaning import clean_inline, clean_inline_fixed, clean_paragraphs_fixed
-from pipeline.stages.normalise.draft import Draft
+from pipeline.stages.normalise.draft import Draft, names_publisher
 from pipeline.stages.normalise.hashing import content_hash_cleaned
 from pipeline.stages.normalise.identity import check_identity
 from pipeline.stages.normalise.language import detect_language
@@ -68,7 +68,8 @@ def finish(draft: Draft, raw: RawSubmission, options: NormaliseOptions) -> Story
     if draft.wire_copy:
         wt: WireText = analyse(body, agency=raw.agency, known_dateline=known)
         body, dateline = wt.body, wt.dateline
-        if not byline and wt.byline:
+        # A byline printed in the text that names the site or its publisher is no writer's (``By Daily Planet``).
+        if not byline and wt.byline and not names_publisher(wt.byline, draft.publishers):
             byline, byline_title = wt.byline, byline_title or wt.byline_title
         signals.extend(s for s in wt.signals if s not in signals)
     else:

@@ -107,7 +107,8 @@ _NOT_PLACES = frozenset(
 _NAME = r"[^\W\d_][^\W\d_'’.\-]*(?: (?:[^\W\d_][^\W\d_'’.\-]*|[a-z]{1,3})){1,4}"
 _CAP_WORD = r"[^\W\d_a-z][^\W\d_'’.\-]*"
 _PERSON = re.compile(rf"^(?P<name>{_CAP_WORD}(?: (?:van|von|de|da|del|der|al|bin|la|le|{_CAP_WORD})){{1,3}})$")
-_BY = re.compile(r"^(?:By|BY|Von|Par|Por|Av)\s+(?P<name>[^\s].{1,100})$")
+#: A printed byline: ``By …`` and its equivalents, and Chinese ``执笔/…`` / ``文/…`` / ``作者：…`` ("written by").
+_BY = re.compile(r"^(?:(?:By|BY|Von|Par|Por|Av)\s+|(?:执笔|文|作者)\s*[/／:：]\s*)(?P<name>[^\s].{1,100})$")
 _SIGNOFF_COMBINED = re.compile(rf"^(?P<name>{_NAME})\s*[/|,]\s*(?P<agency>[A-Z][A-Za-z&\-]{{1,15}})$")
 _AGENCY_TOKEN = re.compile(r"^\(?[A-Z][A-Z0-9&.\-]{1,11}\)?$")
 
@@ -570,6 +571,11 @@ def _drop_trailing(out: WireText, agency: str | None = None) -> None:
         if "@" in last[-80:] and (e := _TRAILING_EMAIL.search(last, max(0, len(last) - 80))) and e.start() > 0:
             out.dropped.append(e.group(0))  # the writer's address after the last sentence
             body[-1] = last = last[: e.start()]
+        if "/" in last[-70:] and (c := _COPYRIGHT_SIGNOFF.search(last, max(0, len(last) - 80))) and c.start() > 0:
+            if _is_agency(c.group("agency")):  # "… と指摘している。(c)AFP/Aminu ABUBAKAR": credit and reporter
+                out.dropped.append(c.group(0))
+                out.byline = out.byline or c.group("name").strip()
+                body[-1] = last = last[: c.start()].rstrip()
         if last.rstrip()[-1:] not in (")", "/"):  # every closing note ends so; most paragraphs do not
             break
         m = _TRAILING_NOTE.search(last, max(0, len(last) - 420))
@@ -657,6 +663,10 @@ _TRAILING_NOTE = re.compile(
     re.I,
 )
 _SEPARATOR = re.compile(r"^(?:_{3,}|-{3,}|\*{3,}|(?:\* ){2,}\*)$")
+#: An agency's copyright sign-off naming the reporter, run into the last paragraph: ``(c)AFP/Aminu ABUBAKAR``.
+_COPYRIGHT_SIGNOFF = re.compile(
+    r"\s*(?:\([cC]\)|©)\s*(?P<agency>[A-Za-z][A-Za-z-]{1,11})/(?P<name>[^\W\d_][^/()]{1,60})$"
+)
 #: A credit or desk code closing the last paragraph: ``(bsc)``, ``(SDA/sj)``, ``/ritzau/``, ``(END)``.
 _TRAILING_CREDIT = re.compile(r"\s*(?:\((?P<credit>[^()]{2,40})\)|/(?P<slashed>[^/\s]{2,20})/)\s*$")
 #: Desk codes (lower case only, so ``(NATO)`` or ``(USA)`` closing a sentence is kept).

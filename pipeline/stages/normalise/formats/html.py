@@ -20,15 +20,23 @@ from typing import Any
 
 import orjson
 import trafilatura
+from lxml.html import HtmlElement
 
 from pipeline.stages.errors import StageError
 from pipeline.stages.normalise.cleaning import clean_inline
-from pipeline.stages.normalise.draft import Draft, ParseContext
+from pipeline.stages.normalise.draft import Draft, ParseContext, names_publisher
 from pipeline.stages.normalise.formats import register
+from pipeline.stages.normalise.formats.html_page import (
+    PageStructure,
+    drop_empty_inline,
+    fold,
+    page_structure,
+    parse_page,
+)
 from pipeline.stages.normalise.html import html_paragraphs
 from pipeline.stages.normalise.timestamps import parse_timestamp
 from pipeline.stages.normalise.wireframe import ZONE_ABBREVIATIONS
-from pipeline.stages.normalise.wiretext import ORIGINAL_TITLE
+from pipeline.stages.normalise.wiretext import ORIGINAL_TITLE, is_boilerplate, split_byline
 
 _META_BYLINE = ("author", "byl", "dc.creator", "article:author", "sailthru.author", "parsely-author")
 _META_PUBLISHED = (
@@ -38,6 +46,9 @@ _META_PUBLISHED = (
     "dc.date",
     "date",
     "pubdate",
+    "publish_date",
+    "publish-date",
+    "publishdate",
 )
 _META_MODIFIED = ("article:modified_time", "og:article:modified_time", "datemodified", "last-modified")
 _META_TITLE = ("og:title", "twitter:title")
@@ -152,6 +163,28 @@ def _without_suffix(title: str, names: set[str]) -> str:
     return title[spans[0][0] : spans[-1][1]].strip()
 
 
+#: A title's last part after a hyphen, underscore or bar, spaced or not (``Headline-新华网``, ``Headline - Site``).
+_LAST_TITLE_PART = re.compile(r"^(.+?)\s*[|–—_-]\s*[^|–—_-]{1,30}$")
+
+
+_HEADLINE_ENDS = frozenset(" .,:;!?。，：；！？")
+
+
+def _without_unnamed_suffix(title: str, description: str) -> str:
+    """``Headline-新华网`` → ``Headline`` when the page's description begins with ``Headline`` and not with the
+    whole title: the description carries the headline, so the part after it is the site's name even when the
+    page names no site."""
+    m = _LAST_TITLE_PART.match(title)
+    if m is None:
+        return title
+    described, kept = fold(description), fold(m.group(1))
+    if not kept or not described.startswith(kept) or described.startswith(fold(title)):
+        return title
+    following = described[len(kept) : len(kept) + 1]
+    # The headline ends there in the description too (``COVID-19 …`` is not ``COVID`` with a suffix).
+    return m.group(1) if not following or following in _HEADLINE_ENDS else title
+
+
 def _site_names(meta: dict[str, str], byline: str | None) -> set[str]:
     """Names a page title may carry besides the headline: site name, author, the site's host label."""
     names = [meta.get(k, "") for k in _META_SITE] + [byline or ""]
@@ -161,14 +194,30 @@ def _site_names(meta: dict[str, str], byline: str | None) -> set[str]:
     return {n.casefold().lstrip("@").replace(" ", "") for n in names if n}
 
 
+#: Characters of a headline that another title must share with it to be about the same story.
+_SHARED_RUN = 4
+
+
+def _is_story_headline(h1: str, meta_titles: list[str | None], names: set[str]) -> bool:
+    """True when ``h1``, the ``<h1>`` right above the story, is its headline: not the site's name, and sharing a
+    run of characters (a word) with the page's metadata titles when it has any (a section name set as an
+    ``<h1>`` shares none). The printed ``<h1>`` wins over ``og:title`` and JSON-LD, which sites often write for
+    sharing and search apart from the printed headline; but an ``<h1>`` that is the metadata headline with text
+    after it holds furniture set inside the heading (the site's name, the writer, a photo credit)."""
+    if len(h1) > 300 or h1.casefold().replace(" ", "") in names:
+        return False
+    others = [fold(t) for t in meta_titles if t]
+    if not others:
+        return True
+    folded = fold(h1)
+    if others[0] != folded and folded.startswith(others[0]):
+        return False
+    runs = {folded[i : i + _SHARED_RUN] for i in range(len(folded) - _SHARED_RUN + 1)}
+    return any(r in t for r in runs if r.strip() == r and " " not in r for t in others)
+
+
 #: Author names a content system fills in when the writer's name is missing.
 _PLACEHOLDER_AUTHORS = frozenset({"username", "admin", "administrator"})
-
-
-def _is_publisher(byline: str, publishers: set[str]) -> bool:
-    """True when the "author" is the site or its publisher (``Ediciones El País`` on ``EL PAÍS``), not a writer."""
-    folded = byline.casefold().replace(" ", "")
-    return any(name == folded or (len(name) >= 4 and name in folded) for name in publishers)
 
 
 #: A script element's tags (attributes end at the next ``<``, so a run of ``<script`` without ``>`` is scanned once).
@@ -216,26 +265,55 @@ def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
     byline = _ld_str(ld.get("author")) or next((v for k in _META_BYLINE if (v := meta.get(k)) and "://" not in v), None)
     publishers = _site_names(meta, _ld_str(ld.get("publisher")))
     guess = None
-    if byline is not None and _is_publisher(byline, publishers):
+    if byline is not None and names_publisher(byline, publishers):
         byline = None
+    page = _close_unclosed_scripts(text)
+    tree = parse_page(page)
     if byline is None:
         # trafilatura reads bylines from the page's markup (author links, byline classes): a guess that a byline
-        # printed at the head of the story text overrides.
-        found = trafilatura.extract_metadata(text)
+        # printed at the head of the story text overrides. It reads the parsed page as it is: where it prunes
+        # (author search, htmldate) it works on its own copy.
+        found = trafilatura.extract_metadata(tree if tree is not None else text)
         guess = found.author if found is not None and found.author else None
-        if guess is not None and (_is_publisher(guess, publishers) or guess.casefold() in _PLACEHOLDER_AUTHORS):
+        if guess is not None and (names_publisher(guess, publishers) or guess.casefold() in _PLACEHOLDER_AUTHORS):
             guess = None
     names = _site_names(meta, byline)
+    description = clean_inline(meta.get("description") or meta.get("og:description") or "")
     meta_title = next((t for k in _META_TITLE if (t := clean_inline(meta.get(k, "")))), None)
     headline = (
         _ld_str(ld.get("headline"))
-        or (_without_suffix(meta_title, names) if meta_title else None)
+        or (_without_unnamed_suffix(_without_suffix(meta_title, names), description) if meta_title else None)
         or clean_inline("".join(head.h1))
-        or _without_suffix(clean_inline("".join(head.title)), names)
+        or _without_unnamed_suffix(_without_suffix(clean_inline("".join(head.title)), names), description)
         or None
     )
-    titles = [t for t in (headline, meta_title, clean_inline("".join(head.h1)), clean_inline("".join(head.title))) if t]
-    body = _without_page_head(_main_content(_close_unclosed_scripts(text)), titles)
+    if tree is not None:
+        drop_empty_inline(tree)
+    structure = page_structure(tree) if tree is not None else PageStructure()
+    if byline is None and guess is None and structure.byline:
+        # The writers' names printed in the page's byline element: also a guess that a byline printed at the
+        # head of the story text overrides.
+        guess = split_byline(structure.byline, None)[0]
+        if guess is not None and names_publisher(guess, publishers):
+            guess = None
+    paragraphs = _main_content(page, tree)
+    page_title = clean_inline("".join(head.title))
+    story_h1 = structure.story_h1(paragraphs[:_PAGE_HEAD_BLOCKS])
+    if story_h1 and headline and _is_story_headline(story_h1, [headline, meta_title, page_title], names):
+        headline = story_h1
+    titles = [t for t in (headline, meta_title, clean_inline("".join(head.h1)), page_title) if t]
+    body = _without_page_head(paragraphs, titles, structure.standfirsts | structure.hidden)
+    # A date-only dateline (``【6月18日 AFP】``) names no place: the story starts after it.
+    if body:
+        body[0] = _DATE_ONLY_DATELINE.sub("", body[0], count=1) or body[0]
+    _drop_link_list(body, structure.links)
+    # A fact box's paragraphs (a company's profile beside the story) are not the story's.
+    if structure.fact_box:
+        body = [p for p in body if fold(p) not in structure.fact_box] or body
+    # A closing paragraph printed wholly in bold or italics is a note under the story (the writer's bio, a
+    # contact line), not its last paragraph.
+    while len(body) > 1 and fold(body[-1]) in structure.emphasised:
+        body.pop()
     draft = Draft(source_format="html", headline=headline, body=body, wire_copy=True, where="html")
     draft.language = (
         head.lang or meta.get("content-language") or meta.get("dc.language") or _ld_str(ld.get("inLanguage"))
@@ -244,6 +322,7 @@ def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
         draft.language = None
     draft.byline = byline
     draft.byline_guess = guess
+    draft.publishers = frozenset(publishers)
     published = _ld_str(ld.get("datePublished")) or next((meta[k] for k in _META_PUBLISHED if meta.get(k)), None)
     modified = _ld_str(ld.get("dateModified")) or next((meta[k] for k in _META_MODIFIED if meta.get(k)), None)
     published = published or _microdata_time(text, "datePublished")
@@ -254,10 +333,8 @@ def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
     return [draft]
 
 
-def _fold(text: str) -> str:
-    return " ".join(text.casefold().split())
-
-
+#: A bracketed dateline of a date and an agency only (``【6月18日 AFP】``, AFP's Japanese service).
+_DATE_ONLY_DATELINE = re.compile(r"^【\s*(?:\d{4}年\s*)?\d{1,2}月\s*\d{1,2}日\s*[A-Za-z][A-Za-z .-]{0,19}】\s*")
 #: Skip links that screen-reader navigation puts before the article.
 _SKIP_LINKS = frozenset({"main content", "skip to main content", "skip to content", "jump to main content"})
 #: A photo caption ending in its credit (``… Bild: dpa``, ``… Photo: Reuters``): not story text.
@@ -266,19 +343,21 @@ _CAPTION_CREDIT = re.compile(r"\b(?:Bild|Foto|Photo|Image|Imagen|Credit|Fotó)\s
 _PAGE_HEAD_BLOCKS = 5
 
 
-def _without_page_head(paragraphs: list[str], titles: list[str]) -> list[str]:
+def _without_page_head(paragraphs: list[str], titles: list[str], standfirsts: set[str]) -> list[str]:
     """The body without the page head that main-content extraction keeps above the story: skip links, the
-    headline or page title printed again, a Chinese portal's note of the original headline (``原标题：…``) and a
+    headline or page title printed again, a standfirst (a paragraph printed in an element the page names as its
+    intro, dek, summary or subtitle) or a label printed for screen readers only (a share bar's hidden heading), a
+    Chinese portal's note of the original headline (``原标题：…``) and a
     photo caption with its credit.
 
     Only leading paragraphs are examined, and at least one paragraph is always kept. (A paragraph equal to the
     page's description is kept: many sites describe the page with the story's own first paragraph.)
     """
-    folded_titles = {_fold(t) for t in titles}
+    folded_titles = {fold(t) for t in titles}
 
     def page_head(paragraph: str) -> bool:
-        p = _fold(paragraph)
-        if p in folded_titles or p in _SKIP_LINKS or paragraph.startswith(ORIGINAL_TITLE):
+        p = fold(paragraph)
+        if p in folded_titles or p in _SKIP_LINKS or p in standfirsts or paragraph.startswith(ORIGINAL_TITLE):
             return True
         return len(paragraph) < 300 and bool(_CAPTION_CREDIT.search(paragraph))
 
@@ -303,23 +382,30 @@ def _microdata_time(text: str, prop: str) -> str | None:
     return None
 
 
+#: A time of day in a timestamp: ``14:15``, or ISO basic ``20210516T080625Z``.
+_TIME_OF_DAY = re.compile(r"\d:\d|\dT\d")
 _ZONE_SUFFIX = re.compile(r"(?<=\d)\s*([A-Z]{3,4})$")
 
 
 def _timestamp(value: str | None, ctx: ParseContext) -> datetime | None:
     """A page's time, or None when the page gives one that is not a timestamp (pages are not wire feeds).
 
-    A zone abbreviation after the time (``2021-01-03T17:40:00EET``) is read as its offset.
+    A date without a time of day (``2012-10-27``) is None too: the Story contract has no date-only time, and
+    midnight in the agency's zone would be an instant the page never gave.
+    A zone abbreviation after an ISO time (``2021-01-03T17:40:00EET``) is read as its offset; other text
+    (RFC 2822 ``Sat, 09 Oct 2010 07:15:45 EST``, ISO with an offset) as the feeds' timestamps are.
     """
+    if value and not _TIME_OF_DAY.search(value):
+        return None
     if value and (m := _ZONE_SUFFIX.search(value.strip())) and m.group(1) in ZONE_ABBREVIATIONS:
-        local = value.strip()[: m.start()]
         try:
-            parsed = datetime.fromisoformat(local)
+            parsed = datetime.fromisoformat(value.strip()[: m.start()])
         except ValueError:
-            return None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=ZONE_ABBREVIATIONS[m.group(1)])
-        return parsed.astimezone(UTC)
+            parsed = None
+        if parsed is not None:
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=ZONE_ABBREVIATIONS[m.group(1)])
+            return parsed.astimezone(UTC)
     try:
         return parse_timestamp(value, ctx.timezone, "HTML time")
     except StageError:
@@ -344,10 +430,55 @@ def _line_breaks(el: ET.Element) -> list[str]:
     return parts
 
 
-def _main_content(text: str) -> list[str]:
-    """Paragraphs of the page's main content (trafilatura), else of every block element."""
+#: A note in parentheses under the story (``(Sourcing: much of this list was obtained from …).``), the
+#: pictures' credit (``Photos: Reuters``, ``图片均来自网络``: "pictures all from the web"), or a closing contact
+#: line (``Questions? Comments? Email us at …``).
+_NOTE = re.compile(r"^(?:\([^()]{1,300}\)\.?|(?:photos?|pictures?|images?|fotos?|bilder?)\s*:\s*[^.!?]{1,60}"
+                   r"|图片均?来(?:自|源)[:：]?[^。]{0,30}"
+                   r"|\W{0,3}(?:questions|comments|feedback|tips?)\?[^.!]{0,60}\b(?:e-?mail|write|contact)\b[^.!?]{0,80})$",
+                   re.I)
+
+
+def _drop_trailers(paragraphs: list[str], kinds: list[str]) -> None:
+    """Remove the page trailers after the story's last paragraph: lists and headings (topics, related links, a
+    sign-up heading, the writers' names again: a story does not end on a heading, and a story's own list is
+    followed by its closing paragraph) and notes in parentheses. Boilerplate lines among them (credits,
+    copyright) are left for the boilerplate pass, which reads a reporter's name in them."""
+    at = len(paragraphs) - 1
+    while at > 0 and "p" in kinds[:at]:
+        text = paragraphs[at]
+        if kinds[at] in ("item", "head") or (_NOTE.match(text) and not is_boilerplate(text)):
+            del paragraphs[at], kinds[at]
+        elif not is_boilerplate(text):
+            return
+        at -= 1
+
+
+#: Paragraphs under a closing link list are short (appeals, account numbers, social handles), not story text.
+_AFTER_LINKS_MAX = 200
+#: A label above a link list (``Related stories``) is a few words without a full stop.
+_LINK_LABEL_MAX = 40
+
+
+def _drop_link_list(paragraphs: list[str], links: set[str]) -> None:
+    """Remove a closing list of links (related stories) printed in the story's paragraphs, its label and the
+    short lines after it (a donation appeal, the site's social accounts): two paragraphs in a row that are each
+    wholly a link's text, with nothing but short paragraphs after them."""
+    for at in range(1, len(paragraphs) - 1):
+        if fold(paragraphs[at]) in links and fold(paragraphs[at + 1]) in links:
+            if all(len(p) <= _AFTER_LINKS_MAX for p in paragraphs[at + 2 :]):
+                label = paragraphs[at - 1]
+                if at > 1 and len(label) <= _LINK_LABEL_MAX and not label.rstrip().endswith((".", "。")):
+                    at -= 1
+                del paragraphs[at:]
+            return
+
+
+def _main_content(text: str, tree: HtmlElement | None) -> list[str]:
+    """Paragraphs of the page's main content (trafilatura, on the page's tree when it has one), else of every
+    block element."""
     extracted = trafilatura.extract(
-        text,
+        tree if tree is not None else text,
         output_format="xml",
         include_comments=False,
         include_tables=True,
@@ -362,6 +493,7 @@ def _main_content(text: str) -> list[str]:
     root = ET.fromstring(extracted)
     main = root.find("main")
     paragraphs: list[str] = []
+    kinds: list[str] = []  # the output element each paragraph came from
     seen_text = False
     for el in (main if main is not None else root).iter():
         if el.tag not in _BLOCKS:
@@ -373,9 +505,12 @@ def _main_content(text: str) -> list[str]:
             continue  # its paragraphs come on their own
         else:
             lines = [c for part in _line_breaks(el) if (c := clean_inline(part))]
+            if len(lines) > 1 and is_boilerplate(joined := " ".join(lines)):
+                lines = [joined]  # a credit block (``The-CNN-Wire<br>™ & © 2013 …``) is dropped as one
             if len(lines) > 1:  # a <br> inside a paragraph starts a paragraph of its own
                 seen_text = seen_text or el.tag == "p"
                 paragraphs.extend(lines)
+                kinds.extend(el.tag for _ in lines)
                 continue
             line = lines[0] if lines else ""
         if not line:
@@ -386,5 +521,7 @@ def _main_content(text: str) -> list[str]:
         elif not seen_text and el.tag in ("item", "row"):
             continue
         paragraphs.append(line)
+        kinds.append(el.tag)
+    _drop_trailers(paragraphs, kinds)
     # On a short page trafilatura may return the whole text as one block: the page's own blocks are better.
     return paragraphs if len(paragraphs) > 1 else html_paragraphs(text)
