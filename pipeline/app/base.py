@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import faust
 from faust.types import TopicT
 
 from pipeline.app.consumer import WirefeedFaustApp
+from pipeline.app.loop import STAGE_INPUTS, BatchHandler, StageLoop, group_id
 from pipeline.app.outbox import Outbox
+from pipeline.app.ready import ReadyFile
 from pipeline.codec import encode
 from pipeline.config import Settings
 from pipeline.kafka import ssl_context
@@ -91,10 +93,12 @@ class Wirefeed:
     settings: Settings
     app: faust.App
     topics: dict[str, TopicT] = field(default_factory=dict)
+    #: This worker's ready file, told by each consumer group when it holds an assignment (None: not reported).
+    ready: ReadyFile | None = None
 
     @classmethod
-    def create(cls, settings: Settings) -> Wirefeed:
-        wf = cls(settings=settings, app=faust_app(settings))
+    def create(cls, settings: Settings, ready: ReadyFile | None = None) -> Wirefeed:
+        wf = cls(settings=settings, app=faust_app(settings), ready=ready)
         for spec in CATALOGUE:
             wf.topics[spec.name] = wf.bind(spec)
         return wf
@@ -113,6 +117,20 @@ class Wirefeed:
 
     def topic(self, spec: TopicSpec) -> TopicT:
         return self.topics[spec.name]
+
+    def add_loop(self, stage: str, handler: BatchHandler, *, max_records: int = 200) -> StageLoop:
+        """A :class:`StageLoop` of ``stage`` over its input topics (``STAGE_INPUTS``), started and stopped with the
+        app."""
+        ready = None
+        if self.ready is not None:
+            self.ready.expect(group_id(self.settings, stage))
+            ready = self.ready.loop_report
+        inputs = [topic_name(spec, self.settings.topic_prefix) for spec in STAGE_INPUTS[stage]]
+        loop = StageLoop(self.settings, stage, inputs, handler, self.outbox, max_records=max_records, ready=ready,
+                         loop=self.app.loop, beacon=self.app.beacon)
+        # An instance: the app starts it as it is once the app has started, and stops it with the app.
+        self.app.service(cast(Any, loop))
+        return loop
 
     async def outbox(self) -> Outbox:
         """An empty :class:`Outbox` on the app's producer (started if it is not yet)."""

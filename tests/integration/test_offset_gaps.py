@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 
 from benchmarks.corpus import Corpus, CorpusStory
+from pipeline.app.loop import consumer_group
 from pipeline.codec import encode
 from pipeline.ingest.publisher import make_submission
 from pipeline.kafka import client_kwargs
@@ -42,8 +43,9 @@ async def publish_plain(run: PipelineRun, messages: list[tuple[bytes, bytes]]) -
 
 
 async def committed_offsets(run: PipelineRun, topic: str) -> dict[int, int | None]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=run.bootstrap, group_id=run.settings.app_id,
-                                enable_auto_commit=False)
+    """The committed offsets of ``topic`` (`wire.raw`) in the group that reads it."""
+    group = consumer_group(run.settings, RAW)  # the only topic checked here
+    consumer = AIOKafkaConsumer(bootstrap_servers=run.bootstrap, group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
         return {p: await consumer.committed(TopicPartition(topic, p)) for p in range(run.partitions)}
@@ -120,7 +122,7 @@ async def test_records_deleted_by_retention_before_the_group_read_them_are_count
                          f"{len(read) + len(later)} stories stored", run)
         await wait_until(lambda: commit_passes_last_records(run, raw), 60, "the commit past every record", run)
         logs = "\n".join(p.read_text(errors="replace") for p in sorted(run.data_dir.glob("worker-*.log")))
-        counts = [int(n) for n in re.findall(rf"'{re.escape(raw)}'.*?: (\d+) records \(offsets \d+\.\.\d+\) were "
+        counts = [int(n) for n in re.findall(rf"{re.escape(raw)}\[\d+\]: (\d+) records \(offsets \d+\.\.\d+\) were "
                                              r"deleted by retention", logs)]
         assert sum(counts) == len(deleted), logs[-4000:]
     finally:
