@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -118,7 +119,8 @@ class Wirefeed:
     def topic(self, spec: TopicSpec) -> TopicT:
         return self.topics[spec.name]
 
-    def add_loop(self, stage: str, handler: BatchHandler, *, max_records: int = 200) -> StageLoop:
+    def add_loop(self, stage: str, handler: BatchHandler, *, max_records: int = 200,
+                 on_stop: Callable[[], Awaitable[None]] | None = None) -> StageLoop:
         """A :class:`StageLoop` of ``stage`` over its input topics (``STAGE_INPUTS``), started and stopped with the
         app."""
         ready = None
@@ -127,7 +129,7 @@ class Wirefeed:
             ready = self.ready.loop_report
         inputs = [topic_name(spec, self.settings.topic_prefix) for spec in STAGE_INPUTS[stage]]
         loop = StageLoop(self.settings, stage, inputs, handler, self.outbox, max_records=max_records, ready=ready,
-                         loop=self.app.loop, beacon=self.app.beacon)
+                         on_stop=on_stop, loop=self.app.loop, beacon=self.app.beacon)
         # An instance: the app starts it as it is once the app has started, and stops it with the app.
         self.app.service(cast(Any, loop))
         return loop
@@ -138,11 +140,17 @@ class Wirefeed:
 
     async def reject_event(self, event: Any, stage: Stage, reason: ReasonCode, message: str, out: Outbox, *,
                            submission_id: str | None = None, agency: str | None = None) -> None:
-        """Send a message a stage could not handle to `wire.dlq`, with where it came from and its bytes, through
-        the batch's ``out`` (acknowledged with the rest of the batch)."""
-        msg = event.message
-        rejection = reject(stage, reason, message[:500], event.value, utcnow(),
-                           source=Source(msg.topic, msg.partition, msg.offset))
+        """:meth:`reject_record` for a Faust event."""
+        await self.reject_record(event.message, event.value, stage, reason, message, out,
+                                 submission_id=submission_id, agency=agency)
+
+    async def reject_record(self, where: Any, value: bytes, stage: Stage, reason: ReasonCode, message: str,
+                            out: Outbox, *, submission_id: str | None = None, agency: str | None = None) -> None:
+        """Send a message a stage could not handle to `wire.dlq`, with where it came from (``where``: anything with
+        ``topic``, ``partition`` and ``offset``) and its bytes, through the batch's ``out`` (acknowledged with the
+        rest of the batch)."""
+        rejection = reject(stage, reason, message[:500], value, utcnow(),
+                           source=Source(where.topic, where.partition, where.offset))
         if submission_id is not None or agency is not None:
             rejection = rejection.model_copy(update={"submission_id": submission_id, "agency": agency})
         await self.send_rejection(rejection, out)

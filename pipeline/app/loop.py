@@ -35,7 +35,7 @@ from pipeline.app.offsets import Offsets, start_offset
 from pipeline.app.outbox import Outbox
 from pipeline.config import Settings
 from pipeline.kafka import client_kwargs
-from pipeline.topics import RAW, TopicSpec
+from pipeline.topics import DLQ, DUPLICATES, ENRICHED, RAW, TopicSpec
 
 log = logging.getLogger("wirefeed.loop")
 
@@ -55,7 +55,7 @@ class ReadyReport(Protocol):
 
 
 #: The input topics of each stage that runs on a stage loop (the others run as Faust agents in the app's group).
-STAGE_INPUTS: dict[str, tuple[TopicSpec, ...]] = {"normalise": (RAW,)}
+STAGE_INPUTS: dict[str, tuple[TopicSpec, ...]] = {"normalise": (RAW,), "store": (ENRICHED, DUPLICATES, DLQ)}
 
 
 def group_id(settings: Settings, stage: str) -> str:
@@ -91,7 +91,8 @@ class StageLoop(Service):
 
     def __init__(self, settings: Settings, stage: str, topics: Sequence[str], handler: BatchHandler,
                  outbox: Callable[[], Awaitable[Outbox]], *, max_records: int = 200,
-                 ready: ReadyReport | None = None, **kwargs: Any) -> None:
+                 ready: ReadyReport | None = None, on_stop: Callable[[], Awaitable[None]] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.settings = settings
         self.stage = stage
@@ -101,6 +102,8 @@ class StageLoop(Service):
         self.new_outbox = outbox
         self.max_records = max_records
         self.report = ready
+        #: Called once the consumer has stopped: the handler's resources (a store connection) are released.
+        self.release = on_stop
         self.offsets: Offsets[TopicPartition] = Offsets()
         #: Held while a batch is processed and committed; the revoke listener takes it to wait for that batch.
         self.batch_lock = asyncio.Lock()
@@ -125,6 +128,8 @@ class StageLoop(Service):
             await self.consumer.stop()  # leaves the group; what is not committed is read again by the next owner
         if self.admin is not None:
             await self.admin.close()
+        if self.release is not None:
+            await self.release()
         if self.report is not None:
             self.report(self.group, None)
 
