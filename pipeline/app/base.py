@@ -11,7 +11,7 @@ import faust
 from faust.types import TopicT
 
 from pipeline.app.consumer import WirefeedFaustApp
-from pipeline.app.loop import STAGE_INPUTS, BatchHandler, StageLoop, group_id
+from pipeline.app.loop import BatchHandler, StageLoop, group_id
 from pipeline.app.outbox import Outbox
 from pipeline.app.ready import ReadyFile
 from pipeline.codec import encode
@@ -19,7 +19,7 @@ from pipeline.config import Settings
 from pipeline.kafka import ssl_context
 from pipeline.ops import metrics
 from pipeline.stages.process import Source, reject
-from pipeline.topics import CATALOGUE, DLQ, TopicSpec, topic_name
+from pipeline.topics import CATALOGUE, DLQ, STAGE_INPUTS, TopicSpec, topic_name
 from schemas import ReasonCode, Rejection, Stage, utcnow
 
 log = logging.getLogger("wirefeed.app")

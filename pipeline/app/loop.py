@@ -35,7 +35,7 @@ from pipeline.app.offsets import Offsets, start_offset
 from pipeline.app.outbox import Outbox
 from pipeline.config import Settings
 from pipeline.kafka import client_kwargs
-from pipeline.topics import DLQ, DUPLICATES, ENRICHED, RAW, TopicSpec
+from pipeline.topics import stage_group
 
 log = logging.getLogger("wirefeed.loop")
 
@@ -54,22 +54,8 @@ class ReadyReport(Protocol):
     def __call__(self, group: str, assigned: Sequence[TopicPartition] | None) -> None: ...
 
 
-#: The input topics of each stage that runs on a stage loop (the others run as Faust agents in the app's group).
-STAGE_INPUTS: dict[str, tuple[TopicSpec, ...]] = {"normalise": (RAW,), "store": (ENRICHED, DUPLICATES, DLQ)}
-
-
 def group_id(settings: Settings, stage: str) -> str:
-    """The consumer group of a stage loop: the app id and the stage (``wirefeed lag`` shows every group starting
-    with the app id)."""
-    return f"{settings.app_id}-{stage}"
-
-
-def consumer_group(settings: Settings, topic: TopicSpec) -> str:
-    """The consumer group that reads ``topic``: its stage loop's, else the Faust app's."""
-    for stage, inputs in STAGE_INPUTS.items():
-        if topic in inputs:
-            return group_id(settings, stage)
-    return settings.app_id
+    return stage_group(settings.app_id, stage)
 
 
 def consumer_kwargs(settings: Settings) -> dict[str, Any]:

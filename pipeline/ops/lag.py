@@ -188,6 +188,11 @@ class LagMonitor:
         self.fetch_timeout_s = fetch_timeout_s
         self.history_s = max(history_s, self.policy.window_s)
         self.dlq_topic = topics.topic_name(topics.DLQ, settings.topic_prefix)
+        #: The topics the app's stage loops read, with the group that reads each.
+        self._loop_topics = {
+            topics.topic_name(spec, settings.topic_prefix): topics.consumer_group(settings.app_id, spec)
+            for inputs in topics.STAGE_INPUTS.values() for spec in inputs
+        }
         self._admin: AIOKafkaAdminClient | None = None
         self._consumer: AIOKafkaConsumer | None = None
         self._lock = asyncio.Lock()
@@ -196,6 +201,13 @@ class LagMonitor:
         self._dlq_cache: tuple[dict[int, int], list[RejectionSummary]] = ({}, [])
         self._timeline: deque[dict[str, Any]] = deque()
         self.latest: LagSnapshot | None = None
+
+    def _reads(self, group: str, topic: str) -> bool:
+        """Whether ``group`` still reads ``topic``: the app's Faust group keeps the offsets it committed on the
+        topics a stage loop now reads in its own group (where that loop started on upgrade); they are not lag."""
+        if group != self.settings.app_id:
+            return True
+        return self._loop_topics.get(topic, group) == group
 
     # --- lifecycle ---------------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -320,7 +332,7 @@ class LagMonitor:
                 committed[g] = {}
                 continue
             offsets = await self._group_offsets(admin, g)
-            committed[g] = {tp: om.offset for tp, om in offsets.items() if om.offset >= 0}
+            committed[g] = {tp: om.offset for tp, om in offsets.items() if om.offset >= 0 and self._reads(g, tp.topic)}
 
         # end offsets of every partition consumed, plus the DLQ topic (for its rate and recent rejections)
         tps: set[TopicPartition] = {tp for offs in committed.values() for tp in offs}

@@ -27,7 +27,6 @@ import orjson
 from aiokafka.admin import AIOKafkaAdminClient
 
 from benchmarks.corpus import Corpus
-from pipeline.app.loop import consumer_group
 from pipeline.config import KafkaSecurity, Settings
 from pipeline.ingest.publisher import RawPublisher, make_submission
 from pipeline.kafka import client_kwargs
@@ -36,7 +35,7 @@ from pipeline.sinks.subscriptions import router_from_settings
 from pipeline.stages.dedupe import DedupeConfig, DedupeIndex, DedupeState
 from pipeline.stages.normalise import NormaliseOptions
 from pipeline.stages.process import process
-from pipeline.topics import NOTIFICATIONS, TopicSpec, topic_name
+from pipeline.topics import NOTIFICATIONS, TopicSpec, consumer_group, topic_name
 from schemas import EnrichedStory, RawSubmission, utcnow
 from tests.integration.harness import PipelineRun, read_topic
 from tests.paths import REPO
@@ -403,7 +402,7 @@ async def committed_offsets(settings: Settings, spec: TopicSpec) -> dict[int, in
     admin = AIOKafkaAdminClient(**client_kwargs(settings))
     await admin.start()
     try:
-        offsets = await admin.list_consumer_group_offsets(consumer_group(settings, spec))
+        offsets = await admin.list_consumer_group_offsets(consumer_group(settings.app_id, spec))
     finally:
         await admin.close()
     return {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset >= 0}

@@ -12,11 +12,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 
 from benchmarks.corpus import Corpus, CorpusStory
-from pipeline.app.loop import consumer_group
 from pipeline.codec import encode
 from pipeline.ingest.publisher import make_submission
 from pipeline.kafka import client_kwargs
-from pipeline.topics import RAW
+from pipeline.topics import RAW, consumer_group
 from tests.integration.harness import PipelineRun, read_records, wait_until
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -44,7 +43,7 @@ async def publish_plain(run: PipelineRun, messages: list[tuple[bytes, bytes]]) -
 
 async def committed_offsets(run: PipelineRun, topic: str) -> dict[int, int | None]:
     """The committed offsets of ``topic`` (`wire.raw`) in the group that reads it."""
-    group = consumer_group(run.settings, RAW)  # the only topic checked here
+    group = consumer_group(run.settings.app_id, RAW)  # the only topic checked here
     consumer = AIOKafkaConsumer(bootstrap_servers=run.bootstrap, group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
