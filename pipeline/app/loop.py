@@ -123,7 +123,14 @@ class StageLoop(Service):
     async def _run(self) -> None:
         consumer = self._consumer()
         while not self.should_stop:
-            fetched = await consumer.getmany(timeout_ms=1000, max_records=self.max_records)
+            try:
+                fetched = await consumer.getmany(timeout_ms=1000, max_records=self.max_records)
+            except KafkaError as exc:
+                if not exc.retriable:
+                    raise  # stops the worker, with the reason in its log
+                log.warning("%s: fetch failed (%s); retrying", self.stage, exc)
+                await asyncio.sleep(1.0)
+                continue
             # Taken with no await since getmany returned: aiokafka returns a partition's records only from its
             # current position, so they belong to the epoch of that moment; a seek after this moment (another
             # rebalance while the batch waits for the lock) changes the epoch and they are not processed.
@@ -188,12 +195,14 @@ class StageLoop(Service):
 
     async def assigned(self, assigned: set[TopicPartition]) -> None:
         """Seek every assigned partition to where the group stands (see the module docstring). Until that is known
-        the rebalance waits (a partition not sought would never be processed): broker errors are retried."""
+        the rebalance waits (a partition not sought would never be processed): errors are retried."""
         delay = 0.2
         while True:
             try:
                 return await self._start(assigned)
-            except KafkaError as exc:
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
                 log.warning("%s: could not read where the group stands on %s (%s); retrying in %.1f s", self.stage,
                             _names(assigned), exc, delay)
                 await asyncio.sleep(delay)
