@@ -68,7 +68,12 @@ def topic_name(spec: TopicSpec, prefix: str = "") -> str:
 
 #: The input topics of each stage that runs on a stage loop, in a consumer group of its own
 #: (``{app_id}-{stage}``); every other topic is read by the Faust app's agents in the group ``{app_id}``.
-STAGE_INPUTS: dict[str, tuple[TopicSpec, ...]] = {"normalise": (RAW,), "store": (ENRICHED, DUPLICATES, DLQ)}
+STAGE_INPUTS: dict[str, tuple[TopicSpec, ...]] = {
+    "normalise": (RAW,),
+    "dedupe": (NORMALISED, DEDUPE_ANSWERS),  # co-partitioned: one consumer, range assignment
+    "dedupe-near": (DEDUPE_NEAR,),
+    "store": (ENRICHED, DUPLICATES, DLQ),
+}
 
 
 def stage_group(app_id: str, stage: str) -> str:

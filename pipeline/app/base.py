@@ -120,16 +120,16 @@ class Wirefeed:
         return self.topics[spec.name]
 
     def add_loop(self, stage: str, handler: BatchHandler, *, max_records: int = 200,
-                 on_stop: Callable[[], Awaitable[None]] | None = None) -> StageLoop:
+                 on_stop: Callable[[], Awaitable[None]] | None = None, **hooks: Any) -> StageLoop:
         """A :class:`StageLoop` of ``stage`` over its input topics (``STAGE_INPUTS``), started and stopped with the
-        app."""
+        app. ``hooks``: :class:`StageLoop`'s ``on_assigned``, ``on_revoked`` and ``assignors``."""
         ready = None
         if self.ready is not None:
             self.ready.expect(group_id(self.settings, stage))
             ready = self.ready.loop_report
         inputs = [topic_name(spec, self.settings.topic_prefix) for spec in STAGE_INPUTS[stage]]
         loop = StageLoop(self.settings, stage, inputs, handler, self.outbox, max_records=max_records, ready=ready,
-                         on_stop=on_stop, loop=self.app.loop, beacon=self.app.beacon)
+                         on_stop=on_stop, loop=self.app.loop, beacon=self.app.beacon, **hooks)
         # An instance: the app starts it as it is once the app has started, and stops it with the app.
         self.app.service(cast(Any, loop))
         return loop

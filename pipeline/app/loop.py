@@ -27,6 +27,7 @@ from typing import Any, Protocol, TypeAlias
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.coordinator.assignors.abstract import AbstractPartitionAssignor
 from aiokafka.errors import CommitFailedError, KafkaError
 from aiokafka.structs import ConsumerRecord
 from mode import Service
@@ -46,6 +47,10 @@ class BatchHandler(Protocol):
     """Processes one batch of records, sending every output through ``out`` (the loop flushes it)."""
 
     async def __call__(self, records: Sequence[Record], out: Outbox) -> None: ...
+
+
+#: Told the partitions a rebalance assigned or revoked.
+PartitionsHook: TypeAlias = Callable[[set[TopicPartition]], Awaitable[None]]
 
 
 class ReadyReport(Protocol):
@@ -78,7 +83,8 @@ class StageLoop(Service):
     def __init__(self, settings: Settings, stage: str, topics: Sequence[str], handler: BatchHandler,
                  outbox: Callable[[], Awaitable[Outbox]], *, max_records: int = 200,
                  ready: ReadyReport | None = None, on_stop: Callable[[], Awaitable[None]] | None = None,
-                 **kwargs: Any) -> None:
+                 on_assigned: PartitionsHook | None = None, on_revoked: PartitionsHook | None = None,
+                 assignors: tuple[type[AbstractPartitionAssignor], ...] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.settings = settings
         self.stage = stage
@@ -90,6 +96,11 @@ class StageLoop(Service):
         self.report = ready
         #: Called once the consumer has stopped: the handler's resources (a store connection) are released.
         self.release = on_stop
+        #: Called with the assigned partitions before any of them is sought (state restored from a changelog),
+        #: and with the revoked ones once the batch in hand is committed (that state dropped).
+        self.on_assigned = on_assigned
+        self.on_revoked = on_revoked
+        self.assignors = assignors
         self.offsets: Offsets[TopicPartition] = Offsets()
         #: Held while a batch is processed and committed; the revoke listener takes it to wait for that batch.
         self.batch_lock = asyncio.Lock()
@@ -104,8 +115,11 @@ class StageLoop(Service):
     async def on_start(self) -> None:
         self.admin = AIOKafkaAdminClient(**client_kwargs(self.settings), client_id=f"{self.group}-admin")
         await self.admin.start()
+        extra: dict[str, Any] = {}
+        if self.assignors is not None:
+            extra["partition_assignment_strategy"] = self.assignors
         self.consumer = AIOKafkaConsumer(group_id=self.group, client_id=self.group,
-                                         **consumer_kwargs(self.settings))
+                                         **consumer_kwargs(self.settings), **extra)
         self.consumer.subscribe(list(self.topics), listener=_Listener(self))
         await self.consumer.start()
 
@@ -192,6 +206,8 @@ class StageLoop(Service):
                                 self.stage, exc)
             for tp in revoked:
                 self.offsets.revoked(tp)
+            if self.on_revoked is not None:
+                await self.on_revoked(set(revoked))
 
     async def assigned(self, assigned: set[TopicPartition]) -> None:
         """Seek every assigned partition to where the group stands (see the module docstring). Until that is known
@@ -211,6 +227,8 @@ class StageLoop(Service):
     async def _start(self, assigned: set[TopicPartition]) -> None:
         consumer = self._consumer()
         fresh = sorted(assigned)
+        if self.on_assigned is not None:
+            await self.on_assigned(set(fresh))
         committed: dict[TopicPartition, int | None] = {tp: await consumer.committed(tp) for tp in fresh}
         if missing := [tp for tp in fresh if committed[tp] is None]:
             inherited = await self._inherited(missing)

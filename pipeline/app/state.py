@@ -70,6 +70,21 @@ class StateTable:
     def _value(self, value: Any) -> bytes:
         return bytes(codecs.dumps(self.value_serializer, value))
 
+    def decode(self, key: bytes | None, value: bytes | None) -> tuple[str, Any]:
+        """A changelog record as :meth:`recover` takes it: (key, value or None for a tombstone)."""
+        return (codecs.loads(self.key_serializer, key or b"null"),
+                None if value is None else codecs.loads(self.value_serializer, value))  # fmt: skip
+
+    def drop(self, partitions: Iterable[int]) -> int:
+        """Forget the keys of ``partitions`` (revoked: their next owner restores them). Returns keys dropped."""
+        prefixes = tuple(f"{p}|" for p in partitions)
+        if not prefixes:
+            return 0
+        gone = [k for k in self.data if isinstance(k, str) and k.startswith(prefixes)]
+        for key in gone:
+            del self.data[key]
+        return len(gone)
+
     def recover(self, records: Iterable[tuple[str, Any]]) -> None:
         """Apply decoded changelog records (key, value or None) in order, as recovery after a restart does."""
         if not self.per_entry:
