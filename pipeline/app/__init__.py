@@ -1,4 +1,4 @@
-"""The Faust shell: stage loops and agents that move bytes between topics and call the pure stages."""
+"""The shell: stage loops, hosted in a Faust app, that move bytes between topics and call the pure stages."""
 
 from __future__ import annotations
 

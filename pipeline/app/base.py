@@ -1,4 +1,5 @@
-"""The Faust application: one app object, the catalogue's topics bound to it, and the DLQ helper agents share."""
+"""The Faust application that hosts the stage loops: one app object, the catalogue's topics bound to it, the loops'
+producer, and the DLQ helpers the stages share."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from typing import Any, cast
 import faust
 from faust.types import TopicT
 
-from pipeline.app.consumer import WirefeedFaustApp
 from pipeline.app.loop import BatchHandler, StageLoop, group_id
 from pipeline.app.outbox import Outbox
+from pipeline.app.producer import LoopProducer, ProducerService
 from pipeline.app.ready import ReadyFile
 from pipeline.codec import encode
 from pipeline.config import Settings
@@ -56,7 +57,7 @@ def faust_app(settings: Settings) -> faust.App:
     if not settings.broker:
         raise RuntimeError("no broker configured: set WIREFEED_BROKER or pass --broker host:port")
     brokers = ";".join(f"kafka://{b.strip()}" for b in settings.broker.split(","))
-    app = WirefeedFaustApp(
+    app = faust.App(
         settings.app_id,
         broker=brokers,
         broker_credentials=broker_credentials(settings),
@@ -71,9 +72,6 @@ def faust_app(settings: Settings) -> faust.App:
         # Outputs are checked against max_message_bytes before they are sent (``send_checked``); the producer's
         # own limit is the same, so nothing larger than every topic takes is ever handed to the broker.
         producer_max_request_size=settings.max_message_bytes,
-        consumer_max_fetch_size=max(4_194_304, settings.max_payload_bytes * 2),
-        consumer_auto_offset_reset="earliest",
-        broker_commit_interval=1.0,
         broker_session_timeout=settings.worker_session_timeout_s,
         broker_heartbeat_interval=min(3.0, settings.worker_session_timeout_s / 3),
         table_standby_replicas=0,
@@ -82,8 +80,6 @@ def faust_app(settings: Settings) -> faust.App:
         web_port=max(settings.web_port, 1),
         web_bind="127.0.0.1",
     )
-    app.conf.wirefeed_topic_prefix = settings.topic_prefix  # type: ignore[attr-defined]
-    app.conf.wirefeed_fetch_max_wait_ms = settings.consumer_fetch_max_wait_ms  # type: ignore[attr-defined]
     return app
 
 
@@ -96,10 +92,15 @@ class Wirefeed:
     topics: dict[str, TopicT] = field(default_factory=dict)
     #: This worker's ready file, told by each consumer group when it holds an assignment (None: not reported).
     ready: ReadyFile | None = None
+    #: The stage loops' producer (every output and changelog write), started with the first send.
+    producer: LoopProducer | None = None
 
     @classmethod
     def create(cls, settings: Settings, ready: ReadyFile | None = None) -> Wirefeed:
-        wf = cls(settings=settings, app=faust_app(settings), ready=ready)
+        producer = LoopProducer(settings)
+        wf = cls(settings=settings, app=faust_app(settings), ready=ready, producer=producer)
+        # Added before the loops: the app stops its services in reverse order, so the producer stops after them.
+        wf.app.service(cast(Any, ProducerService(producer, loop=wf.app.loop, beacon=wf.app.beacon)))
         for spec in CATALOGUE:
             wf.topics[spec.name] = wf.bind(spec)
         return wf
@@ -134,15 +135,15 @@ class Wirefeed:
         self.app.service(cast(Any, loop))
         return loop
 
-    async def outbox(self) -> Outbox:
-        """An empty :class:`Outbox` on the app's producer (started if it is not yet)."""
-        return Outbox(await self.app.maybe_start_producer())
+    async def start_producer(self) -> LoopProducer:
+        """The loops' producer, started if it is not yet."""
+        if self.producer is None:
+            self.producer = LoopProducer(self.settings)
+        return await self.producer.start()
 
-    async def reject_event(self, event: Any, stage: Stage, reason: ReasonCode, message: str, out: Outbox, *,
-                           submission_id: str | None = None, agency: str | None = None) -> None:
-        """:meth:`reject_record` for a Faust event."""
-        await self.reject_record(event.message, event.value, stage, reason, message, out,
-                                 submission_id=submission_id, agency=agency)
+    async def outbox(self) -> Outbox:
+        """An empty :class:`Outbox` on the loops' producer (started if it is not yet)."""
+        return Outbox(await self.start_producer())
 
     async def reject_record(self, where: Any, value: bytes, stage: Stage, reason: ReasonCode, message: str,
                             out: Outbox, *, submission_id: str | None = None, agency: str | None = None) -> None:

@@ -319,7 +319,7 @@ class Deduper:
                                             agency=story.agency)
 
 
-# --------------------------------------------------------------------------------------------- the Faust shell
+# --------------------------------------------------------------------------------------------- the loops
 
 
 def dedupe_config(settings: Settings) -> DedupeConfig:
@@ -362,7 +362,7 @@ def register(wf: Wirefeed) -> Deduper:
         parts = sorted(found)
         return int(partitioner(key, parts, parts))
 
-    deduper = Deduper(tables, topics, dedupe_config(s), wf, ProducerChangelog(app.maybe_start_producer),
+    deduper = Deduper(tables, topics, dedupe_config(s), wf, ProducerChangelog(wf.start_producer),
                       NearRouting(near_partition, LOCAL_NEAR))
 
     def hooks(restored: set[int], *owned: StateTable) -> dict[str, Any]:

@@ -42,19 +42,13 @@ class StateTable:
 
     ``per_entry`` tables hold dedupe buckets (joined entries) and write one record per changed entry
     (``pipeline.stages.dedupe.entrylog``); the others one record per key. Keys and values are encoded with
-    Faust's codecs, as Faust's table recovery decodes them."""
+    Faust's codecs, as the Faust tables that held this state before wrote them (the changelogs carry over)."""
 
     topic: str
     data: MutableMapping[str, Any]
     per_entry: bool = False
     key_serializer: str = "json"
     value_serializer: str = "json"
-
-    @classmethod
-    def of(cls, table: Any, *, per_entry: bool = False) -> StateTable:
-        """The state of a Faust table (its in-memory store, changelog topic and serializers)."""
-        return cls(table.changelog_topic.get_topic_name(), table.data, per_entry,
-                   table.key_serializer, table.value_serializer)  # fmt: skip
 
     def records(self, partition: int, key: str, new: Any) -> list[Record]:
         """The changelog records that take ``key`` from its value in :attr:`data` to ``new`` (None: deleted)."""
@@ -107,7 +101,8 @@ class StateTable:
 
 
 class ProducerChangelog:
-    """Changelog records through a producer (Faust's ``ProducerT.send``, explicit partition), acknowledged."""
+    """Changelog records through a producer (:class:`~pipeline.app.producer.LoopProducer`, explicit partition),
+    acknowledged."""
 
     def __init__(self, producer: Callable[[], Awaitable[Any]]) -> None:
         self.producer = producer

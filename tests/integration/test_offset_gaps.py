@@ -154,7 +154,7 @@ async def test_an_upgrade_continues_from_the_faust_groups_offsets(kafka_bootstra
         await wait_until(lambda: _stored(run, len(after)), 240, f"{len(after)} stories stored", run)
         await wait_until(lambda: commit_passes_last_records(run, raw), 60, "the commit past every record", run)
         assert await run.stored_count() == len(after)  # none of the stories the old group had read
-        assert f"continuing from group {run.settings.app_id}'s" in run.logs()
+        assert f"continuing from group {run.settings.app_id}'s" in run.logs(tail=None)
     finally:
         run.stop()
 
