@@ -234,8 +234,10 @@ class StageLoop(Service):
             inherited = await self._inherited(missing)
             committed.update(inherited)
         starts = await consumer.beginning_offsets(fresh) if fresh else {}
+        chosen: dict[TopicPartition, int] = {}
         for tp in fresh:
             offset, deleted = start_offset(committed[tp], starts[tp])
+            chosen[tp] = offset
             if deleted:
                 log.warning("%s: %s[%d]: %d records (offsets %d..%d) were deleted by retention before this group "
                             "read them; continuing from the log start %d", self.stage, tp.topic, tp.partition,
@@ -245,8 +247,19 @@ class StageLoop(Service):
                          tp.partition, offset)
             consumer.seek(tp, offset)
             self.offsets.assigned(tp, offset)
+        if missing:
+            await self._record_start({tp: chosen[tp] for tp in missing})
         if self.report is not None:
             self.report(self.group, fresh)
+
+    async def _record_start(self, offsets: dict[TopicPartition, int]) -> None:
+        """Commit where the group starts on partitions it had no offset for (the offset the loop reads from next,
+        so nothing is skipped): the lag monitor then sees every partition the group holds, also on a topic that
+        stays empty (`wire.dedupe.near` when every probe is answered in-process)."""
+        try:
+            await self._consumer().commit(offsets)
+        except KafkaError as exc:  # the first batch's commit records it instead
+            log.warning("%s: could not record the start offsets %s (%s)", self.stage, _describe(offsets), exc)
 
     async def _inherited(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
         """The committed offsets of the app's Faust group for ``partitions`` (where the stage stood when it ran as

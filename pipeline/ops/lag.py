@@ -162,8 +162,10 @@ class LagMonitor:
     """Samples consumer lag of the pipeline's groups (or any groups) and judges their status over a window.
 
     ``groups``: groups that are expected to exist; absent ones are reported with status MISSING. Default: the
-    Faust app id (``settings.app_id``). ``pattern``: a regular expression; every group on the broker whose name it
-    matches (``re.search``) is reported too. Default when neither is given: groups starting with the app id.
+    app's stage-loop groups (``{app_id}-{stage}``). ``pattern``: a regular expression; every group on the broker
+    whose name it matches (``re.search``) is reported too. Default when neither is given: groups starting with the
+    app id, except the Faust app's own group (``app_id``), which reads no topic (every stage runs on a loop); name
+    it in ``groups`` to see it.
     """
 
     def __init__(
@@ -178,7 +180,10 @@ class LagMonitor:
         history_s: float = 600.0,
     ) -> None:
         self.settings = settings
-        self.expected: tuple[str, ...] = tuple(groups) if groups is not None else (settings.app_id,)
+        loop_groups = tuple(topics.stage_group(settings.app_id, stage) for stage in topics.STAGE_INPUTS)
+        self.expected: tuple[str, ...] = tuple(groups) if groups is not None else loop_groups
+        #: Groups left out of the pattern's matches: the idle Faust group, unless asked for by name.
+        self._hidden: frozenset[str] = frozenset({settings.app_id}) - set(self.expected)
         if pattern is None and groups is None:
             pattern = f"^{re.escape(settings.app_id)}"
         self.pattern = re.compile(pattern) if pattern is not None else None
@@ -306,7 +311,7 @@ class LagMonitor:
         listed = {g[0] for g in await admin.list_consumer_groups()}
         names = set(self.expected)
         if self.pattern is not None:
-            names |= {g for g in listed if self.pattern.search(g)}
+            names |= {g for g in listed if self.pattern.search(g) and g not in self._hidden}
         group_names = sorted(names)
 
         # one group per DescribeGroups request: aiokafka 0.14 fails to decode a multi-group response from

@@ -355,7 +355,7 @@ class LagWatch:
     """Samples the pipeline's consumer-group lag in the background; keeps the maximum and the last status."""
 
     def __init__(self, settings: Settings, interval: float = 1.0) -> None:
-        self.monitor = LagMonitor(settings)  # every group of the app: its Faust agents' and its stage loops'
+        self.monitor = LagMonitor(settings)  # every group of the app: its stage loops (and the idle Faust group)
 
         self.interval = interval
         self.max_lag = 0
