@@ -34,7 +34,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.baselines import TopicCounter, cpu_seconds, load_average
-from benchmarks.bench_pipeline import USER_DEFAULTS, percentile
+from benchmarks.bench_pipeline import percentile
 from benchmarks.corpus import Corpus
 from pipeline.config import Settings, embedded_worker_env
 from pipeline.ingest.publisher import RawPublisher, make_submission
@@ -147,7 +147,7 @@ def hop_table(run: PipelineRun, topics: dict[str, list[Any]], received: dict[str
 async def measure(bootstrap: str, data_dir: Path, *, idempotence: bool, rate: int, seconds: float,
                   extra_env: dict[str, str], profile: Path | None = None) -> dict[str, Any]:
     run = PipelineRun(bootstrap=bootstrap, data_dir=data_dir / "hops", idempotence=idempotence,
-                      extra_env={**USER_DEFAULTS, **extra_env})
+                      extra_env=extra_env)
     from benchmarks.baselines import preload
 
     await preload(run.settings, [])

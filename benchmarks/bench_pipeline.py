@@ -50,14 +50,12 @@ from benchmarks.baselines import (
 )
 from benchmarks.corpus import Corpus
 from pipeline.app.ready import ready_file
-from pipeline.config import Settings, embedded_worker_env
+from pipeline.config import embedded_worker_env
 from pipeline.ingest.publisher import RawPublisher, make_submission
 from pipeline.topics import NOTIFICATIONS
 from tests.integration.harness import PipelineRun
 
 LOADS = (50, 200, 1000)
-#: The test harness gives its workers a 50 ms store batch window; a benchmark measures what `wirefeed run` gives.
-USER_DEFAULTS = {"WIREFEED_STORE_BATCH_SECONDS": str(Settings.model_fields["store_batch_seconds"].default)}
 #: Baseline A drains a few thousand messages in a handful of polls; it gets the same messages repeated up to at
 #: least this many, so its rate spans enough polls to be stable.
 BASELINE_A_MIN = 10_000
@@ -215,7 +213,7 @@ async def pipeline_scenario(
         data_dir=data_dir / f"pipeline-{workers}w-{partitions}p-{uuid.uuid4().hex[:6]}",
         partitions=partitions,
         idempotence=idempotence,
-        extra_env={**USER_DEFAULTS, **(extra_env or {})},
+        extra_env=extra_env or {},
     )
     await preload(run.settings, messages)
     for _ in range(workers):

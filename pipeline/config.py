@@ -90,9 +90,6 @@ class Settings(BaseSettings):
     dedupe_evict_seconds: float = Field(3600.0, gt=0, description="How often expired dedupe state is deleted")
     near_duplicate_policy: Literal["pass", "drop"] = "pass"
     store_batch_size: int = Field(500, ge=1)
-    store_batch_seconds: float = Field(
-        0.01, gt=0, description="Longest a store batch collects stories; under load the queue fills batches anyway"
-    )
     embargo_check_seconds: float = Field(
         1.0, gt=0, description="How often stored stories whose embargo ended are released (notified)"
     )

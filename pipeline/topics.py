@@ -64,3 +64,26 @@ CATALOGUE: tuple[TopicSpec, ...] = (
 
 def topic_name(spec: TopicSpec, prefix: str = "") -> str:
     return f"{prefix}{spec.name}"
+
+
+#: The input topics of each stage that runs on a stage loop, in a consumer group of its own
+#: (``{app_id}-{stage}``); every other topic is read by the Faust app's agents in the group ``{app_id}``.
+STAGE_INPUTS: dict[str, tuple[TopicSpec, ...]] = {
+    "normalise": (RAW,),
+    "dedupe": (NORMALISED, DEDUPE_ANSWERS),  # co-partitioned: one consumer, range assignment
+    "dedupe-near": (DEDUPE_NEAR,),
+    "store": (ENRICHED, DUPLICATES, DLQ),
+}
+
+
+def stage_group(app_id: str, stage: str) -> str:
+    """The consumer group of a stage loop (``wirefeed lag`` shows every group starting with the app id)."""
+    return f"{app_id}-{stage}"
+
+
+def consumer_group(app_id: str, spec: TopicSpec) -> str:
+    """The consumer group that reads ``spec``'s topic: its stage loop's, else the Faust app's."""
+    for stage, inputs in STAGE_INPUTS.items():
+        if spec in inputs:
+            return stage_group(app_id, stage)
+    return app_id

@@ -1,16 +1,17 @@
-"""The Faust shell: agents that move bytes between topics and call the pure stages."""
+"""The shell: stage loops, hosted in a Faust app, that move bytes between topics and call the pure stages."""
 
 from __future__ import annotations
 
 from pipeline.app.base import Wirefeed
+from pipeline.app.ready import ReadyFile
 from pipeline.config import Settings
 
 
-def create_wirefeed(settings: Settings) -> Wirefeed:
-    """The app with every agent registered: normalise, dedupe+enrich, store+notify, DLQ/duplicate sinks."""
+def create_wirefeed(settings: Settings, ready: ReadyFile | None = None) -> Wirefeed:
+    """The app with every stage registered: normalise, dedupe+enrich, store+notify, DLQ/duplicate sinks."""
     from pipeline.app import dedupe_agent, normalise_agent, store_agent
 
-    wf = Wirefeed.create(settings)
+    wf = Wirefeed.create(settings, ready)
     normalise_agent.register(wf)
     dedupe_agent.register(wf)
     store_agent.register(wf)

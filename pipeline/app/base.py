@@ -1,22 +1,26 @@
-"""The Faust application: one app object, the catalogue's topics bound to it, and the DLQ helper agents share."""
+"""The Faust application that hosts the stage loops: one app object, the catalogue's topics bound to it, the loops'
+producer, and the DLQ helpers the stages share."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import faust
 from faust.types import TopicT
 
-from pipeline.app.consumer import WirefeedFaustApp
+from pipeline.app.loop import BatchHandler, StageLoop, group_id
 from pipeline.app.outbox import Outbox
+from pipeline.app.producer import LoopProducer, ProducerService
+from pipeline.app.ready import ReadyFile
 from pipeline.codec import encode
 from pipeline.config import Settings
 from pipeline.kafka import ssl_context
 from pipeline.ops import metrics
 from pipeline.stages.process import Source, reject
-from pipeline.topics import CATALOGUE, DLQ, TopicSpec, topic_name
+from pipeline.topics import CATALOGUE, DLQ, STAGE_INPUTS, TopicSpec, topic_name
 from schemas import ReasonCode, Rejection, Stage, utcnow
 
 log = logging.getLogger("wirefeed.app")
@@ -53,7 +57,7 @@ def faust_app(settings: Settings) -> faust.App:
     if not settings.broker:
         raise RuntimeError("no broker configured: set WIREFEED_BROKER or pass --broker host:port")
     brokers = ";".join(f"kafka://{b.strip()}" for b in settings.broker.split(","))
-    app = WirefeedFaustApp(
+    app = faust.App(
         settings.app_id,
         broker=brokers,
         broker_credentials=broker_credentials(settings),
@@ -68,9 +72,6 @@ def faust_app(settings: Settings) -> faust.App:
         # Outputs are checked against max_message_bytes before they are sent (``send_checked``); the producer's
         # own limit is the same, so nothing larger than every topic takes is ever handed to the broker.
         producer_max_request_size=settings.max_message_bytes,
-        consumer_max_fetch_size=max(4_194_304, settings.max_payload_bytes * 2),
-        consumer_auto_offset_reset="earliest",
-        broker_commit_interval=1.0,
         broker_session_timeout=settings.worker_session_timeout_s,
         broker_heartbeat_interval=min(3.0, settings.worker_session_timeout_s / 3),
         table_standby_replicas=0,
@@ -79,8 +80,6 @@ def faust_app(settings: Settings) -> faust.App:
         web_port=max(settings.web_port, 1),
         web_bind="127.0.0.1",
     )
-    app.conf.wirefeed_topic_prefix = settings.topic_prefix  # type: ignore[attr-defined]
-    app.conf.wirefeed_fetch_max_wait_ms = settings.consumer_fetch_max_wait_ms  # type: ignore[attr-defined]
     return app
 
 
@@ -91,10 +90,17 @@ class Wirefeed:
     settings: Settings
     app: faust.App
     topics: dict[str, TopicT] = field(default_factory=dict)
+    #: This worker's ready file, told by each consumer group when it holds an assignment (None: not reported).
+    ready: ReadyFile | None = None
+    #: The stage loops' producer (every output and changelog write), started with the first send.
+    producer: LoopProducer | None = None
 
     @classmethod
-    def create(cls, settings: Settings) -> Wirefeed:
-        wf = cls(settings=settings, app=faust_app(settings))
+    def create(cls, settings: Settings, ready: ReadyFile | None = None) -> Wirefeed:
+        producer = LoopProducer(settings)
+        wf = cls(settings=settings, app=faust_app(settings), ready=ready, producer=producer)
+        # Added before the loops: the app stops its services in reverse order, so the producer stops after them.
+        wf.app.service(cast(Any, ProducerService(producer, loop=wf.app.loop, beacon=wf.app.beacon)))
         for spec in CATALOGUE:
             wf.topics[spec.name] = wf.bind(spec)
         return wf
@@ -114,17 +120,38 @@ class Wirefeed:
     def topic(self, spec: TopicSpec) -> TopicT:
         return self.topics[spec.name]
 
-    async def outbox(self) -> Outbox:
-        """An empty :class:`Outbox` on the app's producer (started if it is not yet)."""
-        return Outbox(await self.app.maybe_start_producer())
+    def add_loop(self, stage: str, handler: BatchHandler, *, max_records: int = 200,
+                 on_stop: Callable[[], Awaitable[None]] | None = None, **hooks: Any) -> StageLoop:
+        """A :class:`StageLoop` of ``stage`` over its input topics (``STAGE_INPUTS``), started and stopped with the
+        app. ``hooks``: :class:`StageLoop`'s ``on_assigned``, ``on_revoked`` and ``assignors``."""
+        ready = None
+        if self.ready is not None:
+            self.ready.expect(group_id(self.settings, stage))
+            ready = self.ready.loop_report
+        inputs = [topic_name(spec, self.settings.topic_prefix) for spec in STAGE_INPUTS[stage]]
+        loop = StageLoop(self.settings, stage, inputs, handler, self.outbox, max_records=max_records, ready=ready,
+                         on_stop=on_stop, loop=self.app.loop, beacon=self.app.beacon, **hooks)
+        # An instance: the app starts it as it is once the app has started, and stops it with the app.
+        self.app.service(cast(Any, loop))
+        return loop
 
-    async def reject_event(self, event: Any, stage: Stage, reason: ReasonCode, message: str, out: Outbox, *,
-                           submission_id: str | None = None, agency: str | None = None) -> None:
-        """Send a message a stage could not handle to `wire.dlq`, with where it came from and its bytes, through
-        the batch's ``out`` (acknowledged with the rest of the batch)."""
-        msg = event.message
-        rejection = reject(stage, reason, message[:500], event.value, utcnow(),
-                           source=Source(msg.topic, msg.partition, msg.offset))
+    async def start_producer(self) -> LoopProducer:
+        """The loops' producer, started if it is not yet."""
+        if self.producer is None:
+            self.producer = LoopProducer(self.settings)
+        return await self.producer.start()
+
+    async def outbox(self) -> Outbox:
+        """An empty :class:`Outbox` on the loops' producer (started if it is not yet)."""
+        return Outbox(await self.start_producer())
+
+    async def reject_record(self, where: Any, value: bytes, stage: Stage, reason: ReasonCode, message: str,
+                            out: Outbox, *, submission_id: str | None = None, agency: str | None = None) -> None:
+        """Send a message a stage could not handle to `wire.dlq`, with where it came from (``where``: anything with
+        ``topic``, ``partition`` and ``offset``) and its bytes, through the batch's ``out`` (acknowledged with the
+        rest of the batch)."""
+        rejection = reject(stage, reason, message[:500], value, utcnow(),
+                           source=Source(where.topic, where.partition, where.offset))
         if submission_id is not None or agency is not None:
             rejection = rejection.model_copy(update={"submission_id": submission_id, "agency": agency})
         await self.send_rejection(rejection, out)

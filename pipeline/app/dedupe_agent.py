@@ -2,17 +2,19 @@
 
 Topology (see docs/dedupe.md):
 
-- agent ``dedupe`` on `wire.normalised` (keyed by uri) and `wire.dedupe.answers` (keyed by uri, co-partitioned):
+- stage loop ``dedupe`` on `wire.normalised` (keyed by uri) and `wire.dedupe.answers` (keyed by uri, co-partitioned):
   the uri part settles resends, versions, kills and stale versions at once. A uri never seen waits in the
-  ``dedupe-pending`` table while its near-duplicate probe goes to `wire.dedupe.near`, once per bucket key (or is
+  ``dedupe-pending`` state while its near-duplicate probe goes to `wire.dedupe.near`, once per bucket key (or is
   answered in-process for the near partitions this worker holds, :mod:`pipeline.app.near_local`). When every
   bucket has answered, ``decide``. Forwarded stories are enriched and go to `wire.enriched`; stories kept back go
   to `wire.duplicates`.
-- agent ``dedupe-near`` on `wire.dedupe.near` (keyed by bucket key): looks in the bucket, stores the story there,
+- stage loop ``dedupe-near`` on `wire.dedupe.near` (keyed by bucket key): looks in the bucket, stores the story there,
   answers on `wire.dedupe.answers`.
 
 :class:`Deduper` holds the logic and its state (tables, routing, the last "seen" tick) and takes whole batches of
-records, so it runs in-process without Faust or a broker; :func:`register` is the Faust loop around it.
+records, so it runs in-process without a broker; :func:`register` puts it on two stage loops
+(:mod:`pipeline.app.loop`) whose state is restored from its changelog topics on assignment
+(:mod:`pipeline.app.restore`).
 """
 
 from __future__ import annotations
@@ -26,13 +28,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-import faust
 import orjson
+from aiokafka import TopicPartition
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
+from aiokafka.partitioner import DefaultPartitioner
 from pydantic import ValidationError
 
 from pipeline.app.base import Wirefeed
-from pipeline.app.batching import finished_batches
+from pipeline.app.loop import Record, StageLoop
 from pipeline.app.near_local import NearRouting
+from pipeline.app.outbox import Outbox
+from pipeline.app.restore import restore
 from pipeline.app.state import Changelog, PartitionView, ProducerChangelog, Staged, StateTable
 from pipeline.codec import encode
 from pipeline.config import Settings
@@ -42,42 +48,39 @@ from pipeline.stages.dedupe.gather import decide, probe_of, waiting_entry, with_
 from pipeline.stages.dedupe.index import STATE_FORMAT
 from pipeline.stages.enrich import TAGGER_BUILD, enrich
 from pipeline.stages.errors import StageError
-from pipeline.topics import DEDUPE_ANSWERS, DEDUPE_NEAR, DUPLICATES, ENRICHED, NORMALISED, topic_name
+from pipeline.topics import DEDUPE_ANSWERS, DEDUPE_NEAR, DUPLICATES, ENRICHED, NORMALISED, STAGE_INPUTS, topic_name
 from schemas import ReasonCode, Stage, Story, utcnow
 
 log = logging.getLogger("wirefeed.dedupe")
 
 BATCH = 200
-BATCH_SECONDS = 0.02
 #: Answer near probes for the `wire.dedupe.near` partitions this worker holds in-process (pipeline/app/near_local.py).
 LOCAL_NEAR = True
 
-#: Dedupe's Faust tables; each is partitioned like the topic its agent consumes. The near table is named after
-#: the layout of its entries (``STATE_FORMAT``) and of its changelog (one record per bucket entry, "e"): a new
-#: layout starts a new changelog instead of misreading the old.
+#: Dedupe's state tables; each is partitioned like the topic its loop consumes, and named as the Faust tables that
+#: held it before, so that their changelog topics (and an existing deployment's state) carry over. The near table
+#: is named after the layout of its entries (``STATE_FORMAT``) and of its changelog (one record per bucket entry,
+#: "e"): a new layout starts a new changelog instead of misreading the old.
 TABLES = ("dedupe-uris", "dedupe-pending", f"dedupe-near-v{STATE_FORMAT}e")
 
 
 def changelog_topics(settings: Settings) -> tuple[str, ...]:
-    """The tables' changelog topics, as Faust names them. The worker creates them before it joins the group, so
-    no worker reads a metadata snapshot in which a changelog has no partitions yet (Faust's PartitionsMismatch)."""
+    """The tables' changelog topics (named as Faust named them). The worker creates them before it starts."""
     return tuple(f"{settings.app_id}-{name}-changelog" for name in TABLES)
 
 
 # --------------------------------------------------------------------------------------------- interfaces
 
 
-class Message(Protocol):
-    topic: str
-    partition: int
-    offset: int
-
-
 class Event(Protocol):
-    """A record as a batch step reads it (a Faust event has this shape)."""
+    """A record as a batch step reads it (an aiokafka ``ConsumerRecord`` has this shape)."""
 
     @property
-    def message(self) -> Message: ...
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
     @property
     def key(self) -> Any: ...
     @property
@@ -97,8 +100,8 @@ class Rejects(Protocol):
     async def send_checked(self, out: Any, topic: str, key: bytes, value: bytes, *, stage: Stage, what: str,
                            original: bytes, submission_id: str | None, agency: str | None) -> bool: ...
 
-    async def reject_event(self, event: Any, stage: Stage, reason: ReasonCode, message: str, out: Any, *,
-                           submission_id: str | None = None, agency: str | None = None) -> None: ...
+    async def reject_record(self, where: Any, value: bytes, stage: Stage, reason: ReasonCode, message: str,
+                            out: Any, *, submission_id: str | None = None, agency: str | None = None) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -168,7 +171,7 @@ class Deduper:
         async with self.lock:
             staged = Staged()
             for event in events:
-                msg = event.message
+                msg = event
                 try:
                     request = orjson.loads(event.value)
                     bucket = bytes(event.key).decode()
@@ -183,8 +186,8 @@ class Deduper:
                         await out.send(self.topics.answers, request["uri"].encode(), orjson.dumps(answer))
                 except Exception as exc:  # never stop the feed; the DLQ keeps the message
                     log.exception("dedupe-near failed on %s[%d]@%d", msg.topic, msg.partition, msg.offset)
-                    await self.rejects.reject_event(event, "dedupe", "internal_error",
-                                                    f"near probe failed: {type(exc).__name__}: {exc}", out)
+                    await self.rejects.reject_record(event, event.value, "dedupe", "internal_error",
+                                                     f"near probe failed: {type(exc).__name__}: {exc}", out)
             await self._finish(staged, out)
 
     async def evict(self, now: datetime, uri_partitions: Iterable[int], near_partitions: Iterable[int]) -> int:
@@ -203,7 +206,7 @@ class Deduper:
     # ----------------------------------------------------------------------------------- one record
 
     async def _story_event(self, event: Event, staged: Staged, out: Outputs) -> str:
-        msg = event.message
+        msg = event
         try:
             if msg.topic == self.topics.answers:
                 answer = orjson.loads(event.value)
@@ -216,14 +219,15 @@ class Deduper:
             with contextlib.suppress(ValidationError):
                 refused = Story.model_validate_json(event.value)
                 agency, submission = refused.agency, refused.submission_id
-            await self.rejects.reject_event(event, "dedupe", exc.reason, exc.message, out, submission_id=submission,
-                                            agency=agency)
+            await self.rejects.reject_record(event, event.value, "dedupe", exc.reason, exc.message, out,
+                                             submission_id=submission, agency=agency)
         except (orjson.JSONDecodeError, ValidationError, KeyError, TypeError) as exc:
-            await self.rejects.reject_event(event, "dedupe", "bad_envelope", f"unreadable message: {exc}", out)
+            await self.rejects.reject_record(event, event.value, "dedupe", "bad_envelope",
+                                             f"unreadable message: {exc}", out)
         except Exception as exc:  # a bug must not stop the feed
             log.exception("dedupe failed on %s[%d]@%d", msg.topic, msg.partition, msg.offset)
-            await self.rejects.reject_event(event, "dedupe", "internal_error",
-                                            f"unexpected {type(exc).__name__}: {exc}", out)
+            await self.rejects.reject_record(event, event.value, "dedupe", "internal_error",
+                                             f"unexpected {type(exc).__name__}: {exc}", out)
         return "rejected"
 
     def _uris(self, staged: Staged, partition: int) -> UriIndex:
@@ -315,57 +319,83 @@ class Deduper:
                                             agency=story.agency)
 
 
-# --------------------------------------------------------------------------------------------- the Faust shell
-
-
-class EntryTable(faust.Table):  # type: ignore[type-arg]
-    """A Faust table whose changelog holds one record per bucket entry; recovery folds them back into buckets."""
-
-    def apply_changelog_batch(self, batch: Iterable[Any]) -> None:
-        StateTable.of(self, per_entry=True).recover(
-            (event.key, None if event.message.value is None else event.value) for event in batch)
+# --------------------------------------------------------------------------------------------- the loops
 
 
 def dedupe_config(settings: Settings) -> DedupeConfig:
     return DedupeConfig(window=timedelta(days=settings.dedupe_window_days), near_policy=settings.near_duplicate_policy)
 
 
+def co_partitioned(settings: Settings) -> int:
+    """The partition count `wire.normalised` and `wire.dedupe.answers` share (an answer must reach the partition of
+    the story waiting for it); the catalogue declaring different counts is a configuration error."""
+    counts = {spec.name: spec.partitions or settings.partitions for spec in STAGE_INPUTS["dedupe"]}
+    if len(set(counts.values())) != 1:
+        raise RuntimeError(f"dedupe's inputs must have the same number of partitions, the catalogue has {counts}: "
+                           "fix pipeline/topics.py")
+    return next(iter(counts.values()))
+
+
 def register(wf: Wirefeed) -> Deduper:
+    """Dedupe on two stage loops: ``dedupe`` on `wire.normalised` + `wire.dedupe.answers` (one consumer, range
+    assignment, so partition n of both lands on the same worker) and ``dedupe-near`` on `wire.dedupe.near`. Their
+    state is in-process, per partition, restored from its changelog topic when a partition is assigned and dropped
+    when it is revoked; expiry runs on a timer under the same lock."""
     s, app = wf.settings, wf.app
     log.info("enrich tagger: %s", TAGGER_BUILD)
-    # Changelogs use Faust's "json" codec, which encodes with orjson (a dependency of wirefeed).
-    uris, pending = (app.Table(name, partitions=s.partitions) for name in TABLES[:2])
-    near = app.tables.add(EntryTable(app, name=TABLES[2], partitions=s.partitions, beacon=app.tables.beacon))
+    co_partitioned(s)
+    names = changelog_topics(s)
+    tables = Tables(StateTable(names[0], {}), StateTable(names[1], {}), StateTable(names[2], {}, per_entry=True))
     topics = Topics.of(s)
-    source = app.topic(topics.normalised, topics.answers, key_type=bytes, value_type=bytes,
-                       key_serializer="raw", value_serializer="raw")
+    #: The partitions whose state this worker holds (restored), per loop; changed under ``deduper.lock`` only.
+    uri_parts: set[int] = set()
+    near_parts: set[int] = set()
+    loops: dict[str, StageLoop] = {}
+    partitioner = DefaultPartitioner()
 
     def near_partition(key: bytes) -> int | None:
-        return app.producer.key_partition(topics.near, key).partition
+        """The partition the producer sends ``key`` to on `wire.dedupe.near` (same partitioner, same metadata)."""
+        consumer = loops["dedupe-near"].consumer
+        found = None if consumer is None else consumer.partitions_for_topic(topics.near)
+        if not found:
+            return None
+        parts = sorted(found)
+        return int(partitioner(key, parts, parts))
 
-    deduper = Deduper(
-        Tables(StateTable.of(uris), StateTable.of(pending), StateTable.of(near, per_entry=True)), topics,
-        dedupe_config(s), wf, ProducerChangelog(app.maybe_start_producer), NearRouting(near_partition, LOCAL_NEAR),
-    )  # fmt: skip
+    deduper = Deduper(tables, topics, dedupe_config(s), wf, ProducerChangelog(wf.start_producer),
+                      NearRouting(near_partition, LOCAL_NEAR))
 
-    def owned(topic: str) -> list[int]:
-        return [tp.partition for tp in app.assignor.assigned_actives() if tp.topic == topic]
+    def hooks(restored: set[int], *owned: StateTable) -> dict[str, Any]:
+        async def on_assigned(assigned: set[TopicPartition]) -> None:
+            numbers = {tp.partition for tp in assigned}
+            async with deduper.lock:
+                restored.clear()  # eager rebalancing: everything held was revoked first
+                await restore(s, owned, numbers)
+                restored.update(numbers)
 
-    @app.agent(source, name="dedupe", concurrency=1)
-    async def dedupe_agent(stream):  # type: ignore[no-untyped-def]
-        out = await wf.outbox()
-        async for events in finished_batches(stream, BATCH, BATCH_SECONDS):
-            await deduper.story_batch(events, out, owned(topics.near))
+        async def on_revoked(revoked: set[TopicPartition]) -> None:
+            numbers = {tp.partition for tp in revoked}
+            async with deduper.lock:
+                restored.difference_update(numbers)
+                for table in owned:
+                    table.drop(numbers)
 
-    @app.agent(wf.topic(DEDUPE_NEAR), name="dedupe-near", concurrency=1)
-    async def near_agent(stream):  # type: ignore[no-untyped-def]
-        out = await wf.outbox()
-        async for events in finished_batches(stream, BATCH, BATCH_SECONDS):
-            await deduper.near_batch(events, out)
+        return {"on_assigned": on_assigned, "on_revoked": on_revoked}
+
+    async def story_batch(records: Sequence[Record], out: Outbox) -> None:
+        await deduper.story_batch(records, out, near_parts)
+
+    async def near_batch(records: Sequence[Record], out: Outbox) -> None:
+        await deduper.near_batch(records, out)
+
+    loops["dedupe"] = wf.add_loop("dedupe", story_batch, max_records=BATCH, assignors=(RangePartitionAssignor,),
+                                  **hooks(uri_parts, tables.uris, tables.pending))
+    loops["dedupe-near"] = wf.add_loop("dedupe-near", near_batch, max_records=BATCH,
+                                       **hooks(near_parts, tables.near))
 
     @app.timer(s.dedupe_evict_seconds)  # type: ignore[untyped-decorator]
     async def evict_expired() -> None:
-        removed = await deduper.evict(utcnow(), owned(topics.normalised), owned(topics.near))
+        removed = await deduper.evict(utcnow(), uri_parts, near_parts)
         if removed:
             log.info("evicted %d dedupe entries older than %s", removed, deduper.config.window)
 

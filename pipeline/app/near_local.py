@@ -3,16 +3,17 @@
 A new story's probe visits several bucket keys (8 on the corpus); through the topics each costs a message to
 `wire.dedupe.near`, a probe by the ``dedupe-near`` agent, and an answer on `wire.dedupe.answers` back to the
 story's uri partition: 16 messages per story. When the bucket key's partition of `wire.dedupe.near` is one this
-worker holds as active, its slice of the ``dedupe-near`` table is in this process, so the dedupe agent can probe it
-directly and gather the answer in the same step (:class:`NearRouting` says which keys those are).
+worker's ``dedupe-near`` loop holds and has restored, its slice of the near state is in this process, so the dedupe
+loop can probe it directly and gather the answer in the same step (:class:`NearRouting` says which keys those are).
 
 What keeps it equal to the topic path:
 
 - the probe, the answer and the relink use the same pure calls (``NearIndex.probe``/``relink``, ``with_answer``,
   ``decide``) on the same table slice, keyed the same way (``"<partition>|<bucket>"``);
 - the writes are staged with the rest of the dedupe batch and written only after its outputs are acknowledged;
-- one ``asyncio.Lock`` (``Deduper.lock``): every batch step of both agents and expiry hold it across read,
-  outputs and flush, so no one reads a bucket another has staged but not yet written;
+- one ``asyncio.Lock`` (``Deduper.lock``): every batch step of both loops, expiry, and the restore and drop of a
+  partition's state on assignment and revocation hold it, so no one reads a bucket another has staged but not yet
+  written, and a partition is answered here only while its state is whole;
 - ownership is read once per batch; a key whose partition is unknown (no metadata yet) goes through the topic.
 """
 

@@ -1,16 +1,10 @@
 """The outputs of one batch: handed to the producer without waiting for each, acknowledged together.
 
-An agent that awaited the broker's acknowledgement of every send would pay one round trip per message; one that
-never waited would let Faust commit an input offset whose outputs might still be lost (Faust flushes its producer
-before a commit, but an agent that is cancelled or crashes in between must not have acked the input). The rule
-here: every output of a batch goes into one :class:`Outbox`; ``await outbox.flush()`` returns only when the
-broker has acknowledged all of them (``acks=all``), and raises if any send failed. Agents flush before the batch
-is acknowledged (``finished_batches`` acks a batch only when the loop asks for the next one), so an input offset is
-never committed before its outputs are durably written.
-
-Sends go straight to Faust's producer (``ProducerT.send``: the aiokafka producer's accumulator, same default
-partitioner as ``Topic.send``, so keyed outputs land on the same partitions as before), skipping the per-message
-``FutureMessage``/``PendingMessage`` objects, callbacks and sensors of ``Topic.send``.
+A stage that awaited the broker's acknowledgement of every send would pay one round trip per message; one that
+never waited could have an input offset committed whose outputs might still be lost. The rule here: every output of
+a batch goes into one :class:`Outbox`; ``await outbox.flush()`` returns only when the broker has acknowledged all of
+them (``acks=all``), and raises if any send failed. The stage loop flushes before it commits the batch's offsets
+(:mod:`pipeline.app.loop`), so an input offset is never committed before its outputs are durably written.
 """
 
 from __future__ import annotations
@@ -28,7 +22,7 @@ SLOW_ACK_S = 30.0
 
 
 class Producer(Protocol):
-    """What an outbox needs of a producer (Faust's ``ProducerT.send`` has this signature)."""
+    """What an outbox needs of a producer (:class:`~pipeline.app.producer.LoopProducer` has it)."""
 
     async def send(self, topic: str, key: bytes | None, value: bytes | None, partition: int | None,
                    timestamp: float | None, headers: Any) -> Awaitable[Any]: ...

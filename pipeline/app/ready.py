@@ -1,16 +1,18 @@
-"""Readiness of the workers: each writes a small file once a rebalance is complete (group joined, partitions
-assigned, tables recovered, fetcher running); `wirefeed run` reads them to say when the pipeline is ready.
+"""Readiness of the workers: each writes a small file once every consumer group it runs has finished its rebalance
+(group joined, partitions assigned and sought, tables recovered); `wirefeed run` reads them to say when the pipeline
+is ready.
 
-A worker's file is ``<data dir>/ready/worker-<pid>.json`` with the consumer generation and the partitions it was
-assigned; it is removed when a rebalance starts and when the worker stops. The pipeline is ready when every worker
-has a file, all of the same generation, and together they hold every partition of `wire.raw`.
+A worker's file is ``<data dir>/ready/worker-<pid>.json``: per consumer group (the Faust app's and each stage
+loop's), the generation when known and the partitions it holds. It is removed when any of its groups starts a
+rebalance and when the worker stops. The pipeline is ready when every worker has a file, each group has the same
+generation in every file and no partition twice, and together they hold every partition of `wire.raw`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,39 +28,76 @@ def ready_file(data_dir: Path, pid: int) -> Path:
     return ready_dir(data_dir) / f"worker-{pid}.json"
 
 
-class ReadySensor(Sensor):  # type: ignore[misc]
-    """Writes this worker's ready file at the end of every rebalance and removes it at the start of the next."""
+class ReadyFile:
+    """This worker's ready file: present while every consumer group it expects holds an assignment."""
 
-    def __init__(self, data_dir: Path, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, data_dir: Path) -> None:
         self.path = ready_file(data_dir, os.getpid())
+        self.expected: set[str] = set()
+        self.groups: dict[str, dict[str, Any]] = {}
 
-    def on_rebalance_start(self, app: Any) -> dict[str, Any]:
-        self.clear()
-        return super().on_rebalance_start(app)  # type: ignore[no-any-return]
+    def expect(self, group: str) -> None:
+        self.expected.add(group)
 
-    def on_rebalance_end(self, app: Any, state: dict[str, Any]) -> None:
-        assigned = sorted(f"{tp.topic}:{tp.partition}" for tp in app.consumer.assignment())
-        body = {"generation": app.consumer_generation_id, "assigned": assigned}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_bytes(orjson.dumps(body))
-        tmp.replace(self.path)
+    def report(self, group: str, assigned: Iterable[str] | None, generation: int | None = None) -> None:
+        """``group`` holds ``assigned`` (``topic:partition`` names), or (None) started a rebalance."""
+        if assigned is None:
+            self.groups.pop(group, None)
+            self.clear()
+            return
+        self.groups[group] = {"generation": generation, "assigned": sorted(assigned)}
+        if self.expected <= self.groups.keys():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_bytes(orjson.dumps({"groups": self.groups}))
+            tmp.replace(self.path)
+
+    def loop_report(self, group: str, assigned: Sequence[Any] | None) -> None:
+        """:meth:`report` for a stage loop, whose partitions are aiokafka ``TopicPartition``s."""
+        self.report(group, None if assigned is None else (f"{tp.topic}:{tp.partition}" for tp in assigned))
 
     def clear(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
 
 
+class ReadySensor(Sensor):
+    """Reports the Faust app's group to the ready file at the end of every rebalance and at the start of the next."""
+
+    def __init__(self, ready: ReadyFile, group: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.ready = ready
+        self.group = group
+        ready.expect(group)
+
+    def on_rebalance_start(self, app: Any) -> dict[str, Any]:
+        self.ready.report(self.group, None)
+        return super().on_rebalance_start(app)
+
+    def on_rebalance_end(self, app: Any, state: dict[str, Any]) -> None:
+        assigned = (f"{tp.topic}:{tp.partition}" for tp in app.consumer.assignment())
+        self.ready.report(self.group, assigned, app.consumer_generation_id)
+
+
 def pipeline_ready(data_dir: Path, pids: Iterable[int], topic: str, partitions: int) -> bool:
-    """Every worker in ``pids`` has finished the same rebalance, and together they hold all of ``topic``."""
-    generations = set()
-    held: set[str] = set()
+    """Every worker in ``pids`` has finished the same rebalance of each of its groups, no partition is held twice,
+    and together they hold all of ``topic``."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    files = 0
     for pid in pids:
         try:
             body = orjson.loads(ready_file(data_dir, pid).read_bytes())
         except (FileNotFoundError, orjson.JSONDecodeError):
             return False
-        generations.add(body["generation"])
-        held.update(body["assigned"])
-    return len(generations) == 1 and all(f"{topic}:{p}" in held for p in range(partitions))
+        files += 1
+        for name, state in body["groups"].items():
+            groups.setdefault(name, []).append(state)
+    held: set[str] = set()
+    for states in groups.values():
+        if len(states) != files or len({state["generation"] for state in states}) != 1:
+            return False
+        names = [name for state in states for name in state["assigned"]]
+        if len(names) != len(set(names)):
+            return False
+        held.update(names)
+    return files > 0 and all(f"{topic}:{p}" in held for p in range(partitions))

@@ -42,19 +42,13 @@ class StateTable:
 
     ``per_entry`` tables hold dedupe buckets (joined entries) and write one record per changed entry
     (``pipeline.stages.dedupe.entrylog``); the others one record per key. Keys and values are encoded with
-    Faust's codecs, as Faust's table recovery decodes them."""
+    Faust's codecs, as the Faust tables that held this state before wrote them (the changelogs carry over)."""
 
     topic: str
     data: MutableMapping[str, Any]
     per_entry: bool = False
     key_serializer: str = "json"
     value_serializer: str = "json"
-
-    @classmethod
-    def of(cls, table: Any, *, per_entry: bool = False) -> StateTable:
-        """The state of a Faust table (its in-memory store, changelog topic and serializers)."""
-        return cls(table.changelog_topic.get_topic_name(), table.data, per_entry,
-                   table.key_serializer, table.value_serializer)  # fmt: skip
 
     def records(self, partition: int, key: str, new: Any) -> list[Record]:
         """The changelog records that take ``key`` from its value in :attr:`data` to ``new`` (None: deleted)."""
@@ -69,6 +63,21 @@ class StateTable:
 
     def _value(self, value: Any) -> bytes:
         return bytes(codecs.dumps(self.value_serializer, value))
+
+    def decode(self, key: bytes | None, value: bytes | None) -> tuple[str, Any]:
+        """A changelog record as :meth:`recover` takes it: (key, value or None for a tombstone)."""
+        return (codecs.loads(self.key_serializer, key or b"null"),
+                None if value is None else codecs.loads(self.value_serializer, value))  # fmt: skip
+
+    def drop(self, partitions: Iterable[int]) -> int:
+        """Forget the keys of ``partitions`` (revoked: their next owner restores them). Returns keys dropped."""
+        prefixes = tuple(f"{p}|" for p in partitions)
+        if not prefixes:
+            return 0
+        gone = [k for k in self.data if isinstance(k, str) and k.startswith(prefixes)]
+        for key in gone:
+            del self.data[key]
+        return len(gone)
 
     def recover(self, records: Iterable[tuple[str, Any]]) -> None:
         """Apply decoded changelog records (key, value or None) in order, as recovery after a restart does."""
@@ -92,7 +101,8 @@ class StateTable:
 
 
 class ProducerChangelog:
-    """Changelog records through a producer (Faust's ``ProducerT.send``, explicit partition), acknowledged."""
+    """Changelog records through a producer (:class:`~pipeline.app.producer.LoopProducer`, explicit partition),
+    acknowledged."""
 
     def __init__(self, producer: Callable[[], Awaitable[Any]]) -> None:
         self.producer = producer

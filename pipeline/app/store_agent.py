@@ -1,24 +1,24 @@
-"""Sink agent: `wire.enriched` → store (batched, idempotent) → notification topics.
+"""Store stage: `wire.enriched` → store (batched, idempotent) → notification topics; `wire.duplicates` and
+`wire.dlq` → store. On a :class:`~pipeline.app.loop.StageLoop`.
 
-Offsets are acknowledged only after the database commit and after every notification is acknowledged by the
-broker, so a crash anywhere replays the batch: the store ignores rows it has, notifications repeat with the same id.
-A message on `wire.enriched` or `wire.duplicates` that does not decode goes to `wire.dlq` (stage ``store``,
-``bad_envelope``) with the rest of its batch acknowledged only after that rejection is.
+Offsets are committed only after the database commit and after every notification is acknowledged by the broker,
+so a crash anywhere replays the batch: the store ignores rows it has, notifications repeat with the same id. A
+message on `wire.enriched` or `wire.duplicates` that does not decode goes to `wire.dlq` (stage ``store``,
+``bad_envelope``) with the rest of its batch committed only after that rejection is acknowledged.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from pipeline.app.base import Wirefeed
-from pipeline.app.batching import finished_batches
+from pipeline.app.loop import Record
 from pipeline.app.outbox import Outbox
 from pipeline.codec import encode
 from pipeline.ops import metrics
@@ -26,7 +26,7 @@ from pipeline.sinks.store import Store, StoreDataError, open_store
 from pipeline.sinks.store.writer import under_embargo
 from pipeline.sinks.subscriptions import load_subscriptions, router_from_settings
 from pipeline.stages.notify import Router, Subscription
-from pipeline.topics import DLQ, DUPLICATES, ENRICHED
+from pipeline.topics import DLQ, DUPLICATES, ENRICHED, topic_name
 from schemas import DuplicateRecord, EnrichedStory, Rejection, utcnow
 
 log = logging.getLogger("wirefeed.sink")
@@ -93,47 +93,43 @@ def register(wf: Wirefeed, subscriptions: tuple[Subscription, ...] | None = None
     s = wf.settings
     # Subscriptions from settings.subscriptions_file, validated now: a bad file stops the worker at start.
     router = router_from_settings(s) if subscriptions is None else Router(subscriptions, s.notification_link_template)
+    enriched_topic, duplicates_topic, dlq_topic = (topic_name(spec, s.topic_prefix)
+                                                   for spec in (ENRICHED, DUPLICATES, DLQ))
 
-    async def readable(events: Sequence[Any], contract: type[M], out: Outbox) -> list[tuple[Any, M]]:
-        """The batch's messages as (event, ``contract``) (validated by pydantic's JSON parser); unreadable ones go
-        to the DLQ through ``out`` instead of stopping the agent."""
+    async def readable(records: Sequence[Record], contract: type[M], out: Outbox) -> list[tuple[Record, M]]:
+        """The batch's messages as (record, ``contract``) (validated by pydantic's JSON parser); unreadable ones go
+        to the DLQ through ``out`` instead of stopping the stage."""
         models = []
-        for event in events:
+        for record in records:
             try:
-                models.append((event, contract.model_validate_json(event.value)))
+                models.append((record, contract.model_validate_json(record.value or b"")))
             except ValidationError as exc:
                 text = str(exc).splitlines()[0][:300]
-                await wf.reject_event(event, "store", "bad_envelope", f"not a {contract.__name__}: {text}", out)
+                await wf.reject_record(record, record.value or b"", "store", "bad_envelope",
+                                       f"not a {contract.__name__}: {text}", out)
         return models
 
-    def to_dlq(out: Outbox) -> Callable[[tuple[Any, Any], StoreDataError], Awaitable[None]]:
+    def to_dlq(out: Outbox) -> Callable[[tuple[Record, Any], StoreDataError], Awaitable[None]]:
         """What to do with the one message the database refused: `wire.dlq`, with the reason and its bytes."""
-        async def reject(pair: tuple[Any, Any], exc: StoreDataError) -> None:
-            event, model = pair
-            await wf.reject_event(event, "store", exc.reason, f"the store refused {model.uri}@{model.version}: {exc}",
-                                  out, submission_id=model.submission_id, agency=model.agency)
+        async def reject(pair: tuple[Record, Any], exc: StoreDataError) -> None:
+            record, model = pair
+            await wf.reject_record(record, record.value or b"", "store", exc.reason,
+                                   f"the store refused {model.uri}@{model.version}: {exc}", out,
+                                   submission_id=model.submission_id, agency=model.agency)
         return reject
 
-    @contextlib.asynccontextmanager
-    async def store() -> AsyncIterator[Store]:
-        """One connection per agent, closed when the agent stops (an open SQLite thread would block exit)."""
-        db = await retry_forever("open store", open_store, s.resolved_store_url)
-        try:
-            yield db
-        finally:
-            await db.close()
-
-    # The store agent's open store, for the embargo timer (None while the agent is not running).
+    # The stage's open store: opened with the first batch, closed when the loop stops (an open SQLite thread
+    # would block exit); the embargo timer uses it while it is open.
     open_db: dict[str, Store] = {}
 
-    @wf.app.agent(wf.topic(ENRICHED), name="store-notify", concurrency=1)
-    async def store_agent(stream):  # type: ignore[no-untyped-def]
-        async with store() as db:
-            open_db["store"] = db
-            try:
-                await store_batches(stream, db)
-            finally:
-                open_db.pop("store", None)
+    async def store() -> Store:
+        if "store" not in open_db:
+            open_db["store"] = await retry_forever("open store", open_store, s.resolved_store_url)
+        return open_db["store"]
+
+    async def close_store() -> None:
+        if db := open_db.pop("store", None):
+            await db.close()
 
     async def notify(stories: Sequence[EnrichedStory], out: Outbox) -> None:
         for story in stories:
@@ -160,48 +156,53 @@ def register(wf: Wirefeed, subscriptions: tuple[Subscription, ...] | None = None
         except Exception as exc:  # the next tick tries again
             log.warning("releasing embargoed stories failed (%s: %s)", type(exc).__name__, exc)
 
-    async def store_batches(stream, db: Store) -> None:  # type: ignore[no-untyped-def]
-        out = await wf.outbox()
-        async for events in finished_batches(stream, s.store_batch_size, s.store_batch_seconds):
-            started = time.perf_counter()
-            pairs = await readable(events, EnrichedStory, out)
-            stories = []
-            if pairs:
-                t0 = time.perf_counter()
-                written = await write_isolating("store write", lambda ps: db.write_batch([p[1] for p in ps]), pairs,
-                                                to_dlq(out))
-                stories = [story for _, story in written]
-                metrics.sink_write("store", time.perf_counter() - t0, len(pairs))
-                metrics.e2e_latencies("store", [st.received_at for st in stories])
-                # Stories under embargo are notified by release_embargoes when it ends.
-                now = utcnow()
-                await notify([st for st in stories if not under_embargo(st, now)], out)
-            await out.flush()
-            if stories:
-                metrics.e2e_latencies("notify", [st.received_at for st in stories])
-                metrics.stage_processed("store", "ok", (time.perf_counter() - started) / len(stories), len(stories))
+    async def store_stories(records: Sequence[Record], db: Store, out: Outbox) -> None:
+        started = time.perf_counter()
+        pairs = await readable(records, EnrichedStory, out)
+        if not pairs:
+            return
+        t0 = time.perf_counter()
+        written = await write_isolating("store write", lambda ps: db.write_batch([p[1] for p in ps]), pairs,
+                                        to_dlq(out))
+        stories = [story for _, story in written]
+        metrics.sink_write("store", time.perf_counter() - t0, len(pairs))
+        metrics.e2e_latencies("store", [st.received_at for st in stories])
+        # Stories under embargo are notified by release_embargoes when it ends.
+        now = utcnow()
+        await notify([st for st in stories if not under_embargo(st, now)], out)
+        await out.flush()
+        if stories:
+            metrics.e2e_latencies("notify", [st.received_at for st in stories])
+            metrics.stage_processed("store", "ok", (time.perf_counter() - started) / len(stories), len(stories))
 
-    @wf.app.agent(wf.topic(DLQ), name="store-rejections", concurrency=1)
-    async def rejections_agent(stream):  # type: ignore[no-untyped-def]
-        async with store() as db:
-            async for events in finished_batches(stream, s.store_batch_size, s.store_batch_seconds):
-                rejections = []
-                for event in events:
-                    try:
-                        rejections.append(Rejection.model_validate_json(event.value))
-                    except ValidationError as exc:  # it is on wire.dlq already: nowhere further to send it
-                        msg = event.message
-                        log.error("unreadable rejection at %s[%d]@%d skipped: %s", msg.topic, msg.partition,
-                                  msg.offset, str(exc).splitlines()[0][:300])
-                await write_isolating("store rejections", db.write_rejections, rejections, skip_rejection)
+    async def store_rejections(records: Sequence[Record], db: Store) -> None:
+        rejections = []
+        for record in records:
+            try:
+                rejections.append(Rejection.model_validate_json(record.value or b""))
+            except ValidationError as exc:  # it is on wire.dlq already: nowhere further to send it
+                log.error("unreadable rejection at %s[%d]@%d skipped: %s", record.topic, record.partition,
+                          record.offset, str(exc).splitlines()[0][:300])
+        await write_isolating("store rejections", db.write_rejections, rejections, skip_rejection)
 
-    @wf.app.agent(wf.topic(DUPLICATES), name="store-duplicates", concurrency=1)
-    async def duplicates_agent(stream):  # type: ignore[no-untyped-def]
-        async with store() as db:
-            out = await wf.outbox()
-            async for events in finished_batches(stream, s.store_batch_size, s.store_batch_seconds):
-                records = await readable(events, DuplicateRecord, out)
-                if records:
-                    await write_isolating("store duplicates", lambda rs: db.write_duplicates([r[1] for r in rs]),
-                                          records, to_dlq(out))
-                await out.flush()
+    async def store_duplicates(records: Sequence[Record], db: Store, out: Outbox) -> None:
+        pairs = await readable(records, DuplicateRecord, out)
+        if pairs:
+            await write_isolating("store duplicates", lambda rs: db.write_duplicates([r[1] for r in rs]), pairs,
+                                  to_dlq(out))
+
+    async def store_batch(records: Sequence[Record], out: Outbox) -> None:
+        """One fetched batch: stories (stored, then notified), duplicate records and rejections, each topic's
+        records in their order."""
+        db = await store()
+        by_topic: dict[str, list[Record]] = {enriched_topic: [], duplicates_topic: [], dlq_topic: []}
+        for record in records:
+            by_topic[record.topic].append(record)
+        if by_topic[enriched_topic]:
+            await store_stories(by_topic[enriched_topic], db, out)
+        if by_topic[duplicates_topic]:
+            await store_duplicates(by_topic[duplicates_topic], db, out)
+        if by_topic[dlq_topic]:
+            await store_rejections(by_topic[dlq_topic], db)
+
+    wf.add_loop("store", store_batch, max_records=s.store_batch_size, on_stop=close_store)

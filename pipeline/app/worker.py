@@ -12,7 +12,7 @@ import threading
 import time
 from typing import Any, NoReturn
 
-from pipeline.app.ready import ReadySensor
+from pipeline.app.ready import ReadyFile, ReadySensor
 from pipeline.broker.admin import ensure_topics
 from pipeline.config import Settings
 
@@ -90,9 +90,9 @@ def run_worker(settings: Settings) -> NoReturn:
 
         start_metrics_server(settings.metrics_port, settings.metrics_host)
     warm_up(settings)
-    wf = create_wirefeed(settings)
-    ready = ReadySensor(settings.data_dir)
-    wf.app.sensors.add(ready)
+    ready = ReadyFile(settings.data_dir)
+    wf = create_wirefeed(settings, ready)
+    wf.app.sensors.add(ReadySensor(ready, settings.app_id))
     worker = _make_worker_class()(wf.app, loglevel=settings.log_level.upper(), quiet=True, redirect_stdouts=False,
                                   shutdown_timeout=settings.worker_shutdown_timeout_s)
     try:

@@ -162,8 +162,10 @@ class LagMonitor:
     """Samples consumer lag of the pipeline's groups (or any groups) and judges their status over a window.
 
     ``groups``: groups that are expected to exist; absent ones are reported with status MISSING. Default: the
-    Faust app id (``settings.app_id``). ``pattern``: a regular expression; every group on the broker whose name it
-    matches (``re.search``) is reported too. Default when neither is given: groups starting with the app id.
+    app's stage-loop groups (``{app_id}-{stage}``). ``pattern``: a regular expression; every group on the broker
+    whose name it matches (``re.search``) is reported too. Default when neither is given: groups starting with the
+    app id, except the Faust app's own group (``app_id``), which reads no topic (every stage runs on a loop); name
+    it in ``groups`` to see it.
     """
 
     def __init__(
@@ -178,7 +180,10 @@ class LagMonitor:
         history_s: float = 600.0,
     ) -> None:
         self.settings = settings
-        self.expected: tuple[str, ...] = tuple(groups) if groups is not None else (settings.app_id,)
+        loop_groups = tuple(topics.stage_group(settings.app_id, stage) for stage in topics.STAGE_INPUTS)
+        self.expected: tuple[str, ...] = tuple(groups) if groups is not None else loop_groups
+        #: Groups left out of the pattern's matches: the idle Faust group, unless asked for by name.
+        self._hidden: frozenset[str] = frozenset({settings.app_id}) - set(self.expected)
         if pattern is None and groups is None:
             pattern = f"^{re.escape(settings.app_id)}"
         self.pattern = re.compile(pattern) if pattern is not None else None
@@ -188,6 +193,11 @@ class LagMonitor:
         self.fetch_timeout_s = fetch_timeout_s
         self.history_s = max(history_s, self.policy.window_s)
         self.dlq_topic = topics.topic_name(topics.DLQ, settings.topic_prefix)
+        #: The topics the app's stage loops read, with the group that reads each.
+        self._loop_topics = {
+            topics.topic_name(spec, settings.topic_prefix): topics.consumer_group(settings.app_id, spec)
+            for inputs in topics.STAGE_INPUTS.values() for spec in inputs
+        }
         self._admin: AIOKafkaAdminClient | None = None
         self._consumer: AIOKafkaConsumer | None = None
         self._lock = asyncio.Lock()
@@ -196,6 +206,13 @@ class LagMonitor:
         self._dlq_cache: tuple[dict[int, int], list[RejectionSummary]] = ({}, [])
         self._timeline: deque[dict[str, Any]] = deque()
         self.latest: LagSnapshot | None = None
+
+    def _reads(self, group: str, topic: str) -> bool:
+        """Whether ``group`` still reads ``topic``: the app's Faust group keeps the offsets it committed on the
+        topics a stage loop now reads in its own group (where that loop started on upgrade); they are not lag."""
+        if group != self.settings.app_id:
+            return True
+        return self._loop_topics.get(topic, group) == group
 
     # --- lifecycle ---------------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -294,7 +311,7 @@ class LagMonitor:
         listed = {g[0] for g in await admin.list_consumer_groups()}
         names = set(self.expected)
         if self.pattern is not None:
-            names |= {g for g in listed if self.pattern.search(g)}
+            names |= {g for g in listed if self.pattern.search(g) and g not in self._hidden}
         group_names = sorted(names)
 
         # one group per DescribeGroups request: aiokafka 0.14 fails to decode a multi-group response from
@@ -320,7 +337,7 @@ class LagMonitor:
                 committed[g] = {}
                 continue
             offsets = await self._group_offsets(admin, g)
-            committed[g] = {tp: om.offset for tp, om in offsets.items() if om.offset >= 0}
+            committed[g] = {tp: om.offset for tp, om in offsets.items() if om.offset >= 0 and self._reads(g, tp.topic)}
 
         # end offsets of every partition consumed, plus the DLQ topic (for its rate and recent rejections)
         tps: set[TopicPartition] = {tp for offs in committed.values() for tp in offs}

@@ -35,7 +35,7 @@ from pipeline.sinks.subscriptions import router_from_settings
 from pipeline.stages.dedupe import DedupeConfig, DedupeIndex, DedupeState
 from pipeline.stages.normalise import NormaliseOptions
 from pipeline.stages.process import process
-from pipeline.topics import NOTIFICATIONS
+from pipeline.topics import NOTIFICATIONS, TopicSpec, consumer_group, topic_name
 from schemas import EnrichedStory, RawSubmission, utcnow
 from tests.integration.harness import PipelineRun, read_topic
 from tests.paths import REPO
@@ -355,7 +355,8 @@ class LagWatch:
     """Samples the pipeline's consumer-group lag in the background; keeps the maximum and the last status."""
 
     def __init__(self, settings: Settings, interval: float = 1.0) -> None:
-        self.monitor = LagMonitor(settings, groups=[settings.app_id])
+        self.monitor = LagMonitor(settings)  # every group of the app: its stage loops (and the idle Faust group)
+
         self.interval = interval
         self.max_lag = 0
         self.last_status: str | None = None
@@ -366,9 +367,9 @@ class LagWatch:
         while True:
             try:
                 snap = await self.monitor.sample()
-                g = snap.group(self.monitor.settings.app_id)
-                self.max_lag = max(self.max_lag, g.lag)
-                self.last_status = g.status.name if hasattr(g.status, "name") else str(g.status)
+                self.max_lag = max(self.max_lag, sum(g.lag for g in snap.groups))
+                worst = max((g.status for g in snap.groups), default=None)
+                self.last_status = None if worst is None else worst.name
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -391,16 +392,17 @@ class LagWatch:
     async def current_lag(self) -> int | None:
         with contextlib.suppress(Exception):
             snap = await self.monitor.sample()
-            return snap.group(self.monitor.settings.app_id).lag
+            return sum(g.lag for g in snap.groups)
         return None
 
 
-async def committed_offsets(settings: Settings, topic: str) -> dict[int, int]:
-    """The consumer group's committed offsets on ``topic`` (partition → next offset to read)."""
+async def committed_offsets(settings: Settings, spec: TopicSpec) -> dict[int, int]:
+    """The committed offsets on ``spec``'s topic of the group that reads it (partition → next offset to read)."""
+    topic = topic_name(spec, settings.topic_prefix)
     admin = AIOKafkaAdminClient(**client_kwargs(settings))
     await admin.start()
     try:
-        offsets = await admin.list_consumer_group_offsets(settings.app_id)
+        offsets = await admin.list_consumer_group_offsets(consumer_group(settings.app_id, spec))
     finally:
         await admin.close()
     return {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset >= 0}

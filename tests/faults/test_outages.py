@@ -128,7 +128,7 @@ async def trace_missing(run: FaultRun, exp: Expected, limit: int = 20) -> str:
     committed: dict[str, dict[int, int]] = {}
     for spec in topics:
         name = run.topic(spec)
-        committed[spec.name] = await committed_offsets(run.settings, name)
+        committed[spec.name] = await committed_offsets(run.settings, spec)
         for rec in await read_records(run.bootstrap, name):
             try:
                 doc = orjson.loads(rec.value or b"null")

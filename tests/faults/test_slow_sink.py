@@ -58,7 +58,7 @@ async def test_slow_sink_back_pressure(kafka_bootstrap: str, tmp_path) -> None: 
             if value := rss_bytes(worker.pid):
                 rss.append(value)
             try:
-                committed = await committed_offsets(run.settings, enriched)
+                committed = await committed_offsets(run.settings, ENRICHED)
                 held = set(await stored_rows(run.check_url))
             except asyncio.CancelledError:
                 raise

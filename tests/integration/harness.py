@@ -47,7 +47,6 @@ class PipelineRun:
             "WIREFEED_DATA_DIR": str(self.data_dir),
             "WIREFEED_PARTITIONS": str(self.partitions),
             "WIREFEED_WEB_PORT": "0",
-            "WIREFEED_STORE_BATCH_SECONDS": "0.05",
             "WIREFEED_PRODUCER_IDEMPOTENCE": str(self.idempotence).lower(),
             **self.extra_env,
         }
@@ -93,8 +92,10 @@ class PipelineRun:
         if alive:
             await asyncio.sleep(2)
 
-    def logs(self) -> str:
-        return "\n".join(p.read_text(errors="replace")[-4000:] for p in sorted(self.data_dir.glob("worker-*.log")))
+    def logs(self, tail: int | None = 4000) -> str:
+        """The workers' logs, the last ``tail`` characters of each (None: whole)."""
+        return "\n".join(p.read_text(errors="replace")[-tail if tail else 0:]
+                         for p in sorted(self.data_dir.glob("worker-*.log")))
 
     async def stored_count(self) -> int:
         """Stories in this run's store."""

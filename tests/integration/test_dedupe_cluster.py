@@ -13,7 +13,7 @@ from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import murmur2
 
-from pipeline.topics import DUPLICATES, ENRICHED
+from pipeline.topics import CATALOGUE, DUPLICATES, ENRICHED, consumer_group
 from tests.integration.harness import PipelineRun, read_records, read_topic, wait_until
 from tests.paths import SEED
 
@@ -42,12 +42,13 @@ def uri_on(partition: int, partitions: int, stem: str) -> str:
 
 
 async def owners(run: PipelineRun, topic: str) -> dict[int, str]:
-    """partition of ``topic`` → member id holding it, from the group's current assignment."""
+    """partition of ``topic`` → member id holding it, from the current assignment of the stage loop reading it."""
     admin = AIOKafkaAdminClient(bootstrap_servers=run.bootstrap)
     await admin.start()
     try:
         found: dict[int, str] = {}
-        for resp in await admin.describe_consumer_groups([run.settings.app_id]):
+        spec = next(spec for spec in CATALOGUE if run.topic(spec) == topic)
+        for resp in await admin.describe_consumer_groups([consumer_group(run.settings.app_id, spec)]):
             for group in resp.groups:
                 for member in group[5]:
                     if not member[4]:  # no assignment yet (the group is rebalancing)

@@ -15,7 +15,6 @@ import sys
 import textwrap
 import time
 import uuid
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,6 @@ from aiokafka.structs import TopicPartition
 from pipeline.config import Settings
 from pipeline.kafka import client_kwargs
 from tests.fixtures.kafka import ClusterFactory, kafka_test_version
-from tests.processes import stop_group
 from tests.support.apache_kafka import REPO_MARK, ApacheKafkaCluster, count_brokers, parse_consumer_group_describe
 
 pytestmark = pytest.mark.kafka
@@ -156,139 +154,6 @@ def test_parse_consumer_group_describe_handles_uncommitted_partitions() -> None:
         (0, 5, 9, 4),
         (1, None, 3, None),
     ]
-
-
-# A plain Faust app with the worker's consumer (GaplessConsumer): stock faust-streaming 0.15 sometimes skips the
-# first message after a restart (the read-offset and commit off-by-ones in docs/guarantees.md).
-FAUST_APP = """
-import os
-
-from pipeline.app.consumer import WirefeedFaustApp
-
-app = WirefeedFaustApp(
-    os.environ["KT_APP_ID"],
-    broker="kafka://" + os.environ["KT_BROKER"],
-    store="memory://",
-    topic_partitions=2,
-    table_standby_replicas=0,
-    broker_commit_interval=0.5,
-    consumer_auto_offset_reset="earliest",
-    web_enabled=False,
-)
-app.gapless_topics = frozenset({os.environ["KT_IN"]})
-source = app.topic(os.environ["KT_IN"], key_type=bytes, value_type=bytes,
-                   key_serializer="raw", value_serializer="raw")
-out = app.topic(os.environ["KT_OUT"], key_type=bytes, value_type=bytes,
-                key_serializer="raw", value_serializer="raw")
-counts = app.Table("counts", default=int, partitions=2)
-
-
-@app.agent(source)
-async def count(stream):
-    async for event in stream.events():
-        key = event.key.decode()
-        counts[key] += 1
-        print(f"counted {key} at {event.message.partition}:{event.message.offset} -> {counts[key]}", flush=True)
-        await out.send(key=event.key, value=str(counts[key]).encode())
-"""
-
-
-def _start_faust_worker(tmp_path: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    with open(tmp_path / "faust-worker.log", "ab") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "faust", "-A", "ktapp", "worker", "--without-web", "-l", "info"],
-            cwd=tmp_path,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-async def _latest_counts(bootstrap: str, topic: str, want: dict[str, int], wait_s: float = 120.0) -> dict[str, int]:
-    """Read ``topic`` from the start until every key's newest count reaches ``want`` (or ``wait_s`` passes)."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
-    await consumer.start()
-    latest: dict[str, int] = {}
-    try:
-        deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline and any(latest.get(k, 0) < n for k, n in want.items()):
-            batches = await consumer.getmany(timeout_ms=500)
-            for records in batches.values():
-                for r in records:
-                    assert r.key is not None and r.value is not None
-                    latest[r.key.decode()] = max(latest.get(r.key.decode(), 0), int(r.value))
-    finally:
-        await consumer.stop()
-    return latest
-
-
-async def test_faust_agent_and_table_changelog_survive_a_worker_restart(
-    kafka_cluster: ApacheKafkaCluster, tmp_path: Path
-) -> None:
-    bootstrap = kafka_cluster.bootstrap
-    app_id, src, out = _name("ktapp"), _name("t-faust-in"), _name("t-faust-out")
-    await _create_topic(bootstrap, src, partitions=2)
-    (tmp_path / "ktapp.py").write_text(FAUST_APP)
-    env = {
-        **os.environ,
-        "PYTHONPATH": f"{tmp_path}{os.pathsep}{REPO}",
-        "KT_APP_ID": app_id,
-        "KT_BROKER": bootstrap,
-        "KT_IN": src,
-        "KT_OUT": out,
-    }
-    keys = [f"key{i}" for i in range(5)]
-    first = [(keys[i % 5].encode(), b"x") for i in range(40)]
-    await _produce(bootstrap, src, first)
-    want = Counter(k.decode() for k, _ in first)
-
-    worker = _start_faust_worker(tmp_path, env)
-    try:
-        latest = await _latest_counts(bootstrap, out, dict(want))
-    finally:
-        code = stop_group(worker)
-    log = (tmp_path / "faust-worker.log").read_text(errors="replace")
-    _assert_counted_at_least_once(latest, want, Counter(want), log)
-    assert code == 0, log[-3000:]
-
-    changelog = f"{app_id}-counts-changelog"
-    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-    await probe.start()
-    try:
-        topics = await probe.topics()
-        assert changelog in topics
-        ends = await probe.end_offsets([TopicPartition(changelog, p) for p in range(2)])
-        assert sum(ends.values()) >= len(want)
-    finally:
-        await probe.stop()
-
-    # A new worker restores the table from the changelog and keeps counting from there.
-    second = [(k.encode(), b"y") for k in keys]
-    await _produce(bootstrap, src, second)
-    new = Counter(k.decode() for k, _ in second)
-    want.update(new)
-    worker = _start_faust_worker(tmp_path, env)
-    try:
-        latest = await _latest_counts(bootstrap, out, dict(want))
-    finally:
-        code = stop_group(worker)
-    log = (tmp_path / "faust-worker.log").read_text(errors="replace")
-    # Restored: a table that started again from zero would count 1 or 2 per key here, not 9.
-    _assert_counted_at_least_once(latest, want, new, log)
-    assert code == 0, log[-3000:]
-
-
-def _assert_counted_at_least_once(
-    latest: dict[str, int], want: Counter[str], new: Counter[str], log: str
-) -> None:
-    """Every message counted (nothing lost), and each of this run's messages at most twice. Delivery is at least
-    once: what the fetcher delivers after an assignment, before the group's committed offsets are read, is read
-    again from there (Faust may have dropped it from the buffers it clears while it recovers the table), so a
-    count can run one ahead per message read in this run."""
-    assert set(latest) == set(want), log[-3000:]
-    for key, count in want.items():
-        assert count <= latest[key] <= count + new[key], (key, latest, log[-3000:])
 
 
 @pytest.mark.slow

@@ -10,12 +10,13 @@ from collections.abc import Iterable
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
+from aiokafka.structs import OffsetAndMetadata
 
 from benchmarks.corpus import Corpus, CorpusStory
 from pipeline.codec import encode
 from pipeline.ingest.publisher import make_submission
 from pipeline.kafka import client_kwargs
-from pipeline.topics import RAW
+from pipeline.topics import RAW, consumer_group
 from tests.integration.harness import PipelineRun, read_records, wait_until
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -42,8 +43,9 @@ async def publish_plain(run: PipelineRun, messages: list[tuple[bytes, bytes]]) -
 
 
 async def committed_offsets(run: PipelineRun, topic: str) -> dict[int, int | None]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=run.bootstrap, group_id=run.settings.app_id,
-                                enable_auto_commit=False)
+    """The committed offsets of ``topic`` (`wire.raw`) in the group that reads it."""
+    group = consumer_group(run.settings.app_id, RAW)  # the only topic checked here
+    consumer = AIOKafkaConsumer(bootstrap_servers=run.bootstrap, group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
         return {p: await consumer.committed(TopicPartition(topic, p)) for p in range(run.partitions)}
@@ -120,9 +122,39 @@ async def test_records_deleted_by_retention_before_the_group_read_them_are_count
                          f"{len(read) + len(later)} stories stored", run)
         await wait_until(lambda: commit_passes_last_records(run, raw), 60, "the commit past every record", run)
         logs = "\n".join(p.read_text(errors="replace") for p in sorted(run.data_dir.glob("worker-*.log")))
-        counts = [int(n) for n in re.findall(rf"'{re.escape(raw)}'.*?: (\d+) records \(offsets \d+\.\.\d+\) were "
+        counts = [int(n) for n in re.findall(rf"{re.escape(raw)}\[\d+\]: (\d+) records \(offsets \d+\.\.\d+\) were "
                                              r"deleted by retention", logs)]
         assert sum(counts) == len(deleted), logs[-4000:]
+    finally:
+        run.stop()
+
+
+async def test_an_upgrade_continues_from_the_faust_groups_offsets(kafka_bootstrap: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A deployment whose Faust group read `wire.raw` up to its end: the normalise loop's new group has no offsets
+    and starts from the Faust group's, so only the stories written after are processed."""
+    run = PipelineRun(bootstrap=kafka_bootstrap, data_dir=tmp_path / "data")
+    corpus = list(Corpus(seed=31).stories(24))
+    before, after = corpus[:12], corpus[12:]
+    raw = run.topic(RAW)
+    try:
+        await run.create_topics()
+        await publish_plain(run, submissions(before))
+        ends = await _end_offsets(run, raw)
+        old = AIOKafkaConsumer(bootstrap_servers=run.bootstrap, group_id=run.settings.app_id,
+                               enable_auto_commit=False)
+        await old.start()
+        try:
+            old.assign([TopicPartition(raw, p) for p in ends])
+            await old.commit({TopicPartition(raw, p): OffsetAndMetadata(end, "") for p, end in ends.items()})
+        finally:
+            await old.stop()
+        await publish_plain(run, submissions(after))
+
+        run.start_worker()
+        await wait_until(lambda: _stored(run, len(after)), 240, f"{len(after)} stories stored", run)
+        await wait_until(lambda: commit_passes_last_records(run, raw), 60, "the commit past every record", run)
+        assert await run.stored_count() == len(after)  # none of the stories the old group had read
+        assert f"continuing from group {run.settings.app_id}'s" in run.logs(tail=None)
     finally:
         run.stop()
 

@@ -5,9 +5,9 @@ metadata puts the topic on the list, and from then on only listed topics are fet
 known only from the all-topics fetch then never finds its leader again: the sender asks for metadata for ever and the
 batch is never written, without a log line. The worker's store agent hit it when its notification topics were
 created while the worker started (the story was stored, one subscription topic got its notice, the other never did).
-The first test shows the behaviour with a plain aiokafka producer (if it fails, aiokafka changed and
-:class:`pipeline.app.consumer.TrackedProducer` may no longer be needed); the second runs the same sequence through
-the worker's producer.
+The first test shows the behaviour with a plain aiokafka producer (if it fails, aiokafka changed and the listing in
+:class:`pipeline.app.producer.LoopProducer` may no longer be needed); the second runs the same sequence through the
+worker's producer.
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from pipeline.app.base import faust_app
-from pipeline.app.consumer import TrackedProducer
+from pipeline.app.producer import LoopProducer
 from pipeline.config import Settings
 
 pytestmark = pytest.mark.kafka
@@ -69,9 +68,9 @@ async def test_aiokafka_loses_a_topic_known_only_from_an_all_topics_fetch(
         await asyncio.sleep(1)
         assert not sent_first.done(), (
             "aiokafka now delivers a batch for a topic known only from an all-topics metadata fetch; "
-            "TrackedProducer in pipeline/app/consumer.py may no longer be needed"
+            "the topic listing of LoopProducer in pipeline/app/producer.py may no longer be needed"
         )
-        # Listing the topic is what TrackedProducer does before a first send; here it frees the stuck batch.
+        # Listing the topic is what LoopProducer does before a first send; here it frees the stuck batch.
         await producer.client.add_topic(first)
         meta = await asyncio.wait_for(sent_first, 10)
         assert meta.topic == first
@@ -81,16 +80,14 @@ async def test_aiokafka_loses_a_topic_known_only_from_an_all_topics_fetch(
 
 async def test_the_worker_producer_writes_to_both_topics(kafka_bootstrap: str, admin: AIOKafkaAdminClient) -> None:
     tag = uuid.uuid4().hex[:8]
-    app = faust_app(Settings(broker=kafka_bootstrap, app_id=f"wirefeed-{tag}", web_port=0))
-    app.conf.producer_linger = LINGER_MS / 1000
-    producer = app.producer
-    assert isinstance(producer, TrackedProducer)
+    producer = LoopProducer(Settings(broker=kafka_bootstrap, app_id=f"wirefeed-{tag}"), linger_ms=LINGER_MS)
     first, second = f"meta-{tag}-a", f"meta-{tag}-b"
     await producer.start()
+    assert producer.producer is not None
     try:
-        # As the worker does for its table changelogs: Faust creates the topic, then fetches metadata for every
-        # topic (its producer's topic list is empty).
-        await producer.create_topic(first, partitions=1, replication=1)
+        # A topic created after the producer started, then a metadata fetch for every topic (its list is empty).
+        await create(admin, first)
+        await producer.producer.client.force_metadata_update()
         await create(admin, second)
         sent = [await producer.send(topic, b"k", b"v", None, None, None) for topic in (first, second)]
         results = await asyncio.wait_for(asyncio.gather(*sent), 30)

@@ -13,7 +13,7 @@ from aiokafka.structs import OffsetAndMetadata
 
 from benchmarks.corpus import Corpus
 from pipeline.sinks.store import open_store
-from pipeline.topics import ENRICHED, NOTIFICATIONS
+from pipeline.topics import ENRICHED, NOTIFICATIONS, consumer_group
 from tests.integration.harness import PipelineRun, read_topic, wait_until
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -38,7 +38,8 @@ def snapshot(path: str) -> dict[str, str]:
 
 
 async def committed(run: PipelineRun, topic: str) -> int:
-    consumer = AIOKafkaConsumer(bootstrap_servers=run.bootstrap, group_id=run.settings.app_id,
+    group = consumer_group(run.settings.app_id, ENRICHED)
+    consumer = AIOKafkaConsumer(bootstrap_servers=run.bootstrap, group_id=group,
                                 enable_auto_commit=False)
     await consumer.start()
     try:
@@ -49,8 +50,9 @@ async def committed(run: PipelineRun, topic: str) -> int:
 
 
 async def rewind(run: PipelineRun, topic: str) -> None:
-    """Commit offset 0 on every partition of ``topic`` for the pipeline's group (its workers are stopped)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=run.bootstrap, group_id=run.settings.app_id,
+    """Commit offset 0 on every partition of ``topic`` for the store stage's group (its workers are stopped)."""
+    group = consumer_group(run.settings.app_id, ENRICHED)
+    consumer = AIOKafkaConsumer(bootstrap_servers=run.bootstrap, group_id=group,
                                 enable_auto_commit=False)
     await consumer.start()
     try:

@@ -8,9 +8,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.app.batching import finished_batches
 from pipeline.app.outbox import Outbox
-from tests.unit.faust_streams import channel_stream
 
 
 @dataclass
@@ -73,30 +71,6 @@ async def test_flush_raises_a_failed_send_after_waiting_for_all() -> None:
 
 async def test_empty_flush_is_a_no_op() -> None:
     await Outbox(FakeProducer()).flush()
-
-
-async def test_a_batch_whose_outputs_fail_is_never_acked() -> None:
-    """The agents' loop: send each event's output, flush, then ask for the next batch. A send the broker refuses
-    leaves the batch unfinished, so its offsets are never acked (and never committed)."""
-    producer = FakeProducer()
-    out = Outbox(producer)
-    async with channel_stream() as cs:
-        await cs.send(b"0", b"1", b"2", b"3")
-
-        async def agent() -> None:
-            async for events in finished_batches(cs.stream, 2, 1.0):
-                for event in events:
-                    await out.send("t", None, event.value)
-                for fut in producer.futures[-len(events):]:  # the broker answers: the second batch's first send fails
-                    if event.value == b"3" and fut is producer.futures[-2]:
-                        fut.set_exception(RuntimeError("not enough replicas"))
-                    else:
-                        fut.set_result("ok")
-                await out.flush()
-
-        with pytest.raises(RuntimeError, match="not enough replicas"):
-            await agent()
-        assert cs.acked == [b"0", b"1"]
 
 
 async def test_a_flush_waiting_long_names_the_topics_it_waits_for(

@@ -1,7 +1,7 @@
 """The private parts of third-party libraries the shell relies on are still there, in the pinned versions.
 
 The shell reaches past the public API of faust-streaming, mode-streaming, aiokafka, py3langid and prometheus-client
-in a few places (the gapless consumer, the bounded worker, the numpy language walk, the metric family names). Those
+in a few places (the bounded worker, the numpy language walk, the metric family names). Those
 libraries are pinned to exact versions in pyproject.toml; when an upgrade moves one of these names, this test says
 which name, in which version, and which of our files to review. Edit :data:`INTERNALS` when the code starts or
 stops using one.
@@ -31,46 +31,12 @@ class Internal:
     kind: str = "attribute"
 
 
-CONSUMER = "pipeline/app/consumer.py"
+#: The one module of the app shell that reads private names of its frameworks.
+ADAPTER = "pipeline/app/worker.py"
 
 #: Every private (or internal) name of another library the code relies on. One place: edit it with the code.
 INTERNALS: tuple[Internal, ...] = (
-    Internal("faust-streaming", "faust.transport.consumer:Consumer", "_read_offset", CONSUMER),
-    Internal("faust-streaming", "faust.transport.consumer:Consumer", "_acked", CONSUMER),
-    Internal("faust-streaming", "faust.transport.consumer:Consumer", "_acked_index", CONSUMER),
-    Internal("faust-streaming", "faust.transport.consumer:Consumer", "_buffered_partitions", CONSUMER),
-    Internal("faust-streaming", "faust.transport.consumer:Consumer", "_new_offset", CONSUMER, "method"),
-    Internal("faust-streaming", "faust.transport.consumer:Consumer", "_get_active_partitions", CONSUMER, "method"),
-    Internal("faust-streaming", "faust.transport.consumer:Consumer", "on_buffer_drop", CONSUMER, "method"),
-    Internal("faust-streaming", "faust.transport.consumer:Consumer", "seek_to_committed", CONSUMER, "method"),
-    Internal("faust-streaming", "faust.transport.drivers.aiokafka:Consumer", "_thread", CONSUMER),
-    Internal("faust-streaming", "faust.transport.drivers.aiokafka:AIOKafkaConsumerThread", "_ensure_consumer",
-             CONSUMER, "method"),
-    Internal("faust-streaming", "faust.transport.drivers.aiokafka:AIOKafkaConsumerThread", "call_thread", CONSUMER,
-             "method"),
-    Internal("faust-streaming", "faust.transport.drivers.aiokafka:AIOKafkaConsumerThread", "highwater", CONSUMER,
-             "method"),
-    Internal("faust-streaming", "faust.transport.conductor:Conductor", "_tp_index", CONSUMER),
-    Internal("faust-streaming", "faust.app.base:App", "_new_transport", CONSUMER, "method"),
-    Internal("faust-streaming", "faust.transport.drivers.aiokafka:Producer", "_ensure_producer", CONSUMER,
-             "method"),
-    Internal("mode-streaming", "mode.worker:Worker", "_schedule_shutdown", "pipeline/app/worker.py", "method"),
-    Internal("faust-streaming", "faust.tables.manager:TableManager", "_update_channels", CONSUMER, "method"),
-    Internal("faust-streaming", "faust.transport.consumer:Consumer", "_getmany", CONSUMER, "method"),
-    Internal("faust-streaming", "faust.transport.drivers.aiokafka:Consumer", "_new_consumer_thread", CONSUMER,
-             "method"),
-    Internal("faust-streaming", "faust.transport.drivers.aiokafka:AIOKafkaConsumerThread",
-             "_create_worker_consumer", CONSUMER, "method"),
-    Internal("aiokafka", "aiokafka.consumer.consumer:AIOKafkaConsumer", "_fetch_max_wait_ms", CONSUMER),
-    Internal("aiokafka", "aiokafka.consumer.consumer:AIOKafkaConsumer", "_subscription", CONSUMER),
-    Internal("aiokafka", "aiokafka.consumer.subscription_state:SubscriptionState", "subscription", CONSUMER,
-             "property"),
-    Internal("aiokafka", "aiokafka.consumer.subscription_state:Subscription", "assignment", CONSUMER, "property"),
-    Internal("aiokafka", "aiokafka.consumer.subscription_state:Assignment", "state_value", CONSUMER, "method"),
-    Internal("aiokafka", "aiokafka.consumer.subscription_state:TopicPartitionState", "has_valid_position",
-             CONSUMER, "property"),
-    Internal("aiokafka", "aiokafka.consumer.subscription_state:TopicPartitionState", "position", CONSUMER,
-             "property"),
+    Internal("mode-streaming", "mode.worker:Worker", "_schedule_shutdown", ADAPTER, "method"),
     Internal("py3langid", "py3langid.langid:LanguageIdentifier", "_rowbase", "pipeline/stages/normalise/language.py"),
     Internal("py3langid", "py3langid.langid:LanguageIdentifier", "_encode", "pipeline/stages/normalise/language.py",
              "method"),
@@ -135,7 +101,7 @@ def test_the_libraries_whose_internals_are_used_are_pinned_exactly() -> None:
     deps = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
     for dist in PINNED:
         pins = [d for d in deps if re.match(rf"^{re.escape(dist)}\s*==", d)]
-        assert pins, f"{dist} must be pinned with == in pyproject.toml: {INTERNALS[0].used_in} uses its internals"
+        assert pins, f"{dist} must be pinned with == in pyproject.toml: {ADAPTER} uses its internals"
         assert pins[0].split("==")[1].strip() == version(dist), (
             f"pyproject.toml pins {pins[0]} but {version(dist)} is installed: reinstall (scripts/setup.sh)"
         )
@@ -157,8 +123,7 @@ def test_every_listed_name_is_still_used_where_named() -> None:
 
 
 def test_the_framework_internals_are_read_in_one_module() -> None:
-    """faust-streaming's and aiokafka's private parts are read in the consumer module only: the one seam to review
-    when either is upgraded."""
-    elsewhere = [f"{i.name} ({i.used_in})" for i in INTERNALS
-                 if i.distribution in ("faust-streaming", "aiokafka") and i.used_in != CONSUMER]
-    assert not elsewhere, f"read outside {CONSUMER}: {elsewhere}"
+    """The private parts of faust-streaming, mode-streaming and aiokafka are read in one module of the app shell
+    only: the one seam to review when any of them is upgraded."""
+    elsewhere = [f"{i.name} ({i.used_in})" for i in INTERNALS if i.distribution in PINNED and i.used_in != ADAPTER]
+    assert not elsewhere, f"read outside {ADAPTER}: {elsewhere}"

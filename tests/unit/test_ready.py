@@ -7,27 +7,47 @@ from pathlib import Path
 import orjson
 import pytest
 
-from pipeline.app.ready import pipeline_ready, ready_file
+from pipeline.app.ready import ReadyFile, pipeline_ready, ready_file
 from pipeline.config import EMBEDDED_WORKER_ENV, Settings, embedded_worker_env
 
 
-def write(data_dir: Path, pid: int, generation: int, assigned: list[str]) -> None:
+def write(data_dir: Path, pid: int, groups: dict[str, tuple[int | None, list[str]]]) -> None:
     path = ready_file(data_dir, pid)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(orjson.dumps({"generation": generation, "assigned": assigned}))
+    body = {name: {"generation": gen, "assigned": assigned} for name, (gen, assigned) in groups.items()}
+    path.write_bytes(orjson.dumps({"groups": body}))
 
 
 def test_ready_only_when_every_worker_finished_the_same_rebalance_and_all_partitions_are_held(tmp_path: Path) -> None:
     assert not pipeline_ready(tmp_path, [1, 2], "wire.raw", 4)
-    write(tmp_path, 1, 3, ["wire.raw:0", "wire.raw:1", "wire.enriched:0"])
+    write(tmp_path, 1, {"app": (3, ["wire.enriched:0"]), "app-normalise": (None, ["wire.raw:0", "wire.raw:1"])})
     assert not pipeline_ready(tmp_path, [1, 2], "wire.raw", 4)  # worker 2 has not finished
-    write(tmp_path, 2, 2, ["wire.raw:2", "wire.raw:3"])
+    write(tmp_path, 2, {"app": (2, ["wire.enriched:1"]), "app-normalise": (None, ["wire.raw:2", "wire.raw:3"])})
     assert not pipeline_ready(tmp_path, [1, 2], "wire.raw", 4)  # worker 2 is still on an older generation
-    write(tmp_path, 2, 3, ["wire.raw:2"])
+    write(tmp_path, 2, {"app": (3, ["wire.enriched:1"]), "app-normalise": (None, ["wire.raw:2"])})
     assert not pipeline_ready(tmp_path, [1, 2], "wire.raw", 4)  # wire.raw:3 is held by nobody
-    write(tmp_path, 2, 3, ["wire.raw:2", "wire.raw:3"])
+    write(tmp_path, 2, {"app": (3, ["wire.enriched:1"]), "app-normalise": (None, ["wire.raw:1", "wire.raw:3"])})
+    assert not pipeline_ready(tmp_path, [1, 2], "wire.raw", 4)  # wire.raw:1 held twice: a rebalance not seen yet
+    write(tmp_path, 2, {"app": (3, ["wire.enriched:1"])})
+    assert not pipeline_ready(tmp_path, [1, 2], "wire.raw", 4)  # worker 2 has no normalise loop yet
+    write(tmp_path, 2, {"app": (3, ["wire.enriched:1"]), "app-normalise": (None, ["wire.raw:2", "wire.raw:3"])})
     assert pipeline_ready(tmp_path, [1, 2], "wire.raw", 4)
-    assert pipeline_ready(tmp_path, [1], "wire.raw", 2)
+    write(tmp_path, 3, {"app": (1, []), "app-normalise": (None, ["wire.raw:0", "wire.raw:1"])})
+    assert pipeline_ready(tmp_path, [3], "wire.raw", 2)
+
+
+def test_the_ready_file_is_written_once_every_expected_group_holds_an_assignment(tmp_path: Path) -> None:
+    ready = ReadyFile(tmp_path)
+    ready.expect("app")
+    ready.expect("app-normalise")
+    ready.report("app-normalise", ["wire.raw:0"])
+    assert not ready.path.exists()
+    ready.report("app", ["wire.enriched:0"], generation=4)
+    assert orjson.loads(ready.path.read_bytes()) == {"groups": {
+        "app": {"generation": 4, "assigned": ["wire.enriched:0"]},
+        "app-normalise": {"generation": None, "assigned": ["wire.raw:0"]}}}
+    ready.report("app-normalise", None)  # a rebalance starts
+    assert not ready.path.exists()
 
 
 def test_a_half_written_ready_file_is_not_ready(tmp_path: Path) -> None:

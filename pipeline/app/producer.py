@@ -1,0 +1,87 @@
+"""The stage loops' producer: one aiokafka producer per worker, started with the app, that lists every topic on its
+client's metadata before the first send to it.
+
+aiokafka's client fetches metadata for *all* topics while its topic list is empty, and only for the listed topics
+once a send to a topic missing from its metadata adds that topic to the list. A batch waiting for a topic known only
+from an all-topics fetch (created just before) then has no leader in any later metadata, and the sender asks for
+metadata again and again, for ever; the batch is never written and nothing is logged
+(``tests/integration/test_producer_metadata.py`` shows it on Apache Kafka). Listing each topic with the client's
+public ``add_topic`` before its first send closes that path: the metadata always covers every topic with a pending
+batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from mode import Service
+
+from pipeline.config import Settings
+from pipeline.kafka import client_kwargs
+
+#: How long a send may wait for the broker before it fails (the batch is then read again): long enough to ride
+#: out a broker restart, as Faust's producer did (its ``producer_request_timeout``).
+REQUEST_TIMEOUT_MS = 1_200_000
+
+
+def producer_kwargs(settings: Settings) -> dict[str, Any]:
+    """Every output acknowledged by all in-sync replicas; nothing larger than every topic takes is handed over
+    (outputs are checked against ``max_message_bytes`` before they are sent)."""
+    return {
+        **client_kwargs(settings),
+        "client_id": f"{settings.app_id}-producer",
+        "acks": "all",
+        "linger_ms": 1,
+        "max_request_size": settings.max_message_bytes,
+        "request_timeout_ms": REQUEST_TIMEOUT_MS,
+    }
+
+
+class LoopProducer:
+    """Sends with the :class:`~pipeline.app.outbox.Producer` signature; :meth:`start` is idempotent."""
+
+    def __init__(self, settings: Settings, **overrides: Any) -> None:
+        self.settings = settings
+        self.overrides = overrides
+        self.producer: AIOKafkaProducer | None = None
+        self.listed: set[str] = set()
+        self._starting = asyncio.Lock()
+
+    async def start(self) -> LoopProducer:
+        async with self._starting:
+            if self.producer is None:
+                producer = AIOKafkaProducer(**{**producer_kwargs(self.settings), **self.overrides})
+                await producer.start()
+                self.producer = producer
+        return self
+
+    async def stop(self) -> None:
+        producer, self.producer = self.producer, None
+        if producer is not None:
+            await producer.stop()  # waits for what is in flight
+
+    async def send(self, topic: str, key: bytes | None, value: bytes | None, partition: int | None,
+                   timestamp: float | None, headers: Any) -> asyncio.Future[Any]:
+        """Queue one message; returns the future of its acknowledgement. The first send to a topic waits until the
+        client's metadata covers it."""
+        producer = self.producer or (await self.start()).producer
+        assert producer is not None
+        if topic not in self.listed:
+            await producer.client.add_topic(topic)  # resolves once the metadata covers the topic
+            self.listed.add(topic)
+        timestamp_ms = None if timestamp is None else int(timestamp * 1000)
+        future: asyncio.Future[Any] = await producer.send(topic, value, key, partition, timestamp_ms, headers)
+        return future
+
+
+class ProducerService(Service):
+    """Stops the producer with the app (after the stage loops, which are added after it)."""
+
+    def __init__(self, producer: LoopProducer, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.producer = producer
+
+    async def on_stop(self) -> None:
+        await self.producer.stop()
