@@ -27,7 +27,7 @@ from pipeline.ops.lag import LagMonitor
 from pipeline.ops.status import StatusPolicy
 from pipeline.ops.web import ops_router
 from pipeline.sinks.store import open_store
-from pipeline.topics import DLQ, ENRICHED, NORMALISED, RAW
+from pipeline.topics import DLQ, RAW, STAGE_INPUTS, consumer_group, stage_group
 from schemas import Rejection
 from tests.apikeys import authenticator, issue_key
 from tests.integration.harness import PipelineRun, wait_until
@@ -182,13 +182,13 @@ async def test_operator_page_with_busy_consumer_groups(pipeline: PipelineRun, op
     await pipeline.create_topics()
     s = pipeline.settings
     stop = asyncio.Event()
+    # one group per stage loop, as the worker names them, each reading its stage's first input
     tasks = [
-        asyncio.create_task(
-            _stage(pipeline.bootstrap, s.app_id, [pipeline.topic(RAW), pipeline.topic(NORMALISED)], stop)
-        ),
-        asyncio.create_task(_stage(pipeline.bootstrap, f"{s.app_id}-sink", [pipeline.topic(ENRICHED)], stop)),
-        asyncio.create_task(_traffic(pipeline, stop)),
+        asyncio.create_task(_stage(pipeline.bootstrap, stage_group(s.app_id, stage), [pipeline.topic(inputs[0])],
+                                   stop))
+        for stage, inputs in STAGE_INPUTS.items()
     ]
+    tasks.append(asyncio.create_task(_traffic(pipeline, stop)))
     try:
         await _check_page(ops_server, pipeline, {"normalise", "dedupe", "sink"}, "ops-page-traffic.png")
     finally:
@@ -219,7 +219,7 @@ async def _traffic(run: PipelineRun, stop: asyncio.Event) -> None:
     try:
         i = 0
         while not stop.is_set():
-            for spec in (RAW, NORMALISED, ENRICHED):
+            for spec in (inputs[0] for inputs in STAGE_INPUTS.values()):  # what each stage group reads
                 await producer.send(run.topic(spec), b"{}", key=f"k{i}".encode())
             if i % 10 == 0:
                 rej = Rejection(stage="normalise", reason="malformed_xml", message=f"line 1: unclosed tag ({i})",
@@ -252,7 +252,7 @@ async def _check_page(ops: OpsServer, run: PipelineRun, stages: set[str], shot_n
     assert "BADCO" in str(shown["rejections"])
     assert (ARTIFACTS / shot_name).stat().st_size > 10_000
 
-    # /metrics on the same server carries the monitor's gauges for the pipeline's group
+    # /metrics on the same server carries the monitor's gauges for the group that reads `wire.raw`
     async with httpx.AsyncClient(base_url=ops.url) as client:
         assert (await client.get("/metrics")).status_code == 401
         text = (await client.get("/metrics", headers={"X-API-Key": ops.key})).text
@@ -261,7 +261,7 @@ async def _check_page(ops: OpsServer, run: PipelineRun, stages: set[str], shot_n
         for fam in text_string_to_metric_families(text)
         if fam.name == "wirefeed_consumer_lag"
         for s in fam.samples
-        if s.labels["group"] == app_id
+        if s.labels["group"] == consumer_group(app_id, RAW)
     }
     assert any(topic == run.topic(RAW) for topic, _ in lag), lag
     assert all(v >= 0 for v in lag.values())
