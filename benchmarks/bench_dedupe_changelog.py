@@ -3,9 +3,10 @@
 ``python -m benchmarks.bench_dedupe_changelog`` (``--quick``: 10,000 stories instead of 100,000).
 
 The worker's own dedupe shell runs in-process: :func:`pipeline.app.dedupe_agent.register` on the worker's app
-(never started: no broker) builds the worker's per-partition state, and its :class:`~pipeline.app.dedupe_agent.Deduper` takes the
-stories in batches of ``BATCH`` on every partition, answering its near probes in-process as one worker holding
-every partition does. Each record the tables would send is encoded as the worker encodes it (Faust's codecs, via
+(never started: no broker) builds the worker's per-partition state, and its
+:class:`~pipeline.app.dedupe_agent.Deduper` takes the stories in batches of ``BATCH`` on every partition, answering
+its near probes in-process as one worker holding every partition does. Each record the tables would send is
+encoded as the worker encodes it (the tables' codecs, via
 ``StateTable.records``) and counted: key bytes + value bytes, without Kafka's per-record framing. The near table
 is measured in both layouts over the same stories: one record per bucket entry (the worker's), and the whole
 bucket per write (the layout before). Stories are the pipeline benchmark's corpus (``benchmarks.corpus``: distinct
