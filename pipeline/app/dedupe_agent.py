@@ -127,6 +127,14 @@ class Tables:
     pending: StateTable
     near: StateTable
 
+    @property
+    def flush_order(self) -> tuple[StateTable, StateTable]:
+        """Bucket entries first, then uri entries, then pending entries, each acknowledged before the next
+        (:meth:`Staged.flush`): a uri entry found after a crash implies the bucket entries of its story landed
+        (a replay judged a resend of itself would not store them again), and a pending entry's write or delete
+        implies the uri entry it goes with (an unsettled uri entry without its pending entry is judged again)."""
+        return (self.uris, self.pending)
+
 
 # --------------------------------------------------------------------------------------------- the logic
 
@@ -196,12 +204,12 @@ class Deduper:
             staged = Staged()
             removed = sum(self._uris(staged, p).evict_expired(now) for p in uri_partitions)
             removed += sum(self._near(staged, p).evict_expired(now) for p in near_partitions)
-            await staged.flush(self.changelog)
+            await staged.flush(self.changelog, self.tables.flush_order)
         return removed
 
     async def _finish(self, staged: Staged, out: Outputs) -> None:
         await out.flush()
-        await staged.flush(self.changelog)
+        await staged.flush(self.changelog, self.tables.flush_order)
 
     # ----------------------------------------------------------------------------------- one record
 

@@ -16,7 +16,7 @@ stage's own key is, expiry can find every key's partition, and changelog writes 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -137,9 +137,15 @@ class Staged:
         tid = id(table)
         return [k for (t, k) in self.writes if t == tid and k.startswith(prefix)]
 
-    async def flush(self, changelog: Changelog) -> int:
+    async def flush(self, changelog: Changelog, order: Sequence[StateTable] = ()) -> int:
         """Send every held write to its changelog partition, wait for the acknowledgements, then apply them in
         memory. Returns the number of keys written.
+
+        ``order``: tables whose records are written one table at a time, in that order, each after the previous
+        one's are acknowledged (the other tables' records go first, together). Records of different partitions
+        land independently, so a worker that dies during a flush can leave any part of it on the changelogs;
+        the order makes "this table's write landed" imply "every earlier table's write landed" (dedupe writes a
+        uri's entry only after the bucket entries it stands for).
 
         A key deleted that the table does not hold (written and deleted within the held writes, e.g. a story that
         waited for its near answers and was decided in the same batch) sends nothing: the table holds every key
@@ -147,10 +153,13 @@ class Staged:
         writes = [(table, partition, key, value) for (_, key), (table, partition, value) in self.writes.items()
                   if value is not _DELETED or key in table.data]  # fmt: skip
         self.writes.clear()
-        records: list[Record] = []
+        rank = {id(table): i + 1 for i, table in enumerate(order)}
+        phases: list[list[Record]] = [[] for _ in range(len(order) + 1)]
         for table, partition, key, value in writes:
-            records.extend(table.records(partition, key, None if value is _DELETED else value))
-        await changelog.write(records)
+            phases[rank.get(id(table), 0)].extend(table.records(partition, key, None if value is _DELETED else value))
+        for records in phases:
+            if records:
+                await changelog.write(records)
         for table, _, key, value in writes:
             if value is _DELETED:
                 table.data.pop(key, None)

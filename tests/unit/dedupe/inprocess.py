@@ -59,6 +59,9 @@ class Broker:
     committed: dict[tuple[str, int], int] = field(default_factory=dict)
     fail_next_flush: bool = False
     fail_next_changelog: bool = False
+    #: Tear a changelog write: after this many whole writes, one lands in part (every other record) and the worker
+    #: dies. Records of different partitions land independently on a real broker, so any part of a write can.
+    tear_changelog: int | None = None
     #: The wall clock every worker reads (a restarted worker's clock goes on from where the last one stopped).
     clock: Clock = field(default_factory=lambda: Clock())
 
@@ -116,6 +119,13 @@ class Changelog:
         if self.broker.fail_next_changelog:
             self.broker.fail_next_changelog = False
             raise BrokerDown("changelog not acknowledged")
+        if self.broker.tear_changelog == 0:
+            self.broker.tear_changelog = None
+            for topic, partition, key, value in records[::2]:
+                self.broker.append(topic, partition, key, value)
+            raise BrokerDown("changelog write torn: part of it landed")
+        if self.broker.tear_changelog is not None:
+            self.broker.tear_changelog -= 1
         for topic, partition, key, value in records:
             self.broker.append(topic, partition, key, value)
             self.written += len(key) + (len(value) if value is not None else 0)
