@@ -257,6 +257,9 @@ class Deduper:
             return
         self.last_seen = next_seen(self.last_seen, self.clock())
         outcome = self._uris(staged, partition).check(story, self.last_seen)
+        if outcome.replay:  # decided before a crash, its outputs out: nothing to send again
+            metrics.dedupe_verdict("replay")
+            return
         local = await self._scatter(story, outcome.near, staged, out) if outcome.near is not None else []
         if not outcome.wait_for_near:
             await self._emit(story, decide_uri(story, outcome), out)

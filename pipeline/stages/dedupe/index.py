@@ -48,6 +48,7 @@ _E_CHARS = 28  # base64 length of a packed near entry head (21 bytes)
 _E_FIELDS = 5
 _ID_CHARS = 11  # base64 length of an 8-byte id
 _OWNER_CHARS = 4  # base64 length of the 3-byte owner tag (owner_tag)
+_SUBMISSION_CHARS = 4  # base64 length of the 3-byte submission tag (submission_tag)
 _OTHER_CLUSTER = "~"  # marks an entry whose cluster is not its own uri id; the cluster id follows
 _SEP = " "  # between entries of a bucket (uris never contain spaces)
 #: Bucket keys: bytes 1-3 of a shingle hash. Keys come from the smallest hashes of a text, so their first byte is
@@ -111,13 +112,22 @@ def owner_tag(agency: str) -> str:
     return _b64(blake2b(agency.encode("utf-8"), digest_size=3, person=b"wirefeed-agency").digest())
 
 
-def _owner_and_cluster(raw: str) -> tuple[str | None, str | None]:
-    """(owner tag, cluster id) of a packed uri entry. Entries written before owners were kept are 11 or 22
-    characters (no owner); with an owner they are 15 or 26."""
+def submission_tag(submission_id: str) -> str:
+    """4-character tag of the submission that wrote a uri entry (24 bits of blake2b): a story read again after a
+    crash meets its own entry, whose outputs went out before the entry was written (docs/dedupe.md)."""
+    return _b64(blake2b(submission_id.encode("utf-8"), digest_size=3, person=b"wirefeed-submit").digest())
+
+
+def _entry_tags(raw: str) -> tuple[str | None, str | None, str | None]:
+    """(owner tag, submission tag, cluster id) of a packed uri entry: 19 or 30 characters. Entries written before
+    submissions were kept are 15 or 26 (no submission tag), before owners were kept 11 or 22 (neither)."""
     rest = raw[_U_CHARS:]
-    if len(rest) % _ID_CHARS == _OWNER_CHARS:
-        return rest[:_OWNER_CHARS], rest[_OWNER_CHARS:] or None
-    return None, rest or None
+    tags = len(rest) % _ID_CHARS
+    if tags == _OWNER_CHARS + _SUBMISSION_CHARS:
+        return rest[:_OWNER_CHARS], rest[_OWNER_CHARS:tags], rest[tags:] or None
+    if tags == _OWNER_CHARS:
+        return rest[:_OWNER_CHARS], None, rest[_OWNER_CHARS:] or None
+    return None, None, rest or None
 
 
 def _ref(story: Story) -> str:
@@ -256,6 +266,10 @@ class UriOutcome:
     cluster: str
     duplicate_of: str | None = None
     near: NearProbe | None = None  # send it to the near part when set
+    #: The story's own submission met its own settled entry: it was decided before and its outputs went out before
+    #: the entry was written (a batch read again after a crash). ``verdict`` is "duplicate"; a stream processor
+    #: sends nothing for it.
+    replay: bool = False
 
     @property
     def wait_for_near(self) -> bool:
@@ -281,18 +295,20 @@ class UriIndex:
         self.uris = uris
         self.config = config
 
-    def _read(self, key: str, second: int) -> tuple[int, int, int, str | None, str | None] | None:
+    def _read(self, key: str, second: int) -> tuple[int, int, int, str | None, str | None, str | None] | None:
         raw = self.uris.get(key)
         if raw is None:
             return None
         packed, stored_second = _U.unpack(_unb64(raw[:_U_CHARS]))
         if second - stored_second > self.config.window_seconds:
             return None
-        owner, cluster = _owner_and_cluster(raw)
-        return packed & ~_FLAGS, stored_second, packed & _FLAGS, cluster, owner
+        owner, submission, cluster = _entry_tags(raw)
+        return packed & ~_FLAGS, stored_second, packed & _FLAGS, cluster, owner, submission
 
-    def _write(self, key: str, version: int, second: int, flags: int, cluster: str | None, owner: str) -> None:
-        self.uris[key] = _b64(_U.pack(min(version, _UNDECIDED - 1) | flags, second)) + owner + (cluster or "")
+    def _write(self, key: str, version: int, second: int, flags: int, cluster: str | None, owner: str,
+               submission: str) -> None:
+        packed = _b64(_U.pack(min(version, _UNDECIDED - 1) | flags, second))
+        self.uris[key] = packed + owner + submission + (cluster or "")
 
     def check(self, story: Story, seen: int | None = None) -> UriOutcome:
         """The uri part's verdict. ``seen``: when dedupe handles the story (ticks, :func:`next_seen`); it orders
@@ -304,11 +320,12 @@ class UriIndex:
         second = story_second(story)
         kill = _is_kill(story)
         owner = owner_tag(story.agency)
+        submission = submission_tag(story.submission_id)
         found = self._read(key, second)
         if found is None:
-            self._write(key, story.version, second, (_KILLED if kill else 0) | _UNDECIDED, None, owner)
+            self._write(key, story.version, second, (_KILLED if kill else 0) | _UNDECIDED, None, owner, submission)
             return UriOutcome(None, key, near=self._probe(story, key, second, seen, index_only=False))
-        version, stored_second, flags, cluster, stored_owner = found
+        version, stored_second, flags, cluster, stored_owner, stored_submission = found
         if stored_owner is not None and stored_owner != owner:
             # Checked before anything is written: another agency's story changes nothing of the owner's.
             raise StageError(
@@ -325,11 +342,11 @@ class UriIndex:
         if story.version < version:
             return UriOutcome("stale", cluster, f"{story.uri}@{version}")
         if story.version == version and not (kill and not flags & _KILLED):
-            return UriOutcome("duplicate", cluster, f"{story.uri}@{version}")
+            return UriOutcome("duplicate", cluster, f"{story.uri}@{version}", replay=stored_submission == submission)
         verdict: Verdict = "kill" if kill else "correction" if "correction" in story.signals else "update"
         stored_cluster = None if cluster == key else cluster
         self._write(key, story.version, max(second, stored_second), flags | (_KILLED if kill else 0), stored_cluster,
-                    owner)
+                    owner, submission)
         near = None if kill else self._probe(story, cluster, second, seen, index_only=True)
         return UriOutcome(verdict, cluster, f"{story.uri}@{version}", near)
 
@@ -341,8 +358,9 @@ class UriIndex:
         if raw is None:
             return
         packed, second = _U.unpack(_unb64(raw[:_U_CHARS]))
-        owner = _owner_and_cluster(raw)[0] or owner_tag(story.agency)
-        self.uris[key] = _b64(_U.pack(packed & ~_UNDECIDED, second)) + owner + ("" if cluster == key else cluster)
+        owner, submission, _ = _entry_tags(raw)
+        tags = (owner or owner_tag(story.agency)) + (submission or submission_tag(story.submission_id))
+        self.uris[key] = _b64(_U.pack(packed & ~_UNDECIDED, second)) + tags + ("" if cluster == key else cluster)
 
     def _probe(self, story: Story, cluster: str, second: int, seen: int, *, index_only: bool) -> NearProbe:
         c = self.config

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.eval_dedupe import T0, bases, make_story
-from pipeline.stages.dedupe import DedupeConfig, DedupeIndex, DedupeState
+from pipeline.stages.dedupe import DedupeConfig, DedupeIndex, DedupeState, UriIndex
 from schemas import Story
 
 SEED = bases()[0]
@@ -142,8 +142,8 @@ def test_state_is_compact_orjson_serialisable_strings(index: DedupeIndex) -> Non
             assert isinstance(key, str) and isinstance(value, str)
             assert orjson.loads(orjson.dumps(value)) == value
     assert {len(k) for k in index.state.uris} == {11}
-    # 11 packed + 4 owner tag; the copy carries its root's cluster id too
-    assert {len(v) for v in index.state.uris.values()} == {15, 26}
+    # 11 packed + 4 owner tag + 4 submission tag; the copy carries its root's cluster id too
+    assert {len(v) for v in index.state.uris.values()} == {19, 30}
     assert {len(k) for k in index.state.near} == {4}
     assert index.state.changelog_bytes() < 2 * 104
 
@@ -212,3 +212,27 @@ def test_any_uri_string_round_trips_through_a_bucket(index: DedupeIndex, uri: st
     copy = index.check(edited())
     assert copy.info.verdict == "near_duplicate" and copy.info.duplicate_of == f"{uri}@1"
     assert index.check(seed(uri="urn:third", at=T0 + timedelta(minutes=9))).info.duplicate_of == f"{uri}@1"
+
+
+def test_a_story_read_again_after_a_crash_is_told_from_a_resend() -> None:
+    """The uri entry keeps a tag of the submission that wrote it: the same submission read again (a batch replayed
+    after a crash, its outputs already out) is a replay; another submission of the same version is a resend."""
+    uris: dict[str, str] = {}
+    index = UriIndex(uris)
+    story = seed()
+    first = index.check(story)
+    index.settle(story, first.cluster)
+    again = index.check(story)
+    assert again.verdict == "duplicate" and again.replay
+    resend = index.check(story.model_copy(update={"submission_id": f"{story.submission_id}-again"}))
+    assert resend.verdict == "duplicate" and not resend.replay
+    # An entry written before submissions were kept (11 packed + 4 owner tag): a resend, as before.
+    [(key, value)] = uris.items()
+    uris[key] = value[:15] + value[19:]
+    old_format = index.check(story)
+    assert old_format.verdict == "duplicate" and not old_format.replay
+    # A version sent again by its own submission is a replay too; a kill of it is not.
+    update = story.model_copy(update={"version": 2, "submission_id": "v2"})
+    assert index.check(update).verdict == "update"
+    assert index.check(update).replay
+    assert index.check(update.model_copy(update={"pubstatus": "canceled"})).verdict == "kill"
