@@ -38,7 +38,9 @@ from pipeline.stages.normalise.timestamps import parse_timestamp
 from pipeline.stages.normalise.wireframe import ZONE_ABBREVIATIONS
 from pipeline.stages.normalise.wiretext import ORIGINAL_TITLE, is_boilerplate, split_byline
 
-_META_BYLINE = ("author", "byl", "dc.creator", "article:author", "sailthru.author", "parsely-author")
+_META_BYLINE = (
+    "author", "byl", "dc.creator", "article:author", "sailthru.author", "parsely-author", "search.byline"
+)
 _META_PUBLISHED = (
     "article:published_time",
     "og:article:published_time",
@@ -296,7 +298,7 @@ def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
         guess = split_byline(structure.byline, None)[0]
         if guess is not None and names_publisher(guess, publishers):
             guess = None
-    paragraphs = _main_content(page, tree)
+    paragraphs = _main_content(page, tree, structure.standfirsts)
     page_title = clean_inline("".join(head.title))
     story_h1 = structure.story_h1(paragraphs[:_PAGE_HEAD_BLOCKS])
     if story_h1 and headline and _is_story_headline(story_h1, [headline, meta_title, page_title], names):
@@ -311,8 +313,8 @@ def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
     if structure.fact_box:
         body = [p for p in body if fold(p) not in structure.fact_box] or body
     # A closing paragraph printed wholly in bold or italics is a note under the story (the writer's bio, a
-    # contact line), not its last paragraph.
-    while len(body) > 1 and fold(body[-1]) in structure.emphasised:
+    # contact line), not its last paragraph; nor is the comment policy printed above the comments.
+    while len(body) > 1 and ((last := fold(body[-1])) in structure.emphasised or last in structure.comment_policy):
         body.pop()
     draft = Draft(source_format="html", headline=headline, body=body, wire_copy=True, where="html")
     draft.language = (
@@ -439,15 +441,20 @@ _NOTE = re.compile(r"^(?:\([^()]{1,300}\)\.?|(?:photos?|pictures?|images?|fotos?
                    re.I)
 
 
-def _drop_trailers(paragraphs: list[str], kinds: list[str]) -> None:
+def _drop_trailers(paragraphs: list[str], kinds: list[str], teasers: set[str]) -> None:
     """Remove the page trailers after the story's last paragraph: lists and headings (topics, related links, a
     sign-up heading, the writers' names again: a story does not end on a heading, and a story's own list is
-    followed by its closing paragraph) and notes in parentheses. Boilerplate lines among them (credits,
-    copyright) are left for the boilerplate pass, which reads a reporter's name in them."""
+    followed by its closing paragraph), notes in parentheses and other stories' teasers (a paragraph printed as
+    a standfirst, under its story's heading). Boilerplate lines among them (credits, copyright) are left for the
+    boilerplate pass, which reads a reporter's name in them."""
     at = len(paragraphs) - 1
     while at > 0 and "p" in kinds[:at]:
         text = paragraphs[at]
-        if kinds[at] in ("item", "head") or (_NOTE.match(text) and not is_boilerplate(text)):
+        if (
+            kinds[at] in ("item", "head")
+            or (_NOTE.match(text) and not is_boilerplate(text))
+            or (kinds[at] == "p" and fold(text) in teasers)
+        ):
             del paragraphs[at], kinds[at]
         elif not is_boilerplate(text):
             return
@@ -474,9 +481,9 @@ def _drop_link_list(paragraphs: list[str], links: set[str]) -> None:
             return
 
 
-def _main_content(text: str, tree: HtmlElement | None) -> list[str]:
+def _main_content(text: str, tree: HtmlElement | None, teasers: set[str]) -> list[str]:
     """Paragraphs of the page's main content (trafilatura, on the page's tree when it has one), else of every
-    block element."""
+    block element; ``teasers``: folded standfirst texts, which end no story."""
     extracted = trafilatura.extract(
         tree if tree is not None else text,
         output_format="xml",
@@ -522,6 +529,6 @@ def _main_content(text: str, tree: HtmlElement | None) -> list[str]:
             continue
         paragraphs.append(line)
         kinds.append(el.tag)
-    _drop_trailers(paragraphs, kinds)
+    _drop_trailers(paragraphs, kinds, teasers)
     # On a short page trafilatura may return the whole text as one block: the page's own blocks are better.
     return paragraphs if len(paragraphs) > 1 else html_paragraphs(text)
