@@ -271,3 +271,22 @@ def test_closing_contributor_credit_is_not_the_story() -> None:
 def test_search_byline_meta_names_the_writer() -> None:
     head = '<meta name="Search.Byline" content="Patti Domm">'
     assert normalise(make_raw(_page(head, _story("Rates rise")))).byline == "Patti Domm"
+
+
+def test_page_author_reads_what_trafilaturas_metadata_pass_reads() -> None:
+    from pipeline.stages.normalise.formats.html import _page_author
+
+    pages = [
+        _page('<meta name="author" content="Anna Berg">', _story("Rates rise")),
+        _page('<meta name="author" content="Berg">', _story("Rates rise")),  # one word: not a name to the pass
+        _page('<script type="application/ld+json">{"@type": "NewsArticle", "author": {"@type": "Person", '
+              '"name": "Jo &amp; Lee Park"}}</script>', _story("Rates rise")),
+        _page("", '<p class="byline">By <a rel="author" href="/a">Carl Lund</a></p>' + _story("Rates rise")),
+        _page("", _story("Rates rise")),
+    ]
+    for page in pages:
+        tree = parse_page(page)
+        assert tree is not None
+        expected = trafilatura.extract_metadata(parse_page(page)).author or None
+        assert _page_author(tree) == expected
+    assert _page_author(parse_page(pages[0])) == "Anna Berg"
