@@ -290,3 +290,17 @@ def test_page_author_reads_what_trafilaturas_metadata_pass_reads() -> None:
         expected = trafilatura.extract_metadata(parse_page(page)).author or None
         assert _page_author(tree) == expected
     assert _page_author(parse_page(pages[0])) == "Anna Berg"
+
+
+def test_place_printed_in_the_byline_block_is_the_dateline() -> None:
+    block = """<div class="firma"><span class="autor"><a rel="author" href="/a">Ana Ruiz</a></span>
+      <span class="data">Madrid</span><a href="/fecha">27 OCT 2012 - 12:14</a></div>"""
+    story = normalise(make_raw(_page("", block + _story("Rates rise"))))
+    assert story.dateline is not None and story.dateline.place == "Madrid"
+    assert story.body == [LEAD, SECOND, THIRD]
+
+
+def test_byline_label_and_hidden_text_in_the_byline_block_are_no_place() -> None:
+    block = """<div class="byline"><span>By</span><span class="author"><a href="/a">Carl Lund</a></span>
+      <span style="display: none">The Daily Example</span><br>on December 27, 2014</div>"""
+    assert normalise(make_raw(_page("", block + _story("Rates rise")))).dateline is None

@@ -40,6 +40,7 @@ from pipeline.stages.normalise.html import html_paragraphs
 from pipeline.stages.normalise.timestamps import parse_timestamp
 from pipeline.stages.normalise.wireframe import ZONE_ABBREVIATIONS
 from pipeline.stages.normalise.wiretext import ORIGINAL_TITLE, is_boilerplate, split_byline
+from schemas.story import Dateline
 
 _META_BYLINE = (
     "author", "byl", "dc.creator", "article:author", "sailthru.author", "parsely-author", "search.byline"
@@ -319,6 +320,8 @@ def parse_html(text: str, ctx: ParseContext) -> list[Draft]:
     while len(body) > 1 and ((last := fold(body[-1])) in structure.emphasised or last in structure.comment_policy):
         body.pop()
     draft = Draft(source_format="html", headline=headline, body=body, wire_copy=True, where="html")
+    if structure.place:  # a dateline printed in the story text wins when it names another place
+        draft.dateline = Dateline(text=structure.place, place=structure.place)
     draft.language = (
         head.lang or meta.get("content-language") or meta.get("dc.language") or _ld_str(ld.get("inLanguage"))
     )

@@ -107,6 +107,30 @@ def _names_byline(el: HtmlElement, words: frozenset[str]) -> bool:
     return bool(words & _BYLINE_WORDS) or el.get("itemprop") == "author" or el.get("rel") == "author"
 
 
+#: A place name: one to three capitalised words (``Madrid``, ``Nueva York``, ``Buenos Aires``), no digits.
+_PLACE = re.compile(r"[A-ZÁÉÍÓÚÑÇÀÈÒÜ][\w'’.-]+(?: (?:de |del |la |el )?[A-ZÁÉÍÓÚÑÇÀÈÒÜ][\w'’.-]+){0,2}")
+
+
+def _byline_place(block: HtmlElement) -> str | None:
+    """The place in a byline block that also prints the names and the date: a child element after the names (an
+    author element or a link), printed, neither names nor the date, holding only a place name (a label before the
+    names, such as ``By``, is no place)."""
+    names_seen = False
+    for child in block:
+        if not isinstance(child.tag, str):
+            continue
+        if child.tag == "a" or _names_byline(child, _words(child.get("class") or "")) or child.find(".//a") is not None:
+            names_seen = True
+            continue
+        style = (child.get("style") or "").replace(" ", "").lower()
+        if not names_seen or child.get("hidden") is not None or "display:none" in style:
+            continue  # a label before the names; text not printed (``style="display:none"``)
+        text = clean_inline(child.text_content())
+        if text and _PLACE.fullmatch(text) and not any(c.isdigit() for c in text):
+            return text
+    return None
+
+
 _EMPHASIS = frozenset({"b", "i", "em", "strong"})
 
 
@@ -127,6 +151,9 @@ class PageStructure:
     standfirsts: set[str] = field(default_factory=set)
     #: The first byline printed in the page's markup (an element named byline or author holding only names).
     byline: str | None = None
+    #: The place printed in the page's byline block, beside the names and the date (``<span class="data">Madrid
+    #: </span>`` in El País's ``firma``): where the story was filed.
+    place: str | None = None
     #: Folded texts of paragraphs printed wholly in bold or italics (notes, author bios, contact lines).
     emphasised: set[str] = field(default_factory=set)
     #: Folded texts of short elements printed for screen readers only (a share bar's hidden heading).
@@ -225,6 +252,8 @@ def page_structure(tree: HtmlElement) -> PageStructure:
             names = clean_inline(el.text_content())
             if names and len(names) <= _BYLINE_MAX and not any(c.isdigit() for c in names):
                 out.byline = names
+            elif out.place is None and names and any(c.isdigit() for c in names):
+                out.place = _byline_place(el)
         if words & _HIDDEN_WORDS or _SCREEN_READER <= words:
             text = fold(clean_inline(el.text_content()))
             if text and len(text) <= _HIDDEN_MAX:
