@@ -18,14 +18,17 @@ class Structure:
     paragraphs: list[str] = field(default_factory=list)
     #: (index in ``paragraphs`` where the block starts, the block) for every block that is not a plain paragraph.
     marks: list[tuple[int, Block]] = field(default_factory=list)
+    #: Indexes of the paragraphs that ``marks`` already gives a role (kept as marks are added, not recounted).
+    _roles: set[int] = field(default_factory=set, repr=False, compare=False)
 
     def mark(self, kind: BlockKind, start: int) -> None:
         """The paragraphs from ``start`` on, just added, are crossheads or quotes (an inner role wins: a crosshead
         inside a quote stays a crosshead)."""
-        taken = {i for i, b in self.marks if b.kind in ROLE_KINDS}
-        self.marks.extend(
-            (i, Block(kind=kind, text=self.paragraphs[i])) for i in range(start, len(self.paragraphs)) if i not in taken
-        )
+        taken = self._roles
+        for i in range(start, len(self.paragraphs)):
+            if i not in taken:
+                self.marks.append((i, Block(kind=kind, text=self.paragraphs[i])))
+                taken.add(i)
 
     def table(self, rows: list[list[str]]) -> None:
         rows = [r for r in rows if row_text(r)]
@@ -37,6 +40,7 @@ class Structure:
         """``other`` read after what this one holds (a story sent in parts: lead, then body)."""
         n = len(self.paragraphs)
         self.marks.extend((i + n, b) for i, b in other.marks)
+        self._roles.update(i + n for i in other._roles)
         self.paragraphs.extend(other.paragraphs)
 
     def aside(self, block: Block) -> None:

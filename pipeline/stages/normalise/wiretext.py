@@ -411,6 +411,14 @@ def _advisory_signal(paragraph: str) -> Signal | bool | None:
 
 #: Contributor credits closing web copy ("Jane Roe in Cairo contributed to this report.").
 _CONTRIBUTED = re.compile(r"\bcontributed (?:to )?(?:this (?:report|story|article)|reporting)\b.{0,80}$")
+#: The same credit leading with the contributors' names ("Con información de Ana Ruiz y Luis Gil.", "Additional
+#: reporting by Jane Roe"): a capitalised name must follow, so a sentence about reporting stays; a full stop
+#: inside is an initial's (``Elena G. Sevillano``).
+_WITH_REPORTING = re.compile(
+    r"(?i:(?:additional |with )?reporting by|con (?:información|reportes?) de|com informações de)"
+    r"\s+[A-ZÁÉÍÓÚÑÇ](?:\b[A-Z]\.|[^.!?]){0,200}\.?$"
+)
+_WITH_REPORTING_START = ("additional", "with", "reporting", "con ", "com ")
 #: Lead-ins to embedded media that was not kept ("… in the video below:") and short labels ("Embed (medium):").
 _LEAD_IN = re.compile(r"(?:\b(?:below|following)\s*|^[^.!?]{1,40}):$", re.I)
 
@@ -423,6 +431,8 @@ def is_boilerplate(paragraph: str) -> bool:
         if paragraph[-1:] == ":" and _LEAD_IN.search(paragraph):
             return True
         if "contributed" in paragraph and _CONTRIBUTED.search(paragraph):
+            return True
+        if paragraph[:11].lower().startswith(_WITH_REPORTING_START) and _WITH_REPORTING.match(paragraph):
             return True
     return _BOILERPLATE_ANY.match(paragraph) is not None
 

@@ -237,3 +237,70 @@ def test_deck_grouped_with_the_h1_is_not_body() -> None:
     article = f"""<div class="headline"><h1>Rates rise</h1><h3>{deck}</h3></div>
       <div class="text"><p>{LEAD}</p><p>{SECOND}</p><p>{THIRD}</p></div>"""
     assert normalise(make_raw(_page("", article))).body == [LEAD, SECOND, THIRD]
+
+
+def test_other_stories_teasers_after_the_story_are_not_body() -> None:
+    teasers = """<div class="group"><h2 class="heading">Other columns</h2>
+      <div class="story-block"><h4 class="heading"><strong class="kicker">Budget</strong>
+      <a href="/a">Spending plans under fire</a></h4><p class="standfirst"><em class="byline">JOE ROE</em>
+      THE government's spending plans drew fire from every side of the house this week.</p></div>
+      <div class="story-block"><h4 class="heading"><a href="/b">Housing on the slide</a></h4>
+      <p class="standfirst">HOUSE prices fell for the fifth month in a row, the latest figures show.</p></div></div>"""
+    assert normalise(make_raw(_page("", _story("Rates rise") + teasers))).body == [LEAD, SECOND, THIRD]
+
+
+def test_sidebar_under_its_own_heading_is_not_body() -> None:
+    sidebar = """<div class="aside box"><h2>A wall of silence</h2>
+      <p>Are the figures a state secret? They should not be, yet the regions keep them from the public.</p>
+      <p>Only four regions published their waiting lists this year, and two of them only in part.</p></div>"""
+    assert normalise(make_raw(_page("", _story("Rates rise") + sidebar))).body == [LEAD, SECOND, THIRD]
+
+
+def test_comment_policy_above_the_comments_is_not_body() -> None:
+    policy = """<div><p>We welcome a lively debate; please read our guidelines before you post a comment.</p>
+      <p>Comments below are the views of their writers, not of this site.</p></div>
+      <div class="fb-comments" data-href="/x"> </div>"""
+    assert normalise(make_raw(_page("", _story("Rates rise") + policy))).body == [LEAD, SECOND, THIRD]
+
+
+def test_closing_contributor_credit_is_not_the_story() -> None:
+    credit = '<p class="note">Con información de <strong>Ana Ruiz</strong> y <strong>Luis G. Gil</strong>.</p>'
+    assert normalise(make_raw(_page("", _story("Rates rise") + credit))).body == [LEAD, SECOND, THIRD]
+
+
+def test_search_byline_meta_names_the_writer() -> None:
+    head = '<meta name="Search.Byline" content="Patti Domm">'
+    assert normalise(make_raw(_page(head, _story("Rates rise")))).byline == "Patti Domm"
+
+
+def test_page_author_reads_what_trafilaturas_metadata_pass_reads() -> None:
+    from pipeline.stages.normalise.formats.html import _page_author
+
+    pages = [
+        _page('<meta name="author" content="Anna Berg">', _story("Rates rise")),
+        _page('<meta name="author" content="Berg">', _story("Rates rise")),  # one word: not a name to the pass
+        _page('<script type="application/ld+json">{"@type": "NewsArticle", "author": {"@type": "Person", '
+              '"name": "Jo &amp; Lee Park"}}</script>', _story("Rates rise")),
+        _page("", '<p class="byline">By <a rel="author" href="/a">Carl Lund</a></p>' + _story("Rates rise")),
+        _page("", _story("Rates rise")),
+    ]
+    for page in pages:
+        tree = parse_page(page)
+        assert tree is not None
+        expected = trafilatura.extract_metadata(parse_page(page)).author or None
+        assert _page_author(tree) == expected
+    assert _page_author(parse_page(pages[0])) == "Anna Berg"
+
+
+def test_place_printed_in_the_byline_block_is_the_dateline() -> None:
+    block = """<div class="firma"><span class="autor"><a rel="author" href="/a">Ana Ruiz</a></span>
+      <span class="data">Madrid</span><a href="/fecha">27 OCT 2012 - 12:14</a></div>"""
+    story = normalise(make_raw(_page("", block + _story("Rates rise"))))
+    assert story.dateline is not None and story.dateline.place == "Madrid"
+    assert story.body == [LEAD, SECOND, THIRD]
+
+
+def test_byline_label_and_hidden_text_in_the_byline_block_are_no_place() -> None:
+    block = """<div class="byline"><span>By</span><span class="author"><a href="/a">Carl Lund</a></span>
+      <span style="display: none">The Daily Example</span><br>on December 27, 2014</div>"""
+    assert normalise(make_raw(_page("", block + _story("Rates rise")))).dateline is None

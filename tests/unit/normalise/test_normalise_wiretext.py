@@ -174,6 +174,13 @@ CASES = [
         byline="王明",
     ),
     Case("name-title-address", [BODY, LAST, "최윤호 기자 uknow@example.kr"], [BODY, LAST], byline="최윤호"),
+    Case("reporting-by", [BODY, LAST, "Additional reporting by Jane Roe in Cairo"], [BODY, LAST]),
+    Case("con-informacion-de", [BODY, LAST, "Con información de Ana Ruiz y Luis G. Gil."], [BODY, LAST]),
+    Case(
+        "reporting-sentence-kept",
+        [BODY, "Reporting by the council found the roads were unsafe. It asked for money.", LAST],
+        [BODY, "Reporting by the council found the roads were unsafe. It asked for money.", LAST],
+    ),
     Case(
         "contributed-sentence-kept",
         [BODY, "Several donors contributed to the fund, which reached $2 million.", LAST],

@@ -107,6 +107,30 @@ def _names_byline(el: HtmlElement, words: frozenset[str]) -> bool:
     return bool(words & _BYLINE_WORDS) or el.get("itemprop") == "author" or el.get("rel") == "author"
 
 
+#: A place name: one to three capitalised words (``Madrid``, ``Nueva York``, ``Buenos Aires``), no digits.
+_PLACE = re.compile(r"[A-ZÁÉÍÓÚÑÇÀÈÒÜ][\w'’.-]+(?: (?:de |del |la |el )?[A-ZÁÉÍÓÚÑÇÀÈÒÜ][\w'’.-]+){0,2}")
+
+
+def _byline_place(block: HtmlElement) -> str | None:
+    """The place in a byline block that also prints the names and the date: a child element after the names (an
+    author element or a link), printed, neither names nor the date, holding only a place name (a label before the
+    names, such as ``By``, is no place)."""
+    names_seen = False
+    for child in block:
+        if not isinstance(child.tag, str):
+            continue
+        if child.tag == "a" or _names_byline(child, _words(child.get("class") or "")) or child.find(".//a") is not None:
+            names_seen = True
+            continue
+        style = (child.get("style") or "").replace(" ", "").lower()
+        if not names_seen or child.get("hidden") is not None or "display:none" in style:
+            continue  # a label before the names; text not printed (``style="display:none"``)
+        text = clean_inline(child.text_content())
+        if text and _PLACE.fullmatch(text) and not any(c.isdigit() for c in text):
+            return text
+    return None
+
+
 _EMPHASIS = frozenset({"b", "i", "em", "strong"})
 
 
@@ -127,12 +151,18 @@ class PageStructure:
     standfirsts: set[str] = field(default_factory=set)
     #: The first byline printed in the page's markup (an element named byline or author holding only names).
     byline: str | None = None
+    #: The place printed in the page's byline block, beside the names and the date (``<span class="data">Madrid
+    #: </span>`` in El País's ``firma``): where the story was filed.
+    place: str | None = None
     #: Folded texts of paragraphs printed wholly in bold or italics (notes, author bios, contact lines).
     emphasised: set[str] = field(default_factory=set)
     #: Folded texts of short elements printed for screen readers only (a share bar's hidden heading).
     hidden: set[str] = field(default_factory=set)
-    #: Folded texts of the blocks in a fact box: a box of labelled fields (``<strong>Company:</strong><br>…``).
+    #: Folded texts of the blocks in a fact box (a box of labelled fields: ``<strong>Company:</strong><br>…``)
+    #: or a sidebar (an element named ``aside`` or ``sidebar`` under a heading of its own).
     fact_box: set[str] = field(default_factory=set)
+    #: Folded texts of the paragraphs printed right above the comments (the site's comment policy).
+    comment_policy: set[str] = field(default_factory=set)
     #: Folded texts of links printed in paragraphs (``<p>Related<br><a>Story one</a><br><a>Story two</a></p>``).
     links: set[str] = field(default_factory=set)
     #: The page, read again to find where the story starts.
@@ -167,12 +197,48 @@ class PageStructure:
         return None
 
 
+#: Class or id words of a sidebar: a box printed beside the story under a heading of its own (``despiece``: El
+#: País's name for it).
+_SIDEBAR_WORDS = frozenset({"aside", "sidebar", "despiece"})
+#: A sidebar is a box of a few paragraphs; a longer element so named is a page column.
+_SIDEBAR_MAX = 4000
+_SIDEBAR_HEADINGS = etree.XPath("descendant::h2 | descendant::h3 | descendant::h4")
+
+
+def _sidebar(el: HtmlElement) -> bool:
+    return len(el.text_content()) <= _SIDEBAR_MAX and bool(_SIDEBAR_HEADINGS(el))
+
+
+#: Class or id words of the comments section.
+_COMMENTS_WORDS = frozenset({"comments", "comment"})
+#: A comment policy is a few short paragraphs.
+_POLICY_PARAGRAPHS = 3
+_POLICY_MAX = 500
+
+
+def _comment_policy(comments: HtmlElement) -> list[str]:
+    """The paragraphs printed right before the comments section (a policy on comments, a disclaimer that readers'
+    views are their own): folded texts, none when that element is more than a few short paragraphs."""
+    before = comments.getprevious()
+    while before is not None and not isinstance(before.tag, str):
+        before = before.getprevious()
+    if before is None:
+        return []
+    paragraphs = [before] if before.tag == "p" else list(before.iter("p"))
+    if not paragraphs or len(paragraphs) > _POLICY_PARAGRAPHS:
+        return []
+    texts = [fold(clean_inline(p.text_content())) for p in paragraphs]
+    return texts if all(len(t) <= _POLICY_MAX for t in texts) else []
+
+
 #: Elements whose names say nothing of the story.
 _NOT_NAMED = _NO_STORY_TEXT | {"meta", "link"}
 #: Elements that may name a standfirst or a byline.
 _CANDIDATES = etree.XPath("//*[@class or @id or @itemprop or @rel]")
 #: A cheap first test of an element's class and id: one of the words somewhere in them (checked whole later).
-_MAY_NAME = re.compile("|".join(sorted(_STANDFIRST_WORDS | _BYLINE_WORDS | {"hid", "sr"})))  # on lower-cased names
+_MAY_NAME = re.compile(
+    "|".join(sorted(_STANDFIRST_WORDS | _BYLINE_WORDS | _SIDEBAR_WORDS | {"hid", "sr", "comment"}))
+)  # on lower-cased names
 
 
 def page_structure(tree: HtmlElement) -> PageStructure:
@@ -186,6 +252,8 @@ def page_structure(tree: HtmlElement) -> PageStructure:
             names = clean_inline(el.text_content())
             if names and len(names) <= _BYLINE_MAX and not any(c.isdigit() for c in names):
                 out.byline = names
+            elif out.place is None and names and any(c.isdigit() for c in names):
+                out.place = _byline_place(el)
         if words & _HIDDEN_WORDS or _SCREEN_READER <= words:
             text = fold(clean_inline(el.text_content()))
             if text and len(text) <= _HIDDEN_MAX:
@@ -195,6 +263,12 @@ def page_structure(tree: HtmlElement) -> PageStructure:
             for block in (el, *el.iterdescendants(*_TEXT_BLOCKS)):
                 if text := fold(clean_inline(block.text_content())):
                     out.standfirsts.add(text)
+        if words & _SIDEBAR_WORDS and _sidebar(el):
+            for block in el.iterdescendants(*_TEXT_BLOCKS):
+                if text := fold(clean_inline(block.text_content())):
+                    out.fact_box.add(text)
+        if words & _COMMENTS_WORDS:
+            out.comment_policy.update(_comment_policy(el))
     for p in tree.iter("p"):
         if _wholly_emphasised(p) and (text := fold(clean_inline(p.text_content()))):
             out.emphasised.add(text)
