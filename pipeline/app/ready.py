@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,18 +36,36 @@ class ReadyFile:
         self.path = ready_file(data_dir, os.getpid())
         self.expected: set[str] = set()
         self.groups: dict[str, dict[str, Any]] = {}
+        #: Work the worker does besides joining groups that must end before it is ready (the warm-up, which runs
+        #: in a thread while the groups join: :meth:`hold` and :meth:`release` may be called from any thread).
+        self.holds: set[str] = set()
+        self._lock = threading.Lock()
 
     def expect(self, group: str) -> None:
         self.expected.add(group)
 
+    def hold(self, what: str) -> None:
+        """Not ready until :meth:`release` of ``what``."""
+        with self._lock:
+            self.holds.add(what)
+
+    def release(self, what: str) -> None:
+        with self._lock:
+            self.holds.discard(what)
+            self._write_if_complete()
+
     def report(self, group: str, assigned: Iterable[str] | None, generation: int | None = None) -> None:
         """``group`` holds ``assigned`` (``topic:partition`` names), or (None) started a rebalance."""
-        if assigned is None:
-            self.groups.pop(group, None)
-            self.clear()
-            return
-        self.groups[group] = {"generation": generation, "assigned": sorted(assigned)}
-        if self.expected <= self.groups.keys():
+        with self._lock:
+            if assigned is None:
+                self.groups.pop(group, None)
+                self.clear()
+                return
+            self.groups[group] = {"generation": generation, "assigned": sorted(assigned)}
+            self._write_if_complete()
+
+    def _write_if_complete(self) -> None:
+        if self.expected <= self.groups.keys() and not self.holds:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_suffix(".tmp")
             tmp.write_bytes(orjson.dumps({"groups": self.groups}))
