@@ -120,8 +120,12 @@ class StageLoop(Service):
             extra["partition_assignment_strategy"] = self.assignors
         self.consumer = AIOKafkaConsumer(group_id=self.group, client_id=self.group,
                                          **consumer_kwargs(self.settings), **extra)
-        self.consumer.subscribe(list(self.topics), listener=_Listener(self))
+        # Subscribed after start: a consumer subscribed before ``start`` waits there for its first assignment, and
+        # the app starts its services one after another, so each loop's group join (≥ 1 s on the embedded broker)
+        # would wait for the previous loop's. This way every loop joins in the background, all at once; nothing is
+        # fetched before the assignment, and the listener seeks every partition before the first fetch.
         await self.consumer.start()
+        self.consumer.subscribe(list(self.topics), listener=_Listener(self))
 
     async def on_stop(self) -> None:
         if self.consumer is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,13 +20,9 @@ from typing import Any
 import orjson
 from faust.sensors.base import Sensor
 
+from pipeline.readiness import pipeline_ready, ready_dir, ready_file
 
-def ready_dir(data_dir: Path) -> Path:
-    return data_dir / "ready"
-
-
-def ready_file(data_dir: Path, pid: int) -> Path:
-    return ready_dir(data_dir) / f"worker-{pid}.json"
+__all__ = ["ReadyFile", "ReadySensor", "pipeline_ready", "ready_dir", "ready_file"]
 
 
 class ReadyFile:
@@ -35,18 +32,36 @@ class ReadyFile:
         self.path = ready_file(data_dir, os.getpid())
         self.expected: set[str] = set()
         self.groups: dict[str, dict[str, Any]] = {}
+        #: Work the worker does besides joining groups that must end before it is ready (the warm-up, which runs
+        #: in a thread while the groups join: :meth:`hold` and :meth:`release` may be called from any thread).
+        self.holds: set[str] = set()
+        self._lock = threading.Lock()
 
     def expect(self, group: str) -> None:
         self.expected.add(group)
 
+    def hold(self, what: str) -> None:
+        """Not ready until :meth:`release` of ``what``."""
+        with self._lock:
+            self.holds.add(what)
+
+    def release(self, what: str) -> None:
+        with self._lock:
+            self.holds.discard(what)
+            self._write_if_complete()
+
     def report(self, group: str, assigned: Iterable[str] | None, generation: int | None = None) -> None:
         """``group`` holds ``assigned`` (``topic:partition`` names), or (None) started a rebalance."""
-        if assigned is None:
-            self.groups.pop(group, None)
-            self.clear()
-            return
-        self.groups[group] = {"generation": generation, "assigned": sorted(assigned)}
-        if self.expected <= self.groups.keys():
+        with self._lock:
+            if assigned is None:
+                self.groups.pop(group, None)
+                self.clear()
+                return
+            self.groups[group] = {"generation": generation, "assigned": sorted(assigned)}
+            self._write_if_complete()
+
+    def _write_if_complete(self) -> None:
+        if self.expected <= self.groups.keys() and not self.holds:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_suffix(".tmp")
             tmp.write_bytes(orjson.dumps({"groups": self.groups}))
@@ -77,27 +92,3 @@ class ReadySensor(Sensor):
     def on_rebalance_end(self, app: Any, state: dict[str, Any]) -> None:
         assigned = (f"{tp.topic}:{tp.partition}" for tp in app.consumer.assignment())
         self.ready.report(self.group, assigned, app.consumer_generation_id)
-
-
-def pipeline_ready(data_dir: Path, pids: Iterable[int], topic: str, partitions: int) -> bool:
-    """Every worker in ``pids`` has finished the same rebalance of each of its groups, no partition is held twice,
-    and together they hold all of ``topic``."""
-    groups: dict[str, list[dict[str, Any]]] = {}
-    files = 0
-    for pid in pids:
-        try:
-            body = orjson.loads(ready_file(data_dir, pid).read_bytes())
-        except (FileNotFoundError, orjson.JSONDecodeError):
-            return False
-        files += 1
-        for name, state in body["groups"].items():
-            groups.setdefault(name, []).append(state)
-    held: set[str] = set()
-    for states in groups.values():
-        if len(states) != files or len({state["generation"] for state in states}) != 1:
-            return False
-        names = [name for state in states for name in state["assigned"]]
-        if len(names) != len(set(names)):
-            return False
-        held.update(names)
-    return files > 0 and all(f"{topic}:{p}" in held for p in range(partitions))

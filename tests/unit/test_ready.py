@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import orjson
@@ -48,6 +49,18 @@ def test_the_ready_file_is_written_once_every_expected_group_holds_an_assignment
         "app-normalise": {"generation": None, "assigned": ["wire.raw:0"]}}}
     ready.report("app-normalise", None)  # a rebalance starts
     assert not ready.path.exists()
+
+
+def test_a_held_worker_is_ready_only_once_the_hold_is_released_from_any_thread(tmp_path: Path) -> None:
+    ready = ReadyFile(tmp_path)
+    ready.expect("app")
+    ready.hold("warm-up")
+    ready.report("app", ["wire.raw:0"], generation=1)
+    assert not ready.path.exists()  # the groups hold their partitions, the warm-up is not done
+    thread = threading.Thread(target=ready.release, args=("warm-up",))
+    thread.start()
+    thread.join()
+    assert orjson.loads(ready.path.read_bytes())["groups"]["app"]["assigned"] == ["wire.raw:0"]
 
 
 def test_a_half_written_ready_file_is_not_ready(tmp_path: Path) -> None:
