@@ -428,7 +428,7 @@ def run(
 ) -> None:
     """Run the whole pipeline until Ctrl-C or SIGTERM. With no broker configured, start the embedded broker."""
     from pipeline.broker.admin import ensure_topics
-    from pipeline.broker.embedded import EmbeddedBroker, free_port
+    from pipeline.broker.embedded import EmbeddedBroker, die_with_parent, free_port
     from pipeline.config import embedded_worker_env
     from pipeline.readiness import pipeline_ready, ready_dir
     from pipeline.topics import RAW, topic_name
@@ -457,12 +457,12 @@ def run(
             log = open(s.data_dir / f"worker-{i}.log", "ab")
             children.append(subprocess.Popen(
                 [sys.executable, "-m", "pipeline", "worker", "--web-port", str(free_port())],
-                env=env, stdout=log, stderr=subprocess.STDOUT,
+                env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent,
             ))
         server_log = open(s.data_dir / "server.log", "ab")
         children.append(subprocess.Popen(
             [sys.executable, "-m", "pipeline", "serve", "--port", str(s.api_port), "--host", s.api_host],
-            env=env, stdout=server_log, stderr=subprocess.STDOUT,
+            env=env, stdout=server_log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent,
         ))
         api = f"http://{s.api_host}:{s.api_port}"
         out.print(f"[bold green]wirefeed is starting[/] ({workers} worker{'s' if workers > 1 else ''})")
@@ -501,6 +501,8 @@ def run(
     except KeyboardInterrupt:
         pass
     finally:
+        # A second Ctrl-C must not cut the clean-up short (it left the embedded broker running).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         for child in children:
             if child.poll() is None:
                 child.terminate()

@@ -112,6 +112,56 @@ def test_readme_manual_walk_on_the_embedded_broker(tmp_path: Path) -> None:
     assert "stopped" in out.read_text()
 
 
+def _children(pid: int) -> set[int]:
+    return {int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for a parent that does not reap it is gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.embedded
+@pytest.mark.skipif(sys.platform != "linux", reason="children die with their parent on Linux only")
+@pytest.mark.parametrize("end", ["kill -9", "Ctrl-C twice"])
+def test_no_process_outlives_wirefeed_run(tmp_path: Path, end: str) -> None:
+    """However `wirefeed run` ends, the broker, workers and server it started end too."""
+    env = {**os.environ, "WIREFEED_DATA_DIR": str(tmp_path / "var"), "WIREFEED_API_PORT": str(free_port())}
+    env.pop("WIREFEED_BROKER", None)
+    out = tmp_path / "run.out"
+    with out.open("wb") as sink:
+        run = subprocess.Popen([*WIREFEED, "run"], cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    started: set[int] = set()
+    try:
+        deadline = time.monotonic() + 60
+        while len(started) < 3 and time.monotonic() < deadline:  # broker, worker, server
+            assert run.poll() is None, out.read_text()
+            started = _children(run.pid)
+            time.sleep(0.2)
+        assert len(started) == 3, (started, out.read_text())
+        if end == "kill -9":
+            run.kill()
+        else:
+            time.sleep(2)  # the workers are importing: the clean-up below waits for them
+            run.send_signal(signal.SIGINT)
+            time.sleep(0.3)
+            run.send_signal(signal.SIGINT)
+        run.wait(timeout=60)
+        deadline = time.monotonic() + 30
+        while any(map(_alive, started)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not [p for p in started if _alive(p)], out.read_text()
+    finally:
+        stop_group(run, signal.SIGKILL, timeout=10)
+        for pid in started:  # what the run left (the broker has a session of its own)
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
 @pytest.mark.kafka
 @pytest.mark.slow
 async def test_publish_through_the_gateway_with_an_agency_key(kafka_bootstrap: str, tmp_path: Path) -> None:
