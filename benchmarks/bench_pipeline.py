@@ -367,6 +367,9 @@ PROFILE_BUCKETS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Kafka produce (aiokafka sender, socket writes)", ("Sender.", "AIOKafkaProducer.send (", "Producer.send (")),
     ("Kafka consume (fetcher)", ("Fetcher", "fetcher")),
     ("metrics (prometheus)", ("prometheus_client", "pipeline/ops/metrics")),
+    # Every loop's stack passes through pipeline/app/loop.py and mode's service task: what the rows above did not
+    # take there is the shell's own work (loops, outbox, state), not Faust's.
+    ("shell: stage loops, outbox, state (pipeline/app)", ("pipeline/app/",)),
     ("Faust: streams, agents, acks, commits, tables", ("faust/", "mode/")),
     ("event loop, other", ("",)),
 )
