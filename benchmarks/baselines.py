@@ -392,7 +392,7 @@ def faust_worker(settings: Settings) -> None:
     from pipeline.app.base import Wirefeed
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    wf = Wirefeed.create(settings)
+    wf = Wirefeed.create(settings, faust_clients=True)  # the agent reads through Faust's own consumer
     out = wf.topic(NORMALISED)
 
     @wf.app.agent(wf.topic(RAW), name="passthrough", concurrency=1)

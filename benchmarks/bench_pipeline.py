@@ -1,8 +1,10 @@
 """End-to-end pipeline benchmark on a real broker, side by side with Baselines A and B on the same messages.
 
-``python -m benchmarks.bench_pipeline [--quick] [--broker embedded|kafka|both] [--no-scale]`` prints Rich tables
-(``--no-scale`` leaves out the 1-vs-2-worker scale rows on Kafka; ``--profile FILE`` adds a py-spy profile of a
-warm worker on Kafka, collapsed stacks to FILE);
+``python -m benchmarks.bench_pipeline [--quick] [--broker embedded|kafka|both] [--no-scale] [--baseline REF]``
+prints Rich tables (``--no-scale`` leaves out the 1-vs-2-worker scale rows on Kafka; ``--profile FILE`` adds a
+py-spy profile of a warm worker on Kafka, collapsed stacks to FILE; ``--baseline REF`` adds a pipeline row run on
+the tree of commit ``REF``, just before this checkout's, on the same broker and messages: before and after in one
+run. That tree gets this checkout's compiled enrich tagger, which is built, not committed);
 ``run(quick)`` returns the rows (embedded broker). Per broker, all in one run:
 
 * throughput — N distinct corpus stories are written to `wire.raw` first, then the worker(s) start; the rate is
@@ -206,14 +208,17 @@ async def pipeline_scenario(
     timeout: float = 240.0,
     drain_timeout: float = 60.0,
     extra_env: dict[str, str] | None = None,
+    tree: tuple[str, Path] | None = None,
 ) -> dict[str, Any]:
-    """Throughput over preloaded ``messages``, then latency at each ``(rate, seconds)`` of ``loads``."""
+    """Throughput over preloaded ``messages``, then latency at each ``(rate, seconds)`` of ``loads``; ``tree``:
+    (label, path) of another checkout whose code the workers run."""
     run = PipelineRun(
         bootstrap=bootstrap,
         data_dir=data_dir / f"pipeline-{workers}w-{partitions}p-{uuid.uuid4().hex[:6]}",
         partitions=partitions,
         idempotence=idempotence,
         extra_env=extra_env or {},
+        **({"repo": tree[1]} if tree else {}),
     )
     await preload(run.settings, messages)
     for _ in range(workers):
@@ -221,7 +226,7 @@ async def pipeline_scenario(
     notes = Notifications(run)
     store = StoreCounter(run.data_dir / "wirefeed.sqlite3")
     result: dict[str, Any] = {
-        "name": f"pipeline ({workers} worker{'s' if workers > 1 else ''})",
+        "name": f"pipeline ({workers} worker{'s' if workers > 1 else ''}{f', {tree[0]}' if tree else ''})",
         "workers": workers,
         "partitions": partitions,
         "messages": len(messages),
@@ -259,21 +264,41 @@ async def pipeline_scenario(
 
 async def broker_rows(
     bootstrap: str, *, quick: bool, idempotence: bool, data_dir: Path, n: int | None = None,
-    extra_env: dict[str, str] | None = None,
+    extra_env: dict[str, str] | None = None, baseline: tuple[str, Path] | None = None,
 ) -> dict[str, Any]:
-    """Baseline A, Baseline B and the pipeline (throughput + latency) on one broker, same messages."""
+    """Baseline A, Baseline B and the pipeline (throughput + latency) on one broker, same messages; with
+    ``baseline`` (label, tree), the pipeline of that tree first."""
     n = n or (1500 if quick else 3000)
     messages = raw_messages(n)
     size = sum(len(v) for _, v in messages) / len(messages)
     loads = [(50, 4.0), (200, 3.0), (1000, 1.0)] if quick else [(50, 8.0), (200, 5.0), (1000, 2.0)]
     a = await run_baseline("raw", bootstrap, repeated(messages, BASELINE_A_MIN), data_dir, 4, idempotence)
     b = await run_baseline("faust", bootstrap, messages, data_dir, 4, idempotence)
+    before = [await pipeline_scenario(bootstrap, messages, data_dir, idempotence=idempotence, loads=loads,
+                                      extra_env=extra_env, tree=baseline)] if baseline else []
     p = await pipeline_scenario(bootstrap, messages, data_dir, idempotence=idempotence, loads=loads,
                                 extra_env=extra_env)
-    for row in (a, b, p):
+    for row in (a, b, *before, p):
         row["ratio_a"] = row["msgs_per_s"] / a["msgs_per_s"] if a["msgs_per_s"] else float("nan")
         row["avg_message_bytes"] = size
-    return {"throughput": [a, b, p], "latency": p.get("latency", [])}
+    out = {"throughput": [a, b, *before, p], "latency": p.get("latency", [])}
+    if before:
+        out["baseline_latency"] = before[0].get("latency", [])
+    return out
+
+
+def baseline_tree(ref: str, into: Path) -> tuple[str, Path]:
+    """The tree of commit ``ref``, with this checkout's compiled enrich tagger (built, not committed)."""
+    import shutil
+
+    from benchmarks.bench_normalise import extract_tree
+    from tests.paths import REPO
+
+    tree = extract_tree(ref, into)
+    built = REPO / "pipeline" / "stages" / "enrich"
+    for path in [*built.glob("*.so"), *built.glob("tagger.build.json")]:
+        shutil.copy2(path, tree / "pipeline" / "stages" / "enrich" / path.name)
+    return ref, tree
 
 
 async def scale_rows(
@@ -296,21 +321,23 @@ async def scale_rows(
     return rows
 
 
-def embedded_rows(quick: bool) -> dict[str, Any]:
+def embedded_rows(quick: bool, baseline: tuple[str, Path] | None = None) -> dict[str, Any]:
     from pipeline.broker.embedded import EmbeddedBroker
 
     data_dir = Path(tempfile.mkdtemp(prefix="wirefeed-bench-"))
     with EmbeddedBroker(log_path=data_dir / "broker.log") as broker:
         return asyncio.run(broker_rows(broker.bootstrap, quick=quick, idempotence=False, data_dir=data_dir,
-                                       extra_env=embedded_worker_env(os.environ)))
+                                       extra_env=embedded_worker_env(os.environ), baseline=baseline))
 
 
-def kafka_rows(quick: bool, scale: bool = True, profile: Path | None = None) -> dict[str, Any]:
+def kafka_rows(quick: bool, scale: bool = True, profile: Path | None = None,
+               baseline: tuple[str, Path] | None = None) -> dict[str, Any]:
     from tests.support.apache_kafka import ApacheKafkaCluster
 
     data_dir = Path(tempfile.mkdtemp(prefix="wirefeed-bench-"))
     with ApacheKafkaCluster(nodes=1, heap="1g", cleanup=True) as cluster:
-        out = asyncio.run(broker_rows(cluster.bootstrap, quick=quick, idempotence=True, data_dir=data_dir))
+        out = asyncio.run(broker_rows(cluster.bootstrap, quick=quick, idempotence=True, data_dir=data_dir,
+                                      baseline=baseline))
         if scale:
             out["scale"] = asyncio.run(scale_rows(cluster.bootstrap, quick=quick, idempotence=True, data_dir=data_dir))
         if profile is not None:
@@ -340,6 +367,9 @@ PROFILE_BUCKETS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Kafka produce (aiokafka sender, socket writes)", ("Sender.", "AIOKafkaProducer.send (", "Producer.send (")),
     ("Kafka consume (fetcher)", ("Fetcher", "fetcher")),
     ("metrics (prometheus)", ("prometheus_client", "pipeline/ops/metrics")),
+    # Every loop's stack passes through pipeline/app/loop.py and mode's service task: what the rows above did not
+    # take there is the shell's own work (loops, outbox, state), not Faust's.
+    ("shell: stage loops, outbox, state (pipeline/app)", ("pipeline/app/",)),
     ("Faust: streams, agents, acks, commits, tables", ("faust/", "mode/")),
     ("event loop, other", ("",)),
 )
@@ -466,6 +496,8 @@ def profile_table(profile: dict[str, Any], title: str) -> Table:
 
 def print_broker(console: Console, broker: str, result: dict[str, Any]) -> None:
     console.print(throughput_table(result["throughput"], f"{broker}: end-to-end throughput (drain of N stories)"))
+    if result.get("baseline_latency"):
+        console.print(latency_table(result["baseline_latency"], f"{broker}: latency, baseline tree"))
     if result.get("latency"):
         console.print(latency_table(result["latency"], f"{broker}: submission → notification latency"))
     if result.get("scale"):
@@ -478,13 +510,15 @@ def main(argv: list[str]) -> int:
     profile = Path(argv[argv.index("--profile") + 1]) if "--profile" in argv else None
     broker = argv[argv.index("--broker") + 1] if "--broker" in argv else "embedded"
     console = Console(width=140)
-    if broker in ("embedded", "both"):
-        print_broker(console, "embedded broker", embedded_rows(quick))
-    if broker in ("kafka", "both"):
-        result = kafka_rows(quick, scale=scale, profile=profile)
-        print_broker(console, "Apache Kafka", result)
-        if result.get("profile"):
-            console.print(result["profile"].get("error") or profile_table(result["profile"], "worker profile"))
+    with tempfile.TemporaryDirectory(prefix="wirefeed-baseline-") as tmp:
+        baseline = baseline_tree(argv[argv.index("--baseline") + 1], Path(tmp)) if "--baseline" in argv else None
+        if broker in ("embedded", "both"):
+            print_broker(console, "embedded broker", embedded_rows(quick, baseline))
+        if broker in ("kafka", "both"):
+            result = kafka_rows(quick, scale=scale, profile=profile, baseline=baseline)
+            print_broker(console, "Apache Kafka", result)
+            if result.get("profile"):
+                console.print(result["profile"].get("error") or profile_table(result["profile"], "worker profile"))
     return 0
 
 

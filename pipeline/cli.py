@@ -344,11 +344,11 @@ def worker(
 
     s = require_broker(settings_with(broker, data_dir=data_dir, web_port=web_port))
     try:
-        router_from_settings(s)  # a bad subscriptions file is reported before anything connects
+        router = router_from_settings(s)  # a bad subscriptions file is reported before anything connects
     except SubscriptionConfigError as exc:
         err.print(f"[red]Subscriptions file is not valid:[/]\n{exc}")
         raise typer.Exit(2) from exc
-    run_worker(s)
+    run_worker(s, router)
 
 
 @app.command("topics")

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import faust
+from faust.app import BootStrategy
 from faust.types import TopicT
 
 from pipeline.app.loop import BatchHandler, StageLoop, group_id
@@ -53,11 +54,28 @@ def broker_credentials(settings: Settings) -> Any:
     )
 
 
-def faust_app(settings: Settings) -> faust.App:
+class LoopsBoot(BootStrategy):
+    """What the worker starts with the app: sensors, the web server, timers and services (the stage loops and their
+    producer, in the order they were added). Not Faust's own consumer, producer, topic conductor and table manager:
+    no agent or table reads or writes through them (the stage loops have their own clients), and started they would
+    join the app's consumer group and run a metadata loop per worker for nothing."""
+
+    enable_kafka_consumer = False
+    enable_kafka_producer = False
+
+
+class LoopsApp(faust.App):
+    """A Faust app whose streams are stage loops (:class:`LoopsBoot`)."""
+
+    BootStrategy = LoopsBoot
+
+
+def faust_app(settings: Settings, *, faust_clients: bool = False) -> faust.App:
+    """The app; ``faust_clients``: with Faust's own consumer and producer started (for Faust agents and tables)."""
     if not settings.broker:
         raise RuntimeError("no broker configured: set WIREFEED_BROKER or pass --broker host:port")
     brokers = ";".join(f"kafka://{b.strip()}" for b in settings.broker.split(","))
-    app = faust.App(
+    app = (faust.App if faust_clients else LoopsApp)(
         settings.app_id,
         broker=brokers,
         broker_credentials=broker_credentials(settings),
@@ -96,9 +114,10 @@ class Wirefeed:
     producer: LoopProducer | None = None
 
     @classmethod
-    def create(cls, settings: Settings, ready: ReadyFile | None = None) -> Wirefeed:
+    def create(cls, settings: Settings, ready: ReadyFile | None = None, *, faust_clients: bool = False) -> Wirefeed:
         producer = LoopProducer(settings)
-        wf = cls(settings=settings, app=faust_app(settings), ready=ready, producer=producer)
+        wf = cls(settings=settings, app=faust_app(settings, faust_clients=faust_clients), ready=ready,
+                 producer=producer)
         # Added before the loops: the app stops its services in reverse order, so the producer stops after them.
         wf.app.service(cast(Any, ProducerService(producer, loop=wf.app.loop, beacon=wf.app.beacon)))
         for spec in CATALOGUE:

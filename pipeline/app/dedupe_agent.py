@@ -363,6 +363,8 @@ def register(wf: Wirefeed) -> Deduper:
     near_parts: set[int] = set()
     loops: dict[str, StageLoop] = {}
     partitioner = DefaultPartitioner()
+    #: The topic's partitions in order, sorted again only when the metadata shows another count.
+    near_parts_sorted: list[int] = []
 
     def near_partition(key: bytes) -> int | None:
         """The partition the producer sends ``key`` to on `wire.dedupe.near` (same partitioner, same metadata)."""
@@ -370,8 +372,9 @@ def register(wf: Wirefeed) -> Deduper:
         found = None if consumer is None else consumer.partitions_for_topic(topics.near)
         if not found:
             return None
-        parts = sorted(found)
-        return int(partitioner(key, parts, parts))
+        if len(found) != len(near_parts_sorted):
+            near_parts_sorted[:] = sorted(found)
+        return int(partitioner(key, near_parts_sorted, near_parts_sorted))
 
     deduper = Deduper(tables, topics, dedupe_config(s), wf, ProducerChangelog(wf.start_producer),
                       NearRouting(near_partition, LOCAL_NEAR))

@@ -5,9 +5,11 @@ Only aiokafka's public API is used. The delivery argument, per partition (the ru
 
 - records are handed to the handler in fetch order, one batch at a time; the handler sends every output through the
   batch's :class:`~pipeline.app.outbox.Outbox`, and the loop flushes it (every output acknowledged by the broker)
-  before it commits, per partition, the offset just past the last record of the batch;
+  before the batch counts as finished; then, per partition, the offset just past the last finished record is
+  committed, by a task beside the loop (one commit at a time; the next batch does not wait for it);
 - a rebalance cannot cut a batch short: the revoke listener (which aiokafka awaits before it rejoins the group) waits
-  for the batch in hand to be finished and committed;
+  for the batch in hand to be finished and for every finished offset to be committed (the loop's stop commits what
+  is finished);
 - on assignment a partition starts from the group's committed offset; when the group has none, from the committed
   offset of the app's Faust consumer group (``settings.app_id``, which ran the stage before it had a loop of its
   own), else from the log start; when retention deleted records past the committed offset, from the log start, and
@@ -106,6 +108,8 @@ class StageLoop(Service):
         self.batch_lock = asyncio.Lock()
         self.consumer: AIOKafkaConsumer | None = None
         self.admin: AIOKafkaAdminClient | None = None
+        #: The commit in progress beside the loop, if any.
+        self.committer: asyncio.Task[None] | None = None
 
     def _consumer(self) -> AIOKafkaConsumer:
         if self.consumer is None:
@@ -129,6 +133,9 @@ class StageLoop(Service):
 
     async def on_stop(self) -> None:
         if self.consumer is not None:
+            # What is finished is committed before leaving; a batch still in hand is read again by the next owner
+            # (its outputs may wait on a broker that is away: the stop does not wait for them).
+            await self._commit_finished()
             await self.consumer.stop()  # leaves the group; what is not committed is read again by the next owner
         if self.admin is not None:
             await self.admin.close()
@@ -168,7 +175,6 @@ class StageLoop(Service):
             if records:
                 await self.handler(records, out)
             await out.flush()
-            await self._commit()
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -176,19 +182,33 @@ class StageLoop(Service):
                         self.stage, len(records), type(exc).__name__, exc)
             self._seek_back()
             await asyncio.sleep(1.0)  # an outage is not retried in a tight loop
+            return
+        self.offsets.finish()
+        if self.committer is None or self.committer.done():
+            self.committer = asyncio.ensure_future(self._commit())
 
     async def _commit(self) -> None:
-        offsets = self.offsets.to_commit()
-        if not offsets:
-            return
-        try:
-            await self._consumer().commit(offsets)
-        except CommitFailedError as exc:  # the group moved on: the new owner reads the batch again
-            log.warning("%s: commit of %s failed (%s); the partitions' next owner reads from the last commit",
-                        self.stage, _describe(offsets), exc)
-            self._seek_back()
-            return
-        self.offsets.committed(offsets)
+        """Commit the finished offsets until none are left (the batches finished meanwhile included)."""
+        while offsets := self.offsets.to_commit():
+            try:
+                await self._consumer().commit(offsets)
+            except CommitFailedError as exc:  # the group moved on: the new owner reads the batches again
+                log.warning("%s: commit of %s failed (%s); the partitions' next owner reads from the last commit",
+                            self.stage, _describe(offsets), exc)
+                self._seek_back()
+                return
+            except KafkaError as exc:  # the next finished batch, or the revoke, commits them
+                log.warning("%s: commit of %s failed (%s); committing with the next batch", self.stage,
+                            _describe(offsets), exc)
+                return
+            self.offsets.committed(offsets)
+
+    async def _commit_finished(self) -> None:
+        """Wait for the commit in progress, then commit what is finished and not committed."""
+        if self.committer is not None:
+            await asyncio.gather(self.committer, return_exceptions=True)
+            self.committer = None
+        await self._commit()
 
     def _seek_back(self) -> None:
         consumer = self._consumer()
@@ -202,12 +222,7 @@ class StageLoop(Service):
         if self.report is not None:
             self.report(self.group, None)
         async with self.batch_lock:
-            if self.offsets.to_commit():
-                try:
-                    await self._commit()
-                except KafkaError as exc:
-                    log.warning("%s: commit on revoke failed (%s); the next owner reads from the last commit",
-                                self.stage, exc)
+            await self._commit_finished()
             for tp in revoked:
                 self.offsets.revoked(tp)
             if self.on_revoked is not None:

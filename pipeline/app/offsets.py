@@ -1,7 +1,9 @@
 """Where a stage loop starts each partition, which fetched records it processes and which offsets it commits.
 
 The rule, per partition: records are processed in the order the fetcher returns them, one batch at a time; once a
-batch's outputs are acknowledged by the broker, the offset just past the last record of the batch is committed.
+batch's outputs are acknowledged by the broker the batch is *finished*, and the offset just past its last record may
+be committed. Commits run beside the next batches (:meth:`Offsets.to_commit` offers only finished offsets, whenever
+it is called), so a batch does not wait for the group coordinator's round trip.
 Only fetched records are ever committed past, so offsets that hold no record (a transaction marker, a record
 removed by compaction or by retention) are passed without being holes, and no offset that holds a record is passed
 before that record was processed.
@@ -46,6 +48,8 @@ class Held:
 
     #: The next offset to process: where the partition was sought, then just past the last record taken.
     next: int
+    #: Every record taken below this offset is finished (outputs acknowledged): what may be committed.
+    done: int
     #: The offset the group has committed (or the start, before the first commit).
     committed: int
     #: Changes at every seek; a batch fetched under another epoch is not processed.
@@ -61,7 +65,7 @@ class Offsets(Generic[K]):
 
     def assigned(self, tp: K, start: int) -> None:
         """``tp`` was assigned and sought to ``start`` (see :func:`start_offset`)."""
-        self.held[tp] = Held(next=start, committed=start, epoch=next(self._epochs))
+        self.held[tp] = Held(next=start, done=start, committed=start, epoch=next(self._epochs))
 
     def revoked(self, tp: K) -> None:
         self.held.pop(tp, None)
@@ -83,9 +87,14 @@ class Offsets(Generic[K]):
             held.next = offsets[-1] + 1
         return first
 
+    def finish(self) -> None:
+        """Every record taken so far is finished (the batch's outputs are acknowledged)."""
+        for held in self.held.values():
+            held.done = held.next
+
     def to_commit(self) -> dict[K, int]:
-        """Per held partition, the offset to commit once every batch taken so far is finished (only moves on)."""
-        return {tp: held.next for tp, held in self.held.items() if held.next > held.committed}
+        """Per held partition, the offset to commit: past every finished record, beyond the last commit."""
+        return {tp: held.done for tp, held in self.held.items() if held.done > held.committed}
 
     def committed(self, offsets: dict[K, int]) -> None:
         """The group committed ``offsets`` (as returned by :meth:`to_commit`)."""
@@ -95,12 +104,13 @@ class Offsets(Generic[K]):
                 held.committed = offset
 
     def failed(self) -> dict[K, int]:
-        """A batch failed before it was committed: every held partition goes back to its committed offset under a
-        new epoch. Returns where to seek each one whose records were taken past the commit."""
+        """A batch failed (or a commit did): every held partition goes back to just past its last finished record
+        (the committed offset, or beyond it while a commit is on its way) under a new epoch. Returns where to seek
+        each one whose records were taken past that."""
         back: dict[K, int] = {}
         for tp, held in self.held.items():
-            if held.next != held.committed:
-                held.next = held.committed
+            if held.next != held.done:
+                held.next = held.done
                 held.epoch = next(self._epochs)
-                back[tp] = held.committed
+                back[tp] = held.done
         return back

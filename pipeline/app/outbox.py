@@ -31,22 +31,25 @@ class Producer(Protocol):
 class Outbox:
     """Sends of one batch; :meth:`flush` waits for the broker's acknowledgement of every one."""
 
-    __slots__ = ("pending", "producer", "sent", "topics")
+    __slots__ = ("pending", "producer", "sent")
 
     def __init__(self, producer: Producer) -> None:
         self.producer = producer
-        self.pending: list[Awaitable[Any]] = []
-        self.topics: list[str] = []  # the topic of each pending send, for the slow-acknowledgement warning
+        #: Per topic, the acknowledgements still to wait for (the topics name a slow acknowledgement).
+        self.pending: dict[str, list[Awaitable[Any]]] = {}
         self.sent = 0
 
     async def send(self, topic: str, key: bytes | None, value: bytes) -> None:
         """Hand one message to the producer; returns once it is queued (it waits only when the buffer is full)."""
-        self.pending.append(await self.producer.send(topic, key, value, None, None, None))
-        self.topics.append(topic)
+        ack = await self.producer.send(topic, key, value, None, None, None)
+        if (acks := self.pending.get(topic)) is None:
+            self.pending[topic] = [ack]
+        else:
+            acks.append(ack)
         self.sent += 1
 
     def __len__(self) -> int:
-        return len(self.pending)
+        return sum(map(len, self.pending.values()))
 
     async def flush(self) -> None:
         """Wait until every message sent since the last flush is acknowledged; raise the first failure.
@@ -55,8 +58,9 @@ class Outbox:
         unfinished), and every pending future has been waited for, so none is left with an unretrieved error."""
         if not self.pending:
             return
-        futures = [asyncio.ensure_future(p) for p in self.pending]
-        topics, self.pending, self.topics = self.topics, [], []
+        by_topic = {topic: [asyncio.ensure_future(a) for a in acks] for topic, acks in self.pending.items()}
+        self.pending = {}
+        futures = [f for fs in by_topic.values() for f in fs]
         waiting = asyncio.gather(*futures, return_exceptions=True)
         waited = 0.0
         while True:
@@ -64,7 +68,7 @@ class Outbox:
             if done:
                 break
             waited += SLOW_ACK_S
-            unacked = sorted({topic for topic, fut in zip(topics, futures, strict=True) if not fut.done()})
+            unacked = sorted(topic for topic, fs in by_topic.items() if not all(f.done() for f in fs))
             log.warning("%d of %d messages not acknowledged by the broker after %.0f s (topics: %s); still waiting",
                         sum(not f.done() for f in futures), len(futures), waited, ", ".join(unacked))
         for result in waiting.result():

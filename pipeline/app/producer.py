@@ -26,6 +26,14 @@ from pipeline.kafka import client_kwargs
 REQUEST_TIMEOUT_MS = 1_200_000
 
 
+def batch_bytes(settings: Settings) -> int:
+    """Most bytes the producer gathers per partition into one request. aiokafka sends one request per broker at a
+    time, and a ``send`` to a partition whose batch is full waits for that request: its default (16 KiB, a few
+    stories) capped a stage at a few stories per partition per round trip. Half the topics' ``max.message.bytes``
+    leaves room for the batch header; 512 KiB at most bounds the memory a slow broker ties up per partition."""
+    return max(16_384, min(settings.max_message_bytes // 2, 524_288))
+
+
 def producer_kwargs(settings: Settings) -> dict[str, Any]:
     """Every output acknowledged by all in-sync replicas; nothing larger than every topic takes is handed over
     (outputs are checked against ``max_message_bytes`` before they are sent)."""
@@ -34,6 +42,7 @@ def producer_kwargs(settings: Settings) -> dict[str, Any]:
         "client_id": f"{settings.app_id}-producer",
         "acks": "all",
         "linger_ms": 1,
+        "max_batch_size": batch_bytes(settings),
         "max_request_size": settings.max_message_bytes,
         "request_timeout_ms": REQUEST_TIMEOUT_MS,
     }

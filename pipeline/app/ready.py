@@ -2,8 +2,8 @@
 (group joined, partitions assigned and sought, tables recovered); `wirefeed run` reads them to say when the pipeline
 is ready.
 
-A worker's file is ``<data dir>/ready/worker-<pid>.json``: per consumer group (the Faust app's and each stage
-loop's), the generation when known and the partitions it holds. It is removed when any of its groups starts a
+A worker's file is ``<data dir>/ready/worker-<pid>.json``: per consumer group (each stage loop's), the generation
+when known and the partitions it holds. It is removed when any of its groups starts a
 rebalance and when the worker stops. The pipeline is ready when every worker has a file, each group has the same
 generation in every file and no partition twice, and together they hold every partition of `wire.raw`.
 """
@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from faust.sensors.base import Sensor
 
 from pipeline.readiness import pipeline_ready, ready_dir, ready_file
 
-__all__ = ["ReadyFile", "ReadySensor", "pipeline_ready", "ready_dir", "ready_file"]
+__all__ = ["ReadyFile", "pipeline_ready", "ready_dir", "ready_file"]
 
 
 class ReadyFile:
@@ -76,19 +75,3 @@ class ReadyFile:
             self.path.unlink()
 
 
-class ReadySensor(Sensor):
-    """Reports the Faust app's group to the ready file at the end of every rebalance and at the start of the next."""
-
-    def __init__(self, ready: ReadyFile, group: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.ready = ready
-        self.group = group
-        ready.expect(group)
-
-    def on_rebalance_start(self, app: Any) -> dict[str, Any]:
-        self.ready.report(self.group, None)
-        return super().on_rebalance_start(app)
-
-    def on_rebalance_end(self, app: Any, state: dict[str, Any]) -> None:
-        assigned = (f"{tp.topic}:{tp.partition}" for tp in app.consumer.assignment())
-        self.ready.report(self.group, assigned, app.consumer_generation_id)

@@ -53,8 +53,9 @@ async def restore(settings: Settings, tables: Sequence[StateTable], partitions: 
                 if end is None:
                     continue
                 table = by_topic[tp.topic]
-                table.recover(table.decode(r.key, r.value) for r in records if r.offset < end)
-                read += sum(1 for r in records if r.offset < end)
+                kept = [r for r in records if r.offset < end]
+                table.recover(table.decode(r.key, r.value) for r in kept)
+                read += len(kept)
             for tp in list(todo):
                 # The position, not the last record: compaction and transaction markers leave offsets with none.
                 if await consumer.position(tp) >= todo[tp]:

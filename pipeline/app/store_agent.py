@@ -24,8 +24,8 @@ from pipeline.codec import encode
 from pipeline.ops import metrics
 from pipeline.sinks.store import Store, StoreDataError, open_store
 from pipeline.sinks.store.writer import under_embargo
-from pipeline.sinks.subscriptions import load_subscriptions, router_from_settings
-from pipeline.stages.notify import Router, Subscription
+from pipeline.sinks.subscriptions import router_from_settings
+from pipeline.stages.notify import Router
 from pipeline.topics import DLQ, DUPLICATES, ENRICHED, topic_name
 from schemas import DuplicateRecord, EnrichedStory, Rejection, utcnow
 
@@ -85,14 +85,11 @@ async def skip_rejection(rejection: Rejection, exc: StoreDataError) -> None:
               rejection.reason, exc)
 
 
-def default_subscriptions(wf: Wirefeed) -> tuple[Subscription, ...]:
-    return load_subscriptions(None, wf.settings.topic_prefix)
-
-
-def register(wf: Wirefeed, subscriptions: tuple[Subscription, ...] | None = None) -> None:
+def register(wf: Wirefeed, router: Router | None = None) -> None:
+    """``router``: the subscriptions; None: loaded from ``settings.subscriptions_file`` now (a bad file stops the
+    worker at start)."""
     s = wf.settings
-    # Subscriptions from settings.subscriptions_file, validated now: a bad file stops the worker at start.
-    router = router_from_settings(s) if subscriptions is None else Router(subscriptions, s.notification_link_template)
+    router = router or router_from_settings(s)
     enriched_topic, duplicates_topic, dlq_topic = (topic_name(spec, s.topic_prefix)
                                                    for spec in (ENRICHED, DUPLICATES, DLQ))
 

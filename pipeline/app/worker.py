@@ -13,9 +13,10 @@ import time
 import traceback
 from typing import Any, NoReturn
 
-from pipeline.app.ready import ReadyFile, ReadySensor
+from pipeline.app.ready import ReadyFile
 from pipeline.broker.admin import ensure_topics
 from pipeline.config import Settings
+from pipeline.stages.notify import Router
 
 #: Exit status of a worker that did not finish its clean shutdown in time (EX_SOFTWARE).
 HARD_EXIT_STATUS = 70
@@ -100,9 +101,10 @@ def start_warm_up(settings: Settings, ready: ReadyFile) -> threading.Thread:
     return thread
 
 
-def run_worker(settings: Settings) -> NoReturn:
+def run_worker(settings: Settings, router: Router | None = None) -> NoReturn:
     """Create missing topics (the catalogue's, the tables' changelogs and the subscriptions'), then run the Faust
-    worker until SIGINT/SIGTERM (bounded by the shutdown timeout). The stages warm up meanwhile."""
+    worker until SIGINT/SIGTERM (bounded by the shutdown timeout). The stages warm up meanwhile. ``router``: the
+    subscriptions, when the caller has loaded them already (else they are loaded from ``settings``)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     ready = ReadyFile(settings.data_dir)
     start_warm_up(settings, ready)
@@ -110,14 +112,13 @@ def run_worker(settings: Settings) -> NoReturn:
     from pipeline.app.dedupe_agent import changelog_topics
     from pipeline.sinks.subscriptions import router_from_settings
 
-    subscription_topics = router_from_settings(settings).topics
-    asyncio.run(ensure_topics(settings, extra=subscription_topics, compacted=changelog_topics(settings)))
+    router = router or router_from_settings(settings)
+    asyncio.run(ensure_topics(settings, extra=router.topics, compacted=changelog_topics(settings)))
     if settings.metrics_port:
         from pipeline.ops.metrics import start_metrics_server
 
         start_metrics_server(settings.metrics_port, settings.metrics_host)
-    wf = create_wirefeed(settings, ready)
-    wf.app.sensors.add(ReadySensor(ready, settings.app_id))
+    wf = create_wirefeed(settings, ready, router)
     worker = _make_worker_class()(wf.app, loglevel=settings.log_level.upper(), quiet=True, redirect_stdouts=False,
                                   shutdown_timeout=settings.worker_shutdown_timeout_s)
     try:

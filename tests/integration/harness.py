@@ -36,6 +36,8 @@ class PipelineRun:
     extra_env: dict[str, str] = field(default_factory=dict)
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    #: The checkout whose code the workers run (a benchmark times another commit's tree beside this one).
+    repo: Path = REPO
 
     @property
     def env(self) -> dict[str, str]:
@@ -65,7 +67,7 @@ class PipelineRun:
     def start_worker(self) -> subprocess.Popen[bytes]:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.data_dir / f"worker-{len(self.workers)}.log", "ab")
-        proc = subprocess.Popen([sys.executable, "-m", "pipeline", "worker"], cwd=REPO, env=self.env,
+        proc = subprocess.Popen([sys.executable, "-m", "pipeline", "worker"], cwd=self.repo, env=self.env,
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.workers.append(proc)
         return proc

@@ -78,6 +78,7 @@ def test_a_transaction_marker_is_not_a_hole() -> None:
         epochs = offsets.epochs()
         for tp, batch in fetched.items():
             processed += batch[offsets.take(tp, batch, epochs[tp]):]
+        offsets.finish()
         commit = offsets.to_commit()
         offsets.committed(commit)
     assert processed == [0, 1, 3, 4, 5, 6, 7, 8, 9]
@@ -96,6 +97,8 @@ def test_retention_past_the_committed_offset_starts_from_the_log_start_with_the_
     assert start(offsets, fetcher, 0, 5, log) == 50
     fetched = fetcher.getmany(100)
     assert offsets.take(0, fetched[0], offsets.epochs()[0]) == 0
+    assert offsets.to_commit() == {}  # taken, not finished
+    offsets.finish()
     assert offsets.to_commit() == {0: 60}
 
 
@@ -106,8 +109,10 @@ def test_a_batch_fetched_before_a_partition_was_sought_again_is_not_processed() 
     offsets.revoked(0)
     offsets.assigned(0, 10)  # a rebalance while the batch waited
     assert offsets.take(0, [10, 11], stale) == 2
+    offsets.finish()
     assert offsets.to_commit() == {}
     assert offsets.take(0, [10, 11], offsets.epochs()[0]) == 0
+    offsets.finish()
     assert offsets.to_commit() == {0: 12}
 
 
@@ -117,6 +122,7 @@ def test_a_revoked_partition_is_neither_processed_nor_committed() -> None:
     epochs = offsets.epochs()
     offsets.revoked(0)
     assert offsets.take(0, [3, 4], epochs[0]) == 2
+    offsets.finish()
     assert offsets.to_commit() == {}
 
 
@@ -130,7 +136,22 @@ def test_a_failed_batch_goes_back_to_the_commit_and_is_read_again() -> None:
     assert offsets.to_commit() == {}
     assert offsets.take(0, [3, 4, 5], epochs[0]) == 3  # the fetch before the seek back
     assert offsets.take(0, [3, 4, 5], offsets.epochs()[0]) == 0
+    offsets.finish()
     assert offsets.to_commit() == {0: 6}
+
+
+def test_a_commit_still_on_its_way_is_not_read_again_after_a_failure() -> None:
+    offsets: Offsets[int] = Offsets()
+    offsets.assigned(0, 0)
+    assert offsets.take(0, [0, 1, 2], offsets.epochs()[0]) == 0
+    offsets.finish()
+    sent = offsets.to_commit()
+    assert sent == {0: 3}  # the commit is on its way; the next batch is taken meanwhile
+    assert offsets.take(0, [3, 4], offsets.epochs()[0]) == 0
+    assert offsets.to_commit() == {0: 3}  # 3 and 4 are taken, not finished: never offered
+    assert offsets.failed() == {0: 3}  # back past the finished records only
+    offsets.committed(sent)
+    assert offsets.to_commit() == {}
 
 
 def test_the_commit_only_moves_forward() -> None:
@@ -157,6 +178,7 @@ class LoopModel(RuleBasedStateMachine):
         self.new_consumer()
 
     def new_consumer(self) -> None:
+        self.sending: dict[int, int] | None = None  # a commit on its way (lost with the consumer that sent it)
         self.offsets: Offsets[int] = Offsets()
         self.fetcher = Fetcher(self.logs)
         self.in_hand: tuple[dict[int, list[int]], dict[int, int]] | None = None
@@ -204,20 +226,47 @@ class LoopModel(RuleBasedStateMachine):
     def finish_batch(self) -> None:
         for tp, records in self.take().items():
             self.finished[tp].update(records)
-        self.commit()
+        self.offsets.finish()
 
     @precondition(lambda self: self.in_hand is not None)
     @rule(done=st.integers(0, 3))
     def fail_batch(self, done: int) -> None:
         for tp, records in self.take().items():
             self.finished[tp].update(records[:done])  # processed before the failure; nothing acknowledged
+        self.seek_back()
+
+    def seek_back(self) -> None:
         for tp, offset in self.offsets.failed().items():
             self.fetcher.seek(tp, offset)
 
+    # The commits, beside the loop: one on its way at a time, started at any moment, landing or failing later.
+
+    @precondition(lambda self: self.sending is None)
+    @rule()
+    def send_commit(self) -> None:
+        self.sending = self.offsets.to_commit() or None
+
+    @precondition(lambda self: self.sending is not None)
+    @rule()
+    def commit_lands(self) -> None:
+        assert self.sending is not None
+        self.group.update(self.sending)
+        self.offsets.committed(self.sending)
+        self.sending = None
+
+    @precondition(lambda self: self.sending is not None)
+    @rule()
+    def commit_fails(self) -> None:
+        self.sending = None
+        self.seek_back()
+
     def commit(self) -> None:
-        commit = self.offsets.to_commit()
-        self.group.update(commit)
-        self.offsets.committed(commit)
+        """What the revoke listener and the stop do: wait for the commit on its way, commit what is finished."""
+        if self.sending is not None:
+            self.commit_lands()
+        self.send_commit()
+        if self.sending is not None:
+            self.commit_lands()
 
     @rule(moved=st.sets(st.sampled_from(PARTITIONS), min_size=1))
     def rebalance(self, moved: set[int]) -> None:
@@ -246,6 +295,7 @@ class LoopModel(RuleBasedStateMachine):
             if self.in_hand is None:
                 self.fetch(5)
             self.finish_batch()
+            self.commit()
         for tp, log in self.logs.items():
             records = log.records()
             missing = [o for o in records if o not in self.finished[tp]]
