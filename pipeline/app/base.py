@@ -143,13 +143,14 @@ class Wirefeed:
                  on_stop: Callable[[], Awaitable[None]] | None = None, **hooks: Any) -> StageLoop:
         """A :class:`StageLoop` of ``stage`` over its input topics (``STAGE_INPUTS``), started and stopped with the
         app. ``hooks``: :class:`StageLoop`'s ``on_assigned``, ``on_revoked`` and ``assignors``."""
-        ready = None
+        ready = unheld = None
         if self.ready is not None:
             self.ready.expect(group_id(self.settings, stage))
-            ready = self.ready.loop_report
+            ready, unheld = self.ready.loop_report, self.ready.unheld
         inputs = [topic_name(spec, self.settings.topic_prefix) for spec in STAGE_INPUTS[stage]]
         loop = StageLoop(self.settings, stage, inputs, handler, self.outbox, max_records=max_records, ready=ready,
-                         on_stop=on_stop, loop=self.app.loop, beacon=self.app.beacon, **hooks)
+                         on_stop=on_stop, before_first_fetch=unheld, loop=self.app.loop, beacon=self.app.beacon,
+                         **hooks)
         # An instance: the app starts it as it is once the app has started, and stops it with the app.
         self.app.service(cast(Any, loop))
         return loop

@@ -86,7 +86,8 @@ class StageLoop(Service):
                  outbox: Callable[[], Awaitable[Outbox]], *, max_records: int = 200,
                  ready: ReadyReport | None = None, on_stop: Callable[[], Awaitable[None]] | None = None,
                  on_assigned: PartitionsHook | None = None, on_revoked: PartitionsHook | None = None,
-                 assignors: tuple[type[AbstractPartitionAssignor], ...] | None = None, **kwargs: Any) -> None:
+                 assignors: tuple[type[AbstractPartitionAssignor], ...] | None = None,
+                 before_first_fetch: Callable[[], Awaitable[None]] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.settings = settings
         self.stage = stage
@@ -103,6 +104,8 @@ class StageLoop(Service):
         self.on_assigned = on_assigned
         self.on_revoked = on_revoked
         self.assignors = assignors
+        #: Awaited before the first fetch (the worker's warm-up): the group is joined meanwhile, nothing is read.
+        self.before_first_fetch = before_first_fetch
         self.offsets: Offsets[TopicPartition] = Offsets()
         #: Held while a batch is processed and committed; the revoke listener takes it to wait for that batch.
         self.batch_lock = asyncio.Lock()
@@ -147,6 +150,8 @@ class StageLoop(Service):
     @Service.task
     async def _run(self) -> None:
         consumer = self._consumer()
+        if self.before_first_fetch is not None:
+            await self.before_first_fetch()
         while not self.should_stop:
             try:
                 fetched = await consumer.getmany(timeout_ms=1000, max_records=self.max_records)

@@ -10,6 +10,7 @@ generation in every file and no partition twice, and together they hold every pa
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import threading
@@ -35,6 +36,9 @@ class ReadyFile:
         #: in a thread while the groups join: :meth:`hold` and :meth:`release` may be called from any thread).
         self.holds: set[str] = set()
         self._lock = threading.Lock()
+        #: Set while nothing holds the worker back.
+        self._free = threading.Event()
+        self._free.set()
 
     def expect(self, group: str) -> None:
         self.expected.add(group)
@@ -43,11 +47,21 @@ class ReadyFile:
         """Not ready until :meth:`release` of ``what``."""
         with self._lock:
             self.holds.add(what)
+            self._free.clear()
 
     def release(self, what: str) -> None:
         with self._lock:
             self.holds.discard(what)
+            if not self.holds:
+                self._free.set()
             self._write_if_complete()
+
+    async def unheld(self) -> None:
+        """Return once nothing holds the worker back. The stage loops wait for it before their first fetch: a
+        story handled while the warm-up thread still loads the stages would pay for that loading, and its CPU
+        budget (``pipeline/app/budget.py``, process CPU time) would count the thread's CPU too."""
+        if not self._free.is_set():
+            await asyncio.to_thread(self._free.wait)
 
     def report(self, group: str, assigned: Iterable[str] | None, generation: int | None = None) -> None:
         """``group`` holds ``assigned`` (``topic:partition`` names), or (None) started a rebalance."""

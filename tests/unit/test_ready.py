@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from pathlib import Path
 
@@ -61,6 +62,19 @@ def test_a_held_worker_is_ready_only_once_the_hold_is_released_from_any_thread(t
     thread.start()
     thread.join()
     assert orjson.loads(ready.path.read_bytes())["groups"]["app"]["assigned"] == ["wire.raw:0"]
+
+
+async def test_the_loops_first_fetch_waits_until_nothing_holds_the_worker(tmp_path: Path) -> None:
+    """The stage loops await ``unheld`` before their first fetch: no story is handled (and charged the CPU of the
+    warm-up thread) while the stages are still loading."""
+    ready = ReadyFile(tmp_path)
+    await asyncio.wait_for(ready.unheld(), 5)  # nothing held: at once
+    ready.hold("warm-up")
+    waiter = asyncio.ensure_future(ready.unheld())
+    await asyncio.sleep(0.1)
+    assert not waiter.done()
+    threading.Thread(target=ready.release, args=("warm-up",)).start()
+    await asyncio.wait_for(waiter, 10)
 
 
 def test_a_half_written_ready_file_is_not_ready(tmp_path: Path) -> None:
