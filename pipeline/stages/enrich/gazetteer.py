@@ -228,6 +228,7 @@ class Rules:
     metonym_verbs: frozenset[str]
     shouting_acronym_max_len: int
     bloc_seats: dict[str, str]
+    home_country: dict[str, str] = field(default_factory=dict)  # story language → its nation (tie-breaks)
 
 
 #: Entry classes: what the tagger does with an entry's match (``entry_class``).
@@ -455,6 +456,7 @@ def load_rules(path: Path | None = None) -> tuple[Rules, tuple[str, ...]]:
         metonym_verbs=frozenset(raw["metonym_verbs"]),
         shouting_acronym_max_len=int(raw["shouting_acronym_max_len"]),
         bloc_seats={str(k): str(v) for k, v in (raw.get("bloc_seats") or {}).items()},
+        home_country={str(k): str(v) for k, v in (raw.get("home_country") or {}).items()},
     ), tuple(raw["us_state_abbreviations"])
 
 

@@ -292,6 +292,14 @@ TOWN_CASES: list[tuple[str, str, str, set[str]]] = [
     ("en-gisborne", "en", "A Gisborne man is in hospital with moderate burns.", {"NZ"}),
     ("en-darwin", "en", "Charles Darwin wrote the book.", set()),
     ("en-langley", "en", "Officials at Langley declined to comment.", set()),
+    # A town another country's town shares, when it is the far bigger one (Coventry, Rhode Island is a tenth).
+    ("en-coventry", "en", "The couple, of Coventry, went on holiday.", {"GB"}),
+    # Counties of Britain and Ireland; a county that is more often a person (John Kerry) is not one.
+    ("en-county", "en", "A study at the University of Central Lancashire found it.", {"GB"}),
+    ("en-kildare", "en", "The stud farm in Kildare was sold.", {"IE"}),
+    ("en-kerry", "en", "Kerry said the talks would resume.", set()),
+    # Spanish 'el valle' is not Anguilla's capital nor a Dominican region.
+    ("es-el-valle", "es", "El Valle quedó inundado. El Valle del Cauca también.", {"CO"}),
 ]
 
 
@@ -408,3 +416,22 @@ PLACE_CASES = CITY_CASES + REGION_CASES + TOWN_CASES + JAPANESE_CASES + DEMONYM_
 def test_places_and_adjectives_in_their_language(lang: str, body: str, countries: set[str]) -> None:
     """Cities, regions, towns and country adjectives, each in the language of its story."""
     assert tag(make_story("Notizia", body, language=lang)).codes == countries
+
+
+@pytest.mark.parametrize(
+    ("lang", "headline", "body", "focus"),
+    [
+        ("fi", "Elokuva", "Elokuvaa kuvataan Suomessa ja Venäjällä.", "FI"),
+        ("pl", "Wzmacniacz smaku", "Polska i Japonia używają go od lat.", "PL"),
+        # English has no single nation: a tie stays without a focus.
+        ("en", "Guidance", "Doctors in Canada and the UK were asked.", None),
+        # The home country named less often than another is no tie: the clear leader keeps the focus.
+        ("fi", "Mielenosoitus", "Kiinan lähetystö ja Kiinan hallitus vastasivat Suomen kansalaisille.", "CN"),
+    ],
+)
+def test_a_tie_in_local_news_goes_to_the_language_country(
+    lang: str, headline: str, body: str, focus: str | None
+) -> None:
+    """A story whose headline and dateline name no country and whose countries are named equally often: in a
+    language of one nation (``rules.yaml`` home_country) that nation, when it is among the most named."""
+    assert tag(make_story(headline, body, language=lang)).focus_country == focus
