@@ -298,6 +298,8 @@ TOWN_CASES: list[tuple[str, str, str, set[str]]] = [
     ("en-county", "en", "A study at the University of Central Lancashire found it.", {"GB"}),
     ("en-kildare", "en", "The stud farm in Kildare was sold.", {"IE"}),
     ("en-kerry", "en", "Kerry said the talks would resume.", set()),
+    # A hospital named after two places is neither; the borough alone is New York's.
+    ("en-bronx-lebanon", "en", "He lives in the Bronx; doctors at Bronx-Lebanon Hospital treated him.", {"US"}),
     # Spanish 'el valle' is not Anguilla's capital nor a Dominican region.
     ("es-el-valle", "es", "El Valle quedó inundado. El Valle del Cauca también.", {"CO"}),
 ]
