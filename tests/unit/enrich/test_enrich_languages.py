@@ -298,6 +298,12 @@ TOWN_CASES: list[tuple[str, str, str, set[str]]] = [
     ("en-county", "en", "A study at the University of Central Lancashire found it.", {"GB"}),
     ("en-kildare", "en", "The stud farm in Kildare was sold.", {"IE"}),
     ("en-kerry", "en", "Kerry said the talks would resume.", set()),
+    # The English and German demonym 'Pole' is not a French word (Pôle emploi, written without its accent).
+    ("en-pole", "en", "A Pole won the race in Warsaw's rain.", {"PL"}),
+    ("de-pole", "de", "Ein Pole gewann das Rennen.", {"PL"}),
+    ("fr-pole", "fr", "Pole emploi a publié les chiffres du chômage.", set()),
+    # 'Freistaat' is the title of Bavaria, Saxony and Thuringia as well as South Africa's Free State in German.
+    ("de-freistaat", "de", "Der Freistaat Thüringen lockert die Regeln.", {"DE"}),
     # A hospital named after two places is neither; the borough alone is New York's.
     ("en-bronx-lebanon", "en", "He lives in the Bronx; doctors at Bronx-Lebanon Hospital treated him.", {"US"}),
     # Spanish 'el valle' is not Anguilla's capital nor a Dominican region.

@@ -401,11 +401,12 @@ ENGLISH_COUNTIES = ("GB", "IE")
 #: many and too often people's names: Lincoln, Jackson, Warren).
 ENGLISH_TOWNS = ("GB", "IE", "CA", "AU", "NZ")
 #: Subdivision names (or their translations) far more often something else in news text: the US West Coast,
+#: German 'Freistaat' (South Africa's Free State, and the title of Bavaria, Saxony and Thuringia),
 #: German 'Marken' (brands, for Marche), Spanish 'Cortes' (the parliament), 'Hauptstadt' (capital), 'Kurdistan'
 #: (Iraq's region far more often than Iran's province), a given name (Luca).
 REGION_STOPLIST = frozenset(
-    "West Coast|Free State|Capital|Centre|Central|Northern|Southern|Hauptstadt|Hovedstaden|Marken|Golfo|Cortes|"
-    "Cortés|Valle|Atlántico|Oriental|Kurdistan|Luca".split("|")
+    "West Coast|Free State|Freistaat|Capital|Centre|Central|Northern|Southern|Hauptstadt|Hovedstaden|Marken|Golfo|"
+    "Cortes|Cortés|Valle|Atlántico|Oriental|Kurdistan|Luca".split("|")
 )
 
 
