@@ -318,6 +318,13 @@ JAPANESE_CASES: list[tuple[str, str, str, set[str]]] = [
     ("ja-tokai", "ja", "13日にも東海地方から関東地方に接近する見込み。", {"JP"}),
     ("ja-coach", "ja", "引退後は投手コーチを担当した。", set()),
     ("zh-beihai", "zh", "北海市举行了会议。", {"CN"}),
+    # Outlets named after Japan, the Korean Peninsula (a region) and a tied record (タイ記録, not Thailand).
+    ("ja-outlet", "ja", "日本経済新聞によると、日本放送協会も報じた。", set()),
+    ("ja-peninsula", "ja", "13日に朝鮮半島に到達する可能性がある。", set()),
+    ("zh-peninsula", "zh", "台风将影响朝鲜半岛。", set()),
+    ("ja-tie", "ja", "第11レースで優勝し、タイ記録にした。", set()),
+    ("ja-thailand", "ja", "首相はタイを訪問した。", {"TH"}),
+    ("ru-peninsula", "ru", "Напряжённость на Корейском полуострове растёт.", set()),
 ]
 
 
