@@ -518,8 +518,8 @@ def build_gazetteer(data_dir: Path = DATA_DIR, languages: bool = True) -> Gazett
         prio = _PRIORITY["metonym"] if cue == "metonym" else _CITY_PRIORITY
         for surface, lang in _split(row[0]):
             add(surface, "country", row[1], cue, lang, prio, capital=row[2] == "capital", admin=row[2] == "admin")
-    for abbr in state_abbreviations:
-        add(abbr, "country", "US", "city", None, _CITY_PRIORITY, admin=True)
+    for abbr in state_abbreviations:  # AP style, for English stories ('ORE.' is Italian 'hours')
+        add(abbr, "country", "US", "city", "en", _CITY_PRIORITY, admin=True)
 
     for row in _rows(data_dir / "geonames_places.tsv"):
         name, code, kind = row[0], row[1], row[2]

@@ -304,6 +304,17 @@ TOWN_CASES: list[tuple[str, str, str, set[str]]] = [
     ("fr-pole", "fr", "Pole emploi a publié les chiffres du chômage.", set()),
     # 'Freistaat' is the title of Bavaria, Saxony and Thuringia as well as South Africa's Free State in German.
     ("de-freistaat", "de", "Der Freistaat Thüringen lockert die Regeln.", {"DE"}),
+    # US state abbreviations are AP style, for English stories: Italian 'ORE.' is 'hours'.
+    ("it-ore", "it", "METEO PROSSIME ORE. Ancora piogge sparse.", set()),
+    ("en-ore", "en", "The fire near Bend, Ore., spread overnight.", {"US"}),
+    # Ukrainian words that are also alternate names of foreign towns (Усі 'all': Usu, China).
+    ("uk-word", "uk", "Усі підлітки повернулися додому.", set()),
+    # Outlets named after Russia or Moscow; South American in Dutch; a language is not its country.
+    ("ru-outlet", "ru", "Эксперт в беседе с «Вечерней Москвой» оценил шансы, сообщает МИА «Россия сегодня».", set()),
+    ("nl-south-american", "nl", "De Zuid-Amerikaanse ploeg won van de Zuid-Amerikanen.", set()),
+    ("en-language", "en", "Ottawa funds French-language training for Spanish-speaking staff.", {"CA"}),
+    ("en-jersey-city", "en", "Commuters at Journal Square station in Jersey City waited.", {"US"}),
+    ("en-kennedy", "en", "Kennedy said in a statement that he disagreed.", set()),
     # A hospital named after two places is neither; the borough alone is New York's.
     ("en-bronx-lebanon", "en", "He lives in the Bronx; doctors at Bronx-Lebanon Hospital treated him.", {"US"}),
     # Spanish 'el valle' is not Anguilla's capital nor a Dominican region.

@@ -146,6 +146,7 @@ STOPLIST = {
     "Verdun",
     "York",  # York Region and York University (Ontario), York, Pennsylvania
     "Newport",  # Newport, Rhode Island; Newport Beach; Newport, Jersey City
+    "Kennedy",  # a locality of Bogotá, and a surname
 }
 
 

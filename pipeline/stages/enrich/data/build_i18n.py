@@ -543,6 +543,15 @@ def _drop_words(city_names: dict[tuple[str, str], set[str]]) -> None:
         if key[1] == "*" and script_of(key[0]) == "cyrillic" and " " not in key[0]:
             if any(p.is_known and "Geox" not in p.tag for p in morph.parse(key[0])):
                 drop.add(key)
+    # Ukrainian words (Усі 'all', Буде 'will be'), from simplemma's dictionary: lower-case words it knows that it
+    # does not also know capitalised, unless pymorphy3 knows the name as a place (its Russian dictionary marks
+    # place names: Казань stays).
+    words = factory.get_dictionary("uk")
+    for key in city_names:
+        name = key[0]
+        if key[1] == "*" and " " not in name and script_of(name) == "cyrillic" and name.lower() in words:
+            if name not in words and not any("Geox" in p.tag for p in morph.parse(name)):
+                drop.add(key)
     for key in drop:
         del city_names[key]
 
