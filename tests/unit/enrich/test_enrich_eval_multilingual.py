@@ -22,12 +22,12 @@ from benchmarks.eval_tagging import ml_targets, run_multilingual
 #: language -> (country F1, focus accuracy, explicit-bloc F1) measured on the whole language row.
 BELOW_TARGET: dict[str, tuple[float, float, float]] = {
     "ar": (0.785, 1.000, 1.000),
-    "de": (0.880, 0.677, 1.000),
-    "el": (0.919, 0.916, 0.888),
+    "de": (0.908, 0.709, 1.000),
+    "el": (0.946, 0.937, 1.000),
     "en": (0.933, 0.822, 1.000),
     "es": (0.927, 0.838, 1.000),
     "fi": (0.906, 0.818, 1.000),
-    "fr": (0.883, 0.800, 0.800),
+    "fr": (0.891, 0.800, 0.800),
     "it": (0.953, 0.840, 1.000),
     "nl": (0.896, 0.727, 1.000),
     "ja": (0.901, 0.750, 1.000),

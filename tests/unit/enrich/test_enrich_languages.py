@@ -215,6 +215,11 @@ def test_place_string_lookup_without_dateline_text_match() -> None:
     assert tags.dateline_country == "KG"
 
 
+def test_greek_abbreviation_of_the_eu() -> None:
+    tags = tag(make_story("Σύνοδος", "Από τη Σύνοδο Ε.Ε. - ΗΠΑ στην Πράγα.", language="el"))
+    assert [b.code for b in tags.blocs if b.explicit] == ["EU"]
+
+
 def test_explicit_bloc_vs_membership_in_another_language() -> None:
     """'La France et l'Allemagne' names no bloc: EU is derived (not explicit); naming 'l'UE' makes it explicit."""
     derived = tag(make_story("Sommet", "La France et l'Allemagne ont signé.", language="fr"))
@@ -315,6 +320,12 @@ TOWN_CASES: list[tuple[str, str, str, set[str]]] = [
     ("en-language", "en", "Ottawa funds French-language training for Spanish-speaking staff.", {"CA"}),
     ("en-jersey-city", "en", "Commuters at Journal Square station in Jersey City waited.", {"US"}),
     ("en-kennedy", "en", "Kennedy said in a statement that he disagreed.", set()),
+    # German nouns for a country's people; South Tyrol; the Greek forms news text uses; French 'Émirats' alone.
+    ("de-nouns", "de", "Der Schwede übertraf den Rekord des Franzosen, vor zwei Italienern.", {"SE", "FR", "IT"}),
+    ("de-suedtirol", "de", "In Südtirol griffen Wölfe einen Hund an.", {"IT"}),
+    ("el-kosovo", "el", "Η κυβέρνηση του Καζαχστάν και το Κόσοβο, η Νότιος Κορέα.", {"KZ", "XK", "KR"}),
+    ("el-genitive", "el", "Οι οδοί του Βελιγραδίου και του Λονδίνου έκλεισαν.", {"RS", "GB"}),
+    ("fr-emirats", "fr", "L'avion était immobilisé aux Emirats depuis mardi.", {"AE"}),
     # A hospital named after two places is neither; the borough alone is New York's.
     ("en-bronx-lebanon", "en", "He lives in the Bronx; doctors at Bronx-Lebanon Hospital treated him.", {"US"}),
     # Spanish 'el valle' is not Anguilla's capital nor a Dominican region.

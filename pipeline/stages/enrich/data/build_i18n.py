@@ -234,6 +234,10 @@ def _endings(lang: str, surface: str, kind: str) -> set[str]:
                 gen.append(w + "ς")
             elif w.endswith(("ος", "ός")):
                 gen.append(w[:-2] + "ου")
+            elif w.endswith(("ο", "ό")):  # neuter: Λονδίνο → Λονδίνου (accents are folded away when matching)
+                gen.append(w[:-1] + "ου")
+            elif w.endswith(("ι", "ί")):  # neuter: Βελιγράδι → Βελιγραδίου
+                gen.append(w + "ου")
             else:
                 gen.append(w)
         out.add(" ".join(gen))
