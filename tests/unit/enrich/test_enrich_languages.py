@@ -326,6 +326,10 @@ TOWN_CASES: list[tuple[str, str, str, set[str]]] = [
     ("el-kosovo", "el", "Η κυβέρνηση του Καζαχστάν και το Κόσοβο, η Νότιος Κορέα.", {"KZ", "XK", "KR"}),
     ("el-genitive", "el", "Οι οδοί του Βελιγραδίου και του Λονδίνου έκλεισαν.", {"RS", "GB"}),
     ("fr-emirats", "fr", "L'avion était immobilisé aux Emirats depuis mardi.", {"AE"}),
+    # Regions named by a short form: the Donbas; China's city clusters.
+    ("uk-donbas", "uk", "Антрацит видобувається в окупованих районах Донбасу.", {"UA"}),
+    ("ru-donbas", "ru", "Обстрелы в Донбассе продолжились.", {"UA"}),
+    ("zh-jingjinji", "zh", "着力打造京津冀区域综合立体交通网络。", {"CN"}),
     # A hospital named after two places is neither; the borough alone is New York's.
     ("en-bronx-lebanon", "en", "He lives in the Bronx; doctors at Bronx-Lebanon Hospital treated him.", {"US"}),
     # Spanish 'el valle' is not Anguilla's capital nor a Dominican region.
