@@ -228,6 +228,7 @@ class Rules:
     metonym_verbs: frozenset[str]
     shouting_acronym_max_len: int
     bloc_seats: dict[str, str]
+    home_country: dict[str, str] = field(default_factory=dict)  # story language → its nation (tie-breaks)
 
 
 #: Entry classes: what the tagger does with an entry's match (``entry_class``).
@@ -455,6 +456,7 @@ def load_rules(path: Path | None = None) -> tuple[Rules, tuple[str, ...]]:
         metonym_verbs=frozenset(raw["metonym_verbs"]),
         shouting_acronym_max_len=int(raw["shouting_acronym_max_len"]),
         bloc_seats={str(k): str(v) for k, v in (raw.get("bloc_seats") or {}).items()},
+        home_country={str(k): str(v) for k, v in (raw.get("home_country") or {}).items()},
     ), tuple(raw["us_state_abbreviations"])
 
 
@@ -516,8 +518,8 @@ def build_gazetteer(data_dir: Path = DATA_DIR, languages: bool = True) -> Gazett
         prio = _PRIORITY["metonym"] if cue == "metonym" else _CITY_PRIORITY
         for surface, lang in _split(row[0]):
             add(surface, "country", row[1], cue, lang, prio, capital=row[2] == "capital", admin=row[2] == "admin")
-    for abbr in state_abbreviations:
-        add(abbr, "country", "US", "city", None, _CITY_PRIORITY, admin=True)
+    for abbr in state_abbreviations:  # AP style, for English stories ('ORE.' is Italian 'hours')
+        add(abbr, "country", "US", "city", "en", _CITY_PRIORITY, admin=True)
 
     for row in _rows(data_dir / "geonames_places.tsv"):
         name, code, kind = row[0], row[1], row[2]

@@ -441,6 +441,8 @@ def tag_story(
     if story.dateline is None and story.body and (story.body[0][:1].isupper() or story.body[0][:1] >= "\u3000"):
         filed_from = _lead_dateline(parts, mentions)
     countries, focus = _score(gaz, parts, mentions, filed_from, {m.code for m in found.blocs}, kept)
+    if focus is None and countries:
+        focus = _home_focus(countries, gaz.rules.home_country.get(lang))
     blocs = _blocs(gaz, found.blocs, [c.code for c in countries], _story_date(story))
     return countries, focus, blocs, dateline_country
 
@@ -710,6 +712,18 @@ def _focus(
         return best
     if total and weight[best] / total >= _FOCUS_MIN_SHARE and weight[best] >= _FOCUS_MIN_LEAD * runner_up:
         return best
+    return None
+
+
+def _home_focus(countries: list[CountryTag], home: str | None) -> str | None:
+    """The story language's own country when no focus was found and no country is named more often than it:
+    local news ties between its country and one other more often than it is about the other."""
+    if home is None:
+        return None
+    most = max(c.mentions for c in countries)
+    for c in countries:
+        if c.code == home:
+            return home if c.mentions == most else None
     return None
 
 

@@ -215,6 +215,11 @@ def test_place_string_lookup_without_dateline_text_match() -> None:
     assert tags.dateline_country == "KG"
 
 
+def test_greek_abbreviation_of_the_eu() -> None:
+    tags = tag(make_story("Σύνοδος", "Από τη Σύνοδο Ε.Ε. - ΗΠΑ στην Πράγα.", language="el"))
+    assert [b.code for b in tags.blocs if b.explicit] == ["EU"]
+
+
 def test_explicit_bloc_vs_membership_in_another_language() -> None:
     """'La France et l'Allemagne' names no bloc: EU is derived (not explicit); naming 'l'UE' makes it explicit."""
     derived = tag(make_story("Sommet", "La France et l'Allemagne ont signé.", language="fr"))
@@ -292,6 +297,43 @@ TOWN_CASES: list[tuple[str, str, str, set[str]]] = [
     ("en-gisborne", "en", "A Gisborne man is in hospital with moderate burns.", {"NZ"}),
     ("en-darwin", "en", "Charles Darwin wrote the book.", set()),
     ("en-langley", "en", "Officials at Langley declined to comment.", set()),
+    # A town another country's town shares, when it is the far bigger one (Coventry, Rhode Island is a tenth).
+    ("en-coventry", "en", "The couple, of Coventry, went on holiday.", {"GB"}),
+    # Counties of Britain and Ireland; a county that is more often a person (John Kerry) is not one.
+    ("en-county", "en", "A study at the University of Central Lancashire found it.", {"GB"}),
+    ("en-kildare", "en", "The stud farm in Kildare was sold.", {"IE"}),
+    ("en-kerry", "en", "Kerry said the talks would resume.", set()),
+    # The English and German demonym 'Pole' is not a French word (Pôle emploi, written without its accent).
+    ("en-pole", "en", "A Pole won the race in Warsaw's rain.", {"PL"}),
+    ("de-pole", "de", "Ein Pole gewann das Rennen.", {"PL"}),
+    ("fr-pole", "fr", "Pole emploi a publié les chiffres du chômage.", set()),
+    # 'Freistaat' is the title of Bavaria, Saxony and Thuringia as well as South Africa's Free State in German.
+    ("de-freistaat", "de", "Der Freistaat Thüringen lockert die Regeln.", {"DE"}),
+    # US state abbreviations are AP style, for English stories: Italian 'ORE.' is 'hours'.
+    ("it-ore", "it", "METEO PROSSIME ORE. Ancora piogge sparse.", set()),
+    ("en-ore", "en", "The fire near Bend, Ore., spread overnight.", {"US"}),
+    # Ukrainian words that are also alternate names of foreign towns (Усі 'all': Usu, China).
+    ("uk-word", "uk", "Усі підлітки повернулися додому.", set()),
+    # Outlets named after Russia or Moscow; South American in Dutch; a language is not its country.
+    ("ru-outlet", "ru", "Эксперт в беседе с «Вечерней Москвой» оценил шансы, сообщает МИА «Россия сегодня».", set()),
+    ("nl-south-american", "nl", "De Zuid-Amerikaanse ploeg won van de Zuid-Amerikanen.", set()),
+    ("en-language", "en", "Ottawa funds French-language training for Spanish-speaking staff.", {"CA"}),
+    ("en-jersey-city", "en", "Commuters at Journal Square station in Jersey City waited.", {"US"}),
+    ("en-kennedy", "en", "Kennedy said in a statement that he disagreed.", set()),
+    # German nouns for a country's people; South Tyrol; the Greek forms news text uses; French 'Émirats' alone.
+    ("de-nouns", "de", "Der Schwede übertraf den Rekord des Franzosen, vor zwei Italienern.", {"SE", "FR", "IT"}),
+    ("de-suedtirol", "de", "In Südtirol griffen Wölfe einen Hund an.", {"IT"}),
+    ("el-kosovo", "el", "Η κυβέρνηση του Καζαχστάν και το Κόσοβο, η Νότιος Κορέα.", {"KZ", "XK", "KR"}),
+    ("el-genitive", "el", "Οι οδοί του Βελιγραδίου και του Λονδίνου έκλεισαν.", {"RS", "GB"}),
+    ("fr-emirats", "fr", "L'avion était immobilisé aux Emirats depuis mardi.", {"AE"}),
+    # Regions named by a short form: the Donbas; China's city clusters.
+    ("uk-donbas", "uk", "Антрацит видобувається в окупованих районах Донбасу.", {"UA"}),
+    ("ru-donbas", "ru", "Обстрелы в Донбассе продолжились.", {"UA"}),
+    ("zh-jingjinji", "zh", "着力打造京津冀区域综合立体交通网络。", {"CN"}),
+    # A hospital named after two places is neither; the borough alone is New York's.
+    ("en-bronx-lebanon", "en", "He lives in the Bronx; doctors at Bronx-Lebanon Hospital treated him.", {"US"}),
+    # Spanish 'el valle' is not Anguilla's capital nor a Dominican region.
+    ("es-el-valle", "es", "El Valle quedó inundado. El Valle del Cauca también.", {"CO"}),
 ]
 
 
@@ -302,6 +344,13 @@ JAPANESE_CASES: list[tuple[str, str, str, set[str]]] = [
     ("ja-tokai", "ja", "13日にも東海地方から関東地方に接近する見込み。", {"JP"}),
     ("ja-coach", "ja", "引退後は投手コーチを担当した。", set()),
     ("zh-beihai", "zh", "北海市举行了会议。", {"CN"}),
+    # Outlets named after Japan, the Korean Peninsula (a region) and a tied record (タイ記録, not Thailand).
+    ("ja-outlet", "ja", "日本経済新聞によると、日本放送協会も報じた。", set()),
+    ("ja-peninsula", "ja", "13日に朝鮮半島に到達する可能性がある。", set()),
+    ("zh-peninsula", "zh", "台风将影响朝鲜半岛。", set()),
+    ("ja-tie", "ja", "第11レースで優勝し、タイ記録にした。", set()),
+    ("ja-thailand", "ja", "首相はタイを訪問した。", {"TH"}),
+    ("ru-peninsula", "ru", "Напряжённость на Корейском полуострове растёт.", set()),
 ]
 
 
@@ -408,3 +457,22 @@ PLACE_CASES = CITY_CASES + REGION_CASES + TOWN_CASES + JAPANESE_CASES + DEMONYM_
 def test_places_and_adjectives_in_their_language(lang: str, body: str, countries: set[str]) -> None:
     """Cities, regions, towns and country adjectives, each in the language of its story."""
     assert tag(make_story("Notizia", body, language=lang)).codes == countries
+
+
+@pytest.mark.parametrize(
+    ("lang", "headline", "body", "focus"),
+    [
+        ("fi", "Elokuva", "Elokuvaa kuvataan Suomessa ja Venäjällä.", "FI"),
+        ("pl", "Wzmacniacz smaku", "Polska i Japonia używają go od lat.", "PL"),
+        # English has no single nation: a tie stays without a focus.
+        ("en", "Guidance", "Doctors in Canada and the UK were asked.", None),
+        # The home country named less often than another is no tie: the clear leader keeps the focus.
+        ("fi", "Mielenosoitus", "Kiinan lähetystö ja Kiinan hallitus vastasivat Suomen kansalaisille.", "CN"),
+    ],
+)
+def test_a_tie_in_local_news_goes_to_the_language_country(
+    lang: str, headline: str, body: str, focus: str | None
+) -> None:
+    """A story whose headline and dateline name no country and whose countries are named equally often: in a
+    language of one nation (``rules.yaml`` home_country) that nation, when it is among the most named."""
+    assert tag(make_story(headline, body, language=lang)).focus_country == focus

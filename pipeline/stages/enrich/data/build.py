@@ -131,6 +131,22 @@ STOPLIST = {
     "Ōta",
     "Koto",
     "Kotō",
+    # Counties and towns of Britain, Ireland and Canada that English news names far more often as a person, a
+    # house, a product or another country's place (John Kerry, John Bolton, Brent crude, the House of Windsor,
+    # the battle of Verdun).
+    "Kerry",
+    "Clare",
+    "Bolton",
+    "Brent",
+    "Angus",
+    "Merton",
+    "Milton",
+    "Maitland",
+    "Windsor",
+    "Verdun",
+    "York",  # York Region and York University (Ontario), York, Pennsylvania
+    "Newport",  # Newport, Rhode Island; Newport Beach; Newport, Jersey City
+    "Kennedy",  # a locality of Bogotá, and a surname
 }
 
 

@@ -80,7 +80,10 @@ CASES = ("nomn", "gent", "datv", "accs", "ablt", "loct")
 #: Arabic proclitics: and, with/in, for, so, like, and their pairs.
 AR_CLITICS = ("و", "ب", "ل", "ف", "ك", "وب", "ول", "فب", "فل", "وك")
 #: Latin alternate city names that are ordinary words or other places in some covered language.
-LATIN_STOPLIST = frozenset({"Esh Sham", "Al-Sham", "Grand", "Union", "Capital", "Central", "Santa", "Ciudad"})
+#: ('El Valle', an alternate name of The Valley in Anguilla, is Spanish for 'the valley'.)
+LATIN_STOPLIST = frozenset(
+    {"Esh Sham", "Al-Sham", "Grand", "Union", "Capital", "Central", "Santa", "Ciudad", "El Valle"}
+)
 
 
 def script_of(text: str) -> str:
@@ -231,6 +234,10 @@ def _endings(lang: str, surface: str, kind: str) -> set[str]:
                 gen.append(w + "ς")
             elif w.endswith(("ος", "ός")):
                 gen.append(w[:-2] + "ου")
+            elif w.endswith(("ο", "ό")):  # neuter: Λονδίνο → Λονδίνου (accents are folded away when matching)
+                gen.append(w[:-1] + "ου")
+            elif w.endswith(("ι", "ί")):  # neuter: Βελιγράδι → Βελιγραδίου
+                gen.append(w + "ου")
             else:
                 gen.append(w)
         out.add(" ".join(gen))
@@ -392,15 +399,18 @@ def _language_adjectives(known: set[str]) -> Iterable[tuple[str, str, str]]:
 #: English stories (the other languages name them in their own stories through ``HOME``). The United States'
 #: states are in the English files already.
 ENGLISH_HOME = ("GB", "IE", "CA", "AU", "NZ", "IN", "PK", "ZA")
+#: Countries whose second-level subdivisions (counties, boroughs, council areas) are named in English stories.
+ENGLISH_COUNTIES = ("GB", "IE")
 #: Countries whose towns of ``HOME_MIN_POPULATION`` are named in English stories (the United States' are too
 #: many and too often people's names: Lincoln, Jackson, Warren).
 ENGLISH_TOWNS = ("GB", "IE", "CA", "AU", "NZ")
 #: Subdivision names (or their translations) far more often something else in news text: the US West Coast,
+#: German 'Freistaat' (South Africa's Free State, and the title of Bavaria, Saxony and Thuringia),
 #: German 'Marken' (brands, for Marche), Spanish 'Cortes' (the parliament), 'Hauptstadt' (capital), 'Kurdistan'
 #: (Iraq's region far more often than Iran's province), a given name (Luca).
 REGION_STOPLIST = frozenset(
-    "West Coast|Free State|Capital|Centre|Central|Northern|Southern|Hauptstadt|Hovedstaden|Marken|Golfo|Cortes|"
-    "Cortés|Valle|Atlántico|Oriental|Kurdistan|Luca".split("|")
+    "West Coast|Free State|Freistaat|Capital|Centre|Central|Northern|Southern|Hauptstadt|Hovedstaden|Marken|Golfo|"
+    "Cortes|Cortés|Valle|Atlántico|Oriental|Kurdistan|Luca".split("|")
 )
 
 
@@ -408,7 +418,7 @@ def _subdivision_name(name: str) -> list[str]:
     """An ISO 3166-2 name or its translation as text writes it: 'Wales [Cymru GB-CYM]' → 'Wales'; index forms
     with a comma ('Asturias, Principado de'), short names and those of ``REGION_STOPLIST`` are left out."""
     name = name.split(" [")[0].strip()
-    return [n for n in _clean(name) if len(n) >= 4 and n not in REGION_STOPLIST]
+    return [n for n in _clean(name) if len(n) >= 4 and n not in REGION_STOPLIST and n not in LATIN_STOPLIST]
 
 
 def _subdivisions(known: set[str]) -> Iterable[tuple[str, str, str]]:
@@ -436,7 +446,14 @@ def _subdivisions(known: set[str]) -> Iterable[tuple[str, str, str]]:
             continue
     for sub in pycountry.subdivisions:
         code = sub.country_code
-        if sub.parent_code is not None or code not in known:
+        if code not in known:
+            continue
+        if sub.parent_code is not None:
+            # Counties, boroughs and council areas of Britain and Ireland, for English stories (Lancashire,
+            # Surrey, Kerry): local news names them where it names no town of 50,000.
+            if code in ENGLISH_COUNTIES:
+                for n in _subdivision_name(sub.name):
+                    yield n, code, "en"
             continue
         for lang in home_langs.get(code, ()):
             for n in _subdivision_name(sub.name):
@@ -488,12 +505,21 @@ def _home_names(lang: str, city: dict[str, object]) -> list[str]:
     name = str(city["name"])
     alternates = [str(a) for a in city["alternatenames"]]  # type: ignore[attr-defined]
     if lang in LATIN:
-        return [n for n in {name, _ascii(name)} if len(n) >= 4 and n[0].isupper()]
+        return [n for n in {name, _ascii(name)} if len(n) >= 4 and n[0].isupper() and n not in LATIN_STOPLIST]
     script = {"ru": "cyrillic", "uk": "cyrillic", "el": "greek", "zh": "cjk", "ja": "cjk"}[lang]
     out = [a for a in alternates if script_of(a) == script and len(a) >= 3]
     if script == "cjk":
         out = [a for a in out if a.endswith("市") or len(a) >= 3]
     return out
+
+
+def _dominant(population: int, sizes: list[int]) -> bool:
+    """Whether a town of ``population`` people is at least ``build.DOMINANCE`` times as big as every other town
+    of its name (``sizes``: the populations of all of them, its own included)."""
+    from pipeline.stages.enrich.data.build import DOMINANCE
+
+    others = sorted(sizes, reverse=True)[1:]
+    return max(sizes) == population and (not others or population >= DOMINANCE * others[0])
 
 
 def _drop_words(city_names: dict[tuple[str, str], set[str]]) -> None:
@@ -520,6 +546,15 @@ def _drop_words(city_names: dict[tuple[str, str], set[str]]) -> None:
     for key in city_names:
         if key[1] == "*" and script_of(key[0]) == "cyrillic" and " " not in key[0]:
             if any(p.is_known and "Geox" not in p.tag for p in morph.parse(key[0])):
+                drop.add(key)
+    # Ukrainian words (Усі 'all', Буде 'will be'), from simplemma's dictionary: lower-case words it knows that it
+    # does not also know capitalised, unless pymorphy3 knows the name as a place (its Russian dictionary marks
+    # place names: Казань stays).
+    words = factory.get_dictionary("uk")
+    for key in city_names:
+        name = key[0]
+        if key[1] == "*" and " " not in name and script_of(name) == "cyrillic" and name.lower() in words:
+            if name not in words and not any("Geox" in p.tag for p in morph.parse(name)):
                 drop.add(key)
     for key in drop:
         del city_names[key]
@@ -651,13 +686,21 @@ def build() -> list[tuple[str, str, str, str]]:
                     city_kind.setdefault(name, "city")
     # A town or region name that is also a town of another country (Canterbury, Nelson) is left out.
     towns: dict[str, set[str]] = defaultdict(set)
+    town_sizes: dict[str, list[int]] = defaultdict(list)  # the populations of the towns of each name
     for city in gc.get_cities().values():
         towns[str(city["name"])].add(str(city["countrycode"]))
+        town_sizes[str(city["name"])].append(int(city["population"]))
     # Towns of English-speaking countries for English stories (Basingstoke, Gisborne), where the English files
-    # have only cities of 500,000 and more.
+    # have only cities of 500,000 and more. A name several countries' towns share is kept where its town is at
+    # least ``build.DOMINANCE`` times as big as every other (Coventry, Norwich: not Coventry, Rhode Island), as
+    # for the English cities.
     for city in gc.get_cities().values():
         code, name = str(city["countrycode"]), str(city["name"])
-        if code in ENGLISH_TOWNS and int(city["population"]) >= HOME_MIN_POPULATION and towns[name] == {code}:
+        if (
+            code in ENGLISH_TOWNS
+            and int(city["population"]) >= HOME_MIN_POPULATION
+            and (towns[name] == {code} or _dominant(int(city["population"]), town_sizes[name]))
+        ):
             if name not in english and name[0].isupper():
                 city_names[(name, "en")].add(code)
                 city_kind.setdefault(name, "city")
@@ -668,7 +711,7 @@ def build() -> list[tuple[str, str, str, str]]:
         if name in city_surfaces or towns.get(name, {code}) != {code} or (scope == "en" and name in english):
             continue
         regions[(name, scope)].add(code)
-        city_kind.setdefault(name, "region")
+        city_kind[name] = "region"  # not a city's name here, whatever city alternate name it also is
     city_names.update(regions)
     country_surfaces = {s for (s, kind, _), c in base.items() if kind == "name"} | english
     _drop_words(city_names)
