@@ -69,15 +69,22 @@ def test_process_reads_stdin_and_renders_ninjs() -> None:
     assert doc["uri"].startswith("urn:wirefeed:TCA:")
 
 
-@pytest.mark.slow
-@pytest.mark.embedded
-def test_readme_manual_walk_on_the_embedded_broker(tmp_path: Path) -> None:
+def start_run(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path, dict[str, str]]:
+    """`wirefeed run` on the embedded default with its data in ``tmp_path``: the process, its output file and the
+    environment it got (no broker set)."""
     env = {**os.environ, "WIREFEED_DATA_DIR": str(tmp_path / "var"), "WIREFEED_API_PORT": str(free_port())}
     env.pop("WIREFEED_BROKER", None)
     out = tmp_path / "run.out"
     with out.open("wb") as sink:
         run = subprocess.Popen([*WIREFEED, "run"], cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT,
                                start_new_session=True)
+    return run, out, env
+
+
+@pytest.mark.slow
+@pytest.mark.embedded
+def test_readme_manual_walk_on_the_embedded_broker(tmp_path: Path) -> None:
+    run, out, env = start_run(tmp_path)
     try:
         broker = None
         deadline = time.monotonic() + 60
@@ -129,12 +136,7 @@ def _alive(pid: int) -> bool:
 @pytest.mark.parametrize("end", ["kill -9", "Ctrl-C twice"])
 def test_no_process_outlives_wirefeed_run(tmp_path: Path, end: str) -> None:
     """However `wirefeed run` ends, the broker, workers and server it started end too."""
-    env = {**os.environ, "WIREFEED_DATA_DIR": str(tmp_path / "var"), "WIREFEED_API_PORT": str(free_port())}
-    env.pop("WIREFEED_BROKER", None)
-    out = tmp_path / "run.out"
-    with out.open("wb") as sink:
-        run = subprocess.Popen([*WIREFEED, "run"], cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    run, out, _ = start_run(tmp_path)
     started: set[int] = set()
     try:
         deadline = time.monotonic() + 60
