@@ -22,6 +22,7 @@ The machine is shared: every row carries the 1-minute load average around its me
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import sqlite3
@@ -505,13 +506,17 @@ def print_broker(console: Console, broker: str, result: dict[str, Any]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    quick = "--quick" in argv
-    scale = "--no-scale" not in argv
-    profile = Path(argv[argv.index("--profile") + 1]) if "--profile" in argv else None
-    broker = argv[argv.index("--broker") + 1] if "--broker" in argv else "embedded"
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_pipeline", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="fewer stories and shorter latency phases")
+    ap.add_argument("--broker", choices=("embedded", "kafka", "both"), default="embedded")
+    ap.add_argument("--no-scale", action="store_true", help="leave out the 1-vs-2-worker scale rows on Kafka")
+    ap.add_argument("--profile", type=Path, metavar="FILE", help="py-spy profile of a warm worker on Kafka")
+    ap.add_argument("--baseline", metavar="REF", help="also run the pipeline of commit REF, just before this one")
+    args = ap.parse_args(argv)
+    quick, scale, profile, broker = args.quick, not args.no_scale, args.profile, args.broker
     console = Console(width=140)
     with tempfile.TemporaryDirectory(prefix="wirefeed-baseline-") as tmp:
-        baseline = baseline_tree(argv[argv.index("--baseline") + 1], Path(tmp)) if "--baseline" in argv else None
+        baseline = baseline_tree(args.baseline, Path(tmp)) if args.baseline else None
         if broker in ("embedded", "both"):
             print_broker(console, "embedded broker", embedded_rows(quick, baseline))
         if broker in ("kafka", "both"):
