@@ -482,6 +482,9 @@ def run(
         out.print("Ctrl-C (or SIGTERM) stops everything.")
         raw = topic_name(RAW, s.topic_prefix)
         pids = [child.pid for child in children[:workers]]
+        # From here Ctrl-C ends the loop below as SIGTERM does, then the clean-up runs whole: also when a second
+        # Ctrl-C follows, and when the shell started this command with SIGINT ignored (a script's `&`).
+        signal.signal(signal.SIGINT, lambda *_: stop.update(flag=True))
         ready = warned = False
         while not stop["flag"]:
             for child in children:
@@ -501,7 +504,7 @@ def run(
     except KeyboardInterrupt:
         pass
     finally:
-        # A second Ctrl-C must not cut the clean-up short (it left the embedded broker running).
+        # A Ctrl-C during the clean-up must not cut it short (it left the embedded broker running).
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         for child in children:
             if child.poll() is None:

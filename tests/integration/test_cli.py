@@ -148,7 +148,9 @@ def test_no_process_outlives_wirefeed_run(tmp_path: Path, end: str) -> None:
         if end == "kill -9":
             run.kill()
         else:
-            time.sleep(2)  # the workers are importing: the clean-up below waits for them
+            while "stops everything" not in out.read_text() and time.monotonic() < deadline + 60:
+                time.sleep(0.1)  # from that line on, Ctrl-C stops the run (also where SIGINT came ignored)
+            time.sleep(0.5)
             run.send_signal(signal.SIGINT)
             time.sleep(0.3)
             run.send_signal(signal.SIGINT)
@@ -157,6 +159,8 @@ def test_no_process_outlives_wirefeed_run(tmp_path: Path, end: str) -> None:
         while any(map(_alive, started)) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not [p for p in started if _alive(p)], out.read_text()
+        if end != "kill -9":
+            assert "stopped" in out.read_text()  # the clean-up ran whole
     finally:
         stop_group(run, signal.SIGKILL, timeout=10)
         for pid in started:  # what the run left (the broker has a session of its own)
