@@ -52,9 +52,9 @@ from benchmarks.baselines import (
     run_baseline,
 )
 from benchmarks.corpus import Corpus
-from pipeline.app.ready import ready_file
 from pipeline.config import embedded_worker_env
 from pipeline.ingest.publisher import RawPublisher, make_submission
+from pipeline.readiness import ready_file
 from pipeline.topics import NOTIFICATIONS
 from tests.integration.harness import PipelineRun
 

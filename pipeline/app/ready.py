@@ -20,9 +20,7 @@ from typing import Any
 
 import orjson
 
-from pipeline.readiness import pipeline_ready, ready_dir, ready_file
-
-__all__ = ["ReadyFile", "pipeline_ready", "ready_dir", "ready_file"]
+from pipeline.readiness import ready_file
 
 
 class ReadyFile:

@@ -9,8 +9,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from pipeline.app.ready import ReadyFile, pipeline_ready, ready_file
+from pipeline.app.ready import ReadyFile
 from pipeline.config import EMBEDDED_WORKER_ENV, Settings, embedded_worker_env
+from pipeline.readiness import pipeline_ready, ready_file
 
 
 def write(data_dir: Path, pid: int, groups: dict[str, tuple[int | None, list[str]]]) -> None:
