@@ -1,8 +1,8 @@
 """Where the evaluation corpora are, and their files checked against the committed manifests.
 
-Corpora of third-party documents are not in git. A corpus named ``X`` is looked for first in
-``$WIREFEED_CORPORA/X/`` (an explicit choice wins), then in ``<repo>/../shared/corpora/X/`` (where the project's
-maintainer places them). Every file is read only after its sha256 matches the one its manifest records.
+The corpora of published documents are committed under ``tests/data/corpora/<name>/`` (sources and licences in the
+README there). ``$WIREFEED_CORPORA/<name>/`` is looked at first when set (an explicit choice wins), e.g. to score
+a larger private copy. Every file is read only after its sha256 matches the one its manifest records.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = "WIREFEED_CORPORA"
+#: The corpora's folder inside the repository.
+IN_REPO = Path("tests/data/corpora")
 
 
 class CorpusMissing(RuntimeError):
@@ -25,12 +27,12 @@ class CorpusCorrupt(RuntimeError):
 
 
 def candidates(name: str, env: Mapping[str, str] | None = None, repo: Path | None = None) -> list[Path]:
-    """Where corpus ``name`` may be, in the order looked at: ``$WIREFEED_CORPORA/name``, then the shared folder."""
+    """Where corpus ``name`` may be, in the order looked at: ``$WIREFEED_CORPORA/name``, then the repository's."""
     env = os.environ if env is None else env
     out = []
     if env.get(ENV):
         out.append(Path(env[ENV]) / name)
-    out.append((repo or REPO) / ".." / "shared" / "corpora" / name)
+    out.append((repo or REPO) / IN_REPO / name)
     return out
 
 
@@ -50,8 +52,9 @@ def require(name: str, manifest: Path, env: Mapping[str, str] | None = None, rep
     looked = ", ".join(str(p.resolve()) for p in candidates(name, env, repo))
     shown = manifest.relative_to(repo or REPO) if manifest.is_relative_to(repo or REPO) else manifest
     raise CorpusMissing(
-        f"the {name} corpus was not found (looked in: {looked}); put the documents listed in {shown} in "
-        f"../shared/corpora/{name}/ or set {ENV} to the folder that holds {name}/ (e.g. {ENV}=/work/corpora)"
+        f"the {name} corpus was not found (looked in: {looked}); it is committed under {IN_REPO}/{name}/ "
+        f"(restore it with `git checkout -- {IN_REPO}/{name}`), or set {ENV} to a folder holding {name}/ with "
+        f"the documents listed in {shown}"
     )
 
 

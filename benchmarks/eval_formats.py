@@ -79,7 +79,7 @@ def norm(text: str | None) -> str:
 
 
 def corpus_dir(env: Mapping[str, str] | None = None) -> Path | None:
-    """Where the corpus files are: ``$WIREFEED_CORPORA/agency-copy``, else ``<repo>/../shared/corpora/agency-copy``."""
+    """Where the corpus files are: ``$WIREFEED_CORPORA/agency-copy`` when set, else the repository's copy."""
     return corpora.find(CORPUS_NAME, env, REPO)
 
 
@@ -425,8 +425,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     root = corpus_dir()
     if root is None:
-        print("The real-copy corpus is not here: put the files in $WIREFEED_CORPORA/agency-copy/ (e.g. "
-              "WIREFEED_CORPORA=/work/corpora) or <repo>/../shared/corpora/agency-copy/.", file=sys.stderr)
+        print("The real-copy corpus is not here: tests/data/corpora/agency-copy/ is missing "
+              "(`git checkout -- tests/data/corpora`).", file=sys.stderr)
         return 2
     outcomes, problems = run(root)
     print(report(outcomes, problems, load_known_gaps()))

@@ -1,9 +1,9 @@
-"""The multilingual tagging corpus: published stories kept outside git, found through a committed manifest.
+"""The multilingual tagging corpus: published stories committed beside the code, listed in a manifest.
 
 ``tests/data/tagging_eval/multilingual/manifest.yaml`` lists each document (repository, path, commit, sha256,
 licence note, outlet, language) and how its story text is read; ``labels.yaml`` beside it holds the labels, set
-by reading each story. The documents themselves live in ``$WIREFEED_CORPORA/tagging-multilingual/`` or in
-``<repo>/../shared/corpora/tagging-multilingual/`` (found by ``benchmarks.corpora``); every file is checked
+by reading each story. The documents themselves are in ``tests/data/corpora/tagging-multilingual/`` (or
+``$WIREFEED_CORPORA/tagging-multilingual/`` when set; found by ``benchmarks.corpora``); every file is checked
 against its sha256 before use.
 
 How the text is read (``extract`` in the manifest):
@@ -82,7 +82,7 @@ class Labelled:
 
 
 def corpus_dirs() -> list[Path]:
-    """Where the corpus may be, in order: under $WIREFEED_CORPORA, then beside the repository in shared/."""
+    """Where the corpus may be, in order: under $WIREFEED_CORPORA, then the repository's copy."""
     return corpora.candidates(CORPUS_NAME, repo=REPO)
 
 

@@ -10,17 +10,22 @@ from benchmarks import corpora
 from benchmarks import tagging_corpus as tc
 
 
-def test_the_environment_s_folder_comes_before_the_shared_one(tmp_path: Path) -> None:
+def test_the_environment_s_folder_comes_before_the_repository_s(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
     env = {"WIREFEED_CORPORA": str(tmp_path / "env")}
-    shared = tmp_path / "shared" / "corpora" / "x"
+    in_repo = repo / "tests" / "data" / "corpora" / "x"
     assert corpora.find("x", env, repo) is None
-    shared.mkdir(parents=True)
-    assert corpora.find("x", env, repo) == shared.resolve()
+    in_repo.mkdir(parents=True)
+    assert corpora.find("x", env, repo) == in_repo.resolve()
     (tmp_path / "env" / "x").mkdir(parents=True)
     assert corpora.find("x", env, repo) == (tmp_path / "env" / "x").resolve()
-    assert corpora.find("x", {}, repo) == shared.resolve()
+    assert corpora.find("x", {}, repo) == in_repo.resolve()
+
+
+def test_both_corpora_are_committed() -> None:
+    for name in ("agency-copy", "tagging-multilingual"):
+        assert corpora.find(name, {}) == (corpora.REPO / corpora.IN_REPO / name).resolve(), name
 
 
 def test_a_missing_corpus_says_where_it_looked_and_what_to_do(tmp_path: Path) -> None:
@@ -29,7 +34,7 @@ def test_a_missing_corpus_says_where_it_looked_and_what_to_do(tmp_path: Path) ->
     with pytest.raises(corpora.CorpusMissing) as info:
         corpora.require("x", repo / "manifest.yaml", {"WIREFEED_CORPORA": str(tmp_path / "env")}, repo)
     message = str(info.value)
-    assert str((tmp_path / "env" / "x").resolve()) in message and "shared/corpora/x" in message
+    assert str((tmp_path / "env" / "x").resolve()) in message and "tests/data/corpora/x" in message
     assert "WIREFEED_CORPORA" in message and "manifest.yaml" in message
 
 

@@ -79,14 +79,14 @@ def test_left_out_keys_are_not_checked() -> None:
     assert ev.compare({}, _story(), "dpa") == {}
 
 
-def test_corpus_dir_is_the_environment_s_then_the_shared_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_corpus_dir_is_the_environment_s_then_the_repository_s(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "repo").mkdir()
     monkeypatch.setattr(ev, "REPO", tmp_path / "repo")
     env = tmp_path / "env"
-    shared = tmp_path / "shared" / "corpora" / "agency-copy"
+    in_repo = tmp_path / "repo" / "tests" / "data" / "corpora" / "agency-copy"
     assert ev.corpus_dir({"WIREFEED_CORPORA": str(env)}) is None
-    shared.mkdir(parents=True)
-    assert ev.corpus_dir({"WIREFEED_CORPORA": str(env)}) == shared.resolve()
+    in_repo.mkdir(parents=True)
+    assert ev.corpus_dir({"WIREFEED_CORPORA": str(env)}) == in_repo.resolve()
     (env / "agency-copy").mkdir(parents=True)
     assert ev.corpus_dir({"WIREFEED_CORPORA": str(env)}) == (env / "agency-copy").resolve()
 

@@ -1,7 +1,7 @@
 """The real-copy corpus: every agency document normalises to what a reader of it expects, except the listed gaps.
 
-The documents live outside the repository (``$WIREFEED_CORPORA/agency-copy/`` or ``../shared/corpora/agency-copy/``);
-without them the corpus tests skip with the reason. The manifest, expectations and known gaps are checked always.
+The documents are committed in ``tests/data/corpora/agency-copy/`` (``$WIREFEED_CORPORA/agency-copy/`` is looked at
+first when set); a missing or altered file fails the run.
 A (document, field) that fails and is not in ``known_gaps.yaml`` fails; so does a listed gap that now passes
 (remove it: ``python -m benchmarks.eval_formats --write-known-gaps``).
 """
@@ -27,10 +27,10 @@ KEYS = {
     "items",
 }
 ROOT = ev.corpus_dir()
-NO_CORPUS = (
-    "real-copy corpus absent: set WIREFEED_CORPORA to the folder holding agency-copy/ "
-    "(or place it at ../shared/corpora/agency-copy/)"
-)
+
+
+def test_the_corpus_is_here() -> None:
+    assert ROOT is not None, "tests/data/corpora/agency-copy/ is missing: `git checkout -- tests/data/corpora`"
 
 
 @lru_cache(maxsize=1)
@@ -83,14 +83,12 @@ def test_known_gaps_name_real_documents_and_fields() -> None:
         assert name in ev.FIELDS or name in ev.RENDER_CHECKS, f"{doc_id}: unknown field {name}"
 
 
-@pytest.mark.skipif(ROOT is None, reason=NO_CORPUS)
 def test_corpus_files_are_the_published_bytes() -> None:
     assert ROOT is not None
     _found, problems = ev.read_documents(ROOT, MANIFEST)
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.skipif(ROOT is None, reason=NO_CORPUS)
 @pytest.mark.parametrize("doc_id", DOC_IDS)
 def test_document_normalises_as_expected(doc_id: str) -> None:
     payload = _payloads().get(doc_id)
