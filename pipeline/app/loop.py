@@ -168,6 +168,10 @@ class StageLoop(Service):
             if fetched:
                 async with self.batch_lock:
                     await self._batch(fetched, epochs, await self.new_outbox())
+            elif self.offsets.to_commit() and (self.committer is None or self.committer.done()):
+                # Idle with finished offsets a failed commit left behind: commit them now, not with the next batch
+                # (which may be hours away on a quiet feed, the lag showing them all the while).
+                self.committer = asyncio.ensure_future(self._commit())
 
     async def _batch(self, fetched: dict[TopicPartition, list[Record]], epochs: dict[TopicPartition, int],
                      out: Outbox) -> None:
@@ -202,8 +206,8 @@ class StageLoop(Service):
                             self.stage, _describe(offsets), exc)
                 self._seek_back()
                 return
-            except KafkaError as exc:  # the next finished batch, or the revoke, commits them
-                log.warning("%s: commit of %s failed (%s); committing with the next batch", self.stage,
+            except KafkaError as exc:  # the next batch, the next idle fetch or the revoke commits them
+                log.warning("%s: commit of %s failed (%s); retrying with the next fetch", self.stage,
                             _describe(offsets), exc)
                 return
             self.offsets.committed(offsets)
