@@ -1,9 +1,12 @@
 """A per-message CPU budget for the pure stages, enforced by a profiling timer instead of checks inside them.
 
-The stage stays pure and pays nothing per step: the shell arms ``ITIMER_PROF`` (process CPU time, user and
-system) before one message and disarms it after, two ``setitimer`` calls. When the budget runs out the kernel sends
-``SIGPROF``; its handler raises :class:`CpuBudgetExceeded` in the main thread at the next bytecode or, inside a
-regular expression, at the matcher's next signal check, so even a backtracking regex is stopped. The exception is
+The stage stays pure and pays nothing per step: the shell arms ``ITIMER_PROF`` before one message and disarms it
+after, two ``setitimer`` calls. The budget is the CPU time of the thread that runs the message: the profiling timer
+counts the whole process's CPU time (user and system), which is never less, so it fires on time or early; when it
+fires early (other threads of the worker used CPU meanwhile: the store's SQLite thread, a changelog restore) its
+handler arms it again for what is left of the thread's budget. When the budget is used up the handler raises
+:class:`CpuBudgetExceeded` in the main thread at the next bytecode or, inside a regular expression, at the
+matcher's next signal check, so even a backtracking regex is stopped. The exception is
 a ``BaseException``, so a stage's ``except Exception`` does not swallow it. Only the main thread receives signals:
 elsewhere (never the case in a worker, whose event loop runs on the main thread) the message runs unbudgeted.
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -27,25 +31,35 @@ class CpuBudgetExceeded(BaseException):
 
 
 _armed = False
+#: The main thread's CPU time (``time.thread_time``) at which the armed budget is used up.
+_deadline = 0.0
+#: Time left below which the budget counts as used up (the timer's resolution is coarser than this).
+_SLACK_S = 0.001
 
 
 def _on_sigprof(signum: int, frame: FrameType | None) -> None:
-    if _armed:
-        raise CpuBudgetExceeded
+    if not _armed:
+        return
+    left = _deadline - time.thread_time()
+    if left > _SLACK_S:  # other threads' CPU made the process timer fire early: wait for the rest
+        signal.setitimer(signal.ITIMER_PROF, left)
+        return
+    raise CpuBudgetExceeded
 
 
 @contextmanager
 def cpu_budget(seconds: float) -> Iterator[None]:
-    """Run the block with at most ``seconds`` of process CPU time, else raise :class:`CpuBudgetExceeded`.
+    """Run the block with at most ``seconds`` of this thread's CPU time, else raise :class:`CpuBudgetExceeded`.
 
     ``seconds <= 0`` means no budget.
     """
-    global _armed
+    global _armed, _deadline
     if seconds <= 0 or threading.current_thread() is not threading.main_thread():
         yield
         return
     if signal.getsignal(signal.SIGPROF) is not _on_sigprof:
         signal.signal(signal.SIGPROF, _on_sigprof)
+    _deadline = time.thread_time() + seconds
     _armed = True
     signal.setitimer(signal.ITIMER_PROF, seconds)
     try:

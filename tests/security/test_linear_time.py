@@ -115,6 +115,21 @@ def test_the_cpu_budget_stops_a_backtracking_regular_expression() -> None:
     assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)  # disarmed after the block
 
 
+def test_the_budget_counts_the_cpu_of_the_message_s_thread_only() -> None:
+    """The process timer also counts other threads' CPU, so it can fire before this thread used its budget; the
+    signal is then re-armed for the rest, and the budget still stops the thread once it is really used up."""
+    with cpu_budget(0.5):
+        signal.raise_signal(signal.SIGPROF)  # as if other threads had used the process's 0.5 s meanwhile
+        left, _interval = signal.getitimer(signal.ITIMER_PROF)
+        assert 0.3 < left < 0.6  # re-armed for what this thread has left (timer ticks round it), not raised
+    assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
+    t0 = time.thread_time()
+    with pytest.raises(CpuBudgetExceeded), cpu_budget(0.1):
+        while time.thread_time() - t0 < 5:
+            pass
+    assert time.thread_time() - t0 < 1.0
+
+
 def test_a_message_over_the_budget_is_rejected_as_too_slow_and_the_next_passes() -> None:
     """4 MB of short paragraphs take about 50 ms of CPU: ten times a budget of 5 ms."""
     raw = submission(fill("Headline\n\n", "A sentence of the story goes here.\n\n", "", 4_000_000))
