@@ -51,7 +51,7 @@ def corpus_submissions() -> tuple[list[tuple[str, RawSubmission]], NormaliseOpti
 
     root = ev.corpus_dir()
     if root is None:
-        return [], None, "real-copy corpus absent: restore tests/data/corpora/ (`git checkout -- tests/data/corpora`)"
+        return [], None, "real-copy corpus absent: `git checkout -- tests/data/third_party`"
     manifest = ev.load_manifest()
     payloads, problems = ev.read_documents(root, manifest)
     if problems:

@@ -1,6 +1,6 @@
 """Where the evaluation corpora are, and their files checked against the committed manifests.
 
-The corpora of published documents are committed under ``tests/data/corpora/<name>/`` (sources and licences in the
+The corpora of published documents are committed under ``tests/data/third_party/<name>/`` (sources and licences in the
 README there). ``$WIREFEED_CORPORA/<name>/`` is looked at first when set (an explicit choice wins), e.g. to score
 a larger private copy. Every file is read only after its sha256 matches the one its manifest records.
 """
@@ -14,8 +14,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = "WIREFEED_CORPORA"
-#: The corpora's folder inside the repository.
-IN_REPO = Path("tests/data/corpora")
+#: The corpora's folder inside the repository (third-party documents, kept apart from the project's own data).
+IN_REPO = Path("tests/data/third_party")
 
 
 class CorpusMissing(RuntimeError):

@@ -425,8 +425,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     root = corpus_dir()
     if root is None:
-        print("The real-copy corpus is not here: tests/data/corpora/agency-copy/ is missing "
-              "(`git checkout -- tests/data/corpora`).", file=sys.stderr)
+        print("The real-copy corpus is not here: tests/data/third_party/agency-copy/ is missing "
+              "(`git checkout -- tests/data/third_party`).", file=sys.stderr)
         return 2
     outcomes, problems = run(root)
     print(report(outcomes, problems, load_known_gaps()))

@@ -2,7 +2,7 @@
 
 ``tests/data/tagging_eval/multilingual/manifest.yaml`` lists each document (repository, path, commit, sha256,
 licence note, outlet, language) and how its story text is read; ``labels.yaml`` beside it holds the labels, set
-by reading each story. The documents themselves are in ``tests/data/corpora/tagging-multilingual/`` (or
+by reading each story. The documents themselves are in ``tests/data/third_party/tagging-multilingual/`` (or
 ``$WIREFEED_CORPORA/tagging-multilingual/`` when set; found by ``benchmarks.corpora``); every file is checked
 against its sha256 before use.
 

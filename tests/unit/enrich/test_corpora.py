@@ -14,7 +14,7 @@ def test_the_environment_s_folder_comes_before_the_repository_s(tmp_path: Path) 
     repo = tmp_path / "repo"
     repo.mkdir()
     env = {"WIREFEED_CORPORA": str(tmp_path / "env")}
-    in_repo = repo / "tests" / "data" / "corpora" / "x"
+    in_repo = repo / "tests" / "data" / "third_party" / "x"
     assert corpora.find("x", env, repo) is None
     in_repo.mkdir(parents=True)
     assert corpora.find("x", env, repo) == in_repo.resolve()
@@ -34,7 +34,7 @@ def test_a_missing_corpus_says_where_it_looked_and_what_to_do(tmp_path: Path) ->
     with pytest.raises(corpora.CorpusMissing) as info:
         corpora.require("x", repo / "manifest.yaml", {"WIREFEED_CORPORA": str(tmp_path / "env")}, repo)
     message = str(info.value)
-    assert str((tmp_path / "env" / "x").resolve()) in message and "tests/data/corpora/x" in message
+    assert str((tmp_path / "env" / "x").resolve()) in message and "tests/data/third_party/x" in message
     assert "WIREFEED_CORPORA" in message and "manifest.yaml" in message
 
 

@@ -1,6 +1,6 @@
 """The multilingual evaluation set: its manifest and labels, and the per-language targets when the corpus is here.
 
-The corpus (published stories) is committed in ``tests/data/corpora/tagging-multilingual/``
+The corpus (published stories) is committed in ``tests/data/third_party/tagging-multilingual/``
 (``$WIREFEED_CORPORA/tagging-multilingual/`` is looked at first when set); without it the scoring test fails.
 
 Targets for every language: country F1 ≥ 0.95, focus accuracy ≥ 0.92 (English ≥ 0.95), explicit-bloc F1 ≥ 0.95.

@@ -83,7 +83,7 @@ def test_corpus_dir_is_the_environment_s_then_the_repository_s(tmp_path: Path, m
     (tmp_path / "repo").mkdir()
     monkeypatch.setattr(ev, "REPO", tmp_path / "repo")
     env = tmp_path / "env"
-    in_repo = tmp_path / "repo" / "tests" / "data" / "corpora" / "agency-copy"
+    in_repo = tmp_path / "repo" / "tests" / "data" / "third_party" / "agency-copy"
     assert ev.corpus_dir({"WIREFEED_CORPORA": str(env)}) is None
     in_repo.mkdir(parents=True)
     assert ev.corpus_dir({"WIREFEED_CORPORA": str(env)}) == in_repo.resolve()

@@ -1,6 +1,6 @@
 """The real-copy corpus: every agency document normalises to what a reader of it expects, except the listed gaps.
 
-The documents are committed in ``tests/data/corpora/agency-copy/`` (``$WIREFEED_CORPORA/agency-copy/`` is looked at
+The documents are committed in ``tests/data/third_party/agency-copy/`` (``$WIREFEED_CORPORA/agency-copy/`` is looked at
 first when set); a missing or altered file fails the run.
 A (document, field) that fails and is not in ``known_gaps.yaml`` fails; so does a listed gap that now passes
 (remove it: ``python -m benchmarks.eval_formats --write-known-gaps``).
@@ -30,7 +30,7 @@ ROOT = ev.corpus_dir()
 
 
 def test_the_corpus_is_here() -> None:
-    assert ROOT is not None, "tests/data/corpora/agency-copy/ is missing: `git checkout -- tests/data/corpora`"
+    assert ROOT is not None, "tests/data/third_party/agency-copy/ is missing: `git checkout -- tests/data/third_party`"
 
 
 @lru_cache(maxsize=1)
