@@ -25,6 +25,17 @@ _MAX_CONTROL_SHARE = 0.05
 _MIN_CONTROLS = 16
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_IN_FRAMED = re.compile(r"[\x05-\x07\x0b\x0e\x0f\x15\x17-\x1d]")
+#: The bytes of :data:`_CONTROL`'s characters.
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+#: Codecs in which a byte below 0x80 stands for its ASCII character and no other byte or sequence decodes to a
+#: character below U+0080: the text holds a :data:`_CONTROL` character exactly when the payload holds its byte.
+ASCII_TRANSPARENT = frozenset(
+    {
+        "utf-8", "ascii", "latin-1", "koi8-r", "koi8-u", "mac-roman", "tis-620", "cp874",
+        *(f"iso8859-{n}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16)),
+        *(f"cp{n}" for n in range(1250, 1259)),
+    }
+)  # fmt: skip
 
 
 def declared_charset(payload: bytes, content_type: str | None) -> tuple[str | None, str]:
@@ -98,7 +109,7 @@ def decode(payload: bytes, content_type: str | None = None, agency_charset: str 
             name = _windows_1252_or_latin1(payload)
         return _strict(payload, name, where), name
     try:
-        return _check_text(payload.decode("utf-8"), "utf-8", "detection"), "utf-8"
+        return _check_text(payload.decode("utf-8"), "utf-8", "detection", payload), "utf-8"
     except UnicodeDecodeError:
         name = _windows_1252_or_latin1(payload)
         return _strict(payload, name, "detection (not UTF-8)"), name
@@ -149,10 +160,15 @@ def _strict(payload: bytes, name: str, where: str) -> str:
         raise StageError(
             "undecodable", f"byte {exc.start} (0x{payload[exc.start]:02x}) is not valid {name} (charset from {where})"
         ) from exc
-    return _check_text(text, name, where)
+    return _check_text(text, name, where, payload if name in ASCII_TRANSPARENT else None)
 
 
-def _check_text(text: str, name: str, where: str) -> str:
+def _check_text(text: str, name: str, where: str, payload: bytes | None = None) -> str:
+    """``text``, unless it is mostly control characters. ``payload``: the bytes it was decoded from, given only
+    for an :data:`ASCII_TRANSPARENT` codec, where a control byte is looked for in C (``bytes.translate``) instead
+    of by the regular expression over the text."""
+    if payload is not None and len(payload.translate(None, _CONTROL_BYTES)) == len(payload):
+        return text  # no control character at all
     if text and _CONTROL.search(text, 0, 20000):
         # Teletype framing (IPTC 7901, ANPA 1312) is control characters by design: padding, SOH/STX/ETX,
         # typesetting codes. Only the others count as a sign of binary data there.

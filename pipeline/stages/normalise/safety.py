@@ -150,11 +150,14 @@ def _parse_plain_xml(body: bytes, max_depth: int) -> ET.Element | None:
     """
     # Start tags left open at the end (start tags less end tags, self-closing tags, comments, declarations and
     # processing instructions, counted in C): over the depth limit the document is unterminated or too deep, and
-    # the C tree builder would spend superlinear time on its nesting before the walk below could refuse it.
-    left_open = (body.count(b"<") - 2 * body.count(b"</") - body.count(b"/>") - body.count(b"<!")
-                 - body.count(b"<?"))
-    if left_open > max_depth:
-        return None
+    # the C tree builder would spend superlinear time on its nesting before the walk below could refuse it. The
+    # counts cost about a microsecond a kilobyte; below _NESTING_CHECKED_FROM bytes the C tree of any nesting
+    # costs at most a few milliseconds, and the depth walk refuses it as before.
+    if len(body) >= _NESTING_CHECKED_FROM:
+        left_open = (body.count(b"<") - 2 * body.count(b"</") - body.count(b"/>") - body.count(b"<!")
+                     - body.count(b"<?"))
+        if left_open > max_depth:
+            return None
     try:
         root = ET.fromstring(body)
     except ET.ParseError:
@@ -167,10 +170,17 @@ def _parse_plain_xml(body: bytes, max_depth: int) -> ET.Element | None:
         depth += 1
     if b"xmlns" not in body and b"xml:" not in body:
         return root  # no namespace declared and no xml: attribute: no name to shorten
+    short: dict[str, str] = {}  # a document uses few distinct names: each is shortened once
     for element in root.iter():
-        if element.tag[:1] == "{":
-            element.tag = local(element.tag)
-        attrib = element.attrib
-        if attrib and "{" in "".join(attrib):  # rebuilt only when an attribute name is namespaced
-            element.attrib = {local(k): v for k, v in attrib.items()}
+        tag = element.tag
+        if tag[0] == "{":
+            element.tag = short.get(tag) or short.setdefault(tag, local(tag))
+        # ``keys()`` (not ``attrib``, which gives every element without attributes a dict of its own).
+        names = element.keys()
+        if names and "{" in "".join(names):  # rebuilt only when an attribute name is namespaced
+            element.attrib = {local(k): v for k, v in element.items()}
     return root
+
+
+#: Documents from this size on are checked for start tags left open before the C parser builds their tree.
+_NESTING_CHECKED_FROM = 32 * 1024

@@ -59,3 +59,19 @@ def test_errors_still_come_from_the_defused_parser(doc: str, reason: str) -> Non
 def test_a_doctype_that_only_names_a_dtd_is_parsed_without_it() -> None:
     assert parse_xml('<!DOCTYPE a SYSTEM "http://example.com/a.dtd"><a>x</a>', 4).text == "x"
     assert parse_xml('<!DOCTYPE a PUBLIC "-//X//DTD A//EN" "a.dtd" [ <!-- none --> ]><a>y</a>', 4).text == "y"
+
+
+@pytest.mark.parametrize("units", [10, 4_000, 20_000])  # 4,000 closed: a deep tree under the counted size
+@pytest.mark.parametrize("closed", [True, False])
+def test_nesting_over_the_limit_is_refused_as_the_defused_parser_refuses_it(units: int, closed: bool) -> None:
+    doc = "<a>" + "<p>" * units + ("</p>" * units + "</a>" if closed else "")
+    with pytest.raises(StageError) as err:
+        parse_xml(doc, 8)
+    assert err.value.reason == "too_deep"
+    assert _parse_plain_xml(doc.encode("utf-8"), 8) is None
+
+
+def test_repeated_namespaced_names_are_all_shortened() -> None:
+    doc = '<a xmlns="urn:x" xmlns:b="urn:b">' + '<b:c b:k="1" k="2"><d/></b:c>' * 3 + "</a>"
+    assert _dump(parse_xml(doc, 8)) == _dump(_defused(doc, 8))
+    assert [e.tag for e in parse_xml(doc, 8).iter()] == ["a", *["c", "d"] * 3]
