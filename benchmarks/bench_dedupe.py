@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 import itertools
 import random
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -22,6 +23,7 @@ from datetime import timedelta
 from hashlib import blake2b
 from typing import Any
 
+from benchmarks import options
 from benchmarks.eval_dedupe import T0, bases, make_story
 from pipeline.stages.dedupe import DedupeIndex, DedupeState, fingerprint
 from pipeline.stages.dedupe.index import _escape
@@ -120,12 +122,14 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    import sys
-
+    args = options.parse(
+        "benchmarks.bench_dedupe", __doc__, sys.argv[1:],
+        ("--quick", "a shorter run (fewer stories or rounds), for a first look"),
+    )
     from rich.console import Console
     from rich.table import Table
 
-    rows = run(quick="--quick" in sys.argv)
+    rows = run(quick=args.quick)
     console = Console()
     t = Table(title="dedupe check() throughput, one process (stories/s per core)")
     for col in ("case", "stories", "avg body chars", "stories/s wall", "stories/s CPU", "CPU µs/story"):

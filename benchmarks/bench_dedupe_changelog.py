@@ -27,6 +27,7 @@ from typing import Any
 
 from aiokafka.partitioner import murmur2
 
+from benchmarks import options
 from benchmarks.corpus import Corpus
 from pipeline.app.base import Wirefeed
 from pipeline.app.dedupe_agent import BATCH, register
@@ -127,10 +128,14 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
 
 
 def main() -> None:
+    args = options.parse(
+        "benchmarks.bench_dedupe_changelog", __doc__, sys.argv[1:],
+        ("--quick", "a shorter run (fewer stories or rounds), for a first look"),
+    )
     from rich.console import Console
     from rich.table import Table
 
-    rows = run(quick="--quick" in sys.argv)
+    rows = run(quick=args.quick)
     t = Table(title="dedupe changelog bytes per story before compaction (target for the near table: ≤ 300)")
     for col in ("near-table layout", "stories", "near B/story", "near records/story", "uris B/story",
                 "pending B/story", "bucket keys", "stories/s"):

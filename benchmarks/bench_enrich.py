@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pipeline.stages.enrich as enrich_pkg
+from benchmarks import options
 from pipeline.stages.enrich import TAGGER_BUILD, compiled, enrich, load_gazetteer, tag
 from pipeline.stages.enrich.gazetteer import build_gazetteer, fold_joined
 from pipeline.stages.enrich.tagger import tag_story
@@ -216,10 +217,14 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
 
 
 def main(argv: list[str]) -> int:
+    args = options.parse(
+        "benchmarks.bench_enrich", __doc__, argv,
+        ("--quick", "a shorter run (fewer stories or rounds), for a first look"),
+    )
     from rich.console import Console
     from rich.table import Table
 
-    rows = run(quick="--quick" in argv)
+    rows = run(quick=args.quick)
     console = Console(width=140)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     console.print(f"load average while measuring: {load} ({os.cpu_count()} cores); tagger: {TAGGER_BUILD}")

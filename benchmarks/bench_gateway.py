@@ -21,6 +21,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from benchmarks import options
+
 CLIENTS = 4
 IN_FLIGHT = 8
 SEED = Path(__file__).resolve().parents[1] / ".." / "shared" / "fixtures" / "seed-story-tca.txt"
@@ -158,10 +160,14 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
 
 
 def main(argv: list[str]) -> int:
+    args = options.parse(
+        "benchmarks.bench_gateway", __doc__, argv,
+        ("--quick", "a shorter run (fewer stories or rounds), for a first look"),
+    )
     from rich.console import Console
     from rich.table import Table
 
-    rows = run(quick="--quick" in argv)
+    rows = run(quick=args.quick)
     console = Console(width=160)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     console.print(f"load average after measuring: {load} ({os.cpu_count()} cores); Apache Kafka, 1 node, acks=all")

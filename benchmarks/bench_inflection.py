@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import time
 
+from benchmarks import options
 from pipeline.stages.enrich.gazetteer import Gazetteer, fold, load_gazetteer
 
 #: (language, inflected form, the country it names), written by hand.
@@ -36,6 +37,7 @@ def _codes(gaz: Gazetteer, lang: str, word: str) -> set[str]:
 
 
 def main(argv: list[str]) -> int:
+    options.parse("benchmarks.bench_inflection", __doc__, argv)
     import pymorphy3
     import simplemma
 

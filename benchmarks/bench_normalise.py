@@ -21,6 +21,7 @@ each format's median document and the median accepted document of the whole corp
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import math
@@ -197,12 +198,14 @@ def _median_us(times: dict[str, float | None], keys: list[str]) -> float:
 
 
 def main(argv: list[str]) -> int:
-    baseline: str | None = "main"
-    if "--no-baseline" in argv:
-        baseline = None
-    elif "--baseline" in argv:
-        baseline = argv[argv.index("--baseline") + 1]
-    result = run(quick="--quick" in argv, baseline=baseline)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_normalise", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds, for a first look")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--baseline", default="main", metavar="REF",
+                       help="the git revision measured beside the working tree, in turns (default: main)")
+    which.add_argument("--no-baseline", action="store_true", help="measure the working tree only")
+    args = parser.parse_args(argv)
+    result = run(quick=args.quick, baseline=None if args.no_baseline else args.baseline)
     ref = result["baseline"]
     console = Console(width=160)
     table = Table(title="normalise: stories/s per core (CPU time, one process per tree)")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import orjson
 
+from benchmarks import options
 from pipeline.stages.errors import StageError
 from pipeline.stages.normalise import NormaliseOptions, normalise_all
 from schemas import RawSubmission
@@ -76,13 +77,17 @@ def recorded() -> dict[str, str]:
 
 
 def main(argv: list[str]) -> int:
+    args = options.parse(
+        "benchmarks.bench_normalise_outputs", __doc__, argv,
+        ("--write", "record the outputs of now as the reference (after a deliberate change)"),
+    )
     now, absent = current()
     if absent:
         print(absent, file=sys.stderr)
-        if "--write" in argv:
+        if args.write:
             print("not written: the record must cover the corpus", file=sys.stderr)
             return 2
-    if "--write" in argv:
+    if args.write:
         RECORD.write_bytes(orjson.dumps(now, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
         print(f"wrote {len(now)} digests to {RECORD.relative_to(REPO)}")
         return 0

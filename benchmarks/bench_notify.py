@@ -19,6 +19,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks import options
 from pipeline.stages.notify import NOTIFIABLE, Router, Subscription, matches, route_naive
 from schemas import BlocTag, CountryTag, DedupeInfo, EnrichedStory, Notification
 
@@ -197,7 +198,11 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
 
 
 def main(argv: list[str]) -> None:
-    rows = run(quick="--quick" in argv)
+    args = options.parse(
+        "benchmarks.bench_notify", __doc__, argv,
+        ("--quick", "a shorter run (fewer stories or rounds), for a first look"),
+    )
+    rows = run(quick=args.quick)
     table = Table(title="notify: stories/s per core (1 process); 'match' = decisions only, 'route' = + Notifications")
     cols = ["subscriptions", "work", "router", "stories_per_s", "cpu_stories_per_s", "per_story_us", "speedup",
             "results_per_story", "candidates_per_story", "index_build_ms"]  # fmt: skip

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks import options
 from pipeline.ops import metrics
 from pipeline.ops.lag import GroupLag, LagSnapshot, PartitionLag, TopicEnds, TopicLag
 from pipeline.ops.status import Sample, Status, StatusPolicy, evaluate_partition
@@ -114,6 +116,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
 
 
 def main() -> None:
+    options.parse("benchmarks.bench_ops", __doc__, sys.argv[1:])
     rows = run()
     table = Table(title="wirefeed ops: metric and status costs (single core)")
     for col in ("case", "rate", "unit", "µs each"):

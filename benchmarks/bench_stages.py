@@ -27,6 +27,7 @@ from typing import Any
 
 import orjson
 
+from benchmarks import options
 from benchmarks.corpus import Corpus
 from pipeline.stages.dedupe import DedupeIndex, DedupeState
 from pipeline.stages.enrich import enrich, load_gazetteer
@@ -147,10 +148,14 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
 
 
 def main(argv: list[str]) -> int:
+    args = options.parse(
+        "benchmarks.bench_stages", __doc__, argv,
+        ("--quick", "a shorter run (fewer stories or rounds), for a first look"),
+    )
     from rich.console import Console
     from rich.table import Table
 
-    rows = run(quick="--quick" in argv)
+    rows = run(quick=args.quick)
     console = Console(width=160)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     console.print(f"load average while measuring: {load} ({os.cpu_count()} cores)")

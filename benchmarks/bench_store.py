@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import importlib.util
 import sys
@@ -25,6 +24,7 @@ import asyncpg
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks import options
 from pipeline.sinks.store import StoryQuery, open_store
 from pipeline.sinks.store.writer import encode_doc
 from schemas import EnrichedStory
@@ -162,9 +162,8 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description="Store throughput")
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args(argv)
+    args = options.parse("benchmarks.bench_store", __doc__, argv,
+                         ("--quick", "a shorter run (fewer stories or rounds), for a first look"))
     rows = run(quick=args.quick)
     table = Table(title="store (batches of 500, one core)")
     for col in ("backend", "case", "n", "seconds", "per second"):

@@ -13,12 +13,14 @@ import html
 import json
 import random
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from benchmarks import options
 from pipeline.stages.dedupe import DedupeConfig, DedupeIndex, DedupeState, fingerprint, hamming
 from pipeline.stages.normalise import content_hash
 from schemas import Story
@@ -398,6 +400,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
 
 
 def main() -> None:
+    options.parse("benchmarks.eval_dedupe", __doc__, sys.argv[1:])
     from rich.console import Console
     from rich.table import Table
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from benchmarks import options
 from pipeline.stages.enrich import Tags, tag
 from schemas import Dateline, RawSubmission, Story
 
@@ -344,6 +345,10 @@ def _print_multilingual(console: Any, show_errors: bool) -> None:
 
 
 def main(argv: list[str]) -> int:
+    args = options.parse(
+        "benchmarks.eval_tagging", __doc__, argv,
+        ("--errors", "list the disagreements of the tuning part (held-out stories are scored, never listed)"),
+    )
     from rich.console import Console
     from rich.table import Table
 
@@ -387,10 +392,10 @@ def main(argv: list[str]) -> int:
     console.print(
         "targets: " + ", ".join(f"{k} ≥ {v} ({'met' if overall[k] >= v else 'NOT met'})" for k, v in TARGETS.items())
     )
-    if "--errors" in argv:
+    if args.errors:
         for line in overall["errors"]:
             console.print(line, markup=False)
-    _print_multilingual(console, "--errors" in argv)
+    _print_multilingual(console, args.errors)
     return 0
 
 
