@@ -132,10 +132,16 @@ def _joins(c: str) -> bool:
 def _joins_at(outer: str, inner: str) -> bool:
     """Whether ``outer``, the character beside a match, makes it part of a longer word, ``inner`` being the
     match's own character next to it: as ``_joins``, except that digits stand apart from Chinese and Japanese
-    text, which writes them without spaces (新华社北京11月17日电, 2019年東京)."""
+    text, which writes them without spaces (新华社北京11月17日电, 2019年東京), and katakana stands apart from a
+    name written in another script (日本プロ野球)."""
     if not _joins(outer):
         return False
-    return not (inner >= "\u3040" and outer.isdigit())
+    if inner < "\u3040":
+        return True
+    if outer.isdigit():
+        return False
+    # Katakana joins only katakana: a name in kanji before a katakana word is a word of its own (日本プロ野球).
+    return not ("\u30a0" <= outer < "\u3100") or "\u30a0" <= inner < "\u3100"
 
 
 def _word(text: str) -> bool:
@@ -391,11 +397,23 @@ def _story_date(story: Story) -> date:
     return story.versioncreated.date()
 
 
+#: An item of a list of dated headlines (a page's related news: "2016年8月16日(火):台風13号の影響で…").
+_DATED_ITEM = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日\s?[(（][月火水木金土日][)）]\s?[:：]")
+
+
+def _furniture(paragraph: str) -> bool:
+    """Whether a body paragraph is a list of dated headlines (two items or more): other stories, not this one's
+    text. Only Japanese dates are read."""
+    return "年" in paragraph and len(_DATED_ITEM.findall(paragraph)) >= 2
+
+
 def _parts(story: Story) -> list[_Part]:
+    """The story's text by part; a paragraph of page furniture (``_furniture``) is left empty, keeping the
+    indices of the others."""
     parts: list[_Part] = [("headline", 0, story.headline)]
     if story.dateline is not None and story.dateline.text:
         parts.append(("dateline", 0, story.dateline.text))
-    parts.extend(("body", i, p) for i, p in enumerate(story.body))
+    parts.extend(("body", i, "" if _furniture(p) else p) for i, p in enumerate(story.body))
     return parts
 
 
@@ -426,6 +444,8 @@ def tag_story(
     mentions = found.mentions
     if found.special:
         mentions = _special_rules(gaz, parts, found, lang)
+    if lang == "ja":
+        mentions = [m for m in mentions if not _ja_person(parts[m.slot][2], m.end)]
 
     # 5. 'Moscow, Idaho': a city followed by ', <state or country>' of another country belongs there.
     # (The rules above only drop mentions or change their codes: they never make two mentions adjacent.)
@@ -510,6 +530,16 @@ def _special_rules(gaz: Gazetteer, parts: list[_Part], found: _Scan, lang: str) 
                 amb = rules.ambiguous[m.entry.surface]
                 m.code = R.resolve_ambiguous(amb.candidates, amb.default, named)
     return mentions
+
+
+#: What follows a person's name in Japanese: a personal honorific or title (氏, さん, 選手, 容疑者), perhaps after
+#: the rest of the name in katakana (ウガンダ・トラ氏: a performer's stage name).
+_JA_PERSON_AFTER = re.compile(r"(?:・[\u30a1-\u30ff]+)*(?:氏|さん|ちゃん|選手|容疑者|被告)")
+
+
+def _ja_person(text: str, end: int) -> bool:
+    """Whether the place ending at ``end`` is (part of) a person's name in Japanese text: an honorific follows."""
+    return _JA_PERSON_AFTER.match(text, end) is not None
 
 
 def _place_in_region(parts: list[_Part], mentions: list[_M]) -> None:

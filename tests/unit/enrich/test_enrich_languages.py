@@ -476,3 +476,40 @@ def test_a_tie_in_local_news_goes_to_the_language_country(
     """A story whose headline and dateline name no country and whose countries are named equally often: in a
     language of one nation (``rules.yaml`` home_country) that nation, when it is among the most named."""
     assert tag(make_story(headline, body, language=lang)).focus_country == focus
+
+
+@pytest.mark.parametrize(
+    ("body", "countries"),
+    [
+        # A name in kanji before a katakana word stands on its own; a katakana name inside one does not.
+        ("日本プロ野球の球団が発表した。", {"JP"}),
+        ("国際グランプリ大阪大会で優勝した。", {"JP"}),
+        ("マリオが新作ゲームに登場した。", set()),
+    ],
+)
+def test_japanese_kanji_name_before_katakana(body: str, countries: set[str]) -> None:
+    assert tag(make_story("ニュース", body, language="ja")).codes == countries
+
+
+@pytest.mark.parametrize(
+    ("body", "countries"),
+    [
+        # A place followed by an honorific, perhaps after the rest of the name in katakana, is a person.
+        ("タレントのチャド・ケン氏が東京で会見した。", {"JP"}),
+        ("チャド氏は会見で新曲を発表した。", set()),
+        ("ケニアさんが優勝した。", set()),
+        # A place and a person beside it stay apart: the country is kept.
+        ("カタール・ドーハで開かれた大会でケニアのキプロプ選手が優勝した。", {"QA", "KE"}),
+    ],
+)
+def test_japanese_place_inside_a_persons_name(body: str, countries: set[str]) -> None:
+    assert tag(make_story("ニュース", body, language="ja")).codes == countries
+
+
+def test_a_list_of_dated_headlines_is_page_furniture() -> None:
+    related = "2020年3月1日(日):台風がオーストラリアに接近2020年2月28日(金):ブラジルで大雨"
+    story = make_story("大阪で会議", "大阪市で会議が開かれた。", related, language="ja")
+    assert tag(story).codes == {"JP"}
+    # One dated item in a sentence is the story's own text.
+    single = make_story("会議", "2020年3月1日(日):オーストラリアで会議が開かれた。", language="ja")
+    assert tag(single).codes == {"AU"}
