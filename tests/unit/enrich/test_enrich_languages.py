@@ -513,3 +513,24 @@ def test_a_list_of_dated_headlines_is_page_furniture() -> None:
     # One dated item in a sentence is the story's own text.
     single = make_story("会議", "2020年3月1日(日):オーストラリアで会議が開かれた。", language="ja")
     assert tag(single).codes == {"AU"}
+
+
+@pytest.mark.parametrize(
+    ("lang", "body", "countries"),
+    [
+        # The long form of the Democratic Republic of the Congo is not the Republic of the Congo.
+        ("nl", "Gevechten in het oosten van de Democratische Republiek Congo.", {"CD"}),
+        ("pt", "Combates no leste da República Democrática do Congo.", {"CD"}),
+        ("it", "Scontri nell'est della Repubblica Democratica del Congo.", {"CD"}),
+        ("nl", "Gevechten in de Republiek Congo.", {"CG"}),
+        # The name North Macedonia had before 2019, still common in Dutch text.
+        ("nl", "Het Macedonische leger vecht in het noorden van Macedonië.", {"MK"}),
+        # Bercy, the French finance ministry; a newspaper named after a street is an outlet, not a place.
+        ("fr", "À Bercy, on prépare le budget.", {"FR"}),
+        ("fr", "Il l'a dit au Wall Street Journal.", set()),
+        ("en", "He told The Wall Street Journal on Monday.", set()),
+        ("en", "Shares fell on Wall Street.", {"US"}),
+    ],
+)
+def test_long_forms_former_names_metonyms_and_outlets(lang: str, body: str, countries: set[str]) -> None:
+    assert tag(make_story("Nieuws", body, language=lang)).codes == countries
