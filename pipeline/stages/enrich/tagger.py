@@ -407,22 +407,36 @@ def _furniture(paragraph: str) -> bool:
     return "年" in paragraph and len(_DATED_ITEM.findall(paragraph)) >= 2
 
 
-def _parts(story: Story) -> list[_Part]:
-    """The story's text by part; a paragraph of page furniture (``_furniture``) is left empty, keeping the
-    indices of the others."""
+#: How a paragraph of story text ends (headlines of other stories do not).
+_SENTENCE_END = (".", "!", "?", "…", '"', "”", "»", "。", "！", "？", "」")
+#: The longest paragraph read as a furniture heading.
+_HEADING_MAX = 40
+
+
+def _parts(story: Story, headings: frozenset[str] = frozenset()) -> list[_Part]:
+    """The story's text by part. Page furniture is left empty, keeping the indices of the other paragraphs: a
+    list of dated headlines (``_furniture``), a heading of ``headings`` (comments, related news: casefolded) and
+    the paragraphs after it up to the first that ends a sentence."""
     parts: list[_Part] = [("headline", 0, story.headline)]
     if story.dateline is not None and story.dateline.text:
         parts.append(("dateline", 0, story.dateline.text))
-    parts.extend(("body", i, "" if _furniture(p) else p) for i, p in enumerate(story.body))
+    skipping = False
+    for i, p in enumerate(story.body):
+        if skipping and not p.rstrip().endswith(_SENTENCE_END):
+            parts.append(("body", i, ""))
+            continue
+        skipping = len(p) <= _HEADING_MAX and p.strip(" :").casefold() in headings
+        parts.append(("body", i, "" if skipping or _furniture(p) else p))
     return parts
 
 
 def tag(story: Story, gaz: Gazetteer | None = None) -> Tags:
     """Countries (with spans, cues and salience), the focus country, bloc tags and the dateline country of the
     story's text (headline, dateline, body). ``gaz`` defaults to the packaged gazetteer."""
-    parts = _parts(story)
+    gaz = gaz or load_gazetteer()
+    parts = _parts(story, gaz.rules.furniture_headings)
     kept: list[_M] = []
-    countries, focus, blocs, dateline_country = tag_story(story, gaz or load_gazetteer(), parts, kept)
+    countries, focus, blocs, dateline_country = tag_story(story, gaz, parts, kept)
     mentions = [
         Mention(parts[m.slot][0], parts[m.slot][1], m.start, m.end, m.entry, m.code, m.cue, m.checked, m.evidence)
         for m in kept
@@ -436,7 +450,7 @@ def tag_story(
     """``tag`` without the mentions: countries, focus country, blocs, dateline country. ``kept``, when given,
     receives the mentions the tags were made from (as lists)."""
     if parts is None:
-        parts = _parts(story)
+        parts = _parts(story, gaz.rules.furniture_headings)
     lang = (story.language or "en").split("-")[0].lower()
 
     # 1. Scan every part; keep countries, ambiguous names and blocs; drop blockers.

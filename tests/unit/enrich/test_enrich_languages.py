@@ -550,3 +550,27 @@ def test_long_forms_former_names_metonyms_and_outlets(lang: str, body: str, coun
 )
 def test_finnish_gradation_and_home_towns_inflected(lang: str, body: str, countries: set[str]) -> None:
     assert tag(make_story("Uutinen", body, language=lang)).codes == countries
+
+
+def test_furniture_after_a_heading_is_not_the_story() -> None:
+    """After a heading of comments or related news, the paragraphs that end no sentence are other stories'
+    headlines and a forum's invitation; the first that ends a sentence is the story again."""
+    story = make_story(
+        "Nowe badania nad wirusem",
+        "Brytyjscy naukowcy opisali wirusa.",
+        "Komentarze",
+        "Zapraszamy na największe polskie forum",
+        "Ostatnie wiadomości:",
+        "Nowe metody leczenia w Krakowie",
+        language="pl",
+    )
+    assert tag(story).codes == {"GB"}
+    resumed = make_story(
+        "Kokous", "Saksan liittokansleri puhui.", "Lue myös:", "Suomi esitti uuden ehdotuksen.", language="fi"
+    )
+    assert tag(resumed).codes == {"DE", "FI"}
+
+
+def test_an_outlets_name_is_not_its_country() -> None:
+    story = make_story("Nauka", "Brytyjscy naukowcy opisali wirusa.", "PAP - Nauka w Polsce", language="pl")
+    assert tag(story).codes == {"GB"}
