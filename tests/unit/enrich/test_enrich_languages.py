@@ -574,3 +574,15 @@ def test_furniture_after_a_heading_is_not_the_story() -> None:
 def test_an_outlets_name_is_not_its_country() -> None:
     story = make_story("Nauka", "Brytyjscy naukowcy opisali wirusa.", "PAP - Nauka w Polsce", language="pl")
     assert tag(story).codes == {"GB"}
+
+
+@pytest.mark.parametrize(
+    ("body", "countries"),
+    [
+        # Case forms of place names that are ordinary Ukrainian words: Буде ('will be', not Буда), Решта ('the rest').
+        ("ЯКИМ БУДЕ ВРОЖАЙ. Решта овочів подешевшала.", set()),
+        ("Делегація прибула до Будапешта.", {"HU"}),
+    ],
+)
+def test_ukrainian_words_among_case_forms(body: str, countries: set[str]) -> None:
+    assert tag(make_story("Новини", body, language="uk")).codes == countries

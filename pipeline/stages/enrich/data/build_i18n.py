@@ -33,7 +33,7 @@ from __future__ import annotations
 import gettext
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import cast
 
@@ -591,12 +591,30 @@ def _drop_words(city_names: dict[tuple[str, str], set[str]]) -> None:
     # place names: Казань stays).
     words = factory.get_dictionary("uk")
     for key in city_names:
-        name = key[0]
-        if key[1] == "*" and " " not in name and script_of(name) == "cyrillic" and name.lower() in words:
-            if name not in words and not any("Geox" in p.tag for p in morph.parse(name)):
-                drop.add(key)
+        if key[1] == "*" and _ukrainian_word(key[0], words, morph):
+            drop.add(key)
     for key in drop:
         del city_names[key]
+
+
+def _ukrainian_word(name: str, words: Mapping[str, object], morph: object) -> bool:
+    """Whether a one-word Cyrillic name is an ordinary Ukrainian word (Усі 'all', Буде 'will be', Решта 'the
+    rest'): simplemma's dictionary (``words``) knows it in lower case and not capitalised, and pymorphy3's Russian
+    dictionary (``morph``) does not know it as a place (Казань stays)."""
+    if " " in name or script_of(name) != "cyrillic" or name.lower() not in words or name in words:
+        return False
+    return not any("Geox" in p.tag for p in morph.parse(name))  # type: ignore[attr-defined]
+
+
+def _ukrainian_form_word(name: str, form: str, words: Mapping[str, object], morph: object) -> bool:
+    """Whether a case form of a Cyrillic place name is rather another Ukrainian word (``_ukrainian_word``): a
+    headword of its own (Решта 'the rest', from Решт) or a form of a word of another stem (Буде, 'will be', from
+    бути, not Буда). A form of the name's own adjective stays (Смоленська, from смоленський)."""
+    if not _ukrainian_word(form, words, morph):
+        return False
+    lemma = words[form.lower()]
+    lemma = lemma.decode() if isinstance(lemma, bytes) else str(lemma)
+    return lemma == form.lower() or not lemma.startswith(name.lower()[: max(3, len(name) - 2)])
 
 
 def _zone_countries(cities: Iterable[dict[str, object]]) -> dict[str, str]:
@@ -833,6 +851,9 @@ def build() -> list[tuple[str, str, str, str]]:
         for lang in langs:
             morph.want(lang, surface)
     morph.load()
+    from simplemma.strategies.dictionaries import DefaultDictionaryFactory
+
+    uk_words = DefaultDictionaryFactory(cache_max_size=1).get_dictionary("uk")
     for (surface, kind, scope), code in base.items():
         if not code:
             continue
@@ -848,6 +869,8 @@ def build() -> list[tuple[str, str, str, str]]:
             forms |= _endings(lang, surface, kind)
         if (scope in LATIN or scope == "en") and kind in PLACE_KINDS and len(surface) >= 5:
             forms.add(_ascii(surface))
+        if scope == "*" and kind in PLACE_KINDS:  # a case form that is an ordinary word: Буда → Буде ('will be')
+            forms = {f for f in forms if not _ukrainian_form_word(surface, f, uk_words, morph.morph["ru"])}
         for form in forms - {surface}:
             key = (form, kind, scope)
             if key not in base and rows.get(key, code) == code:
