@@ -413,6 +413,21 @@ _SENTENCE_END = (".", "!", "?", "…", '"', "”", "»", "。", "！", "？", "�
 _HEADING_MAX = 40
 
 
+#: The fewest paragraphs at the end of a body that make a list of other stories' headlines.
+_HEADLINE_TAIL_MIN = 3
+#: The longest paragraph read as another story's headline.
+_HEADLINE_MAX = 100
+
+
+def _headline_tail(body: list[str]) -> int:
+    """Where a list of other stories' headlines at the end of the body starts (``len(body)`` when there is none):
+    ``_HEADLINE_TAIL_MIN`` paragraphs or more as short as headlines (``_HEADLINE_MAX``) that end no sentence."""
+    i = len(body)
+    while i > 0 and len(body[i - 1]) <= _HEADLINE_MAX and not body[i - 1].rstrip().endswith(_SENTENCE_END):
+        i -= 1
+    return i if len(body) - i >= _HEADLINE_TAIL_MIN else len(body)
+
+
 def _parts(story: Story, headings: frozenset[str] = frozenset()) -> list[_Part]:
     """The story's text by part. Page furniture is left empty, keeping the indices of the other paragraphs: a
     list of dated headlines (``_furniture``), a heading of ``headings`` (comments, related news: casefolded) and
@@ -421,8 +436,10 @@ def _parts(story: Story, headings: frozenset[str] = frozenset()) -> list[_Part]:
     if story.dateline is not None and story.dateline.text:
         parts.append(("dateline", 0, story.dateline.text))
     skipping = False
-    for i, p in enumerate(story.body):
-        if skipping and not p.rstrip().endswith(_SENTENCE_END):
+    body = story.body
+    tail = _headline_tail(body)
+    for i, p in enumerate(body):
+        if i >= tail or (skipping and not p.rstrip().endswith(_SENTENCE_END)):
             parts.append(("body", i, ""))
             continue
         skipping = len(p) <= _HEADING_MAX and p.strip(" :").casefold() in headings

@@ -576,6 +576,21 @@ def test_an_outlets_name_is_not_its_country() -> None:
     assert tag(story).codes == {"GB"}
 
 
+def test_a_list_of_headlines_at_the_end_is_page_furniture() -> None:
+    """Three short paragraphs or more at the end of the body that end no sentence are other stories' headlines."""
+    headlines = ("Νέα μέτρα για τους μετανάστες", "Οι αγώνες των εργατών της Ελλάδας", "Ξεκινάει το συνέδριο")
+    story = make_story("Ειδήσεις", "Η κυβέρνηση της Νιγηρίας ανακοίνωσε μέτρα.", *headlines, language="el")
+    assert tag(story).codes == {"NG"}
+    # Two such paragraphs are not enough, and a long one ends the list.
+    assert tag(make_story("Ειδήσεις", "Η Νιγηρία.", *headlines[1:], language="el")).codes == {"NG", "GR"}
+    long_one = (
+        "Οι αγώνες των εργατών της Ελλάδας συνεχίζονται σε όλες τις πόλεις της χώρας με μεγάλη συμμετοχή "
+        "και πολλές απεργίες"
+    )
+    story = make_story("Ειδήσεις", "Η Νιγηρία.", long_one, *headlines[1:], language="el")
+    assert tag(story).codes == {"NG", "GR"}
+
+
 @pytest.mark.parametrize(
     ("body", "countries"),
     [
