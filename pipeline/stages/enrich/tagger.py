@@ -442,9 +442,21 @@ def _parts(story: Story, headings: frozenset[str] = frozenset()) -> list[_Part]:
         if i >= tail or (skipping and not p.rstrip().endswith(_SENTENCE_END)):
             parts.append(("body", i, ""))
             continue
-        skipping = len(p) <= _HEADING_MAX and p.strip(" :").casefold() in headings
-        parts.append(("body", i, "" if skipping or _furniture(p) else p))
+        skipping = _is_heading(p, headings)
+        parts.append(("body", i, "" if skipping or _furniture(p) or _link_line(p, headings) else p))
     return parts
+
+
+def _is_heading(paragraph: str, headings: frozenset[str]) -> bool:
+    """Whether a paragraph is one of ``headings`` (casefolded, spaces collapsed, without a final colon)."""
+    return len(paragraph) <= _HEADING_MAX and " ".join(paragraph.split()).strip(" :").casefold() in headings
+
+
+def _link_line(paragraph: str, headings: frozenset[str]) -> bool:
+    """Whether a paragraph is a heading and a colon before another story's headline ("Leia mais: China
+    parabeniza …", "Lire aussi : …"): it ends no sentence."""
+    head, colon, _ = paragraph[: _HEADING_MAX + 1].partition(":")
+    return bool(colon) and _is_heading(head, headings) and not paragraph.rstrip().endswith(_SENTENCE_END)
 
 
 def tag(story: Story, gaz: Gazetteer | None = None) -> Tags:

@@ -601,3 +601,19 @@ def test_a_list_of_headlines_at_the_end_is_page_furniture() -> None:
 )
 def test_ukrainian_words_among_case_forms(body: str, countries: set[str]) -> None:
     assert tag(make_story("Новини", body, language="uk")).codes == countries
+
+
+@pytest.mark.parametrize(
+    ("body", "countries"),
+    [
+        # A link to another story after a furniture heading and a colon; a sentence after one is the story's own.
+        ("Leia  mais: China parabeniza o presidente eleito", set()),
+        ("Leia mais: a China anunciou novas tarifas.", {"CN"}),
+        # A time zone named after a city, and an organisation named after its country, are no mention of it.
+        ("Às 4h20 no horário de Brasília, o candidato falou.", set()),
+        ("Empresários ligados ao Movimento Brasil Livre foram investigados.", set()),
+        ("O presidente voltou a Brasília.", {"BR"}),
+    ],
+)
+def test_link_lines_time_zones_and_organisations(body: str, countries: set[str]) -> None:
+    assert tag(make_story("Notícia", body, language="pt")).codes == countries
