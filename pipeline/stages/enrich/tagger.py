@@ -442,8 +442,14 @@ def _parts(story: Story, headings: frozenset[str] = frozenset()) -> list[_Part]:
         if i >= tail or (skipping and not p.rstrip().endswith(_SENTENCE_END)):
             parts.append(("body", i, ""))
             continue
-        skipping = _is_heading(p, headings)
-        parts.append(("body", i, "" if skipping or _furniture(p) or _link_line(p, headings) else p))
+        skipping = False
+        short = len(p) <= _HEADING_MAX
+        # Most paragraphs are long, have no colon near their start and no 年: none of the checks can hold.
+        if short or p.find(":", 0, _HEADING_MAX + 1) >= 0 or "年" in p:
+            skipping = short and _is_heading(p, headings)
+            if skipping or _furniture(p) or _link_line(p, headings):
+                p = ""
+        parts.append(("body", i, p))
     return parts
 
 
