@@ -229,6 +229,7 @@ class Rules:
     shouting_acronym_max_len: int
     bloc_seats: dict[str, str]
     home_country: dict[str, str] = field(default_factory=dict)  # story language → its nation (tie-breaks)
+    furniture_headings: frozenset[str] = frozenset()  # casefolded: a page's comments, related news …
 
 
 #: Entry classes: what the tagger does with an entry's match (``entry_class``).
@@ -457,6 +458,7 @@ def load_rules(path: Path | None = None) -> tuple[Rules, tuple[str, ...]]:
         shouting_acronym_max_len=int(raw["shouting_acronym_max_len"]),
         bloc_seats={str(k): str(v) for k, v in (raw.get("bloc_seats") or {}).items()},
         home_country={str(k): str(v) for k, v in (raw.get("home_country") or {}).items()},
+        furniture_headings=frozenset(str(h).casefold() for h in raw.get("furniture_headings") or ()),
     ), tuple(raw["us_state_abbreviations"])
 
 

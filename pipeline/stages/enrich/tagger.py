@@ -132,10 +132,16 @@ def _joins(c: str) -> bool:
 def _joins_at(outer: str, inner: str) -> bool:
     """Whether ``outer``, the character beside a match, makes it part of a longer word, ``inner`` being the
     match's own character next to it: as ``_joins``, except that digits stand apart from Chinese and Japanese
-    text, which writes them without spaces (新华社北京11月17日电, 2019年東京)."""
+    text, which writes them without spaces (新华社北京11月17日电, 2019年東京), and katakana stands apart from a
+    name written in another script (日本プロ野球)."""
     if not _joins(outer):
         return False
-    return not (inner >= "\u3040" and outer.isdigit())
+    if inner < "\u3040":
+        return True
+    if outer.isdigit():
+        return False
+    # Katakana joins only katakana: a name in kanji before a katakana word is a word of its own (日本プロ野球).
+    return not ("\u30a0" <= outer < "\u3100") or "\u30a0" <= inner < "\u3100"
 
 
 def _word(text: str) -> bool:
@@ -391,20 +397,81 @@ def _story_date(story: Story) -> date:
     return story.versioncreated.date()
 
 
-def _parts(story: Story) -> list[_Part]:
+#: An item of a list of dated headlines (a page's related news: "2016年8月16日(火):台風13号の影響で…").
+_DATED_ITEM = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日\s?[(（][月火水木金土日][)）]\s?[:：]")
+
+
+def _furniture(paragraph: str) -> bool:
+    """Whether a body paragraph is a list of dated headlines (two items or more): other stories, not this one's
+    text. Only Japanese dates are read."""
+    return "年" in paragraph and len(_DATED_ITEM.findall(paragraph)) >= 2
+
+
+#: How a paragraph of story text ends (headlines of other stories do not).
+_SENTENCE_END = (".", "!", "?", "…", '"', "”", "»", "。", "！", "？", "」")
+#: The longest paragraph read as a furniture heading.
+_HEADING_MAX = 40
+
+
+#: The fewest paragraphs at the end of a body that make a list of other stories' headlines.
+_HEADLINE_TAIL_MIN = 3
+#: The longest paragraph read as another story's headline.
+_HEADLINE_MAX = 100
+
+
+def _headline_tail(body: list[str]) -> int:
+    """Where a list of other stories' headlines at the end of the body starts (``len(body)`` when there is none):
+    ``_HEADLINE_TAIL_MIN`` paragraphs or more as short as headlines (``_HEADLINE_MAX``) that end no sentence."""
+    i = len(body)
+    while i > 0 and len(body[i - 1]) <= _HEADLINE_MAX and not body[i - 1].rstrip().endswith(_SENTENCE_END):
+        i -= 1
+    return i if len(body) - i >= _HEADLINE_TAIL_MIN else len(body)
+
+
+def _parts(story: Story, headings: frozenset[str] = frozenset()) -> list[_Part]:
+    """The story's text by part. Page furniture is left empty, keeping the indices of the other paragraphs: a
+    list of dated headlines (``_furniture``), a heading of ``headings`` (comments, related news: casefolded) and
+    the paragraphs after it up to the first that ends a sentence."""
     parts: list[_Part] = [("headline", 0, story.headline)]
     if story.dateline is not None and story.dateline.text:
         parts.append(("dateline", 0, story.dateline.text))
-    parts.extend(("body", i, p) for i, p in enumerate(story.body))
+    skipping = False
+    body = story.body
+    tail = _headline_tail(body)
+    for i, p in enumerate(body):
+        if i >= tail or (skipping and not p.rstrip().endswith(_SENTENCE_END)):
+            parts.append(("body", i, ""))
+            continue
+        skipping = False
+        short = len(p) <= _HEADING_MAX
+        # Most paragraphs are long, have no colon near their start and no 年: none of the checks can hold.
+        if short or p.find(":", 0, _HEADING_MAX + 1) >= 0 or "年" in p:
+            skipping = short and _is_heading(p, headings)
+            if skipping or _furniture(p) or _link_line(p, headings):
+                p = ""
+        parts.append(("body", i, p))
     return parts
+
+
+def _is_heading(paragraph: str, headings: frozenset[str]) -> bool:
+    """Whether a paragraph is one of ``headings`` (casefolded, spaces collapsed, without a final colon)."""
+    return len(paragraph) <= _HEADING_MAX and " ".join(paragraph.split()).strip(" :").casefold() in headings
+
+
+def _link_line(paragraph: str, headings: frozenset[str]) -> bool:
+    """Whether a paragraph is a heading and a colon before another story's headline ("Leia mais: China
+    parabeniza …", "Lire aussi : …"): it ends no sentence."""
+    head, colon, _ = paragraph[: _HEADING_MAX + 1].partition(":")
+    return bool(colon) and _is_heading(head, headings) and not paragraph.rstrip().endswith(_SENTENCE_END)
 
 
 def tag(story: Story, gaz: Gazetteer | None = None) -> Tags:
     """Countries (with spans, cues and salience), the focus country, bloc tags and the dateline country of the
     story's text (headline, dateline, body). ``gaz`` defaults to the packaged gazetteer."""
-    parts = _parts(story)
+    gaz = gaz or load_gazetteer()
+    parts = _parts(story, gaz.rules.furniture_headings)
     kept: list[_M] = []
-    countries, focus, blocs, dateline_country = tag_story(story, gaz or load_gazetteer(), parts, kept)
+    countries, focus, blocs, dateline_country = tag_story(story, gaz, parts, kept)
     mentions = [
         Mention(parts[m.slot][0], parts[m.slot][1], m.start, m.end, m.entry, m.code, m.cue, m.checked, m.evidence)
         for m in kept
@@ -418,7 +485,7 @@ def tag_story(
     """``tag`` without the mentions: countries, focus country, blocs, dateline country. ``kept``, when given,
     receives the mentions the tags were made from (as lists)."""
     if parts is None:
-        parts = _parts(story)
+        parts = _parts(story, gaz.rules.furniture_headings)
     lang = (story.language or "en").split("-")[0].lower()
 
     # 1. Scan every part; keep countries, ambiguous names and blocs; drop blockers.
@@ -426,6 +493,8 @@ def tag_story(
     mentions = found.mentions
     if found.special:
         mentions = _special_rules(gaz, parts, found, lang)
+    if lang == "ja":
+        mentions = [m for m in mentions if not _ja_person(parts[m.slot][2], m.end)]
 
     # 5. 'Moscow, Idaho': a city followed by ', <state or country>' of another country belongs there.
     # (The rules above only drop mentions or change their codes: they never make two mentions adjacent.)
@@ -510,6 +579,16 @@ def _special_rules(gaz: Gazetteer, parts: list[_Part], found: _Scan, lang: str) 
                 amb = rules.ambiguous[m.entry.surface]
                 m.code = R.resolve_ambiguous(amb.candidates, amb.default, named)
     return mentions
+
+
+#: What follows a person's name in Japanese: a personal honorific or title (氏, さん, 選手, 容疑者), perhaps after
+#: the rest of the name in katakana (ウガンダ・トラ氏: a performer's stage name).
+_JA_PERSON_AFTER = re.compile(r"(?:・[\u30a1-\u30ff]+)*(?:氏|さん|ちゃん|選手|容疑者|被告)")
+
+
+def _ja_person(text: str, end: int) -> bool:
+    """Whether the place ending at ``end`` is (part of) a person's name in Japanese text: an honorific follows."""
+    return _JA_PERSON_AFTER.match(text, end) is not None
 
 
 def _place_in_region(parts: list[_Part], mentions: list[_M]) -> None:

@@ -20,20 +20,19 @@ from benchmarks.eval_tagging import ml_targets, run_multilingual
 #: language -> (country F1, focus accuracy, explicit-bloc F1) measured on the whole language row.
 BELOW_TARGET: dict[str, tuple[float, float, float]] = {
     "ar": (0.785, 1.000, 1.000),
-    "de": (0.908, 0.709, 1.000),
-    "el": (0.946, 0.937, 1.000),
-    "en": (0.933, 0.822, 1.000),
+    "de": (0.909, 0.709, 1.000),
+    "en": (0.935, 0.822, 1.000),
     "es": (0.927, 0.838, 1.000),
-    "fi": (0.906, 0.818, 1.000),
-    "fr": (0.891, 0.800, 0.800),
+    "fi": (0.948, 0.818, 1.000),
+    "fr": (0.906, 0.840, 0.800),
     "it": (0.953, 0.840, 1.000),
-    "nl": (0.896, 0.727, 1.000),
-    "ja": (0.901, 0.750, 1.000),
-    "pl": (0.914, 0.812, 1.000),
-    "pt": (0.895, 0.680, 1.000),
+    "nl": (0.915, 0.787, 1.000),
+    "ja": (0.924, 0.775, 1.000),
+    "pl": (0.945, 0.875, 1.000),
+    "pt": (0.937, 0.720, 1.000),
     "ru": (0.955, 0.827, 1.000),
-    "uk": (0.908, 0.833, 1.000),
-    "zh": (0.917, 0.884, 1.000),
+    "uk": (0.952, 0.888, 1.000),
+    "zh": (0.937, 0.884, 1.000),
 }
 #: Allowed drop below a listed figure before the test calls it a regression (rounding only).
 TOLERANCE = 0.0005

@@ -88,3 +88,16 @@ def test_fold_of_other_scripts_keeps_length() -> None:
     assert fold("الإمارات") == fold("الامارات")
     assert fold("TÜRKİYE") == fold("Türkiye")
     assert fold("Королёв") == fold("Королев")
+
+
+def test_finnish_gradation_of_place_names() -> None:
+    """Native names in -i take the weak grade before the endings of a closed syllable; the words place names end
+    with have e-stems; names in -a, -o, -u (mostly foreign: Malta, Toronto) keep their stem."""
+    from pipeline.stages.enrich.data.build_i18n import _finnish_graded
+
+    assert {"Helsingin", "Helsingissä", "Helsingistä"} <= _finnish_graded("Helsinki", "ä")
+    assert {"Englannin", "Englannissa"} <= _finnish_graded("Englanti", "a")
+    assert {"Riihimäen", "Riihimäellä", "Riihimäkeen"} <= _finnish_graded("Riihimäki", "ä")
+    assert {"Lahden", "Lahdessa", "Lahteen"} <= _finnish_graded("Lahti", "a")
+    assert _finnish_graded("Malta", "a") == set()
+    assert _finnish_graded("Toronto", "a") == set()

@@ -476,3 +476,144 @@ def test_a_tie_in_local_news_goes_to_the_language_country(
     """A story whose headline and dateline name no country and whose countries are named equally often: in a
     language of one nation (``rules.yaml`` home_country) that nation, when it is among the most named."""
     assert tag(make_story(headline, body, language=lang)).focus_country == focus
+
+
+@pytest.mark.parametrize(
+    ("body", "countries"),
+    [
+        # A name in kanji before a katakana word stands on its own; a katakana name inside one does not.
+        ("日本プロ野球の球団が発表した。", {"JP"}),
+        ("国際グランプリ大阪大会で優勝した。", {"JP"}),
+        ("マリオが新作ゲームに登場した。", set()),
+    ],
+)
+def test_japanese_kanji_name_before_katakana(body: str, countries: set[str]) -> None:
+    assert tag(make_story("ニュース", body, language="ja")).codes == countries
+
+
+@pytest.mark.parametrize(
+    ("body", "countries"),
+    [
+        # A place followed by an honorific, perhaps after the rest of the name in katakana, is a person.
+        ("タレントのチャド・ケン氏が東京で会見した。", {"JP"}),
+        ("チャド氏は会見で新曲を発表した。", set()),
+        ("ケニアさんが優勝した。", set()),
+        # A place and a person beside it stay apart: the country is kept.
+        ("カタール・ドーハで開かれた大会でケニアのキプロプ選手が優勝した。", {"QA", "KE"}),
+    ],
+)
+def test_japanese_place_inside_a_persons_name(body: str, countries: set[str]) -> None:
+    assert tag(make_story("ニュース", body, language="ja")).codes == countries
+
+
+def test_a_list_of_dated_headlines_is_page_furniture() -> None:
+    related = "2020年3月1日(日):台風がオーストラリアに接近2020年2月28日(金):ブラジルで大雨"
+    story = make_story("大阪で会議", "大阪市で会議が開かれた。", related, language="ja")
+    assert tag(story).codes == {"JP"}
+    # One dated item in a sentence is the story's own text.
+    single = make_story("会議", "2020年3月1日(日):オーストラリアで会議が開かれた。", language="ja")
+    assert tag(single).codes == {"AU"}
+
+
+@pytest.mark.parametrize(
+    ("lang", "body", "countries"),
+    [
+        # The long form of the Democratic Republic of the Congo is not the Republic of the Congo.
+        ("nl", "Gevechten in het oosten van de Democratische Republiek Congo.", {"CD"}),
+        ("pt", "Combates no leste da República Democrática do Congo.", {"CD"}),
+        ("it", "Scontri nell'est della Repubblica Democratica del Congo.", {"CD"}),
+        ("nl", "Gevechten in de Republiek Congo.", {"CG"}),
+        # The name North Macedonia had before 2019, still common in Dutch text.
+        ("nl", "Het Macedonische leger vecht in het noorden van Macedonië.", {"MK"}),
+        # Bercy, the French finance ministry; a newspaper named after a street is an outlet, not a place.
+        ("fr", "À Bercy, on prépare le budget.", {"FR"}),
+        ("fr", "Il l'a dit au Wall Street Journal.", set()),
+        ("en", "He told The Wall Street Journal on Monday.", set()),
+        ("en", "Shares fell on Wall Street.", {"US"}),
+    ],
+)
+def test_long_forms_former_names_metonyms_and_outlets(lang: str, body: str, countries: set[str]) -> None:
+    assert tag(make_story("Nieuws", body, language=lang)).codes == countries
+
+
+@pytest.mark.parametrize(
+    ("lang", "body", "countries"),
+    [
+        # Finnish consonant gradation and e-stems (Helsinki → Helsingissä, Englanti → Englannin, Lahti → Lahdessa).
+        ("fi", "Kokous pidettiin Helsingissä, ja sitten Lahdessa.", {"FI"}),
+        ("fi", "Englannin hallitus ja Britannian parlamentti kokoontuivat.", {"GB"}),
+        ("fi", "Joukkue hävisi englantilaiselle seuralle.", {"GB"}),
+        # The towns the English files hold are inflected in their country's language too.
+        ("fi", "Mielenosoitus Tampereella ja Turussa.", {"FI"}),
+        ("pl", "Spotkanie odbyło się w Warszawie.", {"PL"}),
+    ],
+)
+def test_finnish_gradation_and_home_towns_inflected(lang: str, body: str, countries: set[str]) -> None:
+    assert tag(make_story("Uutinen", body, language=lang)).codes == countries
+
+
+def test_furniture_after_a_heading_is_not_the_story() -> None:
+    """After a heading of comments or related news, the paragraphs that end no sentence are other stories'
+    headlines and a forum's invitation; the first that ends a sentence is the story again."""
+    story = make_story(
+        "Nowe badania nad wirusem",
+        "Brytyjscy naukowcy opisali wirusa.",
+        "Komentarze",
+        "Zapraszamy na największe polskie forum",
+        "Ostatnie wiadomości:",
+        "Nowe metody leczenia w Krakowie",
+        language="pl",
+    )
+    assert tag(story).codes == {"GB"}
+    resumed = make_story(
+        "Kokous", "Saksan liittokansleri puhui.", "Lue myös:", "Suomi esitti uuden ehdotuksen.", language="fi"
+    )
+    assert tag(resumed).codes == {"DE", "FI"}
+
+
+def test_an_outlets_name_is_not_its_country() -> None:
+    story = make_story("Nauka", "Brytyjscy naukowcy opisali wirusa.", "PAP - Nauka w Polsce", language="pl")
+    assert tag(story).codes == {"GB"}
+
+
+def test_a_list_of_headlines_at_the_end_is_page_furniture() -> None:
+    """Three short paragraphs or more at the end of the body that end no sentence are other stories' headlines."""
+    headlines = ("Νέα μέτρα για τους μετανάστες", "Οι αγώνες των εργατών της Ελλάδας", "Ξεκινάει το συνέδριο")
+    story = make_story("Ειδήσεις", "Η κυβέρνηση της Νιγηρίας ανακοίνωσε μέτρα.", *headlines, language="el")
+    assert tag(story).codes == {"NG"}
+    # Two such paragraphs are not enough, and a long one ends the list.
+    assert tag(make_story("Ειδήσεις", "Η Νιγηρία.", *headlines[1:], language="el")).codes == {"NG", "GR"}
+    long_one = (
+        "Οι αγώνες των εργατών της Ελλάδας συνεχίζονται σε όλες τις πόλεις της χώρας με μεγάλη συμμετοχή "
+        "και πολλές απεργίες"
+    )
+    story = make_story("Ειδήσεις", "Η Νιγηρία.", long_one, *headlines[1:], language="el")
+    assert tag(story).codes == {"NG", "GR"}
+
+
+@pytest.mark.parametrize(
+    ("body", "countries"),
+    [
+        # Case forms of place names that are ordinary Ukrainian words: Буде ('will be', not Буда), Решта ('the rest').
+        ("ЯКИМ БУДЕ ВРОЖАЙ. Решта овочів подешевшала.", set()),
+        ("Делегація прибула до Будапешта.", {"HU"}),
+    ],
+)
+def test_ukrainian_words_among_case_forms(body: str, countries: set[str]) -> None:
+    assert tag(make_story("Новини", body, language="uk")).codes == countries
+
+
+@pytest.mark.parametrize(
+    ("body", "countries"),
+    [
+        # A link to another story after a furniture heading and a colon; a sentence after one is the story's own.
+        ("Leia  mais: China parabeniza o presidente eleito", set()),
+        ("Leia mais: a China anunciou novas tarifas.", {"CN"}),
+        # A time zone named after a city, and an organisation named after its country, are no mention of it.
+        ("Às 4h20 no horário de Brasília, o candidato falou.", set()),
+        ("Empresários ligados ao Movimento Brasil Livre foram investigados.", set()),
+        ("O presidente voltou a Brasília.", {"BR"}),
+    ],
+)
+def test_link_lines_time_zones_and_organisations(body: str, countries: set[str]) -> None:
+    assert tag(make_story("Notícia", body, language="pt")).codes == countries

@@ -33,7 +33,7 @@ from __future__ import annotations
 import gettext
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import cast
 
@@ -249,6 +249,7 @@ def _endings(lang: str, surface: str, kind: str) -> set[str]:
             out |= {surface + e for e in ("n", "ss" + a, "st" + a, "ll" + a, "lle", "lt" + a, v + "n", "ksi", "n" + a)}
             if surface[-2:-1].lower() not in "aeiouyäö":
                 out.add(surface + a)
+            out |= _finnish_graded(surface, a)
         else:
             out |= {surface + "i" + e for e in ("n", "ss" + a, "st" + a, "ll" + a, "lle", "lt" + a, "in", a, "ksi")}
     elif lang == "uk" and len(words) == 2 and words[1] == "область" and words[0].endswith("ка"):
@@ -330,6 +331,44 @@ def _adjective_forms(lang: str, name: str) -> set[str]:
         return {name} | {stem + e for e in ("a", "ie", "iego", "iej", "ich", "im", "imi", "iemu", "ą")}
     if lang == "tr" and name.endswith(("ca", "ce", "ça", "çe")) and len(name) >= 6:
         return {name[:-2]}  # İtalyanca → İtalyan
+    return set()
+
+
+#: Finnish consonant gradation of the last syllable of a name in -i: its strong grade and its weak one, which the
+#: endings of a closed syllable take (Helsinki → Helsingissä, Englanti → Englannin).
+FI_GRADATION: tuple[tuple[str, str], ...] = (
+    ("nk", "ng"), ("kk", "k"), ("pp", "p"), ("tt", "t"), ("nt", "nn"), ("lt", "ll"), ("rt", "rr"), ("mp", "mm"),
+    ("ht", "hd"),
+)  # fmt: skip
+#: Words ending Finnish place names whose stem ends in -e (mäki → mäen, joki → joessa, niemi → niemellä), with
+#: their weak stem before the endings of a closed syllable and their strong stem.
+FI_E_STEMS: dict[str, tuple[str, str]] = {
+    "mäki": ("mäe", "mäke"), "joki": ("joe", "joke"), "lahti": ("lahde", "lahte"), "niemi": ("nieme", "nieme"),
+    "järvi": ("järve", "järve"), "saari": ("saare", "saare"), "koski": ("koske", "koske"),
+    "salmi": ("salme", "salme"), "lampi": ("lamme", "lampe"), "vesi": ("vede", "vete"),
+}  # fmt: skip
+_FI_CLOSED = ("n", "ss{a}", "st{a}", "ll{a}", "lt{a}", "lle", "ksi")
+
+
+def _finnish_graded(name: str, a: str) -> set[str]:
+    """The case forms of a Finnish place name that change its stem: consonant gradation before the endings of a
+    closed syllable (``FI_GRADATION``), and the e-stems of the words place names end with (``FI_E_STEMS``:
+    Riihimäki → Riihimäellä, Riihimäkeen)."""
+    closed = [e.format(a=a) for e in _FI_CLOSED]
+    for head, (weak, strong) in FI_E_STEMS.items():
+        if name.lower().endswith(head):
+            prefix = name[: len(name) - len(head)]
+            if not prefix:  # the name is the word itself: Lahti → Lahdessa
+                weak, strong = name[0] + weak[1:], name[0] + strong[1:]
+            out = {prefix + weak + e for e in closed}
+            return out | {prefix + strong + e for e in ("en", "n" + a, a)}  # illative, essive, partitive
+    stem, vowel = name[:-1], name[-1]
+    if vowel != "i":  # names in -a, -o, -u are mostly foreign ones, which keep their stem (Malta → Maltassa)
+        return set()
+    for strong, weak in FI_GRADATION:
+        if stem.endswith(strong) and len(stem) > len(strong) + 1:
+            graded = stem[: len(stem) - len(strong)] + weak + vowel
+            return {graded + e for e in closed}
     return set()
 
 
@@ -552,12 +591,30 @@ def _drop_words(city_names: dict[tuple[str, str], set[str]]) -> None:
     # place names: Казань stays).
     words = factory.get_dictionary("uk")
     for key in city_names:
-        name = key[0]
-        if key[1] == "*" and " " not in name and script_of(name) == "cyrillic" and name.lower() in words:
-            if name not in words and not any("Geox" in p.tag for p in morph.parse(name)):
-                drop.add(key)
+        if key[1] == "*" and _ukrainian_word(key[0], words, morph):
+            drop.add(key)
     for key in drop:
         del city_names[key]
+
+
+def _ukrainian_word(name: str, words: Mapping[str, object], morph: object) -> bool:
+    """Whether a one-word Cyrillic name is an ordinary Ukrainian word (Усі 'all', Буде 'will be', Решта 'the
+    rest'): simplemma's dictionary (``words``) knows it in lower case and not capitalised, and pymorphy3's Russian
+    dictionary (``morph``) does not know it as a place (Казань stays)."""
+    if " " in name or script_of(name) != "cyrillic" or name.lower() not in words or name in words:
+        return False
+    return not any("Geox" in p.tag for p in morph.parse(name))  # type: ignore[attr-defined]
+
+
+def _ukrainian_form_word(name: str, form: str, words: Mapping[str, object], morph: object) -> bool:
+    """Whether a case form of a Cyrillic place name is rather another Ukrainian word (``_ukrainian_word``): a
+    headword of its own (Решта 'the rest', from Решт) or a form of a word of another stem (Буде, 'will be', from
+    бути, not Буда). A form of the name's own adjective stays (Смоленська, from смоленський)."""
+    if not _ukrainian_word(form, words, morph):
+        return False
+    lemma = words[form.lower()]
+    lemma = lemma.decode() if isinstance(lemma, bytes) else str(lemma)
+    return lemma == form.lower() or not lemma.startswith(name.lower()[: max(3, len(name) - 2)])
 
 
 def _zone_countries(cities: Iterable[dict[str, object]]) -> dict[str, str]:
@@ -600,6 +657,19 @@ def _english_names() -> set[str]:
         for line in (HERE / name).read_text(encoding="utf-8").splitlines():
             if line and not line.startswith("#"):
                 out |= {a for a in line.split("\t")[0].split("|") if ":" not in a}
+    return out
+
+
+def _english_places() -> dict[str, str]:
+    """The cities of the English place files (GeoNames extract and curated places; not metonyms): surface →
+    country code."""
+    out: dict[str, str] = {}
+    for name in ("geonames_places.tsv", "places.tsv"):
+        for line in (HERE / name).read_text(encoding="utf-8").splitlines():
+            if line and not line.startswith("#"):
+                cells = line.split("\t")
+                if cells[2] in ("city", "capital"):
+                    out |= {a: cells[1] for a in cells[0].split("|") if ":" not in a}
     return out
 
 
@@ -713,11 +783,20 @@ def build() -> list[tuple[str, str, str, str]]:
         regions[(name, scope)].add(code)
         city_kind[name] = "region"  # not a city's name here, whatever city alternate name it also is
     city_names.update(regions)
-    country_surfaces = {s for (s, kind, _), c in base.items() if kind == "name"} | english
+    names = {s for (s, kind, _), c in base.items() if kind == "name"}
+    country_surfaces = names | english
+    english_places = _english_places()
     _drop_words(city_names)
     for (alt, scope), holders in city_names.items():
-        if len(holders) == 1 and alt not in country_surfaces:
-            put(alt, next(iter(holders)), city_kind[alt], scope, home_lang.get(alt))
+        if len(holders) != 1:
+            continue
+        code = next(iter(holders))
+        # A town the English files hold already is kept for the languages of its country too, where its case
+        # forms are made (Helsinki → Helsingissä, Warszawa → Warszawie): the English files have no forms.
+        if alt not in country_surfaces or (
+            scope not in ("en", "intl", "*") and alt not in names and english_places.get(alt) == code
+        ):
+            put(alt, code, city_kind[alt], scope, home_lang.get(alt))
 
     # Each language's own names of the time zones' cities (CLDR), scoped to that language: GeoNames does not say
     # which Latin alternate name is Italian, so 'Roma' (four letters, and a Spanish word) is not among them.
@@ -772,6 +851,9 @@ def build() -> list[tuple[str, str, str, str]]:
         for lang in langs:
             morph.want(lang, surface)
     morph.load()
+    from simplemma.strategies.dictionaries import DefaultDictionaryFactory
+
+    uk_words = DefaultDictionaryFactory(cache_max_size=1).get_dictionary("uk")
     for (surface, kind, scope), code in base.items():
         if not code:
             continue
@@ -787,6 +869,8 @@ def build() -> list[tuple[str, str, str, str]]:
             forms |= _endings(lang, surface, kind)
         if (scope in LATIN or scope == "en") and kind in PLACE_KINDS and len(surface) >= 5:
             forms.add(_ascii(surface))
+        if scope == "*" and kind in PLACE_KINDS:  # a case form that is an ordinary word: Буда → Буде ('will be')
+            forms = {f for f in forms if not _ukrainian_form_word(surface, f, uk_words, morph.morph["ru"])}
         for form in forms - {surface}:
             key = (form, kind, scope)
             if key not in base and rows.get(key, code) == code:
