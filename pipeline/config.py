@@ -99,12 +99,13 @@ class Settings(BaseSettings):
         None, description="Notification.link, e.g. 'https://wire.example/stories/{uri}' ({uri}, {version}, {agency})"
     )
     default_timezone: str = Field("UTC", description="Timezone for feed timestamps that carry none")
-    gazetteer_cache: bool = Field(
-        True, description="Workers load the enrich stage's built gazetteer from a cache file (written on the "
-        "first start after the gazetteer's data or code changed) instead of building it at every start",
+    stage_cache: bool = Field(
+        True, description="Workers load what the stages derive from their data at start (the built gazetteer, "
+        "the decompressed language model) from cache files, written on the first start after that data or its "
+        "code changed, instead of deriving it at every start",
     )
-    gazetteer_cache_dir: Path | None = Field(
-        None, description="Where that cache file lives. Unset: $XDG_CACHE_HOME/wirefeed (~/.cache/wirefeed), "
+    stage_cache_dir: Path | None = Field(
+        None, description="Where those cache files live. Unset: $XDG_CACHE_HOME/wirefeed (~/.cache/wirefeed), "
         "shared by every data dir of the user, or <data dir>/cache when there is no home directory",
     )
     log_level: str = "info"
@@ -115,12 +116,12 @@ class Settings(BaseSettings):
         return self.store_url or f"sqlite:///{(self.data_dir / 'wirefeed.sqlite3').resolve()}"
 
     @property
-    def resolved_gazetteer_cache_dir(self) -> Path | None:
-        """The gazetteer cache's directory (None: no cache)."""
-        if not self.gazetteer_cache:
+    def resolved_stage_cache_dir(self) -> Path | None:
+        """The stages' cache directory (None: no cache)."""
+        if not self.stage_cache:
             return None
-        if self.gazetteer_cache_dir is not None:
-            return self.gazetteer_cache_dir
+        if self.stage_cache_dir is not None:
+            return self.stage_cache_dir
         if xdg := os.environ.get("XDG_CACHE_HOME"):
             return Path(xdg) / "wirefeed"
         try:

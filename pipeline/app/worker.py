@@ -60,14 +60,15 @@ def _make_worker_class() -> type:
 
 
 def warm_up(settings: Settings) -> str:
-    """Load the gazetteer (from its cache when there is one) and run the pure stages once on a short built-in
-    story, so that what they load on first use (gazetteer, language profiles, compiled patterns) is loaded before
-    the worker joins the group and not while the first story waits. Returns where the gazetteer came from."""
-    from pipeline.gazetteer_cache import prime
+    """Load the gazetteer and the language model (from their cache files when there are some) and run the pure
+    stages once on a short built-in story, so that what they load on first use (gazetteer, language profiles,
+    compiled patterns) is loaded before the worker joins the group and not while the first story waits. Returns
+    where the cached items came from."""
     from pipeline.ingest.publisher import make_submission
     from pipeline.stages.dedupe import DedupeIndex, DedupeState
     from pipeline.stages.normalise import NormaliseOptions
     from pipeline.stages.process import process
+    from pipeline.startup_cache import prime
     from schemas import utcnow
 
     text = (b"Ministers meet in Bishkek\n\nBISHKEK, Kyrgyzstan - Ministers of Kyrgyzstan, Kazakhstan and Russia met "
@@ -76,9 +77,9 @@ def warm_up(settings: Settings) -> str:
                                default_timezone=settings.default_timezone)
     now = utcnow()
     raw = make_submission(text, "WARMUP", format_hint="text", submission_id="warm-up", received_at=now)
-    loaded = prime(settings.resolved_gazetteer_cache_dir)
+    loaded = prime(settings.resolved_stage_cache_dir)
     process(raw, DedupeIndex(DedupeState()), options, now)
-    return f"gazetteer {loaded.source} in {loaded.cpu_s:.2f} s of CPU"
+    return "; ".join(loaded)
 
 
 def start_warm_up(settings: Settings, ready: ReadyFile) -> threading.Thread:

@@ -1,5 +1,5 @@
 """The built gazetteer as bytes and back, so that a process can load it instead of building it
-(``pipeline/gazetteer_cache.py`` keeps the bytes in a file).
+(``pipeline/startup_cache.py`` keeps the bytes in a file).
 
 Building reads 125k names and decides each one's plan in Python; loading a snapshot rebuilds the same objects
 with C loops. Two pickles: the :class:`Entry` objects column by column (one list per field), and the rest of the

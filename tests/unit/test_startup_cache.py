@@ -1,20 +1,21 @@
-"""The gazetteer snapshot and its cache file: the same gazetteer back, never a stale or broken one."""
+"""The stages' cache files (gazetteer snapshot, language model): the same data back, never stale or broken."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 import shutil
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from pipeline import gazetteer_cache
+from pipeline import startup_cache
 from pipeline.config import Settings
 from pipeline.stages.enrich import snapshot, tag
 from pipeline.stages.enrich.gazetteer import DATA_DIR, Entry, Gazetteer, load_gazetteer
+from pipeline.stages.normalise import language
 from tests.unit.enrich.enrich_support import make_story
 
 SNIPPETS = [
@@ -97,43 +98,74 @@ def test_fingerprint_follows_the_data(tmp_path: Path) -> None:
 
 def test_hit_after_a_build(data: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    first = gazetteer_cache.load(cache, data)
+    first = startup_cache.gazetteer(cache, data)
     assert first.source == "built"
     assert [p.name for p in cache.iterdir()] == [f"gazetteer-{snapshot.fingerprint(data)}.bin"]
-    second = gazetteer_cache.load(cache, data)
+    second = startup_cache.gazetteer(cache, data)
     assert second.source == "cache"
-    _same(second.gazetteer, first.gazetteer)
-    assert second.gazetteer.lookup("Bishkek")[0].code == "KG"
+    _same(second.value, first.value)
+    assert second.value.lookup("Bishkek")[0].code == "KG"
 
 
-def test_prime_makes_it_the_stages_gazetteer(packaged: Gazetteer, tmp_path: Path) -> None:
+def test_prime_makes_them_the_stages_own(packaged: Gazetteer, tmp_path: Path) -> None:
     from pipeline.stages.enrich import gazetteer
 
     (tmp_path / f"gazetteer-{snapshot.fingerprint()}.bin").write_bytes(b"")  # corrupt: built again, not read
+    detector = language._detector()
     try:
-        loaded = gazetteer_cache.prime(tmp_path)
-        assert loaded.source == "built"
-        assert load_gazetteer() is loaded.gazetteer
-        cached = gazetteer_cache.prime(tmp_path)
-        assert cached.source == "cache" and load_gazetteer() is cached.gazetteer
-        _same(cached.gazetteer, packaged)
+        said = startup_cache.prime(tmp_path)
+        assert [line.split(" in ")[0] for line in said] == ["gazetteer built", "language model built"]
+        built_gazetteer, built_detector = load_gazetteer(), language._detector()
+        assert built_gazetteer is not packaged and built_detector is not detector
+        said = startup_cache.prime(tmp_path)
+        assert [line.split(" in ")[0] for line in said] == ["gazetteer cache", "language model cache"]
+        assert load_gazetteer() is not built_gazetteer and language._detector() is not built_detector
+        _same(load_gazetteer(), packaged)
     finally:
         gazetteer.use_gazetteer(packaged)
+        language.use_detector(detector)
+
+
+def _equal(ours: object, theirs: object) -> bool:
+    """Same type and value; arrays of the same dtype and elements, tuples item by item."""
+    if type(ours) is not type(theirs):
+        return False
+    if isinstance(theirs, np.ndarray):
+        return ours.dtype == theirs.dtype and np.array_equal(ours, theirs)  # type: ignore[attr-defined]
+    if isinstance(theirs, tuple):
+        return len(ours) == len(theirs) and all(map(_equal, ours, theirs))  # type: ignore[arg-type]
+    return ours == theirs
+
+
+def test_the_cached_language_model_is_the_packaged_one(tmp_path: Path) -> None:
+    reference = language._identifier()
+    built = startup_cache.language_model(tmp_path)
+    cached = startup_cache.language_model(tmp_path)
+    assert built is not None and cached is not None
+    assert (built.source, cached.source) == ("built", "cache")
+    assert cached.value.depth == built.value.depth == language._detector().depth
+    for attr in reference.__slots__:
+        assert _equal(getattr(cached.value.identifier, attr), getattr(reference, attr)), attr
+    for text in ("Ministers of Kyrgyzstan and Kazakhstan met in Bishkek on Monday to discuss transit.",
+                 "Die Minister trafen sich am Montag in Bischkek, um über den Transit zu sprechen.",
+                 "Министры встретились в понедельник в Бишкеке, чтобы обсудить транзит."):
+        assert cached.value.classify(text) == reference.classify(text)
+    assert startup_cache.language_model(None) is None
 
 
 def test_changed_data_is_rebuilt_not_read_from_the_cache(data: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    assert gazetteer_cache.load(cache, data).source == "built"
-    assert gazetteer_cache.load(cache, data).source == "cache"
+    assert startup_cache.gazetteer(cache, data).source == "built"
+    assert startup_cache.gazetteer(cache, data).source == "cache"
     with (data / "countries.tsv").open("a", encoding="utf-8") as fh:
         fh.write("ZQ\tZedland\t\tZedlander\n")
-    changed = gazetteer_cache.load(cache, data)
+    changed = startup_cache.gazetteer(cache, data)
     assert changed.source == "built"
-    assert changed.gazetteer.country_names["ZQ"] == "Zedland"
-    assert changed.gazetteer.lookup("Zedlanders")[0].code == "ZQ"
-    assert changed.gazetteer.lookup("Bishkek")[0].code == "KG"
-    again = gazetteer_cache.load(cache, data)
-    assert again.source == "cache" and again.gazetteer.country_names["ZQ"] == "Zedland"
+    assert changed.value.country_names["ZQ"] == "Zedland"
+    assert changed.value.lookup("Zedlanders")[0].code == "ZQ"
+    assert changed.value.lookup("Bishkek")[0].code == "KG"
+    again = startup_cache.gazetteer(cache, data)
+    assert again.source == "cache" and again.value.country_names["ZQ"] == "Zedland"
     assert len(list(cache.glob("gazetteer-*.bin"))) == 2
 
 
@@ -150,47 +182,50 @@ def test_a_corrupt_file_is_logged_rebuilt_and_rewritten(
     damage: object, data: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     cache = tmp_path / "cache"
-    good = gazetteer_cache.load(cache, data)
+    good = startup_cache.gazetteer(cache, data)
     assert good.source == "built"
-    path = gazetteer_cache.cache_file(cache, snapshot.fingerprint(data))
+    path = startup_cache.cache_file(cache, "gazetteer", snapshot.fingerprint(data))
     path.write_bytes(damage(path.read_bytes()))  # type: ignore[operator]
-    with caplog.at_level(logging.WARNING, logger="pipeline.gazetteer_cache"):
-        loaded = gazetteer_cache.load(cache, data)
+    with caplog.at_level(logging.WARNING, logger="pipeline.startup_cache"):
+        loaded = startup_cache.gazetteer(cache, data)
     assert loaded.source == "built"
     assert "gazetteer cache unusable" in caplog.text and str(path) in caplog.text
-    _same(loaded.gazetteer, good.gazetteer)
-    assert gazetteer_cache.load(cache, data).source == "cache"
+    _same(loaded.value, good.value)
+    assert startup_cache.gazetteer(cache, data).source == "cache"
 
 
-def test_a_snapshot_that_does_not_load_is_corrupt(data: Path, tmp_path: Path) -> None:
+def test_a_whole_file_that_does_not_load_is_logged_and_rebuilt(
+    data: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """A whole file, its digest right, whose snapshot this code cannot read (written by a bug, say)."""
-    import hashlib
-
     key = snapshot.fingerprint(data)
-    path = gazetteer_cache.cache_file(tmp_path, key)
-    payload = b"\x08\x00\x00\x00\x00\x00\x00\x00not a pickle"
-    path.write_bytes(gazetteer_cache.MAGIC + bytes.fromhex(key) + hashlib.sha256(payload).digest() + payload)
-    with pytest.raises(gazetteer_cache.CorruptCache, match=re.escape(str(path))):
-        gazetteer_cache.read(path, key)
-    assert gazetteer_cache.load(tmp_path, data).source == "built"
+    path = startup_cache.cache_file(tmp_path, "gazetteer", key)
+    startup_cache.write(path, key, b"\x08\x00\x00\x00\x00\x00\x00\x00not a pickle")
+    assert startup_cache.read(path, key) is not None
+    with caplog.at_level(logging.WARNING, logger="pipeline.startup_cache"):
+        assert startup_cache.gazetteer(tmp_path, data).source == "built"
+    assert "gazetteer cache unusable" in caplog.text
+    assert startup_cache.gazetteer(tmp_path, data).source == "cache"
 
 
 def test_an_unreadable_and_unwritable_cache_still_gives_the_gazetteer(
     data: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    gazetteer_cache.cache_file(tmp_path, snapshot.fingerprint(data)).mkdir()  # a directory where the file goes
-    with caplog.at_level(logging.WARNING, logger="pipeline.gazetteer_cache"):
-        loaded = gazetteer_cache.load(tmp_path, data)
+    # A directory where the file goes: it can be neither read nor replaced.
+    startup_cache.cache_file(tmp_path, "gazetteer", snapshot.fingerprint(data)).mkdir()
+    with caplog.at_level(logging.WARNING, logger="pipeline.startup_cache"):
+        loaded = startup_cache.gazetteer(tmp_path, data)
     assert loaded.source == "built, not cached"
     assert "unusable" in caplog.text and "not written" in caplog.text
-    assert loaded.gazetteer.lookup("Bishkek")
+    assert loaded.value.lookup("Bishkek")
 
 
 def test_concurrent_writers_leave_one_whole_file(data: Path, tmp_path: Path) -> None:
-    built = gazetteer_cache.load(None, data).gazetteer
+    built = startup_cache.gazetteer(None, data).value
+    payload = snapshot.dumps(built)
     key = snapshot.fingerprint(data)
     cache = tmp_path / "cache"
-    path = gazetteer_cache.cache_file(cache, key)
+    path = startup_cache.cache_file(cache, "gazetteer", key)
     errors: list[BaseException] = []
     seen: list[bool] = []
     stop = threading.Event()
@@ -198,14 +233,14 @@ def test_concurrent_writers_leave_one_whole_file(data: Path, tmp_path: Path) -> 
     def writer() -> None:
         try:
             for _ in range(20):
-                gazetteer_cache.write(path, key, built)
+                startup_cache.write(path, key, payload)
         except BaseException as exc:
             errors.append(exc)
 
     def reader() -> None:
         while not stop.is_set():
             try:
-                seen.append(gazetteer_cache.read(path, key) is not None)  # None before the first rename
+                seen.append(startup_cache.read(path, key) is not None)  # None before the first rename
             except BaseException as exc:
                 errors.append(exc)
 
@@ -221,9 +256,9 @@ def test_concurrent_writers_leave_one_whole_file(data: Path, tmp_path: Path) -> 
     assert not errors
     assert any(seen)
     assert [p.name for p in cache.iterdir()] == [path.name]  # no temporary file left
-    loaded = gazetteer_cache.read(path, key)
+    loaded = startup_cache.read(path, key)
     assert loaded is not None
-    _same(loaded, built)
+    _same(snapshot.loads(loaded), built)
 
 
 def test_only_the_newest_files_are_kept(data: Path, tmp_path: Path) -> None:
@@ -239,18 +274,18 @@ def test_only_the_newest_files_are_kept(data: Path, tmp_path: Path) -> None:
     stale_tmp.write_bytes(b"x")
     os.utime(stale_tmp, (1_000_000, 1_000_000))
     key = snapshot.fingerprint(data)
-    path = gazetteer_cache.cache_file(cache, key)
-    gazetteer_cache.write(path, key, gazetteer_cache.load(None, data).gazetteer)
+    path = startup_cache.cache_file(cache, "gazetteer", key)
+    startup_cache.write(path, key, b"payload")
     kept = sorted(p.name for p in cache.iterdir())
     assert kept == sorted([path.name] + [f"gazetteer-{i:064x}.bin" for i in (3, 4, 5)])
-    assert len(kept) == gazetteer_cache.KEEP
+    assert len(kept) == startup_cache.KEEP
 
 
 def test_cache_directory_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert Settings().resolved_gazetteer_cache_dir == tmp_path / "xdg" / "wirefeed"
-    monkeypatch.setenv("WIREFEED_GAZETTEER_CACHE_DIR", str(tmp_path / "here"))
-    assert Settings().resolved_gazetteer_cache_dir == tmp_path / "here"
-    monkeypatch.setenv("WIREFEED_GAZETTEER_CACHE", "false")
-    assert Settings().resolved_gazetteer_cache_dir is None
-    assert Settings(gazetteer_cache_dir=tmp_path).resolved_gazetteer_cache_dir is None
+    assert Settings().resolved_stage_cache_dir == tmp_path / "xdg" / "wirefeed"
+    monkeypatch.setenv("WIREFEED_STAGE_CACHE_DIR", str(tmp_path / "here"))
+    assert Settings().resolved_stage_cache_dir == tmp_path / "here"
+    monkeypatch.setenv("WIREFEED_STAGE_CACHE", "false")
+    assert Settings().resolved_stage_cache_dir is None
+    assert Settings(stage_cache_dir=tmp_path).resolved_stage_cache_dir is None
