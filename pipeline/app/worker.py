@@ -91,14 +91,14 @@ def start_warm_up(settings: Settings, ready: ReadyFile) -> threading.Thread:
     def run() -> None:
         started, cpu = time.monotonic(), time.thread_time()
         try:
-            gazetteer = warm_up(settings)
+            cached = warm_up(settings)
         except BaseException:
             traceback.print_exc()
             print("wirefeed worker: the stages could not be loaded (above); stopping", file=sys.stderr, flush=True)
             os._exit(1)
         # Before Faust has set up logging, so on stderr (the worker's log): the start-up's largest CPU cost.
         print(f"wirefeed worker: stages loaded in {time.monotonic() - started:.1f} s "
-              f"({time.thread_time() - cpu:.1f} s of CPU; {gazetteer})", file=sys.stderr, flush=True)
+              f"({time.thread_time() - cpu:.1f} s of CPU; {cached})", file=sys.stderr, flush=True)
         ready.release("warm-up")
 
     thread = threading.Thread(target=run, name="wirefeed-warm-up", daemon=True)
