@@ -1,7 +1,9 @@
 """Start-up on the embedded default: from `wirefeed run` to "pipeline ready", and the first story after it.
 
-``python -m benchmarks.bench_startup [--runs 5] [--joins]`` launches ``python -m pipeline run`` (embedded broker,
-one worker, a fresh data directory) ``runs`` times, one after another. Per run it records:
+``python -m benchmarks.bench_startup [--runs 5] [--joins] [--baseline DIR]`` launches ``python -m pipeline run``
+(embedded broker, one worker, a fresh data directory) ``runs`` times, one after another; with ``--baseline``, the
+same command from the checkout ``DIR`` (e.g. ``git worktree add /tmp/base main``) takes turns with this one, with
+this Python, so both are measured at the same load. Per run it records:
 
 * ``ready s``: the command's own ``pipeline ready in N s`` figure, and ``seen``: from launching the command to
   reading that line here (the same clock for any version of the command);
@@ -9,6 +11,7 @@ one worker, a fresh data directory) ``runs`` times, one after another. Per run i
   warm-up thread's start behind it), Faust's own group joined, the last stage loop's group joined;
 * ``first story ms``: one story published right after the ``pipeline ready`` line → its notification read back
   (the publisher's own start is left out: its producer is started before the line);
+* the worker's ``stages loaded in …`` line (the warm-up's wall and CPU time);
 
 then stops the command with SIGTERM. ``--joins`` also times a bare consumer's group join on the embedded broker
 for a few session timeouts, alone and four groups at once (what a stage loop waits for).
@@ -83,17 +86,20 @@ async def first_story(settings: Settings, out: Path, proc: subprocess.Popen[byte
             return t - launched, (time.perf_counter() - t) * 1000
 
 
-def one_run(timeout: float) -> dict[str, Any]:
+def one_run(timeout: float, tree: Path | None = None) -> dict[str, Any]:
+    """One launch of ``wirefeed run`` from this checkout, or from the checkout ``tree``."""
     data_dir = Path(tempfile.mkdtemp(prefix="wirefeed-startup-"))
     out = data_dir / "out.txt"
     env = {k: v for k, v in os.environ.items() if k not in ("WIREFEED_BROKER", "WIREFEED_STORE_URL")}
+    if tree is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(tree), *filter(None, [env.get("PYTHONPATH")])])
     load = load_average()
     t0 = time.time()
     started = time.monotonic()
     launched = time.perf_counter()
     with out.open("wb") as sink:
         proc = subprocess.Popen([sys.executable, "-m", "pipeline", "run", "--data-dir", str(data_dir)], env=env,
-                                stdout=sink, stderr=subprocess.STDOUT)
+                                stdout=sink, stderr=subprocess.STDOUT, cwd=tree)
     try:
         address = data_dir / "broker"
         while not address.exists():
@@ -108,11 +114,13 @@ def one_run(timeout: float) -> dict[str, Any]:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
     phases = log_phases(data_dir / "worker-0.log", t0)
+    loaded = re.search(r"stages loaded in (.*)", read(data_dir / "worker-0.log"))
     joins = [v for k, v in phases.items() if k.startswith("joined ") and k != f"joined {settings.app_id}"]
     return {"ready_s": ready_s, "ready_seen_s": seen_s, "first_story_ms": first_ms, "load": load,
             "first_log_line_s": phases.get("first log line", float("nan")),
             "app_group_s": phases.get(f"joined {settings.app_id}", float("nan")),
-            "last_loop_group_s": max(joins, default=float("nan"))}
+            "last_loop_group_s": max(joins, default=float("nan")),
+            "stages_loaded": loaded.group(1) if loaded else "?"}
 
 
 async def join_once(bootstrap: str, groups: int, session_s: float) -> float:
@@ -146,31 +154,42 @@ def joins(sessions: tuple[float, ...] = (6.0, 2.0, 1.5, 1.0), repeat: int = 3) -
     return rows
 
 
+def summary(runs: list[dict[str, Any]]) -> str:
+    def med(key: str) -> float:
+        return statistics.median(r[key] for r in runs)
+
+    return (f"median of {len(runs)}: ready {med('ready_s'):.1f} s (seen {med('ready_seen_s'):.1f} s), "
+            f"first story {med('first_story_ms'):.0f} ms, "
+            f"load {min(r['load'] for r in runs):.1f}–{max(r['load'] for r in runs):.1f}")
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_startup", description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=5, help="launches of `wirefeed run` (default 5)")
     ap.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for ready / the first story")
     ap.add_argument("--joins", action="store_true", help="also time bare group joins against session timeouts")
+    ap.add_argument("--baseline", type=Path, help="a checkout whose `wirefeed run` takes turns with this one's")
     args = ap.parse_args(argv)
     if args.joins:
         for row in joins():
             print(f"join: session {row['session_s']:.1f} s, {row['groups']} group(s) at once: median "
                   f"{row['median_s']:.2f} s, max {row['max_s']:.2f} s (load {row['load']:.1f})", flush=True)
-    runs = []
+    trees: list[tuple[str, Path | None]] = [("this", None)]
+    if args.baseline is not None:
+        trees.insert(0, ("baseline", args.baseline.resolve()))
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in trees}
     for i in range(args.runs):
-        row = one_run(args.timeout)
-        runs.append(row)
-        print(f"run {i + 1}: ready {row['ready_s']:.1f} s, seen {row['ready_seen_s']:.1f} s after launch "
-              f"(worker's first log line {row['first_log_line_s']:.1f} s, "
-              f"Faust group {row['app_group_s']:.1f} s, last stage loop group {row['last_loop_group_s']:.1f} s); "
-              f"first story {row['first_story_ms']:.0f} ms; load {row['load']:.1f}", flush=True)
-    if runs:
-        def med(key: str) -> float:
-            return statistics.median(r[key] for r in runs)
-
-        print(f"median of {len(runs)}: ready {med('ready_s'):.1f} s (seen {med('ready_seen_s'):.1f} s), "
-              f"first story {med('first_story_ms'):.0f} ms, "
-              f"load {min(r['load'] for r in runs):.1f}–{max(r['load'] for r in runs):.1f}")
+        for name, tree in trees:
+            row = one_run(args.timeout, tree)
+            results[name].append(row)
+            print(f"{name} run {i + 1}: ready {row['ready_s']:.1f} s, seen {row['ready_seen_s']:.1f} s after "
+                  f"launch (worker's first log line {row['first_log_line_s']:.1f} s, "
+                  f"Faust group {row['app_group_s']:.1f} s, last stage loop group {row['last_loop_group_s']:.1f} s); "
+                  f"first story {row['first_story_ms']:.0f} ms; load {row['load']:.1f}; "
+                  f"stages loaded in {row['stages_loaded']}", flush=True)
+    for name, runs in results.items():
+        if runs:
+            print(f"{name}: {summary(runs)}")
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -98,12 +99,35 @@ class Settings(BaseSettings):
         None, description="Notification.link, e.g. 'https://wire.example/stories/{uri}' ({uri}, {version}, {agency})"
     )
     default_timezone: str = Field("UTC", description="Timezone for feed timestamps that carry none")
+    stage_cache: bool = Field(
+        True, description="Workers load what the stages derive from their data at start (the built gazetteer, "
+        "the decompressed language model) from cache files, written on the first start after that data or its "
+        "code changed, instead of deriving it at every start",
+    )
+    stage_cache_dir: Path | None = Field(
+        None, description="Where those cache files live. Unset: $XDG_CACHE_HOME/wirefeed (~/.cache/wirefeed), "
+        "shared by every data dir of the user, or <data dir>/cache when there is no home directory",
+    )
     log_level: str = "info"
     kafka: KafkaSecurity = Field(default_factory=KafkaSecurity)
 
     @property
     def resolved_store_url(self) -> str:
         return self.store_url or f"sqlite:///{(self.data_dir / 'wirefeed.sqlite3').resolve()}"
+
+    @property
+    def resolved_stage_cache_dir(self) -> Path | None:
+        """The stages' cache directory (None: no cache)."""
+        if not self.stage_cache:
+            return None
+        if self.stage_cache_dir is not None:
+            return self.stage_cache_dir
+        if xdg := os.environ.get("XDG_CACHE_HOME"):
+            return Path(xdg) / "wirefeed"
+        try:
+            return Path.home() / ".cache" / "wirefeed"
+        except RuntimeError:  # no home directory (a container's user without one)
+            return self.data_dir / "cache"
 
 
 #: Worker settings for the embedded broker, which `wirefeed run` (and the benchmarks) give its workers unless the

@@ -40,11 +40,15 @@ async def restore(settings: Settings, tables: Sequence[StateTable], partitions: 
     await consumer.start()
     read = 0
     try:
-        consumer.assign(tps)
+        # The offsets first, then the assignment, and only of the partitions with records: an assigned partition is
+        # fetched at once, and a broker that holds a fetch for its whole wait (the embedded one) answers the offset
+        # requests behind it (0.5 s each at aiokafka's default wait).
         ends = await consumer.end_offsets(tps)
         starts = await consumer.beginning_offsets(tps)
         todo = {tp: end for tp, end in ends.items() if end > starts[tp]}
-        for tp in tps:
+        if todo:
+            consumer.assign(list(todo))
+        for tp in todo:
             consumer.seek(tp, starts[tp])
         while todo:
             fetched = await consumer.getmany(*todo, timeout_ms=1000)

@@ -59,13 +59,16 @@ def _make_worker_class() -> type:
     return BoundedWorker
 
 
-def warm_up(settings: Settings) -> None:
-    """Run the pure stages once on a short built-in story, so that what they load on first use (gazetteer, language
-    profiles, compiled patterns) is loaded before the worker joins the group and not while the first story waits."""
+def warm_up(settings: Settings) -> str:
+    """Load the gazetteer and the language model (from their cache files when there are some) and run the pure
+    stages once on a short built-in story, so that what they load on first use (gazetteer, language profiles,
+    compiled patterns) is loaded before the worker joins the group and not while the first story waits. Returns
+    where the cached items came from."""
     from pipeline.ingest.publisher import make_submission
     from pipeline.stages.dedupe import DedupeIndex, DedupeState
     from pipeline.stages.normalise import NormaliseOptions
     from pipeline.stages.process import process
+    from pipeline.startup_cache import prime
     from schemas import utcnow
 
     text = (b"Ministers meet in Bishkek\n\nBISHKEK, Kyrgyzstan - Ministers of Kyrgyzstan, Kazakhstan and Russia met "
@@ -74,7 +77,9 @@ def warm_up(settings: Settings) -> None:
                                default_timezone=settings.default_timezone)
     now = utcnow()
     raw = make_submission(text, "WARMUP", format_hint="text", submission_id="warm-up", received_at=now)
+    loaded = prime(settings.resolved_stage_cache_dir)
     process(raw, DedupeIndex(DedupeState()), options, now)
+    return "; ".join(loaded)
 
 
 def start_warm_up(settings: Settings, ready: ReadyFile) -> threading.Thread:
@@ -86,14 +91,14 @@ def start_warm_up(settings: Settings, ready: ReadyFile) -> threading.Thread:
     def run() -> None:
         started, cpu = time.monotonic(), time.thread_time()
         try:
-            warm_up(settings)
+            cached = warm_up(settings)
         except BaseException:
             traceback.print_exc()
             print("wirefeed worker: the stages could not be loaded (above); stopping", file=sys.stderr, flush=True)
             os._exit(1)
         # Before Faust has set up logging, so on stderr (the worker's log): the start-up's largest CPU cost.
         print(f"wirefeed worker: stages loaded in {time.monotonic() - started:.1f} s "
-              f"({time.thread_time() - cpu:.1f} s of CPU)", file=sys.stderr, flush=True)
+              f"({time.thread_time() - cpu:.1f} s of CPU; {cached})", file=sys.stderr, flush=True)
         ready.release("warm-up")
 
     thread = threading.Thread(target=run, name="wirefeed-warm-up", daemon=True)

@@ -593,7 +593,18 @@ def _blocs_by_member(gaz: Gazetteer, day: date) -> dict[str, tuple[str, ...]]:
     return {code: tuple(blocs) for code, blocs in index.items()}
 
 
-@lru_cache(maxsize=1)
+#: What ``load_gazetteer`` returns: built by its first call, or given by ``use_gazetteer``.
+_LOADED: list[Gazetteer] = []
+
+
 def load_gazetteer() -> Gazetteer:
-    """The packaged gazetteer, built once per process."""
-    return build_gazetteer()
+    """The packaged gazetteer, built once per process (unless ``use_gazetteer`` gave it)."""
+    if not _LOADED:
+        _LOADED.append(build_gazetteer())
+    return _LOADED[0]
+
+
+def use_gazetteer(gaz: Gazetteer) -> None:
+    """Make ``gaz`` the one ``load_gazetteer`` returns: the packaged gazetteer loaded another way (a snapshot of
+    ``build_gazetteer()``, see ``snapshot.py``)."""
+    _LOADED[:] = [gaz]

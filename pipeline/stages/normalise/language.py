@@ -10,10 +10,12 @@ are the library's, bit for bit (``tests/unit/normalise/test_language.py`` compar
 
 from __future__ import annotations
 
+import io
 import math
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,6 +34,28 @@ def _identifier() -> Any:
     return langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
 
 
+def model_path() -> Path:
+    """py3langid's packaged model: an npz archive compressed with LZMA."""
+    from py3langid import langid
+
+    path: Path = Path(langid.MODEL_DIR) / langid.MODEL_FILE
+    return path
+
+
+def identifier_from_npz(npz: bytes | memoryview) -> Any:
+    """The identifier ``_identifier`` loads, from the model's npz archive already decompressed (a cached copy:
+    decompressing the 68 MB takes most of the model's load). The arrays and their conversions are those of
+    py3langid's ``modelio.load_model`` and ``LanguageIdentifier.from_model_file``."""
+    from py3langid import langid, modelio
+
+    with np.load(io.BytesIO(npz), allow_pickle=False) as data:
+        return langid.LanguageIdentifier(
+            np.asarray(data["ptc"]), np.asarray(data["pc"]), data["classes"].tolist(),
+            modelio._to_array(data["nextmove"]), data["out_feat"].tolist(), norm_probs=True,
+            tk_row=modelio._to_array(data["nextmove_row"]),
+        )  # fmt: skip
+
+
 _NEVER = np.iinfo(np.int64).max
 
 
@@ -46,14 +70,15 @@ class _Scratch(threading.local):
 class _Detector:
     """py3langid's ``classify`` for a normalising identifier, with the automaton walk done by numpy."""
 
-    def __init__(self, identifier: Any) -> None:
+    def __init__(self, identifier: Any, depth: int | None = None) -> None:
+        """``depth``: the automaton's depth when known (from a cache: finding it is most of this method's time)."""
         self.identifier = identifier
         self.nextmove = np.frombuffer(identifier.tk_nextmove, dtype=np.uint32)  # shares the model's memory
         self.rowbase = np.asarray(identifier._rowbase, dtype=np.intp)
         self.output = np.asarray(identifier.tk_output, dtype=np.intp)
         self._nextmove_list = identifier.tk_nextmove
         self._rowbase_list = identifier._rowbase
-        self.depth = self._depth()
+        self.depth = self._depth() if depth is None else depth
         # The state after any two bytes read from the root, one lookup in a 256 KB table instead of two walks
         # through the 39 MB transition table (whose random reads miss the CPU caches).
         every_byte = np.arange(256, dtype=np.intp)
@@ -168,9 +193,24 @@ class _Detector:
         return ident.nb_classes[best], float(scores[best])
 
 
-@lru_cache(maxsize=1)
+#: What ``_detector`` returns: made by its first call, or given by ``use_detector``.
+_DETECTOR: list[_Detector] = []
+
+
 def _detector() -> _Detector:
-    return _Detector(_identifier())
+    if not _DETECTOR:
+        _DETECTOR.append(_Detector(_identifier()))
+    return _DETECTOR[0]
+
+
+def detector_from_npz(npz: bytes | memoryview, depth: int | None = None) -> _Detector:
+    """A detector of the model in ``npz`` (``identifier_from_npz``); ``depth`` as found for it before, if known."""
+    return _Detector(identifier_from_npz(npz), depth)
+
+
+def use_detector(detector: _Detector) -> None:
+    """Make ``detector`` the one the stage uses: the packaged model loaded another way (``identifier_from_npz``)."""
+    _DETECTOR[:] = [detector]
 
 
 def detect_language(headline: str, body: Sequence[str]) -> str | None:
