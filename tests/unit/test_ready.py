@@ -92,4 +92,4 @@ def test_embedded_worker_settings_yield_to_the_environment(monkeypatch: pytest.M
     for name, value in EMBEDDED_WORKER_ENV.items():
         monkeypatch.setenv(name, value)
     settings = Settings()
-    assert settings.worker_session_timeout_s == 2 and settings.consumer_fetch_max_wait_ms == 100
+    assert settings.worker_session_timeout_s == 2 and settings.consumer_fetch_max_wait_ms == 20
