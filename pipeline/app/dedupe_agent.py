@@ -35,6 +35,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from pydantic import ValidationError
 
 from pipeline.app.base import Wirefeed
+from pipeline.app.handoff import Handoff
 from pipeline.app.loop import Record, StageLoop
 from pipeline.app.near_local import NearRouting
 from pipeline.app.outbox import Outbox
@@ -58,7 +59,7 @@ from pipeline.stages.dedupe.index import STATE_FORMAT
 from pipeline.stages.enrich import TAGGER_BUILD, enrich
 from pipeline.stages.errors import StageError
 from pipeline.topics import DEDUPE_ANSWERS, DEDUPE_NEAR, DUPLICATES, ENRICHED, NORMALISED, STAGE_INPUTS, topic_name
-from schemas import ReasonCode, Stage, Story, utcnow
+from schemas import EnrichedStory, ReasonCode, Stage, Story, utcnow
 
 log = logging.getLogger("wirefeed.dedupe")
 
@@ -157,8 +158,11 @@ class Deduper:
     cancelled leaves the state as it was, so the redelivered batch is handled again from the same state."""
 
     def __init__(self, tables: Tables, topics: Topics, config: DedupeConfig, rejects: Rejects, changelog: Changelog,
-                 routing: NearRouting, clock: Callable[[], datetime] = utcnow) -> None:
+                 routing: NearRouting, clock: Callable[[], datetime] = utcnow,
+                 handoff: Handoff[EnrichedStory] | None = None) -> None:
         self.tables = tables
+        #: Where each enriched story sent is left for this worker's store loop (:mod:`pipeline.app.handoff`).
+        self.handoff = handoff
         self.topics = topics
         self.config = config
         self.rejects = rejects
@@ -345,16 +349,23 @@ class Deduper:
         """Send the story's outputs; ``original``: the story as dedupe read it, for a too-large rejection."""
         metrics.dedupe_verdict(decision.info.verdict)
         key = story.uri.encode()
-        outputs = []
         if decision.forward:
-            outputs.append((self.topics.enriched, "enriched", encode(enrich(story, decision.info, now=self.clock()))))
+            enriched = enrich(story, decision.info, now=self.clock())
+            value = encode(enriched)
+            sent = await self._send(out, self.topics.enriched, key, value, "enriched", story, original)
+            if sent and self.handoff is not None:
+                self.handoff.put(value, enriched)
         if decision.record is not None:
-            outputs.append((self.topics.duplicates, "duplicate record", encode(decision.record)))
-        for topic, what, value in outputs:
-            await self.rejects.send_checked(out, topic, key, value, stage="enrich" if what == "enriched" else "dedupe",
-                                            what=f"the {what} story {story.uri}@{story.version}",
-                                            original=original, submission_id=story.submission_id,
-                                            agency=story.agency)
+            await self._send(out, self.topics.duplicates, key, encode(decision.record), "duplicate record", story,
+                             original)
+
+    async def _send(self, out: Outputs, topic: str, key: bytes, value: bytes, what: str, story: Story,
+                    original: bytes) -> bool:
+        stage: Stage = "enrich" if what == "enriched" else "dedupe"
+        return await self.rejects.send_checked(out, topic, key, value, stage=stage,
+                                               what=f"the {what} story {story.uri}@{story.version}",
+                                               original=original, submission_id=story.submission_id,
+                                               agency=story.agency)
 
 
 def _to_wire(found: list[Candidate]) -> list[Any]:
@@ -408,7 +419,7 @@ def register(wf: Wirefeed) -> Deduper:
         return int(partitioner(key, near_parts_sorted, near_parts_sorted))
 
     deduper = Deduper(tables, topics, dedupe_config(s), wf, ProducerChangelog(wf.start_producer),
-                      NearRouting(near_partition, LOCAL_NEAR))
+                      NearRouting(near_partition, LOCAL_NEAR), handoff=wf.enriched)
 
     def hooks(restored: set[int], *owned: StateTable) -> dict[str, Any]:
         async def on_assigned(assigned: set[TopicPartition]) -> None:
