@@ -12,7 +12,7 @@ import faust
 from faust.app import BootStrategy
 from faust.types import TopicT
 
-from pipeline.app.handoff import Handoff
+from pipeline.app.handoff import Handoffs
 from pipeline.app.loop import BatchHandler, StageLoop, group_id
 from pipeline.app.outbox import Outbox
 from pipeline.app.producer import LoopProducer, ProducerService
@@ -23,7 +23,7 @@ from pipeline.kafka import ssl_context
 from pipeline.ops import metrics
 from pipeline.stages.process import Source, reject
 from pipeline.topics import CATALOGUE, DLQ, STAGE_INPUTS, TopicSpec, topic_name
-from schemas import EnrichedStory, ReasonCode, Rejection, Stage, utcnow
+from schemas import ReasonCode, Rejection, Stage, utcnow
 
 log = logging.getLogger("wirefeed.app")
 
@@ -113,8 +113,8 @@ class Wirefeed:
     ready: ReadyFile | None = None
     #: The stage loops' producer (every output and changelog write), started with the first send.
     producer: LoopProducer | None = None
-    #: `wire.enriched` stories the dedupe loop sent, for this worker's store loop (:mod:`pipeline.app.handoff`).
-    enriched: Handoff[EnrichedStory] = field(default_factory=Handoff)
+    #: Models one of this worker's stage loops sent for another (:mod:`pipeline.app.handoff`).
+    handoffs: Handoffs = field(default_factory=Handoffs)
 
     @classmethod
     def create(cls, settings: Settings, ready: ReadyFile | None = None, *, faust_clients: bool = False) -> Wirefeed:

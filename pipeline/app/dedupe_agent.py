@@ -35,7 +35,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from pydantic import ValidationError
 
 from pipeline.app.base import Wirefeed
-from pipeline.app.handoff import Handoff
+from pipeline.app.handoff import Handoffs
 from pipeline.app.loop import Record, StageLoop
 from pipeline.app.near_local import NearRouting
 from pipeline.app.outbox import Outbox
@@ -59,7 +59,7 @@ from pipeline.stages.dedupe.index import STATE_FORMAT
 from pipeline.stages.enrich import TAGGER_BUILD, enrich
 from pipeline.stages.errors import StageError
 from pipeline.topics import DEDUPE_ANSWERS, DEDUPE_NEAR, DUPLICATES, ENRICHED, NORMALISED, STAGE_INPUTS, topic_name
-from schemas import EnrichedStory, ReasonCode, Stage, Story, utcnow
+from schemas import ReasonCode, Stage, Story, utcnow
 
 log = logging.getLogger("wirefeed.dedupe")
 
@@ -159,10 +159,11 @@ class Deduper:
 
     def __init__(self, tables: Tables, topics: Topics, config: DedupeConfig, rejects: Rejects, changelog: Changelog,
                  routing: NearRouting, clock: Callable[[], datetime] = utcnow,
-                 handoff: Handoff[EnrichedStory] | None = None) -> None:
+                 handoffs: Handoffs | None = None) -> None:
         self.tables = tables
-        #: Where each enriched story sent is left for this worker's store loop (:mod:`pipeline.app.handoff`).
-        self.handoff = handoff
+        #: Stories this worker's normalise loop sent, taken instead of decoded; enriched stories sent, left for its
+        #: store loop (:mod:`pipeline.app.handoff`).
+        self.handoffs = handoffs
         self.topics = topics
         self.config = config
         self.rejects = rejects
@@ -258,9 +259,11 @@ class Deduper:
         return NearIndex(PartitionView(self.tables.near, staged, partition), self.config)
 
     async def _story(self, value: bytes, staged: Staged, partition: int, out: Outputs) -> None:
-        # Full validation, with pydantic's own JSON parser (faster than orjson + model_validate; a rebuild
-        # without validation measured slower, see docs/performance.md "Trusted decode").
-        story = Story.model_validate_json(value)
+        # The story this worker's normalise loop sent as exactly these bytes, else full validation, with pydantic's
+        # own JSON parser (faster than orjson + model_validate; a rebuild without validation measured slower, see
+        # docs/performance.md "Trusted decode").
+        handed = None if self.handoffs is None else self.handoffs.normalised.take(value)
+        story = Story.model_validate_json(value) if handed is None else handed
         read = (story, value)
         ref = f"{story.uri}@{story.version}"
         waiting = PartitionView(self.tables.pending, staged, partition).get(ref)
@@ -353,8 +356,8 @@ class Deduper:
             enriched = enrich(story, decision.info, now=self.clock())
             value = encode(enriched)
             sent = await self._send(out, self.topics.enriched, key, value, "enriched", story, original)
-            if sent and self.handoff is not None:
-                self.handoff.put(value, enriched)
+            if sent and self.handoffs is not None:
+                self.handoffs.enriched.put(value, enriched)
         if decision.record is not None:
             await self._send(out, self.topics.duplicates, key, encode(decision.record), "duplicate record", story,
                              original)
@@ -419,7 +422,7 @@ def register(wf: Wirefeed) -> Deduper:
         return int(partitioner(key, near_parts_sorted, near_parts_sorted))
 
     deduper = Deduper(tables, topics, dedupe_config(s), wf, ProducerChangelog(wf.start_producer),
-                      NearRouting(near_partition, LOCAL_NEAR), handoff=wf.enriched)
+                      NearRouting(near_partition, LOCAL_NEAR), handoffs=wf.handoffs)
 
     def hooks(restored: set[int], *owned: StateTable) -> dict[str, Any]:
         async def on_assigned(assigned: set[TopicPartition]) -> None:

@@ -161,7 +161,7 @@ def register(wf: Wirefeed, router: Router | None = None) -> None:
 
     async def store_stories(records: Sequence[Record], db: Store, out: Outbox) -> None:
         started = time.perf_counter()
-        pairs = await readable(records, EnrichedStory, out, wf.enriched)
+        pairs = await readable(records, EnrichedStory, out, wf.handoffs.enriched)
         if not pairs:
             return
         t0 = time.perf_counter()
