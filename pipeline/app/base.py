@@ -12,6 +12,7 @@ import faust
 from faust.app import BootStrategy
 from faust.types import TopicT
 
+from pipeline.app.handoff import Handoffs
 from pipeline.app.loop import BatchHandler, StageLoop, group_id
 from pipeline.app.outbox import Outbox
 from pipeline.app.producer import LoopProducer, ProducerService
@@ -112,6 +113,8 @@ class Wirefeed:
     ready: ReadyFile | None = None
     #: The stage loops' producer (every output and changelog write), started with the first send.
     producer: LoopProducer | None = None
+    #: Models one of this worker's stage loops sent for another (:mod:`pipeline.app.handoff`).
+    handoffs: Handoffs = field(default_factory=Handoffs)
 
     @classmethod
     def create(cls, settings: Settings, ready: ReadyFile | None = None, *, faust_clients: bool = False) -> Wirefeed:

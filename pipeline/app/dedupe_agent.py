@@ -35,6 +35,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from pydantic import ValidationError
 
 from pipeline.app.base import Wirefeed
+from pipeline.app.handoff import Handoffs
 from pipeline.app.loop import Record, StageLoop
 from pipeline.app.near_local import NearRouting
 from pipeline.app.outbox import Outbox
@@ -43,8 +44,17 @@ from pipeline.app.state import Changelog, PartitionView, ProducerChangelog, Stag
 from pipeline.codec import encode
 from pipeline.config import Settings
 from pipeline.ops import metrics
-from pipeline.stages.dedupe import Decision, DedupeConfig, NearIndex, NearProbe, UriIndex, decide_uri, next_seen
-from pipeline.stages.dedupe.gather import decide, probe_of, waiting_entry, with_answer
+from pipeline.stages.dedupe import (
+    Candidate,
+    Decision,
+    DedupeConfig,
+    NearIndex,
+    NearProbe,
+    UriIndex,
+    decide_uri,
+    next_seen,
+)
+from pipeline.stages.dedupe.gather import Gathered, conclude, decide, probe_of, waiting_entry, with_answer
 from pipeline.stages.dedupe.index import STATE_FORMAT
 from pipeline.stages.enrich import TAGGER_BUILD, enrich
 from pipeline.stages.errors import StageError
@@ -148,8 +158,12 @@ class Deduper:
     cancelled leaves the state as it was, so the redelivered batch is handled again from the same state."""
 
     def __init__(self, tables: Tables, topics: Topics, config: DedupeConfig, rejects: Rejects, changelog: Changelog,
-                 routing: NearRouting, clock: Callable[[], datetime] = utcnow) -> None:
+                 routing: NearRouting, clock: Callable[[], datetime] = utcnow,
+                 handoffs: Handoffs | None = None) -> None:
         self.tables = tables
+        #: Stories this worker's normalise loop sent, taken instead of decoded; enriched stories sent, left for its
+        #: store loop (:mod:`pipeline.app.handoff`).
+        self.handoffs = handoffs
         self.topics = topics
         self.config = config
         self.rejects = rejects
@@ -245,15 +259,18 @@ class Deduper:
         return NearIndex(PartitionView(self.tables.near, staged, partition), self.config)
 
     async def _story(self, value: bytes, staged: Staged, partition: int, out: Outputs) -> None:
-        # Full validation, with pydantic's own JSON parser (faster than orjson + model_validate; a rebuild
-        # without validation measured slower, see docs/performance.md "Trusted decode").
-        story = Story.model_validate_json(value)
+        # The story this worker's normalise loop sent as exactly these bytes, else full validation, with pydantic's
+        # own JSON parser (faster than orjson + model_validate; a rebuild without validation measured slower, see
+        # docs/performance.md "Trusted decode").
+        handed = None if self.handoffs is None else self.handoffs.normalised.take(value)
+        story = Story.model_validate_json(value) if handed is None else handed
+        read = (story, value)
         ref = f"{story.uri}@{story.version}"
         waiting = PartitionView(self.tables.pending, staged, partition).get(ref)
         if waiting is not None:  # a replay while the story waits for its answers: ask again
             probe = probe_of(waiting)
-            for bucket, candidates in await self._scatter(story, probe, staged, out):
-                await self._gather(probe.ref, bucket, candidates, staged, partition, out, story)
+            for bucket, found in await self._scatter(story, probe, staged, out):
+                await self._gather(probe.ref, bucket, _to_wire(found), staged, partition, out, read)
             return
         self.last_seen = next_seen(self.last_seen, self.clock())
         outcome = self._uris(staged, partition).check(story, self.last_seen)
@@ -262,19 +279,27 @@ class Deduper:
             return
         local = await self._scatter(story, outcome.near, staged, out) if outcome.near is not None else []
         if not outcome.wait_for_near:
-            await self._emit(story, decide_uri(story, outcome), out)
+            await self._emit(story, decide_uri(story, outcome), out, value)
             return
         assert outcome.near is not None
+        if len(local) == len(outcome.near.keys):
+            # Every bucket answered in this step (this worker holds all their partitions, as a single worker
+            # does): the same verdict as gathering the answers one by one (``conclude`` is what ``decide`` calls),
+            # without the waiting entry that path writes and deletes again within this batch (which leaves
+            # nothing on the changelog either, see ``Staged.flush``).
+            gathered = conclude(outcome, [c for _, found in local for c in found], story, self.config)
+            await self._conclude(ref, read, gathered, staged, partition, out)
+            return
         PartitionView(self.tables.pending, staged, partition)[ref] = waiting_entry(value.decode(), outcome)
-        for bucket, candidates in local:
-            await self._gather(outcome.near.ref, bucket, candidates, staged, partition, out, story)
+        for bucket, found in local:
+            await self._gather(outcome.near.ref, bucket, _to_wire(found), staged, partition, out, read)
 
     async def _scatter(self, story: Story, probe: NearProbe, staged: Staged,
-                       out: Outputs) -> list[tuple[str, list[Any]]]:
+                       out: Outputs) -> list[tuple[str, list[Candidate]]]:
         """Probe every bucket: in-process when this worker holds its partition, else through `wire.dedupe.near`.
         Returns the in-process answers as (bucket key, candidates), for the caller to gather."""
         body: bytes | None = None
-        local: list[tuple[str, list[Any]]] = []
+        local: list[tuple[str, list[Candidate]]] = []
         for bucket in probe.keys:
             key = bucket.encode()
             near_part = self.routing.local(key)
@@ -284,12 +309,14 @@ class Deduper:
                 continue
             found = self._near(staged, near_part).probe(bucket, probe)
             if not probe.index_only:
-                local.append((bucket, [c.to_wire() for c in found]))
+                local.append((bucket, found))
         return local
 
     async def _gather(self, ref: str, bucket: str, candidates: list[Any], staged: Staged, partition: int,
-                      out: Outputs, story: Story | None = None) -> None:
-        """One bucket's answer for the story ``ref`` waiting on ``partition``; decide once every bucket answered."""
+                      out: Outputs, read: tuple[Story, bytes] | None = None) -> None:
+        """One bucket's answer for the story ``ref`` waiting on ``partition``; decide once every bucket answered.
+        ``read``: the story and the bytes it was decoded from, when this step has them (else the waiting entry's
+        copy is decoded)."""
         pending = PartitionView(self.tables.pending, staged, partition)
         waiting = pending.get(ref)
         if waiting is None:  # decided already (a replayed answer)
@@ -298,9 +325,16 @@ class Deduper:
         if not complete:
             pending[ref] = waiting
             return
-        if story is None:
-            story = Story.model_validate_json(waiting["story"])
-        gathered = decide(waiting, story, self.config)
+        if read is None:
+            value = waiting["story"].encode()
+            read = (Story.model_validate_json(value), value)
+        await self._conclude(ref, read, decide(waiting, read[0], self.config), staged, partition, out)
+        del pending[ref]
+
+    async def _conclude(self, ref: str, read: tuple[Story, bytes], gathered: Gathered, staged: Staged,
+                        partition: int, out: Outputs) -> None:
+        """Relink the story's bucket entries to its cluster, settle its uri entry, send its outputs."""
+        story = read[0]
         decision = gathered.decision
         for relink in gathered.relink:
             key = relink.encode()
@@ -312,22 +346,33 @@ class Deduper:
                 self._near(staged, near_part).relink(relink, ref, decision.info.cluster_id)
         # Settled only with the outputs: the write reaches the changelog after the broker acknowledged them.
         self._uris(staged, partition).settle(story, decision.info.cluster_id)
-        await self._emit(story, decision, out)
-        del pending[ref]
+        await self._emit(story, decision, out, read[1])
 
-    async def _emit(self, story: Story, decision: Decision, out: Outputs) -> None:
+    async def _emit(self, story: Story, decision: Decision, out: Outputs, original: bytes) -> None:
+        """Send the story's outputs; ``original``: the story as dedupe read it, for a too-large rejection."""
         metrics.dedupe_verdict(decision.info.verdict)
         key = story.uri.encode()
-        outputs = []
         if decision.forward:
-            outputs.append((self.topics.enriched, "enriched", encode(enrich(story, decision.info, now=self.clock()))))
+            enriched = enrich(story, decision.info, now=self.clock())
+            value = encode(enriched)
+            sent = await self._send(out, self.topics.enriched, key, value, "enriched", story, original)
+            if sent and self.handoffs is not None:
+                self.handoffs.enriched.put(value, enriched)
         if decision.record is not None:
-            outputs.append((self.topics.duplicates, "duplicate record", encode(decision.record)))
-        for topic, what, value in outputs:
-            await self.rejects.send_checked(out, topic, key, value, stage="enrich" if what == "enriched" else "dedupe",
-                                            what=f"the {what} story {story.uri}@{story.version}",
-                                            original=encode(story), submission_id=story.submission_id,
-                                            agency=story.agency)
+            await self._send(out, self.topics.duplicates, key, encode(decision.record), "duplicate record", story,
+                             original)
+
+    async def _send(self, out: Outputs, topic: str, key: bytes, value: bytes, what: str, story: Story,
+                    original: bytes) -> bool:
+        stage: Stage = "enrich" if what == "enriched" else "dedupe"
+        return await self.rejects.send_checked(out, topic, key, value, stage=stage,
+                                               what=f"the {what} story {story.uri}@{story.version}",
+                                               original=original, submission_id=story.submission_id,
+                                               agency=story.agency)
+
+
+def _to_wire(found: list[Candidate]) -> list[Any]:
+    return [c.to_wire() for c in found]
 
 
 # --------------------------------------------------------------------------------------------- the loops
@@ -377,7 +422,7 @@ def register(wf: Wirefeed) -> Deduper:
         return int(partitioner(key, near_parts_sorted, near_parts_sorted))
 
     deduper = Deduper(tables, topics, dedupe_config(s), wf, ProducerChangelog(wf.start_producer),
-                      NearRouting(near_partition, LOCAL_NEAR))
+                      NearRouting(near_partition, LOCAL_NEAR), handoffs=wf.handoffs)
 
     def hooks(restored: set[int], *owned: StateTable) -> dict[str, Any]:
         async def on_assigned(assigned: set[TopicPartition]) -> None:

@@ -46,9 +46,11 @@ def register(wf: Wirefeed) -> None:
                 metrics.stage_processed("normalise", "rejected", time.perf_counter() - started)
                 continue
             for story in outcome.stories:
-                await wf.send_checked(out, out_name, story.uri.encode(), encode(story), stage="normalise",
-                                      what=f"the story {story.uri}@{story.version}", original=value,
-                                      submission_id=story.submission_id, agency=story.agency, source=source)
+                encoded = encode(story)
+                if await wf.send_checked(out, out_name, story.uri.encode(), encoded, stage="normalise",
+                                         what=f"the story {story.uri}@{story.version}", original=value,
+                                         submission_id=story.submission_id, agency=story.agency, source=source):
+                    wf.handoffs.normalised.put(encoded, story)  # for this worker's dedupe loop
             metrics.stage_processed("normalise", "ok", time.perf_counter() - started)
 
     wf.add_loop("normalise", normalise_batch, max_records=BATCH)

@@ -55,22 +55,28 @@ class Outbox:
         """Wait until every message sent since the last flush is acknowledged; raise the first failure.
 
         On failure nothing is forgotten: the caller must not ack its batch (the exception leaves the agent's batch
-        unfinished), and every pending future has been waited for, so none is left with an unretrieved error."""
+        unfinished), and every pending future has been waited for and its outcome read, so none is left with an
+        unretrieved error. Only the acknowledgements still outstanding are waited on: most of a batch's are in by
+        the flush, and waiting on a done future (``gather`` does) costs an event-loop callback for each."""
         if not self.pending:
             return
         by_topic = {topic: [asyncio.ensure_future(a) for a in acks] for topic, acks in self.pending.items()}
         self.pending = {}
         futures = [f for fs in by_topic.values() for f in fs]
-        waiting = asyncio.gather(*futures, return_exceptions=True)
+        waiting = {f for f in futures if not f.done()}
         waited = 0.0
-        while True:
-            done, _ = await asyncio.wait([waiting], timeout=SLOW_ACK_S)
-            if done:
+        while waiting:
+            _, waiting = await asyncio.wait(waiting, timeout=SLOW_ACK_S)
+            if not waiting:
                 break
             waited += SLOW_ACK_S
             unacked = sorted(topic for topic, fs in by_topic.items() if not all(f.done() for f in fs))
             log.warning("%d of %d messages not acknowledged by the broker after %.0f s (topics: %s); still waiting",
-                        sum(not f.done() for f in futures), len(futures), waited, ", ".join(unacked))
-        for result in waiting.result():
-            if isinstance(result, BaseException):
-                raise result
+                        len(waiting), len(futures), waited, ", ".join(unacked))
+        failure: BaseException | None = None
+        for future in futures:  # every outcome read, in send order; the first failure is raised
+            error = asyncio.CancelledError() if future.cancelled() else future.exception()
+            if error is not None and failure is None:
+                failure = error
+        if failure is not None:
+            raise failure

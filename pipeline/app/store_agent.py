@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from pipeline.app.base import Wirefeed
+from pipeline.app.handoff import Handoff
 from pipeline.app.loop import Record
 from pipeline.app.outbox import Outbox
 from pipeline.codec import encode
@@ -93,11 +94,16 @@ def register(wf: Wirefeed, router: Router | None = None) -> None:
     enriched_topic, duplicates_topic, dlq_topic = (topic_name(spec, s.topic_prefix)
                                                    for spec in (ENRICHED, DUPLICATES, DLQ))
 
-    async def readable(records: Sequence[Record], contract: type[M], out: Outbox) -> list[tuple[Record, M]]:
+    async def readable(records: Sequence[Record], contract: type[M], out: Outbox,
+                       handoff: Handoff[M] | None = None) -> list[tuple[Record, M]]:
         """The batch's messages as (record, ``contract``) (validated by pydantic's JSON parser); unreadable ones go
-        to the DLQ through ``out`` instead of stopping the stage."""
+        to the DLQ through ``out`` instead of stopping the stage. ``handoff``: models this worker sent, taken
+        instead of decoding a record whose value is exactly the bytes one was sent as (:mod:`pipeline.app.handoff`)."""
         models = []
         for record in records:
+            if handoff is not None and (model := handoff.take(record.value or b"")) is not None:
+                models.append((record, model))
+                continue
             try:
                 models.append((record, contract.model_validate_json(record.value or b"")))
             except ValidationError as exc:
@@ -155,7 +161,7 @@ def register(wf: Wirefeed, router: Router | None = None) -> None:
 
     async def store_stories(records: Sequence[Record], db: Store, out: Outbox) -> None:
         started = time.perf_counter()
-        pairs = await readable(records, EnrichedStory, out)
+        pairs = await readable(records, EnrichedStory, out, wf.handoffs.enriched)
         if not pairs:
             return
         t0 = time.perf_counter()

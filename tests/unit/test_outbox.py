@@ -69,6 +69,28 @@ async def test_flush_raises_a_failed_send_after_waiting_for_all() -> None:
         await flush
 
 
+async def test_acks_in_before_the_flush_are_read_without_waiting_and_the_first_failure_raised() -> None:
+    producer = FakeProducer()
+    out = Outbox(producer)
+    for value in (b"a", b"b", b"c", b"d"):
+        await out.send("t", None, value)
+    producer.futures[0].set_result("ok")
+    producer.futures[1].set_exception(RuntimeError("first refusal"))
+    producer.futures[2].set_exception(RuntimeError("second refusal"))
+    flush = asyncio.ensure_future(out.flush())
+    await asyncio.sleep(0)
+    assert not flush.done()  # the fourth is still in flight
+    producer.futures[3].set_result("ok")
+    with pytest.raises(RuntimeError, match="first refusal"):
+        await flush
+    assert all(f.done() for f in producer.futures)
+    producer.futures.clear()
+    await out.send("t", None, b"e")
+    producer.futures[0].set_result("ok")
+    await out.flush()  # every ack in already: returns without waiting on the broker
+    assert len(out) == 0
+
+
 async def test_empty_flush_is_a_no_op() -> None:
     await Outbox(FakeProducer()).flush()
 

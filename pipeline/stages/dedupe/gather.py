@@ -7,6 +7,7 @@ plain dict of str / list values so it travels as orjson.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,5 +44,13 @@ def decide(entry: dict[str, Any], story: Any, config: DedupeConfig = DedupeConfi
     """The verdict of a story whose buckets have all answered."""
     outcome = UriOutcome(None, entry["cluster"], near=probe_of(entry))
     candidates = [Candidate.from_wire(c) for cands in entry["answers"].values() for c in cands]
+    return conclude(outcome, candidates, story, config)
+
+
+def conclude(outcome: UriOutcome, candidates: Iterable[Candidate], story: Any,
+             config: DedupeConfig = DedupeConfig()) -> Gathered:
+    """The verdict of a new uri (``outcome`` waits for the near part) from every bucket's candidates together:
+    :func:`decide` without the waiting entry, for a story whose buckets all answered in the step that probed
+    them."""
     decision = combine(story, outcome, candidates, config)
     return Gathered(decision, outcome, relinks(outcome, decision))

@@ -21,6 +21,7 @@ from faust.serializers import codecs
 
 from pipeline.app.base import Wirefeed
 from pipeline.app.dedupe_agent import TABLES, Deduper, Tables, Topics
+from pipeline.app.handoff import Handoffs
 from pipeline.app.near_local import NearRouting
 from pipeline.app.state import Record, StateTable
 from pipeline.config import Settings
@@ -136,7 +137,7 @@ class Worker:
     (the same partition numbers of every input topic, as Faust's co-partitioned assignment gives them)."""
 
     def __init__(self, broker: Broker, owned: Iterable[int], *, local_near: bool = True,
-                 config: DedupeConfig = DedupeConfig()) -> None:
+                 config: DedupeConfig = DedupeConfig(), handoffs: Handoffs | None = None) -> None:
         self.broker = broker
         self.owned = sorted(owned)
         names = [f"{SETTINGS.app_id}-{name}-changelog" for name in TABLES]
@@ -145,7 +146,7 @@ class Worker:
             table.recover(broker.changelog(table.topic, self.owned))
         self.changelog = Changelog(broker)
         self.deduper = Deduper(Tables(*tables), TOPICS, config, Wirefeed.create(SETTINGS), self.changelog,
-                               NearRouting(broker.partition_of, local_near), broker.clock)  # fmt: skip
+                               NearRouting(broker.partition_of, local_near), broker.clock, handoffs)  # fmt: skip
 
     @property
     def tables(self) -> Tables:

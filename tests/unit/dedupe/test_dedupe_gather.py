@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.ingest.publisher import make_submission
 from pipeline.stages.dedupe import DedupeIndex, DedupeState, NearIndex, UriIndex, decide_uri
-from pipeline.stages.dedupe.gather import decide, probe_of, waiting_entry, with_answer
+from pipeline.stages.dedupe.gather import conclude, decide, probe_of, waiting_entry, with_answer
 from pipeline.stages.normalise import normalise
 from tests.paths import SEED
 
@@ -69,6 +69,30 @@ def test_gathered_decisions_equal_the_one_process_index(seed: int) -> None:
     expected = [index.check(s).info for s in items]
     assert [i.verdict for i in expected] == ["new", "near_duplicate", "duplicate", "new"]
     assert split_decide(items, seed) == expected
+
+
+def test_concluding_from_every_answer_at_once_equals_gathering_them() -> None:
+    """A story whose buckets all answered in one step is decided from its candidates directly (no waiting entry):
+    the same decision, relinks and cluster as gathering the answers through the waiting entry."""
+    uris, near = UriIndex({}), NearIndex({})
+    gathered_infos, concluded_infos = [], []
+    for s in stories():
+        outcome = uris.check(s)
+        assert outcome.wait_for_near and outcome.near is not None
+        answers = [(key, near.probe(key, outcome.near)) for key in outcome.near.keys]
+        entry = waiting_entry(s.model_dump_json(), outcome)
+        for key, found in answers:
+            entry, _ = with_answer(entry, key, [c.to_wire() for c in found])
+        gathered = decide(entry, s)
+        concluded = conclude(outcome, [c for _, found in answers for c in found], s)
+        assert concluded == gathered
+        gathered_infos.append(gathered.decision.info)
+        concluded_infos.append(concluded.decision.info)
+        for key in concluded.relink:
+            near.relink(key, outcome.near.ref, concluded.decision.info.cluster_id)
+        uris.settle(s, concluded.decision.info.cluster_id)
+    assert [i.verdict for i in concluded_infos] == ["new", "near_duplicate", "duplicate", "new"]
+    assert concluded_infos[1].cluster_id == concluded_infos[0].cluster_id  # the copies joined the first story
 
 
 def test_only_a_new_uri_waits() -> None:
