@@ -299,6 +299,9 @@ TOWN_CASES: list[tuple[str, str, str, set[str]]] = [
     ("en-langley", "en", "Officials at Langley declined to comment.", set()),
     # A town another country's town shares, when it is the far bigger one (Coventry, Rhode Island is a tenth).
     ("en-coventry", "en", "The couple, of Coventry, went on holiday.", {"GB"}),
+    # US cities of 200,000 and more, below the English files' 500,000; not in other languages' stories.
+    ("en-us-city", "en", "The quarterback was traded from Pittsburgh to Cleveland on Friday.", {"US"}),
+    ("de-us-city", "de", "Der Tampa-Stil ist unverwechselbar.", set()),
     # Counties of Britain and Ireland; a county that is more often a person (John Kerry) is not one.
     ("en-county", "en", "A study at the University of Central Lancashire found it.", {"GB"}),
     ("en-kildare", "en", "The stud farm in Kildare was sold.", {"IE"}),

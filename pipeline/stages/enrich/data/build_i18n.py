@@ -443,6 +443,9 @@ ENGLISH_COUNTIES = ("GB", "IE")
 #: Countries whose towns of ``HOME_MIN_POPULATION`` are named in English stories (the United States' are too
 #: many and too often people's names: Lincoln, Jackson, Warren).
 ENGLISH_TOWNS = ("GB", "IE", "CA", "AU", "NZ")
+#: The United States' cities from this size are named in English stories (Cleveland, Pittsburgh: the English
+#: files hold only cities of 500,000 and more); the same dominance rule as for ``ENGLISH_TOWNS``.
+ENGLISH_US_CITY_MIN_POPULATION = 200_000
 #: Subdivision names (or their translations) far more often something else in news text: the US West Coast,
 #: German 'Freistaat' (South Africa's Free State, and the title of Bavaria, Saxony and Thuringia),
 #: German 'Marken' (brands, for Marche), Spanish 'Cortes' (the parliament), 'Hauptstadt' (capital), 'Kurdistan'
@@ -550,6 +553,13 @@ def _home_names(lang: str, city: dict[str, object]) -> list[str]:
     if script == "cjk":
         out = [a for a in out if a.endswith("市") or len(a) >= 3]
     return out
+
+
+def _english_town(code: str, population: int) -> bool:
+    """Whether a town of ``population`` people in the country ``code`` is named in English stories."""
+    if code == "US":
+        return population >= ENGLISH_US_CITY_MIN_POPULATION
+    return code in ENGLISH_TOWNS and population >= HOME_MIN_POPULATION
 
 
 def _dominant(population: int, sizes: list[int]) -> bool:
@@ -765,12 +775,8 @@ def build() -> list[tuple[str, str, str, str]]:
     # least ``build.DOMINANCE`` times as big as every other (Coventry, Norwich: not Coventry, Rhode Island), as
     # for the English cities.
     for city in gc.get_cities().values():
-        code, name = str(city["countrycode"]), str(city["name"])
-        if (
-            code in ENGLISH_TOWNS
-            and int(city["population"]) >= HOME_MIN_POPULATION
-            and (towns[name] == {code} or _dominant(int(city["population"]), town_sizes[name]))
-        ):
+        code, name, population = str(city["countrycode"]), str(city["name"]), int(city["population"])
+        if _english_town(code, population) and (towns[name] == {code} or _dominant(population, town_sizes[name])):
             if name not in english and name[0].isupper():
                 city_names[(name, "en")].add(code)
                 city_kind.setdefault(name, "city")
