@@ -401,6 +401,21 @@ def test_a_dateline_left_in_the_lead_weighs_in_the_focus() -> None:
     assert tag(make_story("Cities", not_a_dateline)).focus_country == "FR"
 
 
+def test_a_headline_printed_again_above_the_lead_is_not_read() -> None:
+    """A scraped page that opens with its headline again (perhaps without the outlet's name the headline ends
+    with): the copy does not count as mentions, and the lead, with its dateline, is the paragraph after it."""
+    headline = "Minister warns Germany over border checks"
+    lead = "VIENNA, Austria (AP) — Austria's minister said on Monday the checks broke the rules, Austria said."
+    tags = tag(make_story(headline, headline, lead))
+    assert tags.focus_country == "AT"
+    assert [c.mentions for c in tags.countries if c.code == "DE"] == [1]
+    with_outlet = tag(make_story(f"{headline} | The Daily Example", headline, lead))
+    assert [c.mentions for c in with_outlet.countries if c.code == "DE"] == [1]
+    # A short paragraph that happens to be the headline's start is still read; so is a longer one.
+    assert tag(make_story("Germany - Austria 2:1", "Germany", "Fans cheered.")).codes == {"DE", "AT"}
+    assert tag(make_story("Germany", "Germany")).countries[0].mentions == 2
+
+
 def test_focus_without_headline_country_goes_to_a_clear_leader() -> None:
     """A story whose headline and dateline name no country: the country named first and most in the text is the
     focus when it is named more and its salience clearly leads (one stray city elsewhere, named later, does not
