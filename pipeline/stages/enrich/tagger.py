@@ -414,6 +414,9 @@ _HEADING_MAX = 40
 #: A body paragraph this long or longer that repeats the headline is not read (shorter ones may be a place).
 _REPEAT_MIN = 20
 _OUTLET_SEPARATORS = (" | ", " - ", " – ", " — ")
+#: A photo's credit at the end of its caption, and the longest paragraph read as a caption.
+_PHOTO_CREDIT = re.compile(r"\((?:[A-Za-z ]{0,20}photo by |Photo: ?)?[A-Z][\w.' -]{1,40}? ?/ ?[A-Z][^()/]{1,40}\)$")
+_CAPTION_MAX = 400
 
 
 #: The fewest paragraphs at the end of a body that make a list of other stories' headlines.
@@ -443,7 +446,12 @@ def _parts(story: Story, headings: frozenset[str] = frozenset()) -> list[_Part]:
     tail = _headline_tail(body)
     headline = " ".join(story.headline.split()).casefold()
     for i, p in enumerate(body):
-        if i >= tail or (skipping and not p.rstrip().endswith(_SENTENCE_END)) or _repeats(p, headline):
+        if (
+            i >= tail
+            or (skipping and not p.rstrip().endswith(_SENTENCE_END))
+            or _repeats(p, headline)
+            or _caption(p)
+        ):
             parts.append(("body", i, ""))
             continue
         skipping = False
@@ -466,6 +474,13 @@ def _repeats(paragraph: str, headline: str) -> bool:
     if headline == text:
         return True
     return headline.startswith(text) and headline[len(text) : len(text) + 3] in _OUTLET_SEPARATORS
+
+
+def _caption(paragraph: str) -> bool:
+    """Whether a paragraph is a photo's caption: it ends with the photo's credit, a name, a slash and an outlet in
+    brackets ("(Natasha Khan / Bloomberg)", "(File photo by Justin Sullivan/Getty Images)")."""
+    end = paragraph.rstrip(" |\t")
+    return end.endswith(")") and len(end) <= _CAPTION_MAX and _PHOTO_CREDIT.search(end) is not None
 
 
 def _is_heading(paragraph: str, headings: frozenset[str]) -> bool:

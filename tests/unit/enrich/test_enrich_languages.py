@@ -416,6 +416,25 @@ def test_a_headline_printed_again_above_the_lead_is_not_read() -> None:
     assert tag(make_story("Germany", "Germany")).countries[0].mentions == 2
 
 
+@pytest.mark.parametrize(
+    ("caption", "countries"),
+    [
+        ("| Traders at the exchange in Tokyo on Monday. (Jane Roe / Example Wire) |", set()),
+        ("Cranes at the port of Rotterdam. (File photo by John Doe/Example Images)", set()),
+        ("Cranes at the port of Rotterdam. (Photo: John Doe/Example Images)", set()),
+        # A bracket that credits no photo is story text.
+        ("The port of Rotterdam grew (the ministry said).", {"NL"}),
+        ("The deal was signed in Tokyo (see the chart / table).", {"JP"}),
+    ],
+)
+def test_a_photo_caption_in_the_body_is_not_read(caption: str, countries: set[str]) -> None:
+    """Scraped pages keep a photo's caption among the paragraphs; it ends with the photo's credit."""
+    tags = tag(make_story("Exports rise", caption, "Exports rose in Brazil, officials said."))
+    assert tags.codes == countries | {"BR"}
+    if not countries:
+        assert tags.focus_country == "BR"
+
+
 def test_focus_without_headline_country_goes_to_a_clear_leader() -> None:
     """A story whose headline and dateline name no country: the country named first and most in the text is the
     focus when it is named more and its salience clearly leads (one stray city elsewhere, named later, does not
