@@ -299,6 +299,10 @@ TOWN_CASES: list[tuple[str, str, str, set[str]]] = [
     ("en-langley", "en", "Officials at Langley declined to comment.", set()),
     # A town another country's town shares, when it is the far bigger one (Coventry, Rhode Island is a tenth).
     ("en-coventry", "en", "The couple, of Coventry, went on holiday.", {"GB"}),
+    # Towns of 30,000 to 50,000 too; not one named like another country's region, nor a month.
+    ("en-small-town", "en", "A Moose Jaw man was charged after a crash near Stouffville.", {"CA"}),
+    ("en-cornwall", "en", "Holiday lets in Cornwall cost more this year.", set()),  # not Cornwall, Ontario
+    ("en-march", "en", "Sales rose in March, and Lawson said so.", set()),
     # US cities of 200,000 and more, below the English files' 500,000; not in other languages' stories.
     ("en-us-city", "en", "The quarterback was traded from Pittsburgh to Cleveland on Friday.", {"US"}),
     ("de-us-city", "de", "Der Tampa-Stil ist unverwechselbar.", set()),
