@@ -411,6 +411,12 @@ def _furniture(paragraph: str) -> bool:
 _SENTENCE_END = (".", "!", "?", "…", '"', "”", "»", "。", "！", "？", "」")
 #: The longest paragraph read as a furniture heading.
 _HEADING_MAX = 40
+#: A body paragraph this long or longer that repeats the headline is not read (shorter ones may be a place).
+_REPEAT_MIN = 20
+_OUTLET_SEPARATORS = (" | ", " - ", " – ", " — ")
+#: A photo's credit at the end of its caption, and the longest paragraph read as a caption.
+_PHOTO_CREDIT = re.compile(r"\((?:[A-Za-z ]{0,20}photo by |Photo: ?)?[A-Z][\w.' -]{1,40}? ?/ ?[A-Z][^()/]{1,40}\)$")
+_CAPTION_MAX = 400
 
 
 #: The fewest paragraphs at the end of a body that make a list of other stories' headlines.
@@ -438,8 +444,14 @@ def _parts(story: Story, headings: frozenset[str] = frozenset()) -> list[_Part]:
     skipping = False
     body = story.body
     tail = _headline_tail(body)
+    headline = " ".join(story.headline.split()).casefold()
     for i, p in enumerate(body):
-        if i >= tail or (skipping and not p.rstrip().endswith(_SENTENCE_END)):
+        if (
+            i >= tail
+            or (skipping and not p.rstrip().endswith(_SENTENCE_END))
+            or _repeats(p, headline)
+            or _caption(p)
+        ):
             parts.append(("body", i, ""))
             continue
         skipping = False
@@ -451,6 +463,24 @@ def _parts(story: Story, headings: frozenset[str] = frozenset()) -> list[_Part]:
                 p = ""
         parts.append(("body", i, p))
     return parts
+
+
+def _repeats(paragraph: str, headline: str) -> bool:
+    """Whether a paragraph is the headline printed again (casefolded, spaces collapsed), perhaps without the
+    outlet's name the headline ends with ("… | EL DEBER"): scraped pages often repeat it above the lead."""
+    if len(paragraph) > len(headline) + 2 or len(paragraph) < _REPEAT_MIN:
+        return False
+    text = " ".join(paragraph.split()).casefold()
+    if headline == text:
+        return True
+    return headline.startswith(text) and headline[len(text) : len(text) + 3] in _OUTLET_SEPARATORS
+
+
+def _caption(paragraph: str) -> bool:
+    """Whether a paragraph is a photo's caption: it ends with the photo's credit, a name, a slash and an outlet in
+    brackets ("(Natasha Khan / Bloomberg)", "(File photo by Justin Sullivan/Getty Images)")."""
+    end = paragraph.rstrip(" |\t")
+    return end.endswith(")") and len(end) <= _CAPTION_MAX and _PHOTO_CREDIT.search(end) is not None
 
 
 def _is_heading(paragraph: str, headings: frozenset[str]) -> bool:
@@ -507,9 +537,10 @@ def tag_story(
     # A story without a dateline may still open with one ("HANOI, Vietnam (AP) —"): it weighs as one in the
     # focus, but it is not the story's dateline.
     filed_from = dateline_country
-    if story.dateline is None and story.body and (story.body[0][:1].isupper() or story.body[0][:1] >= "\u3000"):
-        filed_from = _lead_dateline(parts, mentions)
-    countries, focus = _score(gaz, parts, mentions, filed_from, {m.code for m in found.blocs}, kept)
+    lead = _lead_index(parts)
+    if story.dateline is None and story.body and (story.body[lead][:1].isupper() or story.body[lead][:1] >= "\u3000"):
+        filed_from = _lead_dateline(parts, mentions, lead)
+    countries, focus = _score(gaz, parts, mentions, filed_from, {m.code for m in found.blocs}, kept, lead)
     if focus is None and countries:
         focus = _home_focus(countries, gaz.rules.home_country.get(lang))
     blocs = _blocs(gaz, found.blocs, [c.code for c in countries], _story_date(story))
@@ -665,15 +696,24 @@ _CJK_LEAD_DATELINE_START = re.compile(r"(?:【|新华社|新華社|中新社|中
 _CJK_LEAD_DATELINE_END = re.compile(r"\s?(?:\d{1,2}月\d{1,2}日\s?电|[^\n】]{1,4}】)")
 
 
-def _lead_dateline(parts: list[_Part], mentions: list[_M]) -> str | None:
-    """The country of a place at the very start of the first body paragraph in a dateline's form: written in
-    capitals and followed by a dateline's punctuation ("NEW DELHI:", "ВАШИНГТОН, 16 мая. /ТАСС/."), or in a
-    Chinese or Japanese agency's dateline ("新华社北京11月17日电", "【北京共同】")."""
+def _lead_index(parts: list[_Part]) -> int:
+    """The index of the lead: the first body paragraph with a letter in it that ``_parts`` kept (scraped pages
+    may open with the headline again, a lone dash or a time)."""
+    for part, index, text in parts:
+        if part == "body" and any(c.isalpha() for c in text[:_HEADING_MAX]):
+            return index
+    return 0
+
+
+def _lead_dateline(parts: list[_Part], mentions: list[_M], lead: int) -> str | None:
+    """The country of a place at the very start of the lead (body paragraph ``lead``) in a dateline's form:
+    written in capitals and followed by a dateline's punctuation ("NEW DELHI:", "ВАШИНГТОН, 16 мая. /ТАСС/."),
+    or in a Chinese or Japanese agency's dateline ("新华社北京11月17日电", "【北京共同】")."""
     for m in mentions:
         part, index, text = parts[m.slot]
-        if part != "body":
+        if part != "body" or index < lead:
             continue
-        if index != 0 or not m.code:
+        if index != lead or not m.code:
             return None
         if m.start <= 1:
             if text[m.start : m.end].isupper() and _LEAD_DATELINE_END.match(text, m.end):
@@ -693,6 +733,7 @@ def _score(
     dateline_country: str | None,
     named_blocs: set[str | None],
     kept: list[_M] | None,
+    lead: int = 0,
 ) -> tuple[list[CountryTag], str | None]:
     """Steps 7–8 (metonyms, bloc seats) and the salience of each country, in one pass over the mentions."""
     rules = gaz.rules
@@ -738,7 +779,7 @@ def _score(
             else:
                 headline_named.add(code)
                 headline_first = headline_first or code
-        elif index == 0:
+        elif index == lead:
             in_lead.add(code)
             lead_first = lead_first or code
     if not found:

@@ -21,7 +21,7 @@ from benchmarks.eval_tagging import ml_targets, run_multilingual
 BELOW_TARGET: dict[str, tuple[float, float, float]] = {
     "ar": (0.785, 1.000, 1.000),
     "de": (0.909, 0.709, 1.000),
-    "en": (0.935, 0.822, 1.000),
+    "en": (0.941, 0.852, 1.000),
     "es": (0.927, 0.838, 1.000),
     "fi": (0.948, 0.818, 1.000),
     "fr": (0.906, 0.840, 0.800),

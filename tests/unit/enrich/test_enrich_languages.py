@@ -299,6 +299,13 @@ TOWN_CASES: list[tuple[str, str, str, set[str]]] = [
     ("en-langley", "en", "Officials at Langley declined to comment.", set()),
     # A town another country's town shares, when it is the far bigger one (Coventry, Rhode Island is a tenth).
     ("en-coventry", "en", "The couple, of Coventry, went on holiday.", {"GB"}),
+    # Towns of 30,000 to 50,000 too; not one named like another country's region, nor a month.
+    ("en-small-town", "en", "A Moose Jaw man was charged after a crash near Stouffville.", {"CA"}),
+    ("en-cornwall", "en", "Holiday lets in Cornwall cost more this year.", set()),  # not Cornwall, Ontario
+    ("en-march", "en", "Sales rose in March, and Lawson said so.", set()),
+    # US cities of 200,000 and more, below the English files' 500,000; not in other languages' stories.
+    ("en-us-city", "en", "The quarterback was traded from Pittsburgh to Cleveland on Friday.", {"US"}),
+    ("de-us-city", "de", "Der Tampa-Stil ist unverwechselbar.", set()),
     # Counties of Britain and Ireland; a county that is more often a person (John Kerry) is not one.
     ("en-county", "en", "A study at the University of Central Lancashire found it.", {"GB"}),
     ("en-kildare", "en", "The stud farm in Kildare was sold.", {"IE"}),
@@ -396,6 +403,40 @@ def test_a_dateline_left_in_the_lead_weighs_in_the_focus() -> None:
     assert tags.dateline_country is None  # the story has no dateline: nothing to fill in
     not_a_dateline = "DUBAI is a big city, and Paris and France are too, France said in France."
     assert tag(make_story("Cities", not_a_dateline)).focus_country == "FR"
+
+
+def test_a_headline_printed_again_above_the_lead_is_not_read() -> None:
+    """A scraped page that opens with its headline again (perhaps without the outlet's name the headline ends
+    with): the copy does not count as mentions, and the lead, with its dateline, is the paragraph after it."""
+    headline = "Minister warns Germany over border checks"
+    lead = "VIENNA, Austria (AP) — Austria's minister said on Monday the checks broke the rules, Austria said."
+    tags = tag(make_story(headline, headline, lead))
+    assert tags.focus_country == "AT"
+    assert [c.mentions for c in tags.countries if c.code == "DE"] == [1]
+    with_outlet = tag(make_story(f"{headline} | The Daily Example", headline, lead))
+    assert [c.mentions for c in with_outlet.countries if c.code == "DE"] == [1]
+    # A short paragraph that happens to be the headline's start is still read; so is a longer one.
+    assert tag(make_story("Germany - Austria 2:1", "Germany", "Fans cheered.")).codes == {"DE", "AT"}
+    assert tag(make_story("Germany", "Germany")).countries[0].mentions == 2
+
+
+@pytest.mark.parametrize(
+    ("caption", "countries"),
+    [
+        ("| Traders at the exchange in Tokyo on Monday. (Jane Roe / Example Wire) |", set()),
+        ("Cranes at the port of Rotterdam. (File photo by John Doe/Example Images)", set()),
+        ("Cranes at the port of Rotterdam. (Photo: John Doe/Example Images)", set()),
+        # A bracket that credits no photo is story text.
+        ("The port of Rotterdam grew (the ministry said).", {"NL"}),
+        ("The deal was signed in Tokyo (see the chart / table).", {"JP"}),
+    ],
+)
+def test_a_photo_caption_in_the_body_is_not_read(caption: str, countries: set[str]) -> None:
+    """Scraped pages keep a photo's caption among the paragraphs; it ends with the photo's credit."""
+    tags = tag(make_story("Exports rise", caption, "Exports rose in Brazil, officials said."))
+    assert tags.codes == countries | {"BR"}
+    if not countries:
+        assert tags.focus_country == "BR"
 
 
 def test_focus_without_headline_country_goes_to_a_clear_leader() -> None:

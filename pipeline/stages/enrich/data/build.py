@@ -147,6 +147,36 @@ STOPLIST = {
     "York",  # York Region and York University (Ontario), York, Pennsylvania
     "Newport",  # Newport, Rhode Island; Newport Beach; Newport, Jersey City
     "Kennedy",  # a locality of Bogotá, and a surname
+    # Towns of 30,000 to 50,000 whose names are more often a person (Lawson, Cochrane, Bentley, Palmerston), a
+    # neighbourhood or landmark elsewhere (West End, Fairview, Snowdon, Epping, Malvern) or a month (March).
+    "March",
+    "Hyde",
+    "Leigh",
+    "Lawson",
+    "Bentley",
+    "Cochrane",
+    "Holloway",
+    "Palmerston",
+    "Brant",
+    "Blyth",
+    "Eccles",
+    "Kirkby",
+    "Aston",
+    "Beverley",
+    "West End",
+    "Fairview",
+    "Mt Pleasant",
+    "Snowdon",
+    "Epping",
+    "Malvern",
+    "Kingswood",
+    "Saint-Georges",
+    "St. Thomas",
+    "Langford",
+    "Strawberry Hill",
+    "Castle Hill",
+    "Noble Park",
+    "Rock Forest",
 }
 
 

@@ -443,6 +443,12 @@ ENGLISH_COUNTIES = ("GB", "IE")
 #: Countries whose towns of ``HOME_MIN_POPULATION`` are named in English stories (the United States' are too
 #: many and too often people's names: Lincoln, Jackson, Warren).
 ENGLISH_TOWNS = ("GB", "IE", "CA", "AU", "NZ")
+#: The towns of ``ENGLISH_TOWNS`` from this size are named in English stories (Moose Jaw, Stouffville: local news
+#: names no bigger place), fewer than ``HOME_MIN_POPULATION`` as English has no case forms to add noise.
+ENGLISH_TOWN_MIN_POPULATION = 30_000
+#: The United States' cities from this size are named in English stories (Cleveland, Pittsburgh: the English
+#: files hold only cities of 500,000 and more); the same dominance rule as for ``ENGLISH_TOWNS``.
+ENGLISH_US_CITY_MIN_POPULATION = 200_000
 #: Subdivision names (or their translations) far more often something else in news text: the US West Coast,
 #: German 'Freistaat' (South Africa's Free State, and the title of Bavaria, Saxony and Thuringia),
 #: German 'Marken' (brands, for Marche), Spanish 'Cortes' (the parliament), 'Hauptstadt' (capital), 'Kurdistan'
@@ -550,6 +556,13 @@ def _home_names(lang: str, city: dict[str, object]) -> list[str]:
     if script == "cjk":
         out = [a for a in out if a.endswith("市") or len(a) >= 3]
     return out
+
+
+def _english_town(code: str, population: int) -> bool:
+    """Whether a town of ``population`` people in the country ``code`` is named in English stories."""
+    if code == "US":
+        return population >= ENGLISH_US_CITY_MIN_POPULATION
+    return code in ENGLISH_TOWNS and population >= ENGLISH_TOWN_MIN_POPULATION
 
 
 def _dominant(population: int, sizes: list[int]) -> bool:
@@ -764,20 +777,21 @@ def build() -> list[tuple[str, str, str, str]]:
     # have only cities of 500,000 and more. A name several countries' towns share is kept where its town is at
     # least ``build.DOMINANCE`` times as big as every other (Coventry, Norwich: not Coventry, Rhode Island), as
     # for the English cities.
+    subdivisions = list(_subdivisions(known))
+    # A town under ``HOME_MIN_POPULATION`` named like another country's region is left out (Cornwall, Ontario:
+    # not the county of Cornwall).
+    region_of = {name: code for name, code, _ in subdivisions}
     for city in gc.get_cities().values():
-        code, name = str(city["countrycode"]), str(city["name"])
-        if (
-            code in ENGLISH_TOWNS
-            and int(city["population"]) >= HOME_MIN_POPULATION
-            and (towns[name] == {code} or _dominant(int(city["population"]), town_sizes[name]))
-        ):
-            if name not in english and name[0].isupper():
+        code, name, population = str(city["countrycode"]), str(city["name"]), int(city["population"])
+        if _english_town(code, population) and (towns[name] == {code} or _dominant(population, town_sizes[name])):
+            small = population < HOME_MIN_POPULATION
+            if name not in english and name[0].isupper() and not (small and region_of.get(name, code) != code):
                 city_names[(name, "en")].add(code)
                 city_kind.setdefault(name, "city")
     # States, provinces and regions, where no city has the name (the city of Jerusalem, not the districts).
     regions: dict[tuple[str, str], set[str]] = defaultdict(set)
     city_surfaces = {name for name, _ in city_names}
-    for name, code, scope in _subdivisions(known):
+    for name, code, scope in subdivisions:
         if name in city_surfaces or towns.get(name, {code}) != {code} or (scope == "en" and name in english):
             continue
         regions[(name, scope)].add(code)
