@@ -50,8 +50,11 @@ class Settings(BaseSettings):
         "Apache Kafka refuses less than its group.min.session.timeout.ms (6 s by default)",
     )
     consumer_fetch_max_wait_ms: int = Field(
-        1500, ge=0, description="Longest a worker's fetch waits for new messages (Apache Kafka answers as soon as "
-        "any arrive; the embedded broker holds a fetch over many partitions for the whole wait)",
+        100, ge=0, description="Longest a worker's fetch waits for new messages. It also bounds how long records "
+        "can wait behind a fetch in flight: aiokafka keeps one fetch per broker, and while some partitions' records "
+        "wait in its buffer it fetches the others, so records arriving on the first ones wait for that fetch to "
+        "return (Apache Kafka returns it once any of its partitions has records, else after this wait; the "
+        "embedded broker holds a fetch for the whole wait)",
     )
     worker_shutdown_timeout_s: float = Field(
         30.0, gt=0, description="After SIGTERM/SIGINT a worker stops cleanly within this long or exits hard "
