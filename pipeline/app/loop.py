@@ -15,7 +15,8 @@ Only aiokafka's public API is used. The delivery argument, per partition (the ru
   own), else from the log start; when retention deleted records past the committed offset, from the log start, and
   the count is logged;
 - a batch that fails (its outputs not acknowledged, the handler raised) is not committed: its partitions are sought
-  back to their committed offsets and read again.
+  back to just past their last finished record (the committed offset, or beyond it while a commit is on its way)
+  and read again.
 
 There are no timers in the argument: the consumer's ``getmany`` wait only bounds how long an idle loop sleeps.
 """
