@@ -19,13 +19,18 @@ MODULES = ["benchmarks", *(f"benchmarks.{name}" for name in RUNNABLE if name not
 pytestmark = pytest.mark.filterwarnings("ignore:.*found in sys.modules after import of package:RuntimeWarning")
 
 
+def _run(module: str, option: str, monkeypatch: pytest.MonkeyPatch) -> int | str | None:
+    """Run ``python -m module option`` in this process; its exit code."""
+    monkeypatch.setattr(sys, "argv", [module, option])
+    with pytest.raises(SystemExit) as done:
+        runpy.run_module(module, run_name="__main__", alter_sys=False)
+    return done.value.code
+
+
 @pytest.mark.parametrize("module", MODULES)
 def test_help_prints_the_usage_and_runs_nothing(module: str, monkeypatch: pytest.MonkeyPatch,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(sys, "argv", [module, "--help"])
-    with pytest.raises(SystemExit) as done:
-        runpy.run_module(module, run_name="__main__", alter_sys=False)
-    assert done.value.code == 0
+    assert _run(module, "--help", monkeypatch) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"usage: python -m {module}"), out[:200]
 
@@ -33,8 +38,5 @@ def test_help_prints_the_usage_and_runs_nothing(module: str, monkeypatch: pytest
 @pytest.mark.parametrize("module", ["benchmarks.bench_enrich", "benchmarks.eval_dedupe"])
 def test_an_unknown_option_is_refused(module: str, monkeypatch: pytest.MonkeyPatch,
                                       capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(sys, "argv", [module, "--quik"])
-    with pytest.raises(SystemExit) as done:
-        runpy.run_module(module, run_name="__main__", alter_sys=False)
-    assert done.value.code == 2
+    assert _run(module, "--quik", monkeypatch) == 2
     assert "unrecognized arguments: --quik" in capsys.readouterr().err
