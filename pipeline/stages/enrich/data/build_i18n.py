@@ -227,6 +227,9 @@ def _endings(lang: str, surface: str, kind: str) -> set[str]:
             out |= {surface + e for e in ("e", "en", "er", "es", "em")}
         if len(words) >= 2 and words[0].endswith("e") and words[0][:1].isupper():
             out.add(" ".join([words[0] + "n", *words[1:]]))  # der Europäischen Union
+    elif lang == "nl":
+        if kind in ("city", "capital") and len(words) == 1 and "-" not in surface and surface[-1] not in "aeiou":
+            out.add(surface + ("e" if surface.endswith("s") else "se"))  # Rotterdamse, Londense, Parijse
     elif lang == "el":
         gen = []
         for w in words:
