@@ -641,6 +641,15 @@ def _zone_countries(cities: Iterable[dict[str, object]]) -> dict[str, str]:
     return {zone: max(by_code, key=lambda c: (by_code[c], c)) for zone, by_code in counts.items()}
 
 
+def _russian_language_phrases(adjective: str) -> set[str]:
+    """The cases of "<adjective> язык" ('на испанском языке'): such a phrase names the language, not the country,
+    and is kept from matching as a blocker (empty for an adjective not in -ский or -цкий)."""
+    if not adjective.endswith(("ский", "цкий")):
+        return set()
+    stem = adjective[:-2]
+    return {stem + "ий язык", stem + "ого языка", stem + "ому языку", stem + "им языком", stem + "ом языке"}
+
+
 def _curated() -> Iterable[tuple[str, str, str, str]]:
     """(lang, code, kind, form) of ``i18n_curated.tsv``; a lang cell may list several languages."""
     for line in CURATED.read_text(encoding="utf-8").splitlines():
@@ -844,6 +853,9 @@ def build() -> list[tuple[str, str, str, str]]:
             dropped.add((form, _scope(lang, form)))
         else:
             put(form, code, kind, "*" if lang == "*" else _scope(lang, form), None if lang == "*" else lang)
+        if lang == "ru" and kind == "demonym":
+            for phrase in _russian_language_phrases(form):
+                put(phrase, "-", "blocker", _scope(lang, phrase), lang)
     for key in [k for k in base if (k[0], k[2]) in dropped]:
         del base[key]
 
