@@ -101,3 +101,15 @@ def test_finnish_gradation_of_place_names() -> None:
     assert {"Lahden", "Lahdessa", "Lahteen"} <= _finnish_graded("Lahti", "a")
     assert _finnish_graded("Malta", "a") == set()
     assert _finnish_graded("Toronto", "a") == set()
+
+
+def test_dutch_adjectives_of_cities() -> None:
+    """A Dutch city's adjective is its name with -se (-e after an s): de Rotterdamse haven, de Parijse beurs."""
+    from pipeline.stages.enrich.data.build_i18n import _endings
+
+    assert "Rotterdamse" in _endings("nl", "Rotterdam", "city")
+    assert "Londense" in _endings("nl", "Londen", "capital")
+    assert "Parijse" in _endings("nl", "Parijs", "capital")
+    assert _endings("nl", "Breda", "city") == set()  # a vowel-final name takes other forms (Bredase)
+    assert _endings("nl", "Den Haag", "city") == set()  # phrases and irregular forms (Haagse) are not made
+    assert _endings("nl", "Nederland", "name") == set()  # a country's adjective comes from its language name

@@ -475,6 +475,8 @@ def test_the_us_dollar_sign_is_a_currency(lang: str, body: str, countries: set[s
 # word of the language (French 'malaise', unease) is left out.
 ADJECTIVE_CASES: list[tuple[str, str, str, set[str]]] = [
     ("nl-adjective", "nl", "De Italiaanse en Poolse ministers spraken met een Zweedse delegatie.", {"IT", "PL", "SE"}),
+    ("nl-city-adjective", "nl", "Een Rotterdamse club en een Brusselse krant op de Parijse beurs.", {"NL", "BE", "FR"}),
+    ("ru-adjective", "ru", "Швейцарские и итальянские учёные встретились с польским министром.", {"CH", "IT", "PL"}),
     ("sv-adjective", "sv", "Den italienska regeringen och ett polskt företag skrev avtal.", {"IT", "PL"}),
     ("da-adjective", "da", "Den italienske premierminister mødte tyske ministre.", {"IT", "DE"}),
     ("pl-adjective", "pl", "Przedstawiciele włoskiego rządu rozmawiali z czeską delegacją.", {"IT", "CZ"}),
@@ -486,6 +488,7 @@ ADJECTIVE_CASES: list[tuple[str, str, str, set[str]]] = [
     ("tr-adjective", "tr", "İtalyan ve Alman bakanlar bir araya geldi.", {"IT", "DE"}),
     ("es-language", "es", "El comunicado se publicó en inglés y en francés.", set()),
     ("sv-language", "sv", "Rapporten finns på engelska och på tyska.", set()),
+    ("ru-language", "ru", "Документ опубликован на испанском языке, перевод на немецкий язык готов.", set()),
     ("pl-language", "pl", "Dokument wydano w języku angielskim.", set()),
     ("fr-malaise", "fr", "Le malaise des enseignants grandit.", set()),
 ]

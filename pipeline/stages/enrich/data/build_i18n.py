@@ -227,6 +227,9 @@ def _endings(lang: str, surface: str, kind: str) -> set[str]:
             out |= {surface + e for e in ("e", "en", "er", "es", "em")}
         if len(words) >= 2 and words[0].endswith("e") and words[0][:1].isupper():
             out.add(" ".join([words[0] + "n", *words[1:]]))  # der Europäischen Union
+    elif lang == "nl":
+        if kind in ("city", "capital") and len(words) == 1 and "-" not in surface and surface[-1] not in "aeiou":
+            out.add(surface + ("e" if surface.endswith("s") else "se"))  # Rotterdamse, Londense, Parijse
     elif lang == "el":
         gen = []
         for w in words:
@@ -638,6 +641,15 @@ def _zone_countries(cities: Iterable[dict[str, object]]) -> dict[str, str]:
     return {zone: max(by_code, key=lambda c: (by_code[c], c)) for zone, by_code in counts.items()}
 
 
+def _russian_language_phrases(adjective: str) -> set[str]:
+    """The cases of "<adjective> язык" ('на испанском языке'): such a phrase names the language, not the country,
+    and is kept from matching as a blocker (empty for an adjective not in -ский or -цкий)."""
+    if not adjective.endswith(("ский", "цкий")):
+        return set()
+    stem = adjective[:-2]
+    return {stem + "ий язык", stem + "ого языка", stem + "ому языку", stem + "им языком", stem + "ом языке"}
+
+
 def _curated() -> Iterable[tuple[str, str, str, str]]:
     """(lang, code, kind, form) of ``i18n_curated.tsv``; a lang cell may list several languages."""
     for line in CURATED.read_text(encoding="utf-8").splitlines():
@@ -841,6 +853,9 @@ def build() -> list[tuple[str, str, str, str]]:
             dropped.add((form, _scope(lang, form)))
         else:
             put(form, code, kind, "*" if lang == "*" else _scope(lang, form), None if lang == "*" else lang)
+        if lang == "ru" and kind == "demonym":
+            for phrase in _russian_language_phrases(form):
+                put(phrase, "-", "blocker", _scope(lang, phrase), lang)
     for key in [k for k in base if (k[0], k[2]) in dropped]:
         del base[key]
 
